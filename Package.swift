@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "pls",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pls", targets: ["pls"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.122.0"),
+        .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
+        .package(url: "https://github.com/vapor/leaf.git", from: "4.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+    ],
+    targets: [
+        // Pure rules of the domain: no Vapor, no database.
+        .target(name: "PLSDomain"),
+        .target(
+            name: "PLSApp",
+            dependencies: [
+                "PLSDomain",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "Leaf", package: "leaf"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(name: "pls", dependencies: ["PLSApp"]),
+        .testTarget(name: "PLSDomainTests", dependencies: ["PLSDomain"]),
+        .testTarget(
+            name: "PLSAppTests",
+            dependencies: [
+                "PLSApp",
+                .product(name: "XCTVapor", package: "vapor"),
+            ]
+        ),
+    ]
+)

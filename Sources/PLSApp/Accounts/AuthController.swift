@@ -1,0 +1,218 @@
+import Vapor
+import Fluent
+import SQLKit
+import PLSDomain
+
+/// Sign-in: staff by username and password, citizens by mobile and an SMS code or password.
+struct AuthController {
+    static let throttle = LoginThrottle()
+    static let tokenLifetime: TimeInterval = 12 * 60 * 60
+    static let codeLifetime: TimeInterval = 5 * 60
+    static let codeResendInterval: TimeInterval = 60
+    static let codeMaxAttempts = 5
+
+    static let passwordCost = 10
+    /// Verified against when the account does not exist, so timing does not tell which usernames exist.
+    static let dummyHash = (try? Bcrypt.hash("pls-no-such-account", cost: passwordCost)) ?? ""
+
+    static let badCredentials = AppError(.unauthorized, "invalid_credentials", "用户名或密码错误")
+
+    /// Checks a staff member's password, counting failures toward the lock-out.
+    static func authenticateStaff(username: String, password: String, on db: any Database, now: Date) async throws -> Account {
+        let name = username.trimmingCharacters(in: .whitespaces).lowercased()
+        guard let account = try await Account.query(on: db).filter(\.$username == name).first(),
+              account.role != Role.citizen.rawValue else {
+            // Hash anyway so that a missing account takes as long as a wrong password.
+            _ = try? Bcrypt.verify(password, created: dummyHash)
+            throw badCredentials
+        }
+        return try await checkPassword(account, password, on: db, now: now)
+    }
+
+    private static func checkPassword(_ account: Account, _ password: String, on db: any Database, now: Date) async throws -> Account {
+        guard account.active else { throw AppError(.forbidden, "account_inactive", "该账号已停用，请联系管理员") }
+        if throttle.isLocked(account.throttleState, at: now) {
+            throw AppError(.tooManyRequests, "account_locked", "登录失败次数过多，账号已临时锁定，请 15 分钟后再试")
+        }
+        guard let hash = account.passwordHash, (try? Bcrypt.verify(password, created: hash)) == true else {
+            account.throttleState = throttle.afterFailure(account.throttleState, at: now)
+            try await account.save(on: db)
+            if throttle.isLocked(account.throttleState, at: now) {
+                throw AppError(.tooManyRequests, "account_locked", "登录失败次数过多，账号已临时锁定，请 15 分钟后再试")
+            }
+            throw badCredentials
+        }
+        if account.failedLogins != 0 || account.lockedUntil != nil {
+            account.throttleState = throttle.afterSuccess()
+            try await account.save(on: db)
+        }
+        return account
+    }
+
+    static func parseMobile(_ raw: String?) throws -> MobileNumber {
+        guard let mobile = MobileNumber(raw ?? "") else {
+            throw AppError.validation(["mobile": "请输入正确的 11 位手机号码"])
+        }
+        return mobile
+    }
+
+    /// Sends a sign-in code. One code a minute per number.
+    static func sendCode(to mobile: MobileNumber, app: Application, on db: any Database) async throws {
+        let now = app.clock.now
+        let hash = app.personalData.lookupHash(mobile.digits)
+        if let last = try await OneTimeCode.query(on: db).filter(\.$mobileHash == hash).sort(\.$createdAt, .descending).first(),
+           now.timeIntervalSince(last.createdAt) < codeResendInterval {
+            let wait = Int(codeResendInterval - now.timeIntervalSince(last.createdAt)) + 1
+            throw AppError(.tooManyRequests, "code_too_soon", "验证码已发送，请 \(wait) 秒后再试", fields: ["mobile": "请稍后再获取验证码"])
+        }
+        let code = Tokens.numericCode()
+        try await db.transaction { tx in
+            let otc = OneTimeCode()
+            otc.mobileHash = hash
+            otc.codeHash = Tokens.digest(hash + code)
+            otc.expiresAt = now.addingTimeInterval(codeLifetime)
+            otc.attempts = 0
+            otc.consumed = false
+            otc.createdAt = now
+            try await otc.create(on: tx)
+            try await app.sms.send(to: mobile, text: "【示范市公共法律服务】您的登录验证码为 \(code)，5 分钟内有效。如非本人操作请忽略。", on: tx, at: now)
+        }
+    }
+
+    /// Signs a citizen in by code (registering them on first sign-in) or by password.
+    static func authenticateCitizen(mobile: MobileNumber, code: String?, password: String?, app: Application, on db: any Database) async throws -> Account {
+        let now = app.clock.now
+        let hash = app.personalData.lookupHash(mobile.digits)
+        let existing = try await Account.query(on: db).filter(\.$mobileHash == hash).first()
+        if let password, !password.isEmpty, code?.isEmpty ?? true {
+            guard let account = existing else { throw AppError(.unauthorized, "invalid_credentials", "手机号或密码错误") }
+            do { return try await checkPassword(account, password, on: db, now: now) }
+            catch let e as AppError where e.code == "invalid_credentials" { throw AppError(.unauthorized, "invalid_credentials", "手机号或密码错误") }
+        }
+        guard let code = code?.trimmingCharacters(in: .whitespaces), !code.isEmpty else {
+            throw AppError.validation(["code": "请输入短信验证码"])
+        }
+        guard let otc = try await OneTimeCode.query(on: db).filter(\.$mobileHash == hash).filter(\.$consumed == false)
+            .sort(\.$createdAt, .descending).first(), otc.expiresAt > now else {
+            throw AppError(.unauthorized, "invalid_code", "验证码已失效，请重新获取", fields: ["code": "验证码已失效"])
+        }
+        guard otc.attempts < codeMaxAttempts else {
+            throw AppError(.tooManyRequests, "code_attempts", "验证码输错次数过多，请重新获取", fields: ["code": "请重新获取验证码"])
+        }
+        guard otc.codeHash == Tokens.digest(hash + code) else {
+            otc.attempts += 1
+            try await otc.save(on: db)
+            throw AppError(.unauthorized, "invalid_code", "验证码不正确", fields: ["code": "验证码不正确"])
+        }
+        return try await db.transaction { tx in
+            otc.consumed = true
+            try await otc.save(on: tx)
+            if let account = existing {
+                guard account.active else { throw AppError(.forbidden, "account_inactive", "该账号已停用") }
+                return account
+            }
+            let account = Account()
+            account.mobileHash = hash
+            account.mobileCipher = try app.personalData.encrypt(mobile.digits)
+            account.mobileMasked = mobile.masked
+            account.displayName = "用户" + mobile.digits.suffix(4)
+            account.role = Role.citizen.rawValue
+            account.regionCode = DemoCity.cityCode.rawValue
+            account.failedLogins = 0
+            account.active = true
+            try await account.create(on: tx)
+            return account
+        }
+    }
+
+    static func issueToken(for account: Account, on db: any Database, now: Date) async throws -> (String, Date) {
+        let token = Tokens.random()
+        let expires = now.addingTimeInterval(tokenLifetime)
+        try await ApiToken(accountID: account.id!, tokenHash: Tokens.digest(token), expiresAt: expires).create(on: db)
+        return (token, expires)
+    }
+}
+
+// MARK: - API
+
+extension AuthController {
+    struct LoginInput: Content { var username: String?; var password: String? }
+    struct CitizenLoginInput: Content { var mobile: String?; var code: String?; var password: String? }
+    struct CodeInput: Content { var mobile: String? }
+
+    struct TokenResponse: Content {
+        var token: String
+        var tokenType = "Bearer"
+        var expiresAt: Date
+        var account: MeResponse
+    }
+
+    struct MeResponse: Content {
+        struct Ref: Content { var id: String; var name: String }
+        var id: UUID
+        var displayName: String
+        var role: String
+        var roleName: String
+        var region: Ref?
+        var institution: Ref?
+        var practitioner: Ref?
+        var mobile: String?
+    }
+
+    static func me(_ account: Account, on db: any SQLDatabase) async throws -> MeResponse {
+        let role = Role(rawValue: account.role) ?? .citizen
+        let region = try await RegionController.find(account.regionCode, on: db)
+        var institution: MeResponse.Ref?
+        if let id = account.institutionID, let row = try? await InstitutionController.find(id, scope: .everything, on: db) {
+            institution = .init(id: id.uuidString, name: row.name)
+        }
+        var practitioner: MeResponse.Ref?
+        if let id = account.practitionerID, let row = try? await PractitionerController.find(id, scope: .everything, on: db) {
+            practitioner = .init(id: id.uuidString, name: row.name)
+        }
+        return MeResponse(id: account.id!, displayName: account.displayName, role: role.rawValue, roleName: role.chineseName,
+                          region: region.map { .init(id: $0.code, name: $0.name) }, institution: institution,
+                          practitioner: practitioner, mobile: account.mobileMasked)
+    }
+
+    static func apiLogin(_ req: Request) async throws -> TokenResponse {
+        let input = try req.content.decode(LoginInput.self)
+        var errors = FieldErrors()
+        let username = errors.required(input.username, "username", "用户名")
+        let password = errors.required(input.password, "password", "密码")
+        try errors.throwIfAny()
+        let account = try await authenticateStaff(username: username, password: password, on: req.db, now: req.now)
+        let (token, expires) = try await issueToken(for: account, on: req.db, now: req.now)
+        return TokenResponse(token: token, expiresAt: expires, account: try await me(account, on: req.sql))
+    }
+
+    struct CodeSent: Content { var sent: Bool; var expiresInSeconds: Int; var resendAfterSeconds: Int }
+
+    static func apiSendCode(_ req: Request) async throws -> Response {
+        let input = try req.content.decode(CodeInput.self)
+        try await sendCode(to: try parseMobile(input.mobile), app: req.application, on: req.db)
+        return try Response(status: .accepted).encodeJSON(CodeSent(sent: true, expiresInSeconds: Int(codeLifetime), resendAfterSeconds: Int(codeResendInterval)))
+    }
+
+    static func apiCitizenLogin(_ req: Request) async throws -> TokenResponse {
+        let input = try req.content.decode(CitizenLoginInput.self)
+        let mobile = try parseMobile(input.mobile)
+        let account = try await authenticateCitizen(mobile: mobile, code: input.code, password: input.password, app: req.application, on: req.db)
+        let (token, expires) = try await issueToken(for: account, on: req.db, now: req.now)
+        return TokenResponse(token: token, expiresAt: expires, account: try await me(account, on: req.sql))
+    }
+
+    static func apiLogout(_ req: Request) async throws -> HTTPStatus {
+        _ = try req.principal()
+        if let bearer = req.headers.bearerAuthorization {
+            try await ApiToken.query(on: req.db).filter(\.$tokenHash == Tokens.digest(bearer.token)).delete()
+        }
+        return .noContent
+    }
+
+    static func apiMe(_ req: Request) async throws -> MeResponse {
+        let p = try req.principal()
+        guard let account = try await Account.find(p.accountID, on: req.db) else { throw AppError.unauthenticated }
+        return try await me(account, on: req.sql)
+    }
+}

@@ -1,0 +1,88 @@
+import Vapor
+
+/// Maps every error to the JSON body `{"error":{"code","message","fields"}}` for the API,
+/// or to a Chinese error page for browsers. Internal details are logged, never shown.
+struct AppErrorMiddleware: AsyncMiddleware {
+    struct Body: Content {
+        struct Detail: Content { var code: String; var message: String; var fields: [String: String] }
+        var error: Detail
+    }
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        do {
+            return try await next.respond(to: request)
+        } catch {
+            let appError = Self.appError(from: error, request: request)
+            if appError.status.code >= 500 {
+                request.logger.report(error: error)
+            }
+            if request.wantsJSON {
+                let response = Response(status: appError.status)
+                try response.content.encode(Body(error: .init(code: appError.code, message: appError.message, fields: appError.fields)))
+                return response
+            }
+            if appError.status == .unauthorized {
+                let next = request.url.path + (request.url.query.map { "?" + $0 } ?? "")
+                return request.redirect(to: "/login?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"))
+            }
+            let context = ErrorPage(page: request.pageMeta(title: "出错了"), status: Int(appError.status.code), message: appError.message)
+            let response = try await request.view.render("error", context).encodeResponse(for: request)
+            response.status = appError.status
+            return response
+        }
+    }
+
+    struct ErrorPage: Encodable { var page: PageMeta; var status: Int; var message: String }
+
+    static func appError(from error: any Error, request: Request) -> AppError {
+        switch error {
+        case let e as AppError:
+            return e
+        case let e as DecodingError:
+            return decodingError(e)
+        case let e as any AbortError:
+            switch e.status {
+            case .notFound: return AppError(.notFound, "not_found", "页面或接口不存在")
+            case .methodNotAllowed: return AppError(.methodNotAllowed, "method_not_allowed", "不支持该请求方式")
+            case .unsupportedMediaType: return AppError(.unsupportedMediaType, "unsupported_media_type", "不支持的内容类型，请使用 JSON 或表单提交")
+            case .payloadTooLarge: return AppError(.payloadTooLarge, "payload_too_large", "提交的内容过大")
+            case .unauthorized: return .unauthenticated
+            case .forbidden: return .forbidden
+            default:
+                if e.status.code < 500 { return AppError(e.status, "bad_request", "请求有误：" + e.reason) }
+                return AppError(e.status, "server_error", "服务暂时不可用，请稍后再试")
+            }
+        default:
+            return AppError(.internalServerError, "server_error", "服务暂时不可用，请稍后再试")
+        }
+    }
+
+    static func decodingError(_ error: DecodingError) -> AppError {
+        func path(_ codingPath: [any CodingKey], _ key: (any CodingKey)? = nil) -> String {
+            (codingPath + (key.map { [$0] } ?? [])).map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+                .joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error {
+        case .keyNotFound(let key, let ctx):
+            return .validation([path(ctx.codingPath, key): "必填"])
+        case .valueNotFound(_, let ctx):
+            return .validation([path(ctx.codingPath): "必填"])
+        case .typeMismatch(_, let ctx):
+            return .validation([path(ctx.codingPath): "格式不正确"])
+        case .dataCorrupted(let ctx):
+            if ctx.codingPath.isEmpty { return AppError(.badRequest, "invalid_body", "请求内容不是有效的 JSON") }
+            return .validation([path(ctx.codingPath): "格式不正确"])
+        @unknown default:
+            return AppError(.badRequest, "invalid_body", "请求内容无法解析")
+        }
+    }
+}
+
+extension Request {
+    /// API paths and clients that ask for JSON get JSON errors; browsers get pages.
+    var wantsJSON: Bool {
+        let path = url.path
+        if path.hasPrefix("/api/") || path == "/openapi.json" || path == "/readyz" || path == "/healthz" { return true }
+        return headers.accept.mediaTypes.contains(.json) && !headers.accept.mediaTypes.contains(.html)
+    }
+}

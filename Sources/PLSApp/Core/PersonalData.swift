@@ -1,0 +1,57 @@
+import Vapor
+import Crypto
+
+/// Personal data (ID numbers, phones) is stored encrypted with AES-GCM and found by a keyed hash,
+/// so a stolen database file reveals neither and an equality lookup still uses an index.
+public struct PersonalDataProtector: Sendable {
+    private let encryptionKey: SymmetricKey
+    private let lookupKey: SymmetricKey
+
+    public init(secret: SymmetricKey) {
+        // Separate keys for the two purposes, derived from the one secret.
+        encryptionKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: secret, info: Data("pls.personal-data.encryption".utf8), outputByteCount: 32)
+        lookupKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: secret, info: Data("pls.personal-data.lookup".utf8), outputByteCount: 32)
+    }
+
+    public func lookupHash(_ value: String) -> String {
+        HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: lookupKey).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public func encrypt(_ value: String) throws -> String {
+        let sealed = try AES.GCM.seal(Data(value.utf8), using: encryptionKey)
+        guard let combined = sealed.combined else { throw AppError(.internalServerError, "crypto", "加密失败") }
+        return combined.base64EncodedString()
+    }
+
+    public func decrypt(_ value: String) throws -> String {
+        guard let data = Data(base64Encoded: value) else { throw AppError(.internalServerError, "crypto", "解密失败") }
+        let box = try AES.GCM.SealedBox(combined: data)
+        return String(decoding: try AES.GCM.open(box, using: encryptionKey), as: UTF8.self)
+    }
+}
+
+extension Application {
+    public var personalData: PersonalDataProtector { settings.personalData }
+}
+
+extension Request {
+    var personalData: PersonalDataProtector { application.personalData }
+}
+
+/// Random tokens (session bearer tokens, one-time codes) and their stored digests.
+enum Tokens {
+    static func random(bytes: Int = 32) -> String {
+        let key = SymmetricKey(size: SymmetricKeySize(bitCount: bytes * 8))
+        return key.withUnsafeBytes { Data($0) }.base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func digest(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func numericCode(digits: Int = 6) -> String {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<digits).map { _ in String(Int.random(in: 0...9, using: &rng)) }.joined()
+    }
+}

@@ -1,0 +1,80 @@
+import Vapor
+import Fluent
+import PLSDomain
+
+/// The signed-in account as the rest of the app sees it: who, in which role, and what they may see.
+struct Principal: Authenticatable, Sendable {
+    var accountID: UUID
+    var displayName: String
+    var role: Role
+    var region: DivisionCode?
+    var institutionID: UUID?
+    var practitionerID: UUID?
+
+    var scope: DataScope {
+        DataScope.of(role: role, accountID: accountID, region: region, institutionID: institutionID)
+    }
+
+}
+
+extension Principal {
+    init?(_ account: Account) {
+        guard let id = account.id, let role = Role(rawValue: account.role), account.active else { return nil }
+        accountID = id
+        displayName = account.displayName
+        self.role = role
+        region = DivisionCode(account.regionCode)
+        institutionID = account.institutionID
+        practitionerID = account.practitionerID
+    }
+
+    /// 403 unless `allowed`.
+    func require(_ allowed: Bool) throws {
+        if !allowed { throw AppError.forbidden }
+    }
+}
+
+extension Request {
+    /// The signed-in account, or 401 (API) / a redirect to the sign-in page (browser).
+    func principal() throws -> Principal {
+        guard let p = auth.get(Principal.self) else { throw AppError.unauthenticated }
+        return p
+    }
+
+    /// Staff only: citizens and anonymous visitors are turned away.
+    func staff() throws -> Principal {
+        let p = try principal()
+        try p.require(p.role.isStaff)
+        return p
+    }
+}
+
+/// `Authorization: Bearer …` for the API. Tokens are stored as digests and expire.
+struct BearerPrincipalAuthenticator: AsyncBearerAuthenticator {
+    func authenticate(bearer: BearerAuthorization, for request: Request) async throws {
+        let digest = Tokens.digest(bearer.token)
+        guard let token = try await ApiToken.query(on: request.db).filter(\.$tokenHash == digest).first(),
+              token.expiresAt > request.now,
+              let account = try await Account.find(token.accountID, on: request.db),
+              let principal = Principal(account) else { return }
+        request.auth.login(principal)
+    }
+}
+
+/// The browser session stores the account id; the account is read again on each request,
+/// so a deactivated account loses access at once.
+struct SessionPrincipalAuthenticator: AsyncMiddleware {
+    static let key = "account"
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        if request.hasSession, let raw = request.session.data[Self.key], let id = UUID(uuidString: raw),
+           let account = try await Account.find(id, on: request.db) {
+            if let principal = Principal(account) {
+                request.auth.login(principal)
+            } else {
+                request.session.destroy()
+            }
+        }
+        return try await next.respond(to: request)
+    }
+}

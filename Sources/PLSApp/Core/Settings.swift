@@ -1,0 +1,79 @@
+import Vapor
+import Crypto
+
+/// Configuration read once from the environment (architecture.md, Runtime).
+public struct Settings: Sendable {
+    public var databaseURL: String?
+    public var dataDirectory: String
+    public var demo: Bool
+    public var secretKey: SymmetricKey {
+        didSet { personalData = PersonalDataProtector(secret: secretKey) }
+    }
+    /// Derived once from the secret key.
+    public private(set) var personalData: PersonalDataProtector
+
+    init(databaseURL: String?, dataDirectory: String, demo: Bool, secretKey: SymmetricKey) {
+        self.databaseURL = databaseURL
+        self.dataDirectory = dataDirectory
+        self.demo = demo
+        self.secretKey = secretKey
+        self.personalData = PersonalDataProtector(secret: secretKey)
+    }
+
+    public var usesEmbeddedDatabase: Bool { databaseURL == nil }
+
+    static func load(from environment: Environment, logger: Logger) throws -> Settings {
+        let url = Environment.get("DATABASE_URL").flatMap { $0.isEmpty ? nil : $0 }
+        let dir = Environment.get("PLS_DATA_DIR").flatMap { $0.isEmpty ? nil : $0 } ?? "data"
+        let demo = Environment.get("PLS_DEMO").map { ["1", "true", "yes"].contains($0.lowercased()) } ?? (url == nil)
+        let key: SymmetricKey
+        if let hex = Environment.get("PLS_SECRET_KEY"), !hex.isEmpty {
+            key = try Self.key(fromHex: hex)
+        } else if url == nil {
+            key = try Self.generatedKey(in: dir, logger: logger)
+        } else {
+            throw AppError(.internalServerError, "missing_secret", "使用 PostgreSQL 时必须设置 PLS_SECRET_KEY（64 位十六进制）")
+        }
+        return Settings(databaseURL: url, dataDirectory: dir, demo: demo, secretKey: key)
+    }
+
+    static func key(fromHex hex: String) throws -> SymmetricKey {
+        let chars = Array(hex.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard chars.count == 64 else {
+            throw AppError(.internalServerError, "bad_secret", "PLS_SECRET_KEY 必须是 64 位十六进制（32 字节）")
+        }
+        var bytes: [UInt8] = []
+        for i in stride(from: 0, to: 64, by: 2) {
+            guard let b = UInt8(String(chars[i...i + 1]), radix: 16) else {
+                throw AppError(.internalServerError, "bad_secret", "PLS_SECRET_KEY 必须是 64 位十六进制（32 字节）")
+            }
+            bytes.append(b)
+        }
+        return SymmetricKey(data: bytes)
+    }
+
+    /// The embedded default keeps its key beside its database, created on first start.
+    private static func generatedKey(in dir: String, logger: Logger) throws -> SymmetricKey {
+        let path = dir + "/secret.key"
+        if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            return try key(fromHex: text)
+        }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let key = SymmetricKey(size: .bits256)
+        let hex = key.withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
+        FileManager.default.createFile(atPath: path, contents: Data(hex.utf8), attributes: [.posixPermissions: 0o600])
+        logger.notice("Generated a new secret key in \(path)")
+        return key
+    }
+}
+
+extension Application {
+    private struct SettingsKey: StorageKey { typealias Value = Settings }
+    public var settings: Settings {
+        get {
+            guard let s = storage[SettingsKey.self] else { fatalError("configure(_:) sets the settings first") }
+            return s
+        }
+        set { storage[SettingsKey.self] = newValue }
+    }
+}

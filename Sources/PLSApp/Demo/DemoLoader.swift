@@ -1,0 +1,89 @@
+import Vapor
+import Fluent
+import SQLKit
+import PLSDomain
+
+/// Loads 示范市 into an empty database in one transaction, with batched inserts so it takes seconds.
+enum DemoLoader {
+    /// Whether the database holds no regions yet.
+    static func isEmpty(_ db: any Database) async throws -> Bool {
+        try await Region.query(on: db).count() == 0
+    }
+
+    static func load(_ city: DemoCity, app: Application, on database: any Database) async throws {
+        let passwordHash = try Bcrypt.hash(DemoCity.password, cost: AuthController.passwordCost)
+        let now = app.clock.now
+        try await database.transaction { tx in
+            let db = tx as! any SQLDatabase
+            try await insertRows(db, Region.schema, ["code", "name", "level", "kind", "parent_code", "population", "active"],
+                                 city.regions.map { r in
+                [SQLBind(r.code.rawValue), SQLBind(r.name), SQLBind(r.level.rawValue), SQLBind(r.kind?.rawValue),
+                 SQLBind(r.code.parent?.rawValue), SQLBind(r.population), SQLBind(true)]
+            })
+            try await insertRows(db, Institution.schema, ["id", "type", "name", "region_code", "address", "phone", "opening_hours",
+                                                          "latitude", "longitude", "committee_kind", "industry_field", "active",
+                                                          "created_at", "updated_at"],
+                                 city.institutions.map { i in
+                [SQLBind(i.id), SQLBind(i.type.rawValue), SQLBind(i.name), SQLBind(i.region.rawValue), SQLBind(i.address),
+                 SQLBind(i.phone), SQLBind(i.openingHours), SQLBind(i.latitude), SQLBind(i.longitude),
+                 SQLBind(i.committeeKind?.rawValue), SQLBind(i.industryField?.rawValue), SQLBind(true), SQLBind(now), SQLBind(now)]
+            })
+            try await insertRows(db, Practitioner.schema, ["id", "type", "name", "gender", "licence_number", "institution_id",
+                                                           "region_code", "specialities", "regions_served", "status",
+                                                           "created_at", "updated_at"],
+                                 city.practitioners.map { p in
+                [SQLBind(p.id), SQLBind(p.type.rawValue), SQLBind(p.name), SQLBind(p.gender.rawValue), SQLBind(p.licenceNumber),
+                 SQLBind(p.institutionID), SQLBind(p.region.rawValue), SQLBind(DelimitedList.encode(p.specialities.map(\.rawValue))),
+                 SQLBind(DelimitedList.encode(p.regionsServed.map(\.rawValue))), SQLBind(PractitionerStatus.practising.rawValue),
+                 SQLBind(now), SQLBind(now)]
+            })
+            for a in city.accounts {
+                let account = Account()
+                account.username = a.username
+                if let mobile = a.mobile.flatMap(MobileNumber.init) {
+                    account.mobileHash = app.personalData.lookupHash(mobile.digits)
+                    account.mobileCipher = try app.personalData.encrypt(mobile.digits)
+                    account.mobileMasked = mobile.masked
+                }
+                account.displayName = a.displayName
+                account.role = a.role.rawValue
+                account.regionCode = a.region.rawValue
+                account.institutionID = a.institutionID
+                account.practitionerID = a.practitionerID
+                account.passwordHash = passwordHash
+                account.failedLogins = 0
+                account.active = true
+                try await account.create(on: tx)
+            }
+        }
+    }
+
+    /// Multi-row INSERTs of a few hundred rows each: well under both databases' bind limits.
+    private static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], _ rows: [[SQLBind]]) async throws {
+        let perStatement = max(1, 8_000 / columns.count)
+        var start = 0
+        while start < rows.count {
+            let end = min(start + perStatement, rows.count)
+            var insert = db.insert(into: table).columns(columns)
+            for row in rows[start..<end] { insert = insert.values(row) }
+            try await insert.run()
+            start = end
+        }
+    }
+
+    /// What a newcomer reads on first start.
+    static func loginsBanner() -> String {
+        """
+
+        ┌──────────────────────────────────────────────────────────────┐
+          示范市公共法律服务平台（演示数据已载入）
+          演示账号（密码均为 \(DemoCity.password)）：
+            admin 市级管理员   county-admin 城关区管理员   leader 领导
+            operator 12348 坐席   clerk 窗口   auditor 审计员
+            lawyer 律师   mediator 调解员   adviser 基层法律服务工作者
+          群众：手机号 \(DemoCity.citizenMobile)，验证码见 /demo/outbox，或用密码登录
+        └──────────────────────────────────────────────────────────────┘
+
+        """
+    }
+}

@@ -1,0 +1,110 @@
+import Vapor
+import SQLKit
+import PLSDomain
+
+/// The region and period one indicator is computed for.
+struct IndicatorScope: Sendable {
+    var region: DivisionCode
+    var year: Int
+}
+
+/// A unit (a county, a town, a village…) that falls short of an indicator.
+struct ShortfallUnit: Content, Equatable {
+    var code: String
+    var name: String
+}
+
+struct IndicatorOutcome: Sendable {
+    var figure: IndicatorFigure
+    /// The first units that fall short (at most `IndicatorRegistry.shortfallLimit`).
+    var shortfalls: [ShortfallUnit]
+    var shortfallCount: Int
+}
+
+/// One indicator of the plan: its id, Chinese name, target and the query that computes it.
+/// Each capability registers its own; the endpoint and dashboard show whatever is registered.
+struct IndicatorDefinition: Sendable {
+    var id: String
+    var name: String
+    var capability: String
+    var unit: IndicatorUnit
+    var target: Double
+    var comparator: IndicatorComparator
+    /// Where the target comes from in the plan, shown beside it.
+    var basis: String
+    var compute: @Sendable (IndicatorScope, any SQLDatabase) async throws -> IndicatorOutcome
+}
+
+final class IndicatorRegistry: Sendable {
+    static let shortfallLimit = 50
+    let definitions: [IndicatorDefinition]
+
+    init(_ definitions: [IndicatorDefinition]) {
+        var seen = Set<String>()
+        for d in definitions { precondition(seen.insert(d.id).inserted, "indicator \(d.id) registered twice") }
+        self.definitions = definitions
+    }
+
+    struct Result: Content {
+        var id: String
+        var name: String
+        var capability: String
+        var unit: String
+        var value: Double
+        var target: Double
+        var comparator: String
+        var met: Bool
+        var numerator: Int?
+        var denominator: Int?
+        var basis: String
+        var shortfalls: [ShortfallUnit]
+        var shortfallCount: Int
+    }
+
+    func compute(_ scope: IndicatorScope, on db: any SQLDatabase) async throws -> [Result] {
+        var results: [Result] = []
+        for d in definitions {
+            let outcome = try await d.compute(scope, db)
+            results.append(Result(id: d.id, name: d.name, capability: d.capability, unit: d.unit.rawValue,
+                                  value: outcome.figure.rounded, target: d.target, comparator: d.comparator.rawValue,
+                                  met: d.comparator.isMet(value: outcome.figure.value, target: d.target),
+                                  numerator: outcome.figure.numerator, denominator: outcome.figure.denominator,
+                                  basis: d.basis, shortfalls: outcome.shortfalls, shortfallCount: outcome.shortfallCount))
+        }
+        return results
+    }
+}
+
+extension Application {
+    private struct IndicatorsKey: StorageKey { typealias Value = IndicatorRegistry }
+    var indicators: IndicatorRegistry {
+        get { storage[IndicatorsKey.self] ?? IndicatorRegistry([]) }
+        set { storage[IndicatorsKey.self] = newValue }
+    }
+}
+
+/// Coverage: the share of units at some levels inside the region that have an active
+/// institution of a type (e.g. every town has a station). One query for the count,
+/// one for the units that fall short.
+struct CoverageQuery: Sendable {
+    var unitLevels: [RegionLevel]
+    var institutionType: InstitutionType
+    var committeeKinds: [MediationCommitteeKind] = []
+
+    func run(_ scope: IndicatorScope, on db: any SQLDatabase) async throws -> IndicatorOutcome {
+        let levels = unitLevels.map(\.rawValue)
+        let prefix = scope.region.scopePrefix + "%"
+        let kindFilter: SQLQueryString = committeeKinds.isEmpty ? "" : " AND i.committee_kind IN (\(binds: committeeKinds.map(\.rawValue)))"
+        let covered: SQLQueryString = "EXISTS (SELECT 1 FROM institutions i WHERE i.region_code = r.code AND i.type = \(bind: institutionType.rawValue) AND i.active = \(bind: true)\(kindFilter))"
+        let units: SQLQueryString = "FROM regions r WHERE r.active = \(bind: true) AND r.level IN (\(binds: levels)) AND r.code LIKE \(bind: prefix)"
+
+        struct Counts: Decodable { var total: Int; var covered: Int }
+        let counts = try await db.raw("SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN " + covered + " THEN 1 ELSE 0 END), 0) AS covered " + units)
+            .first(decoding: Counts.self) ?? Counts(total: 0, covered: 0)
+        let short = try await db.raw("SELECT r.code, r.name " + units + " AND NOT " + covered
+                                     + " ORDER BY r.code LIMIT \(unsafeRaw: String(IndicatorRegistry.shortfallLimit))")
+            .all(decoding: ShortfallUnit.self)
+        return IndicatorOutcome(figure: .ratio(counts.covered, of: counts.total), shortfalls: short,
+                                shortfallCount: counts.total - counts.covered)
+    }
+}

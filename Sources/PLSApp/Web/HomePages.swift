@@ -1,0 +1,98 @@
+import Vapor
+import Fluent
+import SQLKit
+import PLSDomain
+
+/// The public face of the platform: home page, elder-friendly switch, the demo SMS outbox.
+enum HomePages {
+    struct ServiceEntry: Encodable { var title: String; var text: String; var icon: String }
+    struct Centre: Encodable { var name: String; var address: String; var phone: String; var hours: String }
+    struct Stat: Encodable { var label: String; var value: Int }
+
+    struct Context: Encodable {
+        var page: PageMeta
+        var services: [ServiceEntry]
+        var centres: [Centre]
+        var stats: [Stat]
+    }
+
+    static let services: [ServiceEntry] = [
+        .init(title: "法律咨询", text: "拨打 12348 或在线留言，专业人员解答法律问题", icon: "问"),
+        .init(title: "法律援助", text: "经济困难群众和特殊群体可申请免费法律服务", icon: "援"),
+        .init(title: "人民调解", text: "邻里、家庭、劳动等矛盾纠纷，免费调解", icon: "调"),
+        .init(title: "公证服务", text: "出生、亲属关系、学历、涉外等公证办理指南", icon: "证"),
+        .init(title: "司法鉴定", text: "法医临床、交通事故、医疗损害等鉴定", icon: "鉴"),
+        .init(title: "仲裁", text: "合同纠纷、财产权益纠纷，含网上仲裁", icon: "裁"),
+    ]
+
+    static func home(_ req: Request) async throws -> View {
+        let db = req.sql
+        struct CountRow: Decodable { var type: String; var n: Int }
+        let counts = try await db.select().column("type").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+            .from(Institution.schema).where("active", .equal, true).groupBy("type")
+            .all(decoding: CountRow.self)
+        func count(_ t: InstitutionType) -> Int { counts.first { $0.type == t.rawValue }?.n ?? 0 }
+        let practitioners = try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+            .from(Practitioner.schema).where("status", .equal, PractitionerStatus.practising.rawValue)
+            .first(decodingColumn: "n", as: Int.self) ?? 0
+        let centres = try await InstitutionController.list(
+            { var f = InstitutionController.Filter(); f.type = .publicLegalServiceCentre; return f }(),
+            scope: .everything, page: PageRequest(page: 1, per: 10), on: db)
+        let context = Context(
+            page: req.pageMeta(title: "首页"),
+            services: services,
+            centres: centres.items.map { .init(name: $0.name, address: $0.address, phone: $0.phone, hours: $0.openingHours) },
+            stats: [
+                .init(label: "公共法律服务中心、站、室", value: count(.publicLegalServiceCentre) + count(.publicLegalServiceStation) + count(.publicLegalServiceRoom)),
+                .init(label: "律师事务所", value: count(.lawFirm)),
+                .init(label: "人民调解委员会", value: count(.mediationCommittee)),
+                .init(label: "在册法律服务人员", value: practitioners),
+            ])
+        return try await req.view.render("home", context)
+    }
+
+    struct ElderForm: Content { var next: String? }
+
+    /// Switches the elder-friendly mode (larger type, higher contrast) and remembers it for a year.
+    static func toggleElder(_ req: Request) async throws -> Response {
+        let form = try? req.content.decode(ElderForm.self)
+        let on = req.cookies[Request.elderCookie]?.string != "1"
+        let response = req.redirect(to: safeNext(form?.next) ?? "/")
+        response.cookies[Request.elderCookie] = HTTPCookies.Value(string: on ? "1" : "0", maxAge: 365 * 24 * 3600, path: "/",
+                                                                    isHTTPOnly: false, sameSite: .lax)
+        return response
+    }
+
+    /// Only paths on this site: never an open redirect.
+    static func safeNext(_ next: String?) -> String? {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return nil }
+        return next
+    }
+
+    struct OutboxContext: Encodable {
+        struct Message: Encodable { var mobile: String; var text: String; var at: String }
+        var page: PageMeta
+        var messages: [Message]
+    }
+
+    /// Demo only: the messages the log-only SMS gateway would have sent.
+    static func outbox(_ req: Request) async throws -> View {
+        guard req.application.settings.demo else { throw AppError.notFound("页面") }
+        let messages = try await SmsMessage.query(on: req.db).sort(\.$createdAt, .descending).limit(20).all()
+        let formatter = DateFormatter.chinaTime
+        return try await req.view.render("outbox", OutboxContext(
+            page: req.pageMeta(title: "演示短信发件箱"),
+            messages: messages.map { .init(mobile: $0.mobileMasked, text: $0.text, at: formatter.string(from: $0.createdAt)) }))
+    }
+}
+
+extension DateFormatter {
+    /// Times shown to users are Beijing time, whatever the server's zone.
+    static var chinaTime: DateFormatter {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "zh_CN")
+        f.timeZone = TimeZone(identifier: "Asia/Shanghai")
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return f
+    }
+}

@@ -1,0 +1,88 @@
+import Vapor
+import Fluent
+import PLSDomain
+
+/// Sign-in pages: staff by username and password; citizens by mobile with an SMS code or password.
+enum LoginPages {
+    struct StaffContext: Encodable {
+        var page: PageMeta
+        var username: String
+        var next: String
+        var error: String?
+        var fields: [String: String]
+    }
+
+    struct StaffForm: Content { var username: String?; var password: String?; var next: String? }
+
+    static func staffForm(_ req: Request) async throws -> View {
+        try await req.view.render("login", StaffContext(page: req.pageMeta(title: "工作人员登录"), username: "",
+                                                         next: HomePages.safeNext(try? req.query.get(String.self, at: "next")) ?? "",
+                                                         error: nil, fields: [:]))
+    }
+
+    static func staffSubmit(_ req: Request) async throws -> Response {
+        let form = try req.content.decode(StaffForm.self)
+        do {
+            var errors = FieldErrors()
+            let username = errors.required(form.username, "username", "用户名")
+            let password = errors.required(form.password, "password", "密码")
+            try errors.throwIfAny()
+            let account = try await AuthController.authenticateStaff(username: username, password: password, on: req.db, now: req.now)
+            req.session.data[SessionPrincipalAuthenticator.key] = account.id!.uuidString
+            return req.redirect(to: HomePages.safeNext(form.next) ?? "/admin")
+        } catch let e as AppError {
+            let view = try await req.view.render("login", StaffContext(page: req.pageMeta(title: "工作人员登录"), username: form.username ?? "",
+                                                                       next: HomePages.safeNext(form.next) ?? "", error: e.message, fields: e.fields))
+            let response = try await view.encodeResponse(for: req)
+            response.status = e.status == .unprocessableEntity ? .unprocessableEntity : .unauthorized
+            return response
+        }
+    }
+
+    struct CitizenContext: Encodable {
+        var page: PageMeta
+        var mobile: String
+        var error: String?
+        var notice: String?
+        var fields: [String: String]
+        var demoOutbox: Bool
+    }
+
+    struct CitizenForm: Content { var mobile: String?; var code: String?; var password: String?; var action: String? }
+
+    static func citizenForm(_ req: Request) async throws -> View {
+        try await req.view.render("login-citizen", CitizenContext(page: req.pageMeta(title: "群众登录"), mobile: "", error: nil, notice: nil,
+                                                                   fields: [:], demoOutbox: req.application.settings.demo))
+    }
+
+    static func citizenSubmit(_ req: Request) async throws -> Response {
+        let form = try req.content.decode(CitizenForm.self)
+        func render(_ status: HTTPStatus, error: String? = nil, notice: String? = nil, fields: [String: String] = [:]) async throws -> Response {
+            let view = try await req.view.render("login-citizen", CitizenContext(
+                page: req.pageMeta(title: "群众登录"), mobile: form.mobile ?? "", error: error, notice: notice, fields: fields,
+                demoOutbox: req.application.settings.demo))
+            let response = try await view.encodeResponse(for: req)
+            response.status = status
+            return response
+        }
+        do {
+            let mobile = try AuthController.parseMobile(form.mobile)
+            if form.action == "send" {
+                try await AuthController.sendCode(to: mobile, app: req.application, on: req.db)
+                return try await render(.ok, notice: "验证码已发送至 \(mobile.masked)，5 分钟内有效")
+            }
+            let account = try await AuthController.authenticateCitizen(mobile: mobile, code: form.code, password: form.password,
+                                                                       app: req.application, on: req.db)
+            req.session.data[SessionPrincipalAuthenticator.key] = account.id!.uuidString
+            return req.redirect(to: "/?flash=" + ("登录成功".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        } catch let e as AppError {
+            return try await render(e.status, error: e.message, fields: e.fields)
+        }
+    }
+
+    static func logout(_ req: Request) async throws -> Response {
+        req.auth.logout(Principal.self)
+        req.session.destroy()
+        return req.redirect(to: "/")
+    }
+}

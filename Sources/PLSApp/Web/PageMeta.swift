@@ -1,0 +1,163 @@
+import Vapor
+import PLSDomain
+
+/// What every page's layout needs: title, the signed-in account, CSRF token, elder-friendly mode, navigation.
+struct PageMeta: Encodable, Sendable {
+    struct NavItem: Encodable, Sendable { var href: String; var label: String; var current: Bool }
+    struct UserInfo: Encodable, Sendable { var name: String; var role: String; var roleName: String; var isStaff: Bool }
+
+    var title: String
+    var cityName = DemoCity.cityName
+    var csrf: String
+    var elder: Bool
+    var demo: Bool
+    var user: UserInfo?
+    var nav: [NavItem]
+    var path: String
+    var flash: String?
+}
+
+extension Request {
+    static let elderCookie = "pls-elder"
+
+    func pageMeta(title: String, flash: String? = nil) -> PageMeta {
+        let principal = auth.get(Principal.self)
+        let path = url.path
+        var nav: [PageMeta.NavItem] = [.init(href: "/", label: "首页", current: path == "/")]
+        if let p = principal, p.role.isStaff {
+            nav.append(.init(href: "/admin", label: "工作台", current: path == "/admin"))
+            nav.append(.init(href: "/admin/indicators", label: "指标", current: path.hasPrefix("/admin/indicators")))
+            nav.append(.init(href: "/admin/regions", label: "行政区划", current: path.hasPrefix("/admin/regions")))
+            nav.append(.init(href: "/admin/institutions", label: "机构", current: path.hasPrefix("/admin/institutions")))
+            nav.append(.init(href: "/admin/practitioners", label: "人员", current: path.hasPrefix("/admin/practitioners")))
+            if RegistryPermission.canManageAccounts(p.role) {
+                nav.append(.init(href: "/admin/accounts", label: "账号", current: path.hasPrefix("/admin/accounts")))
+            }
+        }
+        return PageMeta(title: title, csrf: csrfToken, elder: cookies[Self.elderCookie]?.string == "1",
+                        demo: application.settings.demo,
+                        user: principal.map { .init(name: $0.displayName, role: $0.role.rawValue, roleName: $0.role.chineseName, isStaff: $0.role.isStaff) },
+                        nav: nav, path: path, flash: flash ?? (try? query.get(String.self, at: "flash")))
+    }
+}
+
+// MARK: - Generic building blocks for admin pages: one table, one form, one detail list.
+
+struct SelectOption: Encodable, Sendable {
+    var value: String
+    var label: String
+    var selected: Bool
+}
+
+struct FormField: Encodable, Sendable {
+    enum Kind: String, Encodable, Sendable { case text, number, select, textarea, checkboxes, password, tel }
+    var name: String
+    var label: String
+    var kind: Kind = .text
+    var value: String = ""
+    var options: [SelectOption] = []
+    var error: String? = nil
+    var required: Bool = false
+    var hint: String? = nil
+    var readonly: Bool = false
+    /// A text field whose options are suggestions (a datalist), not a closed choice.
+    var datalist: Bool = false
+
+    static func select<E: ChineseNamed>(_ name: String, _ label: String, _ type: E.Type, selected: String?, required: Bool = true,
+                                        blank: String? = nil, cases: [E]? = nil) -> FormField {
+        var options = (cases ?? Array(E.allCases)).map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == selected) }
+        if let blank { options.insert(SelectOption(value: "", label: blank, selected: (selected ?? "").isEmpty), at: 0) }
+        return FormField(name: name, label: label, kind: .select, value: selected ?? "", options: options, required: required)
+    }
+
+    static func checkboxes<E: ChineseNamed>(_ name: String, _ label: String, _ type: E.Type, selected: [String], cases: [E]? = nil) -> FormField {
+        FormField(name: name, label: label, kind: .checkboxes,
+                  options: (cases ?? Array(E.allCases)).map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: selected.contains($0.rawValue)) })
+    }
+}
+
+extension Array where Element == FormField {
+    /// Puts each field's validation message beside it.
+    func withErrors(_ errors: [String: String]) -> [FormField] {
+        map { var f = $0; f.error = errors[f.name]; return f }
+    }
+}
+
+struct Cell: Encodable, Sendable {
+    var text: String
+    var href: String? = nil
+    var badge: String? = nil
+}
+
+struct TableView: Encodable, Sendable {
+    var columns: [String]
+    var rows: [[Cell]]
+    var total: Int
+    var page: Int
+    var pageCount: Int
+    var prevHref: String?
+    var nextHref: String?
+    var empty: String = "没有符合条件的记录"
+
+    init(columns: [String], rows: [[Cell]], total: Int, page: PageRequest, request: Request) {
+        self.columns = columns
+        self.rows = rows
+        self.total = total
+        self.page = page.page
+        pageCount = max(1, (total + page.per - 1) / page.per)
+        func href(_ p: Int) -> String {
+            var items = (request.url.query ?? "").split(separator: "&").filter { !$0.hasPrefix("page=") }.map(String.init)
+            items.append("page=\(p)")
+            return request.url.path + "?" + items.joined(separator: "&")
+        }
+        prevHref = page.page > 1 ? href(page.page - 1) : nil
+        nextHref = page.page < pageCount ? href(page.page + 1) : nil
+    }
+}
+
+struct DetailItem: Encodable, Sendable {
+    var label: String
+    var value: String
+    var href: String? = nil
+}
+
+struct ActionButton: Encodable, Sendable {
+    var label: String
+    var href: String?
+    var post: String?
+    var danger: Bool = false
+    var confirm: String? = nil
+}
+
+/// The contexts of the generic admin templates.
+struct ListPage: Encodable {
+    var page: PageMeta
+    var heading: String
+    var filters: [FormField]
+    var table: TableView
+    var actions: [ActionButton]
+}
+
+struct FormPage: Encodable {
+    var page: PageMeta
+    var heading: String
+    var action: String
+    var fields: [FormField]
+    var submitLabel: String
+    var cancelHref: String
+    var error: String?
+}
+
+struct DetailPage: Encodable {
+    var page: PageMeta
+    var heading: String
+    var subtitle: String?
+    var items: [DetailItem]
+    var actions: [ActionButton]
+    var related: [RelatedTable]
+}
+
+struct RelatedTable: Encodable {
+    var heading: String
+    var table: TableView
+}

@@ -1,0 +1,95 @@
+import Vapor
+import Fluent
+import FluentSQLiteDriver
+import FluentPostgresDriver
+import Leaf
+import SQLKit
+import PLSDomain
+
+/// What tests (and only tests) change about the environment-driven setup.
+public struct ConfigureOptions: Sendable {
+    public var databaseURL: String??
+    public var dataDirectory: String?
+    public var demo: Bool?
+    public var demoScale: DemoCity.Scale
+    public var quiet: Bool
+    /// Tests start each case from an empty PostgreSQL schema (SQLite starts from a new file).
+    public var resetDatabase: Bool
+
+    public init(databaseURL: String?? = nil, dataDirectory: String? = nil, demo: Bool? = nil,
+                demoScale: DemoCity.Scale = .full, quiet: Bool = false, resetDatabase: Bool = false) {
+        self.resetDatabase = resetDatabase
+        self.databaseURL = databaseURL
+        self.dataDirectory = dataDirectory
+        self.demo = demo
+        self.demoScale = demoScale
+        self.quiet = quiet
+    }
+}
+
+public func configure(_ app: Application, options: ConfigureOptions = .init()) async throws {
+    var settings = try Settings.load(from: app.environment, logger: app.logger)
+    if let url = options.databaseURL { settings.databaseURL = url }
+    if let dir = options.dataDirectory { settings.dataDirectory = dir }
+    if let demo = options.demo { settings.demo = demo }
+    app.settings = settings
+
+    // MARK: Database
+    if let url = settings.databaseURL {
+        app.databases.use(try .postgres(url: url), as: .psql)
+    } else {
+        try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
+        app.databases.use(.sqlite(.file(settings.dataDirectory + "/pls.sqlite")), as: .sqlite)
+    }
+
+    // MARK: Middleware (outermost first): errors, headers, static files.
+    app.middleware = .init()
+    app.middleware.use(RouteLoggingMiddleware(logLevel: .debug))
+    app.middleware.use(AppErrorMiddleware())
+    app.middleware.use(SecurityHeadersMiddleware())
+    app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, defaultFile: nil))
+
+    app.sessions.use(.fluent)
+    app.sessions.configuration.cookieName = "pls-session"
+    app.sessions.configuration.cookieFactory = { id in
+        HTTPCookies.Value(string: id.string, expires: Date().addingTimeInterval(60 * 60 * 12), maxAge: nil, path: "/",
+                          isSecure: false, isHTTPOnly: true, sameSite: .lax)
+    }
+    app.routes.defaultMaxBodySize = "2mb"
+
+    // MARK: Views
+    app.views.use(.leaf)
+    app.leaf.cache.isEnabled = app.environment.isRelease
+
+    // MARK: Migrations: numbered, each with its revert.
+    app.migrations.add(M001CreateRegions())
+    app.migrations.add(M002CreateInstitutions())
+    app.migrations.add(M003CreatePractitioners())
+    app.migrations.add(M004CreateAccounts())
+    app.migrations.add(SessionRecord.migration)
+
+    // MARK: Capabilities
+    app.indicators = IndicatorRegistry(RegistryIndicators.all)
+    app.sms = LogOnlySmsGateway(logger: app.logger, personalData: app.personalData)
+
+    // MARK: Commands
+    app.asyncCommands.use(RegionsCommand(), as: "regions")
+    app.asyncCommands.use(AccountsCommand(), as: "accounts")
+
+    try routes(app)
+
+    if settings.usesEmbeddedDatabase, let sql = app.db as? any SQLDatabase {
+        // WAL lets readers go on while one writer commits; FULL makes an acknowledged write durable.
+        try await sql.raw("PRAGMA journal_mode=WAL").run()
+        try await sql.raw("PRAGMA synchronous=FULL").run()
+    }
+    if options.resetDatabase, !settings.usesEmbeddedDatabase, let sql = app.db as? any SQLDatabase {
+        try await sql.raw("DROP SCHEMA public CASCADE").run()
+        try await sql.raw("CREATE SCHEMA public").run()
+    }
+    try await app.autoMigrate()
+    if settings.demo, try await DemoLoader.isEmpty(app.db) {
+        try await DemoLoader.load(DemoCity(scale: options.demoScale), app: app, on: app.db)
+        if !options.quiet { print(DemoLoader.loginsBanner()) }
+    }
+}

@@ -1,0 +1,105 @@
+import Vapor
+import SQLKit
+
+/// Every route of the platform, grouped by capability. The API lives under /api/v1 with bearer
+/// tokens; pages use the browser session and carry CSRF tokens on their forms.
+func routes(_ app: Application) throws {
+    app.get("healthz") { _ in ["status": "ok"] }
+    app.get("readyz") { req async throws -> [String: String] in
+        do {
+            try await req.sql.raw("SELECT 1").run()
+        } catch {
+            throw AppError(.serviceUnavailable, "database_unavailable", "数据库不可用")
+        }
+        return ["status": "ready"]
+    }
+
+    // MARK: API
+    let api = app.grouped("api", "v1").grouped(BearerPrincipalAuthenticator())
+
+    let auth = api.grouped("auth")
+    auth.post("login", use: AuthController.apiLogin)
+    auth.post("sms-code", use: AuthController.apiSendCode)
+    auth.post("citizen-login", use: AuthController.apiCitizenLogin)
+    auth.post("logout", use: AuthController.apiLogout)
+    api.get("me", use: AuthController.apiMe)
+
+    let regions = api.grouped("regions")
+    regions.get(use: RegionController.apiList)
+    regions.post(use: RegionController.apiCreate)
+    regions.on(.POST, "import", body: .collect(maxSize: "20mb"), use: RegionController.apiImport)
+    regions.get(":code", use: RegionController.apiGet)
+    regions.put(":code", use: RegionController.apiUpdate)
+    regions.post(":code", "deactivate", use: RegionController.apiDeactivate)
+
+    let institutions = api.grouped("institutions")
+    institutions.get(use: InstitutionController.apiList)
+    institutions.post(use: InstitutionController.apiCreate)
+    institutions.get(":id", use: InstitutionController.apiGet)
+    institutions.put(":id", use: InstitutionController.apiUpdate)
+    institutions.post(":id", "deactivate", use: InstitutionController.apiDeactivate)
+
+    let practitioners = api.grouped("practitioners")
+    practitioners.get(use: PractitionerController.apiList)
+    practitioners.post(use: PractitionerController.apiCreate)
+    practitioners.get(":id", use: PractitionerController.apiGet)
+    practitioners.put(":id", use: PractitionerController.apiUpdate)
+    practitioners.post(":id", "deactivate", use: PractitionerController.apiDeactivate)
+
+    let accounts = api.grouped("accounts")
+    accounts.get(use: AccountController.apiList)
+    accounts.post(use: AccountController.apiCreate)
+    accounts.get(":id", use: AccountController.apiGet)
+    accounts.put(":id", use: AccountController.apiUpdate)
+    accounts.post(":id", "deactivate", use: AccountController.apiDeactivate)
+
+    api.get("indicators", use: IndicatorController.apiList)
+
+    // MARK: Pages
+    let web = app.grouped(app.sessions.middleware, SessionPrincipalAuthenticator(), CSRFMiddleware())
+    web.get(use: HomePages.home)
+    web.post("preferences", "elder", use: HomePages.toggleElder)
+    web.get("demo", "outbox", use: HomePages.outbox)
+
+    web.get("login", use: LoginPages.staffForm)
+    web.post("login", use: LoginPages.staffSubmit)
+    web.get("login", "citizen", use: LoginPages.citizenForm)
+    web.post("login", "citizen", use: LoginPages.citizenSubmit)
+    web.post("logout", use: LoginPages.logout)
+
+    let admin = web.grouped("admin")
+    admin.get(use: AdminPages.dashboard)
+    admin.get("indicators", use: AdminPages.indicators)
+
+    admin.get("regions", use: RegionPages.list)
+    admin.get("regions", "new", use: RegionPages.newForm)
+    admin.post("regions", "new", use: RegionPages.create)
+    admin.get("regions", ":code", use: RegionPages.detail)
+    admin.get("regions", ":code", "edit", use: RegionPages.editForm)
+    admin.post("regions", ":code", "edit", use: RegionPages.update)
+    admin.post("regions", ":code", "deactivate", use: RegionPages.deactivate)
+
+    admin.get("institutions", use: InstitutionPages.list)
+    admin.get("institutions", "new", use: InstitutionPages.newForm)
+    admin.post("institutions", "new", use: InstitutionPages.create)
+    admin.get("institutions", ":id", use: InstitutionPages.detail)
+    admin.get("institutions", ":id", "edit", use: InstitutionPages.editForm)
+    admin.post("institutions", ":id", "edit", use: InstitutionPages.update)
+    admin.post("institutions", ":id", "deactivate", use: InstitutionPages.deactivate)
+
+    admin.get("practitioners", use: PractitionerPages.list)
+    admin.get("practitioners", "new", use: PractitionerPages.newForm)
+    admin.post("practitioners", "new", use: PractitionerPages.create)
+    admin.get("practitioners", ":id", use: PractitionerPages.detail)
+    admin.get("practitioners", ":id", "edit", use: PractitionerPages.editForm)
+    admin.post("practitioners", ":id", "edit", use: PractitionerPages.update)
+    admin.post("practitioners", ":id", "deactivate", use: PractitionerPages.deactivate)
+
+    admin.get("accounts", use: AccountPages.list)
+    admin.get("accounts", "new", use: AccountPages.newForm)
+    admin.post("accounts", "new", use: AccountPages.create)
+    admin.get("accounts", ":id", use: AccountPages.detail)
+    admin.get("accounts", ":id", "edit", use: AccountPages.editForm)
+    admin.post("accounts", ":id", "edit", use: AccountPages.update)
+    admin.post("accounts", ":id", "deactivate", use: AccountPages.deactivate)
+}

@@ -1,0 +1,110 @@
+import Foundation
+
+/// A statistical division code (统计用区划代码): 12 digits `PPCCDDTTTVVV`
+/// (province, city, county, town, village), or 15 digits for a natural village,
+/// which has no official code and is numbered within its village.
+public struct DivisionCode: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let rawValue: String
+
+    public init?(_ raw: String) {
+        let s = raw.trimmingCharacters(in: .whitespaces)
+        guard s.count == 12 || s.count == 15, s.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        rawValue = s
+        guard level != nil else { return nil }
+    }
+
+    public var description: String { rawValue }
+    public static func < (l: Self, r: Self) -> Bool { l.rawValue < r.rawValue }
+
+    private func part(_ from: Int, _ length: Int) -> Substring {
+        let start = rawValue.index(rawValue.startIndex, offsetBy: from)
+        return rawValue[start..<rawValue.index(start, offsetBy: length)]
+    }
+    private func isZero(_ s: Substring) -> Bool { s.allSatisfy { $0 == "0" } }
+
+    /// The level the code's shape implies; nil for shapes no level has
+    /// (a province-only code, or a lower part set under a zero higher part).
+    public var level: RegionLevel? {
+        if rawValue.count == 15 {
+            let village = DivisionCode(trusted: String(rawValue.prefix(12)))
+            return village.level == .village && !isZero(part(12, 3)) ? .naturalVillage : nil
+        }
+        let city = part(2, 2), county = part(4, 2), town = part(6, 3), village = part(9, 3)
+        if isZero(part(0, 2)) || isZero(city) { return nil }
+        switch (isZero(county), isZero(town), isZero(village)) {
+        case (true, true, true): return .city
+        case (false, true, true): return .county
+        case (false, false, true): return .town
+        case (false, false, false): return .village
+        default: return nil
+        }
+    }
+
+    private init(trusted: String) { rawValue = trusted }
+
+    /// The code of the level directly above, nil for a city.
+    public var parent: DivisionCode? {
+        guard let level else { return nil }
+        switch level {
+        case .city: return nil
+        case .county: return DivisionCode(trusted: String(rawValue.prefix(4)) + "00000000")
+        case .town: return DivisionCode(trusted: String(rawValue.prefix(6)) + "000000")
+        case .village: return DivisionCode(trusted: String(rawValue.prefix(9)) + "000")
+        case .naturalVillage: return DivisionCode(trusted: String(rawValue.prefix(12)))
+        }
+    }
+
+    /// The significant leading digits: every code inside this region starts with them.
+    /// Used as a `LIKE 'prefix%'` filter, so that a scope is one index range.
+    public var scopePrefix: String {
+        switch level {
+        case .city: String(rawValue.prefix(4))
+        case .county: String(rawValue.prefix(6))
+        case .town: String(rawValue.prefix(9))
+        case .village, .naturalVillage, nil: rawValue
+        }
+    }
+
+    /// Whether `other` lies inside this region (a region contains itself).
+    public func contains(_ other: DivisionCode) -> Bool {
+        other.rawValue.hasPrefix(scopePrefix)
+    }
+
+    /// The code of the natural village numbered `sequence` (1–999) in this village.
+    public func naturalVillage(_ sequence: Int) -> DivisionCode? {
+        guard level == .village, (1...999).contains(sequence) else { return nil }
+        return DivisionCode(rawValue + String(repeating: "0", count: 3 - String(sequence).count) + String(sequence))
+    }
+}
+
+public enum RegionLevel: String, ChineseNamed, Codable {
+    case city, county, town, village
+    case naturalVillage = "natural_village"
+
+    public var chineseName: String {
+        switch self {
+        case .city: "市"
+        case .county: "县（区）"
+        case .town: "镇（街道）"
+        case .village: "村（社区）"
+        case .naturalVillage: "自然村"
+        }
+    }
+
+    public var depth: Int { RegionLevel.allCases.firstIndex(of: self)! }
+}
+
+/// A village is a rural village committee or an urban community committee.
+public enum VillageKind: String, ChineseNamed, Codable {
+    case rural, community
+    public var chineseName: String { self == .rural ? "行政村" : "社区" }
+}
+
+extension DivisionCode {
+    /// In the statistical code a village numbered 001–199 is an urban community (居委会)
+    /// and 200–399 a rural village (村委会).
+    public var villageKind: VillageKind? {
+        guard level == .village, let n = Int(rawValue.suffix(3)) else { return nil }
+        return n < 200 ? .community : .rural
+    }
+}

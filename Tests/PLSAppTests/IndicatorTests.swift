@@ -1,0 +1,73 @@
+import XCTVapor
+import PLSDomain
+@testable import PLSApp
+
+final class IndicatorTests: AppTestCase {
+    func fetch(_ token: String, region: String? = nil) async throws -> (HTTPStatus, IndicatorController.Report?) {
+        let res = try await send(.GET, "/api/v1/indicators" + (region.map { "?region=\($0)&year=2026" } ?? ""), token: token)
+        return (res.status, res.status == .ok ? try res.content.decode(IndicatorController.Report.self) : nil)
+    }
+
+    /// The figures match a count made independently from the demo data.
+    func testCityFiguresMatchTheRegistry() async throws {
+        let (status, body) = try await fetch(try await token("leader"), region: DemoCity.cityCode.rawValue)
+        XCTAssertEqual(status, .ok)
+        let items = Dictionary(uniqueKeysWithValues: body!.items.map { ($0.id, $0) })
+        XCTAssertEqual(Set(items.keys), ["county_centre_coverage", "town_station_coverage", "mediation_committee_coverage"])
+
+        let centres = items["county_centre_coverage"]!
+        XCTAssertEqual(centres.denominator, 1 + city.regions.filter { $0.level == .county }.count)
+        XCTAssertTrue(centres.met)
+
+        let units = city.regions.filter { $0.level == .town || $0.level == .village }
+        let covered = units.filter { u in city.institutions.contains { $0.type == .mediationCommittee && $0.region == u.code && [.town, .village].contains($0.committeeKind) } }
+        let committees = items["mediation_committee_coverage"]!
+        XCTAssertEqual(committees.denominator, units.count)
+        XCTAssertEqual(committees.numerator, covered.count)
+        XCTAssertEqual(committees.shortfallCount, units.count - covered.count)
+        XCTAssertEqual(committees.met, covered.count == units.count)
+        XCTAssertEqual(committees.value, (Double(covered.count) * 1000 / Double(units.count)).rounded() / 10)
+        XCTAssertEqual(committees.comparator, ">=")
+        XCTAssertEqual(committees.target, 100)
+    }
+
+    func testClosingAGapMovesTheFigure() async throws {
+        let admin = try await token("admin")
+        // Switch off one town's station: the town appears among the shortfalls.
+        let town = city.regions.first { $0.level == .town }!
+        let station = city.institutions.first { $0.type == .publicLegalServiceStation && $0.region == town.code }!
+        _ = try await send(.POST, "/api/v1/institutions/\(station.id)/deactivate", token: admin)
+        var (_, body) = try await fetch(admin, region: DemoCity.cityCode.rawValue)
+        var stations = body!.items.first { $0.id == "town_station_coverage" }!
+        XCTAssertFalse(stations.met)
+        XCTAssertEqual(stations.shortfalls, [ShortfallUnit(code: town.code.rawValue, name: town.name)])
+        XCTAssertEqual(stations.numerator, stations.denominator! - 1)
+
+        let input = InstitutionController.Input(type: "public_legal_service_station", name: "\(town.name)新工作站",
+                                                regionCode: town.code.rawValue, address: "镇政府院内", phone: "0550-1111111")
+        let res = try await send(.POST, "/api/v1/institutions", token: admin, json: input)
+        XCTAssertEqual(res.status, .created)
+        (_, body) = try await fetch(admin, region: DemoCity.cityCode.rawValue)
+        stations = body!.items.first { $0.id == "town_station_coverage" }!
+        XCTAssertTrue(stations.met)
+        XCTAssertEqual(stations.value, 100)
+    }
+
+    func testCountyFiguresAndScope() async throws {
+        let t = try await token("county-admin")
+        var (status, body) = try await fetch(t)
+        XCTAssertEqual(status, .ok)
+        XCTAssertEqual(body?.region.code, county(0).code.rawValue, "defaults to the account's own region")
+        let centres = body!.items.first { $0.id == "county_centre_coverage" }!
+        XCTAssertEqual(centres.denominator, 1, "a county counts only itself")
+        (status, body) = try await fetch(t, region: county(1).code.rawValue)
+        XCTAssertEqual(status, .forbidden)
+        (status, body) = try await fetch(t, region: DemoCity.cityCode.rawValue)
+        XCTAssertEqual(status, .forbidden)
+    }
+
+    func testBadRegionIs422() async throws {
+        let (status, _) = try await fetch(try await token("admin"), region: "abc")
+        XCTAssertEqual(status, .unprocessableEntity)
+    }
+}

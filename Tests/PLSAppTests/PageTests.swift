@@ -1,0 +1,139 @@
+import XCTVapor
+import PLSDomain
+@testable import PLSApp
+
+final class PageTests: AppTestCase {
+    func testHomePageIsPublic() async throws {
+        var browser = BrowserSession(self)
+        let res = try await browser.get("/")
+        XCTAssertEqual(res.status, .ok)
+        XCTAssertTrue(res.body.string.contains("12348"))
+        XCTAssertTrue(res.body.string.contains("示范市公共法律服务中心"))
+        XCTAssertNotNil(browser.cookies[CSRFMiddleware.cookieName])
+    }
+
+    func testAdminPagesRedirectToSignIn() async throws {
+        var browser = BrowserSession(self)
+        let res = try await browser.get("/admin/institutions")
+        XCTAssertEqual(res.status, .seeOther)
+        XCTAssertEqual(res.headers.first(name: .location), "/login?next=%2Fadmin%2Finstitutions")
+    }
+
+    func testFormsWithoutCSRFAreRefused() async throws {
+        var browser = BrowserSession(self)
+        _ = try await browser.get("/login")
+        let res = try await browser.post("/login", [("username", "admin"), ("password", DemoCity.password)], csrf: false)
+        XCTAssertEqual(res.status, .forbidden)
+        XCTAssertTrue(res.body.string.contains("页面已过期"))
+    }
+
+    func testStaffSignInShowsDashboardAndKeepsUsernameOnError() async throws {
+        var browser = BrowserSession(self)
+        _ = try await browser.get("/login")
+        var res = try await browser.post("/login", [("username", "admin"), ("password", "wrong-one1")])
+        XCTAssertEqual(res.status, .unauthorized)
+        XCTAssertTrue(res.body.string.contains("用户名或密码错误"))
+        XCTAssertTrue(res.body.string.contains("value=\"admin\""))
+
+        try await browser.signIn("admin")
+        res = try await browser.get("/admin")
+        XCTAssertEqual(res.status, .ok)
+        XCTAssertTrue(res.body.string.contains("工作台"))
+        XCTAssertTrue(res.body.string.contains("镇（街道）公共法律服务工作站覆盖率"))
+
+        for path in ["/admin/regions", "/admin/institutions", "/admin/practitioners", "/admin/accounts", "/admin/indicators",
+                     "/admin/institutions/new", "/admin/accounts/new", "/admin/regions/new", "/admin/practitioners/new"] {
+            let page = try await browser.get(path)
+            XCTAssertEqual(page.status, .ok, path)
+        }
+        let firm = city.institutions.first { $0.type == .lawFirm }!
+        res = try await browser.get("/admin/institutions/\(firm.id)")
+        XCTAssertTrue(res.body.string.contains(firm.name))
+
+        res = try await browser.post("/logout", [])
+        XCTAssertEqual(res.status, .seeOther)
+        res = try await browser.get("/admin")
+        XCTAssertEqual(res.status, .seeOther)
+    }
+
+    func testInstitutionFormKeepsInputOnError() async throws {
+        var browser = BrowserSession(self)
+        try await browser.signIn("county-admin")
+        let res = try await browser.post("/admin/institutions/new", [("type", "law_firm"), ("name", "安徽表单律师事务所"),
+                                                                    ("regionCode", "349902000000"), ("address", "东湖路 1 号"),
+                                                                    ("phone", "0550-1234567"), ("latitude", "abc")])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        let html = res.body.string
+        XCTAssertTrue(html.contains("安徽表单律师事务所"), "entered values stay")
+        XCTAssertTrue(html.contains("请输入数字"))
+        let count = try await Institution.query(on: app.db).count()
+        XCTAssertEqual(count, city.institutions.count)
+    }
+
+    func testInstitutionCreatedThroughTheForm() async throws {
+        var browser = BrowserSession(self)
+        try await browser.signIn("admin")
+        let res = try await browser.post("/admin/institutions/new", [("type", "notary_office"), ("name", "示范市第二公证处"),
+                                                                    ("regionCode", DemoCity.cityCode.rawValue), ("address", "人民路 2 号"),
+                                                                    ("phone", "0550-2222222"), ("openingHours", "工作日")])
+        XCTAssertEqual(res.status, .seeOther, res.body.string)
+        let location = res.headers.first(name: .location) ?? ""
+        XCTAssertTrue(location.hasPrefix("/admin/institutions/"))
+        let detail = try await browser.get(location)
+        XCTAssertTrue(detail.body.string.contains("示范市第二公证处"))
+        XCTAssertTrue(detail.body.string.contains("已新增机构"))
+    }
+
+    func testCountyAdminCannotOpenAnotherCountysInstitution() async throws {
+        var browser = BrowserSession(self)
+        try await browser.signIn("county-admin")
+        let other = city.institutions.first { $0.region.rawValue.hasPrefix(county(1).code.scopePrefix) }!
+        let res = try await browser.get("/admin/institutions/\(other.id)")
+        XCTAssertEqual(res.status, .notFound)
+        XCTAssertTrue(res.body.string.contains("未找到"))
+    }
+
+    func testLeaderSeesNoEditButtons() async throws {
+        var browser = BrowserSession(self)
+        try await browser.signIn("leader")
+        let firm = city.institutions.first { $0.type == .lawFirm }!
+        let res = try await browser.get("/admin/institutions/\(firm.id)")
+        XCTAssertEqual(res.status, .ok)
+        XCTAssertFalse(res.body.string.contains("/edit\""))
+        let form = try await browser.get("/admin/institutions/new")
+        XCTAssertEqual(form.status, .forbidden)
+    }
+
+    func testElderModePersists() async throws {
+        var browser = BrowserSession(self)
+        _ = try await browser.get("/")
+        let res = try await browser.post("/preferences/elder", [("next", "/login")])
+        XCTAssertEqual(res.status, .seeOther)
+        XCTAssertEqual(res.headers.first(name: .location), "/login")
+        XCTAssertEqual(browser.cookies[Request.elderCookie], "1")
+        let page = try await browser.get("/login")
+        XCTAssertTrue(page.body.string.contains("<body class=\"elder\">"))
+        // Not an open redirect.
+        let evil = try await browser.post("/preferences/elder", [("next", "//evil.example")])
+        XCTAssertEqual(evil.headers.first(name: .location), "/")
+    }
+
+    func testCitizenSignInWithCodeFromDemoOutbox() async throws {
+        var browser = BrowserSession(self)
+        _ = try await browser.get("/login/citizen")
+        var res = try await browser.post("/login/citizen", [("mobile", "13700001111"), ("action", "send")])
+        XCTAssertEqual(res.status, .ok)
+        XCTAssertTrue(res.body.string.contains("验证码已发送至 137****1111"))
+        let outbox = try await browser.get("/demo/outbox").body.string
+        let code = outbox.range(of: #"验证码为 (\d{6})"#, options: .regularExpression).map { String(outbox[$0].suffix(6)) }
+        XCTAssertNotNil(code)
+        XCTAssertFalse(outbox.contains("13700001111"), "the outbox masks numbers")
+        res = try await browser.post("/login/citizen", [("mobile", "13700001111"), ("code", code ?? ""), ("action", "login")])
+        XCTAssertEqual(res.status, .seeOther)
+        let home = try await browser.get("/")
+        XCTAssertTrue(home.body.string.contains("用户1111"))
+        // A citizen has no business in the admin area.
+        let admin = try await browser.get("/admin")
+        XCTAssertEqual(admin.status, .forbidden)
+    }
+}

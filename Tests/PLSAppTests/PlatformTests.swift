@@ -1,0 +1,76 @@
+import XCTVapor
+@testable import PLSApp
+
+final class PlatformTests: AppTestCase {
+    func testHealthAndReadiness() async throws {
+        var res = try await send(.GET, "/healthz")
+        XCTAssertEqual(res.status, .ok)
+        res = try await send(.GET, "/readyz")
+        XCTAssertEqual(res.status, .ok)
+        XCTAssertEqual(try res.content.decode([String: String].self)["status"], "ready")
+    }
+
+    /// Every /api/v1 route is described in /openapi.json, and the document names no route that does not exist.
+    func testOpenAPIDescribesEveryRoute() async throws {
+        let res = try await send(.GET, "/openapi.json")
+        XCTAssertEqual(res.status, .ok)
+        let doc = try JSONSerialization.jsonObject(with: Data(res.body.string.utf8)) as! [String: Any]
+        XCTAssertEqual(doc["openapi"] as? String, "3.1.0")
+        let paths = doc["paths"] as! [String: [String: Any]]
+        var documented = Set<String>()
+        for (path, ops) in paths {
+            for method in ops.keys where method != "parameters" { documented.insert("\(method.uppercased()) \(path)") }
+        }
+        var routed = Set<String>()
+        for route in app.routes.all where route.path.first?.description == "api" {
+            let path = "/" + route.path.map { component -> String in
+                if case .parameter(let name) = component { return "{\(name)}" }
+                return component.description
+            }.joined(separator: "/")
+            routed.insert("\(route.method.rawValue) \(path)")
+        }
+        XCTAssertFalse(routed.isEmpty)
+        XCTAssertEqual(routed.subtracting(documented).sorted(), [], "routes missing from /openapi.json")
+        XCTAssertEqual(documented.subtracting(routed).sorted(), [], "documented routes that do not exist")
+    }
+
+    func testUnknownAPIRouteGetsJSONError() async throws {
+        let res = try await send(.GET, "/api/v1/no-such-thing")
+        XCTAssertEqual(res.status, .notFound)
+        let error = try errorBody(res)
+        XCTAssertEqual(error.code, "not_found")
+        XCTAssertFalse(error.message.isEmpty)
+    }
+
+    func testMalformedJSONGets400AndMissingFieldIsNamed() async throws {
+        var headers = HTTPHeaders()
+        headers.contentType = .json
+        var res = try await app.testable().sendRequest(.POST, "/api/v1/auth/login", headers: headers, body: ByteBuffer(string: "{not json"))
+        XCTAssertEqual(res.status, .badRequest)
+        XCTAssertEqual(try errorBody(res).code, "invalid_body")
+        res = try await send(.POST, "/api/v1/auth/login", json: ["username": "admin"])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertNotNil(try errorBody(res).fields["password"])
+    }
+
+    func testSecurityHeadersAndNoExternalAssets() async throws {
+        let res = try await send(.GET, "/", headers: ["Accept": "text/html"])
+        XCTAssertEqual(res.status, .ok)
+        let csp = res.headers.first(name: "Content-Security-Policy") ?? ""
+        XCTAssertTrue(csp.contains("default-src 'self'"))
+        XCTAssertEqual(res.headers.first(name: "X-Content-Type-Options"), "nosniff")
+        XCTAssertEqual(res.headers.first(name: "X-Frame-Options"), "DENY")
+        let html = res.body.string
+        XCTAssertTrue(html.contains("示范市公共法律服务网"))
+        // Offline intranets: nothing may be loaded from another host.
+        XCTAssertNil(html.range(of: #"(src|href)="(https?:)?//"#, options: .regularExpression))
+    }
+
+    func testStaticAssetsAreServed() async throws {
+        let css = try await send(.GET, "/css/app.css")
+        XCTAssertEqual(css.status, .ok)
+        XCTAssertFalse(css.body.string.contains("@import url(http"))
+        let js = try await send(.GET, "/js/app.js")
+        XCTAssertEqual(js.status, .ok)
+    }
+}

@@ -1,0 +1,108 @@
+import XCTVapor
+import Fluent
+import SQLKit
+import PLSDomain
+@testable import PLSApp
+
+/// Each test gets a fresh database holding the small demo city: a new SQLite file, or, when
+/// `DATABASE_URL` is set (scripts/test does), an emptied PostgreSQL schema.
+class AppTestCase: XCTestCase {
+    var app: Application!
+    var dataDir: String!
+    let city = DemoCity(scale: .small)
+
+    override func setUp() async throws {
+        dataDir = NSTemporaryDirectory() + "pls-test-" + UUID().uuidString
+        app = try await Application.make(.testing)
+        app.logger.logLevel = .warning
+        try await configure(app, options: ConfigureOptions(dataDirectory: dataDir, demo: true, demoScale: .small,
+                                                           quiet: true, resetDatabase: true))
+    }
+
+    override func tearDown() async throws {
+        try await app.asyncShutdown()
+        app = nil
+        try? FileManager.default.removeItem(atPath: dataDir)
+    }
+
+    var usesPostgres: Bool { !app.settings.usesEmbeddedDatabase }
+
+    // MARK: Requests
+
+    func send(_ method: HTTPMethod, _ path: String, token: String? = nil, json: (any Encodable)? = nil,
+              headers: HTTPHeaders = [:], file: StaticString = #filePath, line: UInt = #line) async throws -> XCTHTTPResponse {
+        try await app.testable().sendRequest(method, path, headers: headers, file: file, line: line) { req async throws in
+            if let token { req.headers.bearerAuthorization = BearerAuthorization(token: token) }
+            if let json { try req.content.encode(AnyEncodable(json), as: .json) }
+        }
+    }
+
+    func token(_ username: String, password: String = DemoCity.password) async throws -> String {
+        let res = try await send(.POST, "/api/v1/auth/login", json: ["username": username, "password": password])
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        return try res.content.decode(AuthController.TokenResponse.self).token
+    }
+
+    func errorBody(_ res: XCTHTTPResponse) throws -> AppErrorMiddleware.Body.Detail {
+        try res.content.decode(AppErrorMiddleware.Body.self).error
+    }
+
+    var sql: any SQLDatabase { app.db as! any SQLDatabase }
+
+    func county(_ index: Int) -> DemoCity.Region { city.regions.filter { $0.level == .county }[index] }
+}
+
+struct AnyEncodable: Encodable {
+    let value: any Encodable
+    init(_ value: any Encodable) { self.value = value }
+    func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+}
+
+/// A browser-like session for page tests: keeps cookies and the CSRF token.
+struct BrowserSession {
+    let test: AppTestCase
+    var cookies: [String: String] = [:]
+
+    init(_ test: AppTestCase) { self.test = test }
+
+    var cookieHeader: String { cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
+
+    mutating func remember(_ res: XCTHTTPResponse) {
+        for header in res.headers[.setCookie] {
+            let pair = header.split(separator: ";").first.map(String.init) ?? ""
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { cookies[parts[0]] = parts[1] }
+        }
+    }
+
+    mutating func get(_ path: String) async throws -> XCTHTTPResponse {
+        var headers = HTTPHeaders()
+        headers.add(name: .accept, value: "text/html")
+        if !cookies.isEmpty { headers.add(name: .cookie, value: cookieHeader) }
+        let res = try await test.app.testable().sendRequest(.GET, path, headers: headers) { _ async throws in }
+        remember(res)
+        return res
+    }
+
+    /// Posts a form with the CSRF token from the cookie, as the page's hidden field would.
+    mutating func post(_ path: String, _ form: [(String, String)], csrf: Bool = true) async throws -> XCTHTTPResponse {
+        if cookies[CSRFMiddleware.cookieName] == nil { _ = try await get("/") }
+        var fields = form
+        if csrf { fields.append((CSRFMiddleware.fieldName, cookies[CSRFMiddleware.cookieName] ?? "")) }
+        let body = fields.map { "\($0.0.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }
+            .joined(separator: "&")
+        var headers = HTTPHeaders()
+        headers.contentType = .urlEncodedForm
+        headers.add(name: .accept, value: "text/html")
+        headers.add(name: .cookie, value: cookieHeader)
+        let res = try await test.app.testable().sendRequest(.POST, path, headers: headers, body: ByteBuffer(string: body)) { _ async throws in }
+        remember(res)
+        return res
+    }
+
+    mutating func signIn(_ username: String) async throws {
+        _ = try await get("/login")
+        let res = try await post("/login", [("username", username), ("password", DemoCity.password)])
+        XCTAssertEqual(res.status, .seeOther, res.body.string)
+    }
+}
