@@ -4,3 +4,9 @@ document.addEventListener("submit", function (event) {
   var message = form.getAttribute && form.getAttribute("data-confirm");
   if (message && !window.confirm(message)) { event.preventDefault(); }
 });
+
+// A select marked data-autosubmit applies at once (the button stays for keyboard and no-script users).
+document.addEventListener("change", function (event) {
+  var el = event.target;
+  if (el.hasAttribute && el.hasAttribute("data-autosubmit") && el.form) { el.form.submit(); }
+});

@@ -12,6 +12,7 @@ enum AdminPages {
         var bar: Double
         var targetMark: Double
         var valueText: String
+        var targetText: String
         var moreShortfalls: Int
     }
 
@@ -27,10 +28,13 @@ enum AdminPages {
         results.map { r in
             var trimmed = r
             trimmed.shortfalls = Array(r.shortfalls.prefix(limit))
-            let text = r.unit == IndicatorUnit.percent.rawValue ? String(format: "%.1f%%", r.value) : String(Int(r.value))
+            let percent = r.unit == IndicatorUnit.percent.rawValue
+            let text = percent ? String(format: "%.1f%%", r.value) : String(Int(r.value))
+            let symbol = r.comparator == IndicatorComparator.atLeast.rawValue ? "≥" : "≤"
+            let target = "目标 \(symbol) " + (percent ? String(format: "%g%%", r.target) : String(format: "%g", r.target))
             let scale = r.unit == IndicatorUnit.percent.rawValue ? 100.0 : max(r.target, r.value, 1)
             return IndicatorCard(result: trimmed, bar: min(100, r.value / scale * 100), targetMark: min(100, r.target / scale * 100),
-                                 valueText: text, moreShortfalls: max(0, r.shortfallCount - trimmed.shortfalls.count))
+                                 valueText: text, targetText: target, moreShortfalls: max(0, r.shortfallCount - trimmed.shortfalls.count))
         }
     }
 

@@ -62,6 +62,8 @@ struct FormField: Encodable, Sendable {
     var readonly: Bool = false
     /// A text field whose options are suggestions (a datalist), not a closed choice.
     var datalist: Bool = false
+    /// Half a row on wide screens (pairs such as latitude and longitude).
+    var half: Bool = false
 
     static func select<E: ChineseNamed>(_ name: String, _ label: String, _ type: E.Type, selected: String?, required: Bool = true,
                                         blank: String? = nil, cases: [E]? = nil) -> FormField {
@@ -87,6 +89,8 @@ struct Cell: Encodable, Sendable {
     var text: String
     var href: String? = nil
     var badge: String? = nil
+    /// The column's name, which a phone shows beside the value when rows become cards.
+    var label: String = ""
 }
 
 struct TableView: Encodable, Sendable {
@@ -101,7 +105,13 @@ struct TableView: Encodable, Sendable {
 
     init(columns: [String], rows: [[Cell]], total: Int, page: PageRequest, request: Request) {
         self.columns = columns
-        self.rows = rows
+        self.rows = rows.map { row in
+            row.enumerated().map { i, cell in
+                var c = cell
+                c.label = i < columns.count ? columns[i] : ""
+                return c
+            }
+        }
         self.total = total
         self.page = page.page
         pageCount = max(1, (total + page.per - 1) / page.per)
