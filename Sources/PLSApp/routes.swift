@@ -23,6 +23,7 @@ func routes(_ app: Application) throws {
     auth.post("citizen-login", use: AuthController.apiCitizenLogin)
     auth.post("logout", use: AuthController.apiLogout)
     api.get("me", use: AuthController.apiMe)
+    api.post("me", "password", use: AuthController.apiChangePassword)
 
     let regions = api.grouped("regions")
     regions.get(use: RegionController.apiList)
@@ -66,6 +67,8 @@ func routes(_ app: Application) throws {
     web.get("login", "citizen", use: LoginPages.citizenForm)
     web.post("login", "citizen", use: LoginPages.citizenSubmit)
     web.post("logout", use: LoginPages.logout)
+    web.get("account", "password", use: LoginPages.passwordForm)
+    web.post("account", "password", use: LoginPages.passwordSubmit)
 
     let admin = web.grouped("admin")
     admin.get(use: AdminPages.dashboard)

@@ -126,3 +126,44 @@ final class AuthTests: AppTestCase {
         }
     }
 }
+
+final class PasswordTests: AppTestCase {
+    func testStaffChangesPasswordWithTheCurrentOne() async throws {
+        let t = try await token("clerk")
+        var res = try await send(.POST, "/api/v1/me/password", token: t, json: ["currentPassword": "wrong", "newPassword": "clerk2026new"])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertEqual(try errorBody(res).fields["currentPassword"], "当前密码不正确")
+        res = try await send(.POST, "/api/v1/me/password", token: t, json: ["currentPassword": DemoCity.password, "newPassword": "short"])
+        XCTAssertNotNil(try errorBody(res).fields["newPassword"])
+        res = try await send(.POST, "/api/v1/me/password", token: t, json: ["currentPassword": DemoCity.password, "newPassword": "clerk2026new"])
+        XCTAssertEqual(res.status, .noContent)
+        res = try await send(.POST, "/api/v1/auth/login", json: ["username": "clerk", "password": DemoCity.password])
+        XCTAssertEqual(res.status, .unauthorized)
+        _ = try await token("clerk", password: "clerk2026new")
+    }
+
+    func testSmsRegisteredCitizenSetsAFirstPassword() async throws {
+        let mobile = "13711112222"
+        _ = try await send(.POST, "/api/v1/auth/sms-code", json: ["mobile": mobile])
+        let text = try await SmsMessage.query(on: app.db).first()!.text
+        let code = String(text.filter(\.isNumber).prefix(6))
+        var res = try await send(.POST, "/api/v1/auth/citizen-login", json: ["mobile": mobile, "code": code])
+        let t = try res.content.decode(AuthController.TokenResponse.self).token
+        res = try await send(.POST, "/api/v1/me/password", token: t, json: ["newPassword": "citizen2026"])
+        XCTAssertEqual(res.status, .noContent)
+        res = try await send(.POST, "/api/v1/auth/citizen-login", json: ["mobile": mobile, "password": "citizen2026"])
+        XCTAssertEqual(res.status, .ok)
+    }
+
+    func testPasswordPageRequiresSignIn() async throws {
+        var browser = BrowserSession(self)
+        var res = try await browser.get("/account/password")
+        XCTAssertEqual(res.status, .seeOther)
+        try await browser.signIn("leader")
+        res = try await browser.post("/account/password", [("currentPassword", DemoCity.password), ("newPassword", "x")])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertTrue(res.body.string.contains("密码至少 8 位"))
+        res = try await browser.post("/account/password", [("currentPassword", DemoCity.password), ("newPassword", "leader2026x")])
+        XCTAssertEqual(res.status, .seeOther)
+    }
+}

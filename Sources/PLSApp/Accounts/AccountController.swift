@@ -112,9 +112,9 @@ struct AccountController {
         var password: String?
     }
 
-    static func validatePassword(_ password: String, _ errors: inout FieldErrors) {
+    static func validatePassword(_ password: String, _ errors: inout FieldErrors, field: String = "password") {
         let hasLetter = password.contains { $0.isLetter }, hasDigit = password.contains { $0.isNumber }
-        if password.count < 8 || !hasLetter || !hasDigit { errors.add("password", "密码至少 8 位，且须同时包含字母和数字") }
+        if password.count < 8 || !hasLetter || !hasDigit { errors.add(field, "密码至少 8 位，且须同时包含字母和数字") }
     }
 
     static func save(_ input: Input, existing: Account?, by principal: Principal, on db: any Database) async throws -> Account {

@@ -216,3 +216,34 @@ extension AuthController {
         return try await me(account, on: req.sql)
     }
 }
+
+// MARK: - Password change
+
+extension AuthController {
+    struct PasswordInput: Content { var currentPassword: String?; var newPassword: String? }
+
+    /// Anyone signed in may change their own password. Citizens who registered by SMS have none
+    /// yet and set one without the current password; everyone else must give theirs.
+    static func changePassword(_ input: PasswordInput, for principal: Principal, on db: any Database, now: Date) async throws {
+        guard let account = try await Account.find(principal.accountID, on: db) else { throw AppError.unauthenticated }
+        var errors = FieldErrors()
+        let new = input.newPassword ?? ""
+        AccountController.validatePassword(new, &errors, field: "newPassword")
+        if let hash = account.passwordHash {
+            let current = input.currentPassword ?? ""
+            if current.isEmpty { errors.add("currentPassword", "请输入当前密码") }
+            else if (try? Bcrypt.verify(current, created: hash)) != true { errors.add("currentPassword", "当前密码不正确") }
+            if !current.isEmpty, current == new { errors.add("newPassword", "新密码不能与当前密码相同") }
+        }
+        try errors.throwIfAny()
+        account.passwordHash = try Bcrypt.hash(new, cost: passwordCost)
+        account.throttleState = throttle.afterSuccess()
+        try await account.save(on: db)
+    }
+
+    static func apiChangePassword(_ req: Request) async throws -> HTTPStatus {
+        let p = try req.principal()
+        try await changePassword(try req.content.decode(PasswordInput.self), for: p, on: req.db, now: req.now)
+        return .noContent
+    }
+}

@@ -61,7 +61,9 @@ public struct Settings: Sendable {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let key = SymmetricKey(size: .bits256)
         let hex = key.withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
-        FileManager.default.createFile(atPath: path, contents: Data(hex.utf8), attributes: [.posixPermissions: 0o600])
+        guard FileManager.default.createFile(atPath: path, contents: Data(hex.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw AppError(.internalServerError, "secret_not_written", "无法写入密钥文件 \(path)")
+        }
         logger.notice("Generated a new secret key in \(path)")
         return key
     }

@@ -128,8 +128,9 @@ struct RegionController {
         let rows: [RegionCSV.Row]
         do {
             rows = try RegionCSV.parse(text, existing: existing)
-        } catch let e as RegionCSV.Failure {
-            throw AppError.validation(["line\(e.line)": e.message], message: "第 \(e.line) 行：\(e.message)；未导入任何数据")
+        } catch {
+            throw AppError.validation(["file": "第 \(error.line) 行：\(error.message)"],
+                                      message: "第 \(error.line) 行：\(error.message)；未导入任何数据")
         }
         try await database.transaction { tx in
             try await insert(rows, on: tx as! any SQLDatabase)

@@ -85,4 +85,26 @@ enum LoginPages {
         req.session.destroy()
         return req.redirect(to: "/")
     }
+
+    static let passwordFields = [
+        FormField(name: "currentPassword", label: "当前密码", kind: .password, hint: "通过短信验证码注册、尚未设置密码的群众可留空"),
+        FormField(name: "newPassword", label: "新密码", kind: .password, required: true, hint: "至少 8 位，须同时包含字母和数字"),
+    ]
+
+    static func passwordForm(_ req: Request) async throws -> Response {
+        _ = try req.principal()
+        return try await req.renderForm(title: "修改密码", action: "/account/password", fields: passwordFields, submit: "保存新密码", cancel: "/")
+    }
+
+    static func passwordSubmit(_ req: Request) async throws -> Response {
+        let p = try req.principal()
+        let input = AuthController.PasswordInput(currentPassword: req.formValue("currentPassword"), newPassword: req.formValue("newPassword"))
+        do {
+            try await AuthController.changePassword(input, for: p, on: req.db, now: req.now)
+            return req.redirect(to: p.role.isStaff ? "/admin" : "/", flash: "密码已修改")
+        } catch let e as AppError where e.status == .unprocessableEntity {
+            return try await req.renderForm(title: "修改密码", action: "/account/password", fields: passwordFields, submit: "保存新密码",
+                                            cancel: "/", error: e)
+        }
+    }
 }
