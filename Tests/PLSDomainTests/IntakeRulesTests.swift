@@ -1,0 +1,204 @@
+import Testing
+import Foundation
+@testable import PLSDomain
+
+@Suite("Resident identity numbers (GB 11643-1999)")
+struct IDNumberTests {
+    @Test("the standard's own examples and a check digit X", arguments: [
+        ("11010519491231002X", 1949, 12, 31, Gender.female),
+        ("440524188001010014", 1880, 1, 1, Gender.male),
+        ("11010519491231002x", 1949, 12, 31, Gender.female),
+    ])
+    func valid(id: String, y: Int, m: Int, d: Int, sex: Gender) throws {
+        let parsed = try #require(IDNumber(id))
+        #expect(parsed.birthDate == CivilDate(year: y, month: m, day: d))
+        #expect(parsed.sex == sex)
+        #expect(parsed.value.last == id.uppercased().last)
+        #expect(parsed.addressCode == String(id.prefix(6)))
+    }
+
+    @Test("each fault is named", arguments: [
+        ("11010519491231002", IDNumber.Problem.length),
+        ("1101051949123100XX", .characters),
+        ("110105194913310028", .birthDate),        // month 13
+        ("110105194902300024", .birthDate),        // 30 February
+        ("110105194912310021", .checkDigit),
+        ("440524188001010015", .checkDigit),
+    ])
+    func invalid(id: String, problem: IDNumber.Problem) {
+        guard case .failure(let p) = IDNumber.validate(id) else { Issue.record("accepted \(id)"); return }
+        #expect(p == problem)
+        #expect(!p.message.isEmpty)
+    }
+
+    @Test func birthInTheFutureIsRefused() {
+        let id = "110105" + "20300101" + "002"
+        let full = id + String(IDNumber.checkCharacter(for: id)!)
+        #expect(IDNumber.validate(full, today: CivilDate("2026-11-29")) == .failure(.birthDate))
+    }
+
+    @Test func ageOnADate() {
+        let id = IDNumber("11010519491231002X")!
+        #expect(id.age(on: CivilDate("2026-12-30")!) == 76)
+        #expect(id.age(on: CivilDate("2026-12-31")!) == 77)
+    }
+}
+
+@Suite("Civil dates")
+struct CivilDateTests {
+    @Test func dayArithmeticAndWeekdays() {
+        let d = CivilDate("2026-02-28")!
+        #expect(d.adding(days: 1) == CivilDate("2026-03-01"))
+        #expect(CivilDate("2024-02-28")!.adding(days: 1) == CivilDate("2024-02-29"))
+        #expect(CivilDate("2026-11-29")!.weekday == 6, "a Sunday")
+        #expect(CivilDate("1970-01-01")!.dayNumber == 0)
+        #expect(CivilDate(dayNumber: CivilDate("2031-07-15")!.dayNumber) == CivilDate("2031-07-15"))
+        #expect(CivilDate("2026-02-30") == nil)
+        #expect(CivilDate(Date(timeIntervalSince1970: 1_795_968_000 - 8 * 3600)) == CivilDate("2026-11-29"), "midnight in Beijing")
+    }
+}
+
+@Suite("Deadlines on the national calendar")
+struct DeadlineTests {
+    static let calendar: WorkingCalendar = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Resources/calendar/cn-holiday-calendar.json")
+        let data = try! Data(contentsOf: url)
+        return try! JSONDecoder().decode(HolidayCalendarFile.self, from: data).calendar
+    }()
+
+    func d(_ s: String) -> CivilDate { CivilDate(s)! }
+
+    @Test("working days skip the Spring Festival and count its make-up Saturday", arguments: [
+        ("2026-02-12", 5, "2026-02-26"),   // Fri 13, Sat 14 (make-up), then 24, 25, 26
+        ("2026-02-13", 1, "2026-02-14"),   // the make-up Saturday is a working day
+        ("2026-02-14", 1, "2026-02-24"),
+        ("2026-02-27", 1, "2026-02-28"),   // the second make-up Saturday
+        ("2026-09-30", 1, "2026-10-08"),   // National Day week
+        ("2026-10-07", 3, "2026-10-10"),   // 8, 9 and the make-up Saturday 10
+        ("2025-09-30", 1, "2025-10-09"),   // 2025: eight days off with Mid-Autumn
+        ("2025-09-26", 1, "2025-09-28"),   // the make-up Sunday
+        ("2026-11-27", 1, "2026-11-30"),   // an ordinary weekend
+        ("2026-11-30", 0, "2026-11-30"),
+    ])
+    func workingDays(start: String, n: Int, due: String) {
+        #expect(Self.calendar.addingWorkingDays(n, to: d(start)) == d(due))
+        #expect(DeadlineRule(days: n, unit: .workingDays).due(from: d(start), on: Self.calendar) == d(due))
+    }
+
+    @Test("calendar days end on a working day", arguments: [
+        ("2026-01-02", 30, "2026-02-02"),   // 1 Feb is a Sunday
+        ("2026-02-10", 7, "2026-02-24"),    // 17 Feb is the Spring Festival
+        ("2026-09-01", 30, "2026-10-08"),   // 1 Oct is National Day
+        ("2026-03-02", 30, "2026-04-01"),
+    ])
+    func calendarDays(start: String, n: Int, due: String) {
+        #expect(DeadlineRule(days: n, unit: .calendarDays).due(from: d(start), on: Self.calendar) == d(due))
+    }
+
+    @Test("a suspension stops the clock for the working days it lasts")
+    func suspension() {
+        // Suspended Monday 2 March, resumed Thursday 5 March: three working days (3, 4, 5) did not count.
+        #expect(DeadlineRule.extend(d("2026-03-10"), bySuspension: d("2026-03-02"), to: d("2026-03-05"), on: Self.calendar) == d("2026-03-13"))
+        // Suspended over the National Day week: only 30 Sep and 8 Oct count.
+        #expect(Self.calendar.workingDays(after: d("2026-09-29"), through: d("2026-10-08")) == 2)
+        #expect(DeadlineRule.extend(d("2026-10-12"), bySuspension: d("2026-10-01"), to: d("2026-10-03"), on: Self.calendar) == d("2026-10-12"))
+    }
+
+    @Test func knownYears() {
+        #expect(Self.calendar.covers(d("2026-12-01"), d("2025-01-05")))
+        #expect(!Self.calendar.covers(d("2026-12-01"), d("2027-01-05")))
+    }
+}
+
+@Suite("The request state machine")
+struct LifecycleTests {
+    @Test("the path of a matter from intake to conclusion")
+    func happyPath() {
+        var s = RequestStatus.submitted
+        for (action, role) in [(RequestAction.accept, Role.windowClerk), (.assign, .windowClerk), (.start, .practitioner),
+                               (.suspend, .practitioner), (.resume, .practitioner), (.conclude, .practitioner)] {
+            guard case .success(let next) = RequestLifecycle.next(from: s, action: action, by: role) else {
+                Issue.record("\(action) from \(s) by \(role)"); return
+            }
+            s = next
+        }
+        #expect(s == .concluded)
+    }
+
+    @Test("actions not allowed from a state", arguments: [
+        (RequestStatus.submitted, RequestAction.start), (.submitted, .conclude), (.concluded, .accept),
+        (.rejected, .accept), (.suspended, .conclude), (.inProgress, .accept), (.transferred, .conclude), (.concluded, .transfer),
+    ])
+    func invalid(from: RequestStatus, action: RequestAction) {
+        guard case .failure(.invalidTransition(let e)) = RequestLifecycle.next(from: from, action: action, by: .cityAdmin) else {
+            Issue.record("allowed \(action) from \(from)"); return
+        }
+        #expect(e.message.contains(from.chineseName))
+    }
+
+    @Test("roles", arguments: [
+        (RequestAction.accept, Role.practitioner), (.accept, .citizen), (.assign, .leader), (.start, .hotlineOperator),
+        (.suspend, .windowClerk), (.transfer, .practitioner), (.conclude, .auditor),
+    ])
+    func forbidden(action: RequestAction, role: Role) {
+        let from = RequestLifecycle.rules[action]!.from.first!
+        #expect(RequestLifecycle.next(from: from, action: action, by: role) == .failure(.roleNotAllowed))
+    }
+
+    @Test func transferAndTakeBack() {
+        #expect(RequestLifecycle.next(from: .inProgress, action: .transfer, by: .hotlineOperator) == .success(.transferred))
+        #expect(RequestLifecycle.next(from: .transferred, action: .takeBack, by: .hotlineOperator) == .success(.accepted))
+    }
+
+    @Test func buttonsOffered() {
+        #expect(RequestLifecycle.available(from: .submitted, to: .windowClerk) == [.accept, .reject])
+        #expect(RequestLifecycle.available(from: .inProgress, to: .practitioner) == [.suspend, .conclude])
+        #expect(RequestLifecycle.available(from: .concluded, to: .cityAdmin).isEmpty)
+    }
+
+    @Test func numbersSortByDate() {
+        let a = RequestNumber.make(date: CivilDate("2026-11-29")!, sequence: 12)
+        let b = RequestNumber.make(date: CivilDate("2026-11-30")!, sequence: 1)
+        #expect(a == "FW20261129000012")
+        #expect(a < b)
+    }
+
+    @Test func badRatings() {
+        #expect(Rating.allCases.filter(\.isBad) == [.veryDissatisfied, .dissatisfied])
+        #expect(Rating.allCases.filter(\.isSatisfied) == [.satisfied, .verySatisfied])
+    }
+}
+
+@Suite("Matching demand to supply")
+struct MatchingTests {
+    func facts(spec: Bool = true, serves: Bool = true, county: Bool = true, load: Int = 0, cap: Int = 10,
+               avg: Double? = nil, n: Int = 0) -> Matching.Facts {
+        .init(specialityMatches: spec, servesRegion: serves, sameCounty: county, openLoad: load, capacity: cap,
+              averageRating: avg, ratingCount: n, onDutyToday: nil)
+    }
+
+    @Test func specialityAndPlaceOutweighLoad() {
+        let specialist = Matching.score(facts(load: 5))
+        let idle = Matching.score(facts(spec: false, load: 0))
+        #expect(specialist.value > idle.value)
+        #expect(specialist.reasons.contains { $0.contains("专长") })
+    }
+
+    @Test func nearbyBeatsFarAway() {
+        #expect(Matching.score(facts(serves: false, county: true)).value > Matching.score(facts(serves: false, county: false)).value)
+    }
+
+    @Test func fullPractitionersSinkAndSayWhy() {
+        let full = Matching.score(facts(load: 10, cap: 10))
+        #expect(full.overCapacity)
+        #expect(full.value < Matching.score(facts(spec: false, serves: false, county: false)).value)
+    }
+
+    @Test("one glowing rating does not outweigh many")
+    func ratingsAreShrunk() {
+        let one = Matching.score(facts(avg: 5, n: 1)).value
+        let many = Matching.score(facts(avg: 4.6, n: 40)).value
+        #expect(many > one)
+    }
+}
