@@ -67,14 +67,25 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.migrations.add(M003CreatePractitioners())
     app.migrations.add(M004CreateAccounts())
     app.migrations.add(SessionRecord.migration)
+    app.migrations.add(M005CreateCalendar())
+    app.migrations.add(M006CreateLedger())
+    app.migrations.add(M007CreateServiceRequests())
+    app.migrations.add(M008CreateCatalog())
 
     // MARK: Capabilities
-    app.indicators = IndicatorRegistry(RegistryIndicators.all)
+    app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all)
+    app.calendarStore = CalendarStore()
+    app.ledger = Ledger()
     app.sms = LogOnlySmsGateway(logger: app.logger, personalData: app.personalData)
 
     // MARK: Commands
     app.asyncCommands.use(RegionsCommand(), as: "regions")
     app.asyncCommands.use(AccountsCommand(), as: "accounts")
+    app.asyncCommands.use(CalendarCommand(), as: "calendar")
+    app.asyncCommands.use(LedgerCommand(), as: "ledger")
+    if app.environment != .testing {
+        app.lifecycle.use(OverdueScanner(interval: .minutes(5)))
+    }
 
     try routes(app)
 
@@ -88,6 +99,8 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
         try await sql.raw("CREATE SCHEMA public").run()
     }
     try await app.autoMigrate()
+    try await CalendarStore.seedIfEmpty(app: app)
+    try await Catalog.seedIfEmpty(on: app.db as! any SQLDatabase)
     if settings.demo, try await DemoLoader.isEmpty(app.db) {
         try await DemoLoader.load(DemoCity(scale: options.demoScale), app: app, on: app.db)
         if !options.quiet { print(DemoLoader.loginsBanner()) }

@@ -1,5 +1,6 @@
 import Vapor
 import SQLKit
+import PLSDomain
 
 /// Every route of the platform, grouped by capability. The API lives under /api/v1 with bearer
 /// tokens; pages use the browser session and carry CSRF tokens on their forms.
@@ -55,6 +56,31 @@ func routes(_ app: Application) throws {
     accounts.post(":id", "deactivate", use: AccountController.apiDeactivate)
 
     api.get("indicators", use: IndicatorController.apiList)
+
+    let requests = api.grouped("requests")
+    requests.post(use: RequestController.apiCreate)
+    requests.get(use: RequestController.apiList)
+    requests.get("lookup", use: RequestController.apiLookup)
+    requests.get("duplicates", use: RequestController.apiDuplicates)
+    requests.post("bulk-assign", use: RequestController.apiBulkAssign)
+    requests.get(":id", use: RequestController.apiGet)
+    requests.get(":id", "candidates", use: RequestController.apiCandidates)
+    for action in [RequestAction.accept, .reject, .assign, .start, .suspend, .resume, .transfer, .takeBack, .conclude] {
+        requests.post(":id", PathComponent(stringLiteral: action.rawValue.replacingOccurrences(of: "_", with: "-")),
+                      use: RequestController.action(action))
+    }
+    requests.post(":id", "evaluation", use: RequestController.apiEvaluate)
+
+    api.get("catalog", use: Catalog.apiList)
+    api.get("catalog", ":code", use: Catalog.apiGet)
+    api.put("catalog", ":code", use: Catalog.apiUpdate)
+    api.get("deadline-rules", use: Catalog.apiRules)
+    api.put("deadline-rules", ":matterType", use: Catalog.apiUpdateRules)
+    api.get("calendar", "due", use: CalendarController.apiDue)
+    api.get("calendar", ":year", use: CalendarController.apiGet)
+    api.put("calendar", ":year", use: CalendarController.apiPut)
+    api.get("notifications", use: Notifications.apiList)
+    api.post("notifications", ":id", "read", use: Notifications.apiMarkRead)
 
     // MARK: Pages
     let web = app.grouped(app.sessions.middleware, SessionPrincipalAuthenticator(), CSRFMiddleware())

@@ -91,10 +91,11 @@ public enum RequestLifecycle {
         guard let rule = rules[action] else {
             return .failure(.invalidTransition(InvalidTransition(action: action, from: status)))
         }
-        guard rule.roles.contains(role) else { return .failure(.roleNotAllowed) }
+        // The state first: an action impossible from here is a conflict whoever asks.
         guard rule.from.contains(status) else {
             return .failure(.invalidTransition(InvalidTransition(action: action, from: status)))
         }
+        guard rule.roles.contains(role) else { return .failure(.roleNotAllowed) }
         return .success(rule.to)
     }
 

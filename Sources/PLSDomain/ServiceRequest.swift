@@ -58,7 +58,7 @@ public enum MatterType: String, ChineseNamed, Codable {
 }
 
 /// 渠道.
-public enum Channel: String, ChineseNamed, Codable {
+public enum RequestChannel: String, ChineseNamed, Codable {
     case web, mobile, hotline, window
     case transfer12345 = "transfer_12345"
     case transfer110 = "transfer_110"

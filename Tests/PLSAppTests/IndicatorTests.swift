@@ -12,8 +12,9 @@ final class IndicatorTests: AppTestCase {
     func testCityFiguresMatchTheRegistry() async throws {
         let (status, body) = try await fetch(try await token("leader"), region: DemoCity.cityCode.rawValue)
         XCTAssertEqual(status, .ok)
-        let items = Dictionary(uniqueKeysWithValues: body!.items.map { ($0.id, $0) })
-        XCTAssertEqual(Set(items.keys), ["county_centre_coverage", "town_station_coverage", "mediation_committee_coverage"])
+        let items = Dictionary(uniqueKeysWithValues: try XCTUnwrap(body).items.map { ($0.id, $0) })
+        XCTAssertEqual(Set(items.keys), ["county_centre_coverage", "town_station_coverage", "mediation_committee_coverage",
+                                         "on_time_rate", "evaluation_rate", "satisfaction_rate"])
 
         let centres = items["county_centre_coverage"]!
         XCTAssertEqual(centres.denominator, 1 + city.regions.filter { $0.level == .county }.count)

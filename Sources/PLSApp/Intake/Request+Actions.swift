@@ -1,0 +1,230 @@
+import Vapor
+import Fluent
+import SQLKit
+import PLSDomain
+
+/// Moving a request through its lifecycle. Every change asks the state machine, is written with its
+/// timeline event in one transaction, and joins the ledger.
+enum RequestActions {
+    struct Input: Content {
+        var note: String?
+        var reason: String?
+        var institutionId: UUID?
+        var practitionerId: UUID?
+        var target: String?
+        var reference: String?
+        var outcome: String?
+        var summary: String?
+
+        init(note: String? = nil, reason: String? = nil, institutionId: UUID? = nil, practitionerId: UUID? = nil, target: String? = nil,
+             reference: String? = nil, outcome: String? = nil, summary: String? = nil) {
+            self.note = note; self.reason = reason; self.institutionId = institutionId; self.practitionerId = practitionerId
+            self.target = target; self.reference = reference; self.outcome = outcome; self.summary = summary
+        }
+    }
+
+    /// Beyond the role: a practitioner acts only on what is assigned to them; dispatchers and
+    /// institution admins on what lies in their scope (checked when the request was found).
+    static func mayAct(_ action: RequestAction, on r: ServiceRequest, _ p: Principal) -> Bool {
+        guard RequestViews.visible(r, in: p.scope) else { return false }
+        if p.role == .practitioner {
+            return r.practitionerID != nil && r.practitionerID == p.practitionerID
+        }
+        if p.role == .institutionAdmin, action == .accept || action == .reject || action == .transfer || action == .takeBack {
+            return false
+        }
+        return true
+    }
+
+    static func mayEvaluate(_ r: ServiceRequest, _ p: Principal) -> Bool {
+        guard r.requestStatus == .concluded, r.rating == nil else { return false }
+        return (p.role == .citizen && r.citizenAccountID == p.accountID) || p.role == .hotlineOperator
+    }
+
+    static let outcomes: [String: String] = [
+        "answered": "已解答", "resolved": "已办结", "settled": "调解成功", "not_settled": "调解不成",
+        "aid_granted": "给予法律援助", "aid_refused": "不予法律援助", "certified": "已出具文书", "withdrawn": "申请人撤回", "other": "其他",
+    ]
+
+    /// Checks the action's own input and applies it to `r` inside a ledger write.
+    static func apply(_ action: RequestAction, to r: ServiceRequest, input: Input, by p: Principal, writer w: Ledger.Writer,
+                      app: Application, now: Date) async throws {
+        let from = r.requestStatus
+        let to: RequestStatus
+        switch RequestLifecycle.next(from: from, action: action, by: p.role) {
+        case .success(let s): to = s
+        case .failure(.roleNotAllowed): throw AppError(.forbidden, "forbidden", "您的角色不能“\(action.chineseName)”")
+        case .failure(.invalidTransition(let e)): throw AppError.conflict("invalid_transition", e.message)
+        }
+        guard mayAct(action, on: r, p) else { throw AppError(.forbidden, "forbidden", "该事项不由您办理") }
+        let db = w.db
+        let sql = db as! any SQLDatabase
+        let today = CivilDate(now)
+        let calendar = app.workingCalendar
+        var errors = FieldErrors()
+        var note = input.note?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+        let matter = MatterType(rawValue: r.matterType) ?? .consultation
+
+        switch action {
+        case .accept:
+            let rules = try await Catalog.rules(matter, on: sql)
+            r.concludeDue = rules.conclude.due(from: today, on: calendar).description
+            note = note ?? "办结时限：\(rules.conclude.chineseDescription)，\(r.concludeDue!) 前"
+        case .reject:
+            let reason = errors.required(input.reason, "reason", "不予受理的理由", maxLength: 500)
+            try errors.throwIfAny()
+            r.rejectReason = reason
+            note = reason
+        case .assign:
+            var institutionID = input.institutionId
+            if let pid = input.practitionerId {
+                struct P: Decodable { var institutionId: UUID; var type: String; var status: String; var name: String }
+                guard let prac = try await sql.select().columns("institution_id", "type", "status", "name").from(Practitioner.schema)
+                    .where("id", .equal, SQLBind(pid)).first(decoding: P.self, keyDecodingStrategy: .convertFromSnakeCase) else {
+                    throw AppError.validation(["practitionerId": "人员不存在"])
+                }
+                if prac.status != PractitionerStatus.practising.rawValue { errors.add("practitionerId", "\(prac.name)目前不在执业状态") }
+                if let t = PractitionerType(rawValue: prac.type), !matter.practitionerTypes.isEmpty, !matter.practitionerTypes.contains(t) {
+                    errors.add("practitionerId", "\(t.chineseName)不能承办\(matter.chineseName)事项")
+                }
+                if let i = institutionID, i != prac.institutionId { errors.add("institutionId", "该人员不属于所选机构") }
+                if p.role == .institutionAdmin, prac.institutionId != p.institutionID { errors.add("practitionerId", "只能分派给本机构人员") }
+                institutionID = prac.institutionId
+                note = note ?? "分派给\(prac.name)"
+            } else if let iid = institutionID {
+                guard let inst = try? await InstitutionController.find(iid, scope: .everything, on: sql), inst.active else {
+                    throw AppError.validation(["institutionId": "机构不存在或已停用"])
+                }
+                if p.role == .institutionAdmin { errors.add("institutionId", "机构管理员请分派给本机构人员") }
+                note = note ?? "分派给\(inst.name)"
+            } else {
+                errors.add("practitionerId", "请选择承办人员或承办机构")
+            }
+            try errors.throwIfAny()
+            r.institutionID = institutionID
+            r.practitionerID = input.practitionerId
+            if r.concludeDue == nil {
+                r.concludeDue = try await Catalog.rules(matter, on: sql).conclude.due(from: today, on: calendar).description
+            }
+        case .start:
+            break
+        case .suspend:
+            let reason = errors.required(input.reason ?? input.note, "reason", "中止原因（如待补正的材料）", maxLength: 500)
+            try errors.throwIfAny()
+            r.suspendedOn = today.description
+            note = reason
+        case .resume:
+            if let due = r.concludeDue.flatMap(CivilDate.init), let since = r.suspendedOn.flatMap(CivilDate.init) {
+                let extended = DeadlineRule.extend(due, bySuspension: since, to: today, on: calendar)
+                r.concludeDue = extended.description
+                note = note ?? "中止期间不计入办理时限，办结期限顺延至 \(extended)"
+            }
+            r.suspendedOn = nil
+        case .transfer:
+            let target = errors.choice(input.target, "target", "转办对象", as: TransferTarget.self)
+            let reason = errors.required(input.reason, "reason", "转办理由", maxLength: 500)
+            let reference = errors.optional(input.reference, "reference", "对方工单号", maxLength: 60)
+            try errors.throwIfAny()
+            r.transferTarget = target!.rawValue
+            r.transferReference = reference
+            note = "转\(target!.chineseName)：\(reason)" + (reference.map { "（对方工单号 \($0)）" } ?? "")
+        case .takeBack:
+            r.transferTarget = nil
+            r.transferReference = nil
+        case .conclude:
+            let outcome = input.outcome?.nilIfEmpty ?? "resolved"
+            if outcomes[outcome] == nil { errors.add("outcome", "办理结果取值无效") }
+            let summary = errors.required(input.summary, "summary", "办理情况", maxLength: 2000)
+            try errors.throwIfAny()
+            r.outcome = outcome
+            r.summary = summary
+            r.concludedOn = today.description
+            let onTime = r.concludeDue.flatMap(CivilDate.init).map { today <= $0 } ?? true
+            r.concludedOnTime = onTime
+            note = "\(outcomes[outcome]!)：\(summary)"
+            try await Stats.add(region: r.regionCode, year: today.year, concluded: 1, onTime: onTime ? 1 : 0, on: sql)
+        case .submit:
+            throw AppError.conflict("invalid_transition", "事项已提交")
+        }
+        r.status = to.rawValue
+        r.updatedAt = now
+        try await r.save(on: db)
+        try await w.append(LedgerEvent(requestID: r.id!, atMillis: Int64((now.timeIntervalSince1970 * 1000).rounded()),
+                                       actorID: p.accountID, actorName: p.displayName, action: action.rawValue,
+                                       fromStatus: from.rawValue, toStatus: to.rawValue, note: note))
+    }
+
+    /// Finds the request in the principal's scope and applies one action, in its own transaction.
+    static func perform(_ action: RequestAction, on idOrNumber: String, input: Input, by p: Principal, app: Application) async throws -> ServiceRequest {
+        let db = app.db
+        _ = try await RequestViews.find(idOrNumber, scope: p.scope, on: db)
+        let now = app.clock.now
+        return try await app.ledger.write(on: db) { w in
+            // Read again inside the lock: another clerk may have acted a moment ago.
+            let r = try await RequestViews.find(idOrNumber, scope: p.scope, on: w.db)
+            try await apply(action, to: r, input: input, by: p, writer: w, app: app, now: now)
+            return r
+        }
+    }
+
+    // MARK: Rating
+
+    struct EvaluationInput: Content {
+        var rating: Int?
+        var comment: String?
+    }
+
+    /// 服务一次、评价一次: the applicant rates once; a hotline operator may record the rating given on a follow-up call.
+    static func evaluate(_ idOrNumber: String, _ input: EvaluationInput, by p: Principal, app: Application) async throws -> ServiceRequest {
+        var errors = FieldErrors()
+        let rating = input.rating.flatMap(Rating.init(rawValue:))
+        if rating == nil { errors.add("rating", "请选择 1–5 星评价") }
+        let comment = errors.optional(input.comment, "comment", "评价意见", maxLength: 500)
+        try errors.throwIfAny()
+        let db = app.db
+        _ = try await RequestViews.find(idOrNumber, scope: p.role == .hotlineOperator ? .everything : p.scope, on: db)
+        let now = app.clock.now
+        return try await app.ledger.write(on: db) { w in
+            let r = try await RequestViews.find(idOrNumber, scope: p.role == .hotlineOperator ? .everything : p.scope, on: w.db)
+            guard r.requestStatus == .concluded else { throw AppError.conflict("not_concluded", "事项办结后才能评价") }
+            guard r.rating == nil else { throw AppError.conflict("already_rated", "该事项已评价，每项服务只评价一次") }
+            guard (p.role == .citizen && r.citizenAccountID == p.accountID) || p.role == .hotlineOperator else {
+                throw AppError(.forbidden, "forbidden", "只有申请人本人可以评价")
+            }
+            r.rating = rating!.rawValue
+            r.ratingComment = comment
+            r.ratedAt = now
+            r.updatedAt = now
+            try await r.save(on: w.db)
+            let via = p.role == .hotlineOperator ? "回访录入" : "申请人评价"
+            try await w.append(LedgerEvent(requestID: r.id!, atMillis: Int64((now.timeIntervalSince1970 * 1000).rounded()),
+                                           actorID: p.accountID, actorName: p.displayName, action: "evaluate", fromStatus: r.status,
+                                           toStatus: r.status, note: "\(via)：\(rating!.chineseName)" + (comment.map { "。\($0)" } ?? "")))
+            let year = r.concludedOn.flatMap(CivilDate.init)?.year ?? CivilDate(now).year
+            try await Stats.add(region: r.regionCode, year: year, rated: 1, satisfied: rating!.isSatisfied ? 1 : 0, on: w.db as! any SQLDatabase)
+            if rating!.isBad {
+                try await Notifications.notifyInstitutionOrCounty(
+                    r, text: "差评待整改：事项 \(r.number) 收到“\(rating!.chineseName)”评价，请核实并整改", now: now, on: w.db)
+            }
+            return r
+        }
+    }
+}
+
+/// The indicator figures of intake, kept current as requests conclude and are rated.
+enum Stats {
+    static func add(region: String, year: Int, concluded: Int = 0, onTime: Int = 0, rated: Int = 0, satisfied: Int = 0,
+                    on db: any SQLDatabase) async throws {
+        try await db.raw("""
+            INSERT INTO request_stats (region_code, year, concluded, on_time, rated, satisfied)
+            VALUES (\(bind: region), \(bind: year), \(bind: concluded), \(bind: onTime), \(bind: rated), \(bind: satisfied))
+            ON CONFLICT (region_code, year) DO UPDATE SET
+              concluded = request_stats.concluded + excluded.concluded, on_time = request_stats.on_time + excluded.on_time,
+              rated = request_stats.rated + excluded.rated, satisfied = request_stats.satisfied + excluded.satisfied
+            """).run()
+    }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}

@@ -1,0 +1,116 @@
+import Vapor
+import Fluent
+import SQLKit
+import PLSDomain
+
+/// Finding who should take a request, spotting duplicates, and the public lookup.
+enum Dispatch {
+    struct Candidate: Content {
+        var practitionerId: UUID
+        var name: String
+        var type: String
+        var typeName: String
+        var institutionId: UUID
+        var institutionName: String
+        var score: Double
+        var reasons: [String]
+        var openLoad: Int
+        var overCapacity: Bool
+    }
+
+    /// How many open requests a practitioner can carry before matching treats them as full.
+    static let capacity = 10
+
+    static func candidates(for r: ServiceRequest, limit: Int = 20, on db: any SQLDatabase) async throws -> [Candidate] {
+        let matter = MatterType(rawValue: r.matterType) ?? .consultation
+        let types = matter.practitionerTypes.map(\.rawValue)
+        guard !types.isEmpty else { return [] }
+        let county = Notifications.countyPrefix(r.regionCode)
+        struct P: Decodable {
+            var id: UUID; var name: String; var type: String; var institutionId: UUID; var institutionName: String
+            var regionCode: String; var specialities: String; var regionsServed: String
+        }
+        // Those working in the request's county, and the city-level institutions that serve everyone.
+        let people = try await db.select()
+            .column(SQLColumn("id", table: "p")).column(SQLColumn("name", table: "p")).column(SQLColumn("type", table: "p"))
+            .column(SQLColumn("institution_id", table: "p")).column(SQLColumn("name", table: "i"), as: "institution_name")
+            .column(SQLColumn("region_code", table: "p")).column(SQLColumn("specialities", table: "p"))
+            .column(SQLColumn("regions_served", table: "p"))
+            .from(SQLAlias(SQLIdentifier(Practitioner.schema), as: SQLIdentifier("p")))
+            .join(SQLAlias(SQLIdentifier(Institution.schema), as: SQLIdentifier("i")), method: SQLJoinMethod.inner,
+                  on: SQLColumn("institution_id", table: "p"), .equal, SQLColumn("id", table: "i"))
+            .where(SQLColumn("type", table: "p"), .in, SQLBind.group(types))
+            .where(SQLColumn("status", table: "p"), .equal, SQLBind(PractitionerStatus.practising.rawValue))
+            .where(SQLColumn("active", table: "i"), .equal, SQLBind(true))
+            .where { $0.where(SQLColumn("region_code", table: "p"), .like, SQLBind(county + "%"))
+                .orWhere(SQLColumn("region_code", table: "p"), .equal, SQLBind(DemoCity.cityCode.rawValue)) }
+            .limit(500)
+            .all(decoding: P.self, keyDecodingStrategy: .convertFromSnakeCase)
+        guard !people.isEmpty else { return [] }
+        let ids = people.map(\.id)
+        struct Load: Decodable { var practitionerId: UUID; var n: Int }
+        let loads = try await db.select().column("practitioner_id").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+            .from(ServiceRequest.schema).where("practitioner_id", .in, SQLBind.group(ids))
+            .where("status", .in, SQLBind.group(RequestStatus.open.map(\.rawValue))).groupBy("practitioner_id")
+            .all(decoding: Load.self, keyDecodingStrategy: .convertFromSnakeCase)
+        struct Rated: Decodable { var practitionerId: UUID; var avg: Double; var n: Int }
+        let ratings = try await db.select().column("practitioner_id")
+            .column(SQLFunction("AVG", args: SQLRaw("CAST(rating AS DOUBLE PRECISION)")), as: "avg")
+            .column(SQLFunction("COUNT", args: [SQLColumn("rating")]), as: "n")
+            .from(ServiceRequest.schema).where("practitioner_id", .in, SQLBind.group(ids)).where("rating", .isNot, SQLLiteral.null)
+            .groupBy("practitioner_id").all(decoding: Rated.self, keyDecodingStrategy: .convertFromSnakeCase)
+        let loadBy = Dictionary(uniqueKeysWithValues: loads.map { ($0.practitionerId, $0.n) })
+        let ratingBy = Dictionary(uniqueKeysWithValues: ratings.map { ($0.practitionerId, $0) })
+        let region = DivisionCode(r.regionCode)
+        return people.map { p in
+            let served = DelimitedList.decode(p.regionsServed).compactMap(DivisionCode.init)
+            let facts = Matching.Facts(
+                specialityMatches: DelimitedList.decode(p.specialities).contains(r.category),
+                servesRegion: region.map { code in served.contains { $0.contains(code) && $0.level != .city } } ?? false,
+                sameCounty: p.regionCode.hasPrefix(county), openLoad: loadBy[p.id] ?? 0, capacity: capacity,
+                averageRating: ratingBy[p.id]?.avg, ratingCount: ratingBy[p.id]?.n ?? 0, onDutyToday: nil)
+            let s = Matching.score(facts)
+            return Candidate(practitionerId: p.id, name: p.name, type: p.type, typeName: PractitionerType(rawValue: p.type)?.chineseName ?? p.type,
+                             institutionId: p.institutionId, institutionName: p.institutionName, score: s.value, reasons: s.reasons,
+                             openLoad: facts.openLoad, overCapacity: s.overCapacity)
+        }
+        .sorted { ($0.score, $1.name) > ($1.score, $0.name) }
+        .prefix(limit).map { $0 }
+    }
+
+    /// Possible duplicates: the same person (mobile) with the same category in the last 30 days.
+    static func duplicates(mobileHash: String, category: String?, since: Date, scope: DataScope, today: CivilDate,
+                           on db: any SQLDatabase) async throws -> [RequestViews.Row] {
+        var q = RequestViews.select(db).scoped(scope, RequestViews.columns)
+            .where(SQLColumn("applicant_mobile_hash", table: "r"), .equal, SQLBind(mobileHash))
+            .where(SQLColumn("created_at", table: "r"), .greaterThanOrEqual, SQLBind(since))
+        if let category { q = q.where(SQLColumn("category", table: "r"), .equal, SQLBind(category)) }
+        return try await q.orderBy(SQLColumn("created_at", table: "r"), SQLDirection.descending).limit(10)
+            .all(decoding: RequestViews.Stored.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .map { RequestViews.row($0, today: today) }
+    }
+
+    /// What anyone may see with a request's number and the applicant's mobile: the progress, not the content.
+    struct PublicView: Content {
+        struct Step: Content { var at: Date; var actionName: String; var statusName: String }
+        var number: String
+        var matterTypeName: String
+        var status: String
+        var statusName: String
+        var createdAt: Date
+        var concludeDue: String?
+        var steps: [Step]
+    }
+
+    static func lookup(number: String, mobile: MobileNumber, app: Application) async throws -> PublicView {
+        let hash = app.personalData.lookupHash(mobile.digits)
+        guard let r = try await ServiceRequest.query(on: app.db).filter(\.$number == number.trimmingCharacters(in: .whitespaces).uppercased())
+            .filter(\.$applicantMobileHash == hash).first() else {
+            throw AppError(.notFound, "not_found", "未找到该事项：请核对事项编号和申请时填写的手机号码")
+        }
+        let timeline = try await RequestViews.timeline(r.id!, on: app.db as! any SQLDatabase)
+        return PublicView(number: r.number, matterTypeName: MatterType(rawValue: r.matterType)?.chineseName ?? r.matterType, status: r.status,
+                          statusName: r.requestStatus.chineseName, createdAt: r.createdAt, concludeDue: r.concludeDue,
+                          steps: timeline.map { .init(at: $0.at, actionName: $0.actionName, statusName: $0.toStatusName) })
+    }
+}

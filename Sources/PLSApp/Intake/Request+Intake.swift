@@ -1,0 +1,196 @@
+import Vapor
+import Fluent
+import SQLKit
+import PLSDomain
+
+/// 一网通办: every matter from every channel becomes one service request.
+enum Intake {
+    struct ApplicantInput: Content {
+        var name: String?
+        var mobile: String?
+        var idNumber: String?
+    }
+
+    struct Input: Content {
+        var matterType: String?
+        var itemCode: String?
+        var category: String?
+        var channel: String?
+        var description: String?
+        var applicant: ApplicantInput?
+        var priorityGroups: [String]?
+        var regionCode: String?
+        /// The other system's work-order number (12345, 110, a court).
+        var externalReference: String?
+        /// Staff only: accept at once (default for staff).
+        var accept: Bool?
+        /// Staff only: a consultation answered on the spot, concluded with this answer.
+        var answer: String?
+    }
+
+    /// The channels each role may enter a request through.
+    static func channels(for role: Role) -> [RequestChannel] {
+        switch role {
+        case .citizen: [.web, .mobile]
+        case .hotlineOperator: [.hotline, .transfer12345, .transfer110]
+        case .windowClerk: [.window, .referral]
+        case .cityAdmin, .countyAdmin, .institutionAdmin: RequestChannel.allCases
+        default: []
+        }
+    }
+
+    struct Valid: Sendable {
+        var matterType: MatterType
+        var itemCode: String?
+        var category: Category
+        var channel: RequestChannel
+        var description: String
+        var name: String
+        var mobile: MobileNumber
+        var id: IDNumber?
+        var priorityGroups: [PriorityGroup]
+        var regionCode: String
+        var externalReference: String?
+        var accept: Bool
+        var answer: String?
+    }
+
+    static func validate(_ input: Input, by p: Principal, today: CivilDate, on db: any SQLDatabase) async throws -> Valid {
+        var errors = FieldErrors()
+        let allowed = channels(for: p.role)
+        if allowed.isEmpty { throw AppError.forbidden }
+        let matter = errors.choice(input.matterType, "matterType", "事项类型", as: MatterType.self)
+        var itemCode: String?
+        if let code = input.itemCode, !code.isEmpty {
+            if let item = try await Catalog.item(code, on: db), item.active {
+                if let matter, item.matterType != matter.rawValue { errors.add("itemCode", "服务事项与事项类型不符") }
+                itemCode = code
+            } else {
+                errors.add("itemCode", "服务事项不存在或已停用")
+            }
+        }
+        let category = errors.choice(input.category, "category", "纠纷（事项）类别", as: Category.self)
+        var channel: RequestChannel? = allowed.first
+        if let raw = input.channel, !raw.isEmpty {
+            channel = RequestChannel(rawValue: raw)
+            if channel == nil { errors.add("channel", "渠道取值无效") }
+            else if !allowed.contains(channel!) { errors.add("channel", "您不能从“\(channel!.chineseName)”渠道登记事项") }
+        }
+        let description = errors.required(input.description, "description", "事项描述", maxLength: 2000)
+        let name = errors.required(input.applicant?.name, "applicant.name", "申请人姓名", maxLength: 40)
+        let mobile = MobileNumber(input.applicant?.mobile ?? "")
+        if mobile == nil { errors.add("applicant.mobile", (input.applicant?.mobile ?? "").isEmpty ? "请填写申请人手机号码" : "请输入正确的 11 位手机号码") }
+        var id: IDNumber?
+        let rawID = (input.applicant?.idNumber ?? "").trimmingCharacters(in: .whitespaces)
+        if !rawID.isEmpty {
+            switch IDNumber.validate(rawID, today: today) {
+            case .success(let v): id = v
+            case .failure(let problem): errors.add("applicant.idNumber", problem.message)
+            }
+        } else if channel == .window {
+            errors.add("applicant.idNumber", "窗口登记须核验申请人身份证号码")
+        }
+        var groups: [PriorityGroup] = []
+        for g in input.priorityGroups ?? [] where !g.isEmpty {
+            if let v = PriorityGroup(rawValue: g) { groups.append(v) } else { errors.add("priorityGroups", "特殊群体“\(g)”无效") }
+        }
+        if let id, id.age(on: today) >= 60, !groups.contains(.elderly) { groups.append(.elderly) }
+        if let id, id.age(on: today) < 18, !groups.contains(.minor) { groups.append(.minor) }
+        let regionCode = (input.regionCode ?? "").trimmingCharacters(in: .whitespaces)
+        if regionCode.isEmpty {
+            errors.add("regionCode", "请选择事项所在的村（社区）或镇（街道）")
+        } else if let region = try await RegionController.find(regionCode, on: db), region.active {
+            if region.level == RegionLevel.city.rawValue { errors.add("regionCode", "请选择到县（区）、镇（街道）或村（社区）") }
+            if p.role.isStaff, case .region(let scope) = p.scope, !scope.contains(DivisionCode(regionCode)!) {
+                errors.add("regionCode", "该区划不在您的管辖范围内")
+            }
+        } else {
+            errors.add("regionCode", "区划不存在或已停用")
+        }
+        let answer = errors.optional(input.answer, "answer", "解答内容", maxLength: 2000)
+        if answer != nil {
+            if p.role == .citizen { errors.add("answer", "群众不能直接办结事项") }
+            else if matter != .consultation { errors.add("answer", "只有法律咨询可以当场解答办结") }
+        }
+        let external = errors.optional(input.externalReference, "externalReference", "外部工单号", maxLength: 60)
+        try errors.throwIfAny()
+        return Valid(matterType: matter!, itemCode: itemCode, category: category!, channel: channel!, description: description, name: name,
+                     mobile: mobile!, id: id, priorityGroups: groups, regionCode: regionCode, externalReference: external,
+                     accept: p.role.isStaff && (input.accept ?? true) || answer != nil, answer: answer)
+    }
+
+    struct Created: Sendable {
+        var request: ServiceRequest
+        var replayed: Bool
+    }
+
+    /// Creates the request and its first events in one transaction. With an idempotency key,
+    /// a retried submission returns the first result.
+    static func create(_ v: Valid, by p: Principal, idempotencyKey: String?, app: Application, on db: any Database) async throws -> Created {
+        let today = app.today
+        let now = app.clock.now
+        let calendar = app.workingCalendar
+        let protector = app.personalData
+        let scopedKey = idempotencyKey.map { "\(p.accountID.uuidString.lowercased()):\($0)" }
+        let rules = try await Catalog.rules(v.matterType, on: db as! any SQLDatabase)
+        let mobileCipher = try protector.encrypt(v.mobile.digits)
+        let idCipher = try v.id.map { try protector.encrypt($0.value) }
+
+        return try await app.ledger.write(on: db) { w in
+            let tx = w.db
+            let sql = tx as! any SQLDatabase
+            if let scopedKey, let existing = try await sql.select().column("request_id").from("idempotency_keys")
+                .where("scoped_key", .equal, scopedKey).first(decodingColumn: "request_id", as: UUID.self),
+               let request = try await ServiceRequest.find(existing, on: tx) {
+                return Created(request: request, replayed: true)
+            }
+            let sequence = try await sql.raw("""
+                INSERT INTO request_day_counters (day, last) VALUES (\(bind: today.description), 1)
+                ON CONFLICT (day) DO UPDATE SET last = request_day_counters.last + 1 RETURNING last
+                """).first(decodingColumn: "last", as: Int.self) ?? 1
+            let r = ServiceRequest()
+            r.id = UUID()
+            r.number = RequestNumber.make(date: today, sequence: sequence)
+            r.matterType = v.matterType.rawValue
+            r.itemCode = v.itemCode
+            r.category = v.category.rawValue
+            r.channel = v.channel.rawValue
+            r.description = v.description
+            r.applicantName = v.name
+            r.applicantMobileHash = protector.lookupHash(v.mobile.digits)
+            r.applicantMobileCipher = mobileCipher
+            r.applicantMobileMasked = v.mobile.masked
+            r.applicantIDHash = v.id.map { protector.lookupHash($0.value) }
+            r.applicantIDCipher = idCipher
+            r.applicantIDMasked = v.id?.masked
+            r.applicantBirthDate = v.id?.birthDate.description
+            r.applicantSex = v.id?.sex.rawValue
+            r.priorityGroupsText = DelimitedList.encode(v.priorityGroups.map(\.rawValue))
+            r.regionCode = v.regionCode
+            r.citizenAccountID = p.role == .citizen ? p.accountID : nil
+            r.enteredBy = p.accountID
+            r.status = RequestStatus.submitted.rawValue
+            r.acceptDue = rules.accept.due(from: today, on: calendar).description
+            r.externalReference = v.externalReference
+            r.overdueLevel = 0
+            r.createdAt = now
+            r.updatedAt = now
+            try await r.create(on: tx)
+            let at = Int64((now.timeIntervalSince1970 * 1000).rounded())
+            try await w.append(LedgerEvent(requestID: r.id!, atMillis: at, actorID: p.accountID, actorName: p.displayName,
+                                           action: RequestAction.submit.rawValue, fromStatus: nil, toStatus: RequestStatus.submitted.rawValue,
+                                           note: "经\(v.channel.chineseName)登记"))
+            if v.accept {
+                try await RequestActions.apply(.accept, to: r, input: .init(), by: p, writer: w, app: app, now: now)
+            }
+            if let answer = v.answer {
+                try await RequestActions.apply(.conclude, to: r, input: .init(outcome: "answered", summary: answer), by: p, writer: w, app: app, now: now)
+            }
+            if let scopedKey {
+                try await sql.insert(into: "idempotency_keys").columns("scoped_key", "request_id", "created_at")
+                    .values(SQLBind(scopedKey), SQLBind(r.id!), SQLBind(now)).run()
+            }
+            return Created(request: r, replayed: false)
+        }
+    }
+}

@@ -1,0 +1,294 @@
+import Vapor
+import Fluent
+import SQLKit
+import PLSDomain
+
+/// What the lists and the detail page show of a request: plain structs read with SQLKit,
+/// personal data already masked.
+enum RequestViews {
+    static let columns = ScopeColumns(region: "r.region_code", institution: "r.institution_id", owner: "r.citizen_account_id")
+
+    struct Row: Content {
+        var id: UUID
+        var number: String
+        var matterType: String
+        var matterTypeName: String
+        var category: String
+        var categoryName: String
+        var channel: String
+        var channelName: String
+        var applicantName: String
+        var applicantMobile: String
+        var priorityGroups: [String]
+        var regionCode: String
+        var regionName: String
+        var status: String
+        var statusName: String
+        var institutionId: UUID?
+        var institutionName: String?
+        var practitionerId: UUID?
+        var practitionerName: String?
+        var concludeDue: String?
+        var overdue: Bool
+        var createdAt: Date
+    }
+
+    struct Stored: Decodable {
+        var id: UUID
+        var number: String
+        var matterType: String
+        var category: String
+        var channel: String
+        var applicantName: String
+        var applicantMobileMasked: String
+        var priorityGroups: String
+        var regionCode: String
+        var regionName: String
+        var status: String
+        var institutionId: UUID?
+        var institutionName: String?
+        var practitionerId: UUID?
+        var practitionerName: String?
+        var concludeDue: String?
+        var createdAt: Date
+    }
+
+    static func row(_ s: Stored, today: CivilDate) -> Row {
+        let status = RequestStatus(rawValue: s.status) ?? .submitted
+        return Row(id: s.id, number: s.number, matterType: s.matterType, matterTypeName: MatterType(rawValue: s.matterType)?.chineseName ?? s.matterType,
+                   category: s.category, categoryName: Category(rawValue: s.category)?.chineseName ?? s.category,
+                   channel: s.channel, channelName: RequestChannel(rawValue: s.channel)?.chineseName ?? s.channel,
+                   applicantName: s.applicantName, applicantMobile: s.applicantMobileMasked,
+                   priorityGroups: DelimitedList.decode(s.priorityGroups), regionCode: s.regionCode, regionName: s.regionName,
+                   status: s.status, statusName: status.chineseName, institutionId: s.institutionId, institutionName: s.institutionName,
+                   practitionerId: s.practitionerId, practitionerName: s.practitionerName, concludeDue: s.concludeDue,
+                   overdue: isOverdue(status: status, due: s.concludeDue, today: today), createdAt: s.createdAt)
+    }
+
+    static func isOverdue(status: RequestStatus, due: String?, today: CivilDate) -> Bool {
+        guard status.isOpen, status != .suspended, let due, let d = CivilDate(due) else { return false }
+        return d < today
+    }
+
+    static func select(_ db: any SQLDatabase) -> SQLSelectBuilder {
+        db.select()
+            .column(SQLColumn("id", table: "r")).column(SQLColumn("number", table: "r")).column(SQLColumn("matter_type", table: "r"))
+            .column(SQLColumn("category", table: "r")).column(SQLColumn("channel", table: "r")).column(SQLColumn("applicant_name", table: "r"))
+            .column(SQLColumn("applicant_mobile_masked", table: "r")).column(SQLColumn("priority_groups", table: "r"))
+            .column(SQLColumn("region_code", table: "r")).column(SQLColumn("name", table: "g"), as: "region_name")
+            .column(SQLColumn("status", table: "r")).column(SQLColumn("institution_id", table: "r"))
+            .column(SQLColumn("name", table: "i"), as: "institution_name").column(SQLColumn("practitioner_id", table: "r"))
+            .column(SQLColumn("name", table: "p"), as: "practitioner_name").column(SQLColumn("conclude_due", table: "r"))
+            .column(SQLColumn("created_at", table: "r"))
+            .from(SQLAlias(SQLIdentifier(ServiceRequest.schema), as: SQLIdentifier("r")))
+            .join(SQLAlias(SQLIdentifier(Region.schema), as: SQLIdentifier("g")), method: SQLJoinMethod.inner,
+                  on: SQLColumn("region_code", table: "r"), .equal, SQLColumn("code", table: "g"))
+            .join(SQLAlias(SQLIdentifier(Institution.schema), as: SQLIdentifier("i")), method: SQLJoinMethod.left,
+                  on: SQLColumn("institution_id", table: "r"), .equal, SQLColumn("id", table: "i"))
+            .join(SQLAlias(SQLIdentifier(Practitioner.schema), as: SQLIdentifier("p")), method: SQLJoinMethod.left,
+                  on: SQLColumn("practitioner_id", table: "r"), .equal, SQLColumn("id", table: "p"))
+    }
+
+    struct Filter: Sendable {
+        var status: RequestStatus?
+        var matterType: MatterType?
+        var channel: RequestChannel?
+        var category: Category?
+        var region: DivisionCode?
+        var institution: UUID?
+        var practitioner: UUID?
+        var overdue = false
+        var mobileHash: String?
+        var number: String?
+
+        init() {}
+
+        init(from req: Request) throws {
+            func value(_ key: String) -> String? { (try? req.query.get(String.self, at: key)).flatMap { $0.isEmpty ? nil : $0 } }
+            var errors = FieldErrors()
+            func parse<E: RawRepresentable>(_ key: String, _ label: String, _ type: E.Type) -> E? where E.RawValue == String {
+                guard let v = value(key) else { return nil }
+                guard let e = E(rawValue: v) else { errors.add(key, "\(label)取值无效"); return nil }
+                return e
+            }
+            status = parse("status", "状态", RequestStatus.self)
+            matterType = parse("matterType", "事项类型", MatterType.self)
+            channel = parse("channel", "渠道", RequestChannel.self)
+            category = parse("category", "类别", Category.self)
+            if let r = value("region") {
+                region = DivisionCode(r)
+                if region == nil { errors.add("region", "区划代码无效") }
+            }
+            if let a = value("assignee") ?? value("practitioner") {
+                practitioner = UUID(uuidString: a)
+                if practitioner == nil { errors.add("assignee", "人员编号无效") }
+            }
+            if let i = value("institution") {
+                institution = UUID(uuidString: i)
+                if institution == nil { errors.add("institution", "机构编号无效") }
+            }
+            overdue = value("overdue").map { ["1", "true", "yes"].contains($0) } ?? false
+            if let m = value("mobile") {
+                guard let mobile = MobileNumber(m) else { errors.add("mobile", "手机号码无效"); try errors.throwIfAny(); return }
+                mobileHash = req.personalData.lookupHash(mobile.digits)
+            }
+            number = value("number")
+            try errors.throwIfAny()
+        }
+    }
+
+    static func apply(_ f: Filter, scope: DataScope, today: CivilDate, to s: SQLSelectBuilder) -> SQLSelectBuilder {
+        var s = s.scoped(scope, columns)
+        if let v = f.status { s = s.where(SQLColumn("status", table: "r"), .equal, SQLBind(v.rawValue)) }
+        if let v = f.matterType { s = s.where(SQLColumn("matter_type", table: "r"), .equal, SQLBind(v.rawValue)) }
+        if let v = f.channel { s = s.where(SQLColumn("channel", table: "r"), .equal, SQLBind(v.rawValue)) }
+        if let v = f.category { s = s.where(SQLColumn("category", table: "r"), .equal, SQLBind(v.rawValue)) }
+        if let v = f.region { s = s.where(SQLColumn("region_code", table: "r"), .like, SQLBind(v.scopePrefix + "%")) }
+        if let v = f.institution { s = s.where(SQLColumn("institution_id", table: "r"), .equal, SQLBind(v)) }
+        if let v = f.practitioner { s = s.where(SQLColumn("practitioner_id", table: "r"), .equal, SQLBind(v)) }
+        if let v = f.mobileHash { s = s.where(SQLColumn("applicant_mobile_hash", table: "r"), .equal, SQLBind(v)) }
+        if let v = f.number { s = s.where(SQLColumn("number", table: "r"), .equal, SQLBind(v)) }
+        if f.overdue {
+            s = s.where(SQLColumn("status", table: "r"), .in, SQLBind.group(RequestStatus.open.filter { $0 != .suspended }.map(\.rawValue)))
+                .where(SQLColumn("conclude_due", table: "r"), .lessThan, SQLBind(today.description))
+        }
+        return s
+    }
+
+    static func list(_ f: Filter, scope: DataScope, page: PageRequest, today: CivilDate, on db: any SQLDatabase) async throws -> Paged<Row> {
+        let total = try await apply(f, scope: scope, today: today, to: db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+            .from(SQLAlias(SQLIdentifier(ServiceRequest.schema), as: SQLIdentifier("r"))))
+            .first(decodingColumn: "n", as: Int.self) ?? 0
+        let rows = try await apply(f, scope: scope, today: today, to: select(db))
+            .orderBy(SQLColumn("created_at", table: "r"), SQLDirection.descending).limit(page.per).offset(page.offset)
+            .all(decoding: Stored.self, keyDecodingStrategy: .convertFromSnakeCase)
+        return Paged(items: rows.map { row($0, today: today) }, total: total, page: page.page, per: page.per)
+    }
+
+    // MARK: Detail
+
+    struct TimelineEntry: Content {
+        var seq: Int64
+        var at: Date
+        var actor: String
+        var action: String
+        var actionName: String
+        var fromStatus: String?
+        var toStatus: String
+        var toStatusName: String
+        var note: String?
+    }
+
+    struct Applicant: Content {
+        var name: String
+        var mobile: String
+        var idNumber: String?
+        var birthDate: String?
+        var sex: String?
+    }
+
+    struct Detail: Content {
+        var id: UUID
+        var number: String
+        var matterType: String
+        var matterTypeName: String
+        var itemCode: String?
+        var category: String
+        var categoryName: String
+        var channel: String
+        var channelName: String
+        var description: String
+        var applicant: Applicant
+        var priorityGroups: [String]
+        var regionCode: String
+        var regionName: String
+        var status: String
+        var statusName: String
+        var institutionId: UUID?
+        var institutionName: String?
+        var practitionerId: UUID?
+        var practitionerName: String?
+        var acceptDue: String?
+        var concludeDue: String?
+        var overdue: Bool
+        var suspendedOn: String?
+        var transferTarget: String?
+        var transferReference: String?
+        var externalReference: String?
+        var rejectReason: String?
+        var outcome: String?
+        var summary: String?
+        var concludedOn: String?
+        var concludedOnTime: Bool?
+        var rating: Int?
+        var ratingComment: String?
+        var createdAt: Date
+        /// The actions the viewer may take now.
+        var actions: [String]
+        var timeline: [TimelineEntry]
+    }
+
+    static func actionName(_ raw: String) -> String {
+        if raw == "evaluate" { return "评价" }
+        if raw == "notify" { return "提醒" }
+        return RequestAction(rawValue: raw)?.chineseName ?? raw
+    }
+
+    static func timeline(_ id: UUID, on db: any SQLDatabase) async throws -> [TimelineEntry] {
+        struct E: Decodable { var seq: Int64; var atMs: Int64; var actorName: String; var action: String; var fromStatus: String?; var toStatus: String; var note: String? }
+        return try await db.select().columns("seq", "at_ms", "actor_name", "action", "from_status", "to_status", "note")
+            .from("request_events").where("request_id", .equal, SQLBind(id)).orderBy("seq")
+            .all(decoding: E.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .map { e in
+                TimelineEntry(seq: e.seq, at: Date(timeIntervalSince1970: Double(e.atMs) / 1000), actor: e.actorName, action: e.action,
+                              actionName: actionName(e.action), fromStatus: e.fromStatus, toStatus: e.toStatus,
+                              toStatusName: RequestStatus(rawValue: e.toStatus)?.chineseName ?? e.toStatus, note: e.note)
+            }
+    }
+
+    /// The request with `id` (or its number) if the scope allows it; 404 otherwise.
+    static func find(_ idOrNumber: String, scope: DataScope, on db: any Database) async throws -> ServiceRequest {
+        let query = ServiceRequest.query(on: db)
+        if let id = UUID(uuidString: idOrNumber) { query.filter(\.$id == id) } else { query.filter(\.$number == idOrNumber) }
+        guard let r = try await query.first(), visible(r, in: scope) else { throw AppError.notFound("事项") }
+        return r
+    }
+
+    static func visible(_ r: ServiceRequest, in scope: DataScope) -> Bool {
+        switch scope {
+        case .everything: true
+        case .region(let code): r.regionCode.hasPrefix(code.scopePrefix)
+        case .institution(let id): r.institutionID == id
+        case .own(let id): r.citizenAccountID == id
+        }
+    }
+
+    static func detail(_ r: ServiceRequest, for principal: Principal?, app: Application, on db: any SQLDatabase) async throws -> Detail {
+        let id = r.id!
+        let region = try await RegionController.find(r.regionCode, on: db)
+        var institutionName: String?, practitionerName: String?
+        if let i = r.institutionID { institutionName = try await db.select().column("name").from(Institution.schema).where("id", .equal, SQLBind(i)).first(decodingColumn: "name", as: String.self) }
+        if let p = r.practitionerID { practitionerName = try await db.select().column("name").from(Practitioner.schema).where("id", .equal, SQLBind(p)).first(decodingColumn: "name", as: String.self) }
+        let status = r.requestStatus
+        var actions: [String] = []
+        if let principal {
+            actions = RequestLifecycle.available(from: status, to: principal.role)
+                .filter { RequestActions.mayAct($0, on: r, principal) }.map(\.rawValue)
+            if RequestActions.mayEvaluate(r, principal) { actions.append("evaluate") }
+        }
+        return Detail(
+            id: id, number: r.number, matterType: r.matterType, matterTypeName: MatterType(rawValue: r.matterType)?.chineseName ?? r.matterType,
+            itemCode: r.itemCode, category: r.category, categoryName: Category(rawValue: r.category)?.chineseName ?? r.category,
+            channel: r.channel, channelName: RequestChannel(rawValue: r.channel)?.chineseName ?? r.channel, description: r.description,
+            applicant: Applicant(name: r.applicantName, mobile: r.applicantMobileMasked, idNumber: r.applicantIDMasked,
+                                 birthDate: r.applicantBirthDate, sex: r.applicantSex),
+            priorityGroups: DelimitedList.decode(r.priorityGroupsText), regionCode: r.regionCode, regionName: region?.name ?? r.regionCode,
+            status: r.status, statusName: status.chineseName, institutionId: r.institutionID, institutionName: institutionName,
+            practitionerId: r.practitionerID, practitionerName: practitionerName, acceptDue: r.acceptDue, concludeDue: r.concludeDue,
+            overdue: isOverdue(status: status, due: r.concludeDue, today: app.today), suspendedOn: r.suspendedOn,
+            transferTarget: r.transferTarget, transferReference: r.transferReference, externalReference: r.externalReference,
+            rejectReason: r.rejectReason, outcome: r.outcome, summary: r.summary, concludedOn: r.concludedOn,
+            concludedOnTime: r.concludedOnTime, rating: r.rating, ratingComment: r.ratingComment, createdAt: r.createdAt,
+            actions: actions, timeline: try await timeline(id, on: db))
+    }
+}

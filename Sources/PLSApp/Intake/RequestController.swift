@@ -1,0 +1,155 @@
+import Vapor
+import Fluent
+import SQLKit
+import PLSDomain
+
+/// /api/v1/requests: intake, lists, the timeline, actions, candidates, rating and the public lookup.
+enum RequestController {
+    static func apiCreate(_ req: Request) async throws -> Response {
+        let p = try req.principal()
+        let input = try req.content.decode(Intake.Input.self)
+        let key = req.headers.first(name: "Idempotency-Key")?.trimmingCharacters(in: .whitespaces)
+        if let key, key.isEmpty || key.count > 100 { throw AppError.badRequest("Idempotency-Key 应为 1–100 个字符") }
+        let valid = try await Intake.validate(input, by: p, today: req.today, on: req.sql)
+        let created = try await Intake.create(valid, by: p, idempotencyKey: key, app: req.application, on: req.db)
+        let detail = try await RequestViews.detail(created.request, for: p, app: req.application, on: req.sql)
+        var headers: HTTPHeaders = ["Location": "/api/v1/requests/\(created.request.id!)"]
+        if created.replayed { headers.add(name: "Idempotent-Replayed", value: "true") }
+        return try Response(status: created.replayed ? .ok : .created, headers: headers).encodeJSON(detail)
+    }
+
+    static func apiList(_ req: Request) async throws -> Paged<RequestViews.Row> {
+        let p = try req.principal()
+        let filter = try RequestViews.Filter(from: req)
+        if filter.mobileHash != nil { try p.require(p.role.isStaff) }
+        return try await RequestViews.list(filter, scope: p.scope, page: PageRequest(from: req), today: req.today, on: req.sql)
+    }
+
+    static func apiGet(_ req: Request) async throws -> RequestViews.Detail {
+        let p = try req.principal()
+        let r = try await RequestViews.find(req.parameters.get("id") ?? "", scope: p.scope, on: req.db)
+        return try await RequestViews.detail(r, for: p, app: req.application, on: req.sql)
+    }
+
+    static func action(_ action: RequestAction) -> @Sendable (Request) async throws -> RequestViews.Detail {
+        { req in
+            let p = try req.principal()
+            let input = req.body.data == nil ? RequestActions.Input() : try req.content.decode(RequestActions.Input.self)
+            let r = try await RequestActions.perform(action, on: req.parameters.get("id") ?? "", input: input, by: p, app: req.application)
+            return try await RequestViews.detail(r, for: p, app: req.application, on: req.sql)
+        }
+    }
+
+    static func apiEvaluate(_ req: Request) async throws -> RequestViews.Detail {
+        let p = try req.principal()
+        let r = try await RequestActions.evaluate(req.parameters.get("id") ?? "", try req.content.decode(RequestActions.EvaluationInput.self),
+                                                  by: p, app: req.application)
+        return try await RequestViews.detail(r, for: p, app: req.application, on: req.sql)
+    }
+
+    struct BulkAssignInput: Content { var requestIds: [UUID]?; var practitionerId: UUID?; var institutionId: UUID? }
+    struct BulkResult: Content {
+        struct Failure: Content { var requestId: UUID; var code: String; var message: String }
+        var assigned: [UUID]
+        var failed: [Failure]
+    }
+
+    /// Each request in its own transaction: one that cannot be assigned does not hold back the rest.
+    static func apiBulkAssign(_ req: Request) async throws -> BulkResult {
+        let p = try req.staff()
+        let input = try req.content.decode(BulkAssignInput.self)
+        let ids = input.requestIds ?? []
+        if ids.isEmpty || ids.count > 100 { throw AppError.validation(["requestIds": "请选择 1–100 个事项"]) }
+        var result = BulkResult(assigned: [], failed: [])
+        for id in ids {
+            do {
+                _ = try await RequestActions.perform(.assign, on: id.uuidString,
+                                                     input: .init(institutionId: input.institutionId, practitionerId: input.practitionerId),
+                                                     by: p, app: req.application)
+                result.assigned.append(id)
+            } catch let e as AppError {
+                if e.status == .unprocessableEntity && ids.first == id && result.assigned.isEmpty && e.fields.keys.contains(where: { $0 != "requestIds" }) {
+                    throw e
+                }
+                result.failed.append(.init(requestId: id, code: e.code, message: e.message))
+            }
+        }
+        return result
+    }
+
+    static func apiCandidates(_ req: Request) async throws -> [Dispatch.Candidate] {
+        let p = try req.staff()
+        try p.require(RequestLifecycle.dispatchers.contains(p.role))
+        let r = try await RequestViews.find(req.parameters.get("id") ?? "", scope: p.scope, on: req.db)
+        return try await Dispatch.candidates(for: r, on: req.sql)
+    }
+
+    static func apiDuplicates(_ req: Request) async throws -> [RequestViews.Row] {
+        let p = try req.staff()
+        guard let mobile = MobileNumber((try? req.query.get(String.self, at: "mobile")) ?? "") else {
+            throw AppError.validation(["mobile": "请输入正确的 11 位手机号码"])
+        }
+        let category = (try? req.query.get(String.self, at: "category")).flatMap { $0.isEmpty ? nil : $0 }
+        if let category, Category(rawValue: category) == nil { throw AppError.validation(["category": "类别取值无效"]) }
+        return try await Dispatch.duplicates(mobileHash: req.personalData.lookupHash(mobile.digits), category: category,
+                                             since: req.now.addingTimeInterval(-30 * 86_400), scope: p.scope, today: req.today, on: req.sql)
+    }
+
+    static func apiLookup(_ req: Request) async throws -> Dispatch.PublicView {
+        var errors = FieldErrors()
+        let number = errors.required(try? req.query.get(String.self, at: "number"), "number", "事项编号", maxLength: 30)
+        let mobile = MobileNumber((try? req.query.get(String.self, at: "mobile")) ?? "")
+        if mobile == nil { errors.add("mobile", "请输入申请时填写的手机号码") }
+        try errors.throwIfAny()
+        return try await Dispatch.lookup(number: number, mobile: mobile!, app: req.application)
+    }
+}
+
+/// /api/v1/calendar: the national calendar, one year at a time.
+enum CalendarController {
+    struct YearView: Content { var year: Int; var source: String?; var holidays: [String]; var makeupWorkdays: [String] }
+
+    static func year(_ year: Int, on db: any SQLDatabase) async throws -> YearView {
+        let source = try await db.select().column("source").from("calendar_years").where("year", .equal, year)
+            .first(decodingColumn: "source", as: String.self)
+        struct D: Decodable { var day: String; var kind: String }
+        let days = try await db.select().columns("day", "kind").from("calendar_days").where("year", .equal, year).orderBy("day")
+            .all(decoding: D.self)
+        return YearView(year: year, source: source, holidays: days.filter { $0.kind == "holiday" }.map(\.day),
+                        makeupWorkdays: days.filter { $0.kind == "makeup" }.map(\.day))
+    }
+
+    static func apiGet(_ req: Request) async throws -> YearView {
+        _ = try req.staff()
+        guard let y = req.parameters.get("year").flatMap(Int.init) else { throw AppError.notFound("年份") }
+        let view = try await year(y, on: req.sql)
+        if view.source == nil { throw AppError(.notFound, "not_found", "\(y) 年的节假日安排尚未录入") }
+        return view
+    }
+
+    static func apiPut(_ req: Request) async throws -> YearView {
+        let p = try req.staff()
+        try p.require(p.role == .cityAdmin)
+        guard let y = req.parameters.get("year").flatMap(Int.init) else { throw AppError.notFound("年份") }
+        try await CalendarStore.save(year: y, try req.content.decode(CalendarStore.YearInput.self), on: req.db)
+        try await req.application.calendarStore.reload(from: req.sql)
+        return try await year(y, on: req.sql)
+    }
+
+    struct DueView: Content { var from: String; var rule: String; var due: String; var calendarKnown: Bool }
+
+    static func apiDue(_ req: Request) async throws -> DueView {
+        var errors = FieldErrors()
+        let from = (try? req.query.get(String.self, at: "from")).flatMap(CivilDate.init)
+        if from == nil { errors.add("from", "请输入起算日期（YYYY-MM-DD）") }
+        let working = try? req.query.get(Int.self, at: "workingDays")
+        let calendarDays = try? req.query.get(Int.self, at: "calendarDays")
+        if (working == nil) == (calendarDays == nil) { errors.add("workingDays", "请给出工作日或自然日天数之一") }
+        if let n = working ?? calendarDays, !(0...3650).contains(n) { errors.add(working != nil ? "workingDays" : "calendarDays", "天数应在 0–3650 之间") }
+        try errors.throwIfAny()
+        let rule = DeadlineRule(days: working ?? calendarDays!, unit: working != nil ? .workingDays : .calendarDays)
+        let cal = req.application.workingCalendar
+        let due = rule.due(from: from!, on: cal)
+        return DueView(from: from!.description, rule: rule.chineseDescription, due: due.description, calendarKnown: cal.covers(from!, due))
+    }
+}

@@ -1,0 +1,193 @@
+import Vapor
+import Fluent
+import SQLKit
+import Crypto
+
+/// The platform's tamper-evident record (区块链+): every timeline event carries the hash of the
+/// event before it, across the whole platform, and the head row holds the last one, so that an
+/// altered or removed event breaks the chain where it happened.
+///
+/// Writes that append events go through `Ledger.write`: one at a time in this process (which is
+/// also SQLite's one-writer rule), and on PostgreSQL under a row lock on the head, so several
+/// `pls serve` processes keep one chain.
+struct M006CreateLedger: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema("ledger_head")
+            .field("id", .int, .identifier(auto: false))
+            .field("last_seq", .int64, .required)
+            .field("last_hash", .string, .required)
+            .create()
+        let sql = database as! any SQLDatabase
+        try await sql.insert(into: "ledger_head").columns("id", "last_seq", "last_hash")
+            .values(SQLBind(1), SQLBind(Int64(0)), SQLBind(Ledger.genesis)).run()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema("ledger_head").delete()
+    }
+}
+
+actor AsyncSerialLock {
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        if !busy { busy = true; return }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
+    }
+}
+
+struct LedgerEvent: Sendable {
+    var requestID: UUID
+    var atMillis: Int64
+    var actorID: UUID?
+    var actorName: String
+    var action: String
+    var fromStatus: String?
+    var toStatus: String
+    var note: String?
+}
+
+private struct LedgerHeadRow: Decodable { var lastSeq: Int64; var lastHash: String }
+
+final class Ledger: Sendable {
+    static let genesis = String(repeating: "0", count: 64)
+    private let lock = AsyncSerialLock()
+
+    /// What is hashed: every field that a reader of the timeline relies on, in a fixed order.
+    static func canonical(seq: Int64, prev: String, _ e: LedgerEvent) -> String {
+        [String(seq), prev, e.requestID.uuidString.lowercased(), String(e.atMillis), e.actorID?.uuidString.lowercased() ?? "",
+         e.actorName, e.action, e.fromStatus ?? "", e.toStatus, e.note ?? ""]
+            .map { $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|") }
+            .joined(separator: "|")
+    }
+
+    static func hash(_ canonical: String) -> String {
+        SHA256.hash(data: Data(canonical.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Runs `body` in one transaction, serialised with every other ledger write.
+    func write<T: Sendable>(on database: any Database, _ body: @escaping @Sendable (Writer) async throws -> T) async throws -> T {
+        await lock.acquire()
+        do {
+            let result = try await database.transaction { tx -> T in
+                let sql = tx as! any SQLDatabase
+                let lockClause = sql.dialect.name == "postgresql" ? " FOR UPDATE" : ""
+                guard let head = try await sql.raw("SELECT last_seq, last_hash FROM ledger_head WHERE id = 1\(unsafeRaw: lockClause)")
+                    .first(decoding: LedgerHeadRow.self, keyDecodingStrategy: .convertFromSnakeCase) else {
+                    throw AppError(.internalServerError, "ledger_missing", "账本未初始化")
+                }
+                let writer = Writer(db: tx, seq: head.lastSeq, hash: head.lastHash)
+                let value = try await body(writer)
+                let (seq, hash) = await writer.head
+                if seq != head.lastSeq {
+                    try await sql.update("ledger_head").set("last_seq", to: SQLBind(seq)).set("last_hash", to: SQLBind(hash))
+                        .where("id", .equal, SQLBind(1)).run()
+                }
+                return value
+            }
+            await lock.release()
+            return result
+        } catch {
+            await lock.release()
+            throw error
+        }
+    }
+
+    /// Appends events inside a `write`.
+    actor Writer {
+        nonisolated let db: any Database
+        private var seq: Int64
+        private var hash: String
+
+        init(db: any Database, seq: Int64, hash: String) {
+            self.db = db
+            self.seq = seq
+            self.hash = hash
+        }
+
+        var head: (Int64, String) { (seq, hash) }
+
+        func append(_ e: LedgerEvent) async throws {
+            let next = seq + 1
+            let h = Ledger.hash(Ledger.canonical(seq: next, prev: hash, e))
+            let sql = db as! any SQLDatabase
+            try await sql.insert(into: "request_events")
+                .columns("seq", "request_id", "at_ms", "actor_account_id", "actor_name", "action", "from_status", "to_status",
+                         "note", "prev_hash", "hash")
+                .values(SQLBind(next), SQLBind(e.requestID), SQLBind(e.atMillis), SQLBind(e.actorID), SQLBind(e.actorName),
+                        SQLBind(e.action), SQLBind(e.fromStatus), SQLBind(e.toStatus), SQLBind(e.note), SQLBind(hash), SQLBind(h))
+                .run()
+            seq = next
+            hash = h
+        }
+    }
+
+    struct Verification: Sendable, Equatable {
+        var checked: Int
+        /// The first problem, in Chinese, naming the event; nil when the chain is whole.
+        var problem: String?
+    }
+
+    /// Walks the whole chain in order, a page at a time.
+    static func verify(on db: any SQLDatabase, pageSize: Int = 5_000) async throws -> Verification {
+        struct Row: Decodable {
+            var seq: Int64; var requestId: UUID; var atMs: Int64; var actorAccountId: UUID?; var actorName: String
+            var action: String; var fromStatus: String?; var toStatus: String; var note: String?; var prevHash: String; var hash: String
+            var number: String?
+        }
+        var expectedSeq: Int64 = 1, prev = genesis, checked = 0
+        while true {
+            let rows = try await db.select()
+                .columns(SQLColumn("seq", table: "e"), SQLColumn("request_id", table: "e"), SQLColumn("at_ms", table: "e"),
+                         SQLColumn("actor_account_id", table: "e"), SQLColumn("actor_name", table: "e"), SQLColumn("action", table: "e"),
+                         SQLColumn("from_status", table: "e"), SQLColumn("to_status", table: "e"), SQLColumn("note", table: "e"),
+                         SQLColumn("prev_hash", table: "e"), SQLColumn("hash", table: "e"), SQLColumn("number", table: "r"))
+                .from(SQLAlias(SQLIdentifier("request_events"), as: SQLIdentifier("e")))
+                .join(SQLAlias(SQLIdentifier("service_requests"), as: SQLIdentifier("r")), method: SQLJoinMethod.left,
+                      on: SQLColumn("request_id", table: "e"), .equal, SQLColumn("id", table: "r"))
+                .where(SQLColumn("seq", table: "e"), .greaterThanOrEqual, SQLBind(expectedSeq))
+                .orderBy(SQLColumn("seq", table: "e")).limit(pageSize)
+                .all(decoding: Row.self, keyDecodingStrategy: .convertFromSnakeCase)
+            for r in rows {
+                let label = "第 \(r.seq) 条事件（事项 \(r.number ?? r.requestId.uuidString)）"
+                if r.seq != expectedSeq {
+                    return Verification(checked: checked, problem: "缺少第 \(expectedSeq) 条事件：已被删除")
+                }
+                if r.prevHash != prev {
+                    return Verification(checked: checked, problem: "\(label)的前序哈希与上一条不符：前面的事件被改动或删除")
+                }
+                let event = LedgerEvent(requestID: r.requestId, atMillis: r.atMs, actorID: r.actorAccountId, actorName: r.actorName,
+                                        action: r.action, fromStatus: r.fromStatus, toStatus: r.toStatus, note: r.note)
+                if hash(canonical(seq: r.seq, prev: r.prevHash, event)) != r.hash {
+                    return Verification(checked: checked, problem: "\(label)已被篡改：内容与哈希不符")
+                }
+                prev = r.hash
+                expectedSeq += 1
+                checked += 1
+            }
+            if rows.count < pageSize { break }
+        }
+        if let head = try await db.raw("SELECT last_seq, last_hash FROM ledger_head WHERE id = 1")
+            .first(decoding: LedgerHeadRow.self, keyDecodingStrategy: .convertFromSnakeCase),
+           head.lastSeq != Int64(checked) || head.lastHash != prev {
+            return Verification(checked: checked, problem: "账本末尾应为第 \(head.lastSeq) 条事件，实际只有 \(checked) 条：末尾的事件已被删除或改动")
+        }
+        return Verification(checked: checked, problem: nil)
+    }
+}
+
+extension Application {
+    private struct LedgerKey: StorageKey { typealias Value = Ledger }
+    var ledger: Ledger {
+        get {
+            guard let l = storage[LedgerKey.self] else { fatalError("configure(_:) sets the ledger") }
+            return l
+        }
+        set { storage[LedgerKey.self] = newValue }
+    }
+}

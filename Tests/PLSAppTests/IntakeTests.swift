@@ -1,0 +1,411 @@
+import XCTVapor
+import SQLKit
+import PLSDomain
+@testable import PLSApp
+
+/// 一网通办 through the real routes: intake from each channel, the lifecycle, rating, scope and the ledger.
+final class IntakeTests: AppTestCase {
+    /// Monday 2 March 2026, 10:00 in Beijing.
+    let monday = Date(timeIntervalSince1970: 1_772_416_800)
+
+    override func setUp() async throws {
+        try await super.setUp()
+        app.clock.set(monday)
+    }
+
+    var village: DemoCity.Region { city.regions.first { $0.level == .village && $0.code.rawValue.hasPrefix(county(0).code.scopePrefix) }! }
+
+    func citizenToken(_ mobile: String = DemoCity.citizenMobile) async throws -> String {
+        if mobile == DemoCity.citizenMobile {
+            let res = try await send(.POST, "/api/v1/auth/citizen-login", json: ["mobile": mobile, "password": DemoCity.password])
+            return try res.content.decode(AuthController.TokenResponse.self).token
+        }
+        _ = try await send(.POST, "/api/v1/auth/sms-code", json: ["mobile": mobile])
+        let text = try await SmsMessage.query(on: app.db).sort(\.$createdAt, .descending).first()!.text
+        let res = try await send(.POST, "/api/v1/auth/citizen-login", json: ["mobile": mobile, "code": String(text.filter(\.isNumber).prefix(6))])
+        return try res.content.decode(AuthController.TokenResponse.self).token
+    }
+
+    func input(matter: String = "consultation", category: String = "labor", mobile: String = DemoCity.citizenMobile,
+               id: String? = nil, channel: String? = nil, answer: String? = nil) -> Intake.Input {
+        Intake.Input(matterType: matter, itemCode: nil, category: category, channel: channel, description: "公司拖欠三个月工资，想咨询如何维权",
+                     applicant: .init(name: "王秀英", mobile: mobile, idNumber: id), priorityGroups: ["migrant_worker"],
+                     regionCode: village.code.rawValue, externalReference: nil, accept: nil, answer: answer)
+    }
+
+    func create(_ token: String, _ body: Intake.Input, key: String? = nil) async throws -> (XCTHTTPResponse, RequestViews.Detail?) {
+        var headers = HTTPHeaders()
+        if let key { headers.add(name: "Idempotency-Key", value: key) }
+        let res = try await send(.POST, "/api/v1/requests", token: token, json: body, headers: headers)
+        return (res, [.created, .ok].contains(res.status) ? try res.content.decode(RequestViews.Detail.self) : nil)
+    }
+
+    func act(_ token: String, _ id: UUID, _ action: String, _ body: RequestActions.Input = .init()) async throws -> XCTHTTPResponse {
+        try await send(.POST, "/api/v1/requests/\(id)/\(action)", token: token, json: body)
+    }
+
+    // MARK: Intake
+
+    func testCitizenSubmitsAndSeesNumberDeadlineAndTimeline() async throws {
+        let (res, detail) = try await create(try await citizenToken(), input())
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let d = try XCTUnwrap(detail)
+        XCTAssertEqual(d.number, "FW20260302000001")
+        XCTAssertEqual(d.status, "submitted")
+        XCTAssertEqual(d.channel, "web")
+        XCTAssertEqual(d.acceptDue, "2026-03-03", "one working day after Monday")
+        XCTAssertEqual(d.applicant.mobile, "138****0000")
+        XCTAssertEqual(d.timeline.map(\.action), ["submit"])
+        XCTAssertEqual(d.priorityGroups, ["migrant_worker"])
+        let (_, second) = try await create(try await citizenToken(), input(category: "marriage_family"))
+        XCTAssertEqual(second?.number, "FW20260302000002")
+    }
+
+    func testInvalidInputNamesTheFieldAndWritesNothing() async throws {
+        var bad = input(id: "110105194912310021")
+        bad.applicant?.mobile = "12345"
+        bad.category = "astrology"
+        let (res, _) = try await create(try await citizenToken(), bad)
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        let fields = try errorBody(res).fields
+        XCTAssertEqual(fields["applicant.idNumber"], "身份证号码校验位不正确，请核对")
+        XCTAssertNotNil(fields["applicant.mobile"])
+        XCTAssertNotNil(fields["category"])
+        let count = try await ServiceRequest.query(on: app.db).count()
+        XCTAssertEqual(count, 0)
+    }
+
+    func testWindowRequiresAndChecksTheIDNumber() async throws {
+        let clerk = try await token("clerk")
+        var (res, _) = try await create(clerk, input(mobile: "13912345678"))
+        XCTAssertEqual(try errorBody(res).fields["applicant.idNumber"], "窗口登记须核验申请人身份证号码")
+        let detail: RequestViews.Detail?
+        (res, detail) = try await create(clerk, input(mobile: "13912345678", id: "11010519491231002X"))
+        XCTAssertEqual(res.status, .created, res.body.string)
+        XCTAssertEqual(detail?.channel, "window")
+        XCTAssertEqual(detail?.status, "accepted", "staff intake is acceptance")
+        XCTAssertEqual(detail?.applicant.idNumber, "1101**********002X")
+        XCTAssertEqual(detail?.applicant.birthDate, "1949-12-31")
+        XCTAssertEqual(detail?.applicant.sex, "female")
+        XCTAssertTrue(detail?.priorityGroups.contains("elderly") ?? false, "76 years old: a priority group")
+        // Stored encrypted, found by keyed hash.
+        let row = try await ServiceRequest.find(detail!.id, on: app.db)!
+        XCTAssertFalse(row.applicantIDCipher!.contains("11010519491231002X"))
+        XCTAssertEqual(try app.personalData.decrypt(row.applicantIDCipher!), "11010519491231002X")
+    }
+
+    func testCitizenCannotUseStaffChannelsOrAnswer() async throws {
+        let (res, _) = try await create(try await citizenToken(), input(channel: "hotline", answer: "自己答"))
+        let fields = try errorBody(res).fields
+        XCTAssertNotNil(fields["channel"])
+        XCTAssertNotNil(fields["answer"])
+    }
+
+    func testIdempotencyKeyReturnsTheFirstResult() async throws {
+        let t = try await citizenToken()
+        let (first, a) = try await create(t, input(), key: "retry-1")
+        XCTAssertEqual(first.status, .created)
+        let (second, b) = try await create(t, input(), key: "retry-1")
+        XCTAssertEqual(second.status, .ok)
+        XCTAssertEqual(second.headers.first(name: "Idempotent-Replayed"), "true")
+        XCTAssertEqual(a?.id, b?.id)
+        let count = try await ServiceRequest.query(on: app.db).count()
+        XCTAssertEqual(count, 1)
+    }
+
+    func testHotlineAnswersOnTheCallAndRecordsTheFollowUpRating() async throws {
+        let op = try await token("operator")
+        let (res, d) = try await create(op, input(mobile: "13600001111", answer: "告知可向劳动监察投诉或申请劳动仲裁，并可申请法律援助"))
+        XCTAssertEqual(res.status, .created, res.body.string)
+        XCTAssertEqual(d?.channel, "hotline")
+        XCTAssertEqual(d?.status, "concluded")
+        XCTAssertEqual(d?.timeline.map(\.action), ["submit", "accept", "conclude"])
+        XCTAssertEqual(d?.concludedOnTime, true)
+        XCTAssertTrue(d?.actions.contains("evaluate") ?? false)
+        var r = try await send(.POST, "/api/v1/requests/\(d!.id)/evaluation", token: op, json: ["rating": 5])
+        XCTAssertEqual(r.status, .ok, r.body.string)
+        r = try await send(.POST, "/api/v1/requests/\(d!.id)/evaluation", token: op, json: ["rating": 4])
+        XCTAssertEqual(r.status, .conflict)
+        XCTAssertEqual(try errorBody(r).code, "already_rated")
+        // The caller's number brings up their history.
+        r = try await send(.GET, "/api/v1/requests?mobile=13600001111", token: op)
+        XCTAssertEqual(try r.content.decode(Paged<RequestViews.Row>.self).total, 1)
+    }
+
+    // MARK: Lifecycle
+
+    func testFromSubmissionToRating() async throws {
+        let firstCitizen = try await citizenToken()
+        let clerk = try await token("clerk")
+        let lawyerAccount = city.accounts.first { $0.username == "lawyer" }!
+        var (_, d) = try await create(firstCitizen, input())
+        let id = d!.id
+
+        var res = try await act(clerk, id, "start")
+        XCTAssertEqual(res.status, .conflict)
+        XCTAssertEqual(try errorBody(res).code, "invalid_transition")
+
+        res = try await act(clerk, id, "accept")
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        d = try res.content.decode(RequestViews.Detail.self)
+        XCTAssertEqual(d?.concludeDue, "2026-03-09", "five working days after Monday 2 March")
+
+        res = try await send(.GET, "/api/v1/requests/\(id)/candidates", token: clerk)
+        let candidates = try res.content.decode([Dispatch.Candidate].self)
+        XCTAssertFalse(candidates.isEmpty)
+        XCTAssertTrue(candidates.allSatisfy { ["lawyer", "grassroots_legal_worker", "legal_aid_officer"].contains($0.type) })
+        XCTAssertEqual(candidates.map(\.score), candidates.map(\.score).sorted(by: >))
+        XCTAssertFalse(candidates[0].reasons.isEmpty)
+
+        res = try await act(clerk, id, "assign", .init(practitionerId: lawyerAccount.practitionerID))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        XCTAssertEqual(try res.content.decode(RequestViews.Detail.self).practitionerName, lawyerAccount.displayName)
+
+        var lawyer = try await token("lawyer")
+        res = try await act(lawyer, id, "start")
+        XCTAssertEqual(res.status, .ok)
+        res = try await act(lawyer, id, "suspend")
+        XCTAssertEqual(res.status, .unprocessableEntity, "a suspension says what is missing")
+        res = try await act(lawyer, id, "suspend", .init(reason: "请补充劳动合同和工资流水"))
+        XCTAssertEqual(res.status, .ok)
+        // Resumed on Thursday 5 March: three working days did not count.
+        app.clock.set(monday.addingTimeInterval(3 * 86_400))
+        lawyer = try await token("lawyer")
+        let citizen = try await citizenToken()
+        res = try await act(lawyer, id, "resume")
+        XCTAssertEqual(try res.content.decode(RequestViews.Detail.self).concludeDue, "2026-03-12")
+
+        res = try await act(citizen, id, "evaluation")
+        XCTAssertEqual(try errorBody(res).fields["rating"], "请选择 1–5 星评价")
+        res = try await send(.POST, "/api/v1/requests/\(id)/evaluation", token: citizen, json: ["rating": 5])
+        XCTAssertEqual(res.status, .conflict)
+        XCTAssertEqual(try errorBody(res).code, "not_concluded")
+
+        res = try await act(lawyer, id, "conclude", .init(outcome: "resolved", summary: "已代写劳动仲裁申请书"))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        d = try res.content.decode(RequestViews.Detail.self)
+        XCTAssertEqual(d?.status, "concluded")
+        XCTAssertEqual(d?.concludedOnTime, true)
+
+        res = try await send(.POST, "/api/v1/requests/\(id)/evaluation", token: citizen, json: RequestActions.EvaluationInput(rating: 5, comment: "律师很耐心"))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        d = try res.content.decode(RequestViews.Detail.self)
+        XCTAssertEqual(d?.timeline.map(\.action), ["submit", "accept", "assign", "start", "suspend", "resume", "conclude", "evaluate"])
+
+        // The indicators moved as it happened.
+        let ind = try await send(.GET, "/api/v1/indicators?region=\(DemoCity.cityCode.rawValue)&year=2026", token: try await token("leader"))
+        let items = Dictionary(uniqueKeysWithValues: try ind.content.decode(IndicatorController.Report.self).items.map { ($0.id, $0) })
+        XCTAssertEqual(items["on_time_rate"]?.numerator, 1)
+        XCTAssertEqual(items["on_time_rate"]?.denominator, 1)
+        XCTAssertEqual(items["evaluation_rate"]?.value, 100)
+        XCTAssertEqual(items["satisfaction_rate"]?.numerator, 1)
+
+        let verify = try await Ledger.verify(on: sql)
+        XCTAssertNil(verify.problem)
+        XCTAssertEqual(verify.checked, 8)
+    }
+
+    func testRolesAndScope() async throws {
+        let citizen = try await citizenToken()
+        let (_, d) = try await create(citizen, input())
+        let id = d!.id
+        // Another citizen does not even learn that it exists.
+        let other = try await citizenToken("13755556666")
+        var res = try await send(.GET, "/api/v1/requests/\(id)", token: other)
+        XCTAssertEqual(res.status, .notFound)
+        res = try await send(.GET, "/api/v1/requests", token: other)
+        XCTAssertEqual(try res.content.decode(Paged<RequestViews.Row>.self).total, 0)
+        // The applicant may not accept their own request.
+        res = try await act(citizen, id, "accept")
+        XCTAssertEqual(res.status, .forbidden)
+        // A lawyer sees nothing not assigned to their firm.
+        res = try await send(.GET, "/api/v1/requests/\(id)", token: try await token("lawyer"))
+        XCTAssertEqual(res.status, .notFound)
+        // The county admin of this county sees it; a leader sees it and may not act.
+        res = try await send(.GET, "/api/v1/requests/\(id)", token: try await token("county-admin"))
+        XCTAssertEqual(res.status, .ok)
+        res = try await act(try await token("leader"), id, "accept")
+        XCTAssertEqual(res.status, .forbidden)
+        // Citizens may not search by phone number.
+        res = try await send(.GET, "/api/v1/requests?mobile=13800000000", token: citizen)
+        XCTAssertEqual(res.status, .forbidden)
+    }
+
+    func testRejectTransferAndTakeBack() async throws {
+        let citizen = try await citizenToken()
+        let op = try await token("operator")
+        var (_, d) = try await create(citizen, input())
+        var res = try await act(op, d!.id, "reject")
+        XCTAssertEqual(try errorBody(res).fields["reason"], "请填写不予受理的理由")
+        res = try await act(op, d!.id, "reject", .init(reason: "不属于法律服务事项，已告知向住建部门反映"))
+        XCTAssertEqual(try res.content.decode(RequestViews.Detail.self).rejectReason, "不属于法律服务事项，已告知向住建部门反映")
+
+        (_, d) = try await create(citizen, input(category: "traffic"))
+        _ = try await act(op, d!.id, "accept")
+        res = try await act(op, d!.id, "transfer", .init(reason: "涉及交通事故现场处置", target: "110", reference: "110-20260302-88"))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        XCTAssertEqual(try res.content.decode(RequestViews.Detail.self).transferTarget, "110")
+        res = try await act(op, d!.id, "take-back", .init(note: "110 已处置完毕，转回跟进赔偿咨询"))
+        XCTAssertEqual(try res.content.decode(RequestViews.Detail.self).status, "accepted")
+    }
+
+    func testBadRatingOpensAFollowUpForTheCounty() async throws {
+        let citizen = try await citizenToken()
+        let op = try await token("operator")
+        let (_, d) = try await create(citizen, input())
+        _ = try await act(op, d!.id, "accept")
+        _ = try await act(op, d!.id, "conclude", .init(outcome: "answered", summary: "电话解答"))
+        let res = try await send(.POST, "/api/v1/requests/\(d!.id)/evaluation", token: citizen, json: RequestActions.EvaluationInput(rating: 1, comment: "没解决问题"))
+        XCTAssertEqual(res.status, .ok)
+        let notes = try await send(.GET, "/api/v1/notifications", token: try await token("county-admin"))
+        let page = try notes.content.decode(Paged<Notifications.Item>.self)
+        XCTAssertEqual(page.total, 1)
+        XCTAssertTrue(page.items[0].text.contains("差评待整改"))
+    }
+
+    func testOverdueGoesToTheInstitutionThenTheCounty() async throws {
+        let clerk = try await token("clerk")
+        let (_, d) = try await create(clerk, input(mobile: "13912345678", id: "11010519491231002X"))
+        // Due Monday 9 March. On Tuesday 10 March it is overdue; on Wednesday 11 March the county hears of it.
+        app.clock.set(monday.addingTimeInterval(8 * 86_400))
+        let clerkAgain = try await token("clerk")
+        var raised = try await Notifications.scanOverdue(app: app)
+        XCTAssertEqual(raised, 1)
+        let again = try await Notifications.scanOverdue(app: app)
+        XCTAssertEqual(again, 0, "told once")
+        let list = try await send(.GET, "/api/v1/requests?overdue=true", token: clerkAgain)
+        XCTAssertEqual(try list.content.decode(Paged<RequestViews.Row>.self).items.map(\.id), [d!.id])
+        app.clock.set(monday.addingTimeInterval(9 * 86_400))
+        raised = try await Notifications.scanOverdue(app: app)
+        XCTAssertEqual(raised, 1)
+        let notes = try await send(.GET, "/api/v1/notifications", token: try await token("county-admin"))
+        let texts = try notes.content.decode(Paged<Notifications.Item>.self).items.map(\.text)
+        XCTAssertEqual(texts.count, 2, "no institution admin here, so the county hears both times")
+        XCTAssertTrue(texts[0].contains("县级督办"))
+    }
+
+    func testLedgerNamesTheAlteredAndTheRemovedEvent() async throws {
+        let citizen = try await citizenToken()
+        let op = try await token("operator")
+        for category in ["labor", "traffic", "land"] {
+            let (_, d) = try await create(citizen, input(category: category))
+            _ = try await act(op, d!.id, "accept")
+        }
+        let intact = try await Ledger.verify(on: sql)
+        XCTAssertNil(intact.problem)
+        try await sql.raw("UPDATE request_events SET note = '被改过' WHERE seq = 3").run()
+        var result = try await Ledger.verify(on: sql)
+        XCTAssertTrue(result.problem?.contains("第 3 条事件") ?? false, result.problem ?? "")
+        XCTAssertTrue(result.problem?.contains("篡改") ?? false)
+        XCTAssertEqual(result.checked, 2)
+
+        try await sql.raw("DELETE FROM request_events WHERE seq = 3").run()
+        result = try await Ledger.verify(on: sql)
+        XCTAssertTrue(result.problem?.contains("缺少第 3 条事件") ?? false, result.problem ?? "")
+    }
+
+    func testLedgerNoticesTheLastEventRemoved() async throws {
+        let (_, _) = try await create(try await citizenToken(), input())
+        try await sql.raw("DELETE FROM request_events WHERE seq = 1").run()
+        let result = try await Ledger.verify(on: sql)
+        XCTAssertNotNil(result.problem)
+    }
+
+    func testPublicLookupByNumberAndMobile() async throws {
+        let (_, d) = try await create(try await citizenToken(), input())
+        var res = try await send(.GET, "/api/v1/requests/lookup?number=\(d!.number)&mobile=13800000000")
+        XCTAssertEqual(res.status, .ok)
+        let view = try res.content.decode(Dispatch.PublicView.self)
+        XCTAssertEqual(view.statusName, "待受理")
+        XCTAssertFalse(res.body.string.contains("拖欠"), "the public view shows progress, not content")
+        res = try await send(.GET, "/api/v1/requests/lookup?number=\(d!.number)&mobile=13900000000")
+        XCTAssertEqual(res.status, .notFound)
+        res = try await send(.GET, "/api/v1/requests/lookup?number=\(d!.number)")
+        XCTAssertEqual(res.status, .unprocessableEntity)
+    }
+
+    func testDuplicatesAreFoundBeforeSaving() async throws {
+        let op = try await token("operator")
+        _ = try await create(op, input(mobile: "13622223333"))
+        var res = try await send(.GET, "/api/v1/requests/duplicates?mobile=13622223333&category=labor", token: op)
+        XCTAssertEqual(try res.content.decode([RequestViews.Row].self).count, 1)
+        res = try await send(.GET, "/api/v1/requests/duplicates?mobile=13622223333&category=land", token: op)
+        XCTAssertEqual(try res.content.decode([RequestViews.Row].self).count, 0)
+    }
+
+    func testBulkAssign() async throws {
+        let clerk = try await token("clerk")
+        var ids: [UUID] = []
+        for mobile in ["13600000001", "13600000002"] {
+            let (_, d) = try await create(clerk, input(mobile: mobile, id: "11010519491231002X"))
+            ids.append(d!.id)
+        }
+        let (_, concluded) = try await create(clerk, input(mobile: "13600000003", id: "11010519491231002X", answer: "已解答"))
+        let lawyer = city.accounts.first { $0.username == "lawyer" }!
+        let res = try await send(.POST, "/api/v1/requests/bulk-assign", token: clerk,
+                                 json: RequestController.BulkAssignInput(requestIds: ids + [concluded!.id], practitionerId: lawyer.practitionerID))
+        let result = try res.content.decode(RequestController.BulkResult.self)
+        XCTAssertEqual(Set(result.assigned), Set(ids))
+        XCTAssertEqual(result.failed.map(\.code), ["invalid_transition"])
+    }
+
+    func testAssigningTheWrongKindOfPractitionerIsRefused() async throws {
+        let clerk = try await token("clerk")
+        let (_, d) = try await create(clerk, input(mobile: "13600000009", id: "11010519491231002X"))
+        let notary = city.practitioners.first { $0.type == .notary }!
+        let res = try await act(clerk, d!.id, "assign", .init(practitionerId: notary.id))
+        XCTAssertEqual(try errorBody(res).fields["practitionerId"], "公证员不能承办法律咨询事项")
+    }
+}
+
+final class CatalogAndCalendarTests: AppTestCase {
+    func testCatalogIsPublicAndEditableByTheCity() async throws {
+        var res = try await send(.GET, "/api/v1/catalog")
+        XCTAssertEqual(res.status, .ok)
+        let entries = try res.content.decode([Catalog.MatterTypeEntry].self)
+        XCTAssertTrue(entries.contains { $0.matterType == "notarization" && $0.items.contains { $0.name == "出生公证" } })
+        var item = try await send(.GET, "/api/v1/catalog/notarization.birth").content.decode(Catalog.Item.self)
+        item.fee = "免费（试行）"
+        res = try await send(.PUT, "/api/v1/catalog/notarization.birth", token: try await token("county-admin"), json: item)
+        XCTAssertEqual(res.status, .forbidden)
+        res = try await send(.PUT, "/api/v1/catalog/notarization.birth", token: try await token("admin"), json: item)
+        XCTAssertEqual(try res.content.decode(Catalog.Item.self).fee, "免费（试行）")
+        item.steps = ""
+        res = try await send(.PUT, "/api/v1/catalog/notarization.birth", token: try await token("admin"), json: item)
+        XCTAssertNotNil(try errorBody(res).fields["steps"])
+    }
+
+    func testDeadlineRulesAreEditable() async throws {
+        let admin = try await token("admin")
+        var res = try await send(.PUT, "/api/v1/deadline-rules/mediation", token: admin,
+                                 json: Catalog.RulesInput(acceptDays: 2, acceptUnit: "working_days", concludeDays: 45, concludeUnit: "calendar_days", autoAssign: "off"))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        res = try await send(.GET, "/api/v1/deadline-rules", token: admin)
+        XCTAssertEqual(try res.content.decode([Catalog.Rules].self).first { $0.matterType == "mediation" }?.concludeDays, 45)
+        res = try await send(.PUT, "/api/v1/deadline-rules/mediation", token: admin,
+                             json: Catalog.RulesInput(acceptDays: 2, acceptUnit: "weeks", concludeDays: 0, concludeUnit: "calendar_days"))
+        let fields = try errorBody(res).fields
+        XCTAssertNotNil(fields["acceptUnit"])
+        XCTAssertNotNil(fields["concludeDays"])
+    }
+
+    func testDueDatesAndNextYearsCalendar() async throws {
+        let admin = try await token("admin")
+        var res = try await send(.GET, "/api/v1/calendar/due?from=2026-09-30&workingDays=1", token: admin)
+        XCTAssertEqual(try res.content.decode(CalendarController.DueView.self).due, "2026-10-08")
+        res = try await send(.GET, "/api/v1/calendar/2027", token: admin)
+        XCTAssertEqual(res.status, .notFound)
+        let bad = CalendarStore.YearInput(source: "国务院办公厅关于2027年部分节假日安排的通知", holidays: [CivilDate("2027-01-01")!],
+                                          makeupWorkdays: [CivilDate("2027-01-04")!])
+        res = try await send(.PUT, "/api/v1/calendar/2027", token: admin, json: bad)
+        XCTAssertTrue(try errorBody(res).fields["makeupWorkdays"]?.contains("无需调休") ?? false)
+        let good = CalendarStore.YearInput(source: "国务院办公厅关于2027年部分节假日安排的通知", holidays: [CivilDate("2027-01-01")!],
+                                           makeupWorkdays: [CivilDate("2027-01-02")!])
+        res = try await send(.PUT, "/api/v1/calendar/2027", token: admin, json: good)
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        res = try await send(.GET, "/api/v1/calendar/due?from=2026-12-31&workingDays=1", token: admin)
+        let due = try res.content.decode(CalendarController.DueView.self)
+        XCTAssertEqual(due.due, "2027-01-02", "the make-up Saturday counts, the holiday does not")
+        XCTAssertTrue(due.calendarKnown)
+    }
+}
