@@ -24,8 +24,23 @@ extension Request {
         let principal = auth.get(Principal.self)
         let path = url.path
         var nav: [PageMeta.NavItem] = [.init(href: "/", label: "首页", current: path == "/")]
+        if principal?.role.isStaff != true {
+            nav.append(.init(href: "/services", label: "办事指南", current: path.hasPrefix("/services") || path.hasPrefix("/apply")))
+            nav.append(.init(href: "/lookup", label: "进度查询", current: path == "/lookup"))
+        }
+        if principal?.role == .citizen {
+            nav.append(.init(href: "/my", label: "我的事项", current: path.hasPrefix("/my")))
+        }
         if let p = principal, p.role.isStaff {
             nav.append(.init(href: "/admin", label: "工作台", current: path == "/admin"))
+            nav.append(.init(href: "/work", label: "事项", current: path.hasPrefix("/work")))
+            if Intake.channels(for: p.role).contains(.hotline) {
+                nav.append(.init(href: "/hotline", label: "12348 热线", current: path == "/hotline"))
+            }
+            if Intake.channels(for: p.role).contains(.window) {
+                nav.append(.init(href: "/window", label: "窗口登记", current: path == "/window"))
+            }
+            nav.append(.init(href: "/notifications", label: "提醒", current: path == "/notifications"))
             nav.append(.init(href: "/admin/indicators", label: "指标", current: path.hasPrefix("/admin/indicators")))
             nav.append(.init(href: "/admin/regions", label: "行政区划", current: path.hasPrefix("/admin/regions")))
             nav.append(.init(href: "/admin/institutions", label: "机构", current: path.hasPrefix("/admin/institutions")))
@@ -91,6 +106,8 @@ struct Cell: Encodable, Sendable {
     var badge: String? = nil
     /// The column's name, which a phone shows beside the value when rows become cards.
     var label: String = ""
+    /// A row-selection checkbox with this value (bulk actions), instead of text.
+    var checkbox: String? = nil
 }
 
 struct TableView: Encodable, Sendable {

@@ -1,0 +1,180 @@
+import Vapor
+import SQLKit
+import PLSDomain
+
+/// The citizen portal: the catalog with its service guides, applying, my requests, rating, and the public lookup.
+enum PortalPages {
+    struct CatalogContext: Encodable {
+        struct Group: Encodable { var name: String; var matterType: String; var items: [Catalog.Item] }
+        var page: PageMeta
+        var groups: [Group]
+    }
+
+    static func catalog(_ req: Request) async throws -> View {
+        let items = try await Catalog.items(on: req.sql)
+        let groups = MatterType.allCases.compactMap { t -> CatalogContext.Group? in
+            let own = items.filter { $0.matterType == t.rawValue }
+            return own.isEmpty ? nil : .init(name: t.chineseName, matterType: t.rawValue, items: own)
+        }
+        return try await req.view.render("portal/catalog", CatalogContext(page: req.pageMeta(title: "办事指南"), groups: groups))
+    }
+
+    struct GuideContext: Encodable {
+        var page: PageMeta
+        var item: Catalog.Item
+        var matterName: String
+        var rule: String
+    }
+
+    static func guide(_ req: Request) async throws -> View {
+        guard let item = try await Catalog.item(req.parameters.get("code") ?? "", on: req.sql), item.active else { throw AppError.notFound("服务事项") }
+        let type = MatterType(rawValue: item.matterType) ?? .consultation
+        let rules = try await Catalog.rules(type, on: req.sql)
+        return try await req.view.render("portal/guide", GuideContext(
+            page: req.pageMeta(title: item.name), item: item, matterName: type.chineseName,
+            rule: "受理 \(rules.accept.chineseDescription)内，办结 \(rules.conclude.chineseDescription)内（节假日顺延）"))
+    }
+
+    struct ApplyContext: Encodable {
+        var page: PageMeta
+        var item: Catalog.Item
+        var v: [String: String]
+        var errors: [String: String]
+        var error: String?
+        var categories: [SelectOption]
+        var groups: [SelectOption]
+        var regions: [SelectOption]
+        var formToken: String
+    }
+
+    static func citizen(_ req: Request) throws -> Principal {
+        let p = try req.principal()
+        if p.role != .citizen { throw AppError(.forbidden, "forbidden", "网上申请请使用群众账号；工作人员请在热线或窗口登记") }
+        return p
+    }
+
+    static func applyForm(_ req: Request) async throws -> Response {
+        let p = try citizen(req)
+        guard let item = try await Catalog.item(req.parameters.get("code") ?? "", on: req.sql), item.active else { throw AppError.notFound("服务事项") }
+        var v = ["name": "", "mobile": ""]
+        if let account = try await Account.find(p.accountID, on: req.db), let cipher = account.mobileCipher {
+            v["mobile"] = (try? req.personalData.decrypt(cipher)) ?? ""
+        }
+        return try await render(req, item: item, v: v, groups: [], error: nil)
+    }
+
+    static func render(_ req: Request, item: Catalog.Item, v: [String: String], groups: [String], error: AppError?) async throws -> Response {
+        let ctx = ApplyContext(page: req.pageMeta(title: "申请：\(item.name)"), item: item, v: v,
+                               errors: error.map(RequestForm.pageFields) ?? [:], error: error?.message,
+                               categories: RequestForm.categoryOptions(v["category"]), groups: RequestForm.groupOptions(groups),
+                               regions: try await RequestForm.regionOptions(on: req.sql),
+                               formToken: req.formValue("formToken")?.nilIfEmpty ?? Tokens.random(bytes: 12))
+        let response = try await req.view.render("portal/apply", ctx).encodeResponse(for: req)
+        if let error { response.status = error.status }
+        return response
+    }
+
+    static func apply(_ req: Request) async throws -> Response {
+        let p = try citizen(req)
+        guard let item = try await Catalog.item(req.parameters.get("code") ?? "", on: req.sql), item.active else { throw AppError.notFound("服务事项") }
+        var values = RequestForm.read(req)
+        values.v["matterType"] = item.matterType
+        values.v["itemCode"] = item.code
+        values.v["channel"] = req.headers.first(name: .userAgent).map { $0.contains("Mobile") } == true ? RequestChannel.mobile.rawValue : RequestChannel.web.rawValue
+        do {
+            let valid = try await Intake.validate(RequestForm.input(values, answer: false), by: p, today: req.today, on: req.sql)
+            // The form's own token makes a double click one request.
+            let key = req.formValue("formToken")?.nilIfEmpty
+            let created = try await Intake.create(valid, by: p, idempotencyKey: key, app: req.application, on: req.db)
+            return req.redirect(to: "/my/\(created.request.number)", flash: "已提交，事项编号 \(created.request.number)，请留意办理进度")
+        } catch let e as AppError where e.status == .unprocessableEntity || e.status == .forbidden {
+            return try await render(req, item: item, v: values.v, groups: values.groups, error: e)
+        }
+    }
+
+    struct MyContext: Encodable {
+        var page: PageMeta
+        var rows: [RequestViews.Row]
+        var table: TableView
+    }
+
+    static func mine(_ req: Request) async throws -> View {
+        let p = try req.principal()
+        let page = PageRequest(from: req)
+        let result = try await RequestViews.list(.init(), scope: p.scope, page: page, today: req.today, on: req.sql)
+        let f = DateFormatter.chinaTime
+        let table = TableView(columns: ["事项编号", "事项", "状态", "提交时间"], rows: result.items.map { r in
+            [Cell(text: r.number, href: p.role == .citizen ? "/my/\(r.number)" : "/work/\(r.id)"), Cell(text: r.matterTypeName + " · " + r.categoryName),
+             Cell(text: r.statusName, badge: r.status == "concluded" ? "ok" : (r.overdue ? "warn" : "muted")), Cell(text: String(f.string(from: r.createdAt).prefix(16)))]
+        }, total: result.total, page: page, request: req)
+        return try await req.view.render("portal/mine", MyContext(page: req.pageMeta(title: "我的事项"), rows: result.items, table: table))
+    }
+
+    struct DetailContext: Encodable {
+        var page: PageMeta
+        var d: RequestViews.Detail
+        var timeline: [TimelineItem]
+        var canRate: Bool
+        var ratings: [SelectOption]
+        var error: String?
+        var created: String
+    }
+
+    static func myDetail(_ req: Request, error: AppError? = nil) async throws -> Response {
+        let p = try req.principal()
+        let r = try await RequestViews.find(req.parameters.get("number") ?? "", scope: p.scope, on: req.db)
+        let d = try await RequestViews.detail(r, for: p, app: req.application, on: req.sql)
+        let ctx = DetailContext(page: req.pageMeta(title: "事项 \(d.number)"), d: d, timeline: TimelineItem.from(d.timeline, showActor: false),
+                                canRate: d.actions.contains("evaluate"),
+                                ratings: Rating.allCases.reversed().map { SelectOption(value: String($0.rawValue), label: $0.chineseName, selected: false) },
+                                error: error?.message, created: DateFormatter.chinaTime.string(from: d.createdAt))
+        let response = try await req.view.render("portal/detail", ctx).encodeResponse(for: req)
+        if let error { response.status = error.status }
+        return response
+    }
+
+    static func myDetailPage(_ req: Request) async throws -> Response { try await myDetail(req) }
+
+    static func rate(_ req: Request) async throws -> Response {
+        let p = try req.principal()
+        let number = req.parameters.get("number") ?? ""
+        do {
+            _ = try await RequestActions.evaluate(number, .init(rating: req.formValue("rating").flatMap(Int.init), comment: req.formValue("comment")),
+                                                  by: p, app: req.application)
+            return req.redirect(to: "/my/\(number)", flash: "感谢您的评价")
+        } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
+            return try await myDetail(req, error: e)
+        }
+    }
+
+    struct LookupContext: Encodable {
+        var page: PageMeta
+        var number: String
+        var mobile: String
+        var result: Dispatch.PublicView?
+        var steps: [TimelineItem]
+        var error: String?
+    }
+
+    static func lookup(_ req: Request) async throws -> Response {
+        let number = (try? req.query.get(String.self, at: "number")) ?? ""
+        let mobile = (try? req.query.get(String.self, at: "mobile")) ?? ""
+        var ctx = LookupContext(page: req.pageMeta(title: "办理进度查询"), number: number, mobile: mobile, result: nil, steps: [], error: nil)
+        var status: HTTPStatus = .ok
+        if !number.isEmpty || !mobile.isEmpty {
+            do {
+                guard let m = MobileNumber(mobile) else { throw AppError.validation(["mobile": "请输入申请时填写的手机号码"], message: "请输入申请时填写的手机号码") }
+                let view = try await Dispatch.lookup(number: number, mobile: m, app: req.application)
+                ctx.result = view
+                let f = DateFormatter.chinaTime
+                ctx.steps = view.steps.map { TimelineItem(at: f.string(from: $0.at), actor: nil, action: $0.actionName, status: $0.statusName, note: nil) }
+            } catch let e as AppError {
+                ctx.error = e.message
+                status = e.status
+            }
+        }
+        let response = try await req.view.render("portal/lookup", ctx).encodeResponse(for: req)
+        response.status = status
+        return response
+    }
+}

@@ -1,0 +1,240 @@
+import Vapor
+import SQLKit
+import PLSDomain
+
+/// Staff pages: the queue of requests, one request with its actions, the hotline console and the window.
+enum WorkPages {
+    struct QueueContext: Encodable {
+        var page: PageMeta
+        var heading: String
+        var filters: [FormField]
+        var rows: [RequestViews.Row]
+        var table: TableView
+        var canBulkAssign: Bool
+        var created: [String]
+    }
+
+    static func queue(_ req: Request) async throws -> View {
+        let p = try req.staff()
+        var filter = try RequestViews.Filter(from: req)
+        let mine = (try? req.query.get(String.self, at: "mine")) == "1" || (p.role == .practitioner && req.url.query == nil)
+        if mine, let pid = p.practitionerID { filter.practitioner = pid }
+        let page = PageRequest(from: req)
+        let result = try await RequestViews.list(filter, scope: p.scope, page: page, today: req.today, on: req.sql)
+        var overdue = FormField(name: "overdue", label: "时限", kind: .select)
+        overdue.options = [SelectOption(value: "", label: "全部", selected: !filter.overdue), SelectOption(value: "1", label: "仅超期", selected: filter.overdue)]
+        let filters = [
+            FormField.select("status", "状态", RequestStatus.self, selected: filter.status?.rawValue, required: false, blank: "全部状态"),
+            FormField.select("matterType", "事项类型", MatterType.self, selected: filter.matterType?.rawValue, required: false, blank: "全部类型"),
+            FormField.select("channel", "渠道", RequestChannel.self, selected: filter.channel?.rawValue, required: false, blank: "全部渠道"),
+            overdue,
+            FormField(name: "number", label: "事项编号", value: filter.number ?? ""),
+        ]
+        let bulk = RequestLifecycle.dispatchers.contains(p.role)
+        let table = TableView(columns: (bulk ? ["选择"] : []) + ["事项编号", "事项", "申请人", "所在地", "状态", "承办", "办结期限"], rows: result.items.map { r in
+            (bulk ? [Cell(text: "选择 \(r.number)", checkbox: r.id.uuidString)] : []) + [Cell(text: r.number, href: "/work/\(r.id)"), Cell(text: r.matterTypeName + " · " + r.categoryName),
+             Cell(text: r.applicantName + " " + r.applicantMobile), Cell(text: r.regionName),
+             Cell(text: r.statusName, badge: r.overdue ? "warn" : (r.status == "concluded" ? "ok" : "muted")),
+             Cell(text: r.practitionerName ?? r.institutionName ?? "—"),
+             Cell(text: (r.concludeDue ?? "—") + (r.overdue ? "（已超期）" : ""))]
+        }, total: result.total, page: page, request: req)
+        return try await req.view.render("work/queue", QueueContext(
+            page: req.pageMeta(title: "事项"), heading: mine ? "我承办的事项" : "事项", filters: filters, rows: result.items, table: table,
+            canBulkAssign: bulk, created: []))
+    }
+
+    struct DetailContext: Encodable {
+        var page: PageMeta
+        var d: RequestViews.Detail
+        var timeline: [TimelineItem]
+        var actions: [String: Bool]
+        var candidates: [Dispatch.Candidate]
+        var targets: [SelectOption]
+        var outcomes: [SelectOption]
+        var ratings: [SelectOption]
+        var error: String?
+        var errors: [String: String]
+        var created: String
+        var groupNames: [String]
+        var hasCandidates: Bool
+    }
+
+    static func detail(_ req: Request, error: AppError? = nil) async throws -> Response {
+        let p = try req.staff()
+        let r = try await RequestViews.find(req.parameters.get("id") ?? "", scope: p.scope, on: req.db)
+        let d = try await RequestViews.detail(r, for: p, app: req.application, on: req.sql)
+        var candidates: [Dispatch.Candidate] = []
+        if d.actions.contains(RequestAction.assign.rawValue) { candidates = try await Dispatch.candidates(for: r, limit: 8, on: req.sql) }
+        let outcomes = RequestActions.outcomes.sorted { $0.key < $1.key }.map { SelectOption(value: $0.key, label: $0.value, selected: $0.key == "resolved") }
+        let ctx = DetailContext(
+            page: req.pageMeta(title: "事项 \(d.number)"), d: d, timeline: TimelineItem.from(d.timeline),
+            // Leaf reads `take-back` as a subtraction: the keys are camel case.
+            actions: Dictionary(uniqueKeysWithValues: d.actions.map { ($0 == "take_back" ? "takeBack" : $0, true) }),
+            candidates: candidates,
+            targets: TransferTarget.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: false) },
+            outcomes: outcomes, ratings: Rating.allCases.reversed().map { SelectOption(value: String($0.rawValue), label: $0.chineseName, selected: false) },
+            error: error?.message, errors: error?.fields ?? [:], created: DateFormatter.chinaTime.string(from: d.createdAt),
+            groupNames: d.priorityGroups.compactMap { PriorityGroup(rawValue: $0)?.chineseName }, hasCandidates: !candidates.isEmpty)
+        let response = try await req.view.render("work/detail", ctx).encodeResponse(for: req)
+        if let error { response.status = error.status }
+        return response
+    }
+
+    static func detailPage(_ req: Request) async throws -> Response { try await detail(req) }
+
+    /// One form per action, posted to /work/:id/:action.
+    static func act(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        let id = req.parameters.get("id") ?? ""
+        let name = req.parameters.get("action") ?? ""
+        do {
+            if name == "evaluation" {
+                _ = try await RequestActions.evaluate(id, .init(rating: req.formValue("rating").flatMap(Int.init), comment: req.formValue("comment")),
+                                                      by: p, app: req.application)
+                return req.redirect(to: "/work/\(id)", flash: "已录入回访评价")
+            }
+            guard let action = RequestAction(rawValue: name.replacingOccurrences(of: "-", with: "_")), action != .submit else {
+                throw AppError.notFound("操作")
+            }
+            let input = RequestActions.Input(note: req.formValue("note")?.nilIfEmpty, reason: req.formValue("reason"),
+                                             institutionId: req.formValue("institutionId").flatMap(UUID.init(uuidString:)),
+                                             practitionerId: req.formValue("practitionerId").flatMap(UUID.init(uuidString:)),
+                                             target: req.formValue("target"), reference: req.formValue("reference"),
+                                             outcome: req.formValue("outcome"), summary: req.formValue("summary"))
+            let r = try await RequestActions.perform(action, on: id, input: input, by: p, app: req.application)
+            return req.redirect(to: "/work/\(r.id!)", flash: "已\(action.chineseName)")
+        } catch let e as AppError where [.unprocessableEntity, .conflict, .forbidden].contains(e.status) {
+            return try await detail(req, error: e)
+        }
+    }
+
+    struct BulkForm: Content { var requestIds: [UUID]?; var licenceNumber: String? }
+
+    static func bulkAssign(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        let ids = req.formValues("requestIds").compactMap(UUID.init(uuidString:))
+        let licence = (req.formValue("licenceNumber") ?? "").trimmingCharacters(in: .whitespaces)
+        guard !ids.isEmpty else { return req.redirect(to: "/work", flash: "请先勾选要分派的事项") }
+        guard let practitioner = try await req.sql.select().column("id").from(Practitioner.schema).where("licence_number", .equal, licence)
+            .first(decodingColumn: "id", as: UUID.self) else {
+            return req.redirect(to: "/work", flash: "没有执业证号为“\(licence)”的人员")
+        }
+        var ok = 0, failed: [String] = []
+        for id in ids.prefix(100) {
+            do {
+                _ = try await RequestActions.perform(.assign, on: id.uuidString, input: .init(practitionerId: practitioner), by: p, app: req.application)
+                ok += 1
+            } catch let e as AppError { failed.append(e.message) }
+        }
+        return req.redirect(to: "/work", flash: "已分派 \(ok) 件" + (failed.isEmpty ? "" : "，\(failed.count) 件未分派：\(failed.first!)"))
+    }
+
+    // MARK: Hotline console and window
+
+    struct IntakeContext: Encodable {
+        var page: PageMeta
+        var mode: String
+        var heading: String
+        var v: [String: String]
+        var errors: [String: String]
+        var error: String?
+        var categories: [SelectOption]
+        var matters: [SelectOption]
+        var groups: [SelectOption]
+        var regions: [SelectOption]
+        var history: [RequestViews.Row]
+        var duplicates: [RequestViews.Row]
+        var formToken: String
+        var quick: [SelectOption]
+        // Leaf treats an empty array as true: these say whether there is anything to show.
+        var hasHistory: Bool
+        var hasDuplicates: Bool
+    }
+
+    static let quickCategories: [PLSDomain.Category] = [.labor, .marriageFamily, .contractDebt, .traffic, .property, .land, .consumer, .personalInjury]
+
+    static func intakePage(_ req: Request, mode: String, v: [String: String], groups: [String], error: AppError? = nil,
+                           duplicates: [RequestViews.Row] = []) async throws -> Response {
+        let p = try req.staff()
+        var history: [RequestViews.Row] = []
+        if let m = MobileNumber(v["mobile"] ?? "") {
+            var f = RequestViews.Filter()
+            f.mobileHash = req.personalData.lookupHash(m.digits)
+            history = try await RequestViews.list(f, scope: p.scope, page: PageRequest(page: 1, per: 10), today: req.today, on: req.sql).items
+        }
+        let ctx = IntakeContext(
+            page: req.pageMeta(title: mode == "hotline" ? "12348 热线坐席" : "窗口登记"), mode: mode,
+            heading: mode == "hotline" ? "12348 热线坐席" : "窗口登记", v: v, errors: error.map(RequestForm.pageFields) ?? [:], error: error?.message,
+            categories: RequestForm.categoryOptions(v["category"]), matters: RequestForm.matterOptions(v["matterType"] ?? "consultation"),
+            groups: RequestForm.groupOptions(groups), regions: try await RequestForm.regionOptions(on: req.sql, within: p.scope),
+            history: history, duplicates: duplicates, formToken: v["formToken"]?.nilIfEmpty ?? Tokens.random(bytes: 12),
+            quick: quickCategories.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == v["category"]) },
+            hasHistory: !history.isEmpty, hasDuplicates: !duplicates.isEmpty)
+        let response = try await req.view.render("work/intake", ctx).encodeResponse(for: req)
+        if let error { response.status = error.status } else if !duplicates.isEmpty { response.status = .conflict }
+        return response
+    }
+
+    static func requireChannel(_ req: Request, _ mode: String) throws -> Principal {
+        let p = try req.staff()
+        let channel: RequestChannel = mode == "hotline" ? .hotline : .window
+        try p.require(Intake.channels(for: p.role).contains(channel))
+        return p
+    }
+
+    static func hotline(_ req: Request) async throws -> Response {
+        _ = try requireChannel(req, "hotline")
+        return try await intakePage(req, mode: "hotline", v: ["mobile": (try? req.query.get(String.self, at: "mobile")) ?? "", "matterType": "consultation"], groups: [])
+    }
+
+    static func window(_ req: Request) async throws -> Response {
+        _ = try requireChannel(req, "window")
+        return try await intakePage(req, mode: "window", v: ["matterType": "consultation"], groups: [])
+    }
+
+    static func submit(_ req: Request, mode: String) async throws -> Response {
+        let p = try requireChannel(req, mode)
+        var values = RequestForm.read(req)
+        values.v["formToken"] = req.formValue("formToken") ?? ""
+        values.v["channel"] = mode == "hotline" ? RequestChannel.hotline.rawValue : RequestChannel.window.rawValue
+        let answerNow = req.formValue("action") == "answer"
+        do {
+            let valid = try await Intake.validate(RequestForm.input(values, answer: answerNow), by: p, today: req.today, on: req.sql)
+            if answerNow, (values.v["answer"] ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+                throw AppError.validation(["answer": "当场解答须填写解答内容"])
+            }
+            // Possible duplicates are shown before saving; the clerk confirms to go on.
+            if req.formValue("confirmDuplicate") != "1" {
+                let dups = try await Dispatch.duplicates(mobileHash: req.personalData.lookupHash(valid.mobile.digits), category: valid.category.rawValue,
+                                                         since: req.now.addingTimeInterval(-30 * 86_400), scope: p.scope, today: req.today, on: req.sql)
+                if !dups.isEmpty { return try await intakePage(req, mode: mode, v: values.v, groups: values.groups, duplicates: dups) }
+            }
+            let created = try await Intake.create(valid, by: p, idempotencyKey: values.v["formToken"]?.nilIfEmpty, app: req.application, on: req.db)
+            let r = created.request
+            return req.redirect(to: answerNow ? "/\(mode)" : "/work/\(r.id!)",
+                                flash: answerNow ? "已当场解答并办结，事项编号 \(r.number)" : "已登记并受理，事项编号 \(r.number)，请分派")
+        } catch let e as AppError where e.status == .unprocessableEntity {
+            return try await intakePage(req, mode: mode, v: values.v, groups: values.groups, error: e)
+        }
+    }
+
+    static func hotlineSubmit(_ req: Request) async throws -> Response { try await submit(req, mode: "hotline") }
+    static func windowSubmit(_ req: Request) async throws -> Response { try await submit(req, mode: "window") }
+
+    // MARK: Notifications
+
+    struct NotificationsContext: Encodable { var page: PageMeta; var items: [Item]; var hasItems: Bool; struct Item: Encodable { var text: String; var at: String; var href: String?; var read: Bool } }
+
+    static func notifications(_ req: Request) async throws -> View {
+        let p = try req.principal()
+        struct Row: Decodable { var text: String; var createdAt: Date; var requestId: UUID?; var readAt: Date? }
+        let rows = try await req.sql.select().columns("text", "created_at", "request_id", "read_at").from("notifications")
+            .where("account_id", .equal, SQLBind(p.accountID)).orderBy("created_at", .descending).limit(50)
+            .all(decoding: Row.self, keyDecodingStrategy: .convertFromSnakeCase)
+        try await req.sql.raw("UPDATE notifications SET read_at = \(bind: req.now) WHERE account_id = \(bind: p.accountID) AND read_at IS NULL").run()
+        let f = DateFormatter.chinaTime
+        return try await req.view.render("work/notifications", NotificationsContext(page: req.pageMeta(title: "提醒"), items: rows.map {
+            .init(text: $0.text, at: f.string(from: $0.createdAt), href: $0.requestId.map { "/work/\($0)" }, read: $0.readAt != nil)
+        }, hasItems: !rows.isEmpty))
+    }
+}
