@@ -118,6 +118,11 @@ func routes(_ app: Application) throws {
     let admin = web.grouped("admin")
     admin.get(use: AdminPages.dashboard)
     admin.get("indicators", use: AdminPages.indicators)
+    admin.get("calendar", use: SettingsPages.calendar)
+    admin.get("calendar", ":year", use: SettingsPages.yearForm)
+    admin.post("calendar", ":year", use: SettingsPages.saveYear)
+    admin.get("rules", use: SettingsPages.rulesPage)
+    admin.post("rules", ":matterType", use: SettingsPages.saveRules)
 
     admin.get("regions", use: RegionPages.list)
     admin.get("regions", "new", use: RegionPages.newForm)

@@ -349,6 +349,17 @@ final class IntakeTests: AppTestCase {
         XCTAssertEqual(result.failed.map(\.code), ["invalid_transition"])
     }
 
+    func testAutomaticAssignmentWhenTheCityTurnsItOn() async throws {
+        let admin = try await token("admin")
+        let res = try await send(.PUT, "/api/v1/deadline-rules/consultation", token: admin,
+                                 json: Catalog.RulesInput(acceptDays: 1, acceptUnit: "working_days", concludeDays: 5, concludeUnit: "working_days", autoAssign: "best"))
+        XCTAssertEqual(res.status, .ok)
+        let (_, d) = try await create(try await token("clerk"), input(mobile: "13600000010", id: "11010519491231002X"))
+        XCTAssertEqual(d?.status, "assigned")
+        XCTAssertNotNil(d?.practitionerId)
+        XCTAssertTrue(d?.timeline.last?.note?.contains("自动分派（最佳匹配）") ?? false)
+    }
+
     func testAssigningTheWrongKindOfPractitionerIsRefused() async throws {
         let clerk = try await token("clerk")
         let (_, d) = try await create(clerk, input(mobile: "13600000009", id: "11010519491231002X"))

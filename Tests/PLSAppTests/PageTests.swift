@@ -137,3 +137,72 @@ final class PageTests: AppTestCase {
         XCTAssertEqual(admin.status, .forbidden)
     }
 }
+
+final class IntakePageTests: AppTestCase {
+    func testApplyFormKeepsInputAndNamesTheField() async throws {
+        var browser = BrowserSession(self)
+        _ = try await browser.get("/login/citizen")
+        var res = try await browser.post("/login/citizen", [("mobile", DemoCity.citizenMobile), ("password", DemoCity.password), ("action", "login")])
+        XCTAssertEqual(res.status, .seeOther)
+        res = try await browser.get("/apply/consultation.general")
+        XCTAssertEqual(res.status, .ok)
+        res = try await browser.post("/apply/consultation.general", [("category", "labor"), ("description", "工资被拖欠两个月"),
+                                                                  ("name", "王秀英"), ("mobile", DemoCity.citizenMobile), ("idNumber", "110105194912310021")])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertTrue(res.body.string.contains("工资被拖欠两个月"))
+        XCTAssertTrue(res.body.string.contains("身份证号码校验位不正确"))
+        let count = try await ServiceRequest.query(on: app.db).count()
+        XCTAssertEqual(count, 0)
+    }
+
+    func testStaffCannotApplyAsCitizensAndCitizensCannotOpenTheConsole() async throws {
+        var clerk = BrowserSession(self)
+        try await clerk.signIn("clerk")
+        var res = try await clerk.get("/apply/consultation.general")
+        XCTAssertEqual(res.status, .forbidden)
+        res = try await clerk.get("/hotline")
+        XCTAssertEqual(res.status, .forbidden, "a window clerk has no hotline")
+        res = try await clerk.get("/window")
+        XCTAssertEqual(res.status, .ok)
+        var op = BrowserSession(self)
+        try await op.signIn("operator")
+        res = try await op.get("/hotline")
+        XCTAssertEqual(res.status, .ok)
+    }
+
+    func testHotlineWarnsOfDuplicatesBeforeSaving() async throws {
+        var op = BrowserSession(self)
+        try await op.signIn("operator")
+        _ = try await op.get("/hotline")
+        let village = city.regions.first { $0.level == .village }!.code.rawValue
+        let form = [("mobile", "13611112222"), ("name", "李建国"), ("matterType", "consultation"), ("category", "labor"),
+                    ("description", "工资拖欠"), ("regionCode", village), ("action", "dispatch")]
+        var res = try await op.post("/hotline", form + [("formToken", "t1")])
+        XCTAssertEqual(res.status, .seeOther)
+        res = try await op.post("/hotline", form + [("formToken", "t2")])
+        XCTAssertEqual(res.status, .conflict)
+        XCTAssertTrue(res.body.string.contains("疑似重复"))
+        res = try await op.post("/hotline", form + [("formToken", "t2"), ("confirmDuplicate", "1")])
+        XCTAssertEqual(res.status, .seeOther)
+        // The same form token again is the same request, not a third.
+        res = try await op.post("/hotline", form + [("formToken", "t2"), ("confirmDuplicate", "1")])
+        let count = try await ServiceRequest.query(on: app.db).count()
+        XCTAssertEqual(count, 2)
+        let page = try await op.get("/hotline?mobile=13611112222")
+        XCTAssertTrue(page.body.string.contains("来电人历史事项"))
+        XCTAssertEqual(page.body.string.components(separatedBy: "class=\"history-list\"").count, 2)
+    }
+
+    func testCalendarPageAddsNextYear() async throws {
+        var admin = BrowserSession(self)
+        try await admin.signIn("admin")
+        var res = try await admin.get("/admin/calendar")
+        XCTAssertTrue(res.body.string.contains("录入 2027 年安排"))
+        res = try await admin.post("/admin/calendar/2027", [("source", "国务院办公厅关于2027年部分节假日安排的通知"), ("holidays", "2027-01-01\n2027-13-01")])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertTrue(res.body.string.contains("“2027-13-01”不是有效日期"))
+        res = try await admin.post("/admin/calendar/2027", [("source", "国务院办公厅关于2027年部分节假日安排的通知"), ("holidays", "2027-01-01"), ("makeupWorkdays", "")])
+        XCTAssertEqual(res.status, .seeOther)
+        XCTAssertTrue(app.workingCalendar.knownYears.contains(2027))
+    }
+}

@@ -154,6 +154,19 @@ enum RequestActions {
                                        fromStatus: from.rawValue, toStatus: to.rawValue, note: note))
     }
 
+    /// After acceptance, when the matter type is set to assign automatically: the best candidate,
+    /// or in rotation the least-loaded eligible one. Full practitioners are never chosen.
+    static func autoAssign(_ r: ServiceRequest, by p: Principal, writer w: Ledger.Writer, app: Application, now: Date) async throws {
+        let sql = w.db as! any SQLDatabase
+        guard r.requestStatus == .accepted, let matter = MatterType(rawValue: r.matterType),
+              let mode = Catalog.AutoAssign(rawValue: try await Catalog.rules(matter, on: sql).autoAssign), mode != .off else { return }
+        let eligible = try await Dispatch.candidates(for: r, limit: 50, on: sql).filter { !$0.overCapacity }
+        let pick = mode == .best ? eligible.first : eligible.min { ($0.openLoad, $0.name) < ($1.openLoad, $1.name) }
+        guard let pick else { return }
+        try await apply(.assign, to: r, input: .init(note: "自动分派（\(mode == .best ? "最佳匹配" : "轮流")）给\(pick.name)", practitionerId: pick.practitionerId),
+                        by: p, writer: w, app: app, now: now)
+    }
+
     /// Finds the request in the principal's scope and applies one action, in its own transaction.
     static func perform(_ action: RequestAction, on idOrNumber: String, input: Input, by p: Principal, app: Application) async throws -> ServiceRequest {
         let db = app.db
@@ -163,6 +176,7 @@ enum RequestActions {
             // Read again inside the lock: another clerk may have acted a moment ago.
             let r = try await RequestViews.find(idOrNumber, scope: p.scope, on: w.db)
             try await apply(action, to: r, input: input, by: p, writer: w, app: app, now: now)
+            if action == .accept { try await autoAssign(r, by: p, writer: w, app: app, now: now) }
             return r
         }
     }

@@ -185,6 +185,8 @@ enum Intake {
             }
             if let answer = v.answer {
                 try await RequestActions.apply(.conclude, to: r, input: .init(outcome: "answered", summary: answer), by: p, writer: w, app: app, now: now)
+            } else if v.accept {
+                try await RequestActions.autoAssign(r, by: p, writer: w, app: app, now: now)
             }
             if let scopedKey {
                 try await sql.insert(into: "idempotency_keys").columns("scoped_key", "request_id", "created_at")

@@ -48,6 +48,10 @@ extension Request {
             if RegistryPermission.canManageAccounts(p.role) {
                 nav.append(.init(href: "/admin/accounts", label: "账号", current: path.hasPrefix("/admin/accounts")))
             }
+            if p.role == .cityAdmin {
+                nav.append(.init(href: "/admin/rules", label: "时限", current: path.hasPrefix("/admin/rules")))
+                nav.append(.init(href: "/admin/calendar", label: "节假日", current: path.hasPrefix("/admin/calendar")))
+            }
         }
         return PageMeta(title: title, csrf: csrfToken, elder: cookies[Self.elderCookie]?.string == "1",
                         demo: application.settings.demo,
