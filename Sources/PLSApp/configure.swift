@@ -83,6 +83,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.asyncCommands.use(AccountsCommand(), as: "accounts")
     app.asyncCommands.use(CalendarCommand(), as: "calendar")
     app.asyncCommands.use(LedgerCommand(), as: "ledger")
+    app.asyncCommands.use(DemoCommand(), as: "demo")
     if app.environment != .testing {
         app.lifecycle.use(OverdueScanner(interval: .minutes(5)))
     }

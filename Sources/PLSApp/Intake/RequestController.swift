@@ -60,6 +60,9 @@ enum RequestController {
         let input = try req.content.decode(BulkAssignInput.self)
         let ids = input.requestIds ?? []
         if ids.isEmpty || ids.count > 100 { throw AppError.validation(["requestIds": "请选择 1–100 个事项"]) }
+        if input.practitionerId == nil && input.institutionId == nil {
+            throw AppError.validation(["practitionerId": "请选择承办人员或承办机构"])
+        }
         var result = BulkResult(assigned: [], failed: [])
         for id in ids {
             do {
@@ -68,9 +71,6 @@ enum RequestController {
                                                      by: p, app: req.application)
                 result.assigned.append(id)
             } catch let e as AppError {
-                if e.status == .unprocessableEntity && ids.first == id && result.assigned.isEmpty && e.fields.keys.contains(where: { $0 != "requestIds" }) {
-                    throw e
-                }
                 result.failed.append(.init(requestId: id, code: e.code, message: e.message))
             }
         }
