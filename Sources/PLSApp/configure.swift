@@ -71,6 +71,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.migrations.add(M006CreateLedger())
     app.migrations.add(M007CreateServiceRequests())
     app.migrations.add(M008CreateCatalog())
+    app.migrations.add(M009AddRequestQueueIndex())
 
     // MARK: Capabilities
     app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all)
@@ -100,6 +101,10 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
         try await sql.raw("CREATE SCHEMA public").run()
     }
     try await app.autoMigrate()
+    if settings.usesEmbeddedDatabase, let sql = app.db as? any SQLDatabase {
+        // Keeps the query planner's statistics current, so it picks the narrow index for each filter.
+        try await sql.raw("PRAGMA optimize").run()
+    }
     try await CalendarStore.seedIfEmpty(app: app)
     try await Catalog.seedIfEmpty(on: app.db as! any SQLDatabase)
     if settings.demo, try await DemoLoader.isEmpty(app.db) {

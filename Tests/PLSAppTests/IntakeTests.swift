@@ -349,6 +349,19 @@ final class IntakeTests: AppTestCase {
         XCTAssertEqual(result.failed.map(\.code), ["invalid_transition"])
     }
 
+    func testMattersEnteredForACallerShowUpInTheirPortal() async throws {
+        let op = try await token("operator")
+        // Before the caller has an account…
+        let (_, early) = try await create(op, input(mobile: "13744445555", answer: "已解答"))
+        let citizen = try await citizenToken("13744445555")
+        // …and after.
+        let (_, later) = try await create(op, input(category: "land", mobile: "13744445555"))
+        let res = try await send(.GET, "/api/v1/requests", token: citizen)
+        XCTAssertEqual(Set(try res.content.decode(Paged<RequestViews.Row>.self).items.map(\.id)), [early!.id, later!.id])
+        let rated = try await send(.POST, "/api/v1/requests/\(early!.id)/evaluation", token: citizen, json: RequestActions.EvaluationInput(rating: 4))
+        XCTAssertEqual(rated.status, .ok)
+    }
+
     func testAutomaticAssignmentWhenTheCityTurnsItOn() async throws {
         let admin = try await token("admin")
         let res = try await send(.PUT, "/api/v1/deadline-rules/consultation", token: admin,

@@ -121,6 +121,9 @@ struct AuthController {
             account.failedLogins = 0
             account.active = true
             try await account.create(on: tx)
+            // Matters the hotline or a window entered for this number before are now theirs to follow.
+            try await (tx as! any SQLDatabase).update(ServiceRequest.schema).set("citizen_account_id", to: SQLBind(account.id!))
+                .where("applicant_mobile_hash", .equal, SQLBind(hash)).where("citizen_account_id", .is, SQLLiteral.null).run()
             return account
         }
     }

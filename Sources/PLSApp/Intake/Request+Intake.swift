@@ -167,7 +167,14 @@ enum Intake {
             r.applicantSex = v.id?.sex.rawValue
             r.priorityGroupsText = DelimitedList.encode(v.priorityGroups.map(\.rawValue))
             r.regionCode = v.regionCode
-            r.citizenAccountID = p.role == .citizen ? p.accountID : nil
+            // A matter entered for a caller who has a portal account shows up in their 我的事项, to follow and rate.
+            if p.role == .citizen {
+                r.citizenAccountID = p.accountID
+            } else {
+                r.citizenAccountID = try await sql.select().column("id").from(Account.schema)
+                    .where("mobile_hash", .equal, SQLBind(r.applicantMobileHash)).where("role", .equal, SQLBind(Role.citizen.rawValue))
+                    .first(decodingColumn: "id", as: UUID.self)
+            }
             r.enteredBy = p.accountID
             r.status = RequestStatus.submitted.rawValue
             r.acceptDue = rules.accept.due(from: today, on: calendar).description
