@@ -78,7 +78,13 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
     public static func < (a: CivilDate, b: CivilDate) -> Bool { a.dayNumber < b.dayNumber }
 
     public var description: String {
-        String(format: "%04d-%02d-%02d", year, month, day)
+        Self.pad(year, 4) + "-" + Self.pad(month, 2) + "-" + Self.pad(day, 2)
+    }
+
+    /// Zero-padded decimal; dates are formatted on every write, so no format strings here.
+    static func pad(_ n: Int, _ width: Int) -> String {
+        let s = String(n)
+        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 
     /// The date in China (UTC+8, no daylight saving) at an instant.

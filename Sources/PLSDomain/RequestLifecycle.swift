@@ -108,7 +108,6 @@ public enum RequestLifecycle {
 /// A readable, sortable request number: `FW` + date + a six-digit sequence of the day.
 public enum RequestNumber {
     public static func make(date: CivilDate, sequence: Int) -> String {
-        let s = String(sequence)
-        return "FW" + String(format: "%04d%02d%02d", date.year, date.month, date.day) + String(repeating: "0", count: max(0, 6 - s.count)) + s
+        "FW" + CivilDate.pad(date.year, 4) + CivilDate.pad(date.month, 2) + CivilDate.pad(date.day, 2) + CivilDate.pad(sequence, 6)
     }
 }

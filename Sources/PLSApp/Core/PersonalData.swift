@@ -14,7 +14,7 @@ public struct PersonalDataProtector: Sendable {
     }
 
     public func lookupHash(_ value: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: lookupKey).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(value.utf8), using: lookupKey))
     }
 
     public func encrypt(_ value: String) throws -> String {
@@ -47,11 +47,26 @@ enum Tokens {
     }
 
     static func digest(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Array(token.utf8)))
     }
 
     static func numericCode(digits: Int = 6) -> String {
         var rng = SystemRandomNumberGenerator()
         return (0..<digits).map { _ in String(Int.random(in: 0...9, using: &rng)) }.joined()
+    }
+}
+
+/// Lower-case hex of a digest, without a formatter per byte (hashing sits on every write path).
+enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    static func encode<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -62,12 +62,17 @@ final class Ledger: Sendable {
     static func canonical(seq: Int64, prev: String, _ e: LedgerEvent) -> String {
         [String(seq), prev, e.requestID.uuidString.lowercased(), String(e.atMillis), e.actorID?.uuidString.lowercased() ?? "",
          e.actorName, e.action, e.fromStatus ?? "", e.toStatus, e.note ?? ""]
-            .map { $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|") }
-            .joined(separator: "|")
+            .map(escape).joined(separator: "|")
+    }
+
+    /// The separator and the escape character are escaped; most fields have neither, and skip the work.
+    private static func escape(_ field: String) -> String {
+        guard field.utf8.contains(where: { $0 == UInt8(ascii: "|") || $0 == UInt8(ascii: "\\") }) else { return field }
+        return field.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|")
     }
 
     static func hash(_ canonical: String) -> String {
-        SHA256.hash(data: Data(canonical.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Array(canonical.utf8)))
     }
 
     /// Runs `body` in one transaction, serialised with every other ledger write.
