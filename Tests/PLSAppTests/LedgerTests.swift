@@ -1,4 +1,4 @@
-import XCTest
+import XCTVapor
 @testable import PLSApp
 
 final class LedgerFormatTests: XCTestCase {
@@ -22,5 +22,47 @@ final class LedgerFormatTests: XCTestCase {
     func testHashFormat() {
         XCTAssertEqual(Ledger.hash(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         XCTAssertEqual(Ledger.hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+}
+
+/// Writes that share one commit keep their own outcome, and the chain stays whole.
+final class GroupCommitTests: AppTestCase {
+    func testConcurrentWritesAndAFailingOneShareTheChain() async throws {
+        let op = try await token("operator")
+        let village = city.regions.first { $0.level == .village }!.code.rawValue
+        func body(_ i: Int) -> Intake.Input {
+            Intake.Input(matterType: "consultation", category: "labor", description: "并发登记 \(i)",
+                         applicant: .init(name: "测试\(i)", mobile: "1361234\(String(format: "%04d", i))"), regionCode: village, accept: false)
+        }
+        let first = try await send(.POST, "/api/v1/requests", token: op, json: body(0)).content.decode(RequestViews.Detail.self)
+        let app = self.app!
+        let headers: HTTPHeaders = ["Authorization": "Bearer \(op)"]
+        let inputs = (1...12).map(body)
+        let statuses = try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
+            for input in inputs {
+                group.addTask {
+                    try await app.testable().sendRequest(.POST, "/api/v1/requests", headers: headers) { req async throws in
+                        try req.content.encode(input, as: .json)
+                    }.status
+                }
+            }
+            // Two clerks accept the same request at once: one wins, the other is told it is already accepted.
+            for _ in 0..<2 {
+                group.addTask {
+                    try await app.testable().sendRequest(.POST, "/api/v1/requests/\(first.id)/accept", headers: headers) { _ async throws in }.status
+                }
+            }
+            var all: [HTTPStatus] = []
+            for try await s in group { all.append(s) }
+            return all
+        }
+        XCTAssertEqual(statuses.filter { $0 == .created }.count, 12)
+        XCTAssertEqual(statuses.filter { $0 == .ok }.count, 1)
+        XCTAssertEqual(statuses.filter { $0 == .conflict }.count, 1)
+        let verify = try await Ledger.verify(on: sql)
+        XCTAssertNil(verify.problem)
+        XCTAssertEqual(verify.checked, 1 + 12 + 1)
+        let numbers = try await ServiceRequest.query(on: app.db).all().map(\.number)
+        XCTAssertEqual(Set(numbers).count, 13, "every request its own number")
     }
 }

@@ -7,9 +7,9 @@ import Crypto
 /// event before it, across the whole platform, and the head row holds the last one, so that an
 /// altered or removed event breaks the chain where it happened.
 ///
-/// Writes that append events go through `Ledger.write`: one at a time in this process (which is
-/// also SQLite's one-writer rule), and on PostgreSQL under a row lock on the head, so several
-/// `pls serve` processes keep one chain.
+/// Writes that append events go through `Ledger.write`: one transaction at a time in this process
+/// (which is also SQLite's one-writer rule), committed in groups, and on PostgreSQL under a row lock on
+/// the head, so several `pls serve` processes keep one chain.
 struct M006CreateLedger: AsyncMigration {
     func prepare(on database: any Database) async throws {
         try await database.schema("ledger_head")
@@ -27,18 +27,85 @@ struct M006CreateLedger: AsyncMigration {
     }
 }
 
-actor AsyncSerialLock {
-    private var busy = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    func acquire() async {
-        if !busy { busy = true; return }
-        await withCheckedContinuation { waiters.append($0) }
+/// Group commit: writes that arrive while a transaction is committing wait and then share the next
+/// one, each inside its own savepoint, so one failing write does not undo the others and a burst of
+/// writes costs one durable commit instead of one each.
+actor GroupCommitter {
+    struct Job: Sendable {
+        let run: @Sendable (Ledger.Writer) async throws -> Void
+        let finish: @Sendable ((any Error)?) -> Void
     }
 
-    func release() {
-        if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
+    private var pending: [Job] = []
+    private var draining = false
+    /// A burst larger than this is split, so that one transaction never holds the lock for long.
+    private let maxBatch = 256
+
+    func submit(_ job: Job, on database: any Database) {
+        pending.append(job)
+        if !draining {
+            draining = true
+            Task { await self.drain(on: database) }
+        }
     }
+
+    private func take() -> [Job] {
+        let batch = Array(pending.prefix(maxBatch))
+        pending.removeFirst(batch.count)
+        if batch.isEmpty { draining = false }
+        return batch
+    }
+
+    private final class Outcomes: @unchecked Sendable {
+        var errors: [(any Error)?] = []
+    }
+
+    private func drain(on database: any Database) async {
+        while true {
+            let batch = take()
+            if batch.isEmpty { return }
+            let outcomes = Outcomes()
+            do {
+                try await database.transaction { tx in
+                    let sql = tx as! any SQLDatabase
+                    let lockClause = sql.dialect.name == "postgresql" ? " FOR UPDATE" : ""
+                    guard let head = try await sql.raw("SELECT last_seq, last_hash FROM ledger_head WHERE id = 1\(unsafeRaw: lockClause)")
+                        .first(decoding: LedgerHeadRow.self, keyDecodingStrategy: .convertFromSnakeCase) else {
+                        throw AppError(.internalServerError, "ledger_missing", "账本未初始化")
+                    }
+                    let writer = Ledger.Writer(db: tx, seq: head.lastSeq, hash: head.lastHash)
+                    outcomes.errors = []
+                    for job in batch {
+                        let before = await writer.head
+                        try await sql.raw("SAVEPOINT pls_write").run()
+                        do {
+                            try await job.run(writer)
+                            try await sql.raw("RELEASE SAVEPOINT pls_write").run()
+                            outcomes.errors.append(nil)
+                        } catch {
+                            try await sql.raw("ROLLBACK TO SAVEPOINT pls_write").run()
+                            try await sql.raw("RELEASE SAVEPOINT pls_write").run()
+                            await writer.reset(to: before)
+                            outcomes.errors.append(error)
+                        }
+                    }
+                    let (seq, hash) = await writer.head
+                    if seq != head.lastSeq {
+                        try await sql.update("ledger_head").set("last_seq", to: SQLBind(seq)).set("last_hash", to: SQLBind(hash))
+                            .where("id", .equal, SQLBind(1)).run()
+                    }
+                }
+                for (job, error) in zip(batch, outcomes.errors) { job.finish(error) }
+            } catch {
+                // The commit itself failed: nothing of the batch was kept.
+                for job in batch { job.finish(error) }
+            }
+        }
+    }
+}
+
+private final class ResultBox<T>: @unchecked Sendable {
+    var value: T?
 }
 
 struct LedgerEvent: Sendable {
@@ -56,7 +123,7 @@ private struct LedgerHeadRow: Decodable { var lastSeq: Int64; var lastHash: Stri
 
 final class Ledger: Sendable {
     static let genesis = String(repeating: "0", count: 64)
-    private let lock = AsyncSerialLock()
+    private let committer = GroupCommitter()
 
     /// What is hashed: every field that a reader of the timeline relies on, in a fixed order.
     static func canonical(seq: Int64, prev: String, _ e: LedgerEvent) -> String {
@@ -75,31 +142,17 @@ final class Ledger: Sendable {
         Hex.encode(SHA256.hash(data: Array(canonical.utf8)))
     }
 
-    /// Runs `body` in one transaction, serialised with every other ledger write.
+    /// Runs `body` inside a transaction, after every write submitted before it; acknowledged
+    /// (returns) only once that transaction has committed.
     func write<T: Sendable>(on database: any Database, _ body: @escaping @Sendable (Writer) async throws -> T) async throws -> T {
-        await lock.acquire()
-        do {
-            let result = try await database.transaction { tx -> T in
-                let sql = tx as! any SQLDatabase
-                let lockClause = sql.dialect.name == "postgresql" ? " FOR UPDATE" : ""
-                guard let head = try await sql.raw("SELECT last_seq, last_hash FROM ledger_head WHERE id = 1\(unsafeRaw: lockClause)")
-                    .first(decoding: LedgerHeadRow.self, keyDecodingStrategy: .convertFromSnakeCase) else {
-                    throw AppError(.internalServerError, "ledger_missing", "账本未初始化")
-                }
-                let writer = Writer(db: tx, seq: head.lastSeq, hash: head.lastHash)
-                let value = try await body(writer)
-                let (seq, hash) = await writer.head
-                if seq != head.lastSeq {
-                    try await sql.update("ledger_head").set("last_seq", to: SQLBind(seq)).set("last_hash", to: SQLBind(hash))
-                        .where("id", .equal, SQLBind(1)).run()
-                }
-                return value
-            }
-            await lock.release()
-            return result
-        } catch {
-            await lock.release()
-            throw error
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let box = ResultBox<T>()
+            let job = GroupCommitter.Job(
+                run: { writer in box.value = try await body(writer) },
+                finish: { error in
+                    if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: box.value!) }
+                })
+            Task { await self.committer.submit(job, on: database) }
         }
     }
 
@@ -116,6 +169,12 @@ final class Ledger: Sendable {
         }
 
         var head: (Int64, String) { (seq, hash) }
+
+        /// After a write's savepoint was rolled back, the chain continues from where it was before it.
+        func reset(to head: (Int64, String)) {
+            seq = head.0
+            hash = head.1
+        }
 
         func append(_ e: LedgerEvent) async throws {
             let next = seq + 1
