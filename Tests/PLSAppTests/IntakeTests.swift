@@ -1,5 +1,6 @@
 import XCTVapor
 import SQLKit
+import Fluent
 import PLSDomain
 @testable import PLSApp
 
@@ -186,6 +187,8 @@ final class IntakeTests: AppTestCase {
         d = try res.content.decode(RequestViews.Detail.self)
         XCTAssertEqual(d?.status, "concluded")
         XCTAssertEqual(d?.concludedOnTime, true)
+        let invitation = try await SmsMessage.query(on: app.db).filter(\.$mobileMasked == "138****0000").sort(\.$createdAt, .descending).first()
+        XCTAssertTrue(invitation?.text.contains("\(d!.number) 已办结") ?? false, "the applicant is invited to rate by SMS")
 
         res = try await send(.POST, "/api/v1/requests/\(id)/evaluation", token: citizen, json: RequestActions.EvaluationInput(rating: 5, comment: "律师很耐心"))
         XCTAssertEqual(res.status, .ok, res.body.string)
@@ -322,6 +325,19 @@ final class IntakeTests: AppTestCase {
         XCTAssertEqual(res.status, .notFound)
         res = try await send(.GET, "/api/v1/requests/lookup?number=\(d!.number)")
         XCTAssertEqual(res.status, .unprocessableEntity)
+    }
+
+    func testDueSoonAndOverdueViews() async throws {
+        let clerk = try await token("clerk")
+        let (_, d) = try await create(clerk, input(mobile: "13600000020", id: "11010519491231002X"))
+        // Due Monday 9 March; on Thursday 5 March it is two working days away.
+        app.clock.set(monday.addingTimeInterval(3 * 86_400))
+        let t = try await token("clerk")
+        var res = try await send(.GET, "/api/v1/requests?dueSoon=true", token: t)
+        XCTAssertEqual(try res.content.decode(Paged<RequestViews.Row>.self).items.map(\.id), [d!.id])
+        res = try await send(.GET, "/api/v1/requests?overdue=true", token: t)
+        XCTAssertEqual(try res.content.decode(Paged<RequestViews.Row>.self).total, 0)
+        app.clock.set(monday)
     }
 
     func testDuplicatesAreFoundBeforeSaving() async throws {

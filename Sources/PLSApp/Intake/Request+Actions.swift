@@ -143,6 +143,11 @@ enum RequestActions {
             r.concludedOnTime = onTime
             note = "\(outcomes[outcome]!)：\(summary)"
             try await Stats.add(region: r.regionCode, year: today.year, concluded: 1, onTime: onTime ? 1 : 0, on: sql)
+            // 服务一次、评价一次: the applicant is invited to rate, by SMS as well as in the portal.
+            if let mobile = MobileNumber((try? app.personalData.decrypt(r.applicantMobileCipher)) ?? "") {
+                try await app.sms.send(to: mobile, text: "【示范市公共法律服务】您的事项 \(r.number) 已办结。请登录示范市公共法律服务网“我的事项”，"
+                                       + "或凭事项编号在“进度查询”中查看，并对本次服务作出评价。", on: db, at: now)
+            }
         case .submit:
             throw AppError.conflict("invalid_transition", "事项已提交")
         }

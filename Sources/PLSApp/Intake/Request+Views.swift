@@ -98,6 +98,8 @@ enum RequestViews {
         var institution: UUID?
         var practitioner: UUID?
         var overdue = false
+        /// Due within the next two working days and still open.
+        var dueSoon = false
         var mobileHash: String?
         var number: String?
 
@@ -128,6 +130,7 @@ enum RequestViews {
                 if institution == nil { errors.add("institution", "机构编号无效") }
             }
             overdue = value("overdue").map { ["1", "true", "yes"].contains($0) } ?? false
+            dueSoon = value("dueSoon").map { ["1", "true", "yes"].contains($0) } ?? false
             if let m = value("mobile") {
                 guard let mobile = MobileNumber(m) else { errors.add("mobile", "手机号码无效"); try errors.throwIfAny(); return }
                 mobileHash = req.personalData.lookupHash(mobile.digits)
@@ -137,7 +140,7 @@ enum RequestViews {
         }
     }
 
-    static func apply(_ f: Filter, scope: DataScope, today: CivilDate, to s: SQLSelectBuilder) -> SQLSelectBuilder {
+    static func apply(_ f: Filter, scope: DataScope, today: CivilDate, soon: CivilDate? = nil, to s: SQLSelectBuilder) -> SQLSelectBuilder {
         var s = s.scoped(scope, columns)
         if let v = f.status { s = s.where(SQLColumn("status", table: "r"), .equal, SQLBind(v.rawValue)) }
         if let v = f.matterType { s = s.where(SQLColumn("matter_type", table: "r"), .equal, SQLBind(v.rawValue)) }
@@ -152,14 +155,21 @@ enum RequestViews {
             s = s.where(SQLColumn("status", table: "r"), .in, SQLBind.group(RequestStatus.open.filter { $0 != .suspended }.map(\.rawValue)))
                 .where(SQLColumn("conclude_due", table: "r"), .lessThan, SQLBind(today.description))
         }
+        if f.dueSoon, let soon {
+            s = s.where(SQLColumn("status", table: "r"), .in, SQLBind.group(RequestStatus.open.filter { $0 != .suspended }.map(\.rawValue)))
+                .where(SQLColumn("conclude_due", table: "r"), .greaterThanOrEqual, SQLBind(today.description))
+                .where(SQLColumn("conclude_due", table: "r"), .lessThanOrEqual, SQLBind(soon.description))
+        }
         return s
     }
 
-    static func list(_ f: Filter, scope: DataScope, page: PageRequest, today: CivilDate, on db: any SQLDatabase) async throws -> Paged<Row> {
-        let total = try await apply(f, scope: scope, today: today, to: db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+    static func list(_ f: Filter, scope: DataScope, page: PageRequest, today: CivilDate, calendar: WorkingCalendar = WorkingCalendar(),
+                     on db: any SQLDatabase) async throws -> Paged<Row> {
+        let soon = calendar.addingWorkingDays(2, to: today)
+        let total = try await apply(f, scope: scope, today: today, soon: soon, to: db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
             .from(SQLAlias(SQLIdentifier(ServiceRequest.schema), as: SQLIdentifier("r"))))
             .first(decodingColumn: "n", as: Int.self) ?? 0
-        let rows = try await apply(f, scope: scope, today: today, to: select(db))
+        let rows = try await apply(f, scope: scope, today: today, soon: soon, to: select(db))
             .orderBy(SQLColumn("created_at", table: "r"), SQLDirection.descending).limit(page.per).offset(page.offset)
             .all(decoding: Stored.self, keyDecodingStrategy: .convertFromSnakeCase)
         return Paged(items: rows.map { row($0, today: today) }, total: total, page: page.page, per: page.per)

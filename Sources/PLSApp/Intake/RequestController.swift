@@ -22,7 +22,8 @@ enum RequestController {
         let p = try req.principal()
         let filter = try RequestViews.Filter(from: req)
         if filter.mobileHash != nil { try p.require(p.role.isStaff) }
-        return try await RequestViews.list(filter, scope: p.scope, page: PageRequest(from: req), today: req.today, on: req.sql)
+        return try await RequestViews.list(filter, scope: p.scope, page: PageRequest(from: req), today: req.today,
+                                           calendar: req.application.workingCalendar, on: req.sql)
     }
 
     static func apiGet(_ req: Request) async throws -> RequestViews.Detail {

@@ -68,8 +68,11 @@ actor GroupCommitter {
             do {
                 try await database.transaction { tx in
                     let sql = tx as! any SQLDatabase
-                    let lockClause = sql.dialect.name == "postgresql" ? " FOR UPDATE" : ""
-                    guard let head = try await sql.raw("SELECT last_seq, last_hash FROM ledger_head WHERE id = 1\(unsafeRaw: lockClause)")
+                    // Write first, read after: the transaction holds the write lock from its first statement
+                    // (SQLite cannot upgrade a read that another connection's commit has overtaken), and on
+                    // PostgreSQL the head row is locked against other processes until the commit.
+                    try await sql.raw("UPDATE ledger_head SET last_seq = last_seq WHERE id = 1").run()
+                    guard let head = try await sql.raw("SELECT last_seq, last_hash FROM ledger_head WHERE id = 1")
                         .first(decoding: LedgerHeadRow.self, keyDecodingStrategy: .convertFromSnakeCase) else {
                         throw AppError(.internalServerError, "ledger_missing", "账本未初始化")
                     }

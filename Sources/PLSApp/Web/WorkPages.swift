@@ -20,7 +20,8 @@ enum WorkPages {
         let mine = (try? req.query.get(String.self, at: "mine")) == "1" || (p.role == .practitioner && req.url.query == nil)
         if mine, let pid = p.practitionerID { filter.practitioner = pid }
         let page = PageRequest(from: req)
-        let result = try await RequestViews.list(filter, scope: p.scope, page: page, today: req.today, on: req.sql)
+        let result = try await RequestViews.list(filter, scope: p.scope, page: page, today: req.today,
+                                                 calendar: req.application.workingCalendar, on: req.sql)
         var overdue = FormField(name: "overdue", label: "时限", kind: .select)
         overdue.options = [SelectOption(value: "", label: "全部", selected: !filter.overdue), SelectOption(value: "1", label: "仅超期", selected: filter.overdue)]
         let filters = [
