@@ -72,6 +72,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.migrations.add(M007CreateServiceRequests())
     app.migrations.add(M008CreateCatalog())
     app.migrations.add(M009AddRequestQueueIndex())
+    app.migrations.add(Attachments.M010CreateAttachments())
 
     // MARK: Capabilities
     app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all)

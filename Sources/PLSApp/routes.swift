@@ -70,6 +70,9 @@ func routes(_ app: Application) throws {
                       use: RequestController.action(action))
     }
     requests.post(":id", "evaluation", use: RequestController.apiEvaluate)
+    requests.on(.POST, ":id", "attachments", body: .collect(maxSize: "11mb"), use: Attachments.apiUpload)
+    requests.get(":id", "attachments", use: Attachments.apiList)
+    requests.get(":id", "attachments", ":attachment", use: Attachments.apiDownload)
 
     api.get("catalog", use: Catalog.apiList)
     api.get("catalog", ":code", use: Catalog.apiGet)
@@ -103,11 +106,15 @@ func routes(_ app: Application) throws {
     web.get("my", use: PortalPages.mine)
     web.get("my", ":number", use: PortalPages.myDetailPage)
     web.post("my", ":number", "evaluation", use: PortalPages.rate)
+    web.on(.POST, "my", ":number", "attachments", body: .collect(maxSize: "11mb"), use: AttachmentPages.uploadFromPortal)
+    web.get("my", ":number", "attachments", ":attachment", use: AttachmentPages.downloadFromPortal)
     web.get("lookup", use: PortalPages.lookup)
 
     web.get("work", use: WorkPages.queue)
     web.post("work", "bulk-assign", use: WorkPages.bulkAssign)
     web.get("work", ":id", use: WorkPages.detailPage)
+    web.on(.POST, "work", ":id", "attachments", body: .collect(maxSize: "11mb"), use: AttachmentPages.uploadFromWork)
+    web.get("work", ":id", "attachments", ":attachment", use: AttachmentPages.downloadFromWork)
     web.post("work", ":id", ":action", use: WorkPages.act)
     web.get("hotline", use: WorkPages.hotline)
     web.post("hotline", use: WorkPages.hotlineSubmit)

@@ -118,16 +118,22 @@ enum PortalPages {
         var ratings: [SelectOption]
         var error: String?
         var created: String
+        var attachments: [AttachmentView]
+        var hasAttachments: Bool
+        var canUpload: Bool
     }
 
     static func myDetail(_ req: Request, error: AppError? = nil) async throws -> Response {
         let p = try req.principal()
         let r = try await RequestViews.find(req.parameters.get("number") ?? "", scope: p.scope, on: req.db)
         let d = try await RequestViews.detail(r, for: p, app: req.application, on: req.sql)
+        let files = try await Attachments.list(r.id!, on: req.sql)
         let ctx = DetailContext(page: req.pageMeta(title: "事项 \(d.number)"), d: d, timeline: TimelineItem.from(d.timeline, showActor: false),
                                 canRate: d.actions.contains("evaluate"),
                                 ratings: Rating.allCases.reversed().map { SelectOption(value: String($0.rawValue), label: $0.chineseName, selected: false) },
-                                error: error?.message, created: DateFormatter.chinaTime.string(from: d.createdAt))
+                                error: error?.message, created: DateFormatter.chinaTime.string(from: d.createdAt),
+                                attachments: AttachmentView.list(files, base: "/my/\(d.number)"), hasAttachments: !files.isEmpty,
+                                canUpload: Attachments.mayUpload(r, p))
         let response = try await req.view.render("portal/detail", ctx).encodeResponse(for: req)
         if let error { response.status = error.status }
         return response

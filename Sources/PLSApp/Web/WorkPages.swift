@@ -58,6 +58,9 @@ enum WorkPages {
         var created: String
         var groupNames: [String]
         var hasCandidates: Bool
+        var attachments: [AttachmentView]
+        var hasAttachments: Bool
+        var canUpload: Bool
     }
 
     static func detail(_ req: Request, error: AppError? = nil) async throws -> Response {
@@ -66,6 +69,7 @@ enum WorkPages {
         let d = try await RequestViews.detail(r, for: p, app: req.application, on: req.sql)
         var candidates: [Dispatch.Candidate] = []
         if d.actions.contains(RequestAction.assign.rawValue) { candidates = try await Dispatch.candidates(for: r, limit: 8, on: req.sql) }
+        let files = try await Attachments.list(r.id!, on: req.sql)
         let outcomes = RequestActions.outcomes.sorted { $0.key < $1.key }.map { SelectOption(value: $0.key, label: $0.value, selected: $0.key == "resolved") }
         let ctx = DetailContext(
             page: req.pageMeta(title: "事项 \(d.number)"), d: d, timeline: TimelineItem.from(d.timeline),
@@ -75,7 +79,8 @@ enum WorkPages {
             targets: TransferTarget.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: false) },
             outcomes: outcomes, ratings: Rating.allCases.reversed().map { SelectOption(value: String($0.rawValue), label: $0.chineseName, selected: false) },
             error: error?.message, errors: error?.fields ?? [:], created: DateFormatter.chinaTime.string(from: d.createdAt),
-            groupNames: d.priorityGroups.compactMap { PriorityGroup(rawValue: $0)?.chineseName }, hasCandidates: !candidates.isEmpty)
+            groupNames: d.priorityGroups.compactMap { PriorityGroup(rawValue: $0)?.chineseName }, hasCandidates: !candidates.isEmpty,
+            attachments: AttachmentView.list(files, base: "/work/\(d.id)"), hasAttachments: !files.isEmpty, canUpload: Attachments.mayUpload(r, p))
         let response = try await req.view.render("work/detail", ctx).encodeResponse(for: req)
         if let error { response.status = error.status }
         return response
