@@ -1,5 +1,6 @@
 import Vapor
 import Fluent
+import SQLKit
 import PLSDomain
 
 /// The signed-in account as the rest of the app sees it: who, in which role, and what they may see.
@@ -49,15 +50,34 @@ extension Request {
     }
 }
 
-/// `Authorization: Bearer …` for the API. Tokens are stored as digests and expire.
+/// `Authorization: Bearer …` for the API. Tokens are stored as digests and expire. One query finds the
+/// token and its account together: every API call pays for it.
 struct BearerPrincipalAuthenticator: AsyncBearerAuthenticator {
+    struct Row: Decodable {
+        var id: UUID
+        var displayName: String
+        var role: String
+        var regionCode: String
+        var institutionId: UUID?
+        var practitionerId: UUID?
+    }
+
     func authenticate(bearer: BearerAuthorization, for request: Request) async throws {
         let digest = Tokens.digest(bearer.token)
-        guard let token = try await ApiToken.query(on: request.db).filter(\.$tokenHash == digest).first(),
-              token.expiresAt > request.now,
-              let account = try await Account.find(token.accountID, on: request.db),
-              let principal = Principal(account) else { return }
-        request.auth.login(principal)
+        guard let row = try await request.sql.select()
+            .column(SQLColumn("id", table: "a")).column(SQLColumn("display_name", table: "a")).column(SQLColumn("role", table: "a"))
+            .column(SQLColumn("region_code", table: "a")).column(SQLColumn("institution_id", table: "a"))
+            .column(SQLColumn("practitioner_id", table: "a"))
+            .from(SQLAlias(SQLIdentifier(ApiToken.schema), as: SQLIdentifier("t")))
+            .join(SQLAlias(SQLIdentifier(Account.schema), as: SQLIdentifier("a")), method: SQLJoinMethod.inner,
+                  on: SQLColumn("account_id", table: "t"), .equal, SQLColumn("id", table: "a"))
+            .where(SQLColumn("token_hash", table: "t"), .equal, SQLBind(digest))
+            .where(SQLColumn("expires_at", table: "t"), .greaterThan, SQLBind(request.now))
+            .where(SQLColumn("active", table: "a"), .equal, SQLBind(true))
+            .first(decoding: Row.self, keyDecodingStrategy: .convertFromSnakeCase),
+              let role = Role(rawValue: row.role) else { return }
+        request.auth.login(Principal(accountID: row.id, displayName: row.displayName, role: role, region: DivisionCode(row.regionCode),
+                                     institutionID: row.institutionId, practitionerID: row.practitionerId))
     }
 }
 
