@@ -78,6 +78,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all)
     app.calendarStore = CalendarStore()
     app.ledger = Ledger()
+    app.rulesCache = Catalog.RulesCache()
     app.sms = LogOnlySmsGateway(logger: app.logger, personalData: app.personalData)
 
     // MARK: Commands
@@ -108,6 +109,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     }
     try await CalendarStore.seedIfEmpty(app: app)
     try await Catalog.seedIfEmpty(on: app.db as! any SQLDatabase)
+    try await app.rulesCache.reload(from: app.db as! any SQLDatabase)
     if settings.demo, try await DemoLoader.isEmpty(app.db) {
         try await DemoLoader.load(DemoCity(scale: options.demoScale), app: app, on: app.db)
         if !options.quiet { print(DemoLoader.loginsBanner()) }

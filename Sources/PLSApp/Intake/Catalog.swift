@@ -1,6 +1,7 @@
 import Vapor
 import Fluent
 import SQLKit
+import NIOConcurrencyHelpers
 import PLSDomain
 
 /// 服务事项目录: each matter type's items with the service guide a citizen reads before applying,
@@ -141,6 +142,23 @@ enum Catalog {
                      concludeDays: d.conclude.days, concludeUnit: d.conclude.unit.rawValue, autoAssign: AutoAssign.off.rawValue)
     }
 
+    /// The rules as the write path reads them: from memory, reloaded whenever an administrator saves.
+    final class RulesCache: Sendable {
+        private let box = NIOLockedValueBox<[String: Rules]>([:])
+
+        func reload(from db: any SQLDatabase) async throws {
+            let all = try await Catalog.allRules(on: db)
+            box.withLockedValue { $0 = Dictionary(uniqueKeysWithValues: all.map { ($0.matterType, $0) }) }
+        }
+
+        func rules(_ type: MatterType) -> Rules {
+            if let r = box.withLockedValue({ $0[type.rawValue] }) { return r }
+            let d = type.defaultRules
+            return Rules(matterType: type.rawValue, acceptDays: d.accept.days, acceptUnit: d.accept.unit.rawValue,
+                         concludeDays: d.conclude.days, concludeUnit: d.conclude.unit.rawValue, autoAssign: AutoAssign.off.rawValue)
+        }
+    }
+
     static func allRules(on db: any SQLDatabase) async throws -> [Rules] {
         try await db.select().columns("matter_type", "accept_days", "accept_unit", "conclude_days", "conclude_unit", "auto_assign")
             .from("deadline_rules").orderBy("matter_type").all(decoding: Rules.self, keyDecodingStrategy: .convertFromSnakeCase)
@@ -232,6 +250,19 @@ extension Catalog {
         let p = try req.staff()
         try p.require(p.role == .cityAdmin)
         guard let type = MatterType(rawValue: req.parameters.get("matterType") ?? "") else { throw AppError.notFound("事项类型") }
-        return try await updateRules(type, try req.content.decode(RulesInput.self), on: req.sql)
+        let rules = try await updateRules(type, try req.content.decode(RulesInput.self), on: req.sql)
+        try await req.application.rulesCache.reload(from: req.sql)
+        return rules
+    }
+}
+
+extension Application {
+    private struct RulesKey: StorageKey { typealias Value = Catalog.RulesCache }
+    var rulesCache: Catalog.RulesCache {
+        get {
+            guard let c = storage[RulesKey.self] else { fatalError("configure(_:) sets the rules cache") }
+            return c
+        }
+        set { storage[RulesKey.self] = newValue }
     }
 }

@@ -67,7 +67,7 @@ enum RequestActions {
 
         switch action {
         case .accept:
-            let rules = try await Catalog.rules(matter, on: sql)
+            let rules = app.rulesCache.rules(matter)
             r.concludeDue = rules.conclude.due(from: today, on: calendar).description
             note = note ?? "办结时限：\(rules.conclude.chineseDescription)，\(r.concludeDue!) 前"
         case .reject:
@@ -104,7 +104,7 @@ enum RequestActions {
             r.institutionID = institutionID
             r.practitionerID = input.practitionerId
             if r.concludeDue == nil {
-                r.concludeDue = try await Catalog.rules(matter, on: sql).conclude.due(from: today, on: calendar).description
+                r.concludeDue = app.rulesCache.rules(matter).conclude.due(from: today, on: calendar).description
             }
         case .start:
             break
@@ -154,7 +154,7 @@ enum RequestActions {
         r.status = to.rawValue
         r.updatedAt = now
         try await r.save(on: db)
-        try await w.append(LedgerEvent(requestID: r.id!, atMillis: Int64((now.timeIntervalSince1970 * 1000).rounded()),
+        await w.append(LedgerEvent(requestID: r.id!, atMillis: Int64((now.timeIntervalSince1970 * 1000).rounded()),
                                        actorID: p.accountID, actorName: p.displayName, action: action.rawValue,
                                        fromStatus: from.rawValue, toStatus: to.rawValue, note: note))
     }
@@ -164,7 +164,7 @@ enum RequestActions {
     static func autoAssign(_ r: ServiceRequest, by p: Principal, writer w: Ledger.Writer, app: Application, now: Date) async throws {
         let sql = w.db as! any SQLDatabase
         guard r.requestStatus == .accepted, let matter = MatterType(rawValue: r.matterType),
-              let mode = Catalog.AutoAssign(rawValue: try await Catalog.rules(matter, on: sql).autoAssign), mode != .off else { return }
+              let mode = Catalog.AutoAssign(rawValue: app.rulesCache.rules(matter).autoAssign), mode != .off else { return }
         let eligible = try await Dispatch.candidates(for: r, limit: 50, on: sql).filter { !$0.overCapacity }
         let pick = mode == .best ? eligible.first : eligible.min { ($0.openLoad, $0.name) < ($1.openLoad, $1.name) }
         guard let pick else { return }
@@ -216,7 +216,7 @@ enum RequestActions {
             r.updatedAt = now
             try await r.save(on: w.db)
             let via = p.role == .hotlineOperator ? "回访录入" : "申请人评价"
-            try await w.append(LedgerEvent(requestID: r.id!, atMillis: Int64((now.timeIntervalSince1970 * 1000).rounded()),
+            await w.append(LedgerEvent(requestID: r.id!, atMillis: Int64((now.timeIntervalSince1970 * 1000).rounded()),
                                            actorID: p.accountID, actorName: p.displayName, action: "evaluate", fromStatus: r.status,
                                            toStatus: r.status, note: "\(via)：\(rating!.chineseName)" + (comment.map { "。\($0)" } ?? "")))
             let year = r.concludedOn.flatMap(CivilDate.init)?.year ?? CivilDate(now).year

@@ -132,7 +132,7 @@ enum Intake {
         let calendar = app.workingCalendar
         let protector = app.personalData
         let scopedKey = idempotencyKey.map { "\(p.accountID.uuidString.lowercased()):\($0)" }
-        let rules = try await Catalog.rules(v.matterType, on: db as! any SQLDatabase)
+        let rules = app.rulesCache.rules(v.matterType)
         let mobileCipher = try protector.encrypt(v.mobile.digits)
         let idCipher = try v.id.map { try protector.encrypt($0.value) }
 
@@ -184,7 +184,7 @@ enum Intake {
             r.updatedAt = now
             try await r.create(on: tx)
             let at = Int64((now.timeIntervalSince1970 * 1000).rounded())
-            try await w.append(LedgerEvent(requestID: r.id!, atMillis: at, actorID: p.accountID, actorName: p.displayName,
+            await w.append(LedgerEvent(requestID: r.id!, atMillis: at, actorID: p.accountID, actorName: p.displayName,
                                            action: RequestAction.submit.rawValue, fromStatus: nil, toStatus: RequestStatus.submitted.rawValue,
                                            note: "经\(v.channel.chineseName)登记"))
             if v.accept {

@@ -79,7 +79,7 @@ actor GroupCommitter {
                     let writer = Ledger.Writer(db: tx, seq: head.lastSeq, hash: head.lastHash)
                     outcomes.errors = []
                     for job in batch {
-                        let before = await writer.head
+                        let before = await writer.mark
                         try await sql.raw("SAVEPOINT pls_write").run()
                         do {
                             try await job.run(writer)
@@ -92,6 +92,7 @@ actor GroupCommitter {
                             outcomes.errors.append(error)
                         }
                     }
+                    try await writer.flush()
                     let (seq, hash) = await writer.head
                     if seq != head.lastSeq {
                         try await sql.update("ledger_head").set("last_seq", to: SQLBind(seq)).set("last_hash", to: SQLBind(hash))
@@ -159,11 +160,13 @@ final class Ledger: Sendable {
         }
     }
 
-    /// Appends events inside a `write`.
+    /// Appends events inside a `write`. Events are held until the shared transaction is about to
+    /// commit and then written in one statement: a batch of writes costs one insert, not one each.
     actor Writer {
         nonisolated let db: any Database
         private var seq: Int64
         private var hash: String
+        private var pending: [[any SQLExpression]] = []
 
         init(db: any Database, seq: Int64, hash: String) {
             self.db = db
@@ -171,26 +174,38 @@ final class Ledger: Sendable {
             self.hash = hash
         }
 
+        struct Mark: Sendable { var seq: Int64; var hash: String; var pending: Int }
+
         var head: (Int64, String) { (seq, hash) }
+        var mark: Mark { Mark(seq: seq, hash: hash, pending: pending.count) }
 
         /// After a write's savepoint was rolled back, the chain continues from where it was before it.
-        func reset(to head: (Int64, String)) {
-            seq = head.0
-            hash = head.1
+        func reset(to mark: Mark) {
+            seq = mark.seq
+            hash = mark.hash
+            pending.removeLast(pending.count - mark.pending)
         }
 
-        func append(_ e: LedgerEvent) async throws {
+        func append(_ e: LedgerEvent) {
             let next = seq + 1
             let h = Ledger.hash(Ledger.canonical(seq: next, prev: hash, e))
-            let sql = db as! any SQLDatabase
-            try await sql.insert(into: "request_events")
-                .columns("seq", "request_id", "at_ms", "actor_account_id", "actor_name", "action", "from_status", "to_status",
-                         "note", "prev_hash", "hash")
-                .values(SQLBind(next), SQLBind(e.requestID), SQLBind(e.atMillis), SQLBind(e.actorID), SQLBind(e.actorName),
-                        SQLBind(e.action), SQLBind(e.fromStatus), SQLBind(e.toStatus), SQLBind(e.note), SQLBind(hash), SQLBind(h))
-                .run()
+            pending.append([SQLBind(next), SQLBind(e.requestID), SQLBind(e.atMillis), SQLBind(e.actorID), SQLBind(e.actorName),
+                            SQLBind(e.action), SQLBind(e.fromStatus), SQLBind(e.toStatus), SQLBind(e.note), SQLBind(hash), SQLBind(h)])
             seq = next
             hash = h
+        }
+
+        /// Writes the held events; called once, just before the commit.
+        func flush() async throws {
+            let sql = db as! any SQLDatabase
+            for start in stride(from: 0, to: pending.count, by: 1_000) {
+                var insert = sql.insert(into: "request_events")
+                    .columns("seq", "request_id", "at_ms", "actor_account_id", "actor_name", "action", "from_status", "to_status",
+                             "note", "prev_hash", "hash")
+                for row in pending[start..<min(start + 1_000, pending.count)] { insert = insert.values(row) }
+                try await insert.run()
+            }
+            pending.removeAll()
         }
     }
 

@@ -124,6 +124,7 @@ enum SettingsPages {
                                                           concludeDays: req.formValue("concludeDays").flatMap(Int.init),
                                                           concludeUnit: req.formValue("concludeUnit"), autoAssign: req.formValue("autoAssign")),
                                               on: req.sql)
+            try await req.application.rulesCache.reload(from: req.sql)
             return req.redirect(to: "/admin/rules", flash: "已保存\(type.chineseName)的办理时限")
         } catch let e as AppError where e.status == .unprocessableEntity {
             return try await rules(req, error: AppError.validation(e.fields, message: "\(type.chineseName)：" + e.fields.values.sorted().joined(separator: "；")))
