@@ -87,7 +87,9 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.asyncCommands.use(CalendarCommand(), as: "calendar")
     app.asyncCommands.use(LedgerCommand(), as: "ledger")
     app.asyncCommands.use(DemoCommand(), as: "demo")
-    if app.environment != .testing {
+    // The overdue scan belongs to the server, not to one-off commands such as `pls demo generate`.
+    let command = app.environment.arguments.dropFirst().first
+    if app.environment != .testing, command == nil || command == "serve" {
         app.lifecycle.use(OverdueScanner(interval: .minutes(5)))
     }
 
