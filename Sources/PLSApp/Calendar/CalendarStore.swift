@@ -52,7 +52,7 @@ final class CalendarStore: Sendable {
     }
 
     /// Replaces one year's arrangement in one transaction.
-    static func save(year: Int, _ input: YearInput, on database: any Database) async throws {
+    static func save(year: Int, _ input: YearInput, at now: Date, on database: any Database) async throws {
         var errors = FieldErrors()
         let source = errors.required(input.source, "source", "依据（国务院办公厅通知）", maxLength: 200)
         if !(2000...2100).contains(year) { errors.add("year", "年份应在 2000–2100 之间") }
@@ -67,7 +67,7 @@ final class CalendarStore: Sendable {
             try await sql.delete(from: "calendar_days").where("year", .equal, year).run()
             try await sql.delete(from: "calendar_years").where("year", .equal, year).run()
             try await sql.insert(into: "calendar_years").columns("year", "source", "updated_at")
-                .values(SQLBind(year), SQLBind(source), SQLBind(Date())).run()
+                .values(SQLBind(year), SQLBind(source), SQLBind(now)).run()
             let rows = input.holidays.map { ($0, "holiday") } + input.makeupWorkdays.map { ($0, "makeup") }
             if !rows.isEmpty {
                 var insert = sql.insert(into: "calendar_days").columns("day", "year", "kind")
@@ -91,7 +91,8 @@ final class CalendarStore: Sendable {
             let file = try JSONDecoder().decode(HolidayCalendarFile.self, from: data)
             for (year, y) in file.years {
                 guard let n = Int(year) else { continue }
-                try await save(year: n, .init(source: y.source ?? "国务院办公厅通知", holidays: y.holidays, makeupWorkdays: y.makeupWorkdays), on: app.db)
+                try await save(year: n, .init(source: y.source ?? "国务院办公厅通知", holidays: y.holidays, makeupWorkdays: y.makeupWorkdays),
+                               at: app.clock.now, on: app.db)
             }
         }
         try await app.calendarStore.reload(from: sql)

@@ -264,13 +264,9 @@ enum RequestViews {
         return r
     }
 
+    /// The one scope rule of the domain, applied to a request already read.
     static func visible(_ r: ServiceRequest, in scope: DataScope) -> Bool {
-        switch scope {
-        case .everything: true
-        case .region(let code): r.regionCode.hasPrefix(code.scopePrefix)
-        case .institution(let id): r.institutionID == id
-        case .own(let id): r.citizenAccountID == id
-        }
+        scope.includes(region: DivisionCode(r.regionCode), institution: r.institutionID, owner: r.citizenAccountID)
     }
 
     static func detail(_ r: ServiceRequest, for principal: Principal?, app: Application, on db: any SQLDatabase) async throws -> Detail {
