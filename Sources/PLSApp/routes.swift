@@ -128,6 +128,9 @@ func routes(_ app: Application) throws {
     admin.get("calendar", use: SettingsPages.calendar)
     admin.get("calendar", ":year", use: SettingsPages.yearForm)
     admin.post("calendar", ":year", use: SettingsPages.saveYear)
+    admin.get("catalog", use: SettingsPages.catalog)
+    admin.get("catalog", ":code", use: SettingsPages.guideForm)
+    admin.post("catalog", ":code", use: SettingsPages.saveGuide)
     admin.get("rules", use: SettingsPages.rulesPage)
     admin.post("rules", ":matterType", use: SettingsPages.saveRules)
 

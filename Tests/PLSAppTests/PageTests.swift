@@ -193,6 +193,27 @@ final class IntakePageTests: AppTestCase {
         XCTAssertEqual(page.body.string.components(separatedBy: "class=\"history-list\"").count, 2)
     }
 
+    func testGuidesAreEditedOnAPage() async throws {
+        var admin = BrowserSession(self)
+        try await admin.signIn("admin")
+        var res = try await admin.get("/admin/catalog")
+        XCTAssertTrue(res.body.string.contains("出生公证"))
+        res = try await admin.post("/admin/catalog/notarization.birth", [("name", "出生公证"), ("conditions", "中国公民"), ("materials", ""),
+                                                                       ("steps", "预约"), ("fee", "按标准"), ("timeLimit", "15 个工作日"),
+                                                                       ("location", "公证处"), ("online", "true"), ("active", "true")])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertTrue(res.body.string.contains("请填写所需材料"))
+        XCTAssertTrue(res.body.string.contains("中国公民"), "what was typed stays")
+        res = try await admin.post("/admin/catalog/notarization.birth", [("name", "出生公证"), ("conditions", "中国公民"), ("materials", "身份证、出生医学证明"),
+                                                                       ("steps", "预约"), ("fee", "按标准"), ("timeLimit", "15 个工作日"),
+                                                                       ("location", "公证处"), ("online", "false"), ("active", "true")])
+        XCTAssertEqual(res.status, .seeOther)
+        var visitor = BrowserSession(self)
+        let guide = try await visitor.get("/services/notarization.birth").body.string
+        XCTAssertTrue(guide.contains("身份证、出生医学证明"))
+        XCTAssertTrue(guide.contains("请到现场办理"))
+    }
+
     func testCalendarPageAddsNextYear() async throws {
         var admin = BrowserSession(self)
         try await admin.signIn("admin")

@@ -49,6 +49,7 @@ extension Request {
                 nav.append(.init(href: "/admin/accounts", label: "账号", current: path.hasPrefix("/admin/accounts")))
             }
             if p.role == .cityAdmin {
+                nav.append(.init(href: "/admin/catalog", label: "办事指南", current: path.hasPrefix("/admin/catalog")))
                 nav.append(.init(href: "/admin/rules", label: "时限", current: path.hasPrefix("/admin/rules")))
                 nav.append(.init(href: "/admin/calendar", label: "节假日", current: path.hasPrefix("/admin/calendar")))
             }

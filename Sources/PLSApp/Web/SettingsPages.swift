@@ -131,3 +131,66 @@ enum SettingsPages {
         }
     }
 }
+
+// MARK: - Service guides
+
+extension SettingsPages {
+    static func catalog(_ req: Request) async throws -> View {
+        let p = try cityAdmin(req)
+        let items = try await Catalog.items(on: req.sql, includeInactive: true)
+        let page = PageRequest(page: 1, per: 100)
+        let rows = items.map { i in
+            [Cell(text: i.name, href: p.role == .cityAdmin ? "/admin/catalog/\(i.code)" : "/services/\(i.code)"),
+             Cell(text: MatterType(rawValue: i.matterType)?.chineseName ?? i.matterType), Cell(text: i.fee), Cell(text: i.timeLimit),
+             Cell(text: i.active ? (i.online ? "可网上申请" : "现场办理") : "已停用", badge: i.active ? "ok" : "muted")]
+        }
+        return try await req.view.render("admin/list", ListPage(
+            page: req.pageMeta(title: "办事指南"), heading: "办事指南（服务事项目录）", filters: [],
+            table: TableView(columns: ["事项", "类型", "收费", "时限", "状态"], rows: rows, total: items.count, page: page, request: req),
+            actions: []))
+    }
+
+    static func guideFields(_ i: Catalog.Item) -> [FormField] {
+        var online = FormField(name: "online", label: "网上申请", kind: .select)
+        online.options = [SelectOption(value: "true", label: "可网上申请", selected: i.online), SelectOption(value: "false", label: "仅现场办理", selected: !i.online)]
+        var active = FormField(name: "active", label: "状态", kind: .select)
+        active.options = [SelectOption(value: "true", label: "在用", selected: i.active), SelectOption(value: "false", label: "停用", selected: !i.active)]
+        return [
+            FormField(name: "name", label: "事项名称", value: i.name, required: true),
+            FormField(name: "conditions", label: "办理条件", kind: .textarea, value: i.conditions, required: true),
+            FormField(name: "materials", label: "所需材料", kind: .textarea, value: i.materials, required: true),
+            FormField(name: "steps", label: "办理流程", kind: .textarea, value: i.steps, required: true),
+            FormField(name: "fee", label: "收费标准", value: i.fee, required: true, half: true),
+            FormField(name: "timeLimit", label: "办理时限", value: i.timeLimit, required: true, half: true),
+            FormField(name: "location", label: "办理地点", kind: .textarea, value: i.location, required: true),
+            online, active,
+        ]
+    }
+
+    static func guideForm(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        try p.require(p.role == .cityAdmin)
+        guard let item = try await Catalog.item(req.parameters.get("code") ?? "", on: req.sql) else { throw AppError.notFound("服务事项") }
+        return try await req.renderForm(title: "修改办事指南：\(item.name)", action: "/admin/catalog/\(item.code)", fields: guideFields(item),
+                                        submit: "保存", cancel: "/admin/catalog")
+    }
+
+    static func saveGuide(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        try p.require(p.role == .cityAdmin)
+        guard var item = try await Catalog.item(req.parameters.get("code") ?? "", on: req.sql) else { throw AppError.notFound("服务事项") }
+        let input = Catalog.ItemInput(name: req.formValue("name"), conditions: req.formValue("conditions"), materials: req.formValue("materials"),
+                                      steps: req.formValue("steps"), fee: req.formValue("fee"), timeLimit: req.formValue("timeLimit"),
+                                      location: req.formValue("location"), online: req.formValue("online").map { $0 == "true" },
+                                      active: req.formValue("active").map { $0 == "true" }, sort: nil)
+        do {
+            let saved = try await Catalog.update(item.code, input, on: req.sql)
+            return req.redirect(to: "/admin/catalog", flash: "已保存“\(saved.name)”的办事指南")
+        } catch let e as AppError where e.status == .unprocessableEntity {
+            item.name = input.name ?? ""; item.conditions = input.conditions ?? ""; item.materials = input.materials ?? ""
+            item.steps = input.steps ?? ""; item.fee = input.fee ?? ""; item.timeLimit = input.timeLimit ?? ""; item.location = input.location ?? ""
+            return try await req.renderForm(title: "修改办事指南：\(item.code)", action: "/admin/catalog/\(item.code)", fields: guideFields(item),
+                                            submit: "保存", cancel: "/admin/catalog", error: e)
+        }
+    }
+}
