@@ -109,6 +109,8 @@ func routes(_ app: Application) throws {
     web.on(.POST, "my", ":number", "attachments", body: .collect(maxSize: "11mb"), use: AttachmentPages.uploadFromPortal)
     web.get("my", ":number", "attachments", ":attachment", use: AttachmentPages.downloadFromPortal)
     web.get("lookup", use: PortalPages.lookup)
+    web.get("rate", ":token", use: PortalPages.rateLinkPage)
+    web.post("rate", ":token", use: PortalPages.rateLinkSubmit)
 
     web.get("work", use: WorkPages.queue)
     web.post("work", "bulk-assign", use: WorkPages.bulkAssign)

@@ -1,4 +1,5 @@
 import XCTVapor
+import Fluent
 import PLSDomain
 @testable import PLSApp
 
@@ -191,6 +192,34 @@ final class IntakePageTests: AppTestCase {
         let page = try await op.get("/hotline?mobile=13611112222")
         XCTAssertTrue(page.body.string.contains("来电人历史事项"))
         XCTAssertEqual(page.body.string.components(separatedBy: "class=\"history-list\"").count, 2)
+    }
+
+    func testRatingFromTheSmsLinkWithoutSigningIn() async throws {
+        let op = try await token("operator")
+        let village = city.regions.first { $0.level == .village }!.code.rawValue
+        let created = try await send(.POST, "/api/v1/requests", token: op, json: Intake.Input(
+            matterType: "consultation", category: "labor", description: "欠薪", applicant: .init(name: "赵四", mobile: "13600001234"),
+            regionCode: village, answer: "可申请劳动仲裁"))
+        XCTAssertEqual(created.status, .created)
+        let sms = try await SmsMessage.query(on: app.db).filter(\.$mobileMasked == "136****1234").first()
+        let text = try XCTUnwrap(sms?.text)
+        let path = try XCTUnwrap(text.range(of: #"/rate/[A-Za-z0-9_-]+"#, options: .regularExpression).map { String(text[$0]) })
+
+        var visitor = BrowserSession(self)
+        var res = try await visitor.get(path)
+        XCTAssertEqual(res.status, .ok)
+        XCTAssertTrue(res.body.string.contains("您对本次服务满意吗"))
+        res = try await visitor.post(path, [("rating", "2"), ("comment", "没说清楚")])
+        XCTAssertEqual(res.status, .ok)
+        XCTAssertTrue(res.body.string.contains("感谢您的评价"))
+        res = try await visitor.post(path, [("rating", "5")])
+        XCTAssertEqual(res.status, .conflict, "once")
+        // A link not made by the platform leads nowhere.
+        res = try await visitor.get(String(path.dropLast(3)) + "AAA")
+        XCTAssertEqual(res.status, .notFound)
+        let notes = try await send(.GET, "/api/v1/notifications", token: try await token("county-admin"))
+        XCTAssertTrue(try notes.content.decode(Paged<Notifications.Item>.self).items.contains { $0.text.contains("差评待整改") }
+                      || !village.hasPrefix(county(0).code.scopePrefix))
     }
 
     func testGuidesAreEditedOnAPage() async throws {

@@ -6,16 +6,19 @@ public struct Settings: Sendable {
     public var databaseURL: String?
     public var dataDirectory: String
     public var demo: Bool
+    /// The address citizens reach the platform at, for links sent by SMS.
+    public var publicURL: String
     public var secretKey: SymmetricKey {
         didSet { personalData = PersonalDataProtector(secret: secretKey) }
     }
     /// Derived once from the secret key.
     public private(set) var personalData: PersonalDataProtector
 
-    init(databaseURL: String?, dataDirectory: String, demo: Bool, secretKey: SymmetricKey) {
+    init(databaseURL: String?, dataDirectory: String, demo: Bool, secretKey: SymmetricKey, publicURL: String) {
         self.databaseURL = databaseURL
         self.dataDirectory = dataDirectory
         self.demo = demo
+        self.publicURL = publicURL
         self.secretKey = secretKey
         self.personalData = PersonalDataProtector(secret: secretKey)
     }
@@ -34,7 +37,9 @@ public struct Settings: Sendable {
         } else {
             throw AppError(.internalServerError, "missing_secret", "使用 PostgreSQL 时必须设置 PLS_SECRET_KEY（64 位十六进制）")
         }
-        return Settings(databaseURL: url, dataDirectory: dir, demo: demo, secretKey: key)
+        let publicURL = (Environment.get("PLS_PUBLIC_URL").flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8080")
+        return Settings(databaseURL: url, dataDirectory: dir, demo: demo, secretKey: key,
+                        publicURL: publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL)
     }
 
     static func key(fromHex hex: String) throws -> SymmetricKey {

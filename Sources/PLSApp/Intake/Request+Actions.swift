@@ -145,8 +145,8 @@ enum RequestActions {
             try await Stats.add(region: r.regionCode, year: today.year, concluded: 1, onTime: onTime ? 1 : 0, on: sql)
             // 服务一次、评价一次: the applicant is invited to rate, by SMS as well as in the portal.
             if let mobile = MobileNumber((try? app.personalData.decrypt(r.applicantMobileCipher)) ?? "") {
-                try await app.sms.send(to: mobile, text: "【示范市公共法律服务】您的事项 \(r.number) 已办结。请登录示范市公共法律服务网“我的事项”，"
-                                       + "或凭事项编号在“进度查询”中查看，并对本次服务作出评价。", on: db, at: now)
+                try await app.sms.send(to: mobile, text: "【示范市公共法律服务】您的事项 \(r.number) 已办结，请对本次服务评价："
+                                       + RatingLink.url(for: r.id!, app: app), on: db, at: now)
             }
         case .submit:
             throw AppError.conflict("invalid_transition", "事项已提交")
@@ -194,38 +194,59 @@ enum RequestActions {
     }
 
     /// 服务一次、评价一次: the applicant rates once; a hotline operator may record the rating given on a follow-up call.
-    static func evaluate(_ idOrNumber: String, _ input: EvaluationInput, by p: Principal, app: Application) async throws -> ServiceRequest {
+    static func validRating(_ input: EvaluationInput) throws -> (Rating, String?) {
         var errors = FieldErrors()
         let rating = input.rating.flatMap(Rating.init(rawValue:))
         if rating == nil { errors.add("rating", "请选择 1–5 星评价") }
         let comment = errors.optional(input.comment, "comment", "评价意见", maxLength: 500)
         try errors.throwIfAny()
-        let db = app.db
-        _ = try await RequestViews.find(idOrNumber, scope: p.role == .hotlineOperator ? .everything : p.scope, on: db)
-        let now = app.clock.now
-        return try await app.ledger.write(on: db) { w in
-            let r = try await RequestViews.find(idOrNumber, scope: p.role == .hotlineOperator ? .everything : p.scope, on: w.db)
-            guard r.requestStatus == .concluded else { throw AppError.conflict("not_concluded", "事项办结后才能评价") }
-            guard r.rating == nil else { throw AppError.conflict("already_rated", "该事项已评价，每项服务只评价一次") }
+        return (rating!, comment)
+    }
+
+    static func evaluate(_ idOrNumber: String, _ input: EvaluationInput, by p: Principal, app: Application) async throws -> ServiceRequest {
+        let (rating, comment) = try validRating(input)
+        let scope: DataScope = p.role == .hotlineOperator ? .everything : p.scope
+        _ = try await RequestViews.find(idOrNumber, scope: scope, on: app.db)
+        return try await app.ledger.write(on: app.db) { w in
+            let r = try await RequestViews.find(idOrNumber, scope: scope, on: w.db)
             guard (p.role == .citizen && r.citizenAccountID == p.accountID) || p.role == .hotlineOperator else {
                 throw AppError(.forbidden, "forbidden", "只有申请人本人可以评价")
             }
-            r.rating = rating!.rawValue
-            r.ratingComment = comment
-            r.ratedAt = now
-            r.updatedAt = now
-            try await r.save(on: w.db)
-            let via = p.role == .hotlineOperator ? "回访录入" : "申请人评价"
-            await w.append(LedgerEvent(requestID: r.id!, atMillis: Int64((now.timeIntervalSince1970 * 1000).rounded()),
-                                           actorID: p.accountID, actorName: p.displayName, action: "evaluate", fromStatus: r.status,
-                                           toStatus: r.status, note: "\(via)：\(rating!.chineseName)" + (comment.map { "。\($0)" } ?? "")))
-            let year = r.concludedOn.flatMap(CivilDate.init)?.year ?? CivilDate(now).year
-            try await Stats.add(region: r.regionCode, year: year, rated: 1, satisfied: rating!.isSatisfied ? 1 : 0, on: w.db as! any SQLDatabase)
-            if rating!.isBad {
-                try await Notifications.notifyInstitutionOrCounty(
-                    r, text: "差评待整改：事项 \(r.number) 收到“\(rating!.chineseName)”评价，请核实并整改", now: now, on: w.db)
-            }
+            try await record(rating, comment, on: r, actorID: p.accountID, actorName: p.displayName,
+                             via: p.role == .hotlineOperator ? "回访录入" : "申请人评价", writer: w, app: app)
             return r
+        }
+    }
+
+    /// Rating from the link in the SMS: the signed link stands for the applicant, no sign-in needed.
+    static func evaluate(byLink requestID: UUID, _ input: EvaluationInput, app: Application) async throws -> ServiceRequest {
+        let (rating, comment) = try validRating(input)
+        return try await app.ledger.write(on: app.db) { w in
+            guard let r = try await ServiceRequest.find(requestID, on: w.db) else { throw AppError.notFound("事项") }
+            try await record(rating, comment, on: r, actorID: nil, actorName: r.applicantName, via: "短信链接评价", writer: w, app: app)
+            return r
+        }
+    }
+
+    /// 服务一次、评价一次: once, after conclusion; a bad rating opens a rectification for the institution.
+    private static func record(_ rating: Rating, _ comment: String?, on r: ServiceRequest, actorID: UUID?, actorName: String, via: String,
+                               writer w: Ledger.Writer, app: Application) async throws {
+        let now = app.clock.now
+        guard r.requestStatus == .concluded else { throw AppError.conflict("not_concluded", "事项办结后才能评价") }
+        guard r.rating == nil else { throw AppError.conflict("already_rated", "该事项已评价，每项服务只评价一次") }
+        r.rating = rating.rawValue
+        r.ratingComment = comment
+        r.ratedAt = now
+        r.updatedAt = now
+        try await r.save(on: w.db)
+        await w.append(LedgerEvent(requestID: r.id!, atMillis: Int64((now.timeIntervalSince1970 * 1000).rounded()),
+                                   actorID: actorID, actorName: actorName, action: "evaluate", fromStatus: r.status,
+                                   toStatus: r.status, note: "\(via)：\(rating.chineseName)" + (comment.map { "。\($0)" } ?? "")))
+        let year = r.concludedOn.flatMap(CivilDate.init)?.year ?? CivilDate(now).year
+        try await Stats.add(region: r.regionCode, year: year, rated: 1, satisfied: rating.isSatisfied ? 1 : 0, on: w.db as! any SQLDatabase)
+        if rating.isBad {
+            try await Notifications.notifyInstitutionOrCounty(
+                r, text: "差评待整改：事项 \(r.number) 收到“\(rating.chineseName)”评价，请核实并整改", now: now, on: w.db)
         }
     }
 }

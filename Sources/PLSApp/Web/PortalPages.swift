@@ -184,3 +184,46 @@ enum PortalPages {
         return response
     }
 }
+
+// MARK: - Rating from the SMS link
+
+extension PortalPages {
+    struct RateLinkContext: Encodable {
+        var page: PageMeta
+        var number: String
+        var matterName: String
+        var summary: String?
+        var token: String
+        var ratings: [SelectOption]
+        var done: Bool
+        var error: String?
+    }
+
+    static func rateLink(_ req: Request, error: AppError? = nil, done: Bool = false) async throws -> Response {
+        let token = req.parameters.get("token") ?? ""
+        guard let id = RatingLink.requestID(from: token, app: req.application),
+              let r = try await ServiceRequest.find(id, on: req.db) else { throw AppError(.notFound, "not_found", "评价链接无效，请核对短信中的链接") }
+        let ctx = RateLinkContext(page: req.pageMeta(title: "服务评价"), number: r.number,
+                                  matterName: MatterType(rawValue: r.matterType)?.chineseName ?? r.matterType, summary: r.summary, token: token,
+                                  ratings: Rating.allCases.reversed().map { SelectOption(value: String($0.rawValue), label: $0.chineseName, selected: false) },
+                                  done: done || r.rating != nil, error: error?.message)
+        let response = try await req.view.render("portal/rate", ctx).encodeResponse(for: req)
+        if let error { response.status = error.status }
+        return response
+    }
+
+    static func rateLinkPage(_ req: Request) async throws -> Response { try await rateLink(req) }
+
+    static func rateLinkSubmit(_ req: Request) async throws -> Response {
+        guard let id = RatingLink.requestID(from: req.parameters.get("token") ?? "", app: req.application) else {
+            throw AppError(.notFound, "not_found", "评价链接无效，请核对短信中的链接")
+        }
+        do {
+            _ = try await RequestActions.evaluate(byLink: id, .init(rating: req.formValue("rating").flatMap(Int.init), comment: req.formValue("comment")),
+                                                  app: req.application)
+            return try await rateLink(req, done: true)
+        } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
+            return try await rateLink(req, error: e)
+        }
+    }
+}
