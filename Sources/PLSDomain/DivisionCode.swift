@@ -70,6 +70,17 @@ public struct DivisionCode: Hashable, Sendable, Comparable, CustomStringConverti
         other.rawValue.hasPrefix(scopePrefix)
     }
 
+    /// This region's ancestor at `level` (itself when it is at that level), nil when it lies above it.
+    public func ancestor(at level: RegionLevel) -> DivisionCode? {
+        var c: DivisionCode? = self
+        while let current = c, let l = current.level {
+            if l == level { return current }
+            if l.depth < level.depth { return nil }
+            c = current.parent
+        }
+        return nil
+    }
+
     /// The code of the natural village numbered `sequence` (1–999) in this village.
     public func naturalVillage(_ sequence: Int) -> DivisionCode? {
         guard level == .village, (1...999).contains(sequence) else { return nil }

@@ -37,6 +37,14 @@ struct DivisionCodeTests {
         #expect(natural.parent?.parent?.parent?.parent?.parent == nil)
     }
 
+    @Test func ancestors() {
+        let natural = DivisionCode("349901101203002")!
+        #expect(natural.ancestor(at: .county)?.rawValue == "349901000000")
+        #expect(natural.ancestor(at: .town)?.rawValue == "349901101000")
+        #expect(natural.ancestor(at: .naturalVillage) == natural)
+        #expect(DivisionCode("349901000000")!.ancestor(at: .town) == nil, "a county has no town above it")
+    }
+
     @Test func scopeContainment() {
         let county = DivisionCode("349901000000")!
         #expect(county.contains(DivisionCode("349901101203")!))

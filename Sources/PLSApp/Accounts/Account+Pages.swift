@@ -58,14 +58,15 @@ enum AccountPages {
         // Village rooms and committees are left out: their staff are rarely given accounts, and the list stays short.
         let types: [InstitutionType] = [.publicLegalServiceCentre, .publicLegalServiceStation, .judicialOffice, .legalAidCentre, .lawFirm,
                                         .notaryOffice, .appraisalInstitution, .arbitrationCommission, .grassrootsLegalServiceOffice]
-        var all: [SelectOption] = []
-        for type in types {
-            var f = InstitutionController.Filter()
-            f.type = type
-            let rows = try await InstitutionController.list(f, scope: scope, page: PageRequest(page: 1, per: 100), on: req.sql)
-            all += rows.items.map { SelectOption(value: $0.id.uuidString, label: $0.name, selected: false) }
-        }
-        return all
+        struct I: Decodable { var id: UUID; var name: String }
+        return try await req.sql.select().column(SQLColumn("id", table: "i")).column(SQLColumn("name", table: "i"))
+            .from(SQLAlias(SQLIdentifier(Institution.schema), as: SQLIdentifier("i")))
+            .scoped(scope, InstitutionController.columns)
+            .where(SQLColumn("type", table: "i"), .in, SQLBind.group(types.map(\.rawValue)))
+            .where(SQLColumn("active", table: "i"), .equal, SQLBind(true))
+            .orderBy(SQLColumn("region_code", table: "i")).orderBy(SQLColumn("name", table: "i")).limit(1_000)
+            .all(decoding: I.self)
+            .map { SelectOption(value: $0.id.uuidString, label: $0.name, selected: false) }
     }
 
     static func fields(_ v: [String: String], by p: Principal, regions: [SelectOption], institutions: [SelectOption], isNew: Bool) -> [FormField] {

@@ -23,3 +23,8 @@ extension Application {
 extension Request {
     var now: Date { application.clock.now }
 }
+
+extension Date {
+    /// Milliseconds since 1970: how the ledger stores and hashes an event's time, the same on both databases.
+    var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+}

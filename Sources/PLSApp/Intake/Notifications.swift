@@ -24,10 +24,7 @@ enum Notifications {
     }
 
     static func countyPrefix(_ regionCode: String) -> String {
-        guard let code = DivisionCode(regionCode) else { return regionCode }
-        var c = code
-        while let level = c.level, level.depth > RegionLevel.county.depth, let parent = c.parent { c = parent }
-        return c.scopePrefix
+        DivisionCode(regionCode).flatMap { $0.ancestor(at: .county) ?? $0 }?.scopePrefix ?? regionCode
     }
 
     /// The institution's admins; without an institution (or without admins), the county's.

@@ -154,7 +154,7 @@ enum RequestActions {
         r.status = to.rawValue
         r.updatedAt = now
         try await r.save(on: db)
-        await w.append(LedgerEvent(requestID: r.id!, atMillis: Int64((now.timeIntervalSince1970 * 1000).rounded()),
+        await w.append(LedgerEvent(requestID: r.id!, atMillis: now.millis,
                                        actorID: p.accountID, actorName: p.displayName, action: action.rawValue,
                                        fromStatus: from.rawValue, toStatus: to.rawValue, note: note))
     }
@@ -239,7 +239,7 @@ enum RequestActions {
         r.ratedAt = now
         r.updatedAt = now
         try await r.save(on: w.db)
-        await w.append(LedgerEvent(requestID: r.id!, atMillis: Int64((now.timeIntervalSince1970 * 1000).rounded()),
+        await w.append(LedgerEvent(requestID: r.id!, atMillis: now.millis,
                                    actorID: actorID, actorName: actorName, action: "evaluate", fromStatus: r.status,
                                    toStatus: r.status, note: "\(via)：\(rating.chineseName)" + (comment.map { "。\($0)" } ?? "")))
         let year = r.concludedOn.flatMap(CivilDate.init)?.year ?? CivilDate(now).year

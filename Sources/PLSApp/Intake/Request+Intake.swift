@@ -183,7 +183,7 @@ enum Intake {
             r.createdAt = now
             r.updatedAt = now
             try await r.create(on: tx)
-            let at = Int64((now.timeIntervalSince1970 * 1000).rounded())
+            let at = now.millis
             await w.append(LedgerEvent(requestID: r.id!, atMillis: at, actorID: p.accountID, actorName: p.displayName,
                                            action: RequestAction.submit.rawValue, fromStatus: nil, toStatus: RequestStatus.submitted.rawValue,
                                            note: "经\(v.channel.chineseName)登记"))

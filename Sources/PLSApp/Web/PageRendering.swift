@@ -1,4 +1,5 @@
 import Vapor
+import SQLKit
 import PLSDomain
 
 extension Request {
@@ -23,15 +24,30 @@ extension Request {
     func formValues(_ name: String) -> [String] { (try? content.get([String].self, at: name)) ?? [] }
 }
 
-/// Options for a region field: the city, counties and towns in scope, as a datalist a clerk can type into.
+/// Options for a region field, labelled with the path below the city ("城关区 · 三阳街道"), as a datalist
+/// a clerk can type a name into. One query; the names of the levels above come from the same rows.
 enum RegionChoices {
-    static func options(on req: Request, scope: DataScope) async throws -> [SelectOption] {
-        let rows = try await req.sql.select().columns("code", "name", "level").from(Region.schema)
-            .where("active", .equal, true).where("level", .in, ["city", "county", "town"])
-            .orderBy("code").all(decoding: Brief.self)
-        return rows.filter { scope == .everything || scope.includes(regionCode: $0.code) }
-            .map { SelectOption(value: $0.code, label: $0.name, selected: false) }
+    static func options(on db: any SQLDatabase, scope: DataScope,
+                        levels: [RegionLevel] = [.city, .county, .town]) async throws -> [SelectOption] {
+        struct R: Decodable { var code: String; var name: String; var level: String }
+        // Ancestors are read too, for the labels, even when they are not offered.
+        let wanted = Set(levels)
+        let read = RegionLevel.allCases.filter { $0.depth <= (levels.map(\.depth).max() ?? 0) && $0 != .naturalVillage }
+        let rows = try await db.select().columns("code", "name", "level").from(Region.schema)
+            .where("active", .equal, true).where("level", .in, read.map(\.rawValue)).orderBy("code")
+            .all(decoding: R.self)
+        var names: [String: String] = [:]
+        for r in rows { names[r.code] = r.name }
+        return rows.compactMap { r in
+            guard let code = DivisionCode(r.code), let level = code.level, wanted.contains(level),
+                  scope == .everything || scope.includes(regionCode: r.code) else { return nil }
+            var parts: [String] = [], c: DivisionCode? = code
+            while let cur = c, cur.level != .city { if let n = names[cur.rawValue] { parts.insert(n, at: 0) }; c = cur.parent }
+            return SelectOption(value: r.code, label: parts.isEmpty ? r.name : parts.joined(separator: " · "), selected: false)
+        }
     }
 
-    private struct Brief: Decodable { var code: String; var name: String; var level: String }
+    static func options(on req: Request, scope: DataScope) async throws -> [SelectOption] {
+        try await options(on: req.sql, scope: scope)
+    }
 }

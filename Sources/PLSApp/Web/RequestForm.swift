@@ -4,20 +4,9 @@ import PLSDomain
 
 /// What the intake forms (portal, hotline console, window) share: region choices and reading the form.
 enum RequestForm {
-    /// Counties, towns and villages with their full path as the label, for a datalist a clerk can type into.
+    /// Counties, towns and villages: where a matter happened.
     static func regionOptions(on db: any SQLDatabase, within scope: DataScope = .everything) async throws -> [SelectOption] {
-        struct R: Decodable { var code: String; var name: String; var level: String }
-        let rows = try await db.select().columns("code", "name", "level").from(Region.schema)
-            .where("active", .equal, true).where("level", .in, ["county", "town", "village"]).orderBy("code")
-            .all(decoding: R.self)
-        var names: [String: String] = [:]
-        for r in rows { names[r.code] = r.name }
-        return rows.compactMap { r in
-            guard let code = DivisionCode(r.code), scope == .everything || scope.includes(regionCode: r.code) else { return nil }
-            var parts: [String] = [], c: DivisionCode? = code
-            while let cur = c, cur.level != .city { if let n = names[cur.rawValue] { parts.insert(n, at: 0) }; c = cur.parent }
-            return SelectOption(value: r.code, label: parts.joined(separator: " · "), selected: false)
-        }
+        try await RegionChoices.options(on: db, scope: scope, levels: [.county, .town, .village])
     }
 
     struct Values {
