@@ -223,6 +223,26 @@ final class IntakePageTests: AppTestCase {
         XCTAssertTrue(try notes.content.decode(Paged<Notifications.Item>.self).items.contains { $0.text.contains("差评待整改") })
     }
 
+    func testBulkAssignFromTheQueue() async throws {
+        let clerkToken = try await token("clerk")
+        let village = city.regions.first { $0.level == .village }!.code.rawValue
+        var ids: [String] = []
+        for mobile in ["13600000031", "13600000032"] {
+            let res = try await send(.POST, "/api/v1/requests", token: clerkToken, json: Intake.Input(
+                matterType: "consultation", category: "labor", description: "欠薪",
+                applicant: .init(name: "钱五", mobile: mobile, idNumber: "11010519491231002X"), regionCode: village))
+            ids.append(try res.content.decode(RequestViews.Detail.self).id.uuidString)
+        }
+        let lawyer = city.practitioners.first { $0.id == city.accounts.first { $0.username == "lawyer" }!.practitionerID }!
+        var clerk = BrowserSession(self)
+        try await clerk.signIn("clerk")
+        let res = try await clerk.post("/work/bulk-assign", ids.map { ("requestIds[]", $0) } + [("licenceNumber", lawyer.licenceNumber)])
+        XCTAssertEqual(res.status, .seeOther)
+        XCTAssertTrue(res.headers.first(name: .location)?.contains(("已分派 2 件".addingPercentEncoding(withAllowedCharacters: .alphanumerics))!) ?? false)
+        let assigned = try await ServiceRequest.query(on: app.db).filter(\.$practitionerID == lawyer.id).count()
+        XCTAssertEqual(assigned, 2)
+    }
+
     func testGuidesAreEditedOnAPage() async throws {
         var admin = BrowserSession(self)
         try await admin.signIn("admin")

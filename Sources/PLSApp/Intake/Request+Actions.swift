@@ -186,6 +186,24 @@ enum RequestActions {
         }
     }
 
+    /// Bulk assignment: each request in its own transaction, so one that cannot be assigned
+    /// does not hold back the rest.
+    static func assignMany(_ ids: [UUID], input: Input, by p: Principal, app: Application) async
+        -> (assigned: [UUID], failed: [(id: UUID, error: AppError)]) {
+        var assigned: [UUID] = [], failed: [(id: UUID, error: AppError)] = []
+        for id in ids {
+            do {
+                _ = try await perform(.assign, on: id.uuidString, input: input, by: p, app: app)
+                assigned.append(id)
+            } catch let e as AppError {
+                failed.append((id, e))
+            } catch {
+                failed.append((id, AppError(.internalServerError, "server_error", "服务暂时不可用，请稍后再试")))
+            }
+        }
+        return (assigned, failed)
+    }
+
     // MARK: Rating
 
     struct EvaluationInput: Content {

@@ -64,17 +64,10 @@ enum RequestController {
         if input.practitionerId == nil && input.institutionId == nil {
             throw AppError.validation(["practitionerId": "请选择承办人员或承办机构"])
         }
-        var result = BulkResult(assigned: [], failed: [])
-        for id in ids {
-            do {
-                _ = try await RequestActions.perform(.assign, on: id.uuidString,
-                                                     input: .init(institutionId: input.institutionId, practitionerId: input.practitionerId),
-                                                     by: p, app: req.application)
-                result.assigned.append(id)
-            } catch let e as AppError {
-                result.failed.append(.init(requestId: id, code: e.code, message: e.message))
-            }
-        }
+        let outcome = await RequestActions.assignMany(ids, input: .init(institutionId: input.institutionId, practitionerId: input.practitionerId),
+                                                      by: p, app: req.application)
+        let result = BulkResult(assigned: outcome.assigned,
+                                failed: outcome.failed.map { .init(requestId: $0.id, code: $0.error.code, message: $0.error.message) })
         return result
     }
 

@@ -94,7 +94,6 @@ enum PortalPages {
 
     struct MyContext: Encodable {
         var page: PageMeta
-        var rows: [RequestViews.Row]
         var table: TableView
     }
 
@@ -107,7 +106,7 @@ enum PortalPages {
             [Cell(text: r.number, href: p.role == .citizen ? "/my/\(r.number)" : "/work/\(r.id)"), Cell(text: r.matterTypeName + " · " + r.categoryName),
              Cell(text: r.statusName, badge: r.status == "concluded" ? "ok" : (r.overdue ? "warn" : "muted")), Cell(text: String(f.string(from: r.createdAt).prefix(16)))]
         }, total: result.total, page: page, request: req)
-        return try await req.view.render("portal/mine", MyContext(page: req.pageMeta(title: "我的事项"), rows: result.items, table: table))
+        return try await req.view.render("portal/mine", MyContext(page: req.pageMeta(title: "我的事项"), table: table))
     }
 
     struct DetailContext: Encodable {

@@ -8,10 +8,8 @@ enum WorkPages {
         var page: PageMeta
         var heading: String
         var filters: [FormField]
-        var rows: [RequestViews.Row]
         var table: TableView
         var canBulkAssign: Bool
-        var created: [String]
     }
 
     static func queue(_ req: Request) async throws -> View {
@@ -40,8 +38,8 @@ enum WorkPages {
              Cell(text: (r.concludeDue ?? "—") + (r.overdue ? "（已超期）" : ""))]
         }, total: result.total, page: page, request: req)
         return try await req.view.render("work/queue", QueueContext(
-            page: req.pageMeta(title: "事项"), heading: mine ? "我承办的事项" : "事项", filters: filters, rows: result.items, table: table,
-            canBulkAssign: bulk, created: []))
+            page: req.pageMeta(title: "事项"), heading: mine ? "我承办的事项" : "事项", filters: filters, table: table,
+            canBulkAssign: bulk))
     }
 
     struct DetailContext: Encodable {
@@ -114,8 +112,6 @@ enum WorkPages {
         }
     }
 
-    struct BulkForm: Content { var requestIds: [UUID]?; var licenceNumber: String? }
-
     static func bulkAssign(_ req: Request) async throws -> Response {
         let p = try req.staff()
         let ids = req.formValues("requestIds").compactMap(UUID.init(uuidString:))
@@ -125,13 +121,8 @@ enum WorkPages {
             .first(decodingColumn: "id", as: UUID.self) else {
             return req.redirect(to: "/work", flash: "没有执业证号为“\(licence)”的人员")
         }
-        var ok = 0, failed: [String] = []
-        for id in ids.prefix(100) {
-            do {
-                _ = try await RequestActions.perform(.assign, on: id.uuidString, input: .init(practitionerId: practitioner), by: p, app: req.application)
-                ok += 1
-            } catch let e as AppError { failed.append(e.message) }
-        }
+        let result = await RequestActions.assignMany(Array(ids.prefix(100)), input: .init(practitionerId: practitioner), by: p, app: req.application)
+        let ok = result.assigned.count, failed = result.failed.map(\.error.message)
         return req.redirect(to: "/work", flash: "已分派 \(ok) 件" + (failed.isEmpty ? "" : "，\(failed.count) 件未分派：\(failed.first!)"))
     }
 
