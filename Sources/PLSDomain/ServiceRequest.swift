@@ -41,8 +41,9 @@ public enum MatterType: String, ChineseNamed, Codable {
     /// Default time limits (acceptance, conclusion); administrators edit them per matter type.
     public var defaultRules: (accept: DeadlineRule, conclude: DeadlineRule) {
         switch self {
-        // 法律援助法 art. 43: decide within 7 days of receiving the application.
-        case .legalAid: (.init(days: 1, unit: .workingDays), .init(days: 7, unit: .workingDays))
+        // 法律援助法 art. 43: decide within 7 days of receiving the application (acceptance here is the
+        // decision); a granted case runs as long as the proceedings, half a year as a reminder.
+        case .legalAid: (AidDeadline.decision.defaultRule, .init(days: 180, unit: .calendarDays))
         // A month is the usual span of a people's mediation case.
         case .mediation: (.init(days: 2, unit: .workingDays), .init(days: 30, unit: .calendarDays))
         // 公证程序规则 art. 35: a notarial certificate within 15 working days of acceptance.

@@ -82,6 +82,32 @@ public struct DeadlineRule: Hashable, Sendable, Codable {
 
     public var chineseDescription: String { "\(days) \(unit.chineseName)" }
 
+    /// Time the clock stood still (waiting for the applicant's material), counted both ways so
+    /// either kind of rule can skip it.
+    public struct Pause: Equatable, Sendable {
+        public var calendarDays: Int
+        public var workingDays: Int
+        public init(calendarDays: Int = 0, workingDays: Int = 0) {
+            self.calendarDays = calendarDays
+            self.workingDays = workingDays
+        }
+        /// From the day the clock stopped to the day it restarted: (from, to].
+        public static func between(_ from: CivilDate, _ to: CivilDate, on calendar: WorkingCalendar) -> Pause {
+            Pause(calendarDays: max(0, to.dayNumber - from.dayNumber), workingDays: calendar.workingDays(after: from, through: to))
+        }
+        public static func + (a: Pause, b: Pause) -> Pause {
+            Pause(calendarDays: a.calendarDays + b.calendarDays, workingDays: a.workingDays + b.workingDays)
+        }
+    }
+
+    /// The due date when the clock stood still for `paused`.
+    public func due(from start: CivilDate, paused: Pause, on calendar: WorkingCalendar) -> CivilDate {
+        switch unit {
+        case .workingDays: calendar.addingWorkingDays(days + paused.workingDays, to: start)
+        case .calendarDays: calendar.addingCalendarDays(days + paused.calendarDays, to: start)
+        }
+    }
+
     /// The due date after a suspension: the clock stood still for the working days spent suspended,
     /// so the due date moves by as many working days.
     public static func extend(_ due: CivilDate, bySuspension from: CivilDate, to: CivilDate, on calendar: WorkingCalendar) -> CivilDate {
