@@ -10,3 +10,9 @@ document.addEventListener("change", function (event) {
   var el = event.target;
   if (el.hasAttribute && el.hasAttribute("data-autosubmit") && el.form) { el.form.submit(); }
 });
+
+// A button marked data-print prints the page (the printable notices of legal aid).
+document.addEventListener("click", function (event) {
+  var el = event.target;
+  if (el.hasAttribute && el.hasAttribute("data-print")) { window.print(); }
+});

@@ -73,9 +73,10 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.migrations.add(M008CreateCatalog())
     app.migrations.add(M009AddRequestQueueIndex())
     app.migrations.add(Attachments.M010CreateAttachments())
+    app.migrations.add(M011CreateLegalAid())
 
     // MARK: Capabilities
-    app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all)
+    app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all)
     app.calendarStore = CalendarStore()
     app.ledger = Ledger()
     app.rulesCache = Catalog.RulesCache()

@@ -309,11 +309,13 @@ public struct DemoCity: Sendable {
         let lawyer = practitioners.first { $0.institutionID == firm }!
         let mediator = practitioners.first { $0.id == firstTownMediator }!
         let worker = practitioners.first { $0.id == firstWorker }!
+        let countyAid = institutions.first { $0.type == .legalAidCentre && $0.region == county }!
         accounts = [
             .init(username: "admin", mobile: nil, displayName: "市司法局管理员", role: .cityAdmin, region: city),
             .init(username: "county-admin", mobile: nil, displayName: "\(Self.counties[0].name)司法局管理员", role: .countyAdmin, region: county),
             .init(username: "operator", mobile: nil, displayName: "12348 热线坐席", role: .hotlineOperator, region: city),
             .init(username: "clerk", mobile: nil, displayName: "市中心窗口", role: .windowClerk, region: city, institutionID: cityCentre),
+            .init(username: "aid", mobile: nil, displayName: countyAid.name, role: .windowClerk, region: county, institutionID: countyAid.id),
             .init(username: "lawyer", mobile: nil, displayName: lawyer.name, role: .practitioner, region: lawyer.region,
                   institutionID: firm, practitionerID: lawyer.id),
             .init(username: "mediator", mobile: nil, displayName: mediator.name, role: .practitioner, region: mediator.region,

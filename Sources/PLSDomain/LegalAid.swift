@@ -451,6 +451,16 @@ public enum Seniority {
         return max(0, years)
     }
 
+    /// The latest start of practice that is senior on `today` (29 February falls back to the 28th).
+    public static func latestSeniorStart(on today: CivilDate) -> CivilDate {
+        var day = today.day
+        while true {
+            let s = CivilDate.pad(today.year - seniorYears, 4) + "-" + CivilDate.pad(today.month, 2) + "-" + CivilDate.pad(day, 2)
+            if let d = CivilDate(s) { return d }
+            day -= 1
+        }
+    }
+
     public static func isSenior(since start: CivilDate?, on today: CivilDate) -> Bool {
         guard let start else { return false }
         return years(since: start, on: today) >= seniorYears

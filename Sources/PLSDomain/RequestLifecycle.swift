@@ -28,6 +28,8 @@ public enum RequestAction: String, ChineseNamed, Codable {
     case submit, accept, reject, assign, start, suspend, resume, transfer
     case takeBack = "take_back"
     case conclude
+    /// A refusal set aside on review (e.g. 法律援助法 art. 49): the matter is examined again.
+    case reopen
 
     public var chineseName: String {
         switch self {
@@ -41,6 +43,7 @@ public enum RequestAction: String, ChineseNamed, Codable {
         case .transfer: "转办"
         case .takeBack: "收回"
         case .conclude: "办结"
+        case .reopen: "重新审查"
         }
     }
 
@@ -79,6 +82,8 @@ public enum RequestLifecycle {
         .takeBack: Rule(from: [.transferred], to: .accepted, roles: dispatchers),
         // A consultation answered on the call or at the window is concluded by whoever answered it.
         .conclude: Rule(from: [.accepted, .assigned, .inProgress], to: .concluded, roles: handlers.union(dispatchers)),
+        // Only the justice bureau sets a refusal aside.
+        .reopen: Rule(from: [.rejected], to: .submitted, roles: [.countyAdmin, .cityAdmin]),
     ]
 
     public enum Refusal: Error, Equatable, Sendable {

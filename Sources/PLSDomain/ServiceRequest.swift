@@ -27,7 +27,7 @@ public enum MatterType: String, ChineseNamed, Codable {
     public var practitionerTypes: [PractitionerType] {
         switch self {
         case .consultation: [.lawyer, .grassrootsLegalWorker, .legalAidOfficer]
-        case .legalAid: [.lawyer, .legalAidOfficer]
+        case .legalAid: [.lawyer, .legalAidOfficer, .grassrootsLegalWorker]
         case .mediation: [.mediator]
         case .notarization: [.notary]
         case .judicialAppraisal: [.appraiser]

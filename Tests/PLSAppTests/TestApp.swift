@@ -10,11 +10,14 @@ class AppTestCase: XCTestCase {
     var app: Application!
     var dataDir: String!
     let city = DemoCity(scale: .small)
+    /// The date the demo city is loaded on (duty rotas and practice years hang on it); nil: the wall clock.
+    var loadedOn: Date? { nil }
 
     override func setUp() async throws {
         dataDir = NSTemporaryDirectory() + "pls-test-" + UUID().uuidString
         app = try await Application.make(.testing)
         app.logger.logLevel = .warning
+        if let loadedOn { app.clock.set(loadedOn) }
         try await configure(app, options: ConfigureOptions(dataDirectory: dataDir, demo: true, demoScale: .small,
                                                            quiet: true, resetDatabase: true))
     }

@@ -66,7 +66,7 @@ struct DemoCityTests {
 
     @Test func demoAccounts() {
         let names = Set(Self.city.accounts.compactMap(\.username))
-        #expect(names == ["admin", "county-admin", "operator", "clerk", "lawyer", "mediator", "adviser", "leader", "auditor"])
+        #expect(names == ["admin", "county-admin", "operator", "clerk", "aid", "lawyer", "mediator", "adviser", "leader", "auditor"])
         let lawyer = Self.city.accounts.first { $0.username == "lawyer" }!
         let record = Self.city.practitioners.first { $0.id == lawyer.practitionerID }!
         #expect(record.type == .lawyer && record.institutionID == lawyer.institutionID)

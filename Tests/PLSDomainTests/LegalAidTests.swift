@@ -168,6 +168,11 @@ struct LegalAidProcedureTests {
         #expect(!Seniority.isSenior(since: d("2023-11-30"), on: d("2026-11-29")))
         #expect(!Seniority.isSenior(since: nil, on: d("2026-11-29")))
         #expect(Seniority.years(since: d("2024-02-29"), on: d("2026-02-28")) == 1)
+        for today in ["2026-11-29", "2028-02-29", "2026-03-31", "2027-03-01"] {
+            let latest = Seniority.latestSeniorStart(on: d(today))
+            #expect(Seniority.isSenior(since: latest, on: d(today)), "\(today)")
+            #expect(!Seniority.isSenior(since: latest.adding(days: 1), on: d(today)), "\(today)")
+        }
     }
 
     @Test("articles are named as the law numbers them")

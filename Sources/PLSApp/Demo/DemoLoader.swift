@@ -37,6 +37,7 @@ enum DemoLoader {
                  SQLBind(DelimitedList.encode(p.regionsServed.map(\.rawValue))), SQLBind(PractitionerStatus.practising.rawValue),
                  SQLBind(now), SQLBind(now)]
             })
+            try await LegalAidDemo.seed(city, today: app.today, on: db)
             for a in city.accounts {
                 let account = Account()
                 account.username = a.username
@@ -79,7 +80,7 @@ enum DemoLoader {
           示范市公共法律服务平台（演示数据已载入）
           演示账号（密码均为 \(DemoCity.password)）：
             admin 市级管理员   county-admin 城关区管理员   leader 领导
-            operator 12348 坐席   clerk 窗口   auditor 审计员
+            operator 12348 坐席   clerk 窗口   aid 法律援助中心   auditor 审计员
             lawyer 律师   mediator 调解员   adviser 基层法律服务工作者
           群众：手机号 \(DemoCity.citizenMobile)，验证码见 /demo/outbox，或用密码登录
         └──────────────────────────────────────────────────────────────┘

@@ -25,6 +25,10 @@ final class DemoRequests: @unchecked Sendable {
     private var stats: [String: (Int, Int, Int, Int)] = [:]
     private var requestRows: [[any SQLExpression]] = []
     private var eventRows: [[any SQLExpression]] = []
+    private var caseRows: [[any SQLExpression]] = []
+    static let caseColumns = ["request_id", "kind", "aid_matter", "statuses", "means_test", "eligible_at_intake", "pledge", "received_on",
+                              "paused_calendar_days", "paused_working_days", "decision", "decided_on", "designation_due", "designated_on",
+                              "designee_type", "created_at"]
     private var events = 0
 
     private func run(count: Int, app: Application, on database: any Database) async throws -> Summary {
@@ -44,6 +48,7 @@ final class DemoRequests: @unchecked Sendable {
         let people = try await db.select().columns("id", "type", "institution_id", "region_code", "name").from(Practitioner.schema)
             .all(decoding: P.self, keyDecodingStrategy: .convertFromSnakeCase)
         var pool = Practitioners()
+        let typeOf = Dictionary(uniqueKeysWithValues: people.map { ($0.id, $0.type) })
         for p in people {
             let county = String(p.regionCode.prefix(6))
             for m in MatterType.allCases where m.practitionerTypes.contains(where: { $0.rawValue == p.type }) {
@@ -177,6 +182,19 @@ final class DemoRequests: @unchecked Sendable {
                         SQLBind(concludedOn), SQLBind(onTime), SQLBind(rating), SQLBind(rating.map { _ in "（演示）" }), SQLBind(ratedAt),
                         SQLBind(0), SQLBind(created), SQLBind(Date(timeIntervalSince1970: Double(t) / 1000)),
                     ])
+                    if matter == .legalAid, path.count > 1 {
+                        // The case row of each legal aid request: decided the day it was accepted, designated a day or so later.
+                        let granted = path[1] == .accept
+                        let designated = assigned ? day.adding(days: Int.random(in: 0...4, using: &rng)) : nil
+                        caseRows.append([
+                            SQLBind(id), SQLBind(AidCaseKind.civil.rawValue),
+                            SQLBind(AidMatter.defaults[Int.random(in: 0..<AidMatter.defaults.count, using: &rng)].id), SQLBind(""),
+                            SQLBind(MeansTest.passed.rawValue), SQLBind(granted), SQLBind(true), SQLBind(day.description), SQLBind(0), SQLBind(0),
+                            SQLBind(granted ? "granted" : "refused"), SQLBind(day.description),
+                            SQLBind(AidDeadline.designation.defaultRule.due(from: day, on: calendar).description),
+                            SQLBind(designated?.description), SQLBind(assigned ? assignee.flatMap { typeOf[$0.0] } : nil), SQLBind(created),
+                        ])
+                    }
                     if requestRows.count >= 4_000 { try await self.flush(sql, requestColumns, eventColumns) }
                 }
                 try await self.flush(sql, requestColumns, eventColumns)
@@ -223,8 +241,14 @@ final class DemoRequests: @unchecked Sendable {
             for row in eventRows[chunk..<min(chunk + 2_000, eventRows.count)] { insert = insert.values(row) }
             try await insert.run()
         }
+        for chunk in stride(from: 0, to: caseRows.count, by: 400) {
+            var insert = db.insert(into: LegalAidCase.schema).columns(Self.caseColumns)
+            for row in caseRows[chunk..<min(chunk + 400, caseRows.count)] { insert = insert.values(row) }
+            try await insert.run()
+        }
         requestRows.removeAll(keepingCapacity: true)
         eventRows.removeAll(keepingCapacity: true)
+        caseRows.removeAll(keepingCapacity: true)
     }
 }
 

@@ -27,7 +27,7 @@ struct IndicatorController {
         let currentYear = Calendar(identifier: .gregorian).component(.year, from: req.now)
         let year = (try? req.query.get(Int.self, at: "year")) ?? currentYear
         guard (2000...2100).contains(year) else { throw AppError.validation(["year": "年份应在 2000–2100 之间"]) }
-        return (IndicatorScope(region: code, year: year), row)
+        return (IndicatorScope(region: code, year: year, today: req.today), row)
     }
 
     static func apiList(_ req: Request) async throws -> Report {

@@ -6,6 +6,36 @@ import PLSDomain
 struct IndicatorScope: Sendable {
     var region: DivisionCode
     var year: Int
+    /// From the app's clock: what has fallen due by now.
+    var today: CivilDate
+
+    var firstDay: String { CivilDate.pad(year, 4) + "-01-01" }
+    var lastDay: String { CivilDate.pad(year, 4) + "-12-31" }
+    /// How many leading digits name the units one level down (counties of a city, towns of a county…).
+    var unitWidth: Int { region.level == .city ? 6 : (region.level == .county ? 9 : 12) }
+}
+
+/// A rate per unit one level down, added up for the region: the shape of every rate indicator.
+enum UnitRates {
+    struct Row: Decodable { var unit: String; var num: Int; var den: Int }
+
+    /// The region's figure from its units', and the units below target, worst first, with their names.
+    static func outcome(_ units: [Row], target: Double, comparator: IndicatorComparator = .atLeast,
+                        on db: any SQLDatabase) async throws -> IndicatorOutcome {
+        let num = units.reduce(0) { $0 + $1.num }, den = units.reduce(0) { $0 + $1.den }
+        let short = units.filter { $0.den > 0 && !comparator.isMet(value: Double($0.num) * 100 / Double($0.den), target: target) }
+            .sorted { Double($0.num) / Double($0.den) < Double($1.num) / Double($1.den) }
+        let codes = short.map { $0.unit + String(repeating: "0", count: max(0, 12 - $0.unit.count)) }
+        var names: [String: String] = [:]
+        if !codes.isEmpty {
+            struct N: Decodable { var code: String; var name: String }
+            for n in try await db.select().columns("code", "name").from("regions").where("code", .in, SQLBind.group(codes)).all(decoding: N.self) {
+                names[n.code] = n.name
+            }
+        }
+        let list = codes.prefix(IndicatorRegistry.shortfallLimit).map { ShortfallUnit(code: $0, name: names[$0] ?? $0) }
+        return IndicatorOutcome(figure: .ratio(num, of: den), shortfalls: Array(list), shortfallCount: short.count)
+    }
 }
 
 /// A unit (a county, a town, a village…) that falls short of an indicator.

@@ -43,7 +43,7 @@ enum RequestActions {
 
     static let outcomes: [String: String] = [
         "answered": "已解答", "resolved": "已办结", "settled": "调解成功", "not_settled": "调解不成",
-        "aid_granted": "给予法律援助", "aid_refused": "不予法律援助", "certified": "已出具文书", "withdrawn": "申请人撤回", "other": "其他",
+        "aid_granted": "给予法律援助", "aid_refused": "不予法律援助", "aid_closed": "法律援助结案", "aid_terminated": "终止法律援助", "certified": "已出具文书", "withdrawn": "申请人撤回", "other": "其他",
     ]
 
     /// Checks the action's own input and applies it to `r` inside a ledger write.
@@ -148,8 +148,14 @@ enum RequestActions {
                 try await app.sms.send(to: mobile, text: "【示范市公共法律服务】您的事项 \(r.number) 已办结，请对本次服务评价："
                                        + RatingLink.url(for: r.id!, app: app), on: db, at: now)
             }
+        case .reopen:
+            r.rejectReason = nil
+            r.acceptDue = app.rulesCache.rules(matter).accept.due(from: today, on: calendar).description
         case .submit:
             throw AppError.conflict("invalid_transition", "事项已提交")
+        }
+        if matter == .legalAid {
+            try await LegalAidCases.follow(action, r, input: input, today: today, app: app, on: db)
         }
         r.status = to.rawValue
         r.updatedAt = now
@@ -165,7 +171,7 @@ enum RequestActions {
         let sql = w.db as! any SQLDatabase
         guard r.requestStatus == .accepted, let matter = MatterType(rawValue: r.matterType),
               let mode = Catalog.AutoAssign(rawValue: app.rulesCache.rules(matter).autoAssign), mode != .off else { return }
-        let eligible = try await Dispatch.candidates(for: r, limit: 50, on: sql).filter { !$0.overCapacity }
+        let eligible = try await Dispatch.candidates(for: r, limit: 50, today: CivilDate(now), on: sql).filter { !$0.overCapacity }
         let pick = mode == .best ? eligible.first : eligible.min { ($0.openLoad, $0.name) < ($1.openLoad, $1.name) }
         guard let pick else { return }
         try await apply(.assign, to: r, input: .init(note: "自动分派（\(mode == .best ? "最佳匹配" : "轮流")）给\(pick.name)", practitionerId: pick.practitionerId),

@@ -21,10 +21,22 @@ enum Dispatch {
     /// How many open requests a practitioner can carry before matching treats them as full.
     static let capacity = 10
 
-    static func candidates(for r: ServiceRequest, limit: Int = 20, on db: any SQLDatabase) async throws -> [Candidate] {
+    /// `today` lets the duty roster count; legal aid draws only on its roster (法律援助法 arts. 25–26).
+    static func candidates(for r: ServiceRequest, limit: Int = 20, today: CivilDate? = nil, on db: any SQLDatabase) async throws -> [Candidate] {
         let matter = MatterType(rawValue: r.matterType) ?? .consultation
-        let types = matter.practitionerTypes.map(\.rawValue)
+        var types = matter.practitionerTypes.map(\.rawValue)
         guard !types.isEmpty else { return [] }
+        var roster: (criminal: Bool, seniorBefore: CivilDate?)?
+        if matter == .legalAid {
+            struct C: Decodable { var kind: String; var noticeReason: String? }
+            let c = try await db.select().columns("kind", "notice_reason").from(LegalAidCase.schema).where("request_id", .equal, SQLBind(r.id!))
+                .first(decoding: C.self, keyDecodingStrategy: .convertFromSnakeCase)
+            let criminal = c?.kind == AidCaseKind.criminal.rawValue
+            let senior = c?.noticeReason.flatMap(NotifiedDefenceReason.init)?.requiresSeniorLawyer == true
+            let day = today ?? CivilDate(Date())
+            roster = (criminal, senior ? Seniority.latestSeniorStart(on: day) : nil)
+            if criminal { types = [PractitionerType.lawyer.rawValue] }
+        }
         let county = Notifications.countyPrefix(r.regionCode)
         struct P: Decodable {
             var id: UUID; var name: String; var type: String; var institutionId: UUID; var institutionName: String
@@ -40,6 +52,7 @@ enum Dispatch {
             .join(SQLAlias(SQLIdentifier(Institution.schema), as: SQLIdentifier("i")), method: SQLJoinMethod.inner,
                   on: SQLColumn("institution_id", table: "p"), .equal, SQLColumn("id", table: "i"))
             .where(SQLColumn("type", table: "p"), .in, SQLBind.group(types))
+            .where(rosterCondition(roster))
             .where(SQLColumn("status", table: "p"), .equal, SQLBind(PractitionerStatus.practising.rawValue))
             .where(SQLColumn("active", table: "i"), .equal, SQLBind(true))
             .where { $0.where(SQLColumn("region_code", table: "p"), .like, SQLBind(county + "%"))
@@ -59,6 +72,11 @@ enum Dispatch {
             .column(SQLFunction("COUNT", args: [SQLColumn("rating")]), as: "n")
             .from(ServiceRequest.schema).where("practitioner_id", .in, SQLBind.group(ids)).where("rating", .isNot, SQLLiteral.null)
             .groupBy("practitioner_id").all(decoding: Rated.self, keyDecodingStrategy: .convertFromSnakeCase)
+        var onDuty = Set<UUID>()
+        if let today {
+            onDuty = Set(try await db.select().column("practitioner_id").from("duty_shifts").where("day", .equal, SQLBind(today.description))
+                .where("practitioner_id", .in, SQLBind.group(ids)).all(decodingColumn: "practitioner_id", as: UUID.self))
+        }
         let loadBy = Dictionary(uniqueKeysWithValues: loads.map { ($0.practitionerId, $0.n) })
         let ratingBy = Dictionary(uniqueKeysWithValues: ratings.map { ($0.practitionerId, $0) })
         let region = DivisionCode(r.regionCode)
@@ -68,7 +86,8 @@ enum Dispatch {
                 specialityMatches: DelimitedList.decode(p.specialities).contains(r.category),
                 servesRegion: region.map { code in served.contains { $0.contains(code) && $0.level != .city } } ?? false,
                 sameCounty: p.regionCode.hasPrefix(county), openLoad: loadBy[p.id] ?? 0, capacity: capacity,
-                averageRating: ratingBy[p.id]?.avg, ratingCount: ratingBy[p.id]?.n ?? 0, onDutyToday: nil)
+                averageRating: ratingBy[p.id]?.avg, ratingCount: ratingBy[p.id]?.n ?? 0,
+                onDutyToday: today == nil ? nil : onDuty.contains(p.id))
             let s = Matching.score(facts)
             return Candidate(practitionerId: p.id, name: p.name, type: p.type, typeName: PractitionerType(rawValue: p.type)?.chineseName ?? p.type,
                              institutionId: p.institutionId, institutionName: p.institutionName, score: s.value, reasons: s.reasons,
@@ -76,6 +95,16 @@ enum Dispatch {
         }
         .sorted { ($0.score, $1.name) > ($1.score, $0.name) }
         .prefix(limit).map { $0 }
+    }
+
+    /// Legal aid designates from its roster only: criminal defence from its criminal lawyers, a possible life
+    /// or death sentence from those with three years' practice.
+    private static func rosterCondition(_ roster: (criminal: Bool, seniorBefore: CivilDate?)?) -> any SQLExpression {
+        guard let roster else { return SQLRaw("1 = 1") }
+        var condition: SQLQueryString = "EXISTS (SELECT 1 FROM legal_aid_roster l WHERE l.practitioner_id = p.id AND l.active = \(bind: true)"
+        if roster.criminal { condition = condition + " AND l.criminal = \(bind: true)" }
+        if let before = roster.seniorBefore { condition = condition + " AND l.practice_since <= \(bind: before.description)" }
+        return condition + ")"
     }
 
     /// Possible duplicates: the same person (mobile) with the same category in the last 30 days.

@@ -46,7 +46,8 @@ enum Intake {
         var channel: RequestChannel
         var description: String
         var name: String
-        var mobile: MobileNumber
+        /// Nil only for a suspect named in a notified defence, who has no number to give.
+        var mobile: MobileNumber?
         var id: IDNumber?
         var priorityGroups: [PriorityGroup]
         var regionCode: String
@@ -116,7 +117,8 @@ enum Intake {
         try errors.throwIfAny()
         return Valid(matterType: matter!, itemCode: itemCode, category: category!, channel: channel!, description: description, name: name,
                      mobile: mobile!, id: id, priorityGroups: groups, regionCode: regionCode, externalReference: external,
-                     accept: p.role.isStaff && (input.accept ?? true) || answer != nil, answer: answer)
+                     // A legal aid application is accepted only by the centre's decision on it (法律援助法 art. 43).
+                     accept: matter != .legalAid && (p.role.isStaff && (input.accept ?? true) || answer != nil), answer: answer)
     }
 
     struct Created: Sendable {
@@ -126,14 +128,16 @@ enum Intake {
 
     /// Creates the request and its first events in one transaction. With an idempotency key,
     /// a retried submission returns the first result.
-    static func create(_ v: Valid, by p: Principal, idempotencyKey: String?, app: Application, on db: any Database) async throws -> Created {
+    /// `detail` writes a capability's detail row in the same transaction, before any acceptance.
+    static func create(_ v: Valid, by p: Principal, idempotencyKey: String?, app: Application, on db: any Database,
+                       detail: (@Sendable (ServiceRequest, Ledger.Writer) async throws -> Void)? = nil) async throws -> Created {
         let today = app.today
         let now = app.clock.now
         let calendar = app.workingCalendar
         let protector = app.personalData
         let scopedKey = idempotencyKey.map { "\(p.accountID.uuidString.lowercased()):\($0)" }
         let rules = app.rulesCache.rules(v.matterType)
-        let mobileCipher = try protector.encrypt(v.mobile.digits)
+        let mobileCipher = try v.mobile.map { try protector.encrypt($0.digits) } ?? ""
         let idCipher = try v.id.map { try protector.encrypt($0.value) }
 
         return try await app.ledger.write(on: db) { w in
@@ -157,9 +161,9 @@ enum Intake {
             r.channel = v.channel.rawValue
             r.description = v.description
             r.applicantName = v.name
-            r.applicantMobileHash = protector.lookupHash(v.mobile.digits)
+            r.applicantMobileHash = v.mobile.map { protector.lookupHash($0.digits) } ?? ""
             r.applicantMobileCipher = mobileCipher
-            r.applicantMobileMasked = v.mobile.masked
+            r.applicantMobileMasked = v.mobile?.masked ?? "—"
             r.applicantIDHash = v.id.map { protector.lookupHash($0.value) }
             r.applicantIDCipher = idCipher
             r.applicantIDMasked = v.id?.masked
@@ -170,7 +174,7 @@ enum Intake {
             // A matter entered for a caller who has a portal account shows up in their 我的事项, to follow and rate.
             if p.role == .citizen {
                 r.citizenAccountID = p.accountID
-            } else {
+            } else if v.mobile != nil {
                 r.citizenAccountID = try await sql.select().column("id").from(Account.schema)
                     .where("mobile_hash", .equal, SQLBind(r.applicantMobileHash)).where("role", .equal, SQLBind(Role.citizen.rawValue))
                     .first(decodingColumn: "id", as: UUID.self)
@@ -187,6 +191,12 @@ enum Intake {
             await w.append(LedgerEvent(requestID: r.id!, atMillis: at, actorID: p.accountID, actorName: p.displayName,
                                            action: RequestAction.submit.rawValue, fromStatus: nil, toStatus: RequestStatus.submitted.rawValue,
                                            note: "经\(v.channel.chineseName)登记"))
+            if let detail {
+                try await detail(r, w)
+            } else if v.matterType == .legalAid {
+                // Entered through the general intake: the case row with what is known; the centre completes it.
+                try await LegalAidCases.newCase(for: r, kind: v.category == .administrative ? .administrative : .civil, app: app, on: tx).create(on: tx)
+            }
             if v.accept {
                 try await RequestActions.apply(.accept, to: r, input: .init(), by: p, writer: w, app: app, now: now)
             }

@@ -236,11 +236,16 @@ enum RequestViews {
         /// The actions the viewer may take now.
         var actions: [String]
         var timeline: [TimelineEntry]
+        /// For a legal aid request: its case (法律援助案件).
+        var legalAid: LegalAidCases.View?
+        /// For notarization and appraisal: the applicant is a legal aid recipient (art. 53).
+        var feeReduction: LegalAidCases.FeeReduction?
     }
 
     static func actionName(_ raw: String) -> String {
         if raw == "evaluate" { return "评价" }
         if raw == "notify" { return "提醒" }
+        if let name = LegalAidCases.eventNames[raw] { return name }
         return RequestAction(rawValue: raw)?.chineseName ?? raw
     }
 
@@ -281,9 +286,16 @@ enum RequestViews {
         let institutionName = names?.institutionName, practitionerName = names?.practitionerName
         let status = r.requestStatus
         var actions: [String] = []
+        var legalAid: LegalAidCases.View?
+        if r.matterType == MatterType.legalAid.rawValue, let c = try await LegalAidCase.find(id, on: app.db) {
+            legalAid = try await LegalAidCases.view(c, of: r, for: principal, today: app.today, on: db)
+        }
         if let principal {
             actions = RequestLifecycle.available(from: status, to: principal.role)
-                .filter { RequestActions.mayAct($0, on: r, principal) }.map(\.rawValue)
+                .filter { RequestActions.mayAct($0, on: r, principal) }
+                // A legal aid case moves by its own steps (decision, designation, closing), which call these.
+                .filter { legalAid == nil || [.start, .suspend, .resume, .transfer, .takeBack].contains($0) }
+                .map(\.rawValue)
             if RequestActions.mayEvaluate(r, principal) { actions.append("evaluate") }
         }
         return Detail(
@@ -299,6 +311,7 @@ enum RequestViews {
             transferTarget: r.transferTarget, transferReference: r.transferReference, externalReference: r.externalReference,
             rejectReason: r.rejectReason, outcome: r.outcome, summary: r.summary, concludedOn: r.concludedOn,
             concludedOnTime: r.concludedOnTime, rating: r.rating, ratingComment: r.ratingComment, createdAt: r.createdAt,
-            actions: actions, timeline: try await timeline(id, on: db))
+            actions: actions, timeline: try await timeline(id, on: db), legalAid: legalAid,
+            feeReduction: try await LegalAidCases.feeReduction(for: r, on: db))
     }
 }

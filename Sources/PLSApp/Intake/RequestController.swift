@@ -75,7 +75,7 @@ enum RequestController {
         let p = try req.staff()
         try p.require(RequestLifecycle.dispatchers.contains(p.role))
         let r = try await RequestViews.find(req.parameters.get("id") ?? "", scope: p.scope, on: req.db)
-        return try await Dispatch.candidates(for: r, on: req.sql)
+        return try await Dispatch.candidates(for: r, today: req.today, on: req.sql)
     }
 
     static func apiDuplicates(_ req: Request) async throws -> [RequestViews.Row] {

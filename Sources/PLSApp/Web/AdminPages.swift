@@ -46,7 +46,7 @@ enum AdminPages {
         async let practitioners = PractitionerController.list(.init(), scope: scope, page: PageRequest(page: 1, per: 1), on: db)
         let region = p.region ?? DemoCity.cityCode
         let regionRow = try await RegionController.find(region.rawValue, on: db)
-        let results = try await req.application.indicators.compute(IndicatorScope(region: region, year: req.today.year), on: db)
+        let results = try await req.application.indicators.compute(IndicatorScope(region: region, year: req.today.year, today: req.today), on: db)
         var tiles = [Tile(label: "机构", value: try await institutions.total, href: "/admin/institutions"),
                      Tile(label: "法律服务人员", value: try await practitioners.total, href: "/admin/practitioners")]
         let open = try await RequestViews.list({ var f = RequestViews.Filter(); f.overdue = true; return f }(), scope: scope,

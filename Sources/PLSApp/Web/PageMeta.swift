@@ -26,6 +26,7 @@ extension Request {
         var nav: [PageMeta.NavItem] = [.init(href: "/", label: "首页", current: path == "/")]
         if principal?.role.isStaff != true {
             nav.append(.init(href: "/services", label: "办事指南", current: path.hasPrefix("/services") || path.hasPrefix("/apply")))
+            nav.append(.init(href: "/legal-aid", label: "法律援助", current: path == "/legal-aid" || path.hasPrefix("/legal-aid/apply")))
             nav.append(.init(href: "/lookup", label: "进度查询", current: path == "/lookup"))
         }
         if principal?.role == .citizen {
@@ -40,6 +41,7 @@ extension Request {
             if Intake.channels(for: p.role).contains(.window) {
                 nav.append(.init(href: "/window", label: "窗口登记", current: path == "/window"))
             }
+            nav.append(.init(href: "/legal-aid/desk", label: "法律援助", current: path.hasPrefix("/legal-aid") || path == "/admin/legal-aid"))
             nav.append(.init(href: "/notifications", label: "提醒", current: path == "/notifications"))
             nav.append(.init(href: "/admin/indicators", label: "指标", current: path.hasPrefix("/admin/indicators")))
             nav.append(.init(href: "/admin/regions", label: "行政区划", current: path.hasPrefix("/admin/regions")))

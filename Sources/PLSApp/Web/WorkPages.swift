@@ -59,6 +59,7 @@ enum WorkPages {
         var attachments: [AttachmentView]
         var hasAttachments: Bool
         var canUpload: Bool
+        var aid: LegalAidPages.CaseForms?
     }
 
     static func detail(_ req: Request, error: AppError? = nil) async throws -> Response {
@@ -66,7 +67,7 @@ enum WorkPages {
         let r = try await RequestViews.find(req.parameters.get("id") ?? "", scope: p.scope, on: req.db)
         let d = try await RequestViews.detail(r, for: p, app: req.application, on: req.sql)
         var candidates: [Dispatch.Candidate] = []
-        if d.actions.contains(RequestAction.assign.rawValue) { candidates = try await Dispatch.candidates(for: r, limit: 8, on: req.sql) }
+        if d.actions.contains(RequestAction.assign.rawValue) { candidates = try await Dispatch.candidates(for: r, limit: 8, today: req.today, on: req.sql) }
         let files = try await Attachments.list(r.id!, on: req.sql)
         let outcomes = RequestActions.outcomes.sorted { $0.key < $1.key }.map { SelectOption(value: $0.key, label: $0.value, selected: $0.key == "resolved") }
         let ctx = DetailContext(
@@ -78,7 +79,8 @@ enum WorkPages {
             outcomes: outcomes, ratings: Rating.allCases.reversed().map { SelectOption(value: String($0.rawValue), label: $0.chineseName, selected: false) },
             error: error?.message, errors: error?.fields ?? [:], created: DateFormatter.chinaTime.string(from: d.createdAt),
             groupNames: d.priorityGroups.compactMap { PriorityGroup(rawValue: $0)?.chineseName }, hasCandidates: !candidates.isEmpty,
-            attachments: AttachmentView.list(files, base: "/work/\(d.id)"), hasAttachments: !files.isEmpty, canUpload: Attachments.mayUpload(r, p))
+            attachments: AttachmentView.list(files, base: "/work/\(d.id)"), hasAttachments: !files.isEmpty, canUpload: Attachments.mayUpload(r, p),
+            aid: try await LegalAidPages.forms(d, request: r, req: req))
         let response = try await req.view.render("work/detail", ctx).encodeResponse(for: req)
         if let error { response.status = error.status }
         return response
@@ -201,15 +203,16 @@ enum WorkPages {
                 throw AppError.validation(["answer": "当场解答须填写解答内容"])
             }
             // Possible duplicates are shown before saving; the clerk confirms to go on.
-            if req.formValue("confirmDuplicate") != "1" {
-                let dups = try await Dispatch.duplicates(mobileHash: req.personalData.lookupHash(valid.mobile.digits), category: valid.category.rawValue,
+            if req.formValue("confirmDuplicate") != "1", let mobile = valid.mobile {
+                let dups = try await Dispatch.duplicates(mobileHash: req.personalData.lookupHash(mobile.digits), category: valid.category.rawValue,
                                                          since: req.now.addingTimeInterval(-30 * 86_400), scope: p.scope, today: req.today, on: req.sql)
                 if !dups.isEmpty { return try await intakePage(req, mode: mode, v: values.v, groups: values.groups, duplicates: dups) }
             }
             let created = try await Intake.create(valid, by: p, idempotencyKey: values.v["formToken"]?.nilIfEmpty, app: req.application, on: req.db)
             let r = created.request
             return req.redirect(to: answerNow ? "/\(mode)" : "/work/\(r.id!)",
-                                flash: answerNow ? "已当场解答并办结，事项编号 \(r.number)" : "已登记并受理，事项编号 \(r.number)，请分派")
+                                flash: answerNow ? "已当场解答并办结，事项编号 \(r.number)"
+                                    : (valid.matterType == .legalAid ? "已登记法律援助申请 \(r.number)，请审查" : "已登记并受理，事项编号 \(r.number)，请分派"))
         } catch let e as AppError where e.status == .unprocessableEntity {
             return try await intakePage(req, mode: mode, v: values.v, groups: values.groups, error: e)
         }

@@ -1,0 +1,116 @@
+import Vapor
+import SQLKit
+import PLSDomain
+
+/// The plan's legal aid targets, per region and year, and the monthly counts the dashboard shows.
+enum LegalAidIndicators {
+    private static func rate(_ id: String, _ name: String, target: Double, basis: String,
+                             query: @escaping @Sendable (IndicatorScope) -> SQLQueryString) -> IndicatorDefinition {
+        IndicatorDefinition(id: id, name: name, capability: "legal_aid", unit: .percent, target: target, comparator: .atLeast, basis: basis) { scope, db in
+            let units = try await db.raw(query(scope)).all(decoding: UnitRates.Row.self)
+            return try await UnitRates.outcome(units, target: target, on: db)
+        }
+    }
+
+    static let all: [IndicatorDefinition] = [
+        // Suspects and defendants without counsel reported at the stations, and those a duty lawyer helped.
+        rate("duty_lawyer_coverage", "值班律师法律帮助覆盖率", target: 100,
+             basis: "实施方案：犯罪嫌疑人、被告人没有辩护人的，值班律师法律帮助全覆盖（法律援助法第三十条）") { s in
+            """
+            SELECT SUBSTR(d.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
+                   CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM duty_assistances a WHERE a.person_id = d.id) THEN 1 ELSE 0 END) AS BIGINT) AS num
+            FROM duty_persons d
+            WHERE d.region_code LIKE \(bind: s.region.scopePrefix + "%") AND d.registered_on >= \(bind: s.firstDay) AND d.registered_on <= \(bind: s.lastDay)
+            GROUP BY SUBSTR(d.region_code, 1, \(unsafeRaw: String(s.unitWidth)))
+            """
+        },
+        // Notices whose designation is done or has fallen due; on time when designated by the due day.
+        rate("notified_defence_designation_rate", "通知辩护按时指派率", target: 100,
+             basis: "实施方案：通知辩护应指派尽指派（法律援助法第三十六条：收到通知后三日内指派律师）") { s in
+            """
+            SELECT SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
+                   CAST(SUM(CASE WHEN c.designated_on IS NOT NULL AND c.designated_on <= c.designation_due THEN 1 ELSE 0 END) AS BIGINT) AS num
+            FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
+            WHERE c.notifying_organ IS NOT NULL AND r.region_code LIKE \(bind: s.region.scopePrefix + "%")
+              AND c.received_on >= \(bind: s.firstDay) AND c.received_on <= \(bind: s.lastDay)
+              AND (c.designated_on IS NOT NULL OR c.designation_due < \(bind: s.today.description))
+            GROUP BY SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth)))
+            """
+        },
+        // Cases designated in the year, and those designated to a lawyer.
+        rate("lawyer_share_of_aid_cases", "律师承办法律援助案件占比", target: 75,
+             basis: "实施方案：律师办理法律援助案件占比不低于 75%") { s in
+            """
+            SELECT SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
+                   CAST(SUM(CASE WHEN c.designee_type = \(bind: PractitionerType.lawyer.rawValue) THEN 1 ELSE 0 END) AS BIGINT) AS num
+            FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
+            WHERE c.designated_on >= \(bind: s.firstDay) AND c.designated_on <= \(bind: s.lastDay)
+              AND r.region_code LIKE \(bind: s.region.scopePrefix + "%")
+            GROUP BY SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth)))
+            """
+        },
+    ]
+
+    // MARK: Monthly counts
+
+    struct Count: Content { var key: String; var name: String; var count: Int }
+    struct Month: Content { var month: Int; var applications: Int; var granted: Int; var refused: Int; var notices: Int; var dutyAssistances: Int }
+    struct Statistics: Content {
+        var region: String
+        var year: Int
+        var months: [Month]
+        var byMatter: [Count]
+        var byCounty: [Count]
+        var byPriorityGroup: [Count]
+    }
+
+    static func statistics(region: DivisionCode, year: Int, on db: any SQLDatabase) async throws -> Statistics {
+        let prefix = region.scopePrefix + "%"
+        let first = CivilDate.pad(year, 4) + "-01-01", last = CivilDate.pad(year, 4) + "-12-31"
+        struct M: Decodable { var month: String; var applications: Int; var granted: Int; var refused: Int; var notices: Int }
+        let cases = try await db.raw("""
+            SELECT SUBSTR(c.received_on, 6, 2) AS month,
+                   CAST(SUM(CASE WHEN c.notifying_organ IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS applications,
+                   CAST(SUM(CASE WHEN c.notifying_organ IS NULL AND c.decision = 'granted' THEN 1 ELSE 0 END) AS BIGINT) AS granted,
+                   CAST(SUM(CASE WHEN c.decision = 'refused' THEN 1 ELSE 0 END) AS BIGINT) AS refused,
+                   CAST(SUM(CASE WHEN c.notifying_organ IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS notices
+            FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
+            WHERE r.region_code LIKE \(bind: prefix) AND c.received_on >= \(bind: first) AND c.received_on <= \(bind: last)
+            GROUP BY SUBSTR(c.received_on, 6, 2)
+            """).all(decoding: M.self)
+        struct D: Decodable { var month: String; var n: Int }
+        let duty = try await db.raw("""
+            SELECT SUBSTR(a.day, 6, 2) AS month, COUNT(*) AS n FROM duty_assistances a JOIN duty_persons d ON d.id = a.person_id
+            WHERE d.region_code LIKE \(bind: prefix) AND a.day >= \(bind: first) AND a.day <= \(bind: last) GROUP BY SUBSTR(a.day, 6, 2)
+            """).all(decoding: D.self)
+        let months = (1...12).map { m -> Month in
+            let key = CivilDate.pad(m, 2)
+            let c = cases.first { $0.month == key }
+            return Month(month: m, applications: c?.applications ?? 0, granted: c?.granted ?? 0, refused: c?.refused ?? 0,
+                         notices: c?.notices ?? 0, dutyAssistances: duty.first { $0.month == key }?.n ?? 0)
+        }
+        struct G: Decodable { var key: String?; var name: String?; var n: Int }
+        let byMatter = try await db.raw("""
+            SELECT c.aid_matter AS key, m.name AS name, COUNT(*) AS n FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
+            LEFT JOIN legal_aid_matters m ON m.id = c.aid_matter
+            WHERE r.region_code LIKE \(bind: prefix) AND c.received_on >= \(bind: first) AND c.received_on <= \(bind: last)
+            GROUP BY c.aid_matter, m.name ORDER BY n DESC
+            """).all(decoding: G.self).map { Count(key: $0.key ?? "criminal", name: $0.name ?? ($0.key == nil ? "刑事（通知辩护）" : "其他事项"), count: $0.n) }
+        let byCounty = try await db.raw("""
+            SELECT g.code AS key, g.name AS name, COUNT(*) AS n FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
+            JOIN regions g ON g.code = SUBSTR(r.region_code, 1, 6) || '000000'
+            WHERE r.region_code LIKE \(bind: prefix) AND c.received_on >= \(bind: first) AND c.received_on <= \(bind: last)
+            GROUP BY g.code, g.name ORDER BY g.code
+            """).all(decoding: G.self).map { Count(key: $0.key ?? "", name: $0.name ?? "", count: $0.n) }
+        struct P: Decodable { var priorityGroups: String }
+        let groups = try await db.raw("""
+            SELECT r.priority_groups FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
+            WHERE r.region_code LIKE \(bind: prefix) AND c.received_on >= \(bind: first) AND c.received_on <= \(bind: last)
+              AND r.priority_groups <> ''
+            """).all(decoding: P.self, keyDecodingStrategy: .convertFromSnakeCase)
+        var tally: [String: Int] = [:]
+        for g in groups { for item in DelimitedList.decode(g.priorityGroups) { tally[item, default: 0] += 1 } }
+        let byGroup = PriorityGroup.allCases.compactMap { g in tally[g.rawValue].map { Count(key: g.rawValue, name: g.chineseName, count: $0) } }
+        return Statistics(region: region.rawValue, year: year, months: months, byMatter: byMatter, byCounty: byCounty, byPriorityGroup: byGroup)
+    }
+}
