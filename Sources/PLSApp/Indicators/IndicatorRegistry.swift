@@ -62,6 +62,8 @@ struct IndicatorDefinition: Sendable {
     var comparator: IndicatorComparator
     /// Where the target comes from in the plan, shown beside it.
     var basis: String
+    /// What the numerator counts, as the dashboard words it after "n / m".
+    var counted: String = "个单位达到要求"
     var compute: @Sendable (IndicatorScope, any SQLDatabase) async throws -> IndicatorOutcome
 }
 
@@ -87,6 +89,7 @@ final class IndicatorRegistry: Sendable {
         var numerator: Int?
         var denominator: Int?
         var basis: String
+        var counted: String
         var shortfalls: [ShortfallUnit]
         var shortfallCount: Int
     }
@@ -99,7 +102,7 @@ final class IndicatorRegistry: Sendable {
                                   value: outcome.figure.rounded, target: d.target, comparator: d.comparator.rawValue,
                                   met: d.comparator.isMet(value: outcome.figure.value, target: d.target),
                                   numerator: outcome.figure.numerator, denominator: outcome.figure.denominator,
-                                  basis: d.basis, shortfalls: outcome.shortfalls, shortfallCount: outcome.shortfallCount))
+                                  basis: d.basis, counted: d.counted, shortfalls: outcome.shortfalls, shortfallCount: outcome.shortfallCount))
         }
         return results
     }

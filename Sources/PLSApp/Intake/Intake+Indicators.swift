@@ -3,9 +3,10 @@ import PLSDomain
 
 /// 服务一次、评价一次: on-time conclusion, rating and satisfaction, from the running figures in request_stats.
 enum IntakeIndicators {
-    private static func rate(_ id: String, _ name: String, target: Double, basis: String,
+    private static func rate(_ id: String, _ name: String, target: Double, basis: String, counted: String,
                              numerator: String, denominator: String) -> IndicatorDefinition {
-        IndicatorDefinition(id: id, name: name, capability: "intake", unit: .percent, target: target, comparator: .atLeast, basis: basis) { scope, db in
+        IndicatorDefinition(id: id, name: name, capability: "intake", unit: .percent, target: target, comparator: .atLeast, basis: basis,
+                            counted: counted) { scope, db in
             // PostgreSQL sums bigints into numeric: cast back so both databases return integers.
             let units = try await db.raw("""
                 SELECT SUBSTR(region_code, 1, \(unsafeRaw: String(scope.unitWidth))) AS unit,
@@ -19,10 +20,10 @@ enum IntakeIndicators {
 
     static let all: [IndicatorDefinition] = [
         rate("on_time_rate", "按时办结率", target: 95, basis: "实施方案四（九）：服务监管考核；办结时限按工作日计算",
-             numerator: "on_time", denominator: "concluded"),
+             counted: "件按时办结", numerator: "on_time", denominator: "concluded"),
         rate("evaluation_rate", "评价率（服务一次、评价一次）", target: 90, basis: "实施方案四（九）：随时评价、随单评价，服务一次评价一次",
-             numerator: "rated", denominator: "concluded"),
+             counted: "件已评价", numerator: "rated", denominator: "concluded"),
         rate("satisfaction_rate", "群众满意率", target: 95, basis: "实施方案四（九）：开展群众满意度测评（满意、非常满意占已评价的比例）",
-             numerator: "satisfied", denominator: "rated"),
+             counted: "件满意", numerator: "satisfied", denominator: "rated"),
     ]
 }

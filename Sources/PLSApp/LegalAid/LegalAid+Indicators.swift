@@ -4,9 +4,10 @@ import PLSDomain
 
 /// The plan's legal aid targets, per region and year, and the monthly counts the dashboard shows.
 enum LegalAidIndicators {
-    private static func rate(_ id: String, _ name: String, target: Double, basis: String,
+    private static func rate(_ id: String, _ name: String, target: Double, basis: String, counted: String,
                              query: @escaping @Sendable (IndicatorScope) -> SQLQueryString) -> IndicatorDefinition {
-        IndicatorDefinition(id: id, name: name, capability: "legal_aid", unit: .percent, target: target, comparator: .atLeast, basis: basis) { scope, db in
+        IndicatorDefinition(id: id, name: name, capability: "legal_aid", unit: .percent, target: target, comparator: .atLeast, basis: basis,
+                            counted: counted) { scope, db in
             let units = try await db.raw(query(scope)).all(decoding: UnitRates.Row.self)
             return try await UnitRates.outcome(units, target: target, on: db)
         }
@@ -15,7 +16,8 @@ enum LegalAidIndicators {
     static let all: [IndicatorDefinition] = [
         // Suspects and defendants without counsel reported at the stations, and those a duty lawyer helped.
         rate("duty_lawyer_coverage", "值班律师法律帮助覆盖率", target: 100,
-             basis: "实施方案：犯罪嫌疑人、被告人没有辩护人的，值班律师法律帮助全覆盖（法律援助法第三十条）") { s in
+             basis: "实施方案：犯罪嫌疑人、被告人没有辩护人的，值班律师法律帮助全覆盖（法律援助法第三十条）",
+             counted: "名没有辩护人的犯罪嫌疑人、被告人获得帮助") { s in
             """
             SELECT SUBSTR(d.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
                    CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM duty_assistances a WHERE a.person_id = d.id) THEN 1 ELSE 0 END) AS BIGINT) AS num
@@ -26,7 +28,8 @@ enum LegalAidIndicators {
         },
         // Notices whose designation is done or has fallen due; on time when designated by the due day.
         rate("notified_defence_designation_rate", "通知辩护按时指派率", target: 100,
-             basis: "实施方案：通知辩护应指派尽指派（法律援助法第三十六条：收到通知后三日内指派律师）") { s in
+             basis: "实施方案：通知辩护应指派尽指派（法律援助法第三十六条：收到通知后三日内指派律师）",
+             counted: "件通知辩护按时指派") { s in
             """
             SELECT SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
                    CAST(SUM(CASE WHEN c.designated_on IS NOT NULL AND c.designated_on <= c.designation_due THEN 1 ELSE 0 END) AS BIGINT) AS num
@@ -39,7 +42,8 @@ enum LegalAidIndicators {
         },
         // Cases designated in the year, and those designated to a lawyer.
         rate("lawyer_share_of_aid_cases", "律师承办法律援助案件占比", target: 75,
-             basis: "实施方案：律师办理法律援助案件占比不低于 75%") { s in
+             basis: "实施方案：律师办理法律援助案件占比不低于 75%",
+             counted: "件由律师承办") { s in
             """
             SELECT SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
                    CAST(SUM(CASE WHEN c.designee_type = \(bind: PractitionerType.lawyer.rawValue) THEN 1 ELSE 0 END) AS BIGINT) AS num

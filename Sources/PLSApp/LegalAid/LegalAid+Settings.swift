@@ -54,6 +54,8 @@ enum LegalAidSettings {
         /// Monthly income per head at or below which a household is in hardship.
         var threshold: Double?
         var updatedAt: Date?
+        var minimumLivingAllowanceText: String?
+        var thresholdText: String?
     }
 
     struct ThresholdInput: Content { var minimumLivingAllowance: Double?; var multiple: Double? }
@@ -79,7 +81,8 @@ enum LegalAidSettings {
             """).all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase).map { r in
             let t = r.minimumLivingAllowance.map { HardshipThreshold(minimumLivingAllowance: $0, multiple: r.multiple ?? 2) }
             return ThresholdView(countyCode: r.code, countyName: r.name, minimumLivingAllowance: t.map { Money.toYuan($0.minimumLivingAllowance) },
-                                 multiple: t?.multiple, threshold: t.map { Money.toYuan($0.perHead) }, updatedAt: r.updatedAt)
+                                 multiple: t?.multiple, threshold: t.map { Money.toYuan($0.perHead) }, updatedAt: r.updatedAt,
+                                 minimumLivingAllowanceText: t.map { Money.yuan($0.minimumLivingAllowance) }, thresholdText: t.map { Money.yuan($0.perHead) })
         }
     }
 
@@ -106,7 +109,8 @@ enum LegalAidSettings {
             """).run()
         let t = HardshipThreshold(minimumLivingAllowance: allowance!, multiple: multiple)
         return ThresholdView(countyCode: county, countyName: region.name, minimumLivingAllowance: Money.toYuan(allowance!),
-                             multiple: multiple, threshold: Money.toYuan(t.perHead), updatedAt: now)
+                             multiple: multiple, threshold: Money.toYuan(t.perHead), updatedAt: now,
+                             minimumLivingAllowanceText: Money.yuan(allowance!), thresholdText: Money.yuan(t.perHead))
     }
 
     // MARK: Time limits
@@ -143,7 +147,7 @@ enum LegalAidSettings {
 
     // MARK: Case subsidies
 
-    struct RateView: Content { var kind: String; var kindName: String; var stage: String; var stageName: String; var amount: Double }
+    struct RateView: Content { var kind: String; var kindName: String; var stage: String; var stageName: String; var amount: Double; var amountText: String }
     struct RateInput: Content { var kind: String?; var stage: String?; var amount: Double? }
 
     static func rates(on db: any SQLDatabase) async throws -> [SubsidyRate] {
@@ -158,7 +162,8 @@ enum LegalAidSettings {
         let all = try await rates(on: db)
         return AidCaseKind.allCases.flatMap { k in k.stages.compactMap { s in
             all.first { $0.kind == k && $0.stage == s }.map {
-                RateView(kind: k.rawValue, kindName: k.chineseName, stage: s.rawValue, stageName: s.chineseName, amount: Money.toYuan($0.amount))
+                RateView(kind: k.rawValue, kindName: k.chineseName, stage: s.rawValue, stageName: s.chineseName, amount: Money.toYuan($0.amount),
+                        amountText: Money.yuan($0.amount))
             }
         } }
     }

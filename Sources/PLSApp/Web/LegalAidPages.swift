@@ -515,6 +515,9 @@ enum LegalAidPages {
         var matters: [LegalAidSettings.MatterRow]
         var roster: [LegalAidSettings.RosterEntry]
         var rosterTotal: Int
+        var rosterPage: Int
+        var prevHref: String?
+        var nextHref: String?
         var isCity: Bool
         var error: String?
     }
@@ -527,7 +530,10 @@ enum LegalAidPages {
         let ctx = SettingsContext(page: req.pageMeta(title: "法律援助设置"), thresholds: try await LegalAidSettings.thresholds(prefix: prefix, on: req.sql),
                                   rules: try await LegalAidSettings.ruleViews(on: req.sql), rates: try await LegalAidSettings.rateViews(on: req.sql),
                                   matters: try await LegalAidSettings.matters(includeInactive: true, on: req.sql), roster: roster.items,
-                                  rosterTotal: roster.total, isCity: p.role == .cityAdmin, error: error?.message)
+                                  rosterTotal: roster.total, rosterPage: roster.page,
+                                  prevHref: roster.page > 1 ? "/admin/legal-aid?page=\(roster.page - 1)" : nil,
+                                  nextHref: roster.page * roster.per < roster.total ? "/admin/legal-aid?page=\(roster.page + 1)" : nil,
+                                  isCity: p.role == .cityAdmin, error: error?.message)
         let response = try await req.view.render("legal-aid/settings", ctx).encodeResponse(for: req)
         if let error { response.status = error.status }
         return response
