@@ -5,7 +5,7 @@ import PLSDomain
 
 /// The public face of the platform: home page, elder-friendly switch, the demo SMS outbox.
 enum HomePages {
-    struct ServiceEntry: Encodable { var title: String; var text: String; var icon: String }
+    struct ServiceEntry: Encodable { var title: String; var text: String; var icon: String; var href: String = "/services" }
     struct Centre: Encodable { var name: String; var address: String; var phone: String; var hours: String }
     struct Stat: Encodable { var label: String; var value: Int }
 
@@ -18,7 +18,7 @@ enum HomePages {
 
     static let services: [ServiceEntry] = [
         .init(title: "法律咨询", text: "拨打 12348 或在线留言，专业人员解答法律问题", icon: "问"),
-        .init(title: "法律援助", text: "经济困难群众和特殊群体可申请免费法律服务", icon: "援"),
+        .init(title: "法律援助", text: "经济困难群众和特殊群体可申请免费法律服务，一分钟自助预审", icon: "援", href: "/legal-aid"),
         .init(title: "人民调解", text: "邻里、家庭、劳动等矛盾纠纷，免费调解", icon: "调"),
         .init(title: "公证服务", text: "出生、亲属关系、学历、涉外等公证办理指南", icon: "证"),
         .init(title: "司法鉴定", text: "法医临床、交通事故、医疗损害等鉴定", icon: "鉴"),

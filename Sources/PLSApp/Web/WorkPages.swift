@@ -32,7 +32,8 @@ enum WorkPages {
         let bulk = RequestLifecycle.dispatchers.contains(p.role)
         let table = TableView(columns: (bulk ? ["选择"] : []) + ["事项编号", "事项", "申请人", "所在地", "状态", "承办", "办结期限"], rows: result.items.map { r in
             (bulk ? [Cell(text: "选择 \(r.number)", checkbox: r.id.uuidString)] : []) + [Cell(text: r.number, href: "/work/\(r.id)"), Cell(text: r.matterTypeName + " · " + r.categoryName),
-             Cell(text: r.applicantName + " " + r.applicantMobile), Cell(text: r.regionName),
+             // Priority groups are flagged in every list (法律援助法 and the plan's 特殊群体).
+             Cell(text: r.applicantName + " " + r.applicantMobile + groupsNote(r.priorityGroups)), Cell(text: r.regionName),
              Cell(text: r.statusName, badge: r.overdue ? "warn" : (r.status == "concluded" ? "ok" : "muted")),
              Cell(text: r.practitionerName ?? r.institutionName ?? "—"),
              Cell(text: (r.concludeDue ?? "—") + (r.overdue ? "（已超期）" : ""))]
@@ -40,6 +41,11 @@ enum WorkPages {
         return try await req.view.render("work/queue", QueueContext(
             page: req.pageMeta(title: "事项"), heading: mine ? "我承办的事项" : "事项", filters: filters, table: table,
             canBulkAssign: bulk))
+    }
+
+    static func groupsNote(_ groups: [String]) -> String {
+        let names = groups.compactMap { PriorityGroup(rawValue: $0)?.chineseName }
+        return names.isEmpty ? "" : "（" + names.joined(separator: "、") + "）"
     }
 
     struct DetailContext: Encodable {
