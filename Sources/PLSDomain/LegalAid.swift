@@ -4,6 +4,9 @@
 /// A civil or administrative matter within the scope of legal aid. The scope is data (the city may
 /// add matters, art. 31 (9)); these are the defaults.
 public struct AidMatter: Equatable, Sendable, Codable {
+    /// Art. 24: a suspect or defendant without counsel, for economic hardship or another reason, may apply.
+    public static let criminalDefence = AidMatter(id: "criminal_defence", name: "刑事辩护", basis: "法律援助法第二十四条")
+
     public var id: String
     public var name: String
     /// Where it comes from, e.g. "法律援助法第三十一条第（一）项".
@@ -31,6 +34,7 @@ public struct AidMatter: Equatable, Sendable, Codable {
               basis: "法律援助法第三十一条第（七）项", migrantWorkerClaim: true),
         .init(id: "environmental_damage", name: "请求环境污染、生态破坏损害赔偿", basis: "法律援助法第三十一条第（八）项"),
         // The city's additions under art. 31 (9), from the plan: 扩大法律援助覆盖面.
+        // (Criminal applications, art. 24, are a kind of case rather than a matter of this list: see `criminalDefence`.)
         .init(id: "labor_social_security", name: "劳动保障", basis: "实施方案：扩大民生领域法律援助事项范围", migrantWorkerClaim: true),
         .init(id: "marriage_family", name: "婚姻家庭", basis: "实施方案：扩大民生领域法律援助事项范围"),
         .init(id: "food_drug", name: "食品药品", basis: "实施方案：扩大民生领域法律援助事项范围"),
@@ -73,6 +77,11 @@ public enum AidStatus: String, ChineseNamed, Codable {
 
     /// Art. 32: the economic-hardship condition does not apply.
     public var liftsMeansTest: Bool { [.heroesMartyrsRelative, .goodSamaritan, .acquittedOnRetrial, .abuseVictim].contains(self) }
+
+    /// Art. 32 (3) is about state compensation only; the other cases of art. 32 are claims of their own kind.
+    public func lifts(for matter: AidMatter?) -> Bool {
+        self != .acquittedOnRetrial || matter?.id == "state_compensation"
+    }
 
     public var article: String {
         switch self {
@@ -171,7 +180,7 @@ public enum LegalAidRules {
 
     /// Art. 32 first (no condition at all), then art. 42 (presumed in hardship); nil when the means are tested.
     static func meansRelief(matter: AidMatter?, statuses: Set<AidStatus>) -> (MeansTest, [AidReason])? {
-        let lifting = AidStatus.allCases.filter { statuses.contains($0) && $0.liftsMeansTest }
+        let lifting = AidStatus.allCases.filter { statuses.contains($0) && $0.liftsMeansTest && $0.lifts(for: matter) }
         if !lifting.isEmpty {
             return (.notRequired, lifting.map { AidReason("法律援助法" + $0.article, "\($0.chineseName)，申请法律援助不受经济困难条件的限制") })
         }
@@ -193,6 +202,9 @@ public enum LegalAidRules {
         let matter = scope.first { $0.id == matterID }
         var reasons: [AidReason] = []
         let relief = meansRelief(matter: matter, statuses: statuses)
+        if statuses.contains(.acquittedOnRetrial), !AidStatus.acquittedOnRetrial.lifts(for: matter) {
+            reasons.append(AidReason("法律援助法第三十二条第（三）项", "再审改判无罪的，仅在请求国家赔偿时不受经济困难条件限制"))
+        }
         if statuses.contains(.migrantWorker), matter?.migrantWorkerClaim != true {
             reasons.append(AidReason("法律援助法第四十二条第（三）项", "进城务工人员仅在请求支付劳动报酬或者工伤事故人身损害赔偿时免予核查经济困难状况"))
         }
@@ -354,7 +366,7 @@ public enum AidCaseKind: String, ChineseNamed, Codable {
         switch self {
         case .civil: [.nonLitigation, .arbitration, .firstInstance, .secondInstance, .retrial]
         case .administrative: [.nonLitigation, .firstInstance, .secondInstance, .retrial]
-        case .criminal: [.investigation, .prosecution, .firstInstance, .secondInstance, .deathPenaltyReview]
+        case .criminal: [.investigation, .prosecution, .firstInstance, .secondInstance, .deathPenaltyReview, .retrial]
         }
     }
 }
@@ -400,7 +412,7 @@ public struct SubsidyRate: Equatable, Sendable, Codable {
             (.administrative, .nonLitigation, 800), (.administrative, .firstInstance, 2200),
             (.administrative, .secondInstance, 1600), (.administrative, .retrial, 1600),
             (.criminal, .investigation, 1000), (.criminal, .prosecution, 1000), (.criminal, .firstInstance, 2000),
-            (.criminal, .secondInstance, 1500), (.criminal, .deathPenaltyReview, 3000),
+            (.criminal, .secondInstance, 1500), (.criminal, .deathPenaltyReview, 3000), (.criminal, .retrial, 1500),
         ]
         return yuan.map { SubsidyRate(kind: $0.0, stage: $0.1, amount: $0.2 * 100) }
     }()

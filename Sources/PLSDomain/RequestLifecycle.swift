@@ -82,8 +82,8 @@ public enum RequestLifecycle {
         .takeBack: Rule(from: [.transferred], to: .accepted, roles: dispatchers),
         // A consultation answered on the call or at the window is concluded by whoever answered it.
         .conclude: Rule(from: [.accepted, .assigned, .inProgress], to: .concluded, roles: handlers.union(dispatchers)),
-        // Only the justice bureau sets a refusal aside.
-        .reopen: Rule(from: [.rejected], to: .submitted, roles: [.countyAdmin, .cityAdmin]),
+        // Only the justice bureau sets a refusal or a termination aside, on review (法律援助法 art. 49).
+        .reopen: Rule(from: [.rejected, .concluded], to: .submitted, roles: [.countyAdmin, .cityAdmin]),
     ]
 
     public enum Refusal: Error, Equatable, Sendable {

@@ -116,6 +116,10 @@ final class LegalAidTests: AppTestCase {
         XCTAssertEqual(res.status, .notFound, "another county's is not theirs to set")
         res = try await send(.PUT, "/api/v1/legal-aid/thresholds/\(own)", token: try await token("clerk"), json: ["minimumLivingAllowance": 820.0])
         XCTAssertEqual(res.status, .forbidden)
+        res = try await send(.PUT, "/api/v1/legal-aid/deadline-rules/decision", token: try await token("admin"), json: ["days": AnyEncodable(10), "unit": AnyEncodable("calendar_days")])
+        XCTAssertEqual(res.status, .unprocessableEntity, "seven days is the law's longest")
+        res = try await send(.PUT, "/api/v1/legal-aid/deadline-rules/decision", token: try await token("admin"), json: ["days": AnyEncodable(5), "unit": AnyEncodable("working_days")])
+        XCTAssertEqual(res.status, .ok, res.body.string)
         res = try await send(.GET, "/api/v1/legal-aid/thresholds/\(own)")
         XCTAssertEqual(try res.content.decode(LegalAidSettings.ThresholdView.self).threshold, 1640)
         // The pre-check uses the new figure at once.
@@ -161,6 +165,8 @@ final class LegalAidTests: AppTestCase {
         aid = try await token("aid")
         res = try await step(aid, id, "materials-received")
         XCTAssertEqual(try decode(res).request.acceptDue, "2026-12-03")
+        res = try await step(aid, id, "missing-materials", .init(items: ["户口簿"]))
+        XCTAssertEqual(res.status, .conflict, "art. 43: one notice listing everything")
         res = try await step(aid, id, "decision", .init(grant: true, reason: "符合经济困难标准"))
         XCTAssertEqual(res.status, .ok, res.body.string)
         var d = try decode(res)
@@ -192,6 +198,10 @@ final class LegalAidTests: AppTestCase {
         let lawyer = try await token("lawyer")
         res = try await send(.POST, "/api/v1/requests/\(id)/start", token: lawyer)
         XCTAssertEqual(res.status, .ok, res.body.string)
+        res = try await send(.POST, "/api/v1/requests/\(id)/conclude", token: lawyer, json: ["outcome": "aid_terminated", "summary": "不办了"])
+        XCTAssertEqual(try errorBody(res).code, "use_legal_aid_step", "only the centre ends aid (art. 48); the lawyer closes with a report")
+        res = try await step(lawyer, id, "termination", .init(reason: "x", ground: "own_counsel"))
+        XCTAssertEqual(res.status, .forbidden)
         res = try await step(lawyer, id, "closing", .init(stage: "investigation", report: "x"))
         XCTAssertEqual(try errorBody(res).fields.keys.first, "stage", "a civil case has no investigation stage")
         res = try await step(lawyer, id, "closing", .init(stage: "first_instance", report: "一审判决支持全部工资请求，已执行到位"))
@@ -295,6 +305,20 @@ final class LegalAidTests: AppTestCase {
         XCTAssertEqual(d.request.outcome, "aid_terminated")
         XCTAssertTrue(d.request.summary?.contains("第四十八条第（六）项") == true)
         XCTAssertEqual(d.legalAid.subsidy, 1000, "half the rate for work done")
+
+        // Art. 49 covers a termination too; set aside, the case goes back to the centre and out of the concluded count.
+        let me = try await citizen()
+        res = try await step(me, id, "objection", .init(text: "我并未自行委托律师，是亲属误传"))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        let concludedBefore = try await indicator("on_time_rate", region: county(0).code.rawValue).denominator
+        res = try await step(try await token("county-admin"), id, "review", .init(reason: "经核实受援人未自行委托律师", result: "corrected"))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        d = try decode(res)
+        XCTAssertEqual(d.request.status, "submitted")
+        XCTAssertNil(d.legalAid.terminationGroundName)
+        XCTAssertNil(d.legalAid.subsidy)
+        let concludedAfter = try await indicator("on_time_rate", region: county(0).code.rawValue).denominator
+        XCTAssertEqual(concludedAfter, (concludedBefore ?? 1) - 1)
     }
 
     // MARK: Notified defence
@@ -319,6 +343,26 @@ final class LegalAidTests: AppTestCase {
         res = try await send(.POST, "/api/v1/legal-aid/notices", token: aid, json: notice)
         XCTAssertEqual(res.status, .ok, "the same letter twice is one case")
         XCTAssertEqual(try decode(res).request.id, d.request.id)
+        // Another county's clerk sending the same letter learns it is recorded, and sees nothing of it.
+        let centre1 = city.institutions.first { $0.type == .legalAidCentre && $0.region == county(1).code }!
+        _ = try await send(.POST, "/api/v1/accounts", token: try await token("admin"), json: [
+            "username": "aid1", "displayName": "另一县法律援助中心", "role": "window_clerk", "regionCode": county(1).code.rawValue,
+            "institutionId": centre1.id.uuidString, "password": "Aid1-pass-2026"])
+        var elsewhere = notice
+        elsewhere["regionCode"] = county(1).code.rawValue
+        res = try await send(.POST, "/api/v1/legal-aid/notices", token: try await token("aid1", password: "Aid1-pass-2026"), json: elsewhere)
+        XCTAssertEqual(res.status, .conflict)
+        XCTAssertEqual(try errorBody(res).code, "duplicate_notice")
+        XCTAssertFalse(res.body.string.contains("赵某"))
+        // The officer's mobile is the organ's contact, never the suspect's account.
+        var withContact = notice
+        withContact["letterNumber"] = "（2026）示中法援通字第 20 号"
+        withContact["contactMobile"] = DemoCity.citizenMobile
+        res = try await send(.POST, "/api/v1/legal-aid/notices", token: aid, json: withContact)
+        XCTAssertEqual(try decode(res).legalAid.organContact, "138****0000")
+        XCTAssertEqual(try decode(res).request.applicant.mobile, "—")
+        let mine = try await send(.GET, "/api/v1/requests", token: try await citizen())
+        XCTAssertFalse(mine.body.string.contains("赵某"))
 
         // A criminal lawyer with one year of practice may not take it (art. 26); the candidates leave them out.
         let all = try await lawyers()
@@ -345,14 +389,14 @@ final class LegalAidTests: AppTestCase {
         var rate = try await indicator("notified_defence_designation_rate", region: county(0).code.rawValue)
         XCTAssertEqual([rate.numerator, rate.denominator], [1, 1])
 
-        // A second notice left undesignated past its due day counts against the county.
+        // Notices left undesignated past their due day (letters 19 and 20) count against the county.
         var second = notice
         second["letterNumber"] = "（2026）示中法援通字第 19 号"
         second["reason"] = "minor"
         _ = try await send(.POST, "/api/v1/legal-aid/notices", token: try await token("aid"), json: second)
         app.clock.set(day(8))
         rate = try await indicator("notified_defence_designation_rate", region: county(0).code.rawValue)
-        XCTAssertEqual([rate.numerator, rate.denominator], [1, 2])
+        XCTAssertEqual([rate.numerator, rate.denominator], [1, 3])
         XCTAssertFalse(rate.met)
         let share = try await indicator("lawyer_share_of_aid_cases", region: county(0).code.rawValue)
         XCTAssertEqual([share.numerator, share.denominator], [1, 1])
@@ -368,6 +412,8 @@ final class LegalAidTests: AppTestCase {
         XCTAssertTrue(stations.allSatisfy { $0.regionCode == county(0).code.rawValue })
         let station = stations.first { $0.kind == "detention_centre" }!
 
+        res = try await send(.GET, "/api/v1/legal-aid/duty-persons", token: try await token("mediator"))
+        XCTAssertEqual(res.status, .forbidden, "suspects' names are for the centres and the duty lawyers")
         let before = try await indicator("duty_lawyer_coverage", region: county(0).code.rawValue)
         res = try await send(.POST, "/api/v1/legal-aid/duty-persons", token: aid,
                              json: ["stationId": station.id.uuidString, "name": "钱某", "caseReference": "示公刑字 2026-77", "stage": "investigation"])
@@ -414,6 +460,23 @@ final class LegalAidTests: AppTestCase {
         XCTAssertEqual(res.status, .unprocessableEntity)
     }
 
+    func testACriminalApplicationIsADefenceByCriminalLawyers() async throws {
+        var body = application(matter: "", size: 4, income: 2000)
+        body.kind = "criminal"
+        body.description = "儿子涉嫌盗窃被刑事拘留，家里请不起律师"
+        let (res, created) = try await apply(try await citizen(), body)
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let c = try XCTUnwrap(created)
+        XCTAssertEqual(c.legalAid.kind, "criminal")
+        XCTAssertEqual(c.request.category, "criminal")
+        XCTAssertEqual(c.legalAid.eligibleAtIntake, true)
+        let aid = try await token("aid")
+        _ = try await step(aid, c.request.id, "decision", .init(grant: true))
+        let candidates = try (try await send(.GET, "/api/v1/legal-aid/cases/\(c.request.id)/candidates", token: aid)).content.decode([Dispatch.Candidate].self)
+        XCTAssertFalse(candidates.isEmpty)
+        XCTAssertTrue(candidates.allSatisfy { $0.type == "lawyer" }, "art. 25: a defence is a lawyer's")
+    }
+
     // MARK: Fee reduction and scope
 
     func testRecipientsNotarizationIsMarkedForFeeReduction() async throws {
@@ -458,8 +521,11 @@ final class LegalAidTests: AppTestCase {
         XCTAssertEqual(entered.status, "submitted")
         XCTAssertNotNil(entered.legalAid)
         XCTAssertEqual(entered.acceptDue, "2026-11-30")
-        // The general accept keeps the case in step: a grant with a designation deadline.
+        // The general actions cannot stand in for the law's steps: a decision, a closing, an ending.
         res = try await send(.POST, "/api/v1/requests/\(entered.id)/accept", token: try await token("aid"))
-        XCTAssertEqual(try res.content.decode(RequestViews.Detail.self).legalAid?.decision, "granted")
+        XCTAssertEqual(res.status, .conflict)
+        XCTAssertEqual(try errorBody(res).code, "use_legal_aid_step")
+        res = try await send(.POST, "/api/v1/requests/\(entered.id)/reopen", token: try await token("county-admin"))
+        XCTAssertEqual(res.status, .notFound, "reopening is the review's, not an action of its own")
     }
 }

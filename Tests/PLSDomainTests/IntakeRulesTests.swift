@@ -154,7 +154,8 @@ struct LifecycleTests {
     @Test func buttonsOffered() {
         #expect(RequestLifecycle.available(from: .submitted, to: .windowClerk) == [.accept, .reject])
         #expect(RequestLifecycle.available(from: .inProgress, to: .practitioner) == [.suspend, .conclude])
-        #expect(RequestLifecycle.available(from: .concluded, to: .cityAdmin).isEmpty)
+        #expect(RequestLifecycle.available(from: .concluded, to: .cityAdmin) == [.reopen])
+        #expect(RequestLifecycle.available(from: .concluded, to: .windowClerk).isEmpty)
         // A refusal is set aside only by the justice bureau (法律援助法 art. 49).
         #expect(RequestLifecycle.available(from: .rejected, to: .countyAdmin) == [.reopen])
         #expect(RequestLifecycle.available(from: .rejected, to: .windowClerk).isEmpty)

@@ -54,6 +54,8 @@ struct LegalAidEligibilityTests {
              eligible: true, means: .notRequired, article: "法律援助法第三十二条第（三）项"),
         Case(name: "a martyr's close relative, matter outside the list", matter: "hero_reputation", statuses: [.heroesMartyrsRelative],
              size: nil, income: nil, eligible: true, means: .notRequired, article: "法律援助法第三十二条第（一）项"),
+        Case(name: "acquitted on retrial, but a support claim: the means are tested", matter: "support_payment", statuses: [.acquittedOnRetrial],
+             size: 2, income: 9000, eligible: false, means: .failed, article: "法律援助法第三十二条第（三）项"),
         // Art. 42: the means are not checked, on proof of status.
         Case(name: "elderly person without fixed income", matter: "support_payment", statuses: [.elderlyWithoutIncome], size: nil, income: nil,
              eligible: true, means: .exempt, article: "法律援助法第四十二条第（一）项"),

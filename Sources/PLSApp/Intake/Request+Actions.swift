@@ -149,6 +149,15 @@ enum RequestActions {
                                        + RatingLink.url(for: r.id!, app: app), on: db, at: now)
             }
         case .reopen:
+            if from == .concluded {
+                // The conclusion is set aside: take it out of the running figures it was counted in.
+                let year = r.concludedOn.flatMap(CivilDate.init)?.year ?? today.year
+                try await Stats.add(region: r.regionCode, year: year, concluded: -1, onTime: r.concludedOnTime == true ? -1 : 0, on: sql)
+                r.outcome = nil
+                r.summary = nil
+                r.concludedOn = nil
+                r.concludedOnTime = nil
+            }
             r.rejectReason = nil
             r.acceptDue = app.rulesCache.rules(matter).accept.due(from: today, on: calendar).description
         case .submit:
@@ -181,7 +190,13 @@ enum RequestActions {
     /// Finds the request in the principal's scope and applies one action, in its own transaction.
     static func perform(_ action: RequestAction, on idOrNumber: String, input: Input, by p: Principal, app: Application) async throws -> ServiceRequest {
         let db = app.db
-        _ = try await RequestViews.find(idOrNumber, scope: p.scope, on: db)
+        let found = try await RequestViews.find(idOrNumber, scope: p.scope, on: db)
+        // Reopening follows only from a review (法律援助法 art. 49), never as an action of its own.
+        if action == .reopen { throw AppError.notFound("操作") }
+        // A legal aid case is decided, closed and ended by its own steps, which carry what the law requires.
+        if found.matterType == MatterType.legalAid.rawValue, let step = LegalAidCases.step(replacing: action) {
+            throw AppError.conflict("use_legal_aid_step", "法律援助案件请通过“\(step.chineseName)”办理（/api/v1/legal-aid/cases/{id}/\(step.rawValue)）")
+        }
         let now = app.clock.now
         return try await app.ledger.write(on: db) { w in
             // Read again inside the lock: another clerk may have acted a moment ago.

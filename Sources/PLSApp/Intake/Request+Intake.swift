@@ -195,7 +195,9 @@ enum Intake {
                 try await detail(r, w)
             } else if v.matterType == .legalAid {
                 // Entered through the general intake: the case row with what is known; the centre completes it.
-                try await LegalAidCases.newCase(for: r, kind: v.category == .administrative ? .administrative : .civil, app: app, on: tx).create(on: tx)
+                let kind: AidCaseKind = v.itemCode == "legal_aid.criminal" || v.category == .criminal ? .criminal
+                    : (v.category == .administrative ? .administrative : .civil)
+                try await LegalAidCases.newCase(for: r, kind: kind, app: app, on: tx).create(on: tx)
             }
             if v.accept {
                 try await RequestActions.apply(.accept, to: r, input: .init(), by: p, writer: w, app: app, now: now)

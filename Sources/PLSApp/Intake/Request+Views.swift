@@ -292,7 +292,7 @@ enum RequestViews {
         }
         if let principal {
             actions = RequestLifecycle.available(from: status, to: principal.role)
-                .filter { RequestActions.mayAct($0, on: r, principal) }
+                .filter { RequestActions.mayAct($0, on: r, principal) && $0 != .reopen }
                 // A legal aid case moves by its own steps (decision, designation, closing), which call these.
                 .filter { legalAid == nil || [.start, .suspend, .resume, .transfer, .takeBack].contains($0) }
                 .map(\.rawValue)

@@ -68,20 +68,23 @@ enum LegalAidCases {
     static func apply(_ input: ApplicationInput, by p: Principal, idempotencyKey: String?, app: Application) async throws -> ServiceRequest {
         let db = app.db as! any SQLDatabase
         var errors = FieldErrors()
-        let matterID = errors.required(input.matter, "matter", "申请事项", maxLength: 40)
+        let kind = input.kind.flatMap { $0.isEmpty ? nil : $0 }.map { AidCaseKind(rawValue: $0) } ?? .civil
+        if kind == nil { errors.add("kind", "案件类型应为民事、行政或刑事") }
+        // Art. 24: a criminal application is for the defence, whatever the charge.
+        let matterID = kind == .criminal ? AidMatter.criminalDefence.id : errors.required(input.matter, "matter", "申请事项", maxLength: 40)
         let all = try await LegalAidSettings.matters(includeInactive: true, on: db)
         let known = all.first { $0.id == matterID }
-        if !matterID.isEmpty, known == nil, matterID != "other" { errors.add("matter", "申请事项取值无效") }
-        let kind = input.kind.flatMap { $0.isEmpty ? nil : $0 }.map { AidCaseKind(rawValue: $0) } ?? .civil
-        if kind == nil || kind == .criminal { errors.add("kind", "申请类型应为民事或行政；刑事案件请通过通知辩护登记") }
+        if kind != .criminal, !matterID.isEmpty, known == nil, matterID != "other" { errors.add("matter", "申请事项取值无效") }
         let statuses = parseStatuses(input.statuses, &errors)
-        let scope = try await LegalAidSettings.scope(on: db)
+        let scope = try await LegalAidSettings.scope(on: db) + (kind == .criminal ? [AidMatter.criminalDefence] : [])
         let matter = scope.first { $0.id == matterID }
         let needsMeans = LegalAidRules.needsMeans(matter: matter, statuses: statuses)
         let (size, income) = validMeans(size: input.householdSize, income: input.householdMonthlyIncome, needed: needsMeans, &errors)
         if needsMeans, input.pledge != true { errors.add("pledge", "请如实说明经济困难状况并作出个人诚信承诺（法律援助法第四十一条）") }
-        var intakeInput = Intake.Input(matterType: MatterType.legalAid.rawValue, itemCode: "legal_aid.civil",
-                                       category: input.category?.nilIfEmpty ?? category(of: matterID).rawValue, channel: input.channel,
+        var intakeInput = Intake.Input(matterType: MatterType.legalAid.rawValue, itemCode: kind == .criminal ? "legal_aid.criminal" : "legal_aid.civil",
+                                       category: kind == .criminal ? Category.criminal.rawValue
+                                           : input.category?.nilIfEmpty ?? (kind == .administrative ? Category.administrative.rawValue : category(of: matterID).rawValue),
+                                       channel: input.channel,
                                        description: input.description, applicant: input.applicant,
                                        priorityGroups: (input.priorityGroups ?? []) + statuses.compactMap { $0.priorityGroup?.rawValue },
                                        regionCode: input.regionCode)
@@ -168,6 +171,15 @@ enum LegalAidCases {
         var note: String?
     }
 
+    /// The legal aid step that takes the place of a general action, which a legal aid case may not take directly.
+    static func step(replacing action: RequestAction) -> Step? {
+        switch action {
+        case .accept, .reject: .decision
+        case .conclude: .closing
+        default: nil
+        }
+    }
+
     /// The timeline names of the steps that leave the status as it is.
     static let eventNames: [String: String] = [
         "request_materials": "一次性告知补充材料", "materials_received": "收到补充材料", "decide": "审查决定",
@@ -207,7 +219,9 @@ enum LegalAidCases {
         switch step {
         case .missingMaterials:
             if c.isNotified { return "通知辩护案件无需申请材料" }
-            return status == .submitted && !pending ? nil : (pending ? "已发出补充材料通知，请待申请人补齐后登记" : "只有审查中的申请可以要求补充材料")
+            // Art. 43: everything missing is told at once, in one notice.
+            if c.missingMaterials != nil { return pending ? "已发出补充材料通知，请待申请人补齐后登记" : "补充材料应一次性告知，本申请已发出过通知" }
+            return status == .submitted ? nil : "只有审查中的申请可以要求补充材料"
         case .materialsReceived:
             return pending ? nil : "没有待补充的材料"
         case .decision:
@@ -219,8 +233,10 @@ enum LegalAidCases {
         case .designation:
             return [.accepted, .assigned].contains(status) ? nil : "给予法律援助后才能指派"
         case .objection:
-            if c.objectionOn != nil { return "已提出过异议" }
-            return status == .rejected && c.decision == "refused" ? nil : "只能对不予法律援助的决定提出异议"
+            // Art. 49: against a refusal or a termination; once per decision.
+            if c.objectionOn != nil && c.reviewResult != "corrected" { return "已提出过异议" }
+            if status == .rejected && c.decision == "refused" { return nil }
+            return status == .concluded && r.outcome == "aid_terminated" ? nil : "只能对不予法律援助或终止法律援助的决定提出异议"
         case .review:
             return c.objectionOn != nil && c.reviewResult == nil ? nil : "没有待审查的异议"
         case .termination:
@@ -326,8 +342,12 @@ enum LegalAidCases {
             c.objectionOn = today.description
             c.objectionText = text
             c.reviewDue = rules[.objectionReview]!.due(from: today, on: calendar).description
+            c.reviewResult = nil
+            c.reviewReason = nil
+            c.reviewedOn = nil
             try await c.save(on: db)
-            await event(r, "object", "对不予法律援助的决定提出异议：\(text)。司法行政部门应于 \(c.reviewDue!) 前审查（第四十九条）", by: p, now: now, writer: w)
+            let against = r.requestStatus == .rejected ? "不予法律援助" : "终止法律援助"
+            await event(r, "object", "对\(against)的决定提出异议：\(text)。司法行政部门应于 \(c.reviewDue!) 前审查（第四十九条）", by: p, now: now, writer: w)
             let county = try await Notifications.accounts(role: .countyAdmin, regionPrefix: Notifications.countyPrefix(r.regionCode), on: sql)
             try await Notifications.notify(accounts: county, request: r.id, text: "法律援助异议待审查：\(r.number)，请于 \(c.reviewDue!) 前作出决定",
                                            now: now, on: sql)
@@ -343,6 +363,11 @@ enum LegalAidCases {
                 c.decision = nil
                 c.decidedOn = nil
                 c.decisionReason = nil
+                c.terminationGround = nil
+                c.closedOn = nil
+                c.stage = nil
+                c.subsidy = nil
+                c.closingReport = nil
                 try await c.save(on: db)
                 try await RequestActions.apply(.reopen, to: r, input: .init(note: "司法行政部门审查异议，责令法律援助机构改正（第四十九条）：\(reason)"),
                                                by: p, writer: w, app: app, now: now)
@@ -350,7 +375,7 @@ enum LegalAidCases {
                 try await r.save(on: db)
             } else {
                 try await c.save(on: db)
-                await event(r, "review", "司法行政部门审查异议，维持不予法律援助的决定（第四十九条）：\(reason)", by: p, now: now, writer: w)
+                await event(r, "review", "司法行政部门审查异议，维持原决定（第四十九条）：\(reason)", by: p, now: now, writer: w)
             }
         case .termination:
             let ground = errors.choice(input.ground, "ground", "终止情形", as: TerminationGround.self)

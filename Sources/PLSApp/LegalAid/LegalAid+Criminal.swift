@@ -69,20 +69,27 @@ enum CriminalLegalAid {
             errors.add("regionCode", "请选择通知机关所在的县（区）")
         }
         try errors.throwIfAny()
-        if let existing = try await db.select().column("request_id").from(LegalAidCase.schema)
-            .where("organ_name", .equal, SQLBind(organName)).where("letter_number", .equal, SQLBind(letter))
-            .first(decodingColumn: "request_id", as: UUID.self), let r = try await ServiceRequest.find(existing, on: app.db) {
-            return (r, true)
-        }
+        if let replay = try await existingNotice(organName: organName, letter: letter, scope: p.scope, app: app) { return (replay, true) }
         var groups = reason!.priorityGroup.map { [$0] } ?? []
         if let id, id.age(on: today) < 18, !groups.contains(.minor) { groups.append(.minor) }
         let valid = Intake.Valid(matterType: .legalAid, itemCode: "legal_aid.criminal", category: .criminal, channel: .referral,
                                  description: "\(organName)通知辩护（\(letter)）：\(name)涉嫌\(charge)，\(stage!.chineseName)；\(reason!.chineseName)"
                                     + (place.map { "；羁押于\($0)" } ?? "") + (note.map { "。\($0)" } ?? ""),
-                                 name: name, mobile: mobile, id: id, priorityGroups: groups, regionCode: regionCode,
+                                 // The suspect has no number of their own here; the officer's is kept on the case, never as the applicant's.
+                                 name: name, mobile: nil, id: id, priorityGroups: groups, regionCode: regionCode,
                                  externalReference: letter, accept: false, answer: nil)
-        let created = try await Intake.create(valid, by: p, idempotencyKey: nil, app: app, on: app.db) { r, w in
+        let contactCipher = try mobile.map { try app.personalData.encrypt($0.digits) }
+        let contactMasked = mobile?.masked
+        let created: Intake.Created
+        do {
+          created = try await Intake.create(valid, by: p, idempotencyKey: nil, app: app, on: app.db) { r, w in
+            // Checked again inside the write: the same letter sent twice at once is still one case.
+            if try await w.db.query(LegalAidCase.self).filter(\.$organName == organName).filter(\.$letterNumber == letter).first() != nil {
+                throw DuplicateNotice()
+            }
             let c = try await LegalAidCases.newCase(for: r, kind: .criminal, app: app, on: w.db)
+            c.contactCipher = contactCipher
+            c.contactMasked = contactMasked
             c.notifyingOrgan = organ!.rawValue
             c.organName = organName
             c.letterNumber = letter
@@ -100,8 +107,26 @@ enum CriminalLegalAid {
             try await RequestActions.apply(.accept, to: r, input: .init(note: "收到\(organ!.chineseName)通知辩护，无需审查经济状况（\(reason!.article)），应于 \(c.designationDue!) 前指派律师（法律援助法第三十六条）"
                                                + (reason!.requiresSeniorLawyer ? "；须指派具有三年以上相关执业经历的律师（第二十六条）" : "")),
                                            by: p, writer: w, app: app, now: app.clock.now)
+          }
+        } catch is DuplicateNotice {
+            guard let replay = try await existingNotice(organName: organName, letter: letter, scope: p.scope, app: app) else {
+                throw AppError.conflict("duplicate_notice", "该通知书已登记")
+            }
+            return (replay, true)
         }
         return (created.request, false)
+    }
+
+    private struct DuplicateNotice: Error {}
+
+    /// The case a letter was already recorded as; another county's is a conflict, not something to show.
+    static func existingNotice(organName: String, letter: String, scope: DataScope, app: Application) async throws -> ServiceRequest? {
+        guard let c = try await LegalAidCase.query(on: app.db).filter(\.$organName == organName).filter(\.$letterNumber == letter).first(),
+              let r = try await ServiceRequest.find(c.id, on: app.db) else { return nil }
+        guard RequestViews.visible(r, in: scope) else {
+            throw AppError.conflict("duplicate_notice", "该通知书（\(letter)）已由其他县（区）登记为 \(r.number)")
+        }
+        return r
     }
 
     // MARK: Duty lawyers
@@ -111,19 +136,36 @@ enum CriminalLegalAid {
 
     static let stationColumns = ScopeColumns(region: "region_code", institution: nil, owner: nil)
 
-    static func stations(scope: DataScope, on db: any SQLDatabase) async throws -> [Station] {
+    /// Who may see the stations and the people waiting there: the legal aid centres and bureaus of the
+    /// region, and the duty lawyers themselves (criminal roster lawyers may stand duty anywhere). The region
+    /// prefix they see, or 403.
+    static func dutyPrefix(_ p: Principal, on db: any SQLDatabase) async throws -> String {
+        switch p.scope {
+        case .everything: return ""
+        case .region(let code): return code.scopePrefix
+        case .own: throw AppError.forbidden
+        case .institution:
+            guard p.role == .practitioner, let id = p.practitionerID, try await db.raw("""
+                SELECT COUNT(*) AS n FROM legal_aid_roster WHERE practitioner_id = \(bind: id) AND active = \(bind: true) AND criminal = \(bind: true)
+                """).first(decodingColumn: "n", as: Int.self) == 1 else {
+                throw AppError(.forbidden, "forbidden", "只有法律援助机构和值班律师可以查看值班律师工作站")
+            }
+            return ""
+        }
+    }
+
+    static func stations(prefix: String, on db: any SQLDatabase) async throws -> [Station] {
         struct R: Decodable { var id: UUID; var name: String; var kind: String; var regionCode: String; var active: Bool }
-        var q = db.select().columns("id", "name", "kind", "region_code", "active").from("duty_stations")
-        // A county sees its own stations; lawyers of any firm may stand duty anywhere.
-        if case .region = scope { q = q.scoped(scope, stationColumns) }
-        return try await q.orderBy("region_code").orderBy("name").all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase).map {
+        return try await db.select().columns("id", "name", "kind", "region_code", "active").from("duty_stations")
+            .where("region_code", .like, SQLBind(prefix + "%")).orderBy("region_code").orderBy("name")
+            .all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase).map {
             Station(id: $0.id, name: $0.name, kind: $0.kind, kindName: DutyStationKind(rawValue: $0.kind)?.chineseName ?? $0.kind,
                     regionCode: $0.regionCode, active: $0.active)
         }
     }
 
-    static func station(_ id: UUID, scope: DataScope, on db: any SQLDatabase) async throws -> Station {
-        guard let s = try await stations(scope: scope, on: db).first(where: { $0.id == id }) else { throw AppError.notFound("值班站点") }
+    static func station(_ id: UUID, prefix: String, on db: any SQLDatabase) async throws -> Station {
+        guard let s = try await stations(prefix: prefix, on: db).first(where: { $0.id == id }) else { throw AppError.notFound("值班站点") }
         return s
     }
 
@@ -171,7 +213,7 @@ enum CriminalLegalAid {
     static func setShift(station: UUID, day: CivilDate, _ input: ShiftInput, by p: Principal, today: CivilDate, on db: any Database) async throws {
         try p.require([.cityAdmin, .countyAdmin, .windowClerk].contains(p.role))
         let sql = db as! any SQLDatabase
-        _ = try await CriminalLegalAid.station(station, scope: p.scope, on: sql)
+        _ = try await CriminalLegalAid.station(station, prefix: try await dutyPrefix(p, on: sql), on: sql)
         let ids = Array(Set(input.practitionerIds ?? []))
         if day < today.adding(days: -31) { throw AppError.validation(["day": "只能安排近一个月以来的值班"]) }
         if !ids.isEmpty {
@@ -185,8 +227,11 @@ enum CriminalLegalAid {
             let t = tx as! any SQLDatabase
             try await t.delete(from: "duty_shifts").where("station_id", .equal, SQLBind(station)).where("day", .equal, SQLBind(day.description)).run()
             for id in ids {
-                try await t.insert(into: "duty_shifts").columns("station_id", "day", "practitioner_id")
-                    .values(SQLBind(station), SQLBind(day.description), SQLBind(id)).run()
+                // Two clerks saving the same day at once end with one row each, not a failure.
+                try await t.raw("""
+                    INSERT INTO duty_shifts (station_id, day, practitioner_id) VALUES (\(bind: station), \(bind: day.description), \(bind: id))
+                    ON CONFLICT (station_id, day, practitioner_id) DO NOTHING
+                    """).run()
             }
         }
     }
@@ -211,7 +256,7 @@ enum CriminalLegalAid {
             if let d = CivilDate(raw), d <= today { day = d } else { errors.add("registeredOn", "登记日期应为今天或以前（YYYY-MM-DD）") }
         }
         try errors.throwIfAny()
-        let station = try await CriminalLegalAid.station(input.stationId!, scope: p.role == .practitioner ? .everything : p.scope, on: db)
+        let station = try await CriminalLegalAid.station(input.stationId!, prefix: try await dutyPrefix(p, on: db), on: db)
         let id = UUID()
         try await db.insert(into: "duty_persons").columns("id", "station_id", "region_code", "name", "case_reference", "stage", "registered_on", "created_at")
             .values(SQLBind(id), SQLBind(station.id), SQLBind(station.regionCode), SQLBind(name), SQLBind(reference), SQLBind(stage!.rawValue),
@@ -277,6 +322,7 @@ enum CriminalLegalAid {
             """).first(decodingColumn: "n", as: Int.self) != 1 {
             throw AppError.validation(["practitionerId": "值班律师须为法律援助人员库中的律师"])
         }
+        let prefix = try await dutyPrefix(p, on: db)
         let id = UUID()
         let (onDay, chosen) = (day, kinds)
         return try await app.db.transaction { tx in
@@ -286,8 +332,7 @@ enum CriminalLegalAid {
             if let pid = input.personId {
                 struct R: Decodable { var stationId: UUID; var regionCode: String }
                 guard let row = try await t.select().columns("station_id", "region_code").from("duty_persons").where("id", .equal, SQLBind(pid))
-                    .first(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase),
-                      p.role == .practitioner || p.scope.includes(region: DivisionCode(row.regionCode), institution: nil, owner: nil) else {
+                    .first(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase), row.regionCode.hasPrefix(prefix) else {
                     throw AppError.notFound("受帮助人")
                 }
                 personID = pid

@@ -95,11 +95,16 @@ enum LegalAidIndicators {
         }
         struct G: Decodable { var key: String?; var name: String?; var n: Int }
         let byMatter = try await db.raw("""
-            SELECT c.aid_matter AS key, m.name AS name, COUNT(*) AS n FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
+            SELECT COALESCE(c.aid_matter, c.kind) AS key, m.name AS name, COUNT(*) AS n FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
             LEFT JOIN legal_aid_matters m ON m.id = c.aid_matter
             WHERE r.region_code LIKE \(bind: prefix) AND c.received_on >= \(bind: first) AND c.received_on <= \(bind: last)
-            GROUP BY c.aid_matter, m.name ORDER BY n DESC
-            """).all(decoding: G.self).map { Count(key: $0.key ?? "criminal", name: $0.name ?? ($0.key == nil ? "刑事（通知辩护）" : "其他事项"), count: $0.n) }
+            GROUP BY COALESCE(c.aid_matter, c.kind), m.name ORDER BY n DESC
+            """).all(decoding: G.self).map { g in
+                let key = g.key ?? "other"
+                let name = g.name ?? [AidMatter.criminalDefence.id: "刑事辩护（申请）", "criminal": "刑事（通知辩护）", "civil": "民事（未注明事项）",
+                                      "administrative": "行政（未注明事项）"][key] ?? "其他事项"
+                return Count(key: key, name: name, count: g.n)
+            }
         let byCounty = try await db.raw("""
             SELECT g.code AS key, g.name AS name, COUNT(*) AS n FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
             JOIN regions g ON g.code = SUBSTR(r.region_code, 1, 6) || '000000'

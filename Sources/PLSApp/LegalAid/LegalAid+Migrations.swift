@@ -79,6 +79,8 @@ struct M011CreateLegalAid: AsyncMigration {
             .field("charge", .string)
             .field("detention_place", .string)
             .field("notice_reason", .string)
+            .field("contact_cipher", .string)
+            .field("contact_masked", .string)
             .field("created_at", .datetime, .required)
             .create()
         try await database.schema("duty_stations")
@@ -123,6 +125,7 @@ struct M011CreateLegalAid: AsyncMigration {
                                        ("duty_person_region_idx", "duty_persons", ["region_code", "registered_on"]),
                                        ("duty_assist_person_idx", "duty_assistances", ["person_id"]),
                                        // Art. 53: a notary finds the applicant's legal aid by ID number as well as by mobile.
+                                       ("lac_letter_idx", LegalAidCase.schema, ["organ_name", "letter_number"]),
                                        ("sr_id_hash_idx", ServiceRequest.schema, ["applicant_id_hash"])] {
             var index = sql.create(index: SQLIdentifier(name)).on(table)
             for c in columns { index = index.column(c) }

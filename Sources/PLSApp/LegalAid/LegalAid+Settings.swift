@@ -137,7 +137,8 @@ enum LegalAidSettings {
     static func saveRule(_ key: String, _ input: RuleInput, on db: any SQLDatabase) async throws -> RuleView {
         guard let k = AidDeadline(rawValue: key) else { throw AppError.notFound("时限") }
         var errors = FieldErrors()
-        if !(1...90).contains(input.days ?? 0) { errors.add("days", "天数应在 1–90 之间") }
+        // The law's periods are the longest allowed; a city may only be quicker.
+        if !(1...k.defaultRule.days).contains(input.days ?? 0) { errors.add("days", "天数应在 1–\(k.defaultRule.days) 之间（\(k.chineseName)）") }
         let unit = errors.choice(input.unit, "unit", "计算方式", as: DeadlineRule.Unit.self)
         try errors.throwIfAny()
         try await db.update("legal_aid_rules").set("days", to: SQLBind(input.days!)).set("unit", to: SQLBind(unit!.rawValue))
@@ -225,7 +226,8 @@ enum LegalAidSettings {
 
     static func saveRosterEntry(_ practitionerID: UUID, _ input: RosterInput, by p: Principal, today: CivilDate, now: Date,
                                 on db: any SQLDatabase) async throws -> RosterEntry {
-        try p.require([.cityAdmin, .countyAdmin, .institutionAdmin].contains(p.role))
+        // The bureau certifies who takes aid cases, not the firms themselves (arts. 25–26 rest on it).
+        try p.require([.cityAdmin, .countyAdmin].contains(p.role))
         let prac = try await PractitionerController.find(practitionerID, scope: p.scope, on: db)
         var errors = FieldErrors()
         let type = PractitionerType(rawValue: prac.type)

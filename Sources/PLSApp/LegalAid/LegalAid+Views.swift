@@ -58,6 +58,8 @@ extension LegalAidCases {
         var noticeReason: String?
         var noticeReasonName: String?
         var requiresSeniorLawyer: Bool
+        /// The notifying organ's case officer, masked.
+        var organContact: String?
         /// Money as pages print it: "1560", "1951.25".
         var thresholdText: String?
         var householdMonthlyIncomeText: String?
@@ -105,6 +107,7 @@ extension LegalAidCases {
             subsidy: c.subsidy.map(Money.toYuan), notified: c.isNotified, organName: c.organName, organ: c.notifyingOrgan,
             letterNumber: c.letterNumber, charge: c.charge, detentionPlace: c.detentionPlace, noticeReason: c.noticeReason,
             noticeReasonName: c.reason?.chineseName, requiresSeniorLawyer: c.reason?.requiresSeniorLawyer ?? false,
+            organContact: c.contactMasked,
             thresholdText: c.threshold.map(Money.yuan), householdMonthlyIncomeText: c.householdIncome.map(Money.yuan),
             subsidyText: c.subsidy.map(Money.yuan),
             steps: p.map { available(r, c, for: $0).map(\.rawValue) } ?? [], notices: notices)
@@ -122,13 +125,14 @@ extension LegalAidCases {
             try await db.raw("""
                 SELECT r.number FROM service_requests r JOIN legal_aid_cases c ON c.request_id = r.id
                 WHERE r.\(unsafeRaw: column) = \(bind: hash) AND r.matter_type = \(bind: MatterType.legalAid.rawValue)
-                  AND c.decision = \(bind: "granted") AND r.status <> \(bind: RequestStatus.rejected.rawValue)
+                  AND c.decision = \(bind: "granted") AND r.status IN (\(binds: [RequestStatus.accepted, .assigned, .inProgress, .suspended].map(\.rawValue)))
                 ORDER BY r.created_at DESC LIMIT 1
                 """).first(decodingColumn: "number", as: String.self)
         }
+        // Aid that is running now; by ID number first, the surer match.
         var number: String?
-        if !r.applicantMobileHash.isEmpty { number = try await granted("applicant_mobile_hash", r.applicantMobileHash) }
-        if number == nil, let id = r.applicantIDHash { number = try await granted("applicant_id_hash", id) }
+        if let id = r.applicantIDHash { number = try await granted("applicant_id_hash", id) }
+        if number == nil, !r.applicantMobileHash.isEmpty { number = try await granted("applicant_mobile_hash", r.applicantMobileHash) }
         return number.map {
             FeeReduction(aidNumber: $0, basis: "受援人（法律援助案件 \($0)）：依法律援助法第五十三条，公证机构、司法鉴定机构应当免收或者减收公证费、鉴定费")
         }

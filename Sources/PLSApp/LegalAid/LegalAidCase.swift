@@ -48,6 +48,9 @@ final class LegalAidCase: Model, @unchecked Sendable {
     @OptionalField(key: "charge") var charge: String?
     @OptionalField(key: "detention_place") var detentionPlace: String?
     @OptionalField(key: "notice_reason") var noticeReason: String?
+    /// The notifying organ's case officer, for the letter back: encrypted, shown masked.
+    @OptionalField(key: "contact_cipher") var contactCipher: String?
+    @OptionalField(key: "contact_masked") var contactMasked: String?
     @Field(key: "created_at") var createdAt: Date
 
     init() {}

@@ -313,7 +313,8 @@ enum LegalAidPages {
             q = q + " " + condition
             if case .region(let code) = p.scope { q = q + " AND r.region_code LIKE \(bind: code.scopePrefix + "%")" }
             if case .institution(let id) = p.scope { q = q + " AND (r.institution_id = \(bind: id) OR c.centre_id = \(bind: id))" }
-            return try await req.sql.raw(q + " ORDER BY \(unsafeRaw: order) LIMIT 50").all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
+            if case .own = p.scope { q = q + " AND 1 = 0" }
+            return try await req.sql.raw(q + " ORDER BY COALESCE(\(unsafeRaw: order), '9999') LIMIT 50").all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
         }
         func row(_ r: R, due: String?, what: String) -> DeskRow {
             DeskRow(id: r.id, number: r.number, name: r.applicantName, what: what, due: due ?? "—", overdue: (due ?? "9") < today,
@@ -415,7 +416,7 @@ enum LegalAidPages {
 
     static func duty(_ req: Request, error: AppError? = nil) async throws -> Response {
         let p = try req.staff()
-        let stations = try await CriminalLegalAid.stations(scope: p.scope, on: req.sql)
+        let stations = try await CriminalLegalAid.stations(prefix: try await CriminalLegalAid.dutyPrefix(p, on: req.sql), on: req.sql)
         let chosen = ((try? req.query.get(String.self, at: "station")) ?? req.formValue("stationId")).flatMap(UUID.init(uuidString:))
         let station = stations.first { $0.id == chosen } ?? stations.first
         var rota: [DutyContext.RotaDay] = [], waiting: [CriminalLegalAid.Person] = [], lawyers: [SelectOption] = []
