@@ -74,9 +74,10 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.migrations.add(M009AddRequestQueueIndex())
     app.migrations.add(Attachments.M010CreateAttachments())
     app.migrations.add(M011CreateLegalAid())
+    app.migrations.add(M012CreateMediation())
 
     // MARK: Capabilities
-    app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all)
+    app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all)
     app.calendarStore = CalendarStore()
     app.ledger = Ledger()
     app.rulesCache = Catalog.RulesCache()

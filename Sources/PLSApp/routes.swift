@@ -111,6 +111,21 @@ func routes(_ app: Application) throws {
     aid.post("duty-assistances", use: LegalAidController.apiRecordAssistance)
     aid.get("statistics", use: LegalAidController.apiStatistics)
 
+    let mediation = api.grouped("mediation")
+    mediation.post("cases", use: MediationController.apiCreate)
+    mediation.get("cases", ":id", use: MediationController.apiCase)
+    for step in MediationCases.Step.allCases {
+        mediation.post("cases", ":id", PathComponent(stringLiteral: step.rawValue), use: MediationController.step(step))
+    }
+    mediation.get("committees", "flagged", use: MediationController.apiFlagged)
+    mediation.get("committees", ":id", use: MediationController.apiCommittee)
+    mediation.put("committees", ":id", "members", use: MediationController.apiSaveMembers)
+    mediation.get("listening-points", use: MediationController.apiPoints)
+    mediation.post("listening-points", use: MediationController.apiCreatePoint)
+    mediation.get("hotspots", use: MediationController.apiHotspots)
+    mediation.get("statistics", use: MediationController.apiStatistics)
+    api.put("indicators", ":id", "target", use: MediationController.apiSetTarget)
+
     api.get("notifications", use: Notifications.apiList)
     api.post("notifications", ":id", "read", use: Notifications.apiMarkRead)
 
@@ -154,6 +169,12 @@ func routes(_ app: Application) throws {
     web.post("legal-aid", "duty", "assistances", use: LegalAidPages.recordAssistance)
     web.get("legal-aid", "statistics", use: LegalAidPages.statistics)
     web.post("work", ":id", "legal-aid", ":step", use: LegalAidPages.step)
+    web.get("mediation", use: MediationPages.network)
+    web.get("mediation", "new", use: MediationPages.newForm)
+    web.post("mediation", "new", use: MediationPages.create)
+    web.get("mediation", "cases", ":id", "agreement", use: MediationPages.agreement)
+    web.get("mediation", "committees", ":id", use: MediationPages.committee)
+    web.post("work", ":id", "mediation", ":step", use: MediationPages.step)
 
     web.get("work", use: WorkPages.queue)
     web.post("work", "bulk-assign", use: WorkPages.bulkAssign)

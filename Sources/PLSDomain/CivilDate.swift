@@ -87,6 +87,9 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 
+    /// The instant this day begins in China (midnight, UTC+8).
+    public var startInChina: Date { Date(timeIntervalSince1970: Double(dayNumber * 86_400 - 8 * 3600)) }
+
     /// The date in China (UTC+8, no daylight saving) at an instant.
     public init(_ instant: Date) {
         let seconds = Int(instant.timeIntervalSince1970.rounded(.down)) + 8 * 3600

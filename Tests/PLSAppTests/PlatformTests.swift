@@ -73,4 +73,27 @@ final class PlatformTests: AppTestCase {
         let js = try await send(.GET, "/js/app.js")
         XCTAssertEqual(js.status, .ok)
     }
+
+    /// Leaf reads `#if(x)` without a colon as a tag with no body and fails the whole page at render time:
+    /// every `#if`, `#elseif` and `#for` in our templates carries its colon.
+    func testEveryTemplateTagHasItsColon() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Resources/Views")
+        var offenders: [String] = []
+        let files = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)!.compactMap { $0 as? URL }.filter { $0.pathExtension == "leaf" }
+        XCTAssertGreaterThan(files.count, 20)
+        for file in files {
+            let text = Array(try String(contentsOf: file, encoding: .utf8))
+            var i = 0
+            while i < text.count {
+                let rest = String(text[i..<min(i + 8, text.count)])
+                guard let tag = ["#elseif(", "#if(", "#for("].first(where: { rest.hasPrefix($0) }) else { i += 1; continue }
+                var j = i + tag.count, depth = 1
+                while j < text.count && depth > 0 { if text[j] == "(" { depth += 1 } else if text[j] == ")" { depth -= 1 }; j += 1 }
+                if j >= text.count || text[j] != ":" { offenders.append("\(file.lastPathComponent): \(String(text[i..<min(j + 3, text.count)]))") }
+                i = j
+            }
+        }
+        XCTAssertEqual(offenders, [])
+    }
 }

@@ -38,6 +38,7 @@ enum DemoLoader {
                  SQLBind(now), SQLBind(now)]
             })
             try await LegalAidDemo.seed(city, today: app.today, on: db)
+            try await MediationDemo.seed(city, today: app.today, on: db)
             for a in city.accounts {
                 let account = Account()
                 account.username = a.username

@@ -8,6 +8,8 @@ struct IndicatorScope: Sendable {
     var year: Int
     /// From the app's clock: what has fallen due by now.
     var today: CivilDate
+    /// The target in force for the indicator being computed (an administrator's, else the registered one).
+    var target: Double = 0
 
     var firstDay: String { CivilDate.pad(year, 4) + "-01-01" }
     var lastDay: String { CivilDate.pad(year, 4) + "-12-31" }
@@ -94,9 +96,20 @@ final class IndicatorRegistry: Sendable {
         var shortfallCount: Int
     }
 
+    /// Targets administrators have set in place of the registered ones.
+    static func targets(on db: any SQLDatabase) async throws -> [String: Double] {
+        struct T: Decodable { var id: String; var target: Double }
+        return Dictionary(uniqueKeysWithValues: try await db.select().columns("id", "target").from("indicator_targets").all(decoding: T.self)
+            .map { ($0.id, $0.target) })
+    }
+
     func compute(_ scope: IndicatorScope, on db: any SQLDatabase) async throws -> [Result] {
         var results: [Result] = []
-        for d in definitions {
+        let targets = try await Self.targets(on: db)
+        for var d in definitions {
+            d.target = targets[d.id] ?? d.target
+            var scope = scope
+            scope.target = d.target
             let outcome = try await d.compute(scope, db)
             results.append(Result(id: d.id, name: d.name, capability: d.capability, unit: d.unit.rawValue,
                                   value: outcome.figure.rounded, target: d.target, comparator: d.comparator.rawValue,

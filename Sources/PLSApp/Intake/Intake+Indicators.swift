@@ -14,7 +14,7 @@ enum IntakeIndicators {
                 FROM request_stats WHERE year = \(bind: scope.year) AND region_code LIKE \(bind: scope.region.scopePrefix + "%")
                 GROUP BY SUBSTR(region_code, 1, \(unsafeRaw: String(scope.unitWidth)))
                 """).all(decoding: UnitRates.Row.self)
-            return try await UnitRates.outcome(units, target: target, on: db)
+            return try await UnitRates.outcome(units, target: scope.target, on: db)
         }
     }
 

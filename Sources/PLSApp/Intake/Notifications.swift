@@ -116,6 +116,7 @@ struct OverdueScanner: LifecycleHandler {
         let task = app.eventLoopGroup.next().scheduleRepeatedAsyncTask(initialDelay: .seconds(30), delay: interval) { _ in
             app.eventLoopGroup.next().makeFutureWithTask {
                 do { try await Notifications.scanOverdue(app: app) } catch { app.logger.report(error: error) }
+                do { try await MediationCases.remindOverdueObligations(app: app) } catch { app.logger.report(error: error) }
             }
         }
         app.storage[Key.self] = task

@@ -43,7 +43,8 @@ enum RequestActions {
 
     static let outcomes: [String: String] = [
         "answered": "已解答", "resolved": "已办结", "settled": "调解成功", "not_settled": "调解不成",
-        "aid_granted": "给予法律援助", "aid_refused": "不予法律援助", "aid_closed": "法律援助结案", "aid_terminated": "终止法律援助", "certified": "已出具文书", "withdrawn": "申请人撤回", "other": "其他",
+        "aid_granted": "给予法律援助", "aid_refused": "不予法律援助", "aid_closed": "法律援助结案", "aid_terminated": "终止法律援助",
+        "mediation_terminated": "终止调解", "not_mediated": "当事人拒绝调解", "certified": "已出具文书", "withdrawn": "申请人撤回", "other": "其他",
     ]
 
     /// Checks the action's own input and applies it to `r` inside a ledger write.
@@ -166,6 +167,9 @@ enum RequestActions {
         if matter == .legalAid {
             try await LegalAidCases.follow(action, r, input: input, today: today, app: app, on: db)
         }
+        if matter == .mediation {
+            try await MediationCases.follow(action, r, on: db)
+        }
         r.status = to.rawValue
         r.updatedAt = now
         try await r.save(on: db)
@@ -196,6 +200,10 @@ enum RequestActions {
         // A legal aid case is decided, closed and ended by its own steps, which carry what the law requires.
         if found.matterType == MatterType.legalAid.rawValue, let step = LegalAidCases.step(replacing: action) {
             throw AppError.conflict("use_legal_aid_step", "法律援助案件请通过“\(step.chineseName)”办理（/api/v1/legal-aid/cases/{id}/\(step.rawValue)）")
+        }
+        if found.matterType == MatterType.mediation.rawValue, let step = MediationCases.step(replacing: action),
+           try await MediationCase.find(found.id, on: db) != nil {
+            throw AppError.conflict("use_mediation_step", "调解案件请通过“\(step.chineseName)”办理（/api/v1/mediation/cases/{id}/\(step.rawValue)）")
         }
         let now = app.clock.now
         return try await app.ledger.write(on: db) { w in

@@ -88,7 +88,8 @@ enum Intake {
             case .success(let v): id = v
             case .failure(let problem): errors.add("applicant.idNumber", problem.message)
             }
-        } else if channel == .window {
+        } else if channel == .window, matter != .mediation {
+            // Parties to a mediation (people or organisations) identify themselves to the committee, not at intake.
             errors.add("applicant.idNumber", "窗口登记须核验申请人身份证号码")
         }
         var groups: [PriorityGroup] = []

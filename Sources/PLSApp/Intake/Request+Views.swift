@@ -240,12 +240,14 @@ enum RequestViews {
         var legalAid: LegalAidCases.View?
         /// For notarization and appraisal: the applicant is a legal aid recipient (art. 53).
         var feeReduction: LegalAidCases.FeeReduction?
+        /// For a mediation request: its case (调解案件).
+        var mediation: MediationCases.View?
     }
 
     static func actionName(_ raw: String) -> String {
         if raw == "evaluate" { return "评价" }
         if raw == "notify" { return "提醒" }
-        if let name = LegalAidCases.eventNames[raw] { return name }
+        if let name = LegalAidCases.eventNames[raw] ?? MediationCases.eventNames[raw] { return name }
         return RequestAction(rawValue: raw)?.chineseName ?? raw
     }
 
@@ -290,11 +292,16 @@ enum RequestViews {
         if r.matterType == MatterType.legalAid.rawValue, let c = try await LegalAidCase.find(id, on: app.db) {
             legalAid = try await LegalAidCases.view(c, of: r, for: principal, today: app.today, on: db)
         }
+        var mediation: MediationCases.View?
+        if r.matterType == MatterType.mediation.rawValue, let c = try await MediationCase.find(id, on: app.db) {
+            mediation = try await MediationCases.view(c, of: r, for: principal, today: app.today, on: db)
+        }
         if let principal {
             actions = RequestLifecycle.available(from: status, to: principal.role)
                 .filter { RequestActions.mayAct($0, on: r, principal) && $0 != .reopen }
                 // A legal aid case moves by its own steps (decision, designation, closing), which call these.
                 .filter { legalAid == nil || [.start, .suspend, .resume, .transfer, .takeBack].contains($0) }
+                .filter { mediation == nil || $0 != .conclude }
                 .map(\.rawValue)
             if RequestActions.mayEvaluate(r, principal) { actions.append("evaluate") }
         }
@@ -312,6 +319,6 @@ enum RequestViews {
             rejectReason: r.rejectReason, outcome: r.outcome, summary: r.summary, concludedOn: r.concludedOn,
             concludedOnTime: r.concludedOnTime, rating: r.rating, ratingComment: r.ratingComment, createdAt: r.createdAt,
             actions: actions, timeline: try await timeline(id, on: db), legalAid: legalAid,
-            feeReduction: try await LegalAidCases.feeReduction(for: r, on: db))
+            feeReduction: try await LegalAidCases.feeReduction(for: r, on: db), mediation: mediation)
     }
 }

@@ -9,7 +9,7 @@ enum LegalAidIndicators {
         IndicatorDefinition(id: id, name: name, capability: "legal_aid", unit: .percent, target: target, comparator: .atLeast, basis: basis,
                             counted: counted) { scope, db in
             let units = try await db.raw(query(scope)).all(decoding: UnitRates.Row.self)
-            return try await UnitRates.outcome(units, target: target, on: db)
+            return try await UnitRates.outcome(units, target: scope.target, on: db)
         }
     }
 

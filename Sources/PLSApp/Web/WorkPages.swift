@@ -66,6 +66,7 @@ enum WorkPages {
         var hasAttachments: Bool
         var canUpload: Bool
         var aid: LegalAidPages.CaseForms?
+        var med: MediationPages.CaseForms?
     }
 
     static func detail(_ req: Request, error: AppError? = nil) async throws -> Response {
@@ -86,7 +87,7 @@ enum WorkPages {
             error: error?.message, errors: error?.fields ?? [:], created: DateFormatter.chinaTime.string(from: d.createdAt),
             groupNames: d.priorityGroups.compactMap { PriorityGroup(rawValue: $0)?.chineseName }, hasCandidates: !candidates.isEmpty,
             attachments: AttachmentView.list(files, base: "/work/\(d.id)"), hasAttachments: !files.isEmpty, canUpload: Attachments.mayUpload(r, p),
-            aid: try await LegalAidPages.forms(d, request: r, req: req))
+            aid: try await LegalAidPages.forms(d, request: r, req: req), med: MediationPages.forms(d, req: req))
         let response = try await req.view.render("work/detail", ctx).encodeResponse(for: req)
         if let error { response.status = error.status }
         return response

@@ -1,0 +1,99 @@
+import Vapor
+import SQLKit
+import PLSDomain
+
+/// The plan's mediation figures: success, fulfilment, industry committees; and the counts the dashboard shows.
+enum MediationIndicators {
+    static let all: [IndicatorDefinition] = [
+        IndicatorDefinition(id: "mediation_success_rate", name: "人民调解成功率", capability: "mediation", unit: .percent, target: 95,
+                            comparator: .atLeast, basis: "实施方案：人民调解成功率稳步提升（调解成功占已结案件，不含当事人拒绝调解的）",
+                            counted: "件调解成功") { s, db in
+            let units = try await db.raw("""
+                SELECT SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
+                       CAST(SUM(CASE WHEN c.outcome = 'success' THEN 1 ELSE 0 END) AS BIGINT) AS num
+                FROM mediation_cases c JOIN service_requests r ON r.id = c.request_id
+                WHERE c.outcome IN ('success', 'failure', 'terminated') AND c.closed_on >= \(bind: s.firstDay) AND c.closed_on <= \(bind: s.lastDay)
+                  AND r.region_code LIKE \(bind: s.region.scopePrefix + "%")
+                GROUP BY SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth)))
+                """).all(decoding: UnitRates.Row.self)
+            return try await UnitRates.outcome(units, target: s.target, on: db)
+        },
+        IndicatorDefinition(id: "mediation_fulfilment_rate", name: "调解协议履行率", capability: "mediation", unit: .percent, target: 95,
+                            comparator: .atLeast, basis: "实施方案：调解协议履行率稳步提升（履行期限已届满的协议中已全部履行的）",
+                            counted: "份协议已履行") { s, db in
+            let units = try await db.raw("""
+                SELECT SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
+                       CAST(SUM(CASE WHEN a.unfulfilled = 0 THEN 1 ELSE 0 END) AS BIGINT) AS num
+                FROM (SELECT request_id, MAX(due_on) AS due,
+                             SUM(CASE WHEN status <> 'fulfilled' THEN 1 ELSE 0 END) AS unfulfilled
+                      FROM mediation_obligations GROUP BY request_id) a
+                JOIN service_requests r ON r.id = a.request_id
+                WHERE a.due < \(bind: s.today.description) AND a.due >= \(bind: s.firstDay) AND a.due <= \(bind: s.lastDay)
+                  AND r.region_code LIKE \(bind: s.region.scopePrefix + "%")
+                GROUP BY SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth)))
+                """).all(decoding: UnitRates.Row.self)
+            return try await UnitRates.outcome(units, target: s.target, on: db)
+        },
+        IndicatorDefinition(id: "industry_committee_coverage", name: "行业性专业性调解组织覆盖率", capability: "mediation", unit: .percent, target: 100,
+                            comparator: .atLeast, basis: "实施方案：在医疗、交通、物业、消费、旅游、环境、劳动等领域设立行业性专业性人民调解组织",
+                            counted: "个重点行业领域已设立调委会") { s, db in
+            // A county is covered by its own industry committees and by the city's, which serve every county.
+            struct F: Decodable { var unit: String; var field: String }
+            let rows = try await db.raw("""
+                SELECT DISTINCT SUBSTR(region_code, 1, 6) AS unit, industry_field AS field FROM institutions
+                WHERE type = \(bind: InstitutionType.mediationCommittee.rawValue) AND committee_kind = \(bind: MediationCommitteeKind.industry.rawValue)
+                  AND active = \(bind: true) AND industry_field IS NOT NULL
+                """).all(decoding: F.self)
+            let cityUnit = String(DemoCity.cityCode.rawValue.prefix(6))
+            let cityFields = Set(rows.filter { $0.unit == cityUnit }.map(\.field))
+            func fields(of prefix: String) -> Set<String> {
+                prefix.count <= 4 ? Set(rows.map(\.field)) : cityFields.union(rows.filter { $0.unit.hasPrefix(String(prefix.prefix(6))) }.map(\.field))
+            }
+            let all = Set(IndustryField.allCases.map(\.rawValue))
+            let covered = fields(of: s.region.scopePrefix).intersection(all)
+            var short: [ShortfallUnit] = []
+            if s.region.level == .city {
+                struct R: Decodable { var code: String; var name: String }
+                let counties = try await db.select().columns("code", "name").from(Region.schema).where("level", .equal, SQLBind(RegionLevel.county.rawValue))
+                    .where("code", .like, SQLBind(s.region.scopePrefix + "%")).orderBy("code").all(decoding: R.self)
+                short = counties.filter { !all.isSubset(of: fields(of: String($0.code.prefix(6)))) }.map { ShortfallUnit(code: $0.code, name: $0.name) }
+            }
+            return IndicatorOutcome(figure: .ratio(covered.count, of: all.count), shortfalls: short, shortfallCount: short.count)
+        },
+    ]
+
+    // MARK: Counts for the dashboard
+
+    struct Count: Content { var key: String; var name: String; var count: Int }
+    struct Statistics: Content {
+        var year: Int
+        var bySource: [Count]
+        var byCategory: [Count]
+        var byCommittee: [Count]
+        var byMediator: [Count]
+        var byOutcome: [Count]
+    }
+
+    static func statistics(region: DivisionCode, year: Int, on db: any SQLDatabase) async throws -> Statistics {
+        let prefix = region.scopePrefix + "%"
+        let from = "\(year)-01-01", to = "\(year + 1)-01-01"
+        struct G: Decodable { var key: String?; var name: String?; var n: Int }
+        func group(_ key: SQLQueryString, _ name: SQLQueryString, join: SQLQueryString = "") async throws -> [G] {
+            try await db.raw("""
+                SELECT \(key) AS key, \(name) AS name, COUNT(*) AS n FROM mediation_cases c JOIN service_requests r ON r.id = c.request_id
+                """ + " " + join + """
+                 WHERE r.region_code LIKE \(bind: prefix) AND r.created_at >= \(bind: CivilDate(from)!.startInChina) AND r.created_at < \(bind: CivilDate(to)!.startInChina)
+                GROUP BY \(key), \(name) ORDER BY n DESC LIMIT 20
+                """).all(decoding: G.self)
+        }
+        let sources = try await group("c.source", "c.source").map { Count(key: $0.key ?? "", name: MediationSource(rawValue: $0.key ?? "")?.chineseName ?? "", count: $0.n) }
+        let categories = try await group("r.category", "r.category").map { Count(key: $0.key ?? "", name: Category(rawValue: $0.key ?? "")?.chineseName ?? "", count: $0.n) }
+        let committees = try await group("i.name", "i.name", join: "LEFT JOIN institutions i ON i.id = c.committee_id")
+            .map { Count(key: $0.key ?? "", name: $0.name ?? "（未指定调委会）", count: $0.n) }
+        let mediators = try await group("p.name", "p.name", join: "LEFT JOIN practitioners p ON p.id = r.practitioner_id")
+            .map { Count(key: $0.key ?? "", name: $0.name ?? "（尚未分派）", count: $0.n) }
+        let outcomes = try await group("COALESCE(c.outcome, 'open')", "COALESCE(c.outcome, 'open')")
+            .map { Count(key: $0.key ?? "", name: MediationOutcome(rawValue: $0.key ?? "")?.chineseName ?? "调解中", count: $0.n) }
+        return Statistics(year: year, bySource: sources, byCategory: categories, byCommittee: committees, byMediator: mediators, byOutcome: outcomes)
+    }
+}

@@ -1,0 +1,142 @@
+import Vapor
+import SQLKit
+import PLSDomain
+
+/// The mediation network: committees from the registry with their members and mediators, and the
+/// listening points (百姓说事点). Warnings where a committee breaks art. 9.
+enum MediationNetwork {
+    struct Member: Content { var id: UUID; var name: String; var gender: String; var role: String; var roleName: String; var termStart: String; var termEnd: String }
+    struct Mediator: Content { var practitionerId: UUID; var name: String; var fullTime: Bool; var specialities: [String] }
+    struct Warning: Content { var article: String; var message: String }
+    struct Committee: Content {
+        var id: UUID
+        var name: String
+        var kind: String?
+        var kindName: String?
+        var regionCode: String
+        var members: [Member]
+        var mediators: [Mediator]
+        var warnings: [Warning]
+    }
+
+    static func committee(_ id: UUID, scope: DataScope, today: CivilDate, on db: any SQLDatabase) async throws -> Committee {
+        let inst = try await InstitutionController.find(id, scope: scope, on: db)
+        guard inst.type == InstitutionType.mediationCommittee.rawValue else { throw AppError.notFound("人民调解委员会") }
+        struct M: Decodable { var id: UUID; var name: String; var gender: String; var role: String; var termStart: String }
+        let members = try await db.select().columns("id", "name", "gender", "role", "term_start").from("committee_members")
+            .where("institution_id", .equal, SQLBind(id)).orderBy("role").orderBy("name")
+            .all(decoding: M.self, keyDecodingStrategy: .convertFromSnakeCase)
+        struct D: Decodable { var id: UUID; var name: String; var specialities: String; var fullTime: Bool? }
+        let mediators = try await db.raw("""
+            SELECT p.id, p.name, p.specialities, m.full_time FROM practitioners p LEFT JOIN mediators m ON m.practitioner_id = p.id
+            WHERE p.institution_id = \(bind: id) AND p.type = \(bind: PractitionerType.mediator.rawValue) ORDER BY p.name
+            """).all(decoding: D.self, keyDecodingStrategy: .convertFromSnakeCase)
+        let domain = members.compactMap { m in
+            CivilDate(m.termStart).map { CommitteeMember(name: m.name, gender: Gender(rawValue: m.gender) ?? .male,
+                                                         role: CommitteeRole(rawValue: m.role) ?? .member, termStart: $0) }
+        }
+        return Committee(
+            id: id, name: inst.name, kind: inst.committeeKind, kindName: inst.committeeKind.flatMap(MediationCommitteeKind.init)?.chineseName,
+            regionCode: inst.regionCode,
+            members: members.map { m in
+                Member(id: m.id, name: m.name, gender: m.gender, role: m.role, roleName: CommitteeRole(rawValue: m.role)?.chineseName ?? m.role,
+                       termStart: m.termStart, termEnd: CivilDate(m.termStart).map { MediationRules.termEnd(from: $0).description } ?? "")
+            },
+            mediators: mediators.map { Mediator(practitionerId: $0.id, name: $0.name, fullTime: $0.fullTime ?? false,
+                                                specialities: DelimitedList.decode($0.specialities)) },
+            warnings: MediationRules.composition(domain, on: today).map { Warning(article: $0.article, message: $0.message) })
+    }
+
+    struct MemberInput: Content { var name: String?; var gender: String?; var role: String?; var termStart: String? }
+    struct MembersInput: Content { var members: [MemberInput]? }
+
+    /// Replaces a committee's members (a new term, or corrections); the warnings come back with them.
+    static func saveMembers(_ id: UUID, _ input: MembersInput, by p: Principal, today: CivilDate, now: Date, app: Application) async throws -> Committee {
+        let db = app.db as! any SQLDatabase
+        try p.require([.cityAdmin, .countyAdmin, .institutionAdmin].contains(p.role))
+        _ = try await committee(id, scope: p.scope, today: today, on: db)
+        var errors = FieldErrors()
+        var rows: [(String, Gender, CommitteeRole, CivilDate)] = []
+        for (i, m) in (input.members ?? []).enumerated() {
+            let name = errors.required(m.name, "members[\(i)].name", "姓名", maxLength: 40)
+            let gender = errors.choice(m.gender, "members[\(i)].gender", "性别", as: Gender.self)
+            let role = errors.choice(m.role ?? "member", "members[\(i)].role", "职务", as: CommitteeRole.self)
+            let start = m.termStart.flatMap(CivilDate.init)
+            if start == nil || start! > today { errors.add("members[\(i)].termStart", "请填写本届任期起始日期（不晚于今天）") }
+            if let gender, let role, let start { rows.append((name, gender, role, start)) }
+        }
+        if (input.members ?? []).isEmpty { errors.add("members", "请至少登记一名委员") }
+        try errors.throwIfAny()
+        let members = rows
+        try await app.db.transaction { tx in
+            let t = tx as! any SQLDatabase
+            try await t.delete(from: "committee_members").where("institution_id", .equal, SQLBind(id)).run()
+            for m in members {
+                try await t.insert(into: "committee_members").columns("id", "institution_id", "name", "gender", "role", "term_start", "created_at")
+                    .values(SQLBind(UUID()), SQLBind(id), SQLBind(m.0), SQLBind(m.1.rawValue), SQLBind(m.2.rawValue), SQLBind(m.3.description), SQLBind(now)).run()
+            }
+        }
+        return try await committee(id, scope: p.scope, today: today, on: db)
+    }
+
+    /// Committees in the region with something wrong in their make-up, for the dashboard.
+    struct Flagged: Content { var id: UUID; var name: String; var warnings: [String] }
+
+    static func flagged(prefix: String, today: CivilDate, limit: Int = 50, on db: any SQLDatabase) async throws -> [Flagged] {
+        struct M: Decodable { var institutionId: UUID; var name: String; var gender: String; var role: String; var termStart: String; var committee: String }
+        let rows = try await db.raw("""
+            SELECT m.institution_id, m.name, m.gender, m.role, m.term_start, i.name AS committee FROM committee_members m
+            JOIN institutions i ON i.id = m.institution_id WHERE i.region_code LIKE \(bind: prefix + "%") AND i.active = \(bind: true)
+            ORDER BY i.region_code
+            """).all(decoding: M.self, keyDecodingStrategy: .convertFromSnakeCase)
+        var order: [UUID] = [], byCommittee: [UUID: (String, [CommitteeMember])] = [:]
+        for r in rows {
+            if byCommittee[r.institutionId] == nil { order.append(r.institutionId); byCommittee[r.institutionId] = (r.committee, []) }
+            if let start = CivilDate(r.termStart) {
+                byCommittee[r.institutionId]!.1.append(CommitteeMember(name: r.name, gender: Gender(rawValue: r.gender) ?? .male,
+                                                                      role: CommitteeRole(rawValue: r.role) ?? .member, termStart: start))
+            }
+        }
+        return order.compactMap { id in
+            let (name, members) = byCommittee[id]!
+            let warnings = MediationRules.composition(members, on: today)
+            return warnings.isEmpty ? nil : Flagged(id: id, name: name, warnings: warnings.map(\.message))
+        }.prefix(limit).map { $0 }
+    }
+
+    // MARK: Listening points
+
+    struct Point: Content { var id: UUID; var name: String; var regionCode: String; var regionName: String; var committeeId: UUID?; var hours: String }
+    struct PointInput: Content { var name: String?; var regionCode: String?; var committeeId: UUID?; var hours: String? }
+
+    static func points(prefix: String, on db: any SQLDatabase) async throws -> [Point] {
+        struct R: Decodable { var id: UUID; var name: String; var regionCode: String; var regionName: String; var committeeId: UUID?; var hours: String }
+        return try await db.raw("""
+            SELECT l.id, l.name, l.region_code, g.name AS region_name, l.committee_id, l.hours FROM listening_points l
+            JOIN regions g ON g.code = l.region_code WHERE l.active = \(bind: true) AND l.region_code LIKE \(bind: prefix + "%")
+            ORDER BY l.region_code LIMIT 500
+            """).all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .map { Point(id: $0.id, name: $0.name, regionCode: $0.regionCode, regionName: $0.regionName, committeeId: $0.committeeId, hours: $0.hours) }
+    }
+
+    static func createPoint(_ input: PointInput, by p: Principal, on db: any SQLDatabase) async throws -> Point {
+        try p.require([.cityAdmin, .countyAdmin, .institutionAdmin].contains(p.role))
+        var errors = FieldErrors()
+        let name = errors.required(input.name, "name", "说事点名称", maxLength: 60)
+        let hours = errors.required(input.hours, "hours", "开放时间", maxLength: 60)
+        let code = (input.regionCode ?? "").trimmingCharacters(in: .whitespaces)
+        let region = try await RegionController.find(code, on: db)
+        if region == nil || ![RegionLevel.village.rawValue, RegionLevel.town.rawValue].contains(region!.level) {
+            errors.add("regionCode", "请选择说事点所在的村（社区）或镇（街道）")
+        } else if case .region(let own) = p.scope, !own.contains(DivisionCode(code)!) {
+            errors.add("regionCode", "该区划不在您的管辖范围内")
+        }
+        // A committee's own admin sets up points for that committee.
+        let committee = p.role == .institutionAdmin ? p.institutionID : input.committeeId
+        try errors.throwIfAny()
+        let id = UUID()
+        try await db.insert(into: "listening_points").columns("id", "name", "region_code", "committee_id", "hours", "active")
+            .values(SQLBind(id), SQLBind(name), SQLBind(code), SQLBind(committee), SQLBind(hours), SQLBind(true)).run()
+        return Point(id: id, name: name, regionCode: code, regionName: region!.name, committeeId: committee, hours: hours)
+    }
+}

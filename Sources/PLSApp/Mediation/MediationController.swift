@@ -1,0 +1,122 @@
+import Vapor
+import SQLKit
+import PLSDomain
+
+/// /api/v1/mediation: the network (committees, members, listening points), cases and their steps,
+/// hotspots, settings and statistics; /api/v1/indicators/{id}/target for any indicator's target.
+enum MediationController {
+    struct CaseDetail: Content {
+        var request: RequestViews.Detail
+        var mediation: MediationCases.View
+    }
+
+    static func detail(_ r: ServiceRequest, for p: Principal, req: Request) async throws -> CaseDetail {
+        var d = try await RequestViews.detail(r, for: p, app: req.application, on: req.sql)
+        guard let m = d.mediation else { throw AppError.notFound("调解案件") }
+        d.mediation = nil
+        return CaseDetail(request: d, mediation: m)
+    }
+
+    static func apiCreate(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        let r = try await MediationCases.create(try req.content.decode(MediationCases.CaseInput.self), by: p, app: req.application)
+        return try Response(status: .created, headers: ["Location": "/api/v1/mediation/cases/\(r.id!)"]).encodeJSON(try await detail(r, for: p, req: req))
+    }
+
+    static func apiCase(_ req: Request) async throws -> CaseDetail {
+        let p = try req.staff()
+        let r = try await RequestViews.find(req.parameters.get("id") ?? "", scope: p.scope, on: req.db)
+        return try await detail(r, for: p, req: req)
+    }
+
+    static func step(_ step: MediationCases.Step) -> @Sendable (Request) async throws -> CaseDetail {
+        { req in
+            let p = try req.staff()
+            let input = req.body.data == nil ? MediationCases.StepInput() : try req.content.decode(MediationCases.StepInput.self)
+            let r = try await MediationCases.perform(step, on: req.parameters.get("id") ?? "", input: input, by: p, app: req.application)
+            return try await detail(r, for: p, req: req)
+        }
+    }
+
+    static func apiCommittee(_ req: Request) async throws -> MediationNetwork.Committee {
+        let p = try req.staff()
+        guard let id = req.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.notFound("人民调解委员会") }
+        return try await MediationNetwork.committee(id, scope: p.scope, today: req.today, on: req.sql)
+    }
+
+    static func apiSaveMembers(_ req: Request) async throws -> MediationNetwork.Committee {
+        let p = try req.staff()
+        guard let id = req.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.notFound("人民调解委员会") }
+        return try await MediationNetwork.saveMembers(id, try req.content.decode(MediationNetwork.MembersInput.self), by: p,
+                                                      today: req.today, now: req.now, app: req.application)
+    }
+
+    static func regionPrefix(_ p: Principal) -> String {
+        if case .region(let code) = p.scope { return code.scopePrefix }
+        return ""
+    }
+
+    static func apiFlagged(_ req: Request) async throws -> [MediationNetwork.Flagged] {
+        let p = try req.staff()
+        return try await MediationNetwork.flagged(prefix: regionPrefix(p), today: req.today, on: req.sql)
+    }
+
+    static func apiPoints(_ req: Request) async throws -> [MediationNetwork.Point] {
+        _ = try req.staff()
+        return try await MediationNetwork.points(prefix: (try? req.query.get(String.self, at: "region")).flatMap(DivisionCode.init)?.scopePrefix ?? "",
+                                                 on: req.sql)
+    }
+
+    static func apiCreatePoint(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        let point = try await MediationNetwork.createPoint(try req.content.decode(MediationNetwork.PointInput.self), by: p, on: req.sql)
+        return try Response(status: .created).encodeJSON(point)
+    }
+
+    struct Alert: Content { var regionCode: String; var regionName: String; var category: String; var categoryName: String; var recent: Int; var earlier: Int; var raisedOn: String }
+
+    static func alerts(prefix: String, on db: any SQLDatabase) async throws -> [Alert] {
+        struct R: Decodable { var regionCode: String; var regionName: String?; var category: String; var recent: Int; var earlier: Int; var raisedOn: String }
+        return try await db.raw("""
+            SELECT a.region_code, g.name AS region_name, a.category, a.recent, a.earlier, a.raised_on FROM mediation_alerts a
+            LEFT JOIN regions g ON g.code = a.region_code WHERE a.region_code LIKE \(bind: prefix + "%") ORDER BY a.raised_on DESC LIMIT 50
+            """).all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase).map {
+            Alert(regionCode: $0.regionCode, regionName: $0.regionName ?? $0.regionCode, category: $0.category,
+                  categoryName: Category(rawValue: $0.category)?.chineseName ?? $0.category, recent: $0.recent, earlier: $0.earlier, raisedOn: $0.raisedOn)
+        }
+    }
+
+    static func apiHotspots(_ req: Request) async throws -> [Alert] {
+        let p = try req.staff()
+        return try await alerts(prefix: regionPrefix(p), on: req.sql)
+    }
+
+    static func apiStatistics(_ req: Request) async throws -> MediationIndicators.Statistics {
+        let p = try req.staff()
+        let (scope, _) = try await IndicatorController.scope(req, p)
+        return try await MediationIndicators.statistics(region: scope.region, year: scope.year, on: req.sql)
+    }
+
+    struct TargetInput: Content { var target: Double? }
+    struct TargetView: Content { var id: String; var target: Double }
+
+    /// Administrators set the target of any registered indicator.
+    static func apiSetTarget(_ req: Request) async throws -> TargetView {
+        let p = try req.staff()
+        try p.require(p.role == .cityAdmin)
+        let id = req.parameters.get("id") ?? ""
+        return try await setTarget(id, try req.content.decode(TargetInput.self).target, app: req.application, now: req.now)
+    }
+
+    static func setTarget(_ id: String, _ target: Double?, app: Application, now: Date) async throws -> TargetView {
+        guard let d = app.indicators.definitions.first(where: { $0.id == id }) else { throw AppError.notFound("指标") }
+        guard let target, target.isFinite, target >= 0, d.unit != .percent || target <= 100 else {
+            throw AppError.validation(["target": d.unit == .percent ? "目标应为 0–100 之间的百分数" : "目标应为不小于 0 的数"])
+        }
+        try await (app.db as! any SQLDatabase).raw("""
+            INSERT INTO indicator_targets (id, target, updated_at) VALUES (\(bind: id), \(bind: target), \(bind: now))
+            ON CONFLICT (id) DO UPDATE SET target = excluded.target, updated_at = excluded.updated_at
+            """).run()
+        return TargetView(id: id, target: target)
+    }
+}

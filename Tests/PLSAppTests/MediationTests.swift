@@ -1,0 +1,224 @@
+import XCTVapor
+import SQLKit
+import Fluent
+import PLSDomain
+@testable import PLSApp
+
+/// People's mediation through the real routes: committee make-up, a dispute from a listening point to
+/// fulfilment, refusal, mass disputes, hotspots, judicial confirmation, reminders and the indicators.
+final class MediationTests: AppTestCase {
+    /// Monday 23 November 2026, 10:00 in Beijing.
+    static let monday = Date(timeIntervalSince1970: 1_795_399_200)
+    override var loadedOn: Date? { Self.monday }
+    func day(_ n: Int) -> Date { Self.monday.addingTimeInterval(Double(n) * 86_400) }
+
+    var mediatorAccount: DemoCity.Account { city.accounts.first { $0.username == "mediator" }! }
+    var town: DivisionCode { city.practitioners.first { $0.id == mediatorAccount.practitionerID }!.region }
+    var townCommittee: UUID { mediatorAccount.institutionID! }
+
+    /// A listening point in one of the mediator's town's villages.
+    func point() async throws -> MediationNetwork.Point {
+        let res = try await send(.GET, "/api/v1/mediation/listening-points?region=\(town.rawValue)", token: try await token("admin"))
+        return try XCTUnwrap(try res.content.decode([MediationNetwork.Point].self).first)
+    }
+
+    func dispute(_ token: String, point: MediationNetwork.Point?, category: String = "property", people: Int? = nil, amount: Double? = nil,
+                 region: String? = nil) async throws -> XCTHTTPResponse {
+        try await send(.POST, "/api/v1/mediation/cases", token: token, json: MediationCases.CaseInput(
+            source: point == nil ? "application" : "listening_point", listeningPointId: point?.id, committeeId: nil, category: category,
+            description: "邻居装修占用公共通道，多次协商未果", regionCode: region,
+            parties: [.init(side: "applicant", kind: "person", name: "张桂芳", mobile: "13900000021"),
+                      .init(side: "respondent", kind: "person", name: "李建国", mobile: nil)],
+            amount: amount, peopleInvolved: people, channel: nil, externalReference: nil))
+    }
+
+    func step(_ token: String, _ id: UUID, _ step: String, _ body: MediationCases.StepInput = .init()) async throws -> XCTHTTPResponse {
+        try await send(.POST, "/api/v1/mediation/cases/\(id)/\(step)", token: token, json: body)
+    }
+
+    func decode(_ res: XCTHTTPResponse) throws -> MediationController.CaseDetail { try res.content.decode(MediationController.CaseDetail.self) }
+
+    func indicator(_ id: String, region: String = DemoCity.cityCode.rawValue) async throws -> IndicatorRegistry.Result {
+        let res = try await send(.GET, "/api/v1/indicators?region=\(region)&year=2026", token: try await token("admin"))
+        return try XCTUnwrap(try res.content.decode(IndicatorController.Report.self).items.first { $0.id == id })
+    }
+
+    // MARK: Network
+
+    func testCommitteeMakeUpIsCheckedAgainstArticle9() async throws {
+        let admin = try await token("county-admin")
+        var res = try await send(.PUT, "/api/v1/mediation/committees/\(townCommittee)/members", token: admin, json: MediationNetwork.MembersInput(members: [
+            .init(name: "王建国", gender: "male", role: "member", termStart: "2025-03-01"),
+            .init(name: "赵志强", gender: "male", role: "member", termStart: "2025-03-01"),
+        ]))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        var c = try res.content.decode(MediationNetwork.Committee.self)
+        XCTAssertEqual(c.warnings.count, 3, "too few, no woman, no director")
+        XCTAssertTrue(c.warnings.allSatisfy { $0.article.hasPrefix("人民调解法第九条") })
+        res = try await send(.GET, "/api/v1/mediation/committees/flagged", token: admin)
+        XCTAssertTrue(try res.content.decode([MediationNetwork.Flagged].self).contains { $0.id == townCommittee })
+
+        res = try await send(.PUT, "/api/v1/mediation/committees/\(townCommittee)/members", token: admin, json: MediationNetwork.MembersInput(members: [
+            .init(name: "王建国", gender: "male", role: "director", termStart: "2025-03-01"),
+            .init(name: "李秀英", gender: "female", role: "member", termStart: "2025-03-01"),
+            .init(name: "赵志强", gender: "male", role: "member", termStart: "2025-03-01"),
+        ]))
+        c = try res.content.decode(MediationNetwork.Committee.self)
+        XCTAssertEqual(c.warnings.count, 0)
+        XCTAssertEqual(c.members.first { $0.role == "director" }?.termEnd, "2028-03-01")
+        res = try await send(.PUT, "/api/v1/mediation/committees/\(townCommittee)/members", token: admin,
+                             json: MediationNetwork.MembersInput(members: [.init(name: "", gender: "x", role: nil, termStart: "2030-01-01")]))
+        XCTAssertEqual(Set(try errorBody(res).fields.keys), ["members[0].name", "members[0].gender", "members[0].termStart"])
+        res = try await send(.PUT, "/api/v1/mediation/committees/\(townCommittee)/members", token: try await token("lawyer"),
+                             json: MediationNetwork.MembersInput(members: []))
+        XCTAssertEqual(res.status, .forbidden)
+    }
+
+    // MARK: A dispute from a listening point to fulfilment
+
+    func testListeningPointDisputeToAgreementAndFulfilment() async throws {
+        let mediator = try await token("mediator")
+        let lp = try await point()
+        var res = try await dispute(mediator, point: lp)
+        XCTAssertEqual(res.status, .created, res.body.string)
+        var d = try decode(res)
+        let id = d.request.id
+        XCTAssertEqual(d.request.status, "assigned", "the mediator at the point takes it")
+        XCTAssertEqual(d.request.practitionerId, mediatorAccount.practitionerID)
+        XCTAssertEqual(d.mediation.sourceName, "百姓说事点")
+        XCTAssertEqual(d.mediation.parties.map(\.name), ["张桂芳", "李建国"])
+        XCTAssertEqual(d.mediation.parties.first?.mobile, "139****0021")
+        XCTAssertEqual(d.request.concludeDue, "2026-12-23", "a month, as the editable rule says")
+
+        // Art. 17: no mediation without consent.
+        res = try await send(.POST, "/api/v1/requests/\(id)/start", token: mediator)
+        XCTAssertEqual(try errorBody(res).code, "consent_required")
+        res = try await step(mediator, id, "consent", .init(given: true))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        res = try await send(.POST, "/api/v1/requests/\(id)/start", token: mediator)
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        res = try await step(mediator, id, "session", .init(heldOn: "2026-11-23", attendees: "张桂芳、李建国、村委会主任", record: "双方陈述意见，初步同意恢复通道"))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        res = try await send(.POST, "/api/v1/requests/\(id)/conclude", token: mediator, json: ["summary": "x"])
+        XCTAssertEqual(try errorBody(res).code, "use_mediation_step")
+
+        res = try await step(mediator, id, "outcome", .init(result: "success", form: "written", terms: "李建国于 12 月 3 日前清理通道并赔偿 500 元",
+                                                           obligations: [.init(description: "清理公共通道并赔偿 500 元", dueOn: "2026-12-03")]))
+        XCTAssertEqual(Set(try errorBody(res).fields.keys), ["facts", "partiesConfirmed"])
+        res = try await step(mediator, id, "outcome", .init(result: "success", form: "written", facts: "李建国装修时在公共通道堆放建材",
+                                                           terms: "李建国于 12 月 3 日前清理通道并赔偿 500 元",
+                                                           obligations: [.init(description: "清理公共通道并赔偿 500 元", dueOn: "2026-12-03")],
+                                                           partiesConfirmed: true))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        d = try decode(res)
+        XCTAssertEqual(d.request.status, "concluded")
+        XCTAssertEqual(d.request.outcome, "settled")
+        XCTAssertEqual(d.mediation.confirmationDue, "2026-12-23", "thirty days from the agreement")
+        XCTAssertTrue(d.mediation.printable)
+
+        // The written agreement prints.
+        var browser = BrowserSession(self)
+        try await browser.signIn("mediator")
+        let work = try await browser.get("/work/\(id)")
+        XCTAssertEqual(work.status, .ok)
+        XCTAssertTrue(work.body.string.contains("打印人民调解协议书"))
+        let network = try await browser.get("/mediation"), committee = try await browser.get("/mediation/committees/\(townCommittee)")
+        XCTAssertEqual([network.status, committee.status], [.ok, .ok])
+        let page = try await browser.get("/mediation/cases/\(id)/agreement")
+        XCTAssertEqual(page.status, .ok)
+        XCTAssertTrue(page.body.string.contains("人民调解协议书"))
+        XCTAssertTrue(page.body.string.contains("清理公共通道并赔偿 500 元"))
+
+        // The performance date passes unfulfilled: one reminder, to the committee and the mediator.
+        app.clock.set(day(12))
+        let first = try await MediationCases.remindOverdueObligations(app: app)
+        let second = try await MediationCases.remindOverdueObligations(app: app)
+        XCTAssertEqual([first, second], [1, 0], "once")
+        let mediatorAccountID = try await sql.select().column("id").from(Account.schema).where("username", .equal, "mediator")
+            .first(decodingColumn: "id", as: UUID.self)!
+        let texts = try await sql.select().column("text").from("notifications").where("account_id", .equal, SQLBind(mediatorAccountID))
+            .all(decodingColumn: "text", as: String.self)
+        XCTAssertTrue(texts.contains { $0.contains("履行提醒") })
+        var rate = try await indicator("mediation_fulfilment_rate")
+        XCTAssertEqual([rate.numerator, rate.denominator], [0, 1])
+
+        // A follow-up visit finds it done.
+        let later = try await token("mediator")
+        res = try await step(later, id, "visit", .init(status: "fulfilled", note: "通道已清理，赔偿款已当面支付"))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        XCTAssertEqual(try decode(res).mediation.obligations.first?.status, "fulfilled")
+        rate = try await indicator("mediation_fulfilment_rate")
+        XCTAssertEqual([rate.numerator, rate.denominator], [1, 1])
+        let success = try await indicator("mediation_success_rate")
+        XCTAssertEqual([success.numerator, success.denominator], [1, 1])
+
+        // Judicial confirmation: jointly, within the thirty days.
+        res = try await step(later, id, "confirmation", .init(court: "城关区人民法院"))
+        XCTAssertEqual(try errorBody(res).fields.keys.first, "joint")
+        app.clock.set(day(31))
+        res = try await step(try await token("mediator"), id, "confirmation", .init(court: "城关区人民法院", joint: true))
+        XCTAssertEqual(res.status, .conflict, "the window closed on 23 December")
+        XCTAssertEqual(try errorBody(res).code, "confirmation_window_passed")
+        res = try await step(try await token("mediator"), id, "confirmation", .init(appliedOn: "2026-12-22", court: "城关区人民法院", joint: true))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        res = try await step(try await token("mediator"), id, "court-decision", .init(decision: "confirmed", decidedOn: "2026-12-24"))
+        XCTAssertEqual(try decode(res).mediation.courtDecisionName, "裁定确认调解协议有效")
+    }
+
+    func testRefusalClosesTheCaseUnmediatedWithAdvice() async throws {
+        let clerk = try await token("county-admin")
+        let village = city.regions.first { $0.level == .village && $0.code.rawValue.hasPrefix(town.scopePrefix) }!
+        var res = try await dispute(clerk, point: nil, region: village.code.rawValue)
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let id = try decode(res).request.id
+        res = try await step(clerk, id, "consent", .init(given: false))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        let d = try decode(res)
+        XCTAssertEqual(d.request.status, "concluded")
+        XCTAssertEqual(d.request.outcome, "not_mediated")
+        XCTAssertTrue(d.mediation.advice?.contains("仲裁") == true)
+        let success = try await indicator("mediation_success_rate")
+        XCTAssertEqual(success.denominator, 0, "a refusal is not a failed mediation")
+    }
+
+    func testMassDisputeIsEscalatedAndHotspotsRaiseAnAlert() async throws {
+        let clerk = try await token("county-admin")
+        let village = city.regions.first { $0.level == .village && $0.code.rawValue.hasPrefix(town.scopePrefix) }!
+        var res = try await dispute(clerk, point: nil, category: "labor", people: 35, region: village.code.rawValue)
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let d = try decode(res)
+        XCTAssertTrue(d.mediation.mass)
+        XCTAssertTrue(d.request.timeline.contains { $0.action == "escalate" })
+        // Two more labour disputes in the same village within days: a hotspot for the judicial office.
+        for _ in 0..<2 { _ = try await dispute(clerk, point: nil, category: "labor", region: village.code.rawValue) }
+        res = try await send(.GET, "/api/v1/mediation/hotspots", token: clerk)
+        let alerts = try res.content.decode([MediationController.Alert].self)
+        XCTAssertTrue(alerts.contains { $0.regionCode == village.code.rawValue && $0.category == "labor" && $0.recent == 3 })
+        let countyAdminID = try await sql.select().column("id").from(Account.schema).where("username", .equal, "county-admin")
+            .first(decodingColumn: "id", as: UUID.self)!
+        let texts = try await sql.select().column("text").from("notifications").where("account_id", .equal, SQLBind(countyAdminID))
+            .all(decodingColumn: "text", as: String.self)
+        XCTAssertTrue(texts.contains { $0.contains("群体性纠纷") })
+        XCTAssertTrue(texts.contains { $0.contains("矛盾纠纷预警") })
+        // A fourth does not raise the same alert again.
+        _ = try await dispute(clerk, point: nil, category: "labor", region: village.code.rawValue)
+        res = try await send(.GET, "/api/v1/mediation/hotspots", token: clerk)
+        XCTAssertEqual(try res.content.decode([MediationController.Alert].self).filter { $0.regionCode == village.code.rawValue }.count, 1)
+    }
+
+    func testTargetsAreEditableAndIndustryCoverageCountsFields() async throws {
+        var res = try await send(.PUT, "/api/v1/indicators/mediation_success_rate/target", token: try await token("admin"), json: ["target": 120.0])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        res = try await send(.PUT, "/api/v1/indicators/mediation_success_rate/target", token: try await token("county-admin"), json: ["target": 80.0])
+        XCTAssertEqual(res.status, .forbidden)
+        res = try await send(.PUT, "/api/v1/indicators/mediation_success_rate/target", token: try await token("admin"), json: ["target": 80.0])
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        let changed = try await indicator("mediation_success_rate")
+        XCTAssertEqual(changed.target, 80)
+
+        let fields = Set(city.institutions.filter { $0.type == .mediationCommittee && $0.committeeKind == .industry }.compactMap(\.industryField))
+        let coverage = try await indicator("industry_committee_coverage")
+        XCTAssertEqual(coverage.numerator, fields.count)
+        XCTAssertEqual(coverage.denominator, IndustryField.allCases.count)
+    }
+}
