@@ -1,7 +1,7 @@
 // People's mediation on the People's Mediation Law of the PRC (人民调解法, 2011). Article numbers are
 // that law's unless a rule says otherwise.
 
-/// A member's place on a committee (art. 9: a director, deputies where needed, members).
+/// A member's place on a committee (art. 8: a director, deputies where needed, members).
 public enum CommitteeRole: String, ChineseNamed, Codable {
     case director
     case deputyDirector = "deputy_director"
@@ -40,7 +40,8 @@ public enum CompositionWarning: Equatable, Sendable {
     public var article: String {
         switch self {
         case .termExpired: "人民调解法第九条第二款"
-        default: "人民调解法第九条第一款"
+        case .noWoman: "人民调解法第八条第三款"
+        default: "人民调解法第八条第二款"
         }
     }
 
@@ -60,7 +61,7 @@ public enum MediationRules {
     public static let termYears = 3
     public static let memberRange = 3...9
 
-    /// Art. 9: three to nine members, one director, at least one woman, three-year terms.
+    /// Art. 8: three to nine members, one director, at least one woman; art. 9: three-year terms.
     public static func composition(_ members: [CommitteeMember], on today: CivilDate) -> [CompositionWarning] {
         var warnings: [CompositionWarning] = []
         if members.count < memberRange.lowerBound { warnings.append(.tooFew(members.count)) }

@@ -45,7 +45,7 @@ final class MediationTests: AppTestCase {
 
     // MARK: Network
 
-    func testCommitteeMakeUpIsCheckedAgainstArticle9() async throws {
+    func testCommitteeMakeUpIsCheckedAgainstArticles8And9() async throws {
         let admin = try await token("county-admin")
         var res = try await send(.PUT, "/api/v1/mediation/committees/\(townCommittee)/members", token: admin, json: MediationNetwork.MembersInput(members: [
             .init(name: "王建国", gender: "male", role: "member", termStart: "2025-03-01"),
@@ -54,7 +54,7 @@ final class MediationTests: AppTestCase {
         XCTAssertEqual(res.status, .ok, res.body.string)
         var c = try res.content.decode(MediationNetwork.Committee.self)
         XCTAssertEqual(c.warnings.count, 3, "too few, no woman, no director")
-        XCTAssertTrue(c.warnings.allSatisfy { $0.article.hasPrefix("人民调解法第九条") })
+        XCTAssertEqual(Set(c.warnings.map(\.article)), ["人民调解法第八条第二款", "人民调解法第八条第三款"])
         res = try await send(.GET, "/api/v1/mediation/committees/flagged", token: admin)
         XCTAssertTrue(try res.content.decode([MediationNetwork.Flagged].self).contains { $0.id == townCommittee })
 
@@ -144,6 +144,10 @@ final class MediationTests: AppTestCase {
 
         // A follow-up visit finds it done.
         let later = try await token("mediator")
+        res = try await step(later, id, "visit", .init(status: "fulfilled", obligationId: UUID()))
+        XCTAssertEqual(try errorBody(res).fields.keys.first, "obligationId")
+        res = try await step(try await token("county-admin"), id, "visit", .init(status: "fulfilled"))
+        XCTAssertEqual(res.status, .forbidden, "follow-up is the mediator's and the committee's")
         res = try await step(later, id, "visit", .init(status: "fulfilled", note: "通道已清理，赔偿款已当面支付"))
         XCTAssertEqual(res.status, .ok, res.body.string)
         XCTAssertEqual(try decode(res).mediation.obligations.first?.status, "fulfilled")
@@ -163,6 +167,44 @@ final class MediationTests: AppTestCase {
         XCTAssertEqual(res.status, .ok, res.body.string)
         res = try await step(try await token("mediator"), id, "court-decision", .init(decision: "confirmed", decidedOn: "2026-12-24"))
         XCTAssertEqual(try decode(res).mediation.courtDecisionName, "裁定确认调解协议有效")
+    }
+
+    func testACommitteeTakesDisputesInForItselfOnly() async throws {
+        let admin = try await token("admin")
+        let made = try await send(.POST, "/api/v1/accounts", token: admin, json: [
+            "username": "committee", "displayName": "镇调委会", "role": "institution_admin", "regionCode": town.rawValue,
+            "institutionId": townCommittee.uuidString, "password": "Committee-2026"])
+        XCTAssertEqual(made.status, .created, made.body.string)
+        let committee = try await token("committee", password: "Committee-2026")
+        let village = city.regions.first { $0.level == .village && $0.code.rawValue.hasPrefix(town.scopePrefix) }!
+        var res = try await dispute(committee, point: nil, region: village.code.rawValue)
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let d = try decode(res)
+        XCTAssertEqual(d.request.status, "accepted", "the committee's own intake accepts at once")
+        XCTAssertEqual(d.request.institutionId, townCommittee)
+        // Another town's village is not this committee's to take in.
+        let elsewhere = city.regions.first { $0.level == .village && !$0.code.rawValue.hasPrefix(town.scopePrefix) }!
+        res = try await dispute(committee, point: nil, region: elsewhere.code.rawValue)
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        // A law firm's admin takes in no disputes; a lawyer neither.
+        res = try await dispute(try await token("lawyer"), point: nil, region: village.code.rawValue)
+        XCTAssertEqual(res.status, .forbidden)
+        // Its mediators are full- or part-time.
+        res = try await send(.PUT, "/api/v1/mediation/mediators/\(mediatorAccount.practitionerID!)", token: committee, json: ["fullTime": true])
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        res = try await send(.GET, "/api/v1/mediation/committees/\(townCommittee)", token: committee)
+        XCTAssertEqual(try res.content.decode(MediationNetwork.Committee.self).mediators.first { $0.practitionerId == mediatorAccount.practitionerID }?.fullTime, true)
+        // A citizen's own application through the portal is a mediation case too, waiting for consent.
+        let citizen = try await send(.POST, "/api/v1/auth/citizen-login", json: ["mobile": DemoCity.citizenMobile, "password": DemoCity.password])
+        let citizenToken = try citizen.content.decode(AuthController.TokenResponse.self).token
+        res = try await send(.POST, "/api/v1/requests", token: citizenToken, json: Intake.Input(
+            matterType: "mediation", itemCode: nil, category: "property", channel: nil, description: "物业费纠纷，请求调解",
+            applicant: .init(name: "王秀英", mobile: DemoCity.citizenMobile, idNumber: nil), priorityGroups: nil,
+            regionCode: village.code.rawValue, externalReference: nil, accept: nil, answer: nil))
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let applied = try res.content.decode(RequestViews.Detail.self)
+        XCTAssertEqual(applied.mediation?.source, "application")
+        XCTAssertEqual(applied.mediation?.consent, "pending")
     }
 
     func testRefusalClosesTheCaseUnmediatedWithAdvice() async throws {
@@ -215,6 +257,19 @@ final class MediationTests: AppTestCase {
         XCTAssertEqual(res.status, .ok, res.body.string)
         let changed = try await indicator("mediation_success_rate")
         XCTAssertEqual(changed.target, 80)
+        // The same from the dashboard, for the city's administrators only.
+        var browser = BrowserSession(self)
+        try await browser.signIn("admin")
+        let dashboard = try await browser.get("/admin/indicators")
+        XCTAssertTrue(dashboard.body.string.contains("修改目标"))
+        let posted = try await browser.post("/admin/indicators/mediation_success_rate/target", [("target", "85")])
+        XCTAssertEqual(posted.status, .seeOther)
+        let viaPage = try await indicator("mediation_success_rate")
+        XCTAssertEqual(viaPage.target, 85)
+        var county = BrowserSession(self)
+        try await county.signIn("county-admin")
+        let page = try await county.get("/admin/indicators")
+        XCTAssertFalse(page.body.string.contains("修改目标"))
 
         let fields = Set(city.institutions.filter { $0.type == .mediationCommittee && $0.committeeKind == .industry }.compactMap(\.industryField))
         let coverage = try await indicator("industry_committee_coverage")

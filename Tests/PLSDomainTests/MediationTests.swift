@@ -9,7 +9,7 @@ struct MediationRulesTests {
         CommitteeMember(name: name, gender: g, role: role, termStart: d(since))
     }
 
-    @Test("art. 9: three to nine members, one director, a woman among them")
+    @Test("art. 8: three to nine members, one director, a woman among them")
     func composition() {
         let good = [member("王", .male, .director), member("李", .female), member("张", .male)]
         #expect(MediationRules.composition(good, on: d("2026-11-29")).isEmpty)
@@ -22,7 +22,8 @@ struct MediationRulesTests {
         #expect(MediationRules.composition(twoHeads, on: d("2026-11-29")) == [.severalDirectors(2)])
         let headless = [member("王", .male, .deputyDirector), member("李", .female), member("张", .male)]
         #expect(MediationRules.composition(headless, on: d("2026-11-29")) == [.noDirector])
-        #expect(CompositionWarning.noWoman.article == "人民调解法第九条第一款")
+        #expect(CompositionWarning.noWoman.article == "人民调解法第八条第三款")
+        #expect(CompositionWarning.tooFew(2).article == "人民调解法第八条第二款")
     }
 
     @Test("art. 9: a three-year term ends on its third anniversary")

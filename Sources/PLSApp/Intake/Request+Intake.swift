@@ -199,6 +199,8 @@ enum Intake {
                 let kind: AidCaseKind = v.itemCode == "legal_aid.criminal" || v.category == .criminal ? .criminal
                     : (v.category == .administrative ? .administrative : .civil)
                 try await LegalAidCases.newCase(for: r, kind: kind, app: app, on: tx).create(on: tx)
+            } else if v.matterType == .mediation {
+                try await MediationCases.newApplicationCase(for: r, app: app, on: tx)
             }
             if v.accept {
                 try await RequestActions.apply(.accept, to: r, input: .init(), by: p, writer: w, app: app, now: now)

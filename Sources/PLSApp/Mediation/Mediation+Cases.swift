@@ -28,14 +28,23 @@ enum MediationCases {
 
     static func create(_ input: CaseInput, by p: Principal, app: Application) async throws -> ServiceRequest {
         try p.require(intakeRoles.contains(p.role))
-        if p.role == .practitioner, try await !isMediator(p, on: app.db as! any SQLDatabase) { throw AppError.forbidden }
-        // A mediator at a listening point takes the dispute in for the committee, as its intake desk would.
-        let actor = p.role == .practitioner
-            ? Principal(accountID: p.accountID, displayName: p.displayName, role: .windowClerk, region: p.region, institutionID: p.institutionID,
-                        practitionerID: p.practitionerID)
-            : p
         let db = app.db as! any SQLDatabase
         let today = app.today
+        // A committee's own people (its admin, its mediators at a listening point) take disputes in for that
+        // committee only: it accepts them, and a mediator who takes one in mediates it.
+        var own: (id: UUID, region: DivisionCode)?
+        if p.role == .practitioner || p.role == .institutionAdmin {
+            guard let committee = p.institutionID, let row = try? await InstitutionController.find(committee, scope: .everything, on: db),
+                  row.type == InstitutionType.mediationCommittee.rawValue, row.active, let region = DivisionCode(row.regionCode) else {
+                throw AppError(.forbidden, "forbidden", "只有人民调解委员会及其调解员可以登记纠纷")
+            }
+            if p.role == .practitioner, try await !isMediator(p, on: db) { throw AppError(.forbidden, "forbidden", "只有执业的人民调解员可以登记纠纷") }
+            own = (committee, region)
+        }
+        // The committee's intake desk: accepts (and, for its mediator, assigns) inside the same write.
+        let desk = own.map { Principal(accountID: p.accountID, displayName: p.displayName, role: .windowClerk, region: $0.region,
+                                       institutionID: $0.id, practitionerID: nil) }
+        let actor = desk ?? p
         var errors = FieldErrors()
         let source = errors.choice(input.source, "source", "案件来源", as: MediationSource.self)
         var parties: [(PartySide, PartyKind, String, MobileNumber?)] = []
@@ -64,16 +73,17 @@ enum MediationCases {
         if let lp = input.listeningPointId {
             struct L: Decodable { var id: UUID; var committeeId: UUID?; var regionCode: String }
             if let row = try await db.select().columns("id", "committee_id", "region_code").from("listening_points").where("id", .equal, SQLBind(lp))
-                .where("active", .equal, SQLBind(true)).first(decoding: L.self, keyDecodingStrategy: .convertFromSnakeCase) {
+                .where("active", .equal, SQLBind(true)).first(decoding: L.self, keyDecodingStrategy: .convertFromSnakeCase),
+               own.map({ DivisionCode(row.regionCode).map($0.region.contains) ?? false }) ?? true {
                 listeningPoint = (row.id, row.committeeId, row.regionCode)
             } else {
-                errors.add("listeningPointId", "说事点不存在或已停用")
+                errors.add("listeningPointId", "说事点不存在、已停用或不在本调委会辖区")
             }
         } else if source == .listeningPoint {
             errors.add("listeningPointId", "请选择百姓说事点")
         }
         let regionCode = input.regionCode?.nilIfEmpty ?? listeningPoint?.region ?? ""
-        var committee = input.committeeId ?? listeningPoint?.committee
+        var committee = own?.id ?? input.committeeId ?? listeningPoint?.committee
         if committee == nil {
             // The committee of the village, else of the town, where the dispute arose.
             committee = try await db.raw("""
@@ -81,15 +91,17 @@ enum MediationCases {
                   AND committee_kind IN ('village', 'town') AND \(bind: regionCode) LIKE region_code || '%'
                 ORDER BY LENGTH(region_code) DESC LIMIT 1
                 """).first(decodingColumn: "id", as: UUID.self)
+        } else if own == nil, let chosen = committee {
+            var scope = DataScope.everything
+            if case .region = p.scope { scope = p.scope }
+            let row = try? await InstitutionController.find(chosen, scope: scope, on: db)
+            if row?.type != InstitutionType.mediationCommittee.rawValue || row?.active != true { errors.add("committeeId", "请选择辖区内在用的人民调解委员会") }
         }
-        if let committee, try await InstitutionController.find(committee, scope: .everything, on: db).type != InstitutionType.mediationCommittee.rawValue {
-            errors.add("committeeId", "请选择人民调解委员会")
-        }
+        let referred = [MediationSource.courtReferral, .policeReferral, .petitionReferral].contains(source)
+        let channel = input.channel?.nilIfEmpty ?? (referred && Intake.channels(for: actor.role).contains(.referral) ? RequestChannel.referral.rawValue : nil)
         let first = parties.first { $0.0 == .applicant }
         var valid: Intake.Valid?
         var intakeError: AppError?
-        let referred = [MediationSource.courtReferral, .policeReferral, .petitionReferral].contains(source)
-        let channel = input.channel?.nilIfEmpty ?? (referred && Intake.channels(for: actor.role).contains(.referral) ? RequestChannel.referral.rawValue : nil)
         do {
             var v = try await Intake.validate(Intake.Input(
                 matterType: MatterType.mediation.rawValue, itemCode: nil, category: input.category, channel: channel,
@@ -97,6 +109,8 @@ enum MediationCases {
                 priorityGroups: nil, regionCode: regionCode, externalReference: input.externalReference, accept: true, answer: nil),
                 by: actor, today: today, on: db)
             v.mobile = first?.3
+            // The committee's desk accepts below, inside the same write.
+            if desk != nil { v.accept = false }
             valid = v
         } catch let e as AppError where e.status == .unprocessableEntity {
             intakeError = e
@@ -105,11 +119,11 @@ enum MediationCases {
         try errors.throwIfAny()
         guard let valid else { throw intakeError ?? AppError.validation([:]) }
         let settings = try await MediationSettings.all(on: db)
-        let mass = MediationRules.isMass(peopleInvolved: people, amount: amount, peopleThreshold: Int(settings["mass_people"]!),
-                                         amountThreshold: Fen(settings["mass_amount_yuan"]! * 100))
+        let mass = MediationRules.isMass(peopleInvolved: people, amount: amount, peopleThreshold: Int(settings["mass_people"] ?? 10),
+                                         amountThreshold: Fen((settings["mass_amount_yuan"] ?? 500_000) * 100))
         let partyRows = parties
         let (committeeID, amountFen, pointID) = (committee, amount, listeningPoint?.id)
-        let created = try await Intake.create(valid, by: actor, idempotencyKey: nil, app: app, on: app.db) { r, w in
+        let created = try await Intake.create(valid, by: p, idempotencyKey: nil, app: app, on: app.db) { r, w in
             let c = MediationCase()
             c.id = r.id
             c.committeeID = committeeID
@@ -130,6 +144,13 @@ enum MediationCases {
             // The committee takes the case: its admins see it from now on.
             r.institutionID = committeeID
             try await r.save(on: w.db)
+            if let desk {
+                try await RequestActions.apply(.accept, to: r, input: .init(note: "调委会受理"), by: desk, writer: w, app: app, now: app.clock.now)
+                if p.role == .practitioner {
+                    try await RequestActions.apply(.assign, to: r, input: .init(note: "说事点受理，由\(p.displayName)调解", practitionerId: p.practitionerID),
+                                                   by: desk, writer: w, app: app, now: app.clock.now)
+                }
+            }
             if mass {
                 await w.append(LedgerEvent(requestID: r.id!, atMillis: app.clock.now.millis, actorID: p.accountID, actorName: p.displayName,
                                            action: "escalate", fromStatus: r.status, toStatus: r.status,
@@ -138,17 +159,42 @@ enum MediationCases {
             }
             try await checkHotspot(r, settings: settings, today: today, now: app.clock.now, on: sql)
         }
-        if p.role == .practitioner, created.request.requestStatus == .accepted {
-            return try await RequestActions.perform(.assign, on: created.request.id!.uuidString,
-                                                    input: .init(note: "说事点受理，由\(p.displayName)调解", practitionerId: p.practitionerID), by: actor, app: app)
-        }
         return created.request
     }
 
+    /// A mediation applied for through the general intake (the portal, the hotline): the case row with the
+    /// applicant as the one party known so far and the committee of the place; the committee completes it.
+    static func newApplicationCase(for r: ServiceRequest, app: Application, on db: any Database) async throws {
+        let sql = db as! any SQLDatabase
+        let committee = try await sql.raw("""
+            SELECT id FROM institutions WHERE type = \(bind: InstitutionType.mediationCommittee.rawValue) AND active = \(bind: true)
+              AND committee_kind IN ('village', 'town') AND \(bind: r.regionCode) LIKE region_code || '%'
+            ORDER BY LENGTH(region_code) DESC LIMIT 1
+            """).first(decodingColumn: "id", as: UUID.self)
+        let c = MediationCase()
+        c.id = r.id
+        c.committeeID = committee
+        c.source = MediationSource.application.rawValue
+        c.peopleInvolved = 1
+        c.mass = false
+        c.consent = "pending"
+        c.createdAt = app.clock.now
+        try await c.create(on: db)
+        try await sql.insert(into: "mediation_parties").columns("id", "request_id", "side", "kind", "name", "mobile_masked", "sort")
+            .values(SQLBind(UUID()), SQLBind(r.id!), SQLBind(PartySide.applicant.rawValue), SQLBind(PartyKind.person.rawValue),
+                    SQLBind(r.applicantName), SQLBind(r.applicantMobileMasked), SQLBind(0)).run()
+        if r.institutionID == nil, let committee {
+            r.institutionID = committee
+            try await r.save(on: db)
+        }
+    }
+
+    /// A practising mediator.
     static func isMediator(_ p: Principal, on db: any SQLDatabase) async throws -> Bool {
         guard let id = p.practitionerID else { return false }
-        return try await db.select().column("type").from(Practitioner.schema).where("id", .equal, SQLBind(id))
-            .first(decodingColumn: "type", as: String.self) == PractitionerType.mediator.rawValue
+        struct R: Decodable { var type: String; var status: String }
+        let row = try await db.select().columns("type", "status").from(Practitioner.schema).where("id", .equal, SQLBind(id)).first(decoding: R.self)
+        return row?.type == PractitionerType.mediator.rawValue && row?.status == PractitionerStatus.practising.rawValue
     }
 
     /// The judicial office of the town (its admins), and the county's admins.
@@ -223,6 +269,8 @@ enum MediationCases {
         var terms: String?
         var obligations: [ObligationInput]?
         var partiesConfirmed: Bool?
+        /// The day the parties signed (written) or reached (oral) the agreement; today when not given.
+        var signedOn: String?
         var status: String?
         var obligationId: UUID?
         var note: String?
@@ -245,10 +293,16 @@ enum MediationCases {
         return c
     }
 
+    /// The mediating is the assigned mediator's and the committee's; intake desks and bureaus ask consent and
+    /// record what the court did.
     static func mayTake(_ step: Step, _ r: ServiceRequest, _ p: Principal) -> Bool {
         guard RequestViews.visible(r, in: p.scope), !p.role.isReadOnly, p.role != .citizen else { return false }
         if p.role == .practitioner { return r.practitionerID != nil && r.practitionerID == p.practitionerID }
-        return [.institutionAdmin, .countyAdmin, .cityAdmin, .windowClerk].contains(p.role)
+        if p.role == .institutionAdmin { return r.institutionID != nil && r.institutionID == p.institutionID }
+        switch step {
+        case .session, .outcome, .visit: return false
+        case .consent, .confirmation, .courtDecision: return [.countyAdmin, .cityAdmin, .windowClerk].contains(p.role)
+        }
     }
 
     static func stateAllows(_ step: Step, _ r: ServiceRequest, _ c: MediationCase) -> String? {
@@ -349,6 +403,7 @@ enum MediationCases {
                 }
             }
             let reason = result == .success ? nil : errors.required(input.reason, "reason", "调解不成或终止的原因", maxLength: 1000)
+            let signed = date(input.signedOn, "signedOn", "协议签订（达成）日期", today: today, &errors)
             try errors.throwIfAny()
             c.outcome = result!.rawValue
             c.closedOn = today.description
@@ -357,8 +412,8 @@ enum MediationCases {
                 c.agreementTerms = terms
                 c.agreementFacts = facts
                 // Art. 29, 30: a written agreement takes effect when signed and sealed, an oral one when reached.
-                c.agreementEffectiveOn = today.description
-                c.confirmationDue = form == .written ? MediationRules.confirmationDeadline(effectiveOn: today, calendar: app.workingCalendar).description : nil
+                c.agreementEffectiveOn = signed.description
+                c.confirmationDue = form == .written ? MediationRules.confirmationDeadline(effectiveOn: signed, calendar: app.workingCalendar).description : nil
                 for (i, o) in obligations.enumerated() {
                     try await sql.insert(into: "mediation_obligations").columns("id", "request_id", "description", "due_on", "status", "reminded", "sort")
                         .values(SQLBind(UUID()), SQLBind(r.id!), SQLBind(o.0), SQLBind(o.1.description), SQLBind(FulfilmentStatus.pending.rawValue),
@@ -379,7 +434,16 @@ enum MediationCases {
             let note = errors.optional(input.note, "note", "回访情况", maxLength: 1000)
             try errors.throwIfAny()
             var update = sql.update("mediation_obligations").set("status", to: SQLBind(status!.rawValue)).where("request_id", .equal, SQLBind(r.id!))
-            if let o = input.obligationId { update = update.where("id", .equal, SQLBind(o)) }
+            if let o = input.obligationId {
+                guard try await sql.select().column("id").from("mediation_obligations").where("id", .equal, SQLBind(o))
+                    .where("request_id", .equal, SQLBind(r.id!)).first() != nil else {
+                    throw AppError.validation(["obligationId": "该履行事项不属于本协议"])
+                }
+                update = update.where("id", .equal, SQLBind(o))
+            } else {
+                // A visit about the whole agreement leaves what was already done as done.
+                update = update.where("status", .notEqual, SQLBind(FulfilmentStatus.fulfilled.rawValue))
+            }
             try await update.run()
             try await sql.insert(into: "mediation_visits").columns("id", "request_id", "visited_on", "status", "note", "by_name", "created_at")
                 .values(SQLBind(UUID()), SQLBind(r.id!), SQLBind(visited.description), SQLBind(status!.rawValue), SQLBind(note), SQLBind(p.displayName), SQLBind(now)).run()

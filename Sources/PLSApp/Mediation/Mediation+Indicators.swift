@@ -88,9 +88,9 @@ enum MediationIndicators {
         }
         let sources = try await group("c.source", "c.source").map { Count(key: $0.key ?? "", name: MediationSource(rawValue: $0.key ?? "")?.chineseName ?? "", count: $0.n) }
         let categories = try await group("r.category", "r.category").map { Count(key: $0.key ?? "", name: Category(rawValue: $0.key ?? "")?.chineseName ?? "", count: $0.n) }
-        let committees = try await group("i.name", "i.name", join: "LEFT JOIN institutions i ON i.id = c.committee_id")
+        let committees = try await group("CAST(i.id AS TEXT)", "i.name", join: "LEFT JOIN institutions i ON i.id = c.committee_id")
             .map { Count(key: $0.key ?? "", name: $0.name ?? "（未指定调委会）", count: $0.n) }
-        let mediators = try await group("p.name", "p.name", join: "LEFT JOIN practitioners p ON p.id = r.practitioner_id")
+        let mediators = try await group("CAST(p.id AS TEXT)", "p.name", join: "LEFT JOIN practitioners p ON p.id = r.practitioner_id")
             .map { Count(key: $0.key ?? "", name: $0.name ?? "（尚未分派）", count: $0.n) }
         let outcomes = try await group("COALESCE(c.outcome, 'open')", "COALESCE(c.outcome, 'open')")
             .map { Count(key: $0.key ?? "", name: MediationOutcome(rawValue: $0.key ?? "")?.chineseName ?? "调解中", count: $0.n) }

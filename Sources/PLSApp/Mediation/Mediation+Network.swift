@@ -83,18 +83,20 @@ enum MediationNetwork {
     struct Flagged: Content { var id: UUID; var name: String; var warnings: [String] }
 
     static func flagged(prefix: String, today: CivilDate, limit: Int = 50, on db: any SQLDatabase) async throws -> [Flagged] {
-        struct M: Decodable { var institutionId: UUID; var name: String; var gender: String; var role: String; var termStart: String; var committee: String }
+        struct M: Decodable { var institutionId: UUID; var name: String?; var gender: String?; var role: String?; var termStart: String?; var committee: String }
+        // From the committees, so that one with no members at all is flagged too.
         let rows = try await db.raw("""
-            SELECT m.institution_id, m.name, m.gender, m.role, m.term_start, i.name AS committee FROM committee_members m
-            JOIN institutions i ON i.id = m.institution_id WHERE i.region_code LIKE \(bind: prefix + "%") AND i.active = \(bind: true)
+            SELECT i.id AS institution_id, m.name, m.gender, m.role, m.term_start, i.name AS committee FROM institutions i
+            LEFT JOIN committee_members m ON m.institution_id = i.id
+            WHERE i.type = \(bind: InstitutionType.mediationCommittee.rawValue) AND i.region_code LIKE \(bind: prefix + "%") AND i.active = \(bind: true)
             ORDER BY i.region_code
             """).all(decoding: M.self, keyDecodingStrategy: .convertFromSnakeCase)
         var order: [UUID] = [], byCommittee: [UUID: (String, [CommitteeMember])] = [:]
         for r in rows {
             if byCommittee[r.institutionId] == nil { order.append(r.institutionId); byCommittee[r.institutionId] = (r.committee, []) }
-            if let start = CivilDate(r.termStart) {
-                byCommittee[r.institutionId]!.1.append(CommitteeMember(name: r.name, gender: Gender(rawValue: r.gender) ?? .male,
-                                                                      role: CommitteeRole(rawValue: r.role) ?? .member, termStart: start))
+            if let name = r.name, let start = r.termStart.flatMap(CivilDate.init) {
+                byCommittee[r.institutionId]!.1.append(CommitteeMember(name: name, gender: Gender(rawValue: r.gender ?? "") ?? .male,
+                                                                      role: CommitteeRole(rawValue: r.role ?? "") ?? .member, termStart: start))
             }
         }
         return order.compactMap { id in
@@ -102,6 +104,21 @@ enum MediationNetwork {
             let warnings = MediationRules.composition(members, on: today)
             return warnings.isEmpty ? nil : Flagged(id: id, name: name, warnings: warnings.map(\.message))
         }.prefix(limit).map { $0 }
+    }
+
+    struct MediatorInput: Content { var fullTime: Bool? }
+
+    /// Full-time or part-time (专职/兼职) mediator, set by the committee or the bureau.
+    static func saveMediator(_ id: UUID, _ input: MediatorInput, by p: Principal, on db: any SQLDatabase) async throws -> Mediator {
+        try p.require([.cityAdmin, .countyAdmin, .institutionAdmin].contains(p.role))
+        let prac = try await PractitionerController.find(id, scope: p.scope, on: db)
+        guard prac.type == PractitionerType.mediator.rawValue else { throw AppError.validation(["practitionerId": "该人员不是人民调解员"]) }
+        guard let fullTime = input.fullTime else { throw AppError.validation(["fullTime": "请选择专职或兼职"]) }
+        try await db.raw("""
+            INSERT INTO mediators (practitioner_id, full_time) VALUES (\(bind: id), \(bind: fullTime))
+            ON CONFLICT (practitioner_id) DO UPDATE SET full_time = excluded.full_time
+            """).run()
+        return Mediator(practitionerId: id, name: prac.name, fullTime: fullTime, specialities: prac.specialities)
     }
 
     // MARK: Listening points
@@ -131,8 +148,14 @@ enum MediationNetwork {
         } else if case .region(let own) = p.scope, !own.contains(DivisionCode(code)!) {
             errors.add("regionCode", "该区划不在您的管辖范围内")
         }
-        // A committee's own admin sets up points for that committee.
+        // A committee's own admin sets up points for that committee; others name an active committee.
         let committee = p.role == .institutionAdmin ? p.institutionID : input.committeeId
+        if let committee {
+            let row = try? await InstitutionController.find(committee, scope: .everything, on: db)
+            if row?.type != InstitutionType.mediationCommittee.rawValue || row?.active != true {
+                errors.add("committeeId", p.role == .institutionAdmin ? "只有人民调解委员会可以设立说事点" : "请选择在用的人民调解委员会")
+            }
+        }
         try errors.throwIfAny()
         let id = UUID()
         try await db.insert(into: "listening_points").columns("id", "name", "region_code", "committee_id", "hours", "active")

@@ -51,9 +51,20 @@ enum MediationController {
                                                       today: req.today, now: req.now, app: req.application)
     }
 
+    /// The region a staff member's mediation lists cover: their scope's, or for those bound to an institution
+    /// the region of their account (a committee sees its own area, not the city's).
+    static func apiSaveMediator(_ req: Request) async throws -> MediationNetwork.Mediator {
+        let p = try req.staff()
+        guard let id = req.parameters.get("practitionerId").flatMap(UUID.init(uuidString:)) else { throw AppError.notFound("人员") }
+        return try await MediationNetwork.saveMediator(id, try req.content.decode(MediationNetwork.MediatorInput.self), by: p, on: req.sql)
+    }
+
     static func regionPrefix(_ p: Principal) -> String {
-        if case .region(let code) = p.scope { return code.scopePrefix }
-        return ""
+        switch p.scope {
+        case .everything: return ""
+        case .region(let code): return code.scopePrefix
+        case .institution, .own: return p.region?.scopePrefix ?? "-"
+        }
     }
 
     static func apiFlagged(_ req: Request) async throws -> [MediationNetwork.Flagged] {
@@ -73,7 +84,11 @@ enum MediationController {
         return try Response(status: .created).encodeJSON(point)
     }
 
-    struct Alert: Content { var regionCode: String; var regionName: String; var category: String; var categoryName: String; var recent: Int; var earlier: Int; var raisedOn: String }
+    struct Alert: Content {
+        var regionCode: String; var regionName: String; var category: String; var categoryName: String; var recent: Int; var earlier: Int; var raisedOn: String
+        /// The cases behind it: the work queue filtered to them (`/api/v1/requests` takes the same query).
+        var casesHref: String
+    }
 
     static func alerts(prefix: String, on db: any SQLDatabase) async throws -> [Alert] {
         struct R: Decodable { var regionCode: String; var regionName: String?; var category: String; var recent: Int; var earlier: Int; var raisedOn: String }
@@ -82,7 +97,8 @@ enum MediationController {
             LEFT JOIN regions g ON g.code = a.region_code WHERE a.region_code LIKE \(bind: prefix + "%") ORDER BY a.raised_on DESC LIMIT 50
             """).all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase).map {
             Alert(regionCode: $0.regionCode, regionName: $0.regionName ?? $0.regionCode, category: $0.category,
-                  categoryName: Category(rawValue: $0.category)?.chineseName ?? $0.category, recent: $0.recent, earlier: $0.earlier, raisedOn: $0.raisedOn)
+                  categoryName: Category(rawValue: $0.category)?.chineseName ?? $0.category, recent: $0.recent, earlier: $0.earlier, raisedOn: $0.raisedOn,
+                  casesHref: "/work?matterType=mediation&category=\($0.category)&region=\($0.regionCode)")
         }
     }
 

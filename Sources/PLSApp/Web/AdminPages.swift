@@ -14,6 +14,8 @@ enum AdminPages {
         var valueText: String
         var targetText: String
         var moreShortfalls: Int
+        /// The city's administrators set targets on the dashboard.
+        var canSetTarget = false
     }
 
     struct DashboardContext: Encodable {
@@ -87,6 +89,19 @@ enum AdminPages {
         return try await req.view.render("admin/indicators", IndicatorsContext(
             page: req.pageMeta(title: "指标看板"), regionName: row.name, regionCode: row.code, year: scope.year,
             regions: choices.map { SelectOption(value: $0.code, label: $0.name, selected: $0.code == row.code) },
-            cards: cards(results, limit: IndicatorRegistry.shortfallLimit), metCount: results.filter(\.met).count))
+            cards: cards(results, limit: IndicatorRegistry.shortfallLimit).map { var c = $0; c.canSetTarget = p.role == .cityAdmin; return c },
+            metCount: results.filter(\.met).count))
+    }
+
+    static func setTarget(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        try p.require(p.role == .cityAdmin)
+        let id = req.parameters.get("id") ?? ""
+        do {
+            _ = try await MediationController.setTarget(id, req.formValue("target").flatMap(Double.init), app: req.application, now: req.now)
+            return req.redirect(to: "/admin/indicators", flash: "已修改指标目标")
+        } catch let e as AppError where e.status == .unprocessableEntity {
+            return req.redirect(to: "/admin/indicators", flash: e.fields["target"] ?? e.message)
+        }
     }
 }

@@ -131,7 +131,7 @@ enum MediationPages {
             given: req.formValue("given").map { $0 == "1" }, advice: req.formValue("advice"), heldOn: req.formValue("heldOn"),
             attendees: req.formValue("attendees"), record: req.formValue("record"), result: req.formValue("result"), reason: req.formValue("reason"),
             form: req.formValue("form"), facts: req.formValue("facts"), terms: req.formValue("terms"), obligations: obligations,
-            partiesConfirmed: req.formValues("partiesConfirmed").contains("1"), status: req.formValue("status"),
+            partiesConfirmed: req.formValues("partiesConfirmed").contains("1"), signedOn: req.formValue("signedOn"), status: req.formValue("status"),
             obligationId: req.formValue("obligationId").flatMap(UUID.init(uuidString:)), note: req.formValue("note"),
             appliedOn: req.formValue("appliedOn"), court: req.formValue("court"), joint: req.formValues("joint").contains("1"),
             decision: req.formValue("decision"), decidedOn: req.formValue("decidedOn"))
@@ -153,6 +153,7 @@ enum MediationPages {
         var terms: String
         var obligations: [MediationCases.Obligation]
         var mediators: String
+        var copies: Int
         var date: String
         var confirmationDue: String?
         var back: String
@@ -167,6 +168,7 @@ enum MediationPages {
         return try await req.view.render("mediation/agreement", AgreementContext(
             committee: m.committeeName ?? "人民调解委员会", number: d.number, parties: m.parties, facts: m.agreementFacts ?? "",
             terms: m.agreementTerms ?? "", obligations: m.obligations, mediators: mediators.isEmpty ? (d.practitionerName ?? "") : mediators,
+            copies: m.parties.count + 1,
             date: LegalAidPages.chineseDate(m.agreementEffectiveOn ?? ""), confirmationDue: m.confirmationDue.map(LegalAidPages.chineseDate),
             back: "/work/\(d.id)"))
     }
