@@ -75,9 +75,10 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.migrations.add(Attachments.M010CreateAttachments())
     app.migrations.add(M011CreateLegalAid())
     app.migrations.add(M012CreateMediation())
+    app.migrations.add(M013CreateVillageAdvisers())
 
     // MARK: Capabilities
-    app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all)
+    app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all)
     app.calendarStore = CalendarStore()
     app.ledger = Ledger()
     app.rulesCache = Catalog.RulesCache()

@@ -16,7 +16,8 @@ final class IndicatorTests: AppTestCase {
         XCTAssertEqual(Set(items.keys), ["county_centre_coverage", "town_station_coverage", "mediation_committee_coverage",
                                          "on_time_rate", "evaluation_rate", "satisfaction_rate",
                                          "duty_lawyer_coverage", "notified_defence_designation_rate", "lawyer_share_of_aid_cases",
-                                         "mediation_success_rate", "mediation_fulfilment_rate", "industry_committee_coverage"])
+                                         "mediation_success_rate", "mediation_fulfilment_rate", "industry_committee_coverage",
+                                         "village_adviser_coverage", "village_adviser_hours_met", "village_adviser_items"])
 
         let centres = items["county_centre_coverage"]!
         XCTAssertEqual(centres.denominator, 1 + city.regions.filter { $0.level == .county }.count)

@@ -33,9 +33,10 @@ class AppTestCase: XCTestCase {
     // MARK: Requests
 
     func send(_ method: HTTPMethod, _ path: String, token: String? = nil, json: (any Encodable)? = nil,
-              headers: HTTPHeaders = [:], file: StaticString = #filePath, line: UInt = #line) async throws -> XCTHTTPResponse {
+              headers: HTTPHeaders = [:], body: String? = nil, file: StaticString = #filePath, line: UInt = #line) async throws -> XCTHTTPResponse {
         try await app.testable().sendRequest(method, path, headers: headers, file: file, line: line) { req async throws in
             if let token { req.headers.bearerAuthorization = BearerAuthorization(token: token) }
+            if let body { req.body = ByteBuffer(string: body) }
             if let json { try req.content.encode(AnyEncodable(json), as: .json) }
         }
     }

@@ -43,6 +43,11 @@ extension Request {
             }
             nav.append(.init(href: "/legal-aid/desk", label: "法律援助", current: path.hasPrefix("/legal-aid") || path == "/admin/legal-aid"))
             nav.append(.init(href: "/mediation", label: "人民调解", current: path.hasPrefix("/mediation")))
+            if p.role == .practitioner {
+                nav.append(.init(href: "/adviser", label: "驻村服务", current: path == "/adviser"))
+            } else {
+                nav.append(.init(href: "/grassroots", label: "法律顾问", current: path.hasPrefix("/grassroots")))
+            }
             nav.append(.init(href: "/notifications", label: "提醒", current: path == "/notifications"))
             nav.append(.init(href: "/admin/indicators", label: "指标", current: path.hasPrefix("/admin/indicators")))
             nav.append(.init(href: "/admin/regions", label: "行政区划", current: path.hasPrefix("/admin/regions")))

@@ -1,0 +1,52 @@
+import Vapor
+import SQLKit
+import PLSDomain
+
+/// The plan's village adviser figures: every village and community has an adviser, serves it 50 hours a
+/// year, and the city's advisers deliver 17,000 services a year.
+enum GrassrootsIndicators {
+    static let all: [IndicatorDefinition] = [
+        IndicatorDefinition(id: "village_adviser_coverage", name: "村（居）法律顾问覆盖率", capability: "grassroots", unit: .percent, target: 100,
+                            comparator: .atLeast, basis: "实施方案三（三）：一村（社区）一法律顾问全覆盖", counted: "个村（社区）已聘请法律顾问") { s, db in
+            let units = try await db.raw("""
+                SELECT SUBSTR(g.code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
+                       CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM adviser_assignments a WHERE a.region_code = g.code AND a.start_on <= \(bind: s.today.description)
+                                 AND (a.end_on IS NULL OR a.end_on >= \(bind: s.today.description))) THEN 1 ELSE 0 END) AS BIGINT) AS num
+                FROM regions g WHERE g.level = \(bind: RegionLevel.village.rawValue) AND g.active = \(bind: true) AND g.code LIKE \(bind: s.region.scopePrefix + "%")
+                GROUP BY SUBSTR(g.code, 1, \(unsafeRaw: String(s.unitWidth)))
+                """).all(decoding: UnitRates.Row.self)
+            return try await UnitRates.outcome(units, target: s.target, on: db)
+        },
+        IndicatorDefinition(id: "village_adviser_hours_met", name: "村（居）法律顾问服务时长达标率", capability: "grassroots", unit: .percent, target: 100,
+                            comparator: .atLeast, basis: "实施方案：法律顾问每年为每个村（社区）服务不少于 50 小时（年中按进度计，未达进度的村居列为未达标单位）",
+                            counted: "个村（社区）全年服务已满 50 小时") { s, db in
+            let first = "\(s.year)-01-01", last = "\(s.year)-12-31"
+            // The year's figure counts villages at 50 hours; during the year a unit falls short when its villages lag the pace.
+            let day = s.today.year == s.year ? s.today : CivilDate(year: s.year, month: 12, day: 31)!
+            let pace = (AdviserTargets.pace(AdviserTargets.hoursPerVillage, on: day) * 10).rounded(.down) / 10
+            struct R: Decodable { var unit: String; var den: Int; var num: Int; var onPace: Int }
+            let rows = try await db.raw("""
+                SELECT SUBSTR(g.code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
+                       CAST(SUM(CASE WHEN COALESCE(h.hours, 0) >= \(bind: AdviserTargets.hoursPerVillage) THEN 1 ELSE 0 END) AS BIGINT) AS num,
+                       CAST(SUM(CASE WHEN COALESCE(h.hours, 0) >= \(bind: pace) THEN 1 ELSE 0 END) AS BIGINT) AS on_pace
+                FROM regions g LEFT JOIN (SELECT region_code, SUM(hours) AS hours FROM adviser_services
+                                          WHERE served_on >= \(bind: first) AND served_on <= \(bind: last) GROUP BY region_code) h ON h.region_code = g.code
+                WHERE g.level = \(bind: RegionLevel.village.rawValue) AND g.active = \(bind: true) AND g.code LIKE \(bind: s.region.scopePrefix + "%")
+                GROUP BY SUBSTR(g.code, 1, \(unsafeRaw: String(s.unitWidth)))
+                """).all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
+            let paced = try await UnitRates.outcome(rows.map { UnitRates.Row(unit: $0.unit, num: $0.onPace, den: $0.den) }, target: s.target, on: db)
+            let num = rows.reduce(0) { $0 + $1.num }, den = rows.reduce(0) { $0 + $1.den }
+            return IndicatorOutcome(figure: .ratio(num, of: den), shortfalls: paced.shortfalls, shortfallCount: paced.shortfallCount)
+        },
+        IndicatorDefinition(id: "village_adviser_items", name: "村（居）法律顾问年度服务件数", capability: "grassroots", unit: .count,
+                            target: Double(AdviserTargets.itemsPerYear), comparator: .atLeast,
+                            basis: "实施方案：全市村（居）法律顾问每年提供法律服务不少于 17000 件", counted: "") { s, db in
+            let first = "\(s.year)-01-01", last = "\(s.year)-12-31"
+            let n = try await db.raw("""
+                SELECT CAST(COALESCE(SUM(items), 0) AS BIGINT) AS n FROM adviser_services
+                WHERE served_on >= \(bind: first) AND served_on <= \(bind: last) AND region_code LIKE \(bind: s.region.scopePrefix + "%")
+                """).first(decodingColumn: "n", as: Int.self) ?? 0
+            return IndicatorOutcome(figure: .count(n), shortfalls: [], shortfallCount: 0)
+        },
+    ]
+}

@@ -1,0 +1,131 @@
+import Vapor
+import SQLKit
+import PLSDomain
+
+/// /api/v1/village-advisers: assignments, the service log (with CSV import and export), and the
+/// quantified view by village, adviser and month.
+enum VillageAdviserController {
+    static func prefix(_ p: Principal) -> String {
+        switch p.scope {
+        case .everything: return ""
+        case .region(let code): return code.scopePrefix
+        case .institution, .own: return p.region?.scopePrefix ?? "-"
+        }
+    }
+
+    static func apiAssignments(_ req: Request) async throws -> Paged<VillageAdvisers.Assignment> {
+        let p = try req.staff()
+        let region = (try? req.query.get(String.self, at: "region")).flatMap(DivisionCode.init)
+        var pre = prefix(p)
+        if let region, region.scopePrefix.hasPrefix(pre) { pre = region.scopePrefix }
+        let practitioner = (try? req.query.get(String.self, at: "practitioner")).flatMap(UUID.init(uuidString:))
+        let current = (try? req.query.get(String.self, at: "current")).map { ["1", "true"].contains($0) } ?? false
+        return try await VillageAdvisers.assignments(prefix: pre, practitioner: practitioner, current: current, today: req.today,
+                                                     page: PageRequest(from: req), on: req.sql)
+    }
+
+    static func apiAssign(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        let a = try await VillageAdvisers.assign(try req.content.decode(VillageAdvisers.AssignmentInput.self), by: p, today: req.today, now: req.now, on: req.sql)
+        return try Response(status: .created).encodeJSON(a)
+    }
+
+    struct EndInput: Content { var endOn: String? }
+
+    static func apiEnd(_ req: Request) async throws -> HTTPStatus {
+        let p = try req.staff()
+        guard let id = req.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.notFound("聘任记录") }
+        let input = req.body.data == nil ? EndInput() : try req.content.decode(EndInput.self)
+        var day: CivilDate?
+        if let raw = input.endOn?.nilIfEmpty {
+            day = CivilDate(raw)
+            if day == nil { throw AppError.validation(["endOn": "日期格式应为 YYYY-MM-DD"]) }
+        }
+        try await VillageAdvisers.endAssignment(id, on: day, by: p, today: req.today, on: req.sql)
+        return .noContent
+    }
+
+    static func filter(_ req: Request, _ p: Principal) -> SQLQueryString {
+        var f = VillageAdvisers.scopeFilter(p)
+        if let region = (try? req.query.get(String.self, at: "region")).flatMap(DivisionCode.init) {
+            f = f + " AND s.region_code LIKE \(bind: region.scopePrefix + "%")"
+        }
+        if let practitioner = (try? req.query.get(String.self, at: "practitioner")).flatMap(UUID.init(uuidString:)) {
+            f = f + " AND s.practitioner_id = \(bind: practitioner)"
+        }
+        if let year = try? req.query.get(Int.self, at: "year") {
+            f = f + " AND s.served_on >= \(bind: "\(year)-01-01") AND s.served_on <= \(bind: "\(year)-12-31")"
+        }
+        return f
+    }
+
+    static func apiServices(_ req: Request) async throws -> Paged<VillageAdvisers.Service> {
+        let p = try req.staff()
+        return try await VillageAdvisers.services(filter: filter(req, p), page: PageRequest(from: req), on: req.sql)
+    }
+
+    static func apiLog(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        let s = try await VillageAdvisers.log(try req.content.decode(VillageAdvisers.ServiceInput.self), by: p, today: req.today, now: req.now, on: req.sql)
+        return try Response(status: .created).encodeJSON(s)
+    }
+
+    struct ToRequestInput: Content { var description: String? }
+
+    static func apiToRequest(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        guard let id = req.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.notFound("服务记录") }
+        let input = req.body.data == nil ? ToRequestInput() : try req.content.decode(ToRequestInput.self)
+        let r = try await VillageAdvisers.toRequest(id, description: input.description, by: p, app: req.application)
+        return try Response(status: .created, headers: ["Location": "/api/v1/requests/\(r.id!)"])
+            .encodeJSON(try await RequestViews.detail(r, for: p, app: req.application, on: req.sql))
+    }
+
+    static func csvResponse(_ text: String, name: String) -> Response {
+        let res = Response(status: .ok, body: .init(string: text))
+        res.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
+        res.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(name)\"")
+        return res
+    }
+
+    static func apiExport(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        return csvResponse(try await VillageAdvisers.exportServices(filter: filter(req, p), on: req.sql), name: "village-adviser-services.csv")
+    }
+
+    static func apiImport(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        guard let body = req.body.string, !body.isEmpty else { throw AppError.validation(["file": "请上传 CSV 文件（UTF-8）"]) }
+        let result = try await VillageAdvisers.importServices(body, by: p, today: req.today, now: req.now, app: req.application)
+        if !result.errors.isEmpty {
+            var fields: [String: String] = [:]
+            for e in result.errors.prefix(50) { fields["line \(e.line)"] = e.message }
+            throw AppError(.unprocessableEntity, "import_rejected", "有 \(result.errors.count) 行不符合要求，未导入任何数据", fields: fields)
+        }
+        return try Response(status: .created).encodeJSON(result)
+    }
+
+    static func apiVillages(_ req: Request) async throws -> Paged<VillageAdvisers.VillageFigure> {
+        let p = try req.staff()
+        var pre = prefix(p)
+        if let region = (try? req.query.get(String.self, at: "region")).flatMap(DivisionCode.init), region.scopePrefix.hasPrefix(pre) { pre = region.scopePrefix }
+        let behind = (try? req.query.get(String.self, at: "behind")).map { ["1", "true"].contains($0) } ?? false
+        return try await VillageAdvisers.villages(prefix: pre, today: req.today, behindOnly: behind, page: PageRequest(from: req), on: req.sql)
+    }
+
+    static func apiAdviser(_ req: Request) async throws -> VillageAdvisers.AdviserSummary {
+        let p = try req.staff()
+        guard let id = req.parameters.get("practitionerId").flatMap(UUID.init(uuidString:)) else { throw AppError.notFound("人员") }
+        if p.role == .practitioner, p.practitionerID != id { throw AppError.notFound("人员") }
+        _ = try await PractitionerController.find(id, scope: p.role == .practitioner ? .everything : p.scope, on: req.sql)
+        return try await VillageAdvisers.adviser(id, today: req.today, on: req.sql)
+    }
+
+    static func apiMonthly(_ req: Request) async throws -> [VillageAdvisers.MonthlyRow] {
+        let p = try req.staff()
+        let year = (try? req.query.get(Int.self, at: "year")) ?? req.today.year
+        let month = (try? req.query.get(Int.self, at: "month")) ?? req.today.month
+        guard (1...12).contains(month), (2000...2100).contains(year) else { throw AppError.validation(["month": "年份或月份无效"]) }
+        return try await VillageAdvisers.monthly(year: year, month: month, prefix: prefix(p), on: req.sql)
+    }
+}

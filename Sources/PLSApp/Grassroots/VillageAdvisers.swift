@@ -1,0 +1,379 @@
+import Vapor
+import Fluent
+import SQLKit
+import PLSDomain
+
+/// 村（居）法律顾问: assignments of lawyers and grassroots legal workers to villages and communities, the
+/// service log entered on a phone (or imported from a county's spreadsheet), and the quantified view of
+/// hours and items against the plan's targets.
+enum VillageAdvisers {
+    static let adviserTypes: [PractitionerType] = [.lawyer, .grassrootsLegalWorker]
+
+    // MARK: Assignments
+
+    struct Assignment: Content {
+        var id: UUID
+        var practitionerId: UUID
+        var practitionerName: String
+        var regionCode: String
+        var regionName: String
+        var startOn: String
+        var endOn: String?
+    }
+    struct AssignmentInput: Content { var practitionerId: UUID?; var regionCode: String?; var startOn: String?; var endOn: String? }
+
+    static func assignments(prefix: String, practitioner: UUID?, current: Bool, today: CivilDate, page: PageRequest,
+                            on db: any SQLDatabase) async throws -> Paged<Assignment> {
+        var filter: SQLQueryString = "WHERE a.region_code LIKE \(bind: prefix + "%")"
+        if let practitioner { filter = filter + " AND a.practitioner_id = \(bind: practitioner)" }
+        if current { filter = filter + " AND (a.end_on IS NULL OR a.end_on >= \(bind: today.description))" }
+        let total = try await db.raw("SELECT COUNT(*) AS n FROM adviser_assignments a " + filter).first(decodingColumn: "n", as: Int.self) ?? 0
+        let rows = try await db.raw("""
+            SELECT a.id, a.practitioner_id, p.name AS practitioner_name, a.region_code, g.name AS region_name, a.start_on, a.end_on
+            FROM adviser_assignments a JOIN practitioners p ON p.id = a.practitioner_id JOIN regions g ON g.code = a.region_code
+            """ + " " + filter + " ORDER BY a.region_code, a.start_on DESC LIMIT \(unsafeRaw: String(page.per)) OFFSET \(unsafeRaw: String(page.offset))")
+            .all(decoding: Assignment.self, keyDecodingStrategy: .convertFromSnakeCase)
+        return Paged(items: rows, total: total, page: page.page, per: page.per)
+    }
+
+    /// County and city administrators assign; one adviser may serve several villages, and a village's
+    /// earlier advisers stay on record with their end dates.
+    static func assign(_ input: AssignmentInput, by p: Principal, today: CivilDate, now: Date, on db: any SQLDatabase) async throws -> Assignment {
+        try p.require(p.role == .cityAdmin || p.role == .countyAdmin)
+        var errors = FieldErrors()
+        let code = (input.regionCode ?? "").trimmingCharacters(in: .whitespaces)
+        let region = try await RegionController.find(code, on: db)
+        if region?.level != RegionLevel.village.rawValue { errors.add("regionCode", "请选择村（社区）") }
+        else if !p.scope.includes(regionCode: code) { errors.add("regionCode", "该村（社区）不在您的管辖范围内") }
+        var practitioner: PractitionerController.Row?
+        if let id = input.practitionerId { practitioner = try? await PractitionerController.find(id, scope: .everything, on: db) }
+        if practitioner == nil { errors.add("practitionerId", "请选择律师或基层法律服务工作者") }
+        else if !adviserTypes.map(\.rawValue).contains(practitioner!.type) { errors.add("practitionerId", "村（居）法律顾问由律师或基层法律服务工作者担任") }
+        else if practitioner!.status != PractitionerStatus.practising.rawValue { errors.add("practitionerId", "\(practitioner!.name)目前不在执业状态") }
+        let start = input.startOn?.nilIfEmpty.map(CivilDate.init) ?? today
+        if start == nil { errors.add("startOn", "起始日期格式应为 YYYY-MM-DD") }
+        var end: CivilDate?
+        if let raw = input.endOn?.nilIfEmpty {
+            end = CivilDate(raw)
+            if end == nil || (start != nil && end! < start!) { errors.add("endOn", "结束日期应不早于起始日期") }
+        }
+        try errors.throwIfAny()
+        let id = UUID()
+        try await db.insert(into: "adviser_assignments").columns("id", "practitioner_id", "region_code", "start_on", "end_on", "created_at")
+            .values(SQLBind(id), SQLBind(practitioner!.id), SQLBind(code), SQLBind(start!.description), SQLBind(end?.description), SQLBind(now)).run()
+        return Assignment(id: id, practitionerId: practitioner!.id, practitionerName: practitioner!.name, regionCode: code, regionName: region!.name,
+                          startOn: start!.description, endOn: end?.description)
+    }
+
+    static func endAssignment(_ id: UUID, on day: CivilDate?, by p: Principal, today: CivilDate, on db: any SQLDatabase) async throws {
+        try p.require(p.role == .cityAdmin || p.role == .countyAdmin)
+        struct R: Decodable { var regionCode: String; var startOn: String }
+        guard let row = try await db.select().columns("region_code", "start_on").from("adviser_assignments").where("id", .equal, SQLBind(id))
+            .first(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase), p.scope.includes(regionCode: row.regionCode) else {
+            throw AppError.notFound("聘任记录")
+        }
+        let end = day ?? today
+        if end.description < row.startOn { throw AppError.validation(["endOn": "结束日期应不早于起始日期"]) }
+        try await db.update("adviser_assignments").set("end_on", to: SQLBind(end.description)).where("id", .equal, SQLBind(id)).run()
+    }
+
+    // MARK: The service log
+
+    struct ServiceInput: Content {
+        var practitionerId: UUID?
+        var regionCode: String?
+        var servedOn: String?
+        var hours: Double?
+        var kind: String?
+        var items: Int?
+        var people: Int?
+        var notes: String?
+    }
+
+    struct Service: Content {
+        var id: UUID
+        var practitionerId: UUID
+        var practitionerName: String
+        var regionCode: String
+        var regionName: String
+        var servedOn: String
+        var hours: Double
+        var kind: String
+        var kindName: String
+        var items: Int
+        var people: Int
+        var notes: String?
+        var requestId: UUID?
+    }
+
+    struct ValidService: Sendable {
+        var practitioner: UUID
+        var regionCode: String
+        var entry: AdviserServiceEntry
+        var notes: String?
+    }
+
+    /// Checks one entry: the numbers, and that the adviser served that village on that day. `field` prefixes
+    /// the field names (an import names its columns).
+    static func validate(_ input: ServiceInput, by p: Principal, today: CivilDate, on db: any SQLDatabase,
+                         errors: inout FieldErrors) async throws -> ValidService? {
+        // An adviser logs their own service; a clerk or administrator may log it for them.
+        let practitioner = p.role == .practitioner ? p.practitionerID : input.practitionerId
+        if practitioner == nil { errors.add("practitionerId", "请选择法律顾问") }
+        let code = (input.regionCode ?? "").trimmingCharacters(in: .whitespaces)
+        if code.isEmpty { errors.add("regionCode", "请选择服务的村（社区）") }
+        let day = input.servedOn?.nilIfEmpty.map(CivilDate.init) ?? today
+        if day == nil { errors.add("servedOn", "服务日期格式应为 YYYY-MM-DD") }
+        let kind = errors.choice(input.kind, "kind", "服务类型", as: AdviserServiceKind.self)
+        let notes = errors.optional(input.notes, "notes", "服务情况", maxLength: 1000)
+        guard let hours = input.hours else { errors.add("hours", "请填写服务时长（小时）"); return nil }
+        let items = input.items ?? 1, people = input.people ?? 0
+        if let day {
+            for problem in AdviserServiceEntry.problems(day: day, hours: hours, items: items, people: people, today: today) {
+                errors.add(problem.field, problem.message)
+            }
+        }
+        guard let practitioner, let day, let kind, !code.isEmpty else { return nil }
+        if p.role != .practitioner, !p.scope.includes(regionCode: code) && p.role != .cityAdmin {
+            errors.add("regionCode", "该村（社区）不在您的管辖范围内")
+        }
+        let assigned = try await db.raw("""
+            SELECT COUNT(*) AS n FROM adviser_assignments WHERE practitioner_id = \(bind: practitioner) AND region_code = \(bind: code)
+              AND start_on <= \(bind: day.description) AND (end_on IS NULL OR end_on >= \(bind: day.description))
+            """).first(decodingColumn: "n", as: Int.self) ?? 0
+        if assigned == 0 { errors.add("regionCode", "该顾问在 \(day) 未受聘于该村（社区）") }
+        return ValidService(practitioner: practitioner, regionCode: code,
+                            entry: AdviserServiceEntry(day: day, hours: hours, kind: kind, items: items, people: people), notes: notes)
+    }
+
+    static func insert(_ v: ValidService, by p: Principal, now: Date, on db: any SQLDatabase) async throws -> UUID {
+        let id = UUID()
+        try await db.insert(into: "adviser_services")
+            .columns("id", "practitioner_id", "region_code", "served_on", "hours", "kind", "items", "people", "notes", "entered_by", "created_at")
+            .values(SQLBind(id), SQLBind(v.practitioner), SQLBind(v.regionCode), SQLBind(v.entry.day.description), SQLBind(v.entry.hours),
+                    SQLBind(v.entry.kind.rawValue), SQLBind(v.entry.items), SQLBind(v.entry.people), SQLBind(v.notes), SQLBind(p.accountID), SQLBind(now)).run()
+        return id
+    }
+
+    static func log(_ input: ServiceInput, by p: Principal, today: CivilDate, now: Date, on db: any SQLDatabase) async throws -> Service {
+        try p.require(p.role.isStaff && !p.role.isReadOnly && p.role != .hotlineOperator)
+        var errors = FieldErrors()
+        let valid = try await validate(input, by: p, today: today, on: db, errors: &errors)
+        try errors.throwIfAny()
+        let id = try await insert(valid!, by: p, now: now, on: db)
+        return try await service(id, on: db)!
+    }
+
+    static func service(_ id: UUID, on db: any SQLDatabase) async throws -> Service? {
+        try await services(filter: "WHERE s.id = \(bind: id)", page: PageRequest(page: 1, per: 1), on: db).items.first
+    }
+
+    static func services(filter: SQLQueryString, page: PageRequest, on db: any SQLDatabase) async throws -> Paged<Service> {
+        struct R: Decodable {
+            var id: UUID; var practitionerId: UUID; var practitionerName: String; var regionCode: String; var regionName: String; var servedOn: String
+            var hours: Double; var kind: String; var items: Int; var people: Int; var notes: String?; var requestId: UUID?
+        }
+        let total = try await db.raw("SELECT COUNT(*) AS n FROM adviser_services s " + filter).first(decodingColumn: "n", as: Int.self) ?? 0
+        let rows = try await db.raw("""
+            SELECT s.id, s.practitioner_id, p.name AS practitioner_name, s.region_code, g.name AS region_name, s.served_on, s.hours, s.kind,
+                   s.items, s.people, s.notes, s.request_id
+            FROM adviser_services s JOIN practitioners p ON p.id = s.practitioner_id JOIN regions g ON g.code = s.region_code
+            """ + " " + filter + " ORDER BY s.served_on DESC, s.created_at DESC LIMIT \(unsafeRaw: String(page.per)) OFFSET \(unsafeRaw: String(page.offset))")
+            .all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
+        return Paged(items: rows.map {
+            Service(id: $0.id, practitionerId: $0.practitionerId, practitionerName: $0.practitionerName, regionCode: $0.regionCode,
+                    regionName: $0.regionName, servedOn: $0.servedOn, hours: $0.hours, kind: $0.kind,
+                    kindName: AdviserServiceKind(rawValue: $0.kind)?.chineseName ?? $0.kind, items: $0.items, people: $0.people, notes: $0.notes,
+                    requestId: $0.requestId)
+        }, total: total, page: page.page, per: page.per)
+    }
+
+    /// What a principal's log lists cover: an adviser their own entries, others their area.
+    static func scopeFilter(_ p: Principal) -> SQLQueryString {
+        switch p.scope {
+        case .everything: return "WHERE 1 = 1"
+        case .region(let code): return "WHERE s.region_code LIKE \(bind: code.scopePrefix + "%")"
+        case .institution(let id):
+            if p.role == .practitioner, let me = p.practitionerID { return "WHERE s.practitioner_id = \(bind: me)" }
+            return "WHERE s.practitioner_id IN (SELECT id FROM practitioners WHERE institution_id = \(bind: id))"
+        case .own: return "WHERE 1 = 0"
+        }
+    }
+
+    /// A consultation or dispute met on a visit becomes a service request in one step, linked to the entry.
+    static func toRequest(_ id: UUID, description: String?, by p: Principal, app: Application) async throws -> ServiceRequest {
+        let db = app.db as! any SQLDatabase
+        guard let s = try await services(filter: scopeFilter(p) + " AND s.id = \(bind: id)", page: PageRequest(page: 1, per: 1), on: db).items.first else {
+            throw AppError.notFound("服务记录")
+        }
+        guard s.requestId == nil else { throw AppError.conflict("already_converted", "该服务记录已转为事项") }
+        guard let matter = AdviserServiceKind(rawValue: s.kind)?.becomes else {
+            throw AppError.conflict("not_convertible", "只有法律咨询和矛盾纠纷可以转为事项")
+        }
+        let desk = Principal(accountID: p.accountID, displayName: p.displayName, role: .windowClerk, region: DivisionCode(s.regionCode),
+                             institutionID: p.institutionID, practitionerID: nil)
+        var valid = try await Intake.validate(Intake.Input(
+            matterType: matter.rawValue, itemCode: nil, category: Category.other.rawValue, channel: RequestChannel.referral.rawValue,
+            description: description?.nilIfEmpty ?? s.notes ?? "\(s.regionName)法律顾问\(s.servedOn)服务中发现：\(s.kindName)",
+            applicant: .init(name: s.regionName + "群众", mobile: "13000000000", idNumber: nil), priorityGroups: nil, regionCode: s.regionCode,
+            externalReference: nil, accept: true, answer: nil), by: desk, today: app.today, on: db)
+        valid.mobile = nil
+        let created = try await Intake.create(valid, by: desk, idempotencyKey: "adviser-service-\(id)", app: app, on: app.db) { r, w in
+            try await (w.db as! any SQLDatabase).update("adviser_services").set("request_id", to: SQLBind(r.id!)).where("id", .equal, SQLBind(id)).run()
+        }
+        return created.request
+    }
+
+    // MARK: Quantified management
+
+    struct VillageFigure: Content {
+        var code: String
+        var name: String
+        var adviserNames: String
+        var hours: Double
+        var items: Int
+        var pace: Double
+        var behind: Bool
+        var met: Bool
+    }
+
+    /// Each village and community of the region with this year's hours and items against 50 hours and the pace.
+    static func villages(prefix: String, today: CivilDate, behindOnly: Bool, page: PageRequest, on db: any SQLDatabase) async throws -> Paged<VillageFigure> {
+        let first = "\(today.year)-01-01", last = "\(today.year)-12-31"
+        struct R: Decodable { var code: String; var name: String; var hours: Double?; var items: Int?; var advisers: String? }
+        let pace = AdviserTargets.pace(AdviserTargets.hoursPerVillage, on: today)
+        let hoursExpr: SQLQueryString = "(SELECT SUM(s.hours) FROM adviser_services s WHERE s.region_code = g.code AND s.served_on >= \(bind: first) AND s.served_on <= \(bind: last))"
+        var filter: SQLQueryString = "WHERE g.level = \(bind: RegionLevel.village.rawValue) AND g.active = \(bind: true) AND g.code LIKE \(bind: prefix + "%")"
+        if behindOnly { filter = filter + " AND COALESCE(" + hoursExpr + ", 0) < \(bind: (pace * 10).rounded(.down) / 10)" }
+        let total = try await db.raw("SELECT COUNT(*) AS n FROM regions g " + filter).first(decodingColumn: "n", as: Int.self) ?? 0
+        let rows = try await db.raw("SELECT g.code, g.name, " + hoursExpr + """
+             AS hours,
+                   (SELECT CAST(SUM(s.items) AS BIGINT) FROM adviser_services s WHERE s.region_code = g.code AND s.served_on >= \(bind: first) AND s.served_on <= \(bind: last)) AS items,
+                   (SELECT MIN(p.name) FROM adviser_assignments a JOIN practitioners p ON p.id = a.practitioner_id
+                     WHERE a.region_code = g.code AND (a.end_on IS NULL OR a.end_on >= \(bind: today.description))) AS advisers
+            FROM regions g
+            """ + " " + filter + " ORDER BY COALESCE(" + hoursExpr + ", 0), g.code LIMIT \(unsafeRaw: String(page.per)) OFFSET \(unsafeRaw: String(page.offset))")
+            .all(decoding: R.self)
+        return Paged(items: rows.map { r in
+            let hours = r.hours ?? 0
+            return VillageFigure(code: r.code, name: r.name, adviserNames: r.advisers ?? "（未聘请）", hours: (hours * 10).rounded() / 10, items: r.items ?? 0,
+                                 pace: (pace * 10).rounded() / 10, behind: AdviserTargets.isBehind(hours, annual: AdviserTargets.hoursPerVillage, on: today),
+                                 met: hours >= AdviserTargets.hoursPerVillage)
+        }, total: total, page: page.page, per: page.per)
+    }
+
+    struct AdviserSummary: Content {
+        struct Village: Content { var code: String; var name: String; var hours: Double; var items: Int; var pace: Double; var behind: Bool }
+        var practitionerId: UUID
+        var name: String
+        var villages: [Village]
+        var hours: Double
+        var items: Int
+    }
+
+    static func adviser(_ id: UUID, today: CivilDate, on db: any SQLDatabase) async throws -> AdviserSummary {
+        let prac = try await PractitionerController.find(id, scope: .everything, on: db)
+        let first = "\(today.year)-01-01", last = "\(today.year)-12-31"
+        struct R: Decodable { var code: String; var name: String; var hours: Double?; var items: Int? }
+        let rows = try await db.raw("""
+            SELECT g.code, g.name,
+                   (SELECT SUM(s.hours) FROM adviser_services s WHERE s.region_code = g.code AND s.practitioner_id = \(bind: id)
+                      AND s.served_on >= \(bind: first) AND s.served_on <= \(bind: last)) AS hours,
+                   (SELECT CAST(SUM(s.items) AS BIGINT) FROM adviser_services s WHERE s.region_code = g.code AND s.practitioner_id = \(bind: id)
+                      AND s.served_on >= \(bind: first) AND s.served_on <= \(bind: last)) AS items
+            FROM regions g WHERE g.code IN (SELECT region_code FROM adviser_assignments WHERE practitioner_id = \(bind: id)
+                                             AND (end_on IS NULL OR end_on >= \(bind: today.description)))
+            ORDER BY g.code
+            """).all(decoding: R.self)
+        let pace = AdviserTargets.pace(AdviserTargets.hoursPerVillage, on: today)
+        let villages = rows.map { r in
+            AdviserSummary.Village(code: r.code, name: r.name, hours: ((r.hours ?? 0) * 10).rounded() / 10, items: r.items ?? 0,
+                                   pace: (pace * 10).rounded() / 10,
+                                   behind: AdviserTargets.isBehind(r.hours ?? 0, annual: AdviserTargets.hoursPerVillage, on: today))
+        }
+        return AdviserSummary(practitionerId: id, name: prac.name, villages: villages, hours: villages.reduce(0) { $0 + $1.hours },
+                              items: villages.reduce(0) { $0 + $1.items })
+    }
+
+    struct MonthlyRow: Content { var county: String; var countyName: String; var hours: Double; var items: Int; var people: Int; var villagesServed: Int }
+
+    /// The monthly report per county: hours, items, people and villages served in the month.
+    static func monthly(year: Int, month: Int, prefix: String, on db: any SQLDatabase) async throws -> [MonthlyRow] {
+        let from = CivilDate.pad(year, 4) + "-" + CivilDate.pad(month, 2) + "-01", to = CivilDate.pad(year, 4) + "-" + CivilDate.pad(month, 2) + "-31"
+        struct R: Decodable { var county: String; var countyName: String?; var hours: Double?; var items: Int; var people: Int; var villages: Int }
+        return try await db.raw("""
+            SELECT SUBSTR(s.region_code, 1, 6) || '000000' AS county, g.name AS county_name, SUM(s.hours) AS hours,
+                   CAST(SUM(s.items) AS BIGINT) AS items, CAST(SUM(s.people) AS BIGINT) AS people, COUNT(DISTINCT s.region_code) AS villages
+            FROM adviser_services s LEFT JOIN regions g ON g.code = SUBSTR(s.region_code, 1, 6) || '000000'
+            WHERE s.served_on >= \(bind: from) AND s.served_on <= \(bind: to) AND s.region_code LIKE \(bind: prefix + "%")
+            GROUP BY SUBSTR(s.region_code, 1, 6) || '000000', g.name ORDER BY county
+            """).all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase).map {
+            MonthlyRow(county: $0.county, countyName: $0.countyName ?? $0.county, hours: (($0.hours ?? 0) * 10).rounded() / 10, items: $0.items,
+                       people: $0.people, villagesServed: $0.villages)
+        }
+    }
+
+    // MARK: Spreadsheets
+
+    /// The service log's column layout, for import and export alike.
+    static let columns = ["licence_number", "village_code", "served_on", "hours", "kind", "items", "people", "notes"]
+
+    struct ImportFailure: Content { var line: Int; var message: String }
+    struct ImportResult: Content { var imported: Int; var errors: [ImportFailure] }
+
+    /// Every row is checked first; one bad row and nothing is imported, each bad row named with its reason.
+    static func importServices(_ text: String, by p: Principal, today: CivilDate, now: Date, app: Application) async throws -> ImportResult {
+        try p.require([.cityAdmin, .countyAdmin, .windowClerk].contains(p.role))
+        let db = app.db as! any SQLDatabase
+        var rows = CSVTable.parse(text)
+        guard !rows.isEmpty else { throw AppError.validation(["file": "文件为空"]) }
+        var firstLine = 1
+        if rows[0].first?.trimmingCharacters(in: .whitespaces).lowercased() == columns[0] { rows.removeFirst(); firstLine = 2 }
+        if rows.count > 5_000 { throw AppError.validation(["file": "每次最多导入 5000 行"]) }
+        struct P: Decodable { var id: UUID; var licenceNumber: String }
+        let licences = Set(rows.compactMap { $0.first?.trimmingCharacters(in: .whitespaces) })
+        var byLicence: [String: UUID] = [:]
+        if !licences.isEmpty {
+            for r in try await db.select().columns("id", "licence_number").from(Practitioner.schema).where("licence_number", .in, SQLBind.group(Array(licences)))
+                .all(decoding: P.self, keyDecodingStrategy: .convertFromSnakeCase) { byLicence[r.licenceNumber] = r.id }
+        }
+        var failures: [ImportFailure] = [], valid: [ValidService] = []
+        for (i, cells) in rows.enumerated() {
+            let line = firstLine + i
+            guard cells.count == columns.count else {
+                failures.append(.init(line: line, message: "应有 \(columns.count) 列（\(columns.joined(separator: ","))），实有 \(cells.count) 列"))
+                continue
+            }
+            let c = cells.map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let practitioner = byLicence[c[0]] else { failures.append(.init(line: line, message: "执业证号“\(c[0])”不存在")); continue }
+            var errors = FieldErrors()
+            if Double(c[3]) == nil { errors.add("hours", "服务时长“\(c[3])”不是数字") }
+            if !c[5].isEmpty, Int(c[5]) == nil { errors.add("items", "服务件数“\(c[5])”不是整数") }
+            if !c[6].isEmpty, Int(c[6]) == nil { errors.add("people", "服务人数“\(c[6])”不是整数") }
+            let input = ServiceInput(practitionerId: practitioner, regionCode: c[1], servedOn: c[2].isEmpty ? "-" : c[2], hours: Double(c[3]), kind: c[4],
+                                     items: c[5].isEmpty ? 1 : Int(c[5]), people: c[6].isEmpty ? 0 : Int(c[6]), notes: c[7])
+            let row = try await validate(input, by: p, today: today, on: db, errors: &errors)
+            if errors.fields.isEmpty, let row { valid.append(row) } else {
+                failures.append(.init(line: line, message: errors.fields.sorted { $0.key < $1.key }.map(\.value).joined(separator: "；")))
+            }
+        }
+        if !failures.isEmpty { return ImportResult(imported: 0, errors: failures) }
+        let entries = valid
+        try await app.db.transaction { tx in
+            for v in entries { _ = try await insert(v, by: p, now: now, on: tx as! any SQLDatabase) }
+        }
+        return ImportResult(imported: entries.count, errors: [])
+    }
+
+    static func exportServices(filter: SQLQueryString, on db: any SQLDatabase) async throws -> String {
+        struct R: Decodable { var licenceNumber: String; var regionCode: String; var servedOn: String; var hours: Double; var kind: String; var items: Int; var people: Int; var notes: String? }
+        let rows = try await db.raw("""
+            SELECT p.licence_number, s.region_code, s.served_on, s.hours, s.kind, s.items, s.people, s.notes
+            FROM adviser_services s JOIN practitioners p ON p.id = s.practitioner_id
+            """ + " " + filter + " ORDER BY s.served_on, s.created_at LIMIT 100000").all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
+        return CSVTable.encode([columns] + rows.map { r in
+            [r.licenceNumber, r.regionCode, r.servedOn, r.hours == r.hours.rounded() ? String(Int(r.hours)) : String(r.hours), r.kind,
+             String(r.items), String(r.people), r.notes ?? ""]
+        })
+    }
+}

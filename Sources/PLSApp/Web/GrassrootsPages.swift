@@ -1,0 +1,115 @@
+import Vapor
+import SQLKit
+import PLSDomain
+
+/// Village legal advisers' pages: the adviser's phone log, and the county's view of every village's hours.
+enum GrassrootsPages {
+    // MARK: The adviser's log (a phone page)
+
+    struct LogContext: Encodable {
+        var page: PageMeta
+        var villages: [SelectOption]
+        var kinds: [SelectOption]
+        var hours: [SelectOption]
+        var today: String
+        var summary: VillageAdvisers.AdviserSummary?
+        var recent: [VillageAdvisers.Service]
+        var error: String?
+        var errors: [String: String]
+        var v: [String: String]
+        var hasVillages: Bool
+    }
+
+    static func logPage(_ req: Request, error: AppError? = nil, v: [String: String] = [:]) async throws -> Response {
+        let p = try req.staff()
+        guard let me = p.practitionerID else { throw AppError(.forbidden, "forbidden", "只有法律顾问本人可以在此登记服务；工作人员请在“法律顾问”页面导入") }
+        let summary = try await VillageAdvisers.adviser(me, today: req.today, on: req.sql)
+        let recent = try await VillageAdvisers.services(filter: "WHERE s.practitioner_id = \(bind: me)", page: PageRequest(page: 1, per: 10), on: req.sql).items
+        let ctx = LogContext(
+            page: req.pageMeta(title: "驻村服务登记"),
+            villages: summary.villages.map { SelectOption(value: $0.code, label: $0.name, selected: $0.code == v["regionCode"]) },
+            kinds: AdviserServiceKind.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == (v["kind"] ?? "consultation")) },
+            hours: stride(from: 0.5, through: 8, by: 0.5).map { h in
+                let s = h == h.rounded() ? String(Int(h)) : String(h)
+                return SelectOption(value: s, label: s + " 小时", selected: s == (v["hours"] ?? "2"))
+            },
+            today: req.today.description, summary: summary, recent: recent, error: error?.message, errors: error?.fields ?? [:], v: v,
+            hasVillages: !summary.villages.isEmpty)
+        let response = try await req.view.render("grassroots/log", ctx).encodeResponse(for: req)
+        if let error { response.status = error.status }
+        return response
+    }
+
+    static func log(_ req: Request) async throws -> Response { try await logPage(req) }
+
+    static func submit(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        var v: [String: String] = [:]
+        for k in ["regionCode", "servedOn", "hours", "kind", "items", "people", "notes"] { v[k] = req.formValue(k) ?? "" }
+        do {
+            let s = try await VillageAdvisers.log(.init(practitionerId: nil, regionCode: v["regionCode"], servedOn: v["servedOn"],
+                                                        hours: v["hours"].flatMap(Double.init), kind: v["kind"], items: v["items"].flatMap(Int.init) ?? 1,
+                                                        people: v["people"].flatMap(Int.init) ?? 0, notes: v["notes"]),
+                                                  by: p, today: req.today, now: req.now, on: req.sql)
+            if req.formValues("toRequest").contains("1") {
+                let r = try await VillageAdvisers.toRequest(s.id, description: v["notes"], by: p, app: req.application)
+                return req.redirect(to: "/adviser", flash: "已登记 \(s.hours) 小时服务，并转为事项 \(r.number)")
+            }
+            return req.redirect(to: "/adviser", flash: "已登记 \(s.regionName) \(s.hours) 小时服务")
+        } catch let e as AppError where [.unprocessableEntity, .conflict].contains(e.status) {
+            return try await logPage(req, error: e, v: v)
+        }
+    }
+
+    // MARK: The county's view
+
+    struct VillagesContext: Encodable {
+        var page: PageMeta
+        var table: TableView
+        var behindOnly: Bool
+        var pace: String
+        var monthly: [VillageAdvisers.MonthlyRow]
+        var canImport: Bool
+        var importResult: VillageAdvisers.ImportResult?
+        var importError: String?
+        var columns: String
+    }
+
+    static func villagesPage(_ req: Request, importResult: VillageAdvisers.ImportResult? = nil, importError: String? = nil) async throws -> Response {
+        let p = try req.staff()
+        let behind = (try? req.query.get(String.self, at: "behind")) == "1"
+        let page = PageRequest(from: req)
+        let result = try await VillageAdvisers.villages(prefix: VillageAdviserController.prefix(p), today: req.today, behindOnly: behind, page: page, on: req.sql)
+        let table = TableView(columns: ["村（社区）", "法律顾问", "今年服务时长", "服务件数", "状态"], rows: result.items.map { v in
+            [Cell(text: v.name), Cell(text: v.adviserNames), Cell(text: "\(v.hours) 小时"), Cell(text: "\(v.items) 件"),
+             Cell(text: v.met ? "已满 50 小时" : (v.behind ? "落后进度" : "符合进度"), badge: v.met ? "ok" : (v.behind ? "warn" : "muted"))]
+        }, total: result.total, page: page, request: req)
+        let pace = AdviserTargets.pace(AdviserTargets.hoursPerVillage, on: req.today)
+        let response = try await req.view.render("grassroots/villages", VillagesContext(
+            page: req.pageMeta(title: "村（居）法律顾问"), table: table, behindOnly: behind, pace: String(format: "%.1f", pace),
+            monthly: try await VillageAdvisers.monthly(year: req.today.year, month: req.today.month, prefix: VillageAdviserController.prefix(p), on: req.sql),
+            canImport: [.cityAdmin, .countyAdmin, .windowClerk].contains(p.role), importResult: importResult, importError: importError,
+            columns: VillageAdvisers.columns.joined(separator: ","))).encodeResponse(for: req)
+        if importError != nil { response.status = .unprocessableEntity }
+        return response
+    }
+
+    static func villages(_ req: Request) async throws -> Response { try await villagesPage(req) }
+
+    static func importFile(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        guard let file = try? req.content.get(File.self, at: "file"), file.data.readableBytes > 0, let text = file.data.getString(at: 0, length: file.data.readableBytes) else {
+            return try await villagesPage(req, importError: "请选择要导入的 CSV 文件（UTF-8 编码）")
+        }
+        let result = try await VillageAdvisers.importServices(text, by: p, today: req.today, now: req.now, app: req.application)
+        if result.errors.isEmpty { return req.redirect(to: "/grassroots", flash: "已导入 \(result.imported) 条服务记录") }
+        return try await villagesPage(req, importResult: result, importError: "有 \(result.errors.count) 行不符合要求，未导入任何数据，请修改后重新导入")
+    }
+
+    static func export(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        return VillageAdviserController.csvResponse(
+            try await VillageAdvisers.exportServices(filter: VillageAdvisers.scopeFilter(p) + " AND s.served_on >= \(bind: "\(req.today.year)-01-01")", on: req.sql),
+            name: "village-adviser-services-\(req.today.year).csv")
+    }
+}

@@ -1,0 +1,171 @@
+import XCTVapor
+import SQLKit
+import PLSDomain
+@testable import PLSApp
+
+/// Village legal advisers through the real routes: assignment, the phone log, the quantified view,
+/// spreadsheet import (all or nothing) and export, turning a visit into a request, and scope.
+final class GrassrootsTests: AppTestCase {
+    /// Monday 23 November 2026, 10:00 in Beijing.
+    static let monday = Date(timeIntervalSince1970: 1_795_399_200)
+    override var loadedOn: Date? { Self.monday }
+
+    var adviserAccount: DemoCity.Account { city.accounts.first { $0.username == "adviser" }! }
+
+    func myVillages(_ token: String) async throws -> [VillageAdvisers.AdviserSummary.Village] {
+        let res = try await send(.GET, "/api/v1/village-advisers/advisers/\(adviserAccount.practitionerID!)", token: token)
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        return try res.content.decode(VillageAdvisers.AdviserSummary.self).villages
+    }
+
+    func villageFigure(_ code: String, token: String) async throws -> VillageAdvisers.VillageFigure? {
+        let res = try await send(.GET, "/api/v1/village-advisers/villages?region=\(code)", token: token)
+        return try res.content.decode(Paged<VillageAdvisers.VillageFigure>.self).items.first
+    }
+
+    func testTheAdviserLogsAndTheCountySeesTheHoursMove() async throws {
+        let adviser = try await token("adviser")
+        let villages = try await myVillages(adviser)
+        XCTAssertFalse(villages.isEmpty)
+        let village = villages[0]
+        let county = try await token("county-admin")
+        let before = try await villageFigure(village.code, token: county)
+        var res = try await send(.POST, "/api/v1/village-advisers/services", token: adviser, json: VillageAdvisers.ServiceInput(
+            practitionerId: nil, regionCode: village.code, servedOn: "2026-11-23", hours: 2.5, kind: "consultation", items: 3, people: 6, notes: "土地承包合同咨询"))
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let logged = try res.content.decode(VillageAdvisers.Service.self)
+        let after = try await villageFigure(village.code, token: county)
+        XCTAssertEqual(after?.hours ?? 0, (before?.hours ?? 0) + 2.5, accuracy: 0.05)
+        XCTAssertEqual(after?.items, (before?.items ?? 0) + 3)
+
+        // Each fault named; a village not theirs refused.
+        res = try await send(.POST, "/api/v1/village-advisers/services", token: adviser, json: VillageAdvisers.ServiceInput(
+            practitionerId: nil, regionCode: village.code, servedOn: "2026-12-01", hours: 0.2, kind: "chat", items: 0, people: 1, notes: nil))
+        XCTAssertEqual(Set(try errorBody(res).fields.keys), ["servedOn", "hours", "kind", "items"])
+        let other = city.regions.first { $0.level == .village && !villages.map(\.code).contains($0.code.rawValue) }!
+        res = try await send(.POST, "/api/v1/village-advisers/services", token: adviser, json: VillageAdvisers.ServiceInput(
+            practitionerId: nil, regionCode: other.code.rawValue, servedOn: nil, hours: 1, kind: "publicity", items: 1, people: 20, notes: nil))
+        XCTAssertTrue(try errorBody(res).fields["regionCode"]?.contains("未受聘") == true)
+
+        // A consultation met on the visit becomes a request in one step, once.
+        res = try await send(.POST, "/api/v1/village-advisers/services/\(logged.id)/request", token: adviser, json: ["description": "村民咨询土地承包合同纠纷，需进一步解答"])
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let request = try res.content.decode(RequestViews.Detail.self)
+        XCTAssertEqual(request.matterType, "consultation")
+        XCTAssertEqual(request.regionCode, village.code)
+        res = try await send(.POST, "/api/v1/village-advisers/services/\(logged.id)/request", token: adviser)
+        XCTAssertEqual(res.status, .conflict)
+
+        // The adviser's own list; another adviser's log is not theirs to see.
+        res = try await send(.GET, "/api/v1/village-advisers/services", token: adviser)
+        let mine = try res.content.decode(Paged<VillageAdvisers.Service>.self)
+        XCTAssertTrue(mine.items.allSatisfy { $0.practitionerId == adviserAccount.practitionerID })
+        res = try await send(.GET, "/api/v1/village-advisers/advisers/\(city.accounts.first { $0.username == "lawyer" }!.practitionerID!)", token: adviser)
+        XCTAssertEqual(res.status, .notFound)
+    }
+
+    func testImportIsAllOrNothingAndExportReimports() async throws {
+        let county = try await token("county-admin")
+        let villages = try await myVillages(county)
+        let licence = try await sql.select().column("licence_number").from(Practitioner.schema).where("id", .equal, SQLBind(adviserAccount.practitionerID!))
+            .first(decodingColumn: "licence_number", as: String.self)!
+        let good = "licence_number,village_code,served_on,hours,kind,items,people,notes\n"
+            + "\(licence),\(villages[0].code),2026-11-20,3,publicity,2,40,\"法治讲座，村民 40 人, 发放资料\"\n"
+        let bad = good + "\(licence),\(villages[0].code),2026-13-01,3,publicity,2,40,\n" + "NOPE,\(villages[0].code),2026-11-20,1,publicity,1,1,\n"
+        let count = { () async throws -> Int in
+            try await self.sql.raw("SELECT COUNT(*) AS n FROM adviser_services").first(decodingColumn: "n", as: Int.self) ?? 0
+        }
+        let before = try await count()
+        var res = try await send(.POST, "/api/v1/village-advisers/services/import", token: county, headers: ["Content-Type": "text/csv"], body: bad)
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        let error = try errorBody(res)
+        XCTAssertEqual(error.code, "import_rejected")
+        XCTAssertEqual(Set(error.fields.keys), ["line 3", "line 4"])
+        XCTAssertTrue(error.fields["line 4"]?.contains("NOPE") == true)
+        let afterBad = try await count()
+        XCTAssertEqual(afterBad, before, "nothing imported")
+        res = try await send(.POST, "/api/v1/village-advisers/services/import", token: county, headers: ["Content-Type": "text/csv"], body: good)
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let afterGood = try await count()
+        XCTAssertEqual(afterGood, before + 1)
+
+        // The export opens in Excel (a byte-order mark) and imports back unchanged.
+        res = try await send(.GET, "/api/v1/village-advisers/services/export.csv?region=\(villages[0].code)", token: county)
+        XCTAssertEqual(res.status, .ok)
+        XCTAssertEqual(res.body.getBytes(at: 0, length: 3), [0xEF, 0xBB, 0xBF], "UTF-8 with a byte-order mark, for Excel")
+        XCTAssertTrue(res.body.string.contains("licence_number,village_code"))
+        XCTAssertTrue(res.body.string.contains("\"法治讲座，村民 40 人, 发放资料\""), "a comma in the notes is quoted")
+        let exported = CSVTable.parse(res.body.string)
+        XCTAssertEqual(exported.first, VillageAdvisers.columns)
+        XCTAssertTrue(exported.contains([licence, villages[0].code, "2026-11-20", "3", "publicity", "2", "40", "法治讲座，村民 40 人, 发放资料"]))
+        XCTAssertEqual(CSVTable.parse(CSVTable.encode(exported)), exported)
+        // The exported file imports as it is: every row passes the same checks.
+        let back = try await send(.POST, "/api/v1/village-advisers/services/import", token: county, headers: ["Content-Type": "text/csv"],
+                                  body: String(decoding: res.body.readableBytesView, as: UTF8.self))
+        XCTAssertEqual(back.status, .created, back.body.string)
+        XCTAssertEqual(try back.content.decode(VillageAdvisers.ImportResult.self).imported, exported.count - 1)
+    }
+
+    func testCoverageHoursAndItemsAreIndicators() async throws {
+        let admin = try await token("admin")
+        let res = try await send(.GET, "/api/v1/indicators?region=\(DemoCity.cityCode.rawValue)&year=2026", token: admin)
+        let items = Dictionary(uniqueKeysWithValues: try res.content.decode(IndicatorController.Report.self).items.map { ($0.id, $0) })
+        let coverage = try XCTUnwrap(items["village_adviser_coverage"])
+        let villages = city.regions.filter { $0.level == .village }.count
+        XCTAssertEqual(coverage.denominator, villages)
+        let assigned = try await sql.raw("SELECT COUNT(DISTINCT region_code) AS n FROM adviser_assignments").first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(coverage.numerator, assigned)
+        let hours = try XCTUnwrap(items["village_adviser_hours_met"])
+        XCTAssertEqual(hours.denominator, villages)
+        XCTAssertFalse(hours.met, "mid-year, not every village has its 50 hours")
+        let total = try await sql.raw("SELECT CAST(SUM(items) AS BIGINT) AS n FROM adviser_services WHERE served_on >= '2026-01-01'").first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(items["village_adviser_items"]?.value, Double(total ?? 0))
+
+        // Assigning an adviser to a village without one moves coverage.
+        let uncovered = try await sql.raw("""
+            SELECT g.code FROM regions g WHERE g.level = 'village' AND NOT EXISTS (SELECT 1 FROM adviser_assignments a WHERE a.region_code = g.code)
+            """).first(decodingColumn: "code", as: String.self)
+        if let uncovered {
+            let lawyer = city.accounts.first { $0.username == "lawyer" }!.practitionerID!
+            let made = try await send(.POST, "/api/v1/village-advisers/assignments", token: admin,
+                                      json: ["practitionerId": lawyer.uuidString, "regionCode": uncovered, "startOn": "2026-11-01"])
+            XCTAssertEqual(made.status, .created, made.body.string)
+            let again = try await send(.GET, "/api/v1/indicators?region=\(DemoCity.cityCode.rawValue)&year=2026", token: admin)
+            let moved = try again.content.decode(IndicatorController.Report.self).items.first { $0.id == "village_adviser_coverage" }
+            XCTAssertEqual(moved?.numerator, (coverage.numerator ?? 0) + 1)
+        }
+        // A county admin assigns only in their county.
+        let elsewhere = city.regions.first { $0.level == .village && !$0.code.rawValue.hasPrefix(county(0).code.scopePrefix) }!
+        let refused = try await send(.POST, "/api/v1/village-advisers/assignments", token: try await token("county-admin"),
+                                     json: ["practitionerId": adviserAccount.practitionerID!.uuidString, "regionCode": elsewhere.code.rawValue])
+        XCTAssertEqual(try errorBody(refused).fields.keys.first, "regionCode")
+    }
+
+    func testThePagesForTheAdviserAndTheCounty() async throws {
+        var adviser = BrowserSession(self)
+        try await adviser.signIn("adviser")
+        let page = try await adviser.get("/adviser")
+        XCTAssertEqual(page.status, .ok)
+        XCTAssertTrue(page.body.string.contains("驻村服务登记"))
+        let village = try await myVillages(try await token("adviser"))[0]
+        var res = try await adviser.post("/adviser", [("regionCode", village.code), ("servedOn", "2026-11-23"), ("hours", "1.5"),
+                                                      ("kind", "dispute_resolution"), ("items", "1"), ("people", "2"), ("notes", "宅基地边界纠纷"),
+                                                      ("toRequest[]", "1")])
+        XCTAssertEqual(res.status, .seeOther, res.body.string)
+        XCTAssertTrue(res.headers.first(name: .location)?.contains("flash") == true)
+        let mediation = try await sql.raw("SELECT COUNT(*) AS n FROM service_requests WHERE matter_type = 'mediation' AND region_code = \(bind: village.code)")
+            .first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(mediation, 1, "the dispute went on as a mediation case")
+        res = try await adviser.post("/adviser", [("regionCode", village.code), ("hours", "0.2"), ("kind", "publicity")])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertTrue(res.body.string.contains("服务时长应在 0.5–12 小时之间"))
+
+        var county = BrowserSession(self)
+        try await county.signIn("county-admin")
+        let list = try await county.get("/grassroots?behind=1")
+        XCTAssertEqual(list.status, .ok)
+        XCTAssertTrue(list.body.string.contains("落后进度"))
+        let csv = try await county.get("/grassroots/services.csv")
+        XCTAssertEqual(csv.headers.contentType?.subType, "csv")
+    }
+}
