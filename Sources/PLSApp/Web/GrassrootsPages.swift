@@ -4,6 +4,9 @@ import PLSDomain
 
 /// Village legal advisers' pages: the adviser's phone log, and the county's view of every village's hours.
 enum GrassrootsPages {
+    /// "3" rather than "3.0", "2.5" as it is.
+    static func hoursText(_ h: Double) -> String { h == h.rounded() ? String(Int(h)) : String(format: "%.1f", h) }
+
     // MARK: The adviser's log (a phone page)
 
     struct LogContext: Encodable {
@@ -53,9 +56,9 @@ enum GrassrootsPages {
                                                   by: p, today: req.today, now: req.now, on: req.sql)
             if req.formValues("toRequest").contains("1") {
                 let r = try await VillageAdvisers.toRequest(s.id, description: v["notes"], by: p, app: req.application)
-                return req.redirect(to: "/adviser", flash: "已登记 \(s.hours) 小时服务，并转为事项 \(r.number)")
+                return req.redirect(to: "/adviser", flash: "已登记 \(hoursText(s.hours)) 小时服务，并转为事项 \(r.number)")
             }
-            return req.redirect(to: "/adviser", flash: "已登记 \(s.regionName) \(s.hours) 小时服务")
+            return req.redirect(to: "/adviser", flash: "已登记 \(s.regionName) \(hoursText(s.hours)) 小时服务")
         } catch let e as AppError where [.unprocessableEntity, .conflict].contains(e.status) {
             return try await logPage(req, error: e, v: v)
         }
@@ -81,7 +84,7 @@ enum GrassrootsPages {
         let page = PageRequest(from: req)
         let result = try await VillageAdvisers.villages(prefix: VillageAdviserController.prefix(p), today: req.today, behindOnly: behind, page: page, on: req.sql)
         let table = TableView(columns: ["村（社区）", "法律顾问", "今年服务时长", "服务件数", "状态"], rows: result.items.map { v in
-            [Cell(text: v.name), Cell(text: v.adviserNames), Cell(text: "\(v.hours) 小时"), Cell(text: "\(v.items) 件"),
+            [Cell(text: v.name), Cell(text: v.adviserNames), Cell(text: "\(hoursText(v.hours)) 小时"), Cell(text: "\(v.items) 件"),
              Cell(text: v.met ? "已满 50 小时" : (v.behind ? "落后进度" : "符合进度"), badge: v.met ? "ok" : (v.behind ? "warn" : "muted"))]
         }, total: result.total, page: page, request: req)
         let pace = AdviserTargets.pace(AdviserTargets.hoursPerVillage, on: req.today)
