@@ -162,6 +162,15 @@ public enum AgreementForm: String, ChineseNamed, Codable {
 }
 
 public enum FulfilmentStatus: String, ChineseNamed, Codable {
+    /// An agreement's status from its obligations': fulfilled only when every one is; partly when any
+    /// part was done; otherwise not fulfilled once any was judged so, else still pending.
+    public static func overall(_ statuses: [FulfilmentStatus]) -> FulfilmentStatus {
+        guard !statuses.isEmpty else { return .pending }
+        if statuses.allSatisfy({ $0 == .fulfilled }) { return .fulfilled }
+        if statuses.contains(where: { $0 == .fulfilled || $0 == .partlyFulfilled }) { return .partlyFulfilled }
+        return statuses.contains(.notFulfilled) ? .notFulfilled : .pending
+    }
+
     case pending
     case fulfilled
     case partlyFulfilled = "partly_fulfilled"

@@ -151,6 +151,7 @@ final class MediationTests: AppTestCase {
         res = try await step(later, id, "visit", .init(status: "fulfilled", note: "通道已清理，赔偿款已当面支付"))
         XCTAssertEqual(res.status, .ok, res.body.string)
         XCTAssertEqual(try decode(res).mediation.obligations.first?.status, "fulfilled")
+        XCTAssertEqual(try decode(res).mediation.fulfilment, "fulfilled")
         rate = try await indicator("mediation_fulfilment_rate")
         XCTAssertEqual([rate.numerator, rate.denominator], [1, 1])
         let success = try await indicator("mediation_success_rate")

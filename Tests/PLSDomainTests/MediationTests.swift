@@ -63,6 +63,18 @@ struct MediationRulesTests {
         #expect(Hotspot.isHotspot(recent: recent, earlier: earlier, multiple: multiple, minimum: minimum) == expected)
     }
 
+    @Test("an agreement is fulfilled only when every obligation is", arguments: [
+        ([FulfilmentStatus.fulfilled, .fulfilled], FulfilmentStatus.fulfilled),
+        ([.fulfilled, .pending], .partlyFulfilled),
+        ([.partlyFulfilled], .partlyFulfilled),
+        ([.notFulfilled, .pending], .notFulfilled),
+        ([.pending], .pending),
+        ([], .pending),
+    ])
+    func fulfilment(statuses: [FulfilmentStatus], overall: FulfilmentStatus) {
+        #expect(FulfilmentStatus.overall(statuses) == overall)
+    }
+
     @Test("every outcome maps to a request outcome")
     func outcomes() {
         #expect(Set(MediationOutcome.allCases.map(\.requestOutcome)).count == MediationOutcome.allCases.count)

@@ -33,6 +33,9 @@ extension MediationCases {
         var agreementTerms: String?
         var agreementEffectiveOn: String?
         var obligations: [Obligation]
+        /// The agreement as a whole: fulfilled only when every obligation is.
+        var fulfilment: String?
+        var fulfilmentName: String?
         var visits: [Visit]
         var confirmationDue: String?
         var confirmationOpen: Bool
@@ -81,6 +84,8 @@ extension MediationCases {
                 return Obligation(id: o.id, description: o.description, dueOn: o.dueOn, status: o.status, statusName: status.chineseName,
                                   overdue: status != .fulfilled && (CivilDate(o.dueOn).map { $0 < today } ?? false))
             },
+            fulfilment: obligations.isEmpty ? nil : FulfilmentStatus.overall(obligations.map { FulfilmentStatus(rawValue: $0.status) ?? .pending }).rawValue,
+            fulfilmentName: obligations.isEmpty ? nil : FulfilmentStatus.overall(obligations.map { FulfilmentStatus(rawValue: $0.status) ?? .pending }).chineseName,
             visits: visits.map { Visit(visitedOn: $0.visitedOn, status: $0.status, statusName: FulfilmentStatus(rawValue: $0.status)?.chineseName ?? $0.status,
                                        note: $0.note, byName: $0.byName) },
             confirmationDue: c.confirmationDue,
