@@ -102,7 +102,12 @@ public struct AdviserServiceEntry: Equatable, Sendable {
 /// Comma-separated values as spreadsheets write them (RFC 4180): quoted fields may hold commas, quotes
 /// and line breaks. Exports start with a byte-order mark so that Excel reads the Chinese as UTF-8.
 public enum CSVTable {
-    public static func parse(_ text: String) -> [[String]] {
+    /// A row of nothing but empty cells.
+    public static func isBlank(_ row: [String]) -> Bool { row.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty } }
+
+    /// The records of the text. Blank records are dropped unless `keepBlank`, which keeps record numbers
+    /// matching the lines a spreadsheet user sees.
+    public static func parse(_ text: String, keepBlank: Bool = false) -> [[String]] {
         var rows: [[String]] = [], row: [String] = [], field = ""
         var quoted = false, i = text.startIndex
         var t = text
@@ -128,8 +133,8 @@ public enum CSVTable {
             }
             i = t.index(after: i)
         }
-        if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
-        return rows.filter { !($0.count == 1 && $0[0].trimmingCharacters(in: .whitespaces).isEmpty) }
+        if !field.isEmpty || !row.isEmpty || quoted { row.append(field); rows.append(row) }
+        return keepBlank ? rows : rows.filter { !isBlank($0) }
     }
 
     public static func encode(_ rows: [[String]]) -> String {
@@ -137,6 +142,7 @@ public enum CSVTable {
     }
 
     static func quote(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        // "\r\n" is one Character in Swift: test for any line break, not for "\n" alone.
+        s.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 }

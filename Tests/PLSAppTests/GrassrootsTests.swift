@@ -55,6 +55,8 @@ final class GrassrootsTests: AppTestCase {
         XCTAssertEqual(request.regionCode, village.code)
         res = try await send(.POST, "/api/v1/village-advisers/services/\(logged.id)/request", token: adviser)
         XCTAssertEqual(res.status, .conflict)
+        res = try await send(.POST, "/api/v1/village-advisers/services/\(logged.id)/request", token: try await token("leader"))
+        XCTAssertEqual(res.status, .forbidden, "leaders watch; they do not open work")
 
         // The adviser's own list; another adviser's log is not theirs to see.
         res = try await send(.GET, "/api/v1/village-advisers/services", token: adviser)
@@ -71,7 +73,7 @@ final class GrassrootsTests: AppTestCase {
             .first(decodingColumn: "licence_number", as: String.self)!
         let good = "licence_number,village_code,served_on,hours,kind,items,people,notes\n"
             + "\(licence),\(villages[0].code),2026-11-20,3,publicity,2,40,\"法治讲座，村民 40 人, 发放资料\"\n"
-        let bad = good + "\(licence),\(villages[0].code),2026-13-01,3,publicity,2,40,\n" + "NOPE,\(villages[0].code),2026-11-20,1,publicity,1,1,\n"
+        let bad = good + "\(licence),\(villages[0].code),2026-13-01,3,publicity,2,40,\n" + ",,,,,,,\n" + "NOPE,\(villages[0].code),2026-11-20,1,publicity,1,1,\n"
         let count = { () async throws -> Int in
             try await self.sql.raw("SELECT COUNT(*) AS n FROM adviser_services").first(decodingColumn: "n", as: Int.self) ?? 0
         }
@@ -80,8 +82,16 @@ final class GrassrootsTests: AppTestCase {
         XCTAssertEqual(res.status, .unprocessableEntity)
         let error = try errorBody(res)
         XCTAssertEqual(error.code, "import_rejected")
-        XCTAssertEqual(Set(error.fields.keys), ["line 3", "line 4"])
-        XCTAssertTrue(error.fields["line 4"]?.contains("NOPE") == true)
+        XCTAssertEqual(Set(error.fields.keys), ["line 3", "line 5"], "an empty spreadsheet row is skipped, the numbering kept")
+        XCTAssertTrue(error.fields["line 5"]?.contains("NOPE") == true)
+        var gbk = HTTPHeaders()
+        gbk.contentType = HTTPMediaType(type: "text", subType: "csv")
+        let notUTF8 = try await app.testable().sendRequest(.POST, "/api/v1/village-advisers/services/import", headers: gbk,
+                                                           body: ByteBuffer(bytes: [0xD5, 0xC5, 0xC8, 0xFD, 0x2C, 0xFF])) { req async throws in
+            req.headers.bearerAuthorization = BearerAuthorization(token: county)
+        }
+        XCTAssertEqual(notUTF8.status, .unprocessableEntity)
+        XCTAssertTrue(try errorBody(notUTF8).fields["file"]?.contains("UTF-8") == true)
         let afterBad = try await count()
         XCTAssertEqual(afterBad, before, "nothing imported")
         res = try await send(.POST, "/api/v1/village-advisers/services/import", token: county, headers: ["Content-Type": "text/csv"], body: good)

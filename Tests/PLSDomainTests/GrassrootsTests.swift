@@ -51,5 +51,9 @@ struct GrassrootsRulesTests {
         #expect(CSVTable.parse(text) == rows)
         #expect(CSVTable.parse("a,b\r\nc,d\r\n\r\n") == [["a", "b"], ["c", "d"]])
         #expect(CSVTable.parse("x,\"y,z\"") == [["x", "y,z"]])
+        // A textarea's CRLF inside a note is quoted, so the row stays whole.
+        #expect(CSVTable.parse(CSVTable.encode([["a", "line\r\nbreak"]])) == [["a", "line\r\nbreak"]])
+        #expect(CSVTable.parse("a\n,,\nb", keepBlank: true) == [["a"], ["", "", ""], ["b"]])
+        #expect(CSVTable.isBlank(["", " "]))
     }
 }

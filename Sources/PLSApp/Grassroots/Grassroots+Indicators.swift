@@ -10,8 +10,10 @@ enum GrassrootsIndicators {
                             comparator: .atLeast, basis: "实施方案三（三）：一村（社区）一法律顾问全覆盖", counted: "个村（社区）已聘请法律顾问") { s, db in
             let units = try await db.raw("""
                 SELECT SUBSTR(g.code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
-                       CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM adviser_assignments a WHERE a.region_code = g.code AND a.start_on <= \(bind: s.today.description)
-                                 AND (a.end_on IS NULL OR a.end_on >= \(bind: s.today.description))) THEN 1 ELSE 0 END) AS BIGINT) AS num
+                       CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM adviser_assignments a JOIN practitioners p ON p.id = a.practitioner_id
+                                 WHERE a.region_code = g.code AND a.start_on <= \(bind: s.today.description)
+                                 AND (a.end_on IS NULL OR a.end_on >= \(bind: s.today.description))
+                                 AND p.status = \(bind: PractitionerStatus.practising.rawValue)) THEN 1 ELSE 0 END) AS BIGINT) AS num
                 FROM regions g WHERE g.level = \(bind: RegionLevel.village.rawValue) AND g.active = \(bind: true) AND g.code LIKE \(bind: s.region.scopePrefix + "%")
                 GROUP BY SUBSTR(g.code, 1, \(unsafeRaw: String(s.unitWidth)))
                 """).all(decoding: UnitRates.Row.self)

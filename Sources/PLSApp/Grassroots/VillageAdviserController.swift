@@ -95,7 +95,11 @@ enum VillageAdviserController {
 
     static func apiImport(_ req: Request) async throws -> Response {
         let p = try req.staff()
-        guard let body = req.body.string, !body.isEmpty else { throw AppError.validation(["file": "请上传 CSV 文件（UTF-8）"]) }
+        guard let data = req.body.data, data.readableBytes > 0 else { throw AppError.validation(["file": "请上传 CSV 文件（UTF-8）"]) }
+        // Strictly UTF-8: a GBK file from an old Excel would otherwise import as garbled text.
+        guard let body = String(bytes: data.readableBytesView, encoding: .utf8) else {
+            throw AppError.validation(["file": "文件不是 UTF-8 编码，请在 Excel 中“另存为 CSV UTF-8”后再导入"])
+        }
         let result = try await VillageAdvisers.importServices(body, by: p, today: req.today, now: req.now, app: req.application)
         if !result.errors.isEmpty {
             var fields: [String: String] = [:]

@@ -202,6 +202,8 @@ enum VillageAdvisers {
 
     /// A consultation or dispute met on a visit becomes a service request in one step, linked to the entry.
     static func toRequest(_ id: UUID, description: String?, by p: Principal, app: Application) async throws -> ServiceRequest {
+        // Those who may log (the adviser, clerks and administrators of the area) may carry a visit on.
+        try p.require(p.role.isStaff && !p.role.isReadOnly && ![.hotlineOperator, .institutionAdmin].contains(p.role))
         let db = app.db as! any SQLDatabase
         guard let s = try await services(filter: scopeFilter(p) + " AND s.id = \(bind: id)", page: PageRequest(page: 1, per: 1), on: db).items.first else {
             throw AppError.notFound("服务记录")
@@ -219,7 +221,13 @@ enum VillageAdvisers {
             externalReference: nil, accept: true, answer: nil), by: desk, today: app.today, on: db)
         valid.mobile = nil
         let created = try await Intake.create(valid, by: desk, idempotencyKey: "adviser-service-\(id)", app: app, on: app.db) { r, w in
-            try await (w.db as! any SQLDatabase).update("adviser_services").set("request_id", to: SQLBind(r.id!)).where("id", .equal, SQLBind(id)).run()
+            let sql = w.db as! any SQLDatabase
+            // Read again inside the write: a clerk may have carried the same visit on a moment ago.
+            let linked = try await sql.select().column("request_id").from("adviser_services").where("id", .equal, SQLBind(id))
+                .first(decodingColumn: "request_id", as: UUID?.self)
+            if linked != nil, linked! != nil { throw AppError.conflict("already_converted", "该服务记录已转为事项") }
+            try await sql.update("adviser_services").set("request_id", to: SQLBind(r.id!)).where("id", .equal, SQLBind(id)).run()
+            if matter == .mediation { try await MediationCases.newApplicationCase(for: r, app: app, on: w.db) }
         }
         return created.request
     }
@@ -263,7 +271,11 @@ enum VillageAdvisers {
     }
 
     struct AdviserSummary: Content {
-        struct Village: Content { var code: String; var name: String; var hours: Double; var items: Int; var pace: Double; var behind: Bool }
+        struct Village: Content {
+            var code: String; var name: String; var hours: Double; var items: Int; var pace: Double; var behind: Bool
+            /// Still theirs today (a village they left this year keeps its hours in their totals).
+            var current: Bool
+        }
         var practitionerId: UUID
         var name: String
         var villages: [Village]
@@ -274,22 +286,26 @@ enum VillageAdvisers {
     static func adviser(_ id: UUID, today: CivilDate, on db: any SQLDatabase) async throws -> AdviserSummary {
         let prac = try await PractitionerController.find(id, scope: .everything, on: db)
         let first = "\(today.year)-01-01", last = "\(today.year)-12-31"
-        struct R: Decodable { var code: String; var name: String; var hours: Double?; var items: Int? }
+        struct R: Decodable { var code: String; var name: String; var hours: Double?; var items: Int?; var current: Int }
         let rows = try await db.raw("""
             SELECT g.code, g.name,
+                   (SELECT COUNT(*) FROM adviser_assignments a WHERE a.region_code = g.code AND a.practitioner_id = \(bind: id)
+                      AND a.start_on <= \(bind: today.description) AND (a.end_on IS NULL OR a.end_on >= \(bind: today.description))) AS current,
                    (SELECT SUM(s.hours) FROM adviser_services s WHERE s.region_code = g.code AND s.practitioner_id = \(bind: id)
                       AND s.served_on >= \(bind: first) AND s.served_on <= \(bind: last)) AS hours,
                    (SELECT CAST(SUM(s.items) AS BIGINT) FROM adviser_services s WHERE s.region_code = g.code AND s.practitioner_id = \(bind: id)
                       AND s.served_on >= \(bind: first) AND s.served_on <= \(bind: last)) AS items
             FROM regions g WHERE g.code IN (SELECT region_code FROM adviser_assignments WHERE practitioner_id = \(bind: id)
-                                             AND (end_on IS NULL OR end_on >= \(bind: today.description)))
+                                             AND start_on <= \(bind: today.description) AND (end_on IS NULL OR end_on >= \(bind: today.description)))
+               OR g.code IN (SELECT region_code FROM adviser_services WHERE practitioner_id = \(bind: id)
+                                             AND served_on >= \(bind: first) AND served_on <= \(bind: last))
             ORDER BY g.code
             """).all(decoding: R.self)
         let pace = AdviserTargets.pace(AdviserTargets.hoursPerVillage, on: today)
         let villages = rows.map { r in
             AdviserSummary.Village(code: r.code, name: r.name, hours: ((r.hours ?? 0) * 10).rounded() / 10, items: r.items ?? 0,
                                    pace: (pace * 10).rounded() / 10,
-                                   behind: AdviserTargets.isBehind(r.hours ?? 0, annual: AdviserTargets.hoursPerVillage, on: today))
+                                   behind: AdviserTargets.isBehind(r.hours ?? 0, annual: AdviserTargets.hoursPerVillage, on: today), current: r.current > 0)
         }
         return AdviserSummary(practitionerId: id, name: prac.name, villages: villages, hours: villages.reduce(0) { $0 + $1.hours },
                               items: villages.reduce(0) { $0 + $1.items })
@@ -325,11 +341,11 @@ enum VillageAdvisers {
     static func importServices(_ text: String, by p: Principal, today: CivilDate, now: Date, app: Application) async throws -> ImportResult {
         try p.require([.cityAdmin, .countyAdmin, .windowClerk].contains(p.role))
         let db = app.db as! any SQLDatabase
-        var rows = CSVTable.parse(text)
-        guard !rows.isEmpty else { throw AppError.validation(["file": "文件为空"]) }
+        var rows = CSVTable.parse(text, keepBlank: true)
+        guard rows.contains(where: { !CSVTable.isBlank($0) }) else { throw AppError.validation(["file": "文件为空"]) }
         var firstLine = 1
         if rows[0].first?.trimmingCharacters(in: .whitespaces).lowercased() == columns[0] { rows.removeFirst(); firstLine = 2 }
-        if rows.count > 5_000 { throw AppError.validation(["file": "每次最多导入 5000 行"]) }
+        if rows.count > 20_000 { throw AppError.validation(["file": "每次最多导入 20000 行"]) }
         struct P: Decodable { var id: UUID; var licenceNumber: String }
         let licences = Set(rows.compactMap { $0.first?.trimmingCharacters(in: .whitespaces) })
         var byLicence: [String: UUID] = [:]
@@ -340,6 +356,8 @@ enum VillageAdvisers {
         var failures: [ImportFailure] = [], valid: [ValidService] = []
         for (i, cells) in rows.enumerated() {
             let line = firstLine + i
+            // Empty rows (a spreadsheet's trailing ",,,,,,,") are skipped but keep the numbering.
+            if CSVTable.isBlank(cells) { continue }
             guard cells.count == columns.count else {
                 failures.append(.init(line: line, message: "应有 \(columns.count) 列（\(columns.joined(separator: ","))），实有 \(cells.count) 列"))
                 continue
@@ -370,7 +388,7 @@ enum VillageAdvisers {
         let rows = try await db.raw("""
             SELECT p.licence_number, s.region_code, s.served_on, s.hours, s.kind, s.items, s.people, s.notes
             FROM adviser_services s JOIN practitioners p ON p.id = s.practitioner_id
-            """ + " " + filter + " ORDER BY s.served_on, s.created_at LIMIT 100000").all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
+            """ + " " + filter + " ORDER BY s.served_on, s.created_at LIMIT 20000").all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
         return CSVTable.encode([columns] + rows.map { r in
             [r.licenceNumber, r.regionCode, r.servedOn, r.hours == r.hours.rounded() ? String(Int(r.hours)) : String(r.hours), r.kind,
              String(r.items), String(r.people), r.notes ?? ""]

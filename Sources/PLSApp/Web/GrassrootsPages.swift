@@ -30,14 +30,14 @@ enum GrassrootsPages {
         let recent = try await VillageAdvisers.services(filter: "WHERE s.practitioner_id = \(bind: me)", page: PageRequest(page: 1, per: 10), on: req.sql).items
         let ctx = LogContext(
             page: req.pageMeta(title: "驻村服务登记"),
-            villages: summary.villages.map { SelectOption(value: $0.code, label: $0.name, selected: $0.code == v["regionCode"]) },
+            villages: summary.villages.filter(\.current).map { SelectOption(value: $0.code, label: $0.name, selected: $0.code == v["regionCode"]) },
             kinds: AdviserServiceKind.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == (v["kind"] ?? "consultation")) },
             hours: stride(from: 0.5, through: 8, by: 0.5).map { h in
                 let s = h == h.rounded() ? String(Int(h)) : String(h)
                 return SelectOption(value: s, label: s + " 小时", selected: s == (v["hours"] ?? "2"))
             },
             today: req.today.description, summary: summary, recent: recent, error: error?.message, errors: error?.fields ?? [:], v: v,
-            hasVillages: !summary.villages.isEmpty)
+            hasVillages: summary.villages.contains(where: \.current))
         let response = try await req.view.render("grassroots/log", ctx).encodeResponse(for: req)
         if let error { response.status = error.status }
         return response
@@ -49,14 +49,25 @@ enum GrassrootsPages {
         let p = try req.staff()
         var v: [String: String] = [:]
         for k in ["regionCode", "servedOn", "hours", "kind", "items", "people", "notes"] { v[k] = req.formValue(k) ?? "" }
+        var numbers = FieldErrors()
+        if let raw = v["items"]?.nilIfEmpty, Int(raw) == nil { numbers.add("items", "服务件数应为整数") }
+        if let raw = v["people"]?.nilIfEmpty, Int(raw) == nil { numbers.add("people", "服务人数应为整数") }
+        let carryOn = req.formValues("toRequest").contains("1")
+        // Checked before anything is saved, so that a failed carry-on never leaves hours logged twice.
+        if carryOn, AdviserServiceKind(rawValue: v["kind"] ?? "")?.becomes == nil { numbers.add("kind", "只有法律咨询和矛盾纠纷可以转为事项") }
+        if !numbers.fields.isEmpty { return try await logPage(req, error: AppError.validation(numbers.fields), v: v) }
         do {
             let s = try await VillageAdvisers.log(.init(practitionerId: nil, regionCode: v["regionCode"], servedOn: v["servedOn"],
                                                         hours: v["hours"].flatMap(Double.init), kind: v["kind"], items: v["items"].flatMap(Int.init) ?? 1,
                                                         people: v["people"].flatMap(Int.init) ?? 0, notes: v["notes"]),
                                                   by: p, today: req.today, now: req.now, on: req.sql)
-            if req.formValues("toRequest").contains("1") {
-                let r = try await VillageAdvisers.toRequest(s.id, description: v["notes"], by: p, app: req.application)
-                return req.redirect(to: "/adviser", flash: "已登记 \(hoursText(s.hours)) 小时服务，并转为事项 \(r.number)")
+            if carryOn {
+                do {
+                    let r = try await VillageAdvisers.toRequest(s.id, description: v["notes"], by: p, app: req.application)
+                    return req.redirect(to: "/adviser", flash: "已登记 \(hoursText(s.hours)) 小时服务，并转为事项 \(r.number)")
+                } catch let e as AppError {
+                    return req.redirect(to: "/adviser", flash: "已登记 \(hoursText(s.hours)) 小时服务；转为事项未成功：\(e.message)")
+                }
             }
             return req.redirect(to: "/adviser", flash: "已登记 \(s.regionName) \(hoursText(s.hours)) 小时服务")
         } catch let e as AppError where [.unprocessableEntity, .conflict].contains(e.status) {
@@ -101,7 +112,8 @@ enum GrassrootsPages {
 
     static func importFile(_ req: Request) async throws -> Response {
         let p = try req.staff()
-        guard let file = try? req.content.get(File.self, at: "file"), file.data.readableBytes > 0, let text = file.data.getString(at: 0, length: file.data.readableBytes) else {
+        guard let file = try? req.content.get(File.self, at: "file"), file.data.readableBytes > 0,
+              let text = String(bytes: file.data.readableBytesView, encoding: .utf8) else {
             return try await villagesPage(req, importError: "请选择要导入的 CSV 文件（UTF-8 编码）")
         }
         let result = try await VillageAdvisers.importServices(text, by: p, today: req.today, now: req.now, app: req.application)
