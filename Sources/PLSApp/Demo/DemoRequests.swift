@@ -26,6 +26,9 @@ final class DemoRequests: @unchecked Sendable {
     private var requestRows: [[any SQLExpression]] = []
     private var eventRows: [[any SQLExpression]] = []
     private var caseRows: [[any SQLExpression]] = []
+    private var mediationRows: [[any SQLExpression]] = []
+    static let mediationColumns = ["request_id", "source", "people_involved", "mass", "consent", "outcome", "closed_on", "agreement_form",
+                                   "agreement_effective_on", "created_at"]
     static let caseColumns = ["request_id", "kind", "aid_matter", "statuses", "means_test", "eligible_at_intake", "pledge", "received_on",
                               "paused_calendar_days", "paused_working_days", "decision", "decided_on", "designation_due", "designated_on",
                               "designee_type", "created_at"]
@@ -195,6 +198,18 @@ final class DemoRequests: @unchecked Sendable {
                             SQLBind(designated?.description), SQLBind(assigned ? assignee.flatMap { typeOf[$0.0] } : nil), SQLBind(created),
                         ])
                     }
+                    if matter == .mediation {
+                        // The case row: consent once work started, most concluded cases settled in a written agreement.
+                        let started = path.contains(.start)
+                        let settled = concludedOn != nil && Int.random(in: 0..<100, using: &rng) < 85
+                        let sources = MediationSource.allCases
+                        mediationRows.append([
+                            SQLBind(id), SQLBind(sources[Int.random(in: 0..<sources.count, using: &rng)].rawValue), SQLBind(2), SQLBind(false),
+                            SQLBind(started ? "given" : "pending"),
+                            SQLBind(concludedOn == nil ? nil : (settled ? MediationOutcome.success.rawValue : MediationOutcome.failure.rawValue)),
+                            SQLBind(concludedOn), SQLBind(settled ? AgreementForm.written.rawValue : nil), SQLBind(settled ? concludedOn : nil), SQLBind(created),
+                        ])
+                    }
                     if requestRows.count >= 4_000 { try await self.flush(sql, requestColumns, eventColumns) }
                 }
                 try await self.flush(sql, requestColumns, eventColumns)
@@ -246,9 +261,15 @@ final class DemoRequests: @unchecked Sendable {
             for row in caseRows[chunk..<min(chunk + 400, caseRows.count)] { insert = insert.values(row) }
             try await insert.run()
         }
+        for chunk in stride(from: 0, to: mediationRows.count, by: 400) {
+            var insert = db.insert(into: MediationCase.schema).columns(Self.mediationColumns)
+            for row in mediationRows[chunk..<min(chunk + 400, mediationRows.count)] { insert = insert.values(row) }
+            try await insert.run()
+        }
         requestRows.removeAll(keepingCapacity: true)
         eventRows.removeAll(keepingCapacity: true)
         caseRows.removeAll(keepingCapacity: true)
+        mediationRows.removeAll(keepingCapacity: true)
     }
 }
 
