@@ -76,9 +76,10 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.migrations.add(M011CreateLegalAid())
     app.migrations.add(M012CreateMediation())
     app.migrations.add(M013CreateVillageAdvisers())
+    app.migrations.add(M014CreateRosters())
 
     // MARK: Capabilities
-    app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all)
+    app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all)
     app.calendarStore = CalendarStore()
     app.ledger = Ledger()
     app.rulesCache = Catalog.RulesCache()

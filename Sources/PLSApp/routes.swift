@@ -140,6 +140,13 @@ func routes(_ app: Application) throws {
     advisers.get("advisers", ":practitionerId", use: VillageAdviserController.apiAdviser)
     advisers.get("monthly", use: VillageAdviserController.apiMonthly)
 
+    let rosters = api.grouped("rosters", ":kind")
+    rosters.get(use: RosterController.apiList)
+    rosters.post(use: RosterController.apiAdd)
+    rosters.post(":id", "end", use: RosterController.apiEnd)
+    rosters.get("export.csv", use: RosterController.apiExport)
+    rosters.on(.POST, "import", body: .collect(maxSize: "5mb"), use: RosterController.apiImport)
+
     api.get("notifications", use: Notifications.apiList)
     api.post("notifications", ":id", "read", use: Notifications.apiMarkRead)
 
@@ -188,6 +195,10 @@ func routes(_ app: Application) throws {
     web.get("grassroots", use: GrassrootsPages.villages)
     web.on(.POST, "grassroots", "import", body: .collect(maxSize: "5mb"), use: GrassrootsPages.importFile)
     web.get("grassroots", "services.csv", use: GrassrootsPages.export)
+    web.get("rosters", use: RosterPages.list)
+    web.post("rosters", ":kind", use: RosterPages.add)
+    web.on(.POST, "rosters", ":kind", "import", body: .collect(maxSize: "5mb"), use: RosterPages.importFile)
+    web.get("rosters", ":kind", "export.csv", use: RosterPages.export)
     web.get("mediation", use: MediationPages.network)
     web.get("mediation", "new", use: MediationPages.newForm)
     web.post("mediation", "new", use: MediationPages.create)

@@ -40,6 +40,7 @@ enum DemoLoader {
             try await LegalAidDemo.seed(city, today: app.today, on: db)
             try await MediationDemo.seed(city, today: app.today, on: db)
             try await GrassrootsDemo.seed(city, today: app.today, on: db)
+            try await RostersDemo.seed(city, today: app.today, on: db)
             for a in city.accounts {
                 let account = Account()
                 account.username = a.username

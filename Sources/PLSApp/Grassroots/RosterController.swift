@@ -1,0 +1,46 @@
+import Vapor
+import SQLKit
+import PLSDomain
+
+/// /api/v1/rosters/{kind}: list, add, end, CSV import and export.
+enum RosterController {
+    static func apiList(_ req: Request) async throws -> Paged<Rosters.Entry> {
+        let p = try req.staff()
+        return try await Rosters.list(try Rosters.kind(req), prefix: Rosters.prefix(p), page: PageRequest(from: req), on: req.sql)
+    }
+
+    static func apiAdd(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        let e = try await Rosters.add(try Rosters.kind(req), try req.content.decode(Rosters.Input.self), by: p, today: req.today, now: req.now, on: req.sql)
+        return try Response(status: .created).encodeJSON(e)
+    }
+
+    static func apiEnd(_ req: Request) async throws -> HTTPStatus {
+        let p = try req.staff()
+        guard let id = req.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.notFound("名册记录") }
+        try await Rosters.end(try Rosters.kind(req), id, by: p, today: req.today, on: req.sql)
+        return .noContent
+    }
+
+    static func apiExport(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        let kind = try Rosters.kind(req)
+        return VillageAdviserController.csvResponse(try await Rosters.exportCSV(kind, prefix: Rosters.prefix(p), on: req.sql), name: "\(kind.rawValue).csv")
+    }
+
+    static func apiImport(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        let kind = try Rosters.kind(req)
+        guard let data = req.body.data, data.readableBytes > 0 else { throw AppError.validation(["file": "请上传 CSV 文件（UTF-8）"]) }
+        guard let text = String(bytes: data.readableBytesView, encoding: .utf8) else {
+            throw AppError.validation(["file": "文件不是 UTF-8 编码，请在 Excel 中“另存为 CSV UTF-8”后再导入"])
+        }
+        let result = try await Rosters.importCSV(kind, text, by: p, today: req.today, now: req.now, app: req.application)
+        if !result.errors.isEmpty {
+            var fields: [String: String] = [:]
+            for e in result.errors.prefix(50) { fields["line \(e.line)"] = e.message }
+            throw AppError(.unprocessableEntity, "import_rejected", "有 \(result.errors.count) 行不符合要求，未导入任何数据", fields: fields)
+        }
+        return try Response(status: .created).encodeJSON(result)
+    }
+}

@@ -1,0 +1,100 @@
+import XCTVapor
+import SQLKit
+import PLSDomain
+@testable import PLSApp
+
+/// The rule-of-law rosters through the real routes: entries checked per kind, coverage indicators that move,
+/// all-or-nothing import, export that imports back, and the county's scope.
+final class RosterTests: AppTestCase {
+    func indicator(_ id: String) async throws -> IndicatorRegistry.Result {
+        let res = try await send(.GET, "/api/v1/indicators?region=\(DemoCity.cityCode.rawValue)&year=2026", token: try await token("admin"))
+        return try XCTUnwrap(try res.content.decode(IndicatorController.Report.self).items.first { $0.id == id })
+    }
+
+    func testLegalUnderstandersMoveTheirCoverage() async throws {
+        let admin = try await token("admin")
+        let before = try await indicator("legal_understander_coverage")
+        XCTAssertEqual(before.denominator, city.regions.filter { $0.level == .naturalVillage }.count)
+        XCTAssertFalse(before.met, "the demo city leaves some natural villages short")
+        // A natural village with only two understanders gets its third.
+        let short = try await sql.raw("""
+            SELECT region_code FROM grassroots_rosters WHERE kind = 'legal_understander' AND end_on IS NULL GROUP BY region_code HAVING COUNT(*) < 3
+            """).first(decodingColumn: "region_code", as: String.self)
+        let code = try XCTUnwrap(short)
+        var res = try await send(.POST, "/api/v1/rosters/legal_understander", token: admin, json: ["regionCode": code, "name": "王秀英"])
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let after = try await indicator("legal_understander_coverage")
+        XCTAssertEqual(after.numerator, (before.numerator ?? 0) + 1)
+
+        // Each kind hangs on its own kind of place.
+        let village = city.regions.first { $0.level == .village && $0.kind == .community }!
+        res = try await send(.POST, "/api/v1/rosters/legal_understander", token: admin, json: ["regionCode": village.code.rawValue, "name": "李"])
+        XCTAssertEqual(try errorBody(res).fields["regionCode"], "请填写自然村代码")
+        res = try await send(.POST, "/api/v1/rosters/rule_of_law_leader", token: admin, json: ["regionCode": village.code.rawValue, "name": "李"])
+        XCTAssertTrue(try errorBody(res).fields["regionCode"]?.contains("行政村") == true)
+        res = try await send(.POST, "/api/v1/rosters/school_counsellor", token: admin, json: ["institutionId": UUID().uuidString, "name": "李"])
+        XCTAssertNotNil(try errorBody(res).fields["institutionId"])
+        res = try await send(.POST, "/api/v1/rosters/no_such_roster", token: admin, json: ["name": "李"])
+        XCTAssertEqual(res.status, .notFound)
+
+        // A county admin keeps to their county; a lawyer does not edit rosters.
+        let elsewhere = city.regions.first { $0.level == .naturalVillage && !$0.code.rawValue.hasPrefix(county(0).code.scopePrefix) }!
+        res = try await send(.POST, "/api/v1/rosters/legal_understander", token: try await token("county-admin"), json: ["regionCode": elsewhere.code.rawValue, "name": "张"])
+        XCTAssertNotNil(try errorBody(res).fields["regionCode"])
+        res = try await send(.POST, "/api/v1/rosters/legal_understander", token: try await token("lawyer"), json: ["regionCode": code, "name": "张"])
+        XCTAssertEqual(res.status, .forbidden)
+    }
+
+    func testSchoolsAndGovernmentBodiesAndTheirSpreadsheets() async throws {
+        let admin = try await token("admin")
+        let school = city.institutions.first { $0.type == .school }!
+        let body = city.institutions.first { $0.type == .governmentBody }!
+        let naturalVillage = city.regions.first { $0.level == .naturalVillage }!
+        // One good row and one bad one: nothing imported, the bad row named.
+        let bad = "place,name,detail,partner,start_on\n\(naturalVillage.code.rawValue),赵明,,,2026-01-05\n\(school.id.uuidString),钱亮,,,2026-01-05\n"
+        let count = { () async throws -> Int in try await self.sql.raw("SELECT COUNT(*) AS n FROM grassroots_rosters").first(decodingColumn: "n", as: Int.self) ?? 0 }
+        let before = try await count()
+        var res = try await send(.POST, "/api/v1/rosters/legal_understander/import", token: admin, headers: ["Content-Type": "text/csv"], body: bad)
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertEqual(Array(try errorBody(res).fields.keys), ["line 3"])
+        let unchanged = try await count()
+        XCTAssertEqual(unchanged, before)
+
+        res = try await send(.POST, "/api/v1/rosters/school_counsellor", token: admin, json: ["institutionId": school.id.uuidString, "name": "孙丽", "detail": "城关派出所"])
+        XCTAssertEqual(res.status, .created, res.body.string)
+        res = try await send(.POST, "/api/v1/rosters/government_adviser", token: admin, json: ["institutionId": body.id.uuidString, "name": "周律师", "detail": "个人"])
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let schools = try await indicator("school_counsellor_coverage")
+        XCTAssertEqual(schools.denominator, city.institutions.filter { $0.type == .school }.count)
+        let bodies = try await indicator("government_adviser_coverage")
+        XCTAssertEqual(bodies.denominator, city.institutions.filter { $0.type == .governmentBody }.count)
+
+        // The export imports back as it is.
+        res = try await send(.GET, "/api/v1/rosters/school_counsellor/export.csv", token: admin)
+        XCTAssertEqual(res.body.getBytes(at: 0, length: 3), [0xEF, 0xBB, 0xBF])
+        let exported = CSVTable.parse(String(decoding: res.body.readableBytesView, as: UTF8.self))
+        XCTAssertEqual(exported.first, Rosters.columns)
+        XCTAssertTrue(exported.contains([school.id.uuidString, "孙丽", "城关派出所", "", CivilDate(app.clock.now).description]))
+        let back = try await send(.POST, "/api/v1/rosters/school_counsellor/import", token: admin, headers: ["Content-Type": "text/csv"],
+                                  body: String(decoding: res.body.readableBytesView, as: UTF8.self))
+        XCTAssertEqual(back.status, .created, back.body.string)
+        XCTAssertEqual(try back.content.decode(VillageAdvisers.ImportResult.self).imported, exported.count - 1)
+    }
+
+    func testTheRosterPage() async throws {
+        var browser = BrowserSession(self)
+        try await browser.signIn("county-admin")
+        for kind in RosterKind.allCases {
+            let page = try await browser.get("/rosters?kind=\(kind.rawValue)")
+            XCTAssertEqual(page.status, .ok, kind.rawValue)
+        }
+        let natural = city.regions.first { $0.level == .naturalVillage && $0.code.rawValue.hasPrefix(county(0).code.scopePrefix) }!
+        var res = try await browser.post("/rosters/legal_understander", [("regionCode", natural.code.rawValue), ("name", "钱学明")])
+        XCTAssertEqual(res.status, .seeOther, res.body.string)
+        res = try await browser.post("/rosters/legal_understander", [("regionCode", "123"), ("name", "")])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertTrue(res.body.string.contains("请填写自然村代码"))
+        let csv = try await browser.get("/rosters/legal_understander/export.csv")
+        XCTAssertTrue(csv.body.string.contains("钱学明"))
+    }
+}
