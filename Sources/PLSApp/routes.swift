@@ -145,6 +145,11 @@ func routes(_ app: Application) throws {
     rosters.post(use: RosterController.apiAdd)
     rosters.post(":id", "end", use: RosterController.apiEnd)
     rosters.get("export.csv", use: RosterController.apiExport)
+    rosters.get(":id", "work", use: TrainingController.apiWork)
+    rosters.post(":id", "work", use: TrainingController.apiAddWork)
+    api.get("trainings", use: TrainingController.apiList)
+    api.post("trainings", use: TrainingController.apiCreate)
+    api.post("trainings", ":id", "attendance", use: TrainingController.apiAttendance)
     rosters.on(.POST, "import", body: .collect(maxSize: "5mb"), use: RosterController.apiImport)
 
     api.get("notifications", use: Notifications.apiList)

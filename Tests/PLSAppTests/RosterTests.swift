@@ -97,4 +97,42 @@ final class RosterTests: AppTestCase {
         let csv = try await browser.get("/rosters/legal_understander/export.csv")
         XCTAssertTrue(csv.body.string.contains("钱学明"))
     }
+
+    func testTrainingAttendanceAndAdvisersWork() async throws {
+        let bureau = try await token("county-admin")
+        var res = try await send(.POST, "/api/v1/trainings", token: bureau, json: ["title": AnyEncodable("人民调解员业务培训"), "heldOn": AnyEncodable("2026-11-20"),
+                                                                              "hours": AnyEncodable(6.0), "audience": AnyEncodable("人民调解员")])
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let session = try res.content.decode(Training.Session.self)
+        XCTAssertEqual(session.regionCode, county(0).code.rawValue)
+        let mediators = city.practitioners.filter { $0.type == .mediator && $0.region.rawValue.hasPrefix(county(0).code.scopePrefix) }.prefix(3).map(\.id)
+        res = try await send(.POST, "/api/v1/trainings/\(session.id)/attendance", token: bureau, json: Training.AttendanceInput(attendees: [
+            .init(practitionerId: mediators[0], attended: true, score: 92), .init(practitionerId: mediators[1], attended: true, score: 55),
+            .init(practitionerId: mediators[2], attended: false, score: 70),
+        ]))
+        XCTAssertEqual(try errorBody(res).fields.keys.first, "attendees[2].score", "an absentee has no score")
+        res = try await send(.POST, "/api/v1/trainings/\(session.id)/attendance", token: bureau, json: Training.AttendanceInput(attendees: [
+            .init(practitionerId: mediators[0], attended: true, score: 92), .init(practitionerId: mediators[1], attended: true, score: 55),
+            .init(practitionerId: mediators[2], attended: false, score: nil),
+        ]))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        let recorded = try res.content.decode(Training.Session.self)
+        XCTAssertEqual([recorded.invited, recorded.attended, recorded.passed], [3, 2, 1])
+        XCTAssertEqual(recorded.averageScore, 73.5)
+        res = try await send(.POST, "/api/v1/trainings", token: try await token("lawyer"), json: ["title": "x"])
+        XCTAssertEqual(res.status, .forbidden)
+
+        // A government body's adviser keeps a record of work.
+        let adviser = try await sql.raw("""
+            SELECT id FROM grassroots_rosters WHERE kind = 'government_adviser' AND region_code LIKE \(bind: county(0).code.scopePrefix + "%")
+            """).first(decodingColumn: "id", as: UUID.self)
+        let id = try XCTUnwrap(adviser)
+        res = try await send(.POST, "/api/v1/rosters/government_adviser/\(id)/work", token: bureau,
+                             json: ["kind": "normative_document_review", "subject": "《城关区农村人居环境整治实施办法》合法性审核", "doneOn": "2026-11-18"])
+        XCTAssertEqual(res.status, .created, res.body.string)
+        res = try await send(.GET, "/api/v1/rosters/government_adviser/\(id)/work", token: bureau)
+        XCTAssertEqual(try res.content.decode([AdviserWork.Record].self).first?.kindName, "规范性文件合法性审核")
+        res = try await send(.POST, "/api/v1/rosters/government_adviser/\(id)/work", token: bureau, json: ["kind": "gossip", "subject": ""])
+        XCTAssertEqual(Set(try errorBody(res).fields.keys), ["kind", "subject"])
+    }
 }
