@@ -63,7 +63,7 @@ enum DemoLoader {
     }
 
     /// Multi-row INSERTs of a few hundred rows each: well under both databases' bind limits.
-    private static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], _ rows: [[SQLBind]]) async throws {
+    static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], _ rows: [[any SQLExpression]]) async throws {
         let perStatement = max(1, 8_000 / columns.count)
         var start = 0
         while start < rows.count {

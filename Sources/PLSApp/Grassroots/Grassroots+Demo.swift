@@ -35,15 +35,7 @@ enum GrassrootsDemo {
                                  SQLBind(Int.random(in: 1...30, using: &rng)), SQLBind("（演示）驻村服务"), SQLBind(created)])
             }
         }
-        try await insert(db, "adviser_assignments", ["id", "practitioner_id", "region_code", "start_on", "end_on", "created_at"], assignments)
-        try await insert(db, "adviser_services", ["id", "practitioner_id", "region_code", "served_on", "hours", "kind", "items", "people", "notes", "created_at"], services)
-    }
-
-    private static func insert(_ db: any SQLDatabase, _ table: String, _ columns: [String], _ rows: [[any SQLExpression]]) async throws {
-        for chunk in stride(from: 0, to: rows.count, by: 400) {
-            var insert = db.insert(into: table).columns(columns)
-            for r in rows[chunk..<min(chunk + 400, rows.count)] { insert = insert.values(r) }
-            try await insert.run()
-        }
+        try await DemoLoader.insertRows(db, "adviser_assignments", ["id", "practitioner_id", "region_code", "start_on", "end_on", "created_at"], assignments)
+        try await DemoLoader.insertRows(db, "adviser_services", ["id", "practitioner_id", "region_code", "served_on", "hours", "kind", "items", "people", "notes", "created_at"], services)
     }
 }

@@ -31,16 +31,9 @@ enum RosterController {
     static func apiImport(_ req: Request) async throws -> Response {
         let p = try req.staff()
         let kind = try Rosters.kind(req)
-        guard let data = req.body.data, data.readableBytes > 0 else { throw AppError.validation(["file": "请上传 CSV 文件（UTF-8）"]) }
-        guard let text = String(bytes: data.readableBytesView, encoding: .utf8) else {
-            throw AppError.validation(["file": "文件不是 UTF-8 编码，请在 Excel 中“另存为 CSV UTF-8”后再导入"])
-        }
+        let text = try VillageAdviserController.csvText(req.body.data)
         let result = try await Rosters.importCSV(kind, text, by: p, today: req.today, now: req.now, app: req.application)
-        if !result.errors.isEmpty {
-            var fields: [String: String] = [:]
-            for e in result.errors.prefix(50) { fields["line \(e.line)"] = e.message }
-            throw AppError(.unprocessableEntity, "import_rejected", "有 \(result.errors.count) 行不符合要求，未导入任何数据", fields: fields)
-        }
+        if !result.errors.isEmpty { throw VillageAdviserController.rejected(result) }
         return try Response(status: .created).encodeJSON(result)
     }
 }

@@ -41,10 +41,7 @@ enum RostersDemo {
                 if roll < 30 { add(.publicLawyer, i.region.rawValue, institution: i.id, name: person()) }
             }
         }
-        for chunk in stride(from: 0, to: rows.count, by: 400) {
-            var insert = db.insert(into: "grassroots_rosters").columns("id", "kind", "region_code", "institution_id", "partner_id", "name", "detail", "start_on", "created_at")
-            for r in rows[chunk..<min(chunk + 400, rows.count)] { insert = insert.values(r) }
-            try await insert.run()
-        }
+        try await DemoLoader.insertRows(db, "grassroots_rosters", ["id", "kind", "region_code", "institution_id", "partner_id", "name", "detail",
+                                                                   "start_on", "created_at"], rows)
     }
 }

@@ -30,11 +30,7 @@ enum LegalAidDemo {
             if criminal { criminalByCounty[String(p.region.rawValue.prefix(6)), default: []].append(p.id) }
             rows.append([SQLBind(p.id), SQLBind(since.description), SQLBind(criminal), SQLBind(true), SQLBind(Date(timeIntervalSince1970: 1_767_225_600))])
         }
-        for chunk in stride(from: 0, to: rows.count, by: 400) {
-            var insert = db.insert(into: "legal_aid_roster").columns("practitioner_id", "practice_since", "criminal", "active", "added_at")
-            for r in rows[chunk..<min(chunk + 400, rows.count)] { insert = insert.values(r) }
-            try await insert.run()
-        }
+        try await DemoLoader.insertRows(db, "legal_aid_roster", ["practitioner_id", "practice_since", "criminal", "active", "added_at"], rows)
 
         // Duty stations at each county's court, procuratorate and detention centre, with a rota from a week ago to a fortnight ahead.
         let surnames = Array("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")

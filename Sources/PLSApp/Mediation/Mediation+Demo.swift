@@ -27,8 +27,8 @@ enum MediationDemo {
                                 SQLBind(start.description), SQLBind(created)])
             }
         }
-        try await insert(db, "committee_members", ["id", "institution_id", "name", "gender", "role", "term_start", "created_at"], members)
-        try await insert(db, "mediators", ["practitioner_id", "full_time"], city.practitioners.filter { $0.type == .mediator }.map {
+        try await DemoLoader.insertRows(db, "committee_members", ["id", "institution_id", "name", "gender", "role", "term_start", "created_at"], members)
+        try await DemoLoader.insertRows(db, "mediators", ["practitioner_id", "full_time"], city.practitioners.filter { $0.type == .mediator }.map {
             [SQLBind($0.id), SQLBind(Int.random(in: 0..<4, using: &rng) == 0)]
         })
         var points: [[any SQLExpression]] = []
@@ -38,14 +38,6 @@ enum MediationDemo {
             points.append([SQLBind(UUID()), SQLBind(v.name + "百姓说事点"), SQLBind(v.code.rawValue), SQLBind(committee),
                            SQLBind(["每周一、三、五 上午", "每周二、四 下午", "每月逢 5 日、15 日、25 日"][Int.random(in: 0...2, using: &rng)]), SQLBind(true)])
         }
-        try await insert(db, "listening_points", ["id", "name", "region_code", "committee_id", "hours", "active"], points)
-    }
-
-    private static func insert(_ db: any SQLDatabase, _ table: String, _ columns: [String], _ rows: [[any SQLExpression]]) async throws {
-        for chunk in stride(from: 0, to: rows.count, by: 400) {
-            var insert = db.insert(into: table).columns(columns)
-            for r in rows[chunk..<min(chunk + 400, rows.count)] { insert = insert.values(r) }
-            try await insert.run()
-        }
+        try await DemoLoader.insertRows(db, "listening_points", ["id", "name", "region_code", "committee_id", "hours", "active"], points)
     }
 }

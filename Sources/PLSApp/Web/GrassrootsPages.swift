@@ -112,8 +112,7 @@ enum GrassrootsPages {
 
     static func importFile(_ req: Request) async throws -> Response {
         let p = try req.staff()
-        guard let file = try? req.content.get(File.self, at: "file"), file.data.readableBytes > 0,
-              let text = String(bytes: file.data.readableBytesView, encoding: .utf8) else {
+        guard let file = try? req.content.get(File.self, at: "file"), let text = try? VillageAdviserController.csvText(file.data) else {
             return try await villagesPage(req, importError: "请选择要导入的 CSV 文件（UTF-8 编码）")
         }
         let result = try await VillageAdvisers.importServices(text, by: p, today: req.today, now: req.now, app: req.application)

@@ -77,8 +77,7 @@ enum RosterPages {
     static func importFile(_ req: Request) async throws -> Response {
         let p = try req.staff()
         let kind = try Rosters.kind(req)
-        guard let file = try? req.content.get(File.self, at: "file"), file.data.readableBytes > 0,
-              let text = String(bytes: file.data.readableBytesView, encoding: .utf8) else {
+        guard let file = try? req.content.get(File.self, at: "file"), let text = try? VillageAdviserController.csvText(file.data) else {
             return try await render(req, kind: kind, error: AppError.validation(["file": "请选择 UTF-8 编码的 CSV 文件"], message: "请选择 UTF-8 编码的 CSV 文件（Excel 请“另存为 CSV UTF-8”）"))
         }
         let result = try await Rosters.importCSV(kind, text, by: p, today: req.today, now: req.now, app: req.application)
