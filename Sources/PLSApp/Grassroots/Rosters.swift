@@ -157,11 +157,7 @@ enum Rosters {
     static func importCSV(_ kind: RosterKind, _ text: String, by p: Principal, today: CivilDate, now: Date, app: Application) async throws -> VillageAdvisers.ImportResult {
         try p.require(editors.contains(p.role))
         let db = app.db as! any SQLDatabase
-        var rows = CSVTable.parse(text, keepBlank: true)
-        guard rows.contains(where: { !CSVTable.isBlank($0) }) else { throw AppError.validation(["file": "文件为空"]) }
-        var firstLine = 1
-        if rows[0].first?.trimmingCharacters(in: .whitespaces).lowercased() == columns[0] { rows.removeFirst(); firstLine = 2 }
-        if rows.count > 20_000 { throw AppError.validation(["file": "每次最多导入 20000 行"]) }
+        let (rows, firstLine) = try VillageAdvisers.records(text, firstColumn: columns[0])
         var failures: [VillageAdvisers.ImportFailure] = [], valid: [Valid] = []
         for (i, cells) in rows.enumerated() where !CSVTable.isBlank(cells) {
             let line = firstLine + i

@@ -335,17 +335,24 @@ enum VillageAdvisers {
     static let columns = ["licence_number", "village_code", "served_on", "hours", "kind", "items", "people", "notes"]
 
     struct ImportFailure: Content { var line: Int; var message: String }
+
+    /// The records of an uploaded sheet with the line number of the first, its header row (named by the first
+    /// column) dropped; an empty file or one too large is refused whole.
+    static func records(_ text: String, firstColumn: String, limit: Int = 20_000) throws -> (rows: [[String]], firstLine: Int) {
+        var rows = CSVTable.parse(text, keepBlank: true)
+        guard rows.contains(where: { !CSVTable.isBlank($0) }) else { throw AppError.validation(["file": "文件为空"]) }
+        var firstLine = 1
+        if rows[0].first?.trimmingCharacters(in: .whitespaces).lowercased() == firstColumn { rows.removeFirst(); firstLine = 2 }
+        if rows.count > limit { throw AppError.validation(["file": "每次最多导入 \(limit) 行"]) }
+        return (rows, firstLine)
+    }
     struct ImportResult: Content { var imported: Int; var errors: [ImportFailure] }
 
     /// Every row is checked first; one bad row and nothing is imported, each bad row named with its reason.
     static func importServices(_ text: String, by p: Principal, today: CivilDate, now: Date, app: Application) async throws -> ImportResult {
         try p.require([.cityAdmin, .countyAdmin, .windowClerk].contains(p.role))
         let db = app.db as! any SQLDatabase
-        var rows = CSVTable.parse(text, keepBlank: true)
-        guard rows.contains(where: { !CSVTable.isBlank($0) }) else { throw AppError.validation(["file": "文件为空"]) }
-        var firstLine = 1
-        if rows[0].first?.trimmingCharacters(in: .whitespaces).lowercased() == columns[0] { rows.removeFirst(); firstLine = 2 }
-        if rows.count > 20_000 { throw AppError.validation(["file": "每次最多导入 20000 行"]) }
+        let (rows, firstLine) = try records(text, firstColumn: columns[0])
         struct P: Decodable { var id: UUID; var licenceNumber: String }
         let licences = Set(rows.compactMap { $0.first?.trimmingCharacters(in: .whitespaces) })
         var byLicence: [String: UUID] = [:]

@@ -247,21 +247,16 @@ enum LegalAidCases {
     }
 
     static func perform(_ step: Step, on idOrNumber: String, input: StepInput, by p: Principal, app: Application) async throws -> ServiceRequest {
-        _ = try await RequestViews.find(idOrNumber, scope: p.scope, on: app.db)
-        let now = app.clock.now
-        return try await app.ledger.write(on: app.db) { w in
-            let r = try await RequestViews.find(idOrNumber, scope: p.scope, on: w.db)
-            let c = try await load(r, on: w.db)
+        try await CaseSteps.run(on: idOrNumber, by: p, app: app, load: { r, db in try await load(r, on: db) }, check: { r, c in
             guard mayTake(step, on: r, c, p) else { throw AppError(.forbidden, "forbidden", "您不能对该案件“\(step.chineseName)”") }
             if let why = stateAllows(step, r, c) { throw AppError.conflict("invalid_transition", why) }
+        }, take: { r, c, w, now in
             try await take(step, r, c, input: input, by: p, writer: w, app: app, now: now)
-            return r
-        }
+        })
     }
 
     private static func event(_ r: ServiceRequest, _ action: String, _ note: String, by p: Principal, now: Date, writer w: Ledger.Writer) async {
-        await w.append(LedgerEvent(requestID: r.id!, atMillis: now.millis, actorID: p.accountID, actorName: p.displayName,
-                                   action: action, fromStatus: r.status, toStatus: r.status, note: note))
+        await CaseSteps.note(r, action, note, by: p, now: now, writer: w)
     }
 
     private static func take(_ step: Step, _ r: ServiceRequest, _ c: LegalAidCase, input: StepInput, by p: Principal,
