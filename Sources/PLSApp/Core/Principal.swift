@@ -29,6 +29,12 @@ extension Principal {
         practitionerID = account.practitionerID
     }
 
+    /// The same person acting as the intake desk of an area (a committee taking a dispute in, an adviser
+    /// carrying a visit on): a window clerk's powers, bounded to that region.
+    func asIntakeDesk(region: DivisionCode?, institution: UUID?) -> Principal {
+        Principal(accountID: accountID, displayName: displayName, role: .windowClerk, region: region, institutionID: institution, practitionerID: nil)
+    }
+
     /// 403 unless `allowed`.
     func require(_ allowed: Bool) throws {
         if !allowed { throw AppError.forbidden }

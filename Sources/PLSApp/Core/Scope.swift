@@ -16,6 +16,18 @@ private func scopeColumn(_ qualified: String) -> SQLColumn {
     return parts.count == 2 ? SQLColumn(parts[1], table: parts[0]) : SQLColumn(qualified)
 }
 
+extension Principal {
+    /// The region prefix a staff member's area lists cover: their scope's, or for those bound to an
+    /// institution the region of their account (a committee sees its own area, not the city's).
+    var areaPrefix: String {
+        switch scope {
+        case .everything: return ""
+        case .region(let code): return code.scopePrefix
+        case .institution, .own: return region?.scopePrefix ?? "-"
+        }
+    }
+}
+
 extension SQLSelectBuilder {
     func scoped(_ scope: DataScope, _ columns: ScopeColumns) -> Self {
         switch scope {

@@ -6,7 +6,7 @@ import PLSDomain
 enum RosterController {
     static func apiList(_ req: Request) async throws -> Paged<Rosters.Entry> {
         let p = try req.staff()
-        return try await Rosters.list(try Rosters.kind(req), prefix: Rosters.prefix(p), page: PageRequest(from: req), on: req.sql)
+        return try await Rosters.list(try Rosters.kind(req), prefix: p.areaPrefix, page: PageRequest(from: req), on: req.sql)
     }
 
     static func apiAdd(_ req: Request) async throws -> Response {
@@ -25,7 +25,7 @@ enum RosterController {
     static func apiExport(_ req: Request) async throws -> Response {
         let p = try req.staff()
         let kind = try Rosters.kind(req)
-        return VillageAdviserController.csvResponse(try await Rosters.exportCSV(kind, prefix: Rosters.prefix(p), on: req.sql), name: "\(kind.rawValue).csv")
+        return VillageAdviserController.csvResponse(try await Rosters.exportCSV(kind, prefix: p.areaPrefix, on: req.sql), name: "\(kind.rawValue).csv")
     }
 
     static func apiImport(_ req: Request) async throws -> Response {

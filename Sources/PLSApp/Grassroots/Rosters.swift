@@ -59,7 +59,6 @@ enum Rosters {
         return k
     }
 
-    static func prefix(_ p: Principal) -> String { VillageAdviserController.prefix(p) }
 
     static func list(_ kind: RosterKind, prefix: String, page: PageRequest, on db: any SQLDatabase) async throws -> Paged<Entry> {
         let filter: SQLQueryString = "WHERE r.kind = \(bind: kind.rawValue) AND r.end_on IS NULL AND r.region_code LIKE \(bind: prefix + "%")"

@@ -89,7 +89,7 @@ enum Training {
     static func recordAttendance(_ id: UUID, _ input: AttendanceInput, by p: Principal, app: Application) async throws -> Session {
         try p.require(organisers.contains(p.role))
         let db = app.db as! any SQLDatabase
-        guard try await session(id, prefix: VillageAdviserController.prefix(p), on: db) != nil else { throw AppError.notFound("培训") }
+        guard try await session(id, prefix: p.areaPrefix, on: db) != nil else { throw AppError.notFound("培训") }
         var errors = FieldErrors()
         var rows: [(UUID, Bool, Double?)] = []
         for (i, a) in (input.attendees ?? []).enumerated() {
@@ -191,7 +191,7 @@ enum AdviserWork {
 
     static func list(roster id: UUID, by p: Principal, on db: any SQLDatabase) async throws -> [Record] {
         guard let region = try await db.select().column("region_code").from("grassroots_rosters").where("id", .equal, SQLBind(id))
-            .first(decodingColumn: "region_code", as: String.self), region.hasPrefix(VillageAdviserController.prefix(p)) else {
+            .first(decodingColumn: "region_code", as: String.self), region.hasPrefix(p.areaPrefix) else {
             throw AppError.notFound("法律顾问或公职律师")
         }
         struct R: Decodable { var id: UUID; var kind: String; var doneOn: String; var subject: String; var note: String? }
@@ -205,7 +205,7 @@ enum AdviserWork {
 enum TrainingController {
     static func apiList(_ req: Request) async throws -> Paged<Training.Session> {
         let p = try req.staff()
-        return try await Training.sessions(prefix: VillageAdviserController.prefix(p), page: PageRequest(from: req), on: req.sql)
+        return try await Training.sessions(prefix: p.areaPrefix, page: PageRequest(from: req), on: req.sql)
     }
 
     static func apiCreate(_ req: Request) async throws -> Response {

@@ -5,18 +5,11 @@ import PLSDomain
 /// /api/v1/village-advisers: assignments, the service log (with CSV import and export), and the
 /// quantified view by village, adviser and month.
 enum VillageAdviserController {
-    static func prefix(_ p: Principal) -> String {
-        switch p.scope {
-        case .everything: return ""
-        case .region(let code): return code.scopePrefix
-        case .institution, .own: return p.region?.scopePrefix ?? "-"
-        }
-    }
 
     static func apiAssignments(_ req: Request) async throws -> Paged<VillageAdvisers.Assignment> {
         let p = try req.staff()
         let region = (try? req.query.get(String.self, at: "region")).flatMap(DivisionCode.init)
-        var pre = prefix(p)
+        var pre = p.areaPrefix
         if let region, region.scopePrefix.hasPrefix(pre) { pre = region.scopePrefix }
         let practitioner = (try? req.query.get(String.self, at: "practitioner")).flatMap(UUID.init(uuidString:))
         let current = (try? req.query.get(String.self, at: "current")).map { ["1", "true"].contains($0) } ?? false
@@ -118,7 +111,7 @@ enum VillageAdviserController {
 
     static func apiVillages(_ req: Request) async throws -> Paged<VillageAdvisers.VillageFigure> {
         let p = try req.staff()
-        var pre = prefix(p)
+        var pre = p.areaPrefix
         if let region = (try? req.query.get(String.self, at: "region")).flatMap(DivisionCode.init), region.scopePrefix.hasPrefix(pre) { pre = region.scopePrefix }
         let behind = (try? req.query.get(String.self, at: "behind")).map { ["1", "true"].contains($0) } ?? false
         return try await VillageAdvisers.villages(prefix: pre, today: req.today, behindOnly: behind, page: PageRequest(from: req), on: req.sql)
@@ -137,6 +130,6 @@ enum VillageAdviserController {
         let year = (try? req.query.get(Int.self, at: "year")) ?? req.today.year
         let month = (try? req.query.get(Int.self, at: "month")) ?? req.today.month
         guard (1...12).contains(month), (2000...2100).contains(year) else { throw AppError.validation(["month": "年份或月份无效"]) }
-        return try await VillageAdvisers.monthly(year: year, month: month, prefix: prefix(p), on: req.sql)
+        return try await VillageAdvisers.monthly(year: year, month: month, prefix: p.areaPrefix, on: req.sql)
     }
 }

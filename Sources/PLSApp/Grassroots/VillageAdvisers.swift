@@ -212,8 +212,7 @@ enum VillageAdvisers {
         guard let matter = AdviserServiceKind(rawValue: s.kind)?.becomes else {
             throw AppError.conflict("not_convertible", "只有法律咨询和矛盾纠纷可以转为事项")
         }
-        let desk = Principal(accountID: p.accountID, displayName: p.displayName, role: .windowClerk, region: DivisionCode(s.regionCode),
-                             institutionID: p.institutionID, practitionerID: nil)
+        let desk = p.asIntakeDesk(region: DivisionCode(s.regionCode), institution: p.institutionID)
         var valid = try await Intake.validate(Intake.Input(
             matterType: matter.rawValue, itemCode: nil, category: Category.other.rawValue, channel: RequestChannel.referral.rawValue,
             description: description?.nilIfEmpty ?? s.notes ?? "\(s.regionName)法律顾问\(s.servedOn)服务中发现：\(s.kindName)",

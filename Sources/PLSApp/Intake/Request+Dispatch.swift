@@ -22,7 +22,7 @@ enum Dispatch {
     static let capacity = 10
 
     /// `today` lets the duty roster count; legal aid draws only on its roster (法律援助法 arts. 25–26).
-    static func candidates(for r: ServiceRequest, limit: Int = 20, today: CivilDate? = nil, on db: any SQLDatabase) async throws -> [Candidate] {
+    static func candidates(for r: ServiceRequest, limit: Int = 20, today: CivilDate, on db: any SQLDatabase) async throws -> [Candidate] {
         let matter = MatterType(rawValue: r.matterType) ?? .consultation
         var types = matter.practitionerTypes.map(\.rawValue)
         guard !types.isEmpty else { return [] }
@@ -33,8 +33,7 @@ enum Dispatch {
                 .first(decoding: C.self, keyDecodingStrategy: .convertFromSnakeCase)
             let criminal = c?.kind == AidCaseKind.criminal.rawValue
             let senior = c?.noticeReason.flatMap(NotifiedDefenceReason.init)?.requiresSeniorLawyer == true
-            let day = today ?? CivilDate(Date())
-            roster = (criminal, senior ? Seniority.latestSeniorStart(on: day) : nil)
+            roster = (criminal, senior ? Seniority.latestSeniorStart(on: today) : nil)
             if criminal { types = [PractitionerType.lawyer.rawValue] }
         }
         let county = Notifications.countyPrefix(r.regionCode)
@@ -72,11 +71,8 @@ enum Dispatch {
             .column(SQLFunction("COUNT", args: [SQLColumn("rating")]), as: "n")
             .from(ServiceRequest.schema).where("practitioner_id", .in, SQLBind.group(ids)).where("rating", .isNot, SQLLiteral.null)
             .groupBy("practitioner_id").all(decoding: Rated.self, keyDecodingStrategy: .convertFromSnakeCase)
-        var onDuty = Set<UUID>()
-        if let today {
-            onDuty = Set(try await db.select().column("practitioner_id").from("duty_shifts").where("day", .equal, SQLBind(today.description))
-                .where("practitioner_id", .in, SQLBind.group(ids)).all(decodingColumn: "practitioner_id", as: UUID.self))
-        }
+        let onDuty = Set(try await db.select().column("practitioner_id").from("duty_shifts").where("day", .equal, SQLBind(today.description))
+            .where("practitioner_id", .in, SQLBind.group(ids)).all(decodingColumn: "practitioner_id", as: UUID.self))
         let loadBy = Dictionary(uniqueKeysWithValues: loads.map { ($0.practitionerId, $0.n) })
         let ratingBy = Dictionary(uniqueKeysWithValues: ratings.map { ($0.practitionerId, $0) })
         let region = DivisionCode(r.regionCode)
@@ -87,7 +83,7 @@ enum Dispatch {
                 servesRegion: region.map { code in served.contains { $0.contains(code) && $0.level != .city } } ?? false,
                 sameCounty: p.regionCode.hasPrefix(county), openLoad: loadBy[p.id] ?? 0, capacity: capacity,
                 averageRating: ratingBy[p.id]?.avg, ratingCount: ratingBy[p.id]?.n ?? 0,
-                onDutyToday: today == nil ? nil : onDuty.contains(p.id))
+                onDutyToday: onDuty.contains(p.id))
             let s = Matching.score(facts)
             return Candidate(practitionerId: p.id, name: p.name, type: p.type, typeName: PractitionerType(rawValue: p.type)?.chineseName ?? p.type,
                              institutionId: p.institutionId, institutionName: p.institutionName, score: s.value, reasons: s.reasons,

@@ -42,8 +42,7 @@ enum MediationCases {
             own = (committee, region)
         }
         // The committee's intake desk: accepts (and, for its mediator, assigns) inside the same write.
-        let desk = own.map { Principal(accountID: p.accountID, displayName: p.displayName, role: .windowClerk, region: $0.region,
-                                       institutionID: $0.id, practitionerID: nil) }
+        let desk = own.map { p.asIntakeDesk(region: $0.region, institution: $0.id) }
         let actor = desk ?? p
         var errors = FieldErrors()
         let source = errors.choice(input.source, "source", "案件来源", as: MediationSource.self)
@@ -86,11 +85,7 @@ enum MediationCases {
         var committee = own?.id ?? input.committeeId ?? listeningPoint?.committee
         if committee == nil {
             // The committee of the village, else of the town, where the dispute arose.
-            committee = try await db.raw("""
-                SELECT id FROM institutions WHERE type = \(bind: InstitutionType.mediationCommittee.rawValue) AND active = \(bind: true)
-                  AND committee_kind IN ('village', 'town') AND \(bind: regionCode) LIKE region_code || '%'
-                ORDER BY LENGTH(region_code) DESC LIMIT 1
-                """).first(decodingColumn: "id", as: UUID.self)
+            committee = try await MediationCases.committee(of: regionCode, on: db)
         } else if own == nil, let chosen = committee {
             var scope = DataScope.everything
             if case .region = p.scope { scope = p.scope }
@@ -166,11 +161,7 @@ enum MediationCases {
     /// applicant as the one party known so far and the committee of the place; the committee completes it.
     static func newApplicationCase(for r: ServiceRequest, app: Application, on db: any Database) async throws {
         let sql = db as! any SQLDatabase
-        let committee = try await sql.raw("""
-            SELECT id FROM institutions WHERE type = \(bind: InstitutionType.mediationCommittee.rawValue) AND active = \(bind: true)
-              AND committee_kind IN ('village', 'town') AND \(bind: r.regionCode) LIKE region_code || '%'
-            ORDER BY LENGTH(region_code) DESC LIMIT 1
-            """).first(decodingColumn: "id", as: UUID.self)
+        let committee = try await MediationCases.committee(of: r.regionCode, on: sql)
         let c = MediationCase()
         c.id = r.id
         c.committeeID = committee
@@ -195,6 +186,15 @@ enum MediationCases {
         struct R: Decodable { var type: String; var status: String }
         let row = try await db.select().columns("type", "status").from(Practitioner.schema).where("id", .equal, SQLBind(id)).first(decoding: R.self)
         return row?.type == PractitionerType.mediator.rawValue && row?.status == PractitionerStatus.practising.rawValue
+    }
+
+    /// The committee of the village, else of the town, where a dispute arose.
+    static func committee(of regionCode: String, on db: any SQLDatabase) async throws -> UUID? {
+        try await db.raw("""
+            SELECT id FROM institutions WHERE type = \(bind: InstitutionType.mediationCommittee.rawValue) AND active = \(bind: true)
+              AND committee_kind IN ('village', 'town') AND \(bind: regionCode) LIKE region_code || '%'
+            ORDER BY LENGTH(region_code) DESC LIMIT 1
+            """).first(decodingColumn: "id", as: UUID.self)
     }
 
     /// The judicial office of the town (its admins), and the county's admins.

@@ -59,17 +59,10 @@ enum MediationController {
         return try await MediationNetwork.saveMediator(id, try req.content.decode(MediationNetwork.MediatorInput.self), by: p, on: req.sql)
     }
 
-    static func regionPrefix(_ p: Principal) -> String {
-        switch p.scope {
-        case .everything: return ""
-        case .region(let code): return code.scopePrefix
-        case .institution, .own: return p.region?.scopePrefix ?? "-"
-        }
-    }
 
     static func apiFlagged(_ req: Request) async throws -> [MediationNetwork.Flagged] {
         let p = try req.staff()
-        return try await MediationNetwork.flagged(prefix: regionPrefix(p), today: req.today, on: req.sql)
+        return try await MediationNetwork.flagged(prefix: p.areaPrefix, today: req.today, on: req.sql)
     }
 
     static func apiPoints(_ req: Request) async throws -> [MediationNetwork.Point] {
@@ -104,7 +97,7 @@ enum MediationController {
 
     static func apiHotspots(_ req: Request) async throws -> [Alert] {
         let p = try req.staff()
-        return try await alerts(prefix: regionPrefix(p), on: req.sql)
+        return try await alerts(prefix: p.areaPrefix, on: req.sql)
     }
 
     static func apiStatistics(_ req: Request) async throws -> MediationIndicators.Statistics {

@@ -93,7 +93,7 @@ enum GrassrootsPages {
         let p = try req.staff()
         let behind = (try? req.query.get(String.self, at: "behind")) == "1"
         let page = PageRequest(from: req)
-        let result = try await VillageAdvisers.villages(prefix: VillageAdviserController.prefix(p), today: req.today, behindOnly: behind, page: page, on: req.sql)
+        let result = try await VillageAdvisers.villages(prefix: p.areaPrefix, today: req.today, behindOnly: behind, page: page, on: req.sql)
         let table = TableView(columns: ["村（社区）", "法律顾问", "今年服务时长", "服务件数", "状态"], rows: result.items.map { v in
             [Cell(text: v.name), Cell(text: v.adviserNames), Cell(text: "\(hoursText(v.hours)) 小时"), Cell(text: "\(v.items) 件"),
              Cell(text: v.met ? "已满 50 小时" : (v.behind ? "落后进度" : "符合进度"), badge: v.met ? "ok" : (v.behind ? "warn" : "muted"))]
@@ -101,7 +101,7 @@ enum GrassrootsPages {
         let pace = AdviserTargets.pace(AdviserTargets.hoursPerVillage, on: req.today)
         let response = try await req.view.render("grassroots/villages", VillagesContext(
             page: req.pageMeta(title: "村（居）法律顾问"), table: table, behindOnly: behind, pace: String(format: "%.1f", pace),
-            monthly: try await VillageAdvisers.monthly(year: req.today.year, month: req.today.month, prefix: VillageAdviserController.prefix(p), on: req.sql),
+            monthly: try await VillageAdvisers.monthly(year: req.today.year, month: req.today.month, prefix: p.areaPrefix, on: req.sql),
             canImport: [.cityAdmin, .countyAdmin, .windowClerk].contains(p.role), importResult: importResult, importError: importError,
             columns: VillageAdvisers.columns.joined(separator: ","))).encodeResponse(for: req)
         if importError != nil { response.status = .unprocessableEntity }

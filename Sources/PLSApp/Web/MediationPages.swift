@@ -20,7 +20,7 @@ enum MediationPages {
     static func network(_ req: Request) async throws -> View {
         let p = try req.staff()
         let (scope, _) = try await IndicatorController.scope(req, p)
-        let prefix = MediationController.regionPrefix(p)
+        let prefix = p.areaPrefix
         let indicators = try await IndicatorRegistry(MediationIndicators.all).compute(scope, on: req.sql)
         let points = try await req.sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("listening_points")
             .where("active", .equal, SQLBind(true)).where("region_code", .like, SQLBind(prefix + "%")).first(decodingColumn: "n", as: Int.self) ?? 0

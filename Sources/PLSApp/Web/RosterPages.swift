@@ -25,7 +25,7 @@ enum RosterPages {
 
     static func render(_ req: Request, kind: RosterKind, error: AppError? = nil, importErrors: [VillageAdvisers.ImportFailure] = []) async throws -> Response {
         let p = try req.staff()
-        let prefix = Rosters.prefix(p)
+        let prefix = p.areaPrefix
         let page = PageRequest(from: req)
         let result = try await Rosters.list(kind, prefix: prefix, page: page, on: req.sql)
         var places: [SelectOption] = [], firms: [SelectOption] = []
@@ -89,6 +89,6 @@ enum RosterPages {
     static func export(_ req: Request) async throws -> Response {
         let p = try req.staff()
         let kind = try Rosters.kind(req)
-        return VillageAdviserController.csvResponse(try await Rosters.exportCSV(kind, prefix: Rosters.prefix(p), on: req.sql), name: "\(kind.rawValue).csv")
+        return VillageAdviserController.csvResponse(try await Rosters.exportCSV(kind, prefix: p.areaPrefix, on: req.sql), name: "\(kind.rawValue).csv")
     }
 }
