@@ -14,14 +14,18 @@ let package = Package(
         .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
         .package(url: "https://github.com/vapor/leaf.git", from: "4.5.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         // Pure rules of the domain: no Vapor, no database.
         .target(name: "PLSDomain"),
+        // Spreadsheet files (CSV, Excel .xlsx) as rows of text: formats, not rules.
+        .target(name: "Spreadsheets", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(
             name: "PLSApp",
             dependencies: [
                 "PLSDomain",
+                "Spreadsheets",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -32,10 +36,13 @@ let package = Package(
         ),
         .executableTarget(name: "pls", dependencies: ["PLSApp"]),
         .testTarget(name: "PLSDomainTests", dependencies: ["PLSDomain"]),
+        .testTarget(name: "SpreadsheetsTests", dependencies: ["Spreadsheets", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                    exclude: ["Fixtures"]),
         .testTarget(
             name: "PLSAppTests",
             dependencies: [
                 "PLSApp",
+                "Spreadsheets",
                 .product(name: "XCTVapor", package: "vapor"),
             ]
         ),

@@ -133,7 +133,8 @@ func routes(_ app: Application) throws {
     advisers.post("assignments", ":id", "end", use: VillageAdviserController.apiEnd)
     advisers.get("services", use: VillageAdviserController.apiServices)
     advisers.post("services", use: VillageAdviserController.apiLog)
-    advisers.get("services", "export.csv", use: VillageAdviserController.apiExport)
+    advisers.get("services", "export.csv") { try await VillageAdviserController.apiExport($0, .csv) }
+    advisers.get("services", "export.xlsx") { try await VillageAdviserController.apiExport($0, .xlsx) }
     advisers.on(.POST, "services", "import", body: .collect(maxSize: "5mb"), use: VillageAdviserController.apiImport)
     advisers.post("services", ":id", "request", use: VillageAdviserController.apiToRequest)
     advisers.get("villages", use: VillageAdviserController.apiVillages)
@@ -144,7 +145,8 @@ func routes(_ app: Application) throws {
     rosters.get(use: RosterController.apiList)
     rosters.post(use: RosterController.apiAdd)
     rosters.post(":id", "end", use: RosterController.apiEnd)
-    rosters.get("export.csv", use: RosterController.apiExport)
+    rosters.get("export.csv") { try await RosterController.apiExport($0, .csv) }
+    rosters.get("export.xlsx") { try await RosterController.apiExport($0, .xlsx) }
     rosters.get(":id", "work", use: TrainingController.apiWork)
     rosters.post(":id", "work", use: TrainingController.apiAddWork)
     api.get("trainings", use: TrainingController.apiList)
@@ -199,11 +201,19 @@ func routes(_ app: Application) throws {
     web.post("adviser", use: GrassrootsPages.submit)
     web.get("grassroots", use: GrassrootsPages.villages)
     web.on(.POST, "grassroots", "import", body: .collect(maxSize: "5mb"), use: GrassrootsPages.importFile)
-    web.get("grassroots", "services.csv", use: GrassrootsPages.export)
+    web.get("grassroots", "services.csv") { try await GrassrootsPages.export($0, .csv) }
+    web.get("grassroots", "services.xlsx") { try await GrassrootsPages.export($0, .xlsx) }
     web.get("rosters", use: RosterPages.list)
     web.post("rosters", ":kind", use: RosterPages.add)
     web.on(.POST, "rosters", ":kind", "import", body: .collect(maxSize: "5mb"), use: RosterPages.importFile)
-    web.get("rosters", ":kind", "export.csv", use: RosterPages.export)
+    web.get("rosters", ":kind", ":id", "work", use: TrainingPages.work)
+    web.post("rosters", ":kind", ":id", "work", use: TrainingPages.addWork)
+    web.get("trainings", use: TrainingPages.list)
+    web.post("trainings", use: TrainingPages.create)
+    web.get("trainings", ":id", use: TrainingPages.session)
+    web.post("trainings", ":id", "attendance", use: TrainingPages.attendance)
+    web.get("rosters", ":kind", "export.csv") { try await RosterPages.export($0, .csv) }
+    web.get("rosters", ":kind", "export.xlsx") { try await RosterPages.export($0, .xlsx) }
     web.get("mediation", use: MediationPages.network)
     web.get("mediation", "new", use: MediationPages.newForm)
     web.post("mediation", "new", use: MediationPages.create)

@@ -23,6 +23,9 @@ public struct DemoCity: Sendable {
         public var longitude: Double
         public var committeeKind: MediationCommitteeKind?
         public var industryField: IndustryField?
+        /// Government bodies only.
+        public var bodyKind: GovernmentBodyKind? = nil
+        public var enforcementHeavy = false
     }
 
     public struct Practitioner: Sendable {
@@ -156,7 +159,9 @@ public struct DemoCity: Sendable {
         let phone = fixedPhone ?? phone()
         institutions.append(.init(id: id, type: type, name: name, region: region, address: address, phone: phone,
                                   openingHours: Self.hours, latitude: lat + Double(int(-300...300)) / 10_000,
-                                  longitude: lon + Double(int(-300...300)) / 10_000, committeeKind: committee, industryField: field))
+                                  longitude: lon + Double(int(-300...300)) / 10_000, committeeKind: committee, industryField: field,
+                                  bodyKind: type == .governmentBody ? GovernmentBodies.suggestedKind(name: name) : nil,
+                                  enforcementHeavy: type == .governmentBody && GovernmentBodies.isNamedEnforcementDepartment(name: name)))
         return id
     }
 

@@ -75,3 +75,47 @@ public enum RosterKind: String, ChineseNamed, Codable {
         }
     }
 }
+
+/// 党政机关的类别: the plan (三(六)) expects advisers by kind of body and by level.
+public enum GovernmentBodyKind: String, ChineseNamed, Codable {
+    /// 党委, 党工委.
+    case partyCommittee = "party_committee"
+    /// 政府, 街道办事处.
+    case government
+    /// 工作部门: a department of a city or county government.
+    case department
+
+    public var chineseName: String {
+        switch self {
+        case .partyCommittee: "党委（党工委）"
+        case .government: "政府（办事处）"
+        case .department: "工作部门"
+        }
+    }
+}
+
+public enum GovernmentBodies {
+    /// The departments the plan names as having heavy enforcement duties (三(六)二), matched on their names.
+    public static let namedEnforcementDepartments = ["市场监督管理", "城市管理", "税务", "住房", "自然资源和规划", "生态环境", "交通运输"]
+
+    /// Whether the plan expects the body to retain a legal adviser: every party committee and government of the
+    /// city, counties and towns (streets included); the city's and counties' departments with heavy enforcement duties.
+    public static func expectsAdviser(kind: GovernmentBodyKind, level: RegionLevel, enforcementHeavy: Bool) -> Bool {
+        switch kind {
+        case .partyCommittee, .government: [.city, .county, .town].contains(level)
+        case .department: enforcementHeavy && [.city, .county].contains(level)
+        }
+    }
+
+    /// The kind a body's name suggests, for marking bodies registered before kinds were kept.
+    public static func suggestedKind(name: String) -> GovernmentBodyKind {
+        if name.hasPrefix("中共") || name.hasSuffix("党委") || name.hasSuffix("党工委") || name.hasSuffix("工作委员会") { return .partyCommittee }
+        if name.hasSuffix("人民政府") || name.hasSuffix("办事处") || name.hasSuffix("管理委员会") { return .government }
+        return .department
+    }
+
+    /// Whether the name is one of the departments the plan names.
+    public static func isNamedEnforcementDepartment(name: String) -> Bool {
+        namedEnforcementDepartments.contains { name.contains($0) }
+    }
+}

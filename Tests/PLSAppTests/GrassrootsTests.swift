@@ -1,6 +1,7 @@
 import XCTVapor
 import SQLKit
 import PLSDomain
+import Spreadsheets
 @testable import PLSApp
 
 /// Village legal advisers through the real routes: assignment, the phone log, the quantified view,
@@ -114,6 +115,22 @@ final class GrassrootsTests: AppTestCase {
                                   body: String(decoding: res.body.readableBytesView, as: UTF8.self))
         XCTAssertEqual(back.status, .created, back.body.string)
         XCTAssertEqual(try back.content.decode(VillageAdvisers.ImportResult.self).imported, exported.count - 1)
+
+        // As a workbook, hours, items and people are numbers Excel adds up, and the file imports back.
+        res = try await send(.GET, "/api/v1/village-advisers/services/export.xlsx?region=\(villages[0].code)", token: county)
+        XCTAssertEqual(res.status, .ok)
+        let workbook = Data(res.body.readableBytesView)
+        let sheet = try XLSX.read(workbook)
+        XCTAssertEqual(sheet.first, VillageAdvisers.columns)
+        XCTAssertEqual(Set(sheet.dropFirst()), Set(exported.dropFirst()), "the same rows (each twice now that the CSV came back in)")
+        let beforeXLSX = try await count()
+        let fromExcel = try await app.testable().sendRequest(.POST, "/api/v1/village-advisers/services/import",
+                                                             headers: ["Content-Type": XLSX.contentType], body: ByteBuffer(data: workbook)) { req async throws in
+            req.headers.bearerAuthorization = BearerAuthorization(token: county)
+        }
+        XCTAssertEqual(fromExcel.status, .created, fromExcel.body.string)
+        let afterXLSX = try await count()
+        XCTAssertEqual(afterXLSX, beforeXLSX + sheet.count - 1)
     }
 
     func testCoverageHoursAndItemsAreIndicators() async throws {
@@ -130,6 +147,13 @@ final class GrassrootsTests: AppTestCase {
         XCTAssertFalse(hours.met, "mid-year, not every village has its 50 hours")
         let total = try await sql.raw("SELECT CAST(SUM(items) AS BIGINT) AS n FROM adviser_services WHERE served_on >= '2026-01-01'").first(decodingColumn: "n", as: Int.self)
         XCTAssertEqual(items["village_adviser_items"]?.value, Double(total ?? 0))
+        XCTAssertEqual(items["village_adviser_items"]?.target, 17_000)
+        // A county carries the share of its villages.
+        let countyReport = try await send(.GET, "/api/v1/indicators?region=\(county(0).code.rawValue)&year=2026", token: admin)
+        let countyItems = try XCTUnwrap(try countyReport.content.decode(IndicatorController.Report.self).items.first { $0.id == "village_adviser_items" })
+        let countyVillages = city.regions.filter { $0.level == .village && $0.code.rawValue.hasPrefix(county(0).code.scopePrefix) }.count
+        XCTAssertEqual(countyItems.target, Double(AdviserTargets.share(of: 17_000, villages: countyVillages, ofCity: villages)))
+        XCTAssertLessThan(countyItems.target, 17_000)
 
         // Assigning an adviser to a village without one moves coverage.
         let uncovered = try await sql.raw("""

@@ -1,6 +1,7 @@
 import XCTVapor
 import SQLKit
 import PLSDomain
+import Spreadsheets
 @testable import PLSApp
 
 /// The rule-of-law rosters through the real routes: entries checked per kind, coverage indicators that move,
@@ -67,7 +68,8 @@ final class RosterTests: AppTestCase {
         let schools = try await indicator("school_counsellor_coverage")
         XCTAssertEqual(schools.denominator, city.institutions.filter { $0.type == .school }.count)
         let bodies = try await indicator("government_adviser_coverage")
-        XCTAssertEqual(bodies.denominator, city.institutions.filter { $0.type == .governmentBody }.count)
+        XCTAssertEqual(bodies.denominator, city.institutions.filter { $0.type == .governmentBody }.count,
+                       "the demo city's bodies are all ones the plan names: committees, governments, enforcement departments")
 
         // The export imports back as it is.
         res = try await send(.GET, "/api/v1/rosters/school_counsellor/export.csv", token: admin)
@@ -79,6 +81,131 @@ final class RosterTests: AppTestCase {
                                   body: String(decoding: res.body.readableBytesView, as: UTF8.self))
         XCTAssertEqual(back.status, .created, back.body.string)
         XCTAssertEqual(try back.content.decode(VillageAdvisers.ImportResult.self).imported, exported.count - 1)
+
+        // The same as an Excel workbook: it opens, holds the same rows, and imports back.
+        res = try await send(.GET, "/api/v1/rosters/school_counsellor/export.xlsx", token: admin)
+        XCTAssertEqual(res.status, .ok)
+        XCTAssertEqual(res.headers.contentType?.serialize(), XLSX.contentType)
+        XCTAssertTrue(res.headers.first(name: .contentDisposition)?.contains("school_counsellor.xlsx") == true)
+        let workbook = Data(res.body.readableBytesView)
+        let sheet = try XLSX.read(workbook)
+        // The CSV was imported back once, so every row now stands twice.
+        XCTAssertEqual(sheet.first, Rosters.columns)
+        XCTAssertEqual(Set(sheet.dropFirst()), Set(exported.dropFirst()))
+        XCTAssertEqual(sheet.count - 1, 2 * (exported.count - 1))
+        let beforeXLSX = try await count()
+        let fromExcel = try await app.testable().sendRequest(.POST, "/api/v1/rosters/school_counsellor/import",
+                                                             headers: ["Content-Type": XLSX.contentType], body: ByteBuffer(data: workbook)) { req async throws in
+            req.headers.bearerAuthorization = BearerAuthorization(token: admin)
+        }
+        XCTAssertEqual(fromExcel.status, .created, fromExcel.body.string)
+        let afterXLSX = try await count()
+        XCTAssertEqual(afterXLSX, beforeXLSX + sheet.count - 1)
+        // A workbook with a bad row imports nothing and names the row as Excel numbers it.
+        let badBook = try XLSX.write(sheet: "s", rows: [Rosters.columns.map { .text($0) }, [.text(naturalVillage.code.rawValue), .text("赵明")],
+                                                        [.text(school.id.uuidString), .text("")]])
+        let rejected = try await app.testable().sendRequest(.POST, "/api/v1/rosters/legal_understander/import",
+                                                            headers: ["Content-Type": XLSX.contentType], body: ByteBuffer(data: badBook)) { req async throws in
+            req.headers.bearerAuthorization = BearerAuthorization(token: admin)
+        }
+        XCTAssertEqual(rejected.status, .unprocessableEntity)
+        XCTAssertEqual(Array(try errorBody(rejected).fields.keys), ["line 3"])
+        let afterRejected = try await count()
+        XCTAssertEqual(afterRejected, afterXLSX)
+        // A zip that is not a workbook is told apart from a CSV.
+        let notABook = try await app.testable().sendRequest(.POST, "/api/v1/rosters/legal_understander/import",
+                                                            headers: ["Content-Type": XLSX.contentType], body: ByteBuffer(bytes: [0x50, 0x4B, 0x03, 0x04, 0, 0])) { req async throws in
+            req.headers.bearerAuthorization = BearerAuthorization(token: admin)
+        }
+        XCTAssertEqual(notABook.status, .unprocessableEntity)
+        XCTAssertTrue(try errorBody(notABook).fields["file"]?.contains(".xlsx") == true)
+    }
+
+    func testGovernmentBodiesAreMarkedByKindAndWhetherThePlanExpectsAnAdviser() async throws {
+        let admin = try await token("admin")
+        let before = try await indicator("government_adviser_coverage")
+        // A department without heavy enforcement duties is registered but not expected to retain an adviser.
+        var res = try await send(.POST, "/api/v1/institutions", token: admin, json: InstitutionController.Input(
+            type: "government_body", name: "示范市档案馆", regionCode: DemoCity.cityCode.rawValue, address: "示范市人民路2号", phone: "0550-1234500",
+            bodyKind: "department", enforcementHeavy: false))
+        XCTAssertEqual(res.status, .created, res.body.string)
+        var body = try res.content.decode(InstitutionController.Row.self)
+        XCTAssertEqual(body.adviserExpected, false)
+        var now = try await indicator("government_adviser_coverage")
+        XCTAssertEqual(now.denominator, before.denominator)
+        // Marked as a department with heavy enforcement duties, it counts, and falls short until it has one.
+        res = try await send(.PUT, "/api/v1/institutions/\(body.id)", token: admin, json: InstitutionController.Input(
+            type: "government_body", name: "示范市应急管理局", regionCode: DemoCity.cityCode.rawValue, address: "示范市人民路2号", phone: "0550-1234500",
+            bodyKind: "department", enforcementHeavy: true))
+        body = try res.content.decode(InstitutionController.Row.self)
+        XCTAssertEqual(body.adviserExpected, true)
+        now = try await indicator("government_adviser_coverage")
+        XCTAssertEqual(now.denominator, (before.denominator ?? 0) + 1)
+        XCTAssertEqual(now.numerator, before.numerator)
+        // A body's kind is required; a town's department is not one the plan names.
+        res = try await send(.POST, "/api/v1/institutions", token: admin, json: InstitutionController.Input(
+            type: "government_body", name: "某机关", regionCode: DemoCity.cityCode.rawValue, address: "示范市人民路3号", phone: "0550-1234501"))
+        XCTAssertNotNil(try errorBody(res).fields["bodyKind"])
+        let town = city.regions.first { $0.level == .town }!
+        res = try await send(.POST, "/api/v1/institutions", token: admin, json: InstitutionController.Input(
+            type: "government_body", name: "\(town.name)城管中队", regionCode: town.code.rawValue, address: "镇政府院内", phone: "0550-1234502",
+            bodyKind: "department", enforcementHeavy: true))
+        XCTAssertEqual(try res.content.decode(InstitutionController.Row.self).adviserExpected, false)
+        let listed = try await send(.GET, "/api/v1/institutions?type=government_body&adviserExpected=false", token: admin)
+        XCTAssertEqual(Set(try listed.content.decode(Paged<InstitutionController.Row>.self).items.map(\.name)), ["\(town.name)城管中队"])
+    }
+
+    func testBodiesRegisteredBeforeKindsAreMarkedFromTheirNames() async throws {
+        // The migration reverts cleanly and, run on bodies without marks, marks them as the demo city's own rule does.
+        // One connection: another SQLite connection's cached schema would still show the dropped columns.
+        try await app.db.withConnection { db in
+            try await M016MarkGovernmentBodies().revert(on: db)
+            try await M016MarkGovernmentBodies().prepare(on: db)
+        }
+        struct B: Decodable { var id: UUID; var bodyKind: String?; var enforcementHeavy: Bool?; var adviserExpected: Bool? }
+        let rows = try await sql.raw("SELECT id, body_kind, enforcement_heavy, adviser_expected FROM institutions WHERE type = 'government_body'")
+            .all(decoding: B.self, keyDecodingStrategy: .convertFromSnakeCase)
+        let demo = Dictionary(uniqueKeysWithValues: city.institutions.filter { $0.type == .governmentBody }.map { ($0.id, $0) })
+        XCTAssertEqual(rows.count, demo.count)
+        for r in rows {
+            let d = try XCTUnwrap(demo[r.id])
+            XCTAssertEqual(r.bodyKind, d.bodyKind?.rawValue, d.name)
+            XCTAssertEqual(r.enforcementHeavy, d.enforcementHeavy, d.name)
+            XCTAssertEqual(r.adviserExpected, true, d.name)
+        }
+        XCTAssertTrue(rows.contains { $0.bodyKind == "party_committee" } && rows.contains { $0.bodyKind == "government" })
+    }
+
+    func testTrainingPagesTakeASignInSheet() async throws {
+        var browser = BrowserSession(self)
+        try await browser.signIn("county-admin")
+        var res = try await browser.post("/trainings", [("title", "人民调解业务培训"), ("heldOn", "2026-11-20"), ("hours", "abc"), ("audience", "人民调解员")])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertTrue(res.body.string.contains("学时应在 0.5–80 之间"))
+        res = try await browser.post("/trainings", [("title", "人民调解业务培训"), ("heldOn", "2026-11-20"), ("hours", "2"), ("audience", "人民调解员"),
+                                                    ("regionCode", county(0).code.rawValue)])
+        XCTAssertEqual(res.status, .seeOther, res.body.string)
+        let path = try XCTUnwrap(res.headers.first(name: .location)?.split(separator: "?").first.map(String.init))
+        let mediators = city.practitioners.filter { $0.type == .mediator }.prefix(2)
+        let lines = mediators.map { "\($0.licenceNumber) 85" }.joined(separator: "\n") + "\nNOPE 70\n\(mediators.first!.licenceNumber) 优"
+        res = try await browser.post(path + "/attendance", [("lines", lines)])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertTrue(res.body.string.contains("第 3 行：执业证号“NOPE”不存在"))
+        XCTAssertTrue(res.body.string.contains("第 4 行：成绩“优”不是数字"))
+        let none = try await sql.raw("SELECT COUNT(*) AS n FROM training_attendance a JOIN training_sessions t ON t.id = a.session_id WHERE t.title = '人民调解业务培训'")
+            .first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(none, 0, "a sheet with a bad line saves nobody")
+        res = try await browser.post(path + "/attendance", [("lines", mediators.map { "\($0.licenceNumber)，85" }.joined(separator: "\n"))])
+        XCTAssertEqual(res.status, .seeOther, res.body.string)
+        let page = try await browser.get(path)
+        XCTAssertTrue(page.body.string.contains(mediators.first!.name))
+        // Another county's session is not the county admin's to see.
+        let made = try await send(.POST, "/api/v1/trainings", token: try await token("admin"),
+                                  json: Training.SessionInput(title: "外县培训", heldOn: "2026-11-02", regionCode: county(1).code.rawValue, hours: 2, audience: "律师"))
+        XCTAssertEqual(made.status, .created, made.body.string)
+        let elsewhere = try made.content.decode(Training.Session.self)
+        let hidden = try await browser.get("/trainings/\(elsewhere.id)")
+        XCTAssertEqual(hidden.status, .notFound)
     }
 
     func testTheRosterPage() async throws {
@@ -96,6 +223,8 @@ final class RosterTests: AppTestCase {
         XCTAssertTrue(res.body.string.contains("请填写自然村代码"))
         let csv = try await browser.get("/rosters/legal_understander/export.csv")
         XCTAssertTrue(csv.body.string.contains("钱学明"))
+        let xlsx = try await browser.get("/rosters/legal_understander/export.xlsx")
+        XCTAssertTrue(try XLSX.read(Data(xlsx.body.readableBytesView)).contains { $0.contains("钱学明") })
     }
 
     func testTrainingAttendanceAndAdvisersWork() async throws {

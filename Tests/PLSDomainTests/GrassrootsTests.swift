@@ -43,17 +43,52 @@ struct GrassrootsRulesTests {
         #expect(AdviserServiceKind.publicity.becomes == nil)
     }
 
-    @Test("CSV as spreadsheets write it: quotes, commas, line breaks, a byte-order mark")
-    func csv() {
-        let rows = [["licence_number", "notes"], ["A1", "说明，含逗号"], ["A2", "他说\"好\"\n第二行"], ["A3", ""]]
-        let text = CSVTable.encode(rows)
-        #expect(text.hasPrefix("\u{FEFF}"))
-        #expect(CSVTable.parse(text) == rows)
-        #expect(CSVTable.parse("a,b\r\nc,d\r\n\r\n") == [["a", "b"], ["c", "d"]])
-        #expect(CSVTable.parse("x,\"y,z\"") == [["x", "y,z"]])
-        // A textarea's CRLF inside a note is quoted, so the row stays whole.
-        #expect(CSVTable.parse(CSVTable.encode([["a", "line\r\nbreak"]])) == [["a", "line\r\nbreak"]])
-        #expect(CSVTable.parse("a\n,,\nb", keepBlank: true) == [["a"], ["", "", ""], ["b"]])
-        #expect(CSVTable.isBlank(["", " "]))
+    @Test("a county's share of the city's 17,000 items follows its villages, rounded up so the shares cover the whole")
+    func shares() {
+        #expect(AdviserTargets.share(of: 17_000, villages: 100, ofCity: 500) == 3_400)
+        #expect(AdviserTargets.share(of: 17_000, villages: 1, ofCity: 3) == 5_667)
+        #expect(3 * AdviserTargets.share(of: 17_000, villages: 1, ofCity: 3) >= 17_000)
+        #expect(AdviserTargets.share(of: 17_000, villages: 500, ofCity: 500) == 17_000)
+        #expect(AdviserTargets.share(of: 17_000, villages: 0, ofCity: 500) == 0)
+        #expect(AdviserTargets.share(of: 17_000, villages: 3, ofCity: 0) == 0)
+    }
+}
+
+@Suite("Government bodies and their legal advisers (实施方案 三(六))")
+struct GovernmentBodyTests {
+    @Test("committees and governments of the city, counties and towns are expected to retain an adviser", arguments: [
+        (GovernmentBodyKind.partyCommittee, RegionLevel.city, true), (.government, .city, true),
+        (.partyCommittee, .county, true), (.government, .county, true),
+        (.partyCommittee, .town, true), (.government, .town, true),
+        (.government, .village, false),
+    ])
+    func committeesAndGovernments(kind: GovernmentBodyKind, level: RegionLevel, expected: Bool) {
+        #expect(GovernmentBodies.expectsAdviser(kind: kind, level: level, enforcementHeavy: false) == expected)
+    }
+
+    @Test("departments of the city and counties only where enforcement duties are heavy")
+    func departments() {
+        #expect(GovernmentBodies.expectsAdviser(kind: .department, level: .city, enforcementHeavy: true))
+        #expect(GovernmentBodies.expectsAdviser(kind: .department, level: .county, enforcementHeavy: true))
+        #expect(!GovernmentBodies.expectsAdviser(kind: .department, level: .city, enforcementHeavy: false))
+        #expect(!GovernmentBodies.expectsAdviser(kind: .department, level: .town, enforcementHeavy: true))
+    }
+
+    @Test("the kind a registered name suggests", arguments: [
+        ("中共示范市委员会", GovernmentBodyKind.partyCommittee), ("中共三阳街道工作委员会", .partyCommittee), ("西山县委党工委", .partyCommittee),
+        ("示范市人民政府", .government), ("三阳街道办事处", .government), ("示范经济开发区管理委员会", .government),
+        ("示范市市场监督管理局", .department), ("示范市档案馆", .department),
+    ])
+    func suggestedKinds(name: String, kind: GovernmentBodyKind) {
+        #expect(GovernmentBodies.suggestedKind(name: name) == kind)
+    }
+
+    @Test("the seven departments the plan names")
+    func namedDepartments() {
+        for name in ["示范市市场监督管理局", "示范市城市管理局", "国家税务总局示范市税务局", "示范市住房和城乡建设局", "示范市自然资源和规划局",
+                     "示范市生态环境局", "示范市交通运输局"] {
+            #expect(GovernmentBodies.isNamedEnforcementDepartment(name: name), "\(name)")
+        }
+        #expect(!GovernmentBodies.isNamedEnforcementDepartment(name: "示范市档案馆"))
     }
 }

@@ -5,6 +5,7 @@ import Vapor
 struct CSRFMiddleware: AsyncMiddleware {
     static let cookieName = "pls-csrf"
     static let fieldName = "_csrf"
+    static let largestForm = 20 * 1024 * 1024
 
     struct TokenKey: StorageKey { typealias Value = String }
 
@@ -13,6 +14,11 @@ struct CSRFMiddleware: AsyncMiddleware {
         let token = existing ?? Tokens.random(bytes: 24)
         request.storage[TokenKey.self] = token
         if ![.GET, .HEAD, .OPTIONS].contains(request.method) {
+            // A form with a file (an uploaded spreadsheet) arrives streamed: read it before looking for the field.
+            // The cap is the largest any upload route takes; the route's own limit applies to API uploads.
+            if request.body.data == nil, request.headers.contentType == .formData {
+                _ = try await request.body.collect(max: Self.largestForm).get()
+            }
             let submitted = (try? request.content.get(String.self, at: Self.fieldName)) ?? request.headers.first(name: "X-CSRF-Token")
             guard let existing, let submitted, submitted == existing else {
                 throw AppError(.forbidden, "csrf_failed", "页面已过期或来源不明，请刷新页面后重新提交")

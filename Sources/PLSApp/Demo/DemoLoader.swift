@@ -21,12 +21,16 @@ enum DemoLoader {
                  SQLBind(r.code.parent?.rawValue), SQLBind(r.population), SQLBind(true)]
             })
             try await insertRows(db, Institution.schema, ["id", "type", "name", "region_code", "address", "phone", "opening_hours",
-                                                          "latitude", "longitude", "committee_kind", "industry_field", "active",
+                                                          "latitude", "longitude", "committee_kind", "industry_field", "body_kind",
+                                                          "enforcement_heavy", "adviser_expected", "active",
                                                           "created_at", "updated_at"],
                                  city.institutions.map { i in
                 [SQLBind(i.id), SQLBind(i.type.rawValue), SQLBind(i.name), SQLBind(i.region.rawValue), SQLBind(i.address),
                  SQLBind(i.phone), SQLBind(i.openingHours), SQLBind(i.latitude), SQLBind(i.longitude),
-                 SQLBind(i.committeeKind?.rawValue), SQLBind(i.industryField?.rawValue), SQLBind(true), SQLBind(now), SQLBind(now)]
+                 SQLBind(i.committeeKind?.rawValue), SQLBind(i.industryField?.rawValue), SQLBind(i.bodyKind?.rawValue),
+                 SQLBind(i.bodyKind == nil ? nil : i.enforcementHeavy),
+                 SQLBind(i.bodyKind.map { GovernmentBodies.expectsAdviser(kind: $0, level: i.region.level ?? .village, enforcementHeavy: i.enforcementHeavy) }),
+                 SQLBind(true), SQLBind(now), SQLBind(now)]
             })
             try await insertRows(db, Practitioner.schema, ["id", "type", "name", "gender", "licence_number", "institution_id",
                                                            "region_code", "specialities", "regions_served", "status",

@@ -42,13 +42,39 @@ enum GrassrootsIndicators {
         },
         IndicatorDefinition(id: "village_adviser_items", name: "村（居）法律顾问年度服务件数", capability: "grassroots", unit: .count,
                             target: Double(AdviserTargets.itemsPerYear), comparator: .atLeast,
-                            basis: "实施方案：全市村（居）法律顾问每年提供法律服务不少于 17000 件", counted: "") { s, db in
-            let first = "\(s.year)-01-01", last = "\(s.year)-12-31"
+                            basis: "实施方案：全市村（居）法律顾问每年提供法律服务不少于 17000 件（县区、镇街按所辖村居数分担；年中按进度列出落后单位）",
+                            counted: "") { s, db in
+            // The plan sets the city's total; a county or town carries the share of its villages and communities.
+            let city = s.region.ancestor(at: .city) ?? s.region
+            let total = Int(s.target.rounded(.up))
+            let cityVillages = try await db.raw("""
+                SELECT COUNT(*) AS n FROM regions WHERE level = \(bind: RegionLevel.village.rawValue) AND active = \(bind: true)
+                AND code LIKE \(bind: city.scopePrefix + "%")
+                """).first(decodingColumn: "n", as: Int.self) ?? 0
+            struct R: Decodable { var unit: String; var villages: Int; var items: Int }
+            let units = try await db.raw("""
+                SELECT SUBSTR(g.code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS villages,
+                       CAST(COALESCE(SUM(v.items), 0) AS BIGINT) AS items
+                FROM regions g LEFT JOIN (SELECT region_code, SUM(items) AS items FROM adviser_services
+                                          WHERE served_on >= \(bind: s.firstDay) AND served_on <= \(bind: s.lastDay) GROUP BY region_code) v
+                       ON v.region_code = g.code
+                WHERE g.level = \(bind: RegionLevel.village.rawValue) AND g.active = \(bind: true) AND g.code LIKE \(bind: s.region.scopePrefix + "%")
+                GROUP BY SUBSTR(g.code, 1, \(unsafeRaw: String(s.unitWidth)))
+                """).all(decoding: R.self)
+            // Items logged against regions that are not villages (none today) still count towards the region.
             let n = try await db.raw("""
                 SELECT CAST(COALESCE(SUM(items), 0) AS BIGINT) AS n FROM adviser_services
-                WHERE served_on >= \(bind: first) AND served_on <= \(bind: last) AND region_code LIKE \(bind: s.region.scopePrefix + "%")
+                WHERE served_on >= \(bind: s.firstDay) AND served_on <= \(bind: s.lastDay) AND region_code LIKE \(bind: s.region.scopePrefix + "%")
                 """).first(decodingColumn: "n", as: Int.self) ?? 0
-            return IndicatorOutcome(figure: .count(n), shortfalls: [], shortfallCount: 0)
+            let villages = units.reduce(0) { $0 + $1.villages }
+            let due = s.today.year == s.year ? s.today : CivilDate(year: s.year, month: 12, day: 31)!
+            // A unit falls short when its items lag its share at the pace of the year.
+            let short = units.filter { u in
+                AdviserTargets.isBehind(Double(u.items), annual: Double(AdviserTargets.share(of: total, villages: u.villages, ofCity: cityVillages)), on: due)
+            }
+            let named = try await UnitRates.outcome(short.map { UnitRates.Row(unit: $0.unit, num: 0, den: 1) }, target: 100, on: db)
+            return IndicatorOutcome(figure: .count(n), shortfalls: named.shortfalls, shortfallCount: named.shortfallCount,
+                                    target: s.region == city ? nil : Double(AdviserTargets.share(of: total, villages: villages, ofCity: cityVillages)))
         },
     ]
 }

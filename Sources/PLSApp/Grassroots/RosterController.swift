@@ -22,17 +22,16 @@ enum RosterController {
         return .noContent
     }
 
-    static func apiExport(_ req: Request) async throws -> Response {
+    static func apiExport(_ req: Request, _ format: SheetFile.Format) async throws -> Response {
         let p = try req.staff()
         let kind = try Rosters.kind(req)
-        return VillageAdviserController.csvResponse(try await Rosters.exportCSV(kind, prefix: p.areaPrefix, on: req.sql), name: "\(kind.rawValue).csv")
+        return try SheetFile.response(try await Rosters.export(kind, prefix: p.areaPrefix, on: req.sql), name: kind.rawValue, format: format)
     }
 
     static func apiImport(_ req: Request) async throws -> Response {
         let p = try req.staff()
         let kind = try Rosters.kind(req)
-        let text = try VillageAdviserController.csvText(req.body.data)
-        let result = try await Rosters.importCSV(kind, text, by: p, today: req.today, now: req.now, app: req.application)
+        let result = try await Rosters.importSheet(kind, req.body.data, by: p, today: req.today, now: req.now, app: req.application)
         if !result.errors.isEmpty { throw VillageAdviserController.rejected(result) }
         return try Response(status: .created).encodeJSON(result)
     }

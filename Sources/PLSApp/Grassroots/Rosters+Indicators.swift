@@ -23,7 +23,9 @@ enum RosterIndicators {
                 units = "SELECT g.code AS unit_key, g.code AS code FROM regions g WHERE g.level = \(bind: RegionLevel.village.rawValue) AND g.kind = \(bind: VillageKind.rural.rawValue) AND g.active = \(bind: true) AND g.code LIKE \(bind: prefix)"
                 key = "region_code"
             case .institution(let type):
-                units = "SELECT CAST(i.id AS TEXT) AS unit_key, i.region_code AS code FROM institutions i WHERE i.type = \(bind: type.rawValue) AND i.active = \(bind: true) AND i.region_code LIKE \(bind: prefix)"
+                // Government bodies count only where the plan expects an adviser (三(六)).
+                let expected: SQLQueryString = kind == .governmentAdviser ? " AND i.adviser_expected = \(bind: true)" : ""
+                units = "SELECT CAST(i.id AS TEXT) AS unit_key, i.region_code AS code FROM institutions i WHERE i.type = \(bind: type.rawValue) AND i.active = \(bind: true) AND i.region_code LIKE \(bind: prefix)" + expected
                 key = "CAST(institution_id AS TEXT)"
             }
             let rows = try await db.raw("""
@@ -49,6 +51,7 @@ enum RosterIndicators {
         coverage("school_counsellor_coverage", "学校法治辅导员配备率", kind: .schoolCounsellor,
                  basis: "实施方案五（十一）：中心学校和市直学校配备法治副校长、法治辅导员", counted: "所学校已配备法治辅导员"),
         coverage("government_adviser_coverage", "党政机关法律顾问覆盖率", kind: .governmentAdviser,
-                 basis: "实施方案三（六）：党政机关普遍设立法律顾问", counted: "个党政机关已聘请法律顾问"),
+                 basis: "实施方案三（六）：市、县（区）、镇（街道）党委和政府全覆盖，执法职能较多的市直、县（区）直部门原则上应聘用",
+                 counted: "个应聘法律顾问的党政机关已聘请"),
     ]
 }

@@ -2,6 +2,7 @@ import Vapor
 import Fluent
 import SQLKit
 import PLSDomain
+import Spreadsheets
 
 /// The rule-of-law rosters: legal understanders per natural village, rule-of-law leaders per administrative
 /// village, culture sites, demonstration villages, schools' vice principals and counsellors, firm–school
@@ -63,13 +64,24 @@ enum Rosters {
     static func list(_ kind: RosterKind, prefix: String, page: PageRequest, on db: any SQLDatabase) async throws -> Paged<Entry> {
         let filter: SQLQueryString = "WHERE r.kind = \(bind: kind.rawValue) AND r.end_on IS NULL AND r.region_code LIKE \(bind: prefix + "%")"
         let total = try await db.raw("SELECT COUNT(*) AS n FROM grassroots_rosters r " + filter).first(decodingColumn: "n", as: Int.self) ?? 0
-        let rows = try await db.raw("""
+        let rows = try await entries(filter, limit: page.per, offset: page.offset, on: db)
+        return Paged(items: rows, total: total, page: page.page, per: page.per)
+    }
+
+    /// One entry of any kind inside the area, or 404.
+    static func entry(_ id: UUID, kind: RosterKind, prefix: String, on db: any SQLDatabase) async throws -> Entry {
+        guard let e = try await entries("WHERE r.id = \(bind: id) AND r.kind = \(bind: kind.rawValue) AND r.region_code LIKE \(bind: prefix + "%")",
+                                        limit: 1, offset: 0, on: db).first else { throw AppError.notFound("名册记录") }
+        return e
+    }
+
+    private static func entries(_ filter: SQLQueryString, limit: Int, offset: Int, on db: any SQLDatabase) async throws -> [Entry] {
+        try await db.raw("""
             SELECT r.id, r.kind, r.region_code, g.name AS region_name, r.institution_id, i.name AS institution_name, r.partner_id, r.name, r.detail,
                    r.start_on, r.end_on
             FROM grassroots_rosters r JOIN regions g ON g.code = r.region_code LEFT JOIN institutions i ON i.id = r.institution_id
-            """ + " " + filter + " ORDER BY r.region_code, r.name LIMIT \(unsafeRaw: String(page.per)) OFFSET \(unsafeRaw: String(page.offset))")
+            """ + " " + filter + " ORDER BY r.region_code, r.name LIMIT \(unsafeRaw: String(limit)) OFFSET \(unsafeRaw: String(offset))")
             .all(decoding: Entry.self, keyDecodingStrategy: .convertFromSnakeCase)
-        return Paged(items: rows, total: total, page: page.page, per: page.per)
     }
 
     struct Valid: Sendable { var regionCode: String; var institution: UUID?; var partner: UUID?; var name: String; var detail: String?; var start: CivilDate }
@@ -153,10 +165,10 @@ enum Rosters {
     /// detail, the partner (a law firm's id, for pairings) and the start date.
     static let columns = ["place", "name", "detail", "partner", "start_on"]
 
-    static func importCSV(_ kind: RosterKind, _ text: String, by p: Principal, today: CivilDate, now: Date, app: Application) async throws -> VillageAdvisers.ImportResult {
+    static func importSheet(_ kind: RosterKind, _ file: ByteBuffer?, by p: Principal, today: CivilDate, now: Date, app: Application) async throws -> VillageAdvisers.ImportResult {
         try p.require(editors.contains(p.role))
         let db = app.db as! any SQLDatabase
-        let (rows, firstLine) = try VillageAdvisers.records(text, firstColumn: columns[0])
+        let (rows, firstLine) = try SheetFile.records(file, columns: columns)
         var failures: [VillageAdvisers.ImportFailure] = [], valid: [Valid] = []
         for (i, cells) in rows.enumerated() where !CSVTable.isBlank(cells) {
             let line = firstLine + i
@@ -180,15 +192,16 @@ enum Rosters {
         return .init(imported: entries.count, errors: [])
     }
 
-    static func exportCSV(_ kind: RosterKind, prefix: String, on db: any SQLDatabase) async throws -> String {
+    /// The header and the current entries, in the import's layout.
+    static func export(_ kind: RosterKind, prefix: String, on db: any SQLDatabase) async throws -> [[String]] {
         struct R: Decodable { var regionCode: String; var institutionId: UUID?; var partnerId: UUID?; var name: String; var detail: String?; var startOn: String }
         let rows = try await db.raw("""
             SELECT region_code, institution_id, partner_id, name, detail, start_on FROM grassroots_rosters
             WHERE kind = \(bind: kind.rawValue) AND end_on IS NULL AND region_code LIKE \(bind: prefix + "%") ORDER BY region_code, name LIMIT 20000
             """).all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
-        return CSVTable.encode([columns] + rows.map { r in
+        return [columns] + rows.map { r in
             [r.institutionId?.uuidString ?? r.regionCode, r.name, r.detail ?? "", r.partnerId?.uuidString ?? "", r.startOn]
-        })
+        }
     }
 }
 

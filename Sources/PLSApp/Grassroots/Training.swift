@@ -116,6 +116,24 @@ enum Training {
         return try await session(id, prefix: "", on: db)!
     }
 
+    struct Attendance: Content {
+        var practitionerId: UUID
+        var name: String
+        var licenceNumber: String
+        var institutionName: String
+        var attended: Bool
+        var score: Double?
+    }
+
+    /// Who was registered for a session, with their attendance and score.
+    static func attendance(_ id: UUID, on db: any SQLDatabase) async throws -> [Attendance] {
+        try await db.raw("""
+            SELECT a.practitioner_id, p.name, p.licence_number, i.name AS institution_name, a.attended, a.score
+            FROM training_attendance a JOIN practitioners p ON p.id = a.practitioner_id JOIN institutions i ON i.id = p.institution_id
+            WHERE a.session_id = \(bind: id) ORDER BY i.name, p.name LIMIT 1000
+            """).all(decoding: Attendance.self, keyDecodingStrategy: .convertFromSnakeCase)
+    }
+
     static func sessions(prefix: String, page: PageRequest, on db: any SQLDatabase) async throws -> Paged<Session> {
         let total = try await db.raw("SELECT COUNT(*) AS n FROM training_sessions WHERE region_code LIKE \(bind: prefix + "%")")
             .first(decodingColumn: "n", as: Int.self) ?? 0

@@ -74,15 +74,6 @@ enum VillageAdviserController {
             .encodeJSON(try await RequestViews.detail(r, for: p, app: req.application, on: req.sql))
     }
 
-    /// An uploaded CSV as text, strictly UTF-8: a GBK file from an old Excel would otherwise import garbled.
-    static func csvText(_ data: ByteBuffer?) throws -> String {
-        guard let data, data.readableBytes > 0 else { throw AppError.validation(["file": "请上传 CSV 文件（UTF-8）"]) }
-        guard let text = String(bytes: data.readableBytesView, encoding: .utf8) else {
-            throw AppError.validation(["file": "文件不是 UTF-8 编码，请在 Excel 中“另存为 CSV UTF-8”后再导入"])
-        }
-        return text
-    }
-
     /// A rejected import as the API reports it: 422 with each bad line named.
     static func rejected(_ result: VillageAdvisers.ImportResult) -> AppError {
         var fields: [String: String] = [:]
@@ -90,21 +81,15 @@ enum VillageAdviserController {
         return AppError(.unprocessableEntity, "import_rejected", "有 \(result.errors.count) 行不符合要求，未导入任何数据", fields: fields)
     }
 
-    static func csvResponse(_ text: String, name: String) -> Response {
-        let res = Response(status: .ok, body: .init(string: text))
-        res.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
-        res.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(name)\"")
-        return res
-    }
-
-    static func apiExport(_ req: Request) async throws -> Response {
+    static func apiExport(_ req: Request, _ format: SheetFile.Format) async throws -> Response {
         let p = try req.staff()
-        return csvResponse(try await VillageAdvisers.exportServices(filter: filter(req, p), on: req.sql), name: "village-adviser-services.csv")
+        return try SheetFile.response(try await VillageAdvisers.exportServices(filter: filter(req, p), on: req.sql),
+                                      numeric: VillageAdvisers.numericColumns, name: "village-adviser-services", format: format)
     }
 
     static func apiImport(_ req: Request) async throws -> Response {
         let p = try req.staff()
-        let result = try await VillageAdvisers.importServices(try csvText(req.body.data), by: p, today: req.today, now: req.now, app: req.application)
+        let result = try await VillageAdvisers.importServices(req.body.data, by: p, today: req.today, now: req.now, app: req.application)
         if !result.errors.isEmpty { throw rejected(result) }
         return try Response(status: .created).encodeJSON(result)
     }

@@ -2,6 +2,7 @@ import Vapor
 import Fluent
 import SQLKit
 import PLSDomain
+import Spreadsheets
 
 /// 村（居）法律顾问: assignments of lawyers and grassroots legal workers to villages and communities, the
 /// service log entered on a phone (or imported from a county's spreadsheet), and the quantified view of
@@ -335,23 +336,13 @@ enum VillageAdvisers {
 
     struct ImportFailure: Content { var line: Int; var message: String }
 
-    /// The records of an uploaded sheet with the line number of the first, its header row (named by the first
-    /// column) dropped; an empty file or one too large is refused whole.
-    static func records(_ text: String, firstColumn: String, limit: Int = 20_000) throws -> (rows: [[String]], firstLine: Int) {
-        var rows = CSVTable.parse(text, keepBlank: true)
-        guard rows.contains(where: { !CSVTable.isBlank($0) }) else { throw AppError.validation(["file": "文件为空"]) }
-        var firstLine = 1
-        if rows[0].first?.trimmingCharacters(in: .whitespaces).lowercased() == firstColumn { rows.removeFirst(); firstLine = 2 }
-        if rows.count > limit { throw AppError.validation(["file": "每次最多导入 \(limit) 行"]) }
-        return (rows, firstLine)
-    }
     struct ImportResult: Content { var imported: Int; var errors: [ImportFailure] }
 
     /// Every row is checked first; one bad row and nothing is imported, each bad row named with its reason.
-    static func importServices(_ text: String, by p: Principal, today: CivilDate, now: Date, app: Application) async throws -> ImportResult {
+    static func importServices(_ file: ByteBuffer?, by p: Principal, today: CivilDate, now: Date, app: Application) async throws -> ImportResult {
         try p.require([.cityAdmin, .countyAdmin, .windowClerk].contains(p.role))
         let db = app.db as! any SQLDatabase
-        let (rows, firstLine) = try records(text, firstColumn: columns[0])
+        let (rows, firstLine) = try SheetFile.records(file, columns: columns)
         struct P: Decodable { var id: UUID; var licenceNumber: String }
         let licences = Set(rows.compactMap { $0.first?.trimmingCharacters(in: .whitespaces) })
         var byLicence: [String: UUID] = [:]
@@ -389,15 +380,19 @@ enum VillageAdvisers {
         return ImportResult(imported: entries.count, errors: [])
     }
 
-    static func exportServices(filter: SQLQueryString, on db: any SQLDatabase) async throws -> String {
+    /// The export's numeric columns: hours, items, people.
+    static let numericColumns: Set<Int> = [3, 5, 6]
+
+    /// The header and the rows of the log, in the import's layout, so that an export re-imports unchanged.
+    static func exportServices(filter: SQLQueryString, on db: any SQLDatabase) async throws -> [[String]] {
         struct R: Decodable { var licenceNumber: String; var regionCode: String; var servedOn: String; var hours: Double; var kind: String; var items: Int; var people: Int; var notes: String? }
         let rows = try await db.raw("""
             SELECT p.licence_number, s.region_code, s.served_on, s.hours, s.kind, s.items, s.people, s.notes
             FROM adviser_services s JOIN practitioners p ON p.id = s.practitioner_id
             """ + " " + filter + " ORDER BY s.served_on, s.created_at LIMIT 20000").all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
-        return CSVTable.encode([columns] + rows.map { r in
+        return [columns] + rows.map { r in
             [r.licenceNumber, r.regionCode, r.servedOn, r.hours == r.hours.rounded() ? String(Int(r.hours)) : String(r.hours), r.kind,
              String(r.items), String(r.people), r.notes ?? ""]
-        })
+        }
     }
 }

@@ -51,6 +51,8 @@ struct IndicatorOutcome: Sendable {
     /// The first units that fall short (at most `IndicatorRegistry.shortfallLimit`).
     var shortfalls: [ShortfallUnit]
     var shortfallCount: Int
+    /// The target for this region when it is not the registered one: a county's share of a city-wide total.
+    var target: Double? = nil
 }
 
 /// One indicator of the plan: its id, Chinese name, target and the query that computes it.
@@ -111,9 +113,10 @@ final class IndicatorRegistry: Sendable {
             var scope = scope
             scope.target = d.target
             let outcome = try await d.compute(scope, db)
+            let target = outcome.target ?? d.target
             results.append(Result(id: d.id, name: d.name, capability: d.capability, unit: d.unit.rawValue,
-                                  value: outcome.figure.rounded, target: d.target, comparator: d.comparator.rawValue,
-                                  met: d.comparator.isMet(value: outcome.figure.value, target: d.target),
+                                  value: outcome.figure.rounded, target: target, comparator: d.comparator.rawValue,
+                                  met: d.comparator.isMet(value: outcome.figure.value, target: target),
                                   numerator: outcome.figure.numerator, denominator: outcome.figure.denominator,
                                   basis: d.basis, counted: d.counted, shortfalls: outcome.shortfalls, shortfallCount: outcome.shortfallCount))
         }

@@ -10,6 +10,7 @@ enum InstitutionPages {
         if let kind = r.committeeKind.flatMap(MediationCommitteeKind.init(rawValue:)) {
             type = kind == .industry ? (r.industryField.flatMap(IndustryField.init(rawValue:))?.chineseName ?? "") + "调委会" : kind.chineseName
         }
+        if let kind = r.bodyKind.flatMap(GovernmentBodyKind.init(rawValue:)) { type = kind.chineseName + (r.adviserExpected == true ? "（应聘法律顾问）" : "") }
         return [Cell(text: r.name, href: "/admin/institutions/\(r.id)"), Cell(text: type),
                 Cell(text: r.regionName ?? r.regionCode, href: "/admin/regions/\(r.regionCode)"), Cell(text: r.phone),
                 Cell(text: r.active ? "在用" : "已停用", badge: r.active ? "ok" : "muted")]
@@ -52,6 +53,10 @@ enum InstitutionPages {
         if let lat = r.latitude, let lon = r.longitude { items.append(DetailItem(label: "坐标", value: String(format: "%.4f, %.4f", lat, lon))) }
         if let kind = r.committeeKind.flatMap(MediationCommitteeKind.init(rawValue:)) { items.append(DetailItem(label: "调委会类别", value: kind.chineseName)) }
         if let field = r.industryField.flatMap(IndustryField.init(rawValue:)) { items.append(DetailItem(label: "行业领域", value: field.chineseName)) }
+        if let kind = r.bodyKind.flatMap(GovernmentBodyKind.init(rawValue:)) {
+            items.append(DetailItem(label: "机关类别", value: kind.chineseName + (r.enforcementHeavy == true ? "，执法职能较多" : "")))
+            items.append(DetailItem(label: "法律顾问", value: r.adviserExpected == true ? "实施方案要求聘用法律顾问（计入党政机关法律顾问覆盖率）" : "实施方案未作要求"))
+        }
         items.append(DetailItem(label: "状态", value: r.active ? "在用" : "已停用"))
         var actions: [ActionButton] = []
         if RegistryPermission.canEditInstitutions(p.role) {
@@ -87,10 +92,16 @@ enum InstitutionPages {
                              required: false, blank: "不适用"),
             FormField.select("industryField", "行业领域（仅行业性专业性调委会）", IndustryField.self, selected: v["industryField"],
                              required: false, blank: "不适用"),
+            FormField.select("bodyKind", "机关类别（仅党政机关）", GovernmentBodyKind.self, selected: v["bodyKind"], required: false, blank: "不适用"),
+            FormField(name: "enforcementHeavy", label: "执法职能（仅工作部门）", kind: .select, value: v["enforcementHeavy"] ?? "",
+                      options: [SelectOption(value: "", label: "一般", selected: v["enforcementHeavy"] != "true"),
+                                SelectOption(value: "true", label: "执法职能较多（原则上应聘用法律顾问）", selected: v["enforcementHeavy"] == "true")],
+                      hint: "市场监管、城管、税务、住建、自然资源和规划、生态环境、交通运输等部门"),
         ]
     }
 
-    static let formKeys = ["type", "name", "regionCode", "address", "phone", "openingHours", "latitude", "longitude", "committeeKind", "industryField"]
+    static let formKeys = ["type", "name", "regionCode", "address", "phone", "openingHours", "latitude", "longitude", "committeeKind", "industryField",
+                           "bodyKind", "enforcementHeavy"]
 
     /// Reads the form; numbers that do not parse are named rather than dropped.
     static func input(_ req: Request) -> ([String: String], InstitutionController.Input, [String: String]) {
@@ -105,7 +116,8 @@ enum InstitutionPages {
         }
         let input = InstitutionController.Input(type: v["type"], name: v["name"], regionCode: v["regionCode"], address: v["address"],
                                                 phone: v["phone"], openingHours: v["openingHours"], latitude: number("latitude"),
-                                                longitude: number("longitude"), committeeKind: v["committeeKind"], industryField: v["industryField"])
+                                                longitude: number("longitude"), committeeKind: v["committeeKind"], industryField: v["industryField"],
+                                                bodyKind: v["bodyKind"], enforcementHeavy: v["enforcementHeavy"] == "true")
         return (v, input, errors)
     }
 
@@ -139,7 +151,8 @@ enum InstitutionPages {
         let r = try await InstitutionController.find(id, scope: p.scope, on: req.sql)
         let values = ["type": r.type, "name": r.name, "regionCode": r.regionCode, "address": r.address, "phone": r.phone,
                       "openingHours": r.openingHours, "latitude": r.latitude.map { String($0) } ?? "",
-                      "longitude": r.longitude.map { String($0) } ?? "", "committeeKind": r.committeeKind ?? "", "industryField": r.industryField ?? ""]
+                      "longitude": r.longitude.map { String($0) } ?? "", "committeeKind": r.committeeKind ?? "", "industryField": r.industryField ?? "",
+                      "bodyKind": r.bodyKind ?? "", "enforcementHeavy": r.enforcementHeavy == true ? "true" : ""]
         return try await req.renderForm(title: "修改：\(r.name)", action: "/admin/institutions/\(id)/edit",
                                         fields: fields(values, regions: try await RegionChoices.options(on: req, scope: p.scope),
                                                        lockTypeAndRegion: p.role == .institutionAdmin),

@@ -19,6 +19,9 @@ struct InstitutionController {
         var longitude: Double?
         var committeeKind: String?
         var industryField: String?
+        var bodyKind: String?
+        var enforcementHeavy: Bool?
+        var adviserExpected: Bool?
         var active: Bool
     }
 
@@ -27,6 +30,9 @@ struct InstitutionController {
         var region: DivisionCode?
         var q: String?
         var committeeKind: MediationCommitteeKind?
+        var bodyKind: GovernmentBodyKind?
+        /// Government bodies the plan expects (true) or does not expect (false) to retain an adviser.
+        var adviserExpected: Bool?
         var includeInactive = false
 
         init() {}
@@ -35,6 +41,9 @@ struct InstitutionController {
             region = (try? req.query.get(String.self, at: "region")).flatMap(DivisionCode.init)
             q = (try? req.query.get(String.self, at: "q")).flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
             committeeKind = (try? req.query.get(String.self, at: "committeeKind")).flatMap(MediationCommitteeKind.init(rawValue:))
+            bodyKind = (try? req.query.get(String.self, at: "bodyKind")).flatMap(GovernmentBodyKind.init(rawValue:))
+            // Read as text: the query decoder takes a missing Bool for false.
+            adviserExpected = (try? req.query.get(String.self, at: "adviserExpected")).flatMap { ["true", "1"].contains($0) ? true : (["false", "0"].contains($0) ? false : nil) }
             includeInactive = (try? req.query.get(Bool.self, at: "includeInactive")) ?? false
         }
     }
@@ -48,7 +57,9 @@ struct InstitutionController {
             .column(SQLColumn("address", table: "i")).column(SQLColumn("phone", table: "i"))
             .column(SQLColumn("opening_hours", table: "i")).column(SQLColumn("latitude", table: "i"))
             .column(SQLColumn("longitude", table: "i")).column(SQLColumn("committee_kind", table: "i"))
-            .column(SQLColumn("industry_field", table: "i")).column(SQLColumn("active", table: "i"))
+            .column(SQLColumn("industry_field", table: "i")).column(SQLColumn("body_kind", table: "i"))
+            .column(SQLColumn("enforcement_heavy", table: "i")).column(SQLColumn("adviser_expected", table: "i"))
+            .column(SQLColumn("active", table: "i"))
             .from(SQLAlias(SQLIdentifier(Institution.schema), as: SQLIdentifier("i")))
             .join(SQLAlias(SQLIdentifier(Region.schema), as: SQLIdentifier("r")), method: SQLJoinMethod.inner,
                   on: SQLColumn("region_code", table: "i"), .equal, SQLColumn("code", table: "r"))
@@ -66,6 +77,8 @@ struct InstitutionController {
             if let type = filter.type { s = s.where(SQLColumn("type", table: "i"), .equal, SQLBind(type.rawValue)) }
             if let region = filter.region { s = s.where(SQLColumn("region_code", table: "i"), .like, SQLBind(region.scopePrefix + "%")) }
             if let kind = filter.committeeKind { s = s.where(SQLColumn("committee_kind", table: "i"), .equal, SQLBind(kind.rawValue)) }
+            if let kind = filter.bodyKind { s = s.where(SQLColumn("body_kind", table: "i"), .equal, SQLBind(kind.rawValue)) }
+            if let expected = filter.adviserExpected { s = s.where(SQLColumn("adviser_expected", table: "i"), .equal, SQLBind(expected)) }
             if let q = filter.q { s = s.where(SQLColumn("name", table: "i"), .like, SQLBind("%\(q)%")) }
             if !filter.includeInactive { s = s.where(SQLColumn("active", table: "i"), .equal, SQLBind(true)) }
             return s
@@ -101,6 +114,9 @@ struct InstitutionController {
         var longitude: Double?
         var committeeKind: String?
         var industryField: String?
+        /// Government bodies: party committee, government or department, and whether a department has heavy enforcement duties.
+        var bodyKind: String?
+        var enforcementHeavy: Bool?
     }
 
     /// Checks an institution as the principal submits it; the region must lie in their scope.
@@ -140,6 +156,13 @@ struct InstitutionController {
             out.committeeKind = nil
             out.industryField = nil
         }
+        if type == .governmentBody {
+            let kind = errors.choice(input.bodyKind, "bodyKind", "机关类别", as: GovernmentBodyKind.self)
+            out.enforcementHeavy = kind == .department ? (input.enforcementHeavy ?? false) : false
+        } else {
+            out.bodyKind = nil
+            out.enforcementHeavy = nil
+        }
         try errors.throwIfAny()
         return out
     }
@@ -155,6 +178,12 @@ struct InstitutionController {
         model.longitude = input.longitude
         model.committeeKind = input.committeeKind
         model.industryField = input.industryField
+        model.bodyKind = input.bodyKind
+        model.enforcementHeavy = input.enforcementHeavy
+        model.adviserExpected = input.bodyKind.flatMap(GovernmentBodyKind.init(rawValue:)).map { kind in
+            GovernmentBodies.expectsAdviser(kind: kind, level: DivisionCode(input.regionCode!)?.level ?? .village,
+                                            enforcementHeavy: input.enforcementHeavy ?? false)
+        }
     }
 
     static func create(_ input: Input, by principal: Principal, on db: any Database) async throws -> UUID {

@@ -42,6 +42,10 @@ final class Institution: Model, @unchecked Sendable {
     @OptionalField(key: "longitude") var longitude: Double?
     @OptionalField(key: "committee_kind") var committeeKind: String?
     @OptionalField(key: "industry_field") var industryField: String?
+    @OptionalField(key: "body_kind") var bodyKind: String?
+    @OptionalField(key: "enforcement_heavy") var enforcementHeavy: Bool?
+    /// Derived from the kind, level and duties by `GovernmentBodies.expectsAdviser` whenever the body is saved.
+    @OptionalField(key: "adviser_expected") var adviserExpected: Bool?
     @Field(key: "active") var active: Bool
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?

@@ -1,5 +1,6 @@
 import Fluent
 import SQLKit
+import PLSDomain
 
 struct M001CreateRegions: AsyncMigration {
     func prepare(on database: any Database) async throws {
@@ -78,5 +79,37 @@ struct M003CreatePractitioners: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await database.schema(Practitioner.schema).delete()
+    }
+}
+
+/// Government bodies marked by kind and by whether the plan expects them to retain a legal adviser (三(六)).
+/// Bodies already registered are marked from their names; administrators correct the marks on the form.
+struct M016MarkGovernmentBodies: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        // One column per statement: SQLite adds columns one at a time.
+        try await database.schema(Institution.schema).field("body_kind", .string).update()
+        try await database.schema(Institution.schema).field("enforcement_heavy", .bool).update()
+        try await database.schema(Institution.schema).field("adviser_expected", .bool).update()
+        let sql = database as! any SQLDatabase
+        struct Body: Decodable { var id: UUID; var name: String; var regionCode: String }
+        let bodies = try await sql.select().columns("id", "name", "region_code").from(Institution.schema)
+            .where("type", .equal, InstitutionType.governmentBody.rawValue)
+            .all(decoding: Body.self, keyDecodingStrategy: .convertFromSnakeCase)
+        for b in bodies {
+            let kind = GovernmentBodies.suggestedKind(name: b.name)
+            let heavy = kind == .department && GovernmentBodies.isNamedEnforcementDepartment(name: b.name)
+            let expected = DivisionCode(b.regionCode)?.level.map { GovernmentBodies.expectsAdviser(kind: kind, level: $0, enforcementHeavy: heavy) } ?? false
+            try await sql.update(Institution.schema)
+                .set("body_kind", to: kind.rawValue).set("enforcement_heavy", to: heavy).set("adviser_expected", to: expected)
+                .where("id", .equal, b.id).run()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        // Plain SQL: Fluent's SQLite dialect skips dropping columns, which SQLite itself has supported since 3.35.
+        let sql = database as! any SQLDatabase
+        for column in ["adviser_expected", "enforcement_heavy", "body_kind"] {
+            try await sql.raw("ALTER TABLE \(ident: Institution.schema) DROP COLUMN \(ident: column)").run()
+        }
     }
 }

@@ -112,18 +112,20 @@ enum GrassrootsPages {
 
     static func importFile(_ req: Request) async throws -> Response {
         let p = try req.staff()
-        guard let file = try? req.content.get(File.self, at: "file"), let text = try? VillageAdviserController.csvText(file.data) else {
-            return try await villagesPage(req, importError: "请选择要导入的 CSV 文件（UTF-8 编码）")
+        let result: VillageAdvisers.ImportResult
+        do {
+            result = try await VillageAdvisers.importServices((try? req.content.get(File.self, at: "file"))?.data, by: p, today: req.today, now: req.now, app: req.application)
+        } catch let e as AppError where e.status == .unprocessableEntity {
+            return try await villagesPage(req, importError: e.fields["file"] ?? e.message)
         }
-        let result = try await VillageAdvisers.importServices(text, by: p, today: req.today, now: req.now, app: req.application)
         if result.errors.isEmpty { return req.redirect(to: "/grassroots", flash: "已导入 \(result.imported) 条服务记录") }
         return try await villagesPage(req, importResult: result, importError: "有 \(result.errors.count) 行不符合要求，未导入任何数据，请修改后重新导入")
     }
 
-    static func export(_ req: Request) async throws -> Response {
+    static func export(_ req: Request, _ format: SheetFile.Format) async throws -> Response {
         let p = try req.staff()
-        return VillageAdviserController.csvResponse(
+        return try SheetFile.response(
             try await VillageAdvisers.exportServices(filter: VillageAdvisers.scopeFilter(p) + " AND s.served_on >= \(bind: "\(req.today.year)-01-01")", on: req.sql),
-            name: "village-adviser-services-\(req.today.year).csv")
+            numeric: VillageAdvisers.numericColumns, name: "village-adviser-services-\(req.today.year)", format: format)
     }
 }

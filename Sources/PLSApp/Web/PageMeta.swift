@@ -153,6 +153,13 @@ struct TableView: Encodable, Sendable {
         prevHref = page.page > 1 ? href(page.page - 1) : nil
         nextHref = page.page < pageCount ? href(page.page + 1) : nil
     }
+
+    /// A short list shown whole (a session's attendees, a person's records), without pages.
+    init(columns: [String], rows: [[Cell]], request: Request) {
+        self.init(columns: columns, rows: rows, total: rows.count, page: PageRequest(), request: request)
+        pageCount = 1
+        nextHref = nil
+    }
 }
 
 struct DetailItem: Encodable, Sendable {

@@ -41,7 +41,10 @@ enum RosterPages {
             }
         }
         let table = TableView(columns: ["所在", kind.nameLabel, kind.detailLabel ?? "说明", "起始"], rows: result.items.map { e in
-            [Cell(text: e.institutionName.map { "\(e.regionName) · \($0)" } ?? e.regionName), Cell(text: e.name), Cell(text: e.detail ?? "—"), Cell(text: e.startOn)]
+            // Government advisers and public-sector lawyers open onto their records of work.
+            [Cell(text: e.institutionName.map { "\(e.regionName) · \($0)" } ?? e.regionName),
+             Cell(text: e.name, href: [.governmentAdviser, .publicLawyer].contains(kind) ? "/rosters/\(kind.rawValue)/\(e.id)/work" : nil),
+             Cell(text: e.detail ?? "—"), Cell(text: e.startOn)]
         }, total: result.total, page: page, request: req)
         let ctx = Context(
             page: req.pageMeta(title: kind.chineseName),
@@ -77,18 +80,20 @@ enum RosterPages {
     static func importFile(_ req: Request) async throws -> Response {
         let p = try req.staff()
         let kind = try Rosters.kind(req)
-        guard let file = try? req.content.get(File.self, at: "file"), let text = try? VillageAdviserController.csvText(file.data) else {
-            return try await render(req, kind: kind, error: AppError.validation(["file": "请选择 UTF-8 编码的 CSV 文件"], message: "请选择 UTF-8 编码的 CSV 文件（Excel 请“另存为 CSV UTF-8”）"))
+        let result: VillageAdvisers.ImportResult
+        do {
+            result = try await Rosters.importSheet(kind, (try? req.content.get(File.self, at: "file"))?.data, by: p, today: req.today, now: req.now, app: req.application)
+        } catch let e as AppError where e.status == .unprocessableEntity {
+            return try await render(req, kind: kind, error: AppError.validation(e.fields, message: e.fields["file"] ?? e.message))
         }
-        let result = try await Rosters.importCSV(kind, text, by: p, today: req.today, now: req.now, app: req.application)
         if result.errors.isEmpty { return req.redirect(to: "/rosters?kind=\(kind.rawValue)", flash: "已导入 \(result.imported) 条") }
         return try await render(req, kind: kind, error: AppError.validation([:], message: "有 \(result.errors.count) 行不符合要求，未导入任何数据"),
                                 importErrors: result.errors)
     }
 
-    static func export(_ req: Request) async throws -> Response {
+    static func export(_ req: Request, _ format: SheetFile.Format) async throws -> Response {
         let p = try req.staff()
         let kind = try Rosters.kind(req)
-        return VillageAdviserController.csvResponse(try await Rosters.exportCSV(kind, prefix: p.areaPrefix, on: req.sql), name: "\(kind.rawValue).csv")
+        return try SheetFile.response(try await Rosters.export(kind, prefix: p.areaPrefix, on: req.sql), name: kind.rawValue, format: format)
     }
 }
