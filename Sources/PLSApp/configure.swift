@@ -79,6 +79,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.migrations.add(M014CreateRosters())
     app.migrations.add(M015CreateTrainingAndAdviserWork())
     app.migrations.add(M016MarkGovernmentBodies())
+    app.migrations.add(M017CreateAdviserServicePhotos())
 
     // MARK: Capabilities
     app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all)

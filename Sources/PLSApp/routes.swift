@@ -137,6 +137,8 @@ func routes(_ app: Application) throws {
     advisers.get("services", "export.xlsx") { try await VillageAdviserController.apiExport($0, .xlsx) }
     advisers.on(.POST, "services", "import", body: .collect(maxSize: "5mb"), use: VillageAdviserController.apiImport)
     advisers.post("services", ":id", "request", use: VillageAdviserController.apiToRequest)
+    advisers.on(.POST, "services", ":id", "photos", body: .collect(maxSize: "32mb"), use: VillageAdviserController.apiAddPhotos)
+    advisers.get("services", ":id", "photos", ":photoId", use: VillageAdviserController.apiPhoto)
     advisers.get("villages", use: VillageAdviserController.apiVillages)
     advisers.get("advisers", ":practitionerId", use: VillageAdviserController.apiAdviser)
     advisers.get("monthly", use: VillageAdviserController.apiMonthly)
@@ -198,7 +200,8 @@ func routes(_ app: Application) throws {
     web.get("legal-aid", "statistics", use: LegalAidPages.statistics)
     web.post("work", ":id", "legal-aid", ":step", use: LegalAidPages.step)
     web.get("adviser", use: GrassrootsPages.log)
-    web.post("adviser", use: GrassrootsPages.submit)
+    web.on(.POST, "adviser", body: .collect(maxSize: "32mb"), use: GrassrootsPages.submit)
+    web.get("adviser", "services", ":id", "photos", ":photoId", use: VillageAdviserController.apiPhoto)
     web.get("grassroots", use: GrassrootsPages.villages)
     web.on(.POST, "grassroots", "import", body: .collect(maxSize: "5mb"), use: GrassrootsPages.importFile)
     web.get("grassroots", "services.csv") { try await GrassrootsPages.export($0, .csv) }

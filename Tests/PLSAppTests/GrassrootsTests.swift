@@ -133,6 +133,60 @@ final class GrassrootsTests: AppTestCase {
         XCTAssertEqual(afterXLSX, beforeXLSX + sheet.count - 1)
     }
 
+    /// A multipart body with one `file` part per file, as a phone's browser sends it.
+    func multipart(_ files: [[UInt8]], name: String = "file[]", token: String, to path: String) async throws -> XCTHTTPResponse {
+        var body = ByteBuffer()
+        for (i, bytes) in files.enumerated() {
+            body.writeString("--pls-boundary\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"visit\(i).jpg\"\r\nContent-Type: image/jpeg\r\n\r\n")
+            body.writeBytes(bytes)
+            body.writeString("\r\n")
+        }
+        body.writeString("--pls-boundary--\r\n")
+        return try await app.testable().sendRequest(.POST, path, headers: ["Content-Type": "multipart/form-data; boundary=pls-boundary"], body: body) { req async throws in
+            req.headers.bearerAuthorization = BearerAuthorization(token: token)
+        }
+    }
+
+    func testPhotosOfAVisit() async throws {
+        let adviser = try await token("adviser")
+        let village = try await myVillages(adviser)[0]
+        var res = try await send(.POST, "/api/v1/village-advisers/services", token: adviser,
+                                 json: VillageAdvisers.ServiceInput(regionCode: village.code, servedOn: "2026-11-20", hours: 2, kind: "publicity", items: 1, people: 30))
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let service = try res.content.decode(VillageAdvisers.Service.self)
+        XCTAssertEqual(service.photoIds, [])
+        let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0] + Array(repeating: 7, count: 64)
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 1, count: 32)
+        let path = "/api/v1/village-advisers/services/\(service.id)/photos"
+        res = try await multipart([jpeg, png], token: adviser, to: path)
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let withPhotos = try res.content.decode(VillageAdvisers.Service.self)
+        XCTAssertEqual(withPhotos.photoIds.count, 2)
+        // Not a photo, or a fourth one: refused, and nothing stored.
+        res = try await multipart([Array("%PDF-1.4".utf8)], token: adviser, to: path)
+        XCTAssertEqual(try errorBody(res).fields["photos"], "第 1 个文件不是 JPG 或 PNG 照片")
+        res = try await multipart([jpeg, jpeg], token: adviser, to: path)
+        XCTAssertEqual(try errorBody(res).fields["photos"], "每条服务记录最多 3 张照片")
+        var stored = try await sql.raw("SELECT COUNT(*) AS n FROM adviser_service_photos WHERE service_id = \(bind: service.id)").first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(stored, 2)
+        // One photo may come as a plain `file` part.
+        res = try await multipart([jpeg], name: "file", token: adviser, to: path)
+        XCTAssertEqual(try res.content.decode(VillageAdvisers.Service.self).photoIds.count, 3)
+        stored = try await sql.raw("SELECT COUNT(*) AS n FROM adviser_service_photos WHERE service_id = \(bind: service.id)").first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(stored, 3)
+        // The photo as it was sent, to the adviser and the county; not to another county's staff.
+        res = try await send(.GET, path + "/\(withPhotos.photoIds[0])", token: try await token("county-admin"))
+        XCTAssertEqual(res.status, .ok)
+        XCTAssertEqual(Array(res.body.readableBytesView), jpeg)
+        XCTAssertEqual(res.headers.contentType, .jpeg)
+        let elsewhere = try await send(.GET, path + "/\(withPhotos.photoIds[1])", token: try await token("lawyer"))
+        XCTAssertEqual(elsewhere.status, .notFound)
+        let listed = try await send(.GET, "/api/v1/village-advisers/services?region=\(village.code)", token: adviser)
+        let listedPhotos = try XCTUnwrap(try listed.content.decode(Paged<VillageAdvisers.Service>.self).items.first { $0.id == service.id }?.photoIds)
+        XCTAssertEqual(listedPhotos.count, 3)
+        XCTAssertTrue(Set(listedPhotos).isSuperset(of: withPhotos.photoIds))
+    }
+
     func testCoverageHoursAndItemsAreIndicators() async throws {
         let admin = try await token("admin")
         let res = try await send(.GET, "/api/v1/indicators?region=\(DemoCity.cityCode.rawValue)&year=2026", token: admin)

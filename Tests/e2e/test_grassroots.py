@@ -16,7 +16,7 @@ def village_hours(code):
     return call("/api/v1/village-advisers/villages?region=" + code, token)["items"][0]["hours"]
 
 
-def test_the_adviser_logs_on_a_phone_and_the_county_sees_the_hours_move(browser):
+def test_the_adviser_logs_on_a_phone_and_the_county_sees_the_hours_move(browser, tmp_path):
     # The adviser, on a phone, logs a visit to their first village.
     phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True)
     page = phone.new_page()
@@ -31,9 +31,16 @@ def test_the_adviser_logs_on_a_phone_and_the_county_sees_the_hours_move(browser)
     page.get_by_label("件数").fill("2")
     page.get_by_label("服务人数").fill("45")
     page.get_by_label("服务情况（选填）").fill("在村委会开展民法典宣讲")
+    photo = tmp_path / "visit.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    page.get_by_label("现场照片（选填，最多 3 张）").set_input_files(str(photo))
     shot(page, "adviser-log-phone")
     page.get_by_role("button", name="登记服务").click()
     expect(page.locator(".flash")).to_have_text(re.compile(r"已登记 .+ 3 小时服务"))
+    # The photo went with the entry, and opens.
+    link = page.locator("a.photo-link").first
+    expect(link).to_be_visible()
+    assert page.request.get(BASE + link.get_attribute("href")).body() == photo.read_bytes()
     shot(page, "adviser-logged-phone")
     phone.close()
 

@@ -5,7 +5,7 @@ import Vapor
 struct CSRFMiddleware: AsyncMiddleware {
     static let cookieName = "pls-csrf"
     static let fieldName = "_csrf"
-    static let largestForm = 20 * 1024 * 1024
+    static let largestForm = 32 * 1024 * 1024
 
     struct TokenKey: StorageKey { typealias Value = String }
 

@@ -43,3 +43,23 @@ struct M013CreateVillageAdvisers: AsyncMigration {
         try await database.schema("adviser_assignments").delete()
     }
 }
+
+/// Photos of a visit (the plan's log has "notes, photos"): JPEG or PNG, at most three per entry.
+struct M017CreateAdviserServicePhotos: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema("adviser_service_photos")
+            .id()
+            .field("service_id", .uuid, .required, .references("adviser_services", "id"))
+            .field("content_type", .string, .required)
+            .field("size", .int, .required)
+            .field("sha256", .string, .required)
+            .field("stored_name", .string, .required)
+            .field("created_at", .datetime, .required)
+            .create()
+        try await (database as! any SQLDatabase).create(index: "asp_service_idx").on("adviser_service_photos").column("service_id").run()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema("adviser_service_photos").delete()
+    }
+}

@@ -59,8 +59,22 @@ enum VillageAdviserController {
 
     static func apiLog(_ req: Request) async throws -> Response {
         let p = try req.staff()
-        let s = try await VillageAdvisers.log(try req.content.decode(VillageAdvisers.ServiceInput.self), by: p, today: req.today, now: req.now, on: req.sql)
+        let s = try await VillageAdvisers.log(try req.content.decode(VillageAdvisers.ServiceInput.self), by: p, today: req.today, now: req.now, app: req.application)
         return try Response(status: .created).encodeJSON(s)
+    }
+
+    struct PhotoUpload: Content { var file: [File]? }
+
+    /// `POST …/services/{id}/photos`, multipart: one `file` part, or several named `file[]`.
+    static func apiAddPhotos(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        let files = (try? req.content.decode(PhotoUpload.self).file) ?? (try? req.content.get(File.self, at: "file")).map { [$0] } ?? []
+        let s = try await VillageAdvisers.addPhotos(try req.uuid("id"), files.map { Array($0.data.readableBytesView) }, by: p, now: req.now, app: req.application)
+        return try Response(status: .created).encodeJSON(s)
+    }
+
+    static func apiPhoto(_ req: Request) async throws -> Response {
+        try await VillageAdvisers.photo(req, service: try req.uuid("id"), photo: try req.uuid("photoId"))
     }
 
     struct ToRequestInput: Content { var description: String? }

@@ -1,6 +1,7 @@
 import Vapor
 import Fluent
 import SQLKit
+import Crypto
 import PLSDomain
 import Spreadsheets
 
@@ -105,6 +106,8 @@ enum VillageAdvisers {
         var people: Int
         var notes: String?
         var requestId: UUID?
+        /// The photos of the visit, by id (`…/services/{id}/photos/{photoId}`).
+        var photoIds: [UUID] = []
     }
 
     struct ValidService: Sendable {
@@ -156,13 +159,108 @@ enum VillageAdvisers {
         return id
     }
 
-    static func log(_ input: ServiceInput, by p: Principal, today: CivilDate, now: Date, on db: any SQLDatabase) async throws -> Service {
+    static func log(_ input: ServiceInput, photos: [[UInt8]] = [], by p: Principal, today: CivilDate, now: Date, app: Application) async throws -> Service {
         try p.require(p.role.isStaff && !p.role.isReadOnly && p.role != .hotlineOperator)
+        let db = app.db as! any SQLDatabase
         var errors = FieldErrors()
         let valid = try await validate(input, by: p, today: today, on: db, errors: &errors)
+        checkPhotos(photos, adding: 0, errors: &errors)
         try errors.throwIfAny()
-        let id = try await insert(valid!, by: p, now: now, on: db)
+        // The files first, then the entry and its photos in one transaction; a failed write leaves no files behind.
+        let stored = try await store(photos, app: app)
+        let entry = valid!
+        let id: UUID
+        do {
+            id = try await app.db.transaction { tx in
+                let sql = tx as! any SQLDatabase
+                let id = try await insert(entry, by: p, now: now, on: sql)
+                try await insertPhotos(stored, service: id, now: now, on: sql)
+                return id
+            }
+        } catch {
+            for s in stored { Attachments.remove(s.storedName, app: app) }
+            throw error
+        }
         return try await service(id, on: db)!
+    }
+
+    // MARK: Photos
+
+    static let maxPhotos = 3
+
+    struct StoredPhoto: Sendable { var storedName: String; var contentType: String; var size: Int; var sha256: String }
+
+    /// Photos are JPEG or PNG (by their first bytes), at most 10 MB each and three to an entry.
+    static func checkPhotos(_ photos: [[UInt8]], adding existing: Int, errors: inout FieldErrors) {
+        if existing + photos.count > maxPhotos { errors.add("photos", "每条服务记录最多 \(maxPhotos) 张照片") }
+        for (i, bytes) in photos.enumerated() {
+            if bytes.count > Attachments.maxBytes { errors.add("photos", "第 \(i + 1) 张照片超过 10 MB") }
+            else if !["image/jpeg", "image/png"].contains(Attachments.sniff(bytes) ?? "") { errors.add("photos", "第 \(i + 1) 个文件不是 JPG 或 PNG 照片") }
+        }
+    }
+
+    static func store(_ photos: [[UInt8]], app: Application) async throws -> [StoredPhoto] {
+        var stored: [StoredPhoto] = []
+        do {
+            for bytes in photos {
+                stored.append(StoredPhoto(storedName: try await Attachments.write(bytes, app: app), contentType: Attachments.sniff(bytes)!,
+                                          size: bytes.count, sha256: Hex.encode(SHA256.hash(data: bytes))))
+            }
+        } catch {
+            for s in stored { Attachments.remove(s.storedName, app: app) }
+            throw error
+        }
+        return stored
+    }
+
+    static func insertPhotos(_ photos: [StoredPhoto], service id: UUID, now: Date, on db: any SQLDatabase) async throws {
+        for s in photos {
+            try await db.insert(into: "adviser_service_photos").columns("id", "service_id", "content_type", "size", "sha256", "stored_name", "created_at")
+                .values(SQLBind(UUID()), SQLBind(id), SQLBind(s.contentType), SQLBind(s.size), SQLBind(s.sha256), SQLBind(s.storedName), SQLBind(now)).run()
+        }
+    }
+
+    /// Adds photos to an entry already logged, by those who may see it.
+    static func addPhotos(_ id: UUID, _ photos: [[UInt8]], by p: Principal, now: Date, app: Application) async throws -> Service {
+        try p.require(p.role.isStaff && !p.role.isReadOnly && p.role != .hotlineOperator)
+        let db = app.db as! any SQLDatabase
+        guard let s = try await services(filter: scopeFilter(p) + " AND s.id = \(bind: id)", page: PageRequest(page: 1, per: 1), on: db).items.first else {
+            throw AppError.notFound("服务记录")
+        }
+        var errors = FieldErrors()
+        if photos.isEmpty { errors.add("photos", "请选择照片") }
+        checkPhotos(photos, adding: s.photoIds.count, errors: &errors)
+        try errors.throwIfAny()
+        let stored = try await store(photos, app: app)
+        do {
+            try await app.db.transaction { tx in
+                let sql = tx as! any SQLDatabase
+                // Counted again inside the write: two uploads at once must not pass three between them.
+                let n = try await sql.raw("SELECT COUNT(*) AS n FROM adviser_service_photos WHERE service_id = \(bind: id)").first(decodingColumn: "n", as: Int.self) ?? 0
+                if n + stored.count > maxPhotos { throw AppError.validation(["photos": "每条服务记录最多 \(maxPhotos) 张照片"]) }
+                try await insertPhotos(stored, service: id, now: now, on: sql)
+            }
+        } catch {
+            for s in stored { Attachments.remove(s.storedName, app: app) }
+            throw error
+        }
+        return try await service(id, on: db)!
+    }
+
+    /// One photo, to those who may see its entry.
+    static func photo(_ req: Request, service id: UUID, photo: UUID) async throws -> Response {
+        let p = try req.staff()
+        guard try await services(filter: scopeFilter(p) + " AND s.id = \(bind: id)", page: PageRequest(page: 1, per: 1), on: req.sql).items.first != nil else {
+            throw AppError.notFound("服务记录")
+        }
+        struct Stored: Decodable { var contentType: String; var storedName: String }
+        guard let a = try await req.sql.select().columns("content_type", "stored_name").from("adviser_service_photos")
+            .where("id", .equal, SQLBind(photo)).where("service_id", .equal, SQLBind(id))
+            .first(decoding: Stored.self, keyDecodingStrategy: .convertFromSnakeCase) else { throw AppError.notFound("照片") }
+        let response = try await req.fileio.asyncStreamFile(at: Attachments.directory(req.application) + "/" + a.storedName)
+        response.headers.contentType = a.contentType == "image/png" ? .png : .jpeg
+        response.headers.replaceOrAdd(name: .cacheControl, value: "private, max-age=86400")
+        return response
     }
 
     static func service(_ id: UUID, on db: any SQLDatabase) async throws -> Service? {
@@ -181,11 +279,19 @@ enum VillageAdvisers {
             FROM adviser_services s JOIN practitioners p ON p.id = s.practitioner_id JOIN regions g ON g.code = s.region_code
             """ + " " + filter + " ORDER BY s.served_on DESC, s.created_at DESC LIMIT \(unsafeRaw: String(page.per)) OFFSET \(unsafeRaw: String(page.offset))")
             .all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
+        // The page's photos in one query.
+        var photos: [UUID: [UUID]] = [:]
+        if !rows.isEmpty {
+            struct Ph: Decodable { var id: UUID; var serviceId: UUID }
+            for ph in try await db.select().columns("id", "service_id").from("adviser_service_photos")
+                .where("service_id", .in, SQLBind.group(rows.map(\.id))).orderBy("created_at")
+                .all(decoding: Ph.self, keyDecodingStrategy: .convertFromSnakeCase) { photos[ph.serviceId, default: []].append(ph.id) }
+        }
         return Paged(items: rows.map {
             Service(id: $0.id, practitionerId: $0.practitionerId, practitionerName: $0.practitionerName, regionCode: $0.regionCode,
                     regionName: $0.regionName, servedOn: $0.servedOn, hours: $0.hours, kind: $0.kind,
                     kindName: AdviserServiceKind(rawValue: $0.kind)?.chineseName ?? $0.kind, items: $0.items, people: $0.people, notes: $0.notes,
-                    requestId: $0.requestId)
+                    requestId: $0.requestId, photoIds: photos[$0.id] ?? [])
         }, total: total, page: page.page, per: page.per)
     }
 

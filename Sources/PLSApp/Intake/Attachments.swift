@@ -58,6 +58,20 @@ enum Attachments {
 
     static func directory(_ app: Application) -> String { app.settings.dataDirectory + "/attachments" }
 
+    /// Writes an upload under the data directory, named by a new id; returns that stored name. Written before any
+    /// row points at it, so a row never points at a missing file.
+    static func write(_ bytes: [UInt8], app: Application) async throws -> String {
+        let dir = directory(app)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let name = UUID().uuidString.lowercased()
+        try await app.threadPool.runIfActive { try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + name), options: .atomic) }
+        return name
+    }
+
+    static func remove(_ storedName: String, app: Application) {
+        try? FileManager.default.removeItem(atPath: directory(app) + "/" + storedName)
+    }
+
     static func list(_ requestID: UUID, on db: any SQLDatabase) async throws -> [Row] {
         try await db.select().columns("id", "filename", "content_type", "size", "sha256", "created_at").from("request_attachments")
             .where("request_id", .equal, SQLBind(requestID)).orderBy("created_at")
@@ -84,20 +98,16 @@ enum Attachments {
         try errors.throwIfAny()
 
         let id = UUID()
-        let dir = directory(app)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let path = dir + "/" + id.uuidString.lowercased()
-        // Written to disk before the row exists: a row never points at a missing file.
-        try await app.threadPool.runIfActive { try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic) }
+        let stored = try await write(bytes, app: app)
         let row = Row(id: id, filename: cleanName(file.filename), contentType: type!, size: bytes.count,
                       sha256: Hex.encode(SHA256.hash(data: bytes)), createdAt: app.clock.now)
         do {
             try await (app.db as! any SQLDatabase).insert(into: "request_attachments")
                 .columns("id", "request_id", "filename", "content_type", "size", "sha256", "stored_name", "uploaded_by", "created_at")
                 .values(SQLBind(id), SQLBind(r.id!), SQLBind(row.filename), SQLBind(row.contentType), SQLBind(row.size), SQLBind(row.sha256),
-                        SQLBind(id.uuidString.lowercased()), SQLBind(p.accountID), SQLBind(row.createdAt)).run()
+                        SQLBind(stored), SQLBind(p.accountID), SQLBind(row.createdAt)).run()
         } catch {
-            try? FileManager.default.removeItem(atPath: path)
+            remove(stored, app: app)
             throw error
         }
         return row

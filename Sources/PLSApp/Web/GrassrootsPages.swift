@@ -56,11 +56,13 @@ enum GrassrootsPages {
         // Checked before anything is saved, so that a failed carry-on never leaves hours logged twice.
         if carryOn, AdviserServiceKind(rawValue: v["kind"] ?? "")?.becomes == nil { numbers.add("kind", "只有法律咨询和矛盾纠纷可以转为事项") }
         if !numbers.fields.isEmpty { return try await logPage(req, error: AppError.validation(numbers.fields), v: v) }
+        // A phone sends an empty part when no photo was taken.
+        let photos = ((try? req.content.get([File].self, at: "photos")) ?? []).map { Array($0.data.readableBytesView) }.filter { !$0.isEmpty }
         do {
             let s = try await VillageAdvisers.log(.init(practitionerId: nil, regionCode: v["regionCode"], servedOn: v["servedOn"],
                                                         hours: v["hours"].flatMap(Double.init), kind: v["kind"], items: v["items"].flatMap(Int.init) ?? 1,
                                                         people: v["people"].flatMap(Int.init) ?? 0, notes: v["notes"]),
-                                                  by: p, today: req.today, now: req.now, on: req.sql)
+                                                  photos: photos, by: p, today: req.today, now: req.now, app: req.application)
             if carryOn {
                 do {
                     let r = try await VillageAdvisers.toRequest(s.id, description: v["notes"], by: p, app: req.application)
