@@ -203,6 +203,7 @@ func routes(_ app: Application) throws {
     web.on(.POST, "adviser", body: .collect(maxSize: "32mb"), use: GrassrootsPages.submit)
     web.get("adviser", "services", ":id", "photos", ":photoId", use: VillageAdviserController.apiPhoto)
     web.get("grassroots", use: GrassrootsPages.villages)
+    web.get("grassroots", "advisers", ":practitionerId", use: GrassrootsPages.adviser)
     web.on(.POST, "grassroots", "import", body: .collect(maxSize: "5mb"), use: GrassrootsPages.importFile)
     web.get("grassroots", "services.csv") { try await GrassrootsPages.export($0, .csv) }
     web.get("grassroots", "services.xlsx") { try await GrassrootsPages.export($0, .xlsx) }

@@ -255,5 +255,19 @@ final class GrassrootsTests: AppTestCase {
         XCTAssertTrue(list.body.string.contains("落后进度"))
         let csv = try await county.get("/grassroots/services.csv")
         XCTAssertEqual(csv.headers.contentType?.subType, "csv")
+
+        // The county opens an adviser from the list: their villages and latest visits.
+        let me = adviserAccount.practitionerID!
+        let adviserPage = try await county.get("/grassroots/advisers/\(me)")
+        XCTAssertEqual(adviserPage.status, .ok)
+        XCTAssertTrue(adviserPage.body.string.contains(village.name))
+        XCTAssertTrue(adviserPage.body.string.contains("宅基地边界纠纷"), "the visit logged above")
+        let linked = try await county.get("/grassroots")
+        XCTAssertTrue(linked.body.string.contains("/grassroots/advisers/"), "advisers' names open their page")
+        // Another practitioner does not open it.
+        var lawyer = BrowserSession(self)
+        try await lawyer.signIn("lawyer")
+        let refused = try await lawyer.get("/grassroots/advisers/\(me)")
+        XCTAssertEqual(refused.status, .notFound)
     }
 }

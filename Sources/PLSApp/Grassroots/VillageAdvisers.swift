@@ -344,6 +344,8 @@ enum VillageAdvisers {
         var code: String
         var name: String
         var adviserNames: String
+        /// The adviser named (the first by name where several serve the village).
+        var adviserId: UUID?
         var hours: Double
         var items: Int
         var pace: Double
@@ -354,7 +356,7 @@ enum VillageAdvisers {
     /// Each village and community of the region with this year's hours and items against 50 hours and the pace.
     static func villages(prefix: String, today: CivilDate, behindOnly: Bool, page: PageRequest, on db: any SQLDatabase) async throws -> Paged<VillageFigure> {
         let first = "\(today.year)-01-01", last = "\(today.year)-12-31"
-        struct R: Decodable { var code: String; var name: String; var hours: Double?; var items: Int?; var advisers: String? }
+        struct R: Decodable { var code: String; var name: String; var hours: Double?; var items: Int?; var advisers: String?; var adviserId: UUID? }
         let pace = AdviserTargets.pace(AdviserTargets.hoursPerVillage, on: today)
         let hoursExpr: SQLQueryString = "(SELECT SUM(s.hours) FROM adviser_services s WHERE s.region_code = g.code AND s.served_on >= \(bind: first) AND s.served_on <= \(bind: last))"
         var filter: SQLQueryString = "WHERE g.level = \(bind: RegionLevel.village.rawValue) AND g.active = \(bind: true) AND g.code LIKE \(bind: prefix + "%")"
@@ -363,14 +365,16 @@ enum VillageAdvisers {
         let rows = try await db.raw("SELECT g.code, g.name, " + hoursExpr + """
              AS hours,
                    (SELECT CAST(SUM(s.items) AS BIGINT) FROM adviser_services s WHERE s.region_code = g.code AND s.served_on >= \(bind: first) AND s.served_on <= \(bind: last)) AS items,
-                   (SELECT MIN(p.name) FROM adviser_assignments a JOIN practitioners p ON p.id = a.practitioner_id
-                     WHERE a.region_code = g.code AND (a.end_on IS NULL OR a.end_on >= \(bind: today.description))) AS advisers
+                   (SELECT p.name FROM adviser_assignments a JOIN practitioners p ON p.id = a.practitioner_id
+                     WHERE a.region_code = g.code AND (a.end_on IS NULL OR a.end_on >= \(bind: today.description)) ORDER BY p.name, p.id LIMIT 1) AS advisers,
+                   (SELECT p.id FROM adviser_assignments a JOIN practitioners p ON p.id = a.practitioner_id
+                     WHERE a.region_code = g.code AND (a.end_on IS NULL OR a.end_on >= \(bind: today.description)) ORDER BY p.name, p.id LIMIT 1) AS adviser_id
             FROM regions g
             """ + " " + filter + " ORDER BY COALESCE(" + hoursExpr + ", 0), g.code LIMIT \(unsafeRaw: String(page.per)) OFFSET \(unsafeRaw: String(page.offset))")
-            .all(decoding: R.self)
+            .all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
         return Paged(items: rows.map { r in
             let hours = r.hours ?? 0
-            return VillageFigure(code: r.code, name: r.name, adviserNames: r.advisers ?? "（未聘请）", hours: (hours * 10).rounded() / 10, items: r.items ?? 0,
+            return VillageFigure(code: r.code, name: r.name, adviserNames: r.advisers ?? "（未聘请）", adviserId: r.adviserId, hours: (hours * 10).rounded() / 10, items: r.items ?? 0,
                                  pace: (pace * 10).rounded() / 10, behind: AdviserTargets.isBehind(hours, annual: AdviserTargets.hoursPerVillage, on: today),
                                  met: hours >= AdviserTargets.hoursPerVillage)
         }, total: total, page: page.page, per: page.per)

@@ -97,7 +97,7 @@ enum GrassrootsPages {
         let page = PageRequest(from: req)
         let result = try await VillageAdvisers.villages(prefix: p.areaPrefix, today: req.today, behindOnly: behind, page: page, on: req.sql)
         let table = TableView(columns: ["村（社区）", "法律顾问", "今年服务时长", "服务件数", "状态"], rows: result.items.map { v in
-            [Cell(text: v.name), Cell(text: v.adviserNames), Cell(text: "\(hoursText(v.hours)) 小时"), Cell(text: "\(v.items) 件"),
+            [Cell(text: v.name), Cell(text: v.adviserNames, href: v.adviserId.map { "/grassroots/advisers/\($0)" }), Cell(text: "\(hoursText(v.hours)) 小时"), Cell(text: "\(v.items) 件"),
              Cell(text: v.met ? "已满 50 小时" : (v.behind ? "落后进度" : "符合进度"), badge: v.met ? "ok" : (v.behind ? "warn" : "muted"))]
         }, total: result.total, page: page, request: req)
         let pace = AdviserTargets.pace(AdviserTargets.hoursPerVillage, on: req.today)
@@ -111,6 +111,35 @@ enum GrassrootsPages {
     }
 
     static func villages(_ req: Request) async throws -> Response { try await villagesPage(req) }
+
+    struct AdviserContext: Encodable {
+        var page: PageMeta
+        var summary: VillageAdvisers.AdviserSummary
+        var hours: String
+        /// The adviser's villages (named `table` for the shared table partial).
+        var table: TableView
+        var recent: [VillageAdvisers.Service]
+        var photoBase: String
+    }
+
+    /// One adviser as the county sees them: their villages against 50 hours and the pace, and their latest visits.
+    static func adviser(_ req: Request) async throws -> View {
+        let p = try req.staff()
+        let id = try req.uuid("practitionerId")
+        if p.role == .practitioner, p.practitionerID != id { throw AppError.notFound("人员") }
+        _ = try await PractitionerController.find(id, scope: p.role == .practitioner ? .everything : p.scope, on: req.sql)
+        let summary = try await VillageAdvisers.adviser(id, today: req.today, on: req.sql)
+        let villages = TableView(columns: ["村（社区）", "今年服务时长", "服务件数", "状态"], rows: summary.villages.map { v in
+            [Cell(text: v.name + (v.current ? "" : "（已离任）")), Cell(text: "\(hoursText(v.hours)) / 50 小时"), Cell(text: "\(v.items) 件"),
+             Cell(text: v.hours >= AdviserTargets.hoursPerVillage ? "已满 50 小时" : (v.behind ? "落后进度（应达 \(hoursText(v.pace))）" : "符合进度"),
+                  badge: v.hours >= AdviserTargets.hoursPerVillage ? "ok" : (v.behind ? "warn" : "muted"))]
+        }, request: req)
+        let recent = try await VillageAdvisers.services(filter: VillageAdvisers.scopeFilter(p) + " AND s.practitioner_id = \(bind: id)",
+                                                        page: PageRequest(page: 1, per: 20), on: req.sql).items
+        return try await req.view.render("grassroots/adviser", AdviserContext(
+            page: req.pageMeta(title: summary.name), summary: summary, hours: hoursText(summary.hours), table: villages, recent: recent,
+            photoBase: "/adviser/services"))
+    }
 
     static func importFile(_ req: Request) async throws -> Response {
         let p = try req.staff()
