@@ -80,6 +80,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.migrations.add(M015CreateTrainingAndAdviserWork())
     app.migrations.add(M016MarkGovernmentBodies())
     app.migrations.add(M017CreateAdviserServicePhotos())
+    app.migrations.add(M018CreateStaffTrainingAttendance())
 
     // MARK: Capabilities
     app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all)

@@ -190,15 +190,23 @@ final class RosterTests: AppTestCase {
         let lines = mediators.map { "\($0.licenceNumber) 85" }.joined(separator: "\n") + "\nNOPE 70\n\(mediators.first!.licenceNumber) 优"
         res = try await browser.post(path + "/attendance", [("lines", lines)])
         XCTAssertEqual(res.status, .unprocessableEntity)
-        XCTAssertTrue(res.body.string.contains("第 3 行：执业证号“NOPE”不存在"))
+        XCTAssertTrue(res.body.string.contains("第 3 行：执业证号或账号“NOPE”不存在"))
         XCTAssertTrue(res.body.string.contains("第 4 行：成绩“优”不是数字"))
         let none = try await sql.raw("SELECT COUNT(*) AS n FROM training_attendance a JOIN training_sessions t ON t.id = a.session_id WHERE t.title = '人民调解业务培训'")
             .first(decodingColumn: "n", as: Int.self)
         XCTAssertEqual(none, 0, "a sheet with a bad line saves nobody")
-        res = try await browser.post(path + "/attendance", [("lines", mediators.map { "\($0.licenceNumber)，85" }.joined(separator: "\n"))])
+        // Staff sign in with their username; a practitioner's account name is not a staff username.
+        res = try await browser.post(path + "/attendance", [("lines", mediators.map { "\($0.licenceNumber)，85" }.joined(separator: "\n") + "\noperator 58\nclerk 缺席")])
         XCTAssertEqual(res.status, .seeOther, res.body.string)
         let page = try await browser.get(path)
         XCTAssertTrue(page.body.string.contains(mediators.first!.name))
+        let operatorName = city.accounts.first { $0.username == "operator" }!.displayName
+        XCTAssertTrue(page.body.string.contains(operatorName))
+        let figures = try await send(.GET, "/api/v1/trainings", token: try await token("county-admin"))
+        let session = try XCTUnwrap(try figures.content.decode(Paged<Training.Session>.self).items.first { $0.title == "人民调解业务培训" })
+        XCTAssertEqual([session.invited, session.attended, session.passed], [4, 3, 2], "two mediators and the operator came; the operator scored 58")
+        res = try await browser.post(path + "/attendance", [("lines", "lawyer 90")])
+        XCTAssertTrue(res.body.string.contains("执业证号或账号“lawyer”不存在"), "a practitioner signs in with the licence number")
         // Another county's session is not the county admin's to see.
         let made = try await send(.POST, "/api/v1/trainings", token: try await token("admin"),
                                   json: Training.SessionInput(title: "外县培训", heldOn: "2026-11-02", regionCode: county(1).code.rawValue, hours: 2, audience: "律师"))

@@ -44,11 +44,30 @@ struct M015CreateTrainingAndAdviserWork: AsyncMigration {
     }
 }
 
+/// Staff of the three platforms (hotline operators, window clerks, bureau staff) train and sit the same
+/// assessment as practitioners (九(五)); they are accounts, not practitioners, so they have their own rows.
+struct M018CreateStaffTrainingAttendance: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema("training_staff_attendance")
+            .field("session_id", .uuid, .required, .references("training_sessions", "id"))
+            .field("account_id", .uuid, .required, .references(Account.schema, "id"))
+            .field("attended", .bool, .required)
+            .field("score", .double)
+            .unique(on: "session_id", "account_id")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema("training_staff_attendance").delete()
+    }
+}
+
 enum Training {
     static let passingScore = 60.0
 
     struct SessionInput: Content { var title: String?; var heldOn: String?; var regionCode: String?; var hours: Double?; var audience: String? }
-    struct Attendee: Content { var practitionerId: UUID?; var attended: Bool?; var score: Double? }
+    /// A practitioner (`practitionerId`) or a member of staff (`accountId`).
+    struct Attendee: Content { var practitionerId: UUID?; var accountId: UUID? = nil; var attended: Bool?; var score: Double? }
     struct AttendanceInput: Content { var attendees: [Attendee]? }
 
     struct Session: Content {
@@ -91,47 +110,78 @@ enum Training {
         let db = app.db as! any SQLDatabase
         guard try await session(id, prefix: p.areaPrefix, on: db) != nil else { throw AppError.notFound("培训") }
         var errors = FieldErrors()
-        var rows: [(UUID, Bool, Double?)] = []
+        enum Person { case practitioner(UUID), staff(UUID) }
+        var rows: [(Person, Bool, Double?)] = []
+        let staffRoles = Role.allCases.filter { $0.isStaff && $0 != .practitioner }.map(\.rawValue)
         for (i, a) in (input.attendees ?? []).enumerated() {
-            guard let pid = a.practitionerId, (try? await PractitionerController.find(pid, scope: .everything, on: db)) != nil else {
-                errors.add("attendees[\(i)].practitionerId", "人员不存在"); continue
+            let person: Person
+            if let pid = a.practitionerId, a.accountId == nil {
+                guard (try? await PractitionerController.find(pid, scope: .everything, on: db)) != nil else {
+                    errors.add("attendees[\(i)].practitionerId", "人员不存在"); continue
+                }
+                person = .practitioner(pid)
+            } else if let aid = a.accountId, a.practitionerId == nil {
+                guard try await db.select().column("id").from(Account.schema).where("id", .equal, SQLBind(aid))
+                    .where("role", .in, SQLBind.group(staffRoles)).first() != nil else {
+                    errors.add("attendees[\(i)].accountId", "工作人员账号不存在"); continue
+                }
+                person = .staff(aid)
+            } else {
+                errors.add("attendees[\(i)]", "请填写执业人员（practitionerId）或工作人员账号（accountId）之一"); continue
             }
             let attended = a.attended ?? true
             if let s = a.score, !(0...100).contains(s) { errors.add("attendees[\(i)].score", "考核成绩应在 0–100 之间") }
             if !attended, a.score != nil { errors.add("attendees[\(i)].score", "缺席人员没有考核成绩") }
-            rows.append((pid, attended, a.score))
+            rows.append((person, attended, a.score))
         }
         if rows.isEmpty { errors.add("attendees", "请登记参训人员") }
         try errors.throwIfAny()
         let entries = rows
         try await app.db.transaction { tx in
             let t = tx as! any SQLDatabase
-            for (pid, attended, score) in entries {
-                try await t.raw("""
-                    INSERT INTO training_attendance (session_id, practitioner_id, attended, score) VALUES (\(bind: id), \(bind: pid), \(bind: attended), \(bind: score))
-                    ON CONFLICT (session_id, practitioner_id) DO UPDATE SET attended = excluded.attended, score = excluded.score
-                    """).run()
+            for (person, attended, score) in entries {
+                switch person {
+                case .practitioner(let pid):
+                    try await t.raw("""
+                        INSERT INTO training_attendance (session_id, practitioner_id, attended, score) VALUES (\(bind: id), \(bind: pid), \(bind: attended), \(bind: score))
+                        ON CONFLICT (session_id, practitioner_id) DO UPDATE SET attended = excluded.attended, score = excluded.score
+                        """).run()
+                case .staff(let aid):
+                    try await t.raw("""
+                        INSERT INTO training_staff_attendance (session_id, account_id, attended, score) VALUES (\(bind: id), \(bind: aid), \(bind: attended), \(bind: score))
+                        ON CONFLICT (session_id, account_id) DO UPDATE SET attended = excluded.attended, score = excluded.score
+                        """).run()
+                }
             }
         }
         return try await session(id, prefix: "", on: db)!
     }
 
     struct Attendance: Content {
-        var practitionerId: UUID
         var name: String
-        var licenceNumber: String
-        var institutionName: String
+        /// A practitioner's licence number, or a member of staff's username.
+        var code: String
+        /// Their institution, or for staff without one their role.
+        var unit: String
         var attended: Bool
         var score: Double?
     }
 
-    /// Who was registered for a session, with their attendance and score.
+    /// Who was registered for a session, practitioners and staff, with their attendance and score.
     static func attendance(_ id: UUID, on db: any SQLDatabase) async throws -> [Attendance] {
-        try await db.raw("""
-            SELECT a.practitioner_id, p.name, p.licence_number, i.name AS institution_name, a.attended, a.score
+        struct R: Decodable { var name: String; var code: String; var unit: String?; var role: String?; var attended: Bool; var score: Double? }
+        return try await db.raw("""
+            SELECT p.name, p.licence_number AS code, i.name AS unit, NULL AS role, a.attended, a.score
             FROM training_attendance a JOIN practitioners p ON p.id = a.practitioner_id JOIN institutions i ON i.id = p.institution_id
-            WHERE a.session_id = \(bind: id) ORDER BY i.name, p.name LIMIT 1000
-            """).all(decoding: Attendance.self, keyDecodingStrategy: .convertFromSnakeCase)
+            WHERE a.session_id = \(bind: id)
+            UNION ALL
+            SELECT c.display_name AS name, COALESCE(c.username, '') AS code, i.name AS unit, c.role, s.attended, s.score
+            FROM training_staff_attendance s JOIN accounts c ON c.id = s.account_id LEFT JOIN institutions i ON i.id = c.institution_id
+            WHERE s.session_id = \(bind: id)
+            ORDER BY 3, 1 LIMIT 1000
+            """).all(decoding: R.self).map {
+            Attendance(name: $0.name, code: $0.code, unit: $0.unit ?? $0.role.flatMap(Role.init(rawValue:))?.chineseName ?? "", attended: $0.attended, score: $0.score)
+        }
     }
 
     static func sessions(prefix: String, page: PageRequest, on db: any SQLDatabase) async throws -> Paged<Session> {
@@ -150,14 +200,16 @@ enum Training {
             var id: UUID; var title: String; var heldOn: String; var regionCode: String; var hours: Double; var audience: String
             var invited: Int; var attended: Int?; var passed: Int?; var averageScore: Double?
         }
+        // Practitioners and staff together.
+        let everyone: SQLQueryString = "(SELECT session_id, attended, score FROM training_attendance UNION ALL SELECT session_id, attended, score FROM training_staff_attendance)"
         return try await db.raw("""
-            SELECT t.id, t.title, t.held_on, t.region_code, t.hours, t.audience,
-                   (SELECT COUNT(*) FROM training_attendance a WHERE a.session_id = t.id) AS invited,
-                   (SELECT CAST(SUM(CASE WHEN a.attended THEN 1 ELSE 0 END) AS BIGINT) FROM training_attendance a WHERE a.session_id = t.id) AS attended,
-                   (SELECT CAST(SUM(CASE WHEN a.score >= \(bind: passingScore) THEN 1 ELSE 0 END) AS BIGINT) FROM training_attendance a WHERE a.session_id = t.id) AS passed,
-                   (SELECT AVG(a.score) FROM training_attendance a WHERE a.session_id = t.id AND a.score IS NOT NULL) AS average_score
-            FROM training_sessions t
-            """ + " " + filter + " ORDER BY t.held_on DESC LIMIT \(unsafeRaw: String(limit)) OFFSET \(unsafeRaw: String(offset))")
+            SELECT t.id, t.title, t.held_on, t.region_code, t.hours, t.audience, COALESCE(a.invited, 0) AS invited, a.attended, a.passed, a.average_score
+            FROM training_sessions t LEFT JOIN (
+                SELECT session_id, COUNT(*) AS invited, CAST(SUM(CASE WHEN attended THEN 1 ELSE 0 END) AS BIGINT) AS attended,
+                       CAST(SUM(CASE WHEN score >= \(bind: passingScore) THEN 1 ELSE 0 END) AS BIGINT) AS passed,
+                       AVG(score) AS average_score
+                FROM
+            """ + " " + everyone + " e GROUP BY session_id) a ON a.session_id = t.id " + filter + " ORDER BY t.held_on DESC LIMIT \(unsafeRaw: String(limit)) OFFSET \(unsafeRaw: String(offset))")
             .all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase).map {
             Session(id: $0.id, title: $0.title, heldOn: $0.heldOn, regionCode: $0.regionCode, hours: $0.hours, audience: $0.audience, invited: $0.invited,
                     attended: $0.attended ?? 0, passed: $0.passed ?? 0, averageScore: $0.averageScore.map { ($0 * 10).rounded() / 10 })

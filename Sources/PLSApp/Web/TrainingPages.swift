@@ -70,8 +70,8 @@ enum TrainingPages {
         let id = try req.uuid("id")
         guard let s = try await Training.session(id, prefix: p.areaPrefix, on: req.sql) else { throw AppError.notFound("培训") }
         let people = try await Training.attendance(id, on: req.sql)
-        let table = TableView(columns: ["姓名", "执业证号", "单位", "出勤", "考核成绩"], rows: people.map { a in
-            [Cell(text: a.name), Cell(text: a.licenceNumber), Cell(text: a.institutionName),
+        let table = TableView(columns: ["姓名", "执业证号或账号", "单位", "出勤", "考核成绩"], rows: people.map { a in
+            [Cell(text: a.name), Cell(text: a.code), Cell(text: a.unit),
              Cell(text: a.attended ? "参训" : "缺席", badge: a.attended ? "ok" : "warn"),
              Cell(text: a.score.map(number) ?? "—", badge: a.score.map { $0 >= Training.passingScore ? "ok" : "warn" })]
         }, request: req)
@@ -82,8 +82,8 @@ enum TrainingPages {
         return response
     }
 
-    /// One line per person, "执业证号 成绩": a clerk pastes the sign-in sheet. "缺席" marks an absentee;
-    /// no score means attended but not assessed.
+    /// One line per person, "执业证号 成绩" (or a member of staff's username): a clerk pastes the sign-in sheet.
+    /// "缺席" marks an absentee; no score means attended but not assessed.
     static func attendance(_ req: Request) async throws -> Response {
         let p = try req.staff()
         let id = try req.uuid("id")
@@ -99,19 +99,32 @@ enum TrainingPages {
             parsed.append((i + 1, licence, true, Double(mark)))
         }
         struct P: Decodable { var id: UUID; var licenceNumber: String }
-        var byLicence: [String: UUID] = [:]
+        struct S: Decodable { var id: UUID; var username: String }
+        var byLicence: [String: UUID] = [:], byUsername: [String: UUID] = [:]
         if !parsed.isEmpty {
+            let codes = SQLBind.group(parsed.map(\.licence))
             for r in try await req.sql.select().columns("id", "licence_number").from(Practitioner.schema)
-                .where("licence_number", .in, SQLBind.group(parsed.map(\.licence))).all(decoding: P.self, keyDecodingStrategy: .convertFromSnakeCase) {
+                .where("licence_number", .in, codes).all(decoding: P.self, keyDecodingStrategy: .convertFromSnakeCase) {
                 byLicence[r.licenceNumber] = r.id
+            }
+            // Staff of the three platforms sign in with their account's username.
+            for r in try await req.sql.select().columns("id", "username").from(Account.schema).where("username", .in, codes)
+                .where("role", .notEqual, SQLBind(Role.citizen.rawValue)).where("role", .notEqual, SQLBind(Role.practitioner.rawValue))
+                .all(decoding: S.self) {
+                byUsername[r.username] = r.id
             }
         }
         var attendees: [Training.Attendee] = []
         for row in parsed {
-            guard let pid = byLicence[row.licence] else { problems.append("第 \(row.line) 行：执业证号“\(row.licence)”不存在"); continue }
-            attendees.append(.init(practitionerId: pid, attended: row.attended, score: row.score))
+            if let pid = byLicence[row.licence] {
+                attendees.append(.init(practitionerId: pid, attended: row.attended, score: row.score))
+            } else if let aid = byUsername[row.licence] {
+                attendees.append(.init(practitionerId: nil, accountId: aid, attended: row.attended, score: row.score))
+            } else {
+                problems.append("第 \(row.line) 行：执业证号或账号“\(row.licence)”不存在")
+            }
         }
-        if parsed.isEmpty, problems.isEmpty { problems.append("请至少填写一行：执业证号 成绩") }
+        if parsed.isEmpty, problems.isEmpty { problems.append("请至少填写一行：执业证号（工作人员填账号） 成绩") }
         if !problems.isEmpty { return try await renderSession(req, lines: text, error: "有 \(problems.count) 行不符合要求，未保存", lineErrors: problems) }
         do {
             _ = try await Training.recordAttendance(id, .init(attendees: attendees), by: p, app: req.application)
