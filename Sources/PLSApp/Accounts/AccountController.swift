@@ -89,13 +89,13 @@ struct AccountController {
         let items = try await filtered(select(db))
             .orderBy(SQLColumn("role", table: "a")).orderBy(SQLColumn("username", table: "a"))
             .limit(page.per).offset(page.offset)
-            .all(decoding: StoredRow.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: StoredRow.self, keyDecodingStrategy: .snakeCase)
         return Paged(items: items.map { row($0, now: now) }, total: total, page: page.page, per: page.per)
     }
 
     static func find(_ id: UUID, scope: DataScope, now: Date, on db: any SQLDatabase) async throws -> Row {
         guard let r = try await select(db).where(SQLColumn("id", table: "a"), .equal, SQLBind(id)).scoped(scope, columns)
-            .first(decoding: StoredRow.self, keyDecodingStrategy: .convertFromSnakeCase) else { throw AppError.notFound("账号") }
+            .first(decoding: StoredRow.self, keyDecodingStrategy: .snakeCase) else { throw AppError.notFound("账号") }
         return row(r, now: now)
     }
 

@@ -12,7 +12,7 @@ struct PageRequest: Sendable {
     }
 
     init(from request: Request) {
-        self.init(page: (try? request.query.get(Int.self, at: "page")) ?? 1, per: (try? request.query.get(Int.self, at: "per")) ?? 20)
+        self.init(page: request.queryValue("page").flatMap { Int($0) } ?? 1, per: request.queryValue("per").flatMap { Int($0) } ?? 20)
     }
 }
 
@@ -24,4 +24,23 @@ struct Paged<Item: Content>: Content {
     var per: Int
 
     var pageCount: Int { max(1, (total + per - 1) / per) }
+}
+
+extension Request {
+    private struct QueryValuesKey: StorageKey { typealias Value = [String: String] }
+
+    /// A plain query parameter (the first of its name), from the query string parsed once per request:
+    /// `query.get(_:at:)` decodes the whole string again for every key it is asked.
+    func queryValue(_ key: String) -> String? {
+        if let cached = storage[QueryValuesKey.self] { return cached[key] }
+        var values: [String: String] = [:]
+        for pair in (url.query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decoded(_ s: Substring) -> String { String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
+            let name = decoded(parts[0])
+            if values[name] == nil { values[name] = parts.count > 1 ? decoded(parts[1]) : "" }
+        }
+        storage[QueryValuesKey.self] = values
+        return values[key]
+    }
 }

@@ -80,7 +80,7 @@ struct BearerPrincipalAuthenticator: AsyncBearerAuthenticator {
             .where(SQLColumn("token_hash", table: "t"), .equal, SQLBind(digest))
             .where(SQLColumn("expires_at", table: "t"), .greaterThan, SQLBind(request.now))
             .where(SQLColumn("active", table: "a"), .equal, SQLBind(true))
-            .first(decoding: Row.self, keyDecodingStrategy: .convertFromSnakeCase),
+            .first(decoding: Row.self, keyDecodingStrategy: .snakeCase),
               let role = Role(rawValue: row.role) else { return }
         request.auth.login(Principal(accountID: row.id, displayName: row.displayName, role: role, region: DivisionCode(row.regionCode),
                                      institutionID: row.institutionId, practitionerID: row.practitionerId))

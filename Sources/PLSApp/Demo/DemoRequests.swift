@@ -49,7 +49,7 @@ final class DemoRequests: @unchecked Sendable {
             .all(decoding: V.self).map(\.code)
         struct P: Decodable { var id: UUID; var type: String; var institutionId: UUID; var regionCode: String; var name: String }
         let people = try await db.select().columns("id", "type", "institution_id", "region_code", "name").from(Practitioner.schema)
-            .all(decoding: P.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: P.self, keyDecodingStrategy: .snakeCase)
         var pool = Practitioners()
         let typeOf = Dictionary(uniqueKeysWithValues: people.map { ($0.id, $0.type) })
         for p in people {

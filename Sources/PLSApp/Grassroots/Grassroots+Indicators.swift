@@ -35,7 +35,7 @@ enum GrassrootsIndicators {
                                           WHERE served_on >= \(bind: first) AND served_on <= \(bind: last) GROUP BY region_code) h ON h.region_code = g.code
                 WHERE g.level = \(bind: RegionLevel.village.rawValue) AND g.active = \(bind: true) AND g.code LIKE \(bind: s.region.scopePrefix + "%")
                 GROUP BY SUBSTR(g.code, 1, \(unsafeRaw: String(s.unitWidth)))
-                """).all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
+                """).all(decoding: R.self, keyDecodingStrategy: .snakeCase)
             let paced = try await UnitRates.outcome(rows.map { UnitRates.Row(unit: $0.unit, num: $0.onPace, den: $0.den) }, target: s.target, on: db)
             let num = rows.reduce(0) { $0 + $1.num }, den = rows.reduce(0) { $0 + $1.den }
             return IndicatorOutcome(figure: .ratio(num, of: den), shortfalls: paced.shortfalls, shortfallCount: paced.shortfallCount)

@@ -81,7 +81,7 @@ enum Rosters {
                    r.start_on, r.end_on
             FROM grassroots_rosters r JOIN regions g ON g.code = r.region_code LEFT JOIN institutions i ON i.id = r.institution_id
             """ + " " + filter + " ORDER BY r.region_code, r.name LIMIT \(unsafeRaw: String(limit)) OFFSET \(unsafeRaw: String(offset))")
-            .all(decoding: Entry.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: Entry.self, keyDecodingStrategy: .snakeCase)
     }
 
     struct Valid: Sendable { var regionCode: String; var institution: UUID?; var partner: UUID?; var name: String; var detail: String?; var start: CivilDate }
@@ -198,7 +198,7 @@ enum Rosters {
         let rows = try await db.raw("""
             SELECT region_code, institution_id, partner_id, name, detail, start_on FROM grassroots_rosters
             WHERE kind = \(bind: kind.rawValue) AND end_on IS NULL AND region_code LIKE \(bind: prefix + "%") ORDER BY region_code, name LIMIT 20000
-            """).all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
+            """).all(decoding: R.self, keyDecodingStrategy: .snakeCase)
         return [columns] + rows.map { r in
             [r.institutionId?.uuidString ?? r.regionCode, r.name, r.detail ?? "", r.partnerId?.uuidString ?? "", r.startOn]
         }

@@ -210,7 +210,7 @@ enum Training {
                        AVG(score) AS average_score
                 FROM
             """ + " " + everyone + " e GROUP BY session_id) a ON a.session_id = t.id " + filter + " ORDER BY t.held_on DESC LIMIT \(unsafeRaw: String(limit)) OFFSET \(unsafeRaw: String(offset))")
-            .all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase).map {
+            .all(decoding: R.self, keyDecodingStrategy: .snakeCase).map {
             Session(id: $0.id, title: $0.title, heldOn: $0.heldOn, regionCode: $0.regionCode, hours: $0.hours, audience: $0.audience, invited: $0.invited,
                     attended: $0.attended ?? 0, passed: $0.passed ?? 0, averageScore: $0.averageScore.map { ($0 * 10).rounded() / 10 })
         }
@@ -243,7 +243,7 @@ enum AdviserWork {
         try p.require(Rosters.editors.contains(p.role))
         struct R: Decodable { var kind: String; var regionCode: String }
         guard let row = try await db.select().columns("kind", "region_code").from("grassroots_rosters").where("id", .equal, SQLBind(id))
-            .first(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase),
+            .first(decoding: R.self, keyDecodingStrategy: .snakeCase),
               [RosterKind.governmentAdviser.rawValue, RosterKind.publicLawyer.rawValue].contains(row.kind),
               p.scope == .everything || p.scope.includes(regionCode: row.regionCode) else { throw AppError.notFound("法律顾问或公职律师") }
         var errors = FieldErrors()
@@ -266,7 +266,7 @@ enum AdviserWork {
         }
         struct R: Decodable { var id: UUID; var kind: String; var doneOn: String; var subject: String; var note: String? }
         return try await db.select().columns("id", "kind", "done_on", "subject", "note").from("adviser_work_records").where("roster_id", .equal, SQLBind(id))
-            .orderBy("done_on", .descending).limit(200).all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase).map {
+            .orderBy("done_on", .descending).limit(200).all(decoding: R.self, keyDecodingStrategy: .snakeCase).map {
             Record(id: $0.id, kind: $0.kind, kindName: Kind(rawValue: $0.kind)?.chineseName ?? $0.kind, doneOn: $0.doneOn, subject: $0.subject, note: $0.note)
         }
     }

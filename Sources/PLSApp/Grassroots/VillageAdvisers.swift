@@ -34,7 +34,7 @@ enum VillageAdvisers {
             SELECT a.id, a.practitioner_id, p.name AS practitioner_name, a.region_code, g.name AS region_name, a.start_on, a.end_on
             FROM adviser_assignments a JOIN practitioners p ON p.id = a.practitioner_id JOIN regions g ON g.code = a.region_code
             """ + " " + filter + " ORDER BY a.region_code, a.start_on DESC LIMIT \(unsafeRaw: String(page.per)) OFFSET \(unsafeRaw: String(page.offset))")
-            .all(decoding: Assignment.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: Assignment.self, keyDecodingStrategy: .snakeCase)
         return Paged(items: rows, total: total, page: page.page, per: page.per)
     }
 
@@ -71,7 +71,7 @@ enum VillageAdvisers {
         try p.require(p.role == .cityAdmin || p.role == .countyAdmin)
         struct R: Decodable { var regionCode: String; var startOn: String }
         guard let row = try await db.select().columns("region_code", "start_on").from("adviser_assignments").where("id", .equal, SQLBind(id))
-            .first(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase), p.scope.includes(regionCode: row.regionCode) else {
+            .first(decoding: R.self, keyDecodingStrategy: .snakeCase), p.scope.includes(regionCode: row.regionCode) else {
             throw AppError.notFound("聘任记录")
         }
         let end = day ?? today
@@ -256,7 +256,7 @@ enum VillageAdvisers {
         struct Stored: Decodable { var contentType: String; var storedName: String }
         guard let a = try await req.sql.select().columns("content_type", "stored_name").from("adviser_service_photos")
             .where("id", .equal, SQLBind(photo)).where("service_id", .equal, SQLBind(id))
-            .first(decoding: Stored.self, keyDecodingStrategy: .convertFromSnakeCase) else { throw AppError.notFound("照片") }
+            .first(decoding: Stored.self, keyDecodingStrategy: .snakeCase) else { throw AppError.notFound("照片") }
         let response = try await req.fileio.asyncStreamFile(at: Attachments.directory(req.application) + "/" + a.storedName)
         response.headers.contentType = a.contentType == "image/png" ? .png : .jpeg
         response.headers.replaceOrAdd(name: .cacheControl, value: "private, max-age=86400")
@@ -278,14 +278,14 @@ enum VillageAdvisers {
                    s.items, s.people, s.notes, s.request_id
             FROM adviser_services s JOIN practitioners p ON p.id = s.practitioner_id JOIN regions g ON g.code = s.region_code
             """ + " " + filter + " ORDER BY s.served_on DESC, s.created_at DESC LIMIT \(unsafeRaw: String(page.per)) OFFSET \(unsafeRaw: String(page.offset))")
-            .all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: R.self, keyDecodingStrategy: .snakeCase)
         // The page's photos in one query.
         var photos: [UUID: [UUID]] = [:]
         if !rows.isEmpty {
             struct Ph: Decodable { var id: UUID; var serviceId: UUID }
             for ph in try await db.select().columns("id", "service_id").from("adviser_service_photos")
                 .where("service_id", .in, SQLBind.group(rows.map(\.id))).orderBy("created_at")
-                .all(decoding: Ph.self, keyDecodingStrategy: .convertFromSnakeCase) { photos[ph.serviceId, default: []].append(ph.id) }
+                .all(decoding: Ph.self, keyDecodingStrategy: .snakeCase) { photos[ph.serviceId, default: []].append(ph.id) }
         }
         return Paged(items: rows.map {
             Service(id: $0.id, practitionerId: $0.practitionerId, practitionerName: $0.practitionerName, regionCode: $0.regionCode,
@@ -371,7 +371,7 @@ enum VillageAdvisers {
                      WHERE a.region_code = g.code AND (a.end_on IS NULL OR a.end_on >= \(bind: today.description)) ORDER BY p.name, p.id LIMIT 1) AS adviser_id
             FROM regions g
             """ + " " + filter + " ORDER BY COALESCE(" + hoursExpr + ", 0), g.code LIMIT \(unsafeRaw: String(page.per)) OFFSET \(unsafeRaw: String(page.offset))")
-            .all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: R.self, keyDecodingStrategy: .snakeCase)
         return Paged(items: rows.map { r in
             let hours = r.hours ?? 0
             return VillageFigure(code: r.code, name: r.name, adviserNames: r.advisers ?? "（未聘请）", adviserId: r.adviserId, hours: (hours * 10).rounded() / 10, items: r.items ?? 0,
@@ -433,7 +433,7 @@ enum VillageAdvisers {
             FROM adviser_services s LEFT JOIN regions g ON g.code = SUBSTR(s.region_code, 1, 6) || '000000'
             WHERE s.served_on >= \(bind: from) AND s.served_on <= \(bind: to) AND s.region_code LIKE \(bind: prefix + "%")
             GROUP BY SUBSTR(s.region_code, 1, 6) || '000000', g.name ORDER BY county
-            """).all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase).map {
+            """).all(decoding: R.self, keyDecodingStrategy: .snakeCase).map {
             MonthlyRow(county: $0.county, countyName: $0.countyName ?? $0.county, hours: (($0.hours ?? 0) * 10).rounded() / 10, items: $0.items,
                        people: $0.people, villagesServed: $0.villages)
         }
@@ -458,7 +458,7 @@ enum VillageAdvisers {
         var byLicence: [String: UUID] = [:]
         if !licences.isEmpty {
             for r in try await db.select().columns("id", "licence_number").from(Practitioner.schema).where("licence_number", .in, SQLBind.group(Array(licences)))
-                .all(decoding: P.self, keyDecodingStrategy: .convertFromSnakeCase) { byLicence[r.licenceNumber] = r.id }
+                .all(decoding: P.self, keyDecodingStrategy: .snakeCase) { byLicence[r.licenceNumber] = r.id }
         }
         var failures: [ImportFailure] = [], valid: [ValidService] = []
         for (i, cells) in rows.enumerated() {
@@ -499,7 +499,7 @@ enum VillageAdvisers {
         let rows = try await db.raw("""
             SELECT p.licence_number, s.region_code, s.served_on, s.hours, s.kind, s.items, s.people, s.notes
             FROM adviser_services s JOIN practitioners p ON p.id = s.practitioner_id
-            """ + " " + filter + " ORDER BY s.served_on, s.created_at LIMIT 20000").all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
+            """ + " " + filter + " ORDER BY s.served_on, s.created_at LIMIT 20000").all(decoding: R.self, keyDecodingStrategy: .snakeCase)
         return [columns] + rows.map { r in
             [r.licenceNumber, r.regionCode, r.servedOn, r.hours == r.hours.rounded() ? String(Int(r.hours)) : String(r.hours), r.kind,
              String(r.items), String(r.people), r.notes ?? ""]

@@ -75,7 +75,7 @@ enum Attachments {
     static func list(_ requestID: UUID, on db: any SQLDatabase) async throws -> [Row] {
         try await db.select().columns("id", "filename", "content_type", "size", "sha256", "created_at").from("request_attachments")
             .where("request_id", .equal, SQLBind(requestID)).orderBy("created_at")
-            .all(decoding: Row.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
     }
 
     /// Who may add materials: the applicant, and staff who can see the request, while it is open.
@@ -119,7 +119,7 @@ enum Attachments {
         struct Stored: Decodable { var filename: String; var contentType: String; var storedName: String }
         guard let a = try await req.sql.select().columns("filename", "content_type", "stored_name").from("request_attachments")
             .where("id", .equal, SQLBind(attachment)).where("request_id", .equal, SQLBind(r.id!))
-            .first(decoding: Stored.self, keyDecodingStrategy: .convertFromSnakeCase) else { throw AppError.notFound("附件") }
+            .first(decoding: Stored.self, keyDecodingStrategy: .snakeCase) else { throw AppError.notFound("附件") }
         let response = try await req.fileio.asyncStreamFile(at: directory(req.application) + "/" + a.storedName)
         response.headers.contentType = HTTPMediaType(type: String(a.contentType.split(separator: "/")[0]), subType: String(a.contentType.split(separator: "/")[1]))
         let encoded = a.filename.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "attachment"

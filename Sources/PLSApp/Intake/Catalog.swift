@@ -109,13 +109,13 @@ enum Catalog {
         var q = db.select().columns("code", "matter_type", "name", "conditions", "materials", "steps", "fee", "time_limit", "location",
                                     "online", "active", "sort").from("matter_items")
         if !includeInactive { q = q.where("active", .equal, true) }
-        return try await q.orderBy("sort").all(decoding: Item.self, keyDecodingStrategy: .convertFromSnakeCase)
+        return try await q.orderBy("sort").all(decoding: Item.self, keyDecodingStrategy: .snakeCase)
     }
 
     static func item(_ code: String, on db: any SQLDatabase) async throws -> Item? {
         try await db.select().columns("code", "matter_type", "name", "conditions", "materials", "steps", "fee", "time_limit", "location",
                                       "online", "active", "sort").from("matter_items").where("code", .equal, code)
-            .first(decoding: Item.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .first(decoding: Item.self, keyDecodingStrategy: .snakeCase)
     }
 
     /// Automatic assignment per matter type: off, the best-scoring candidate, or rotation among the eligible.
@@ -136,7 +136,7 @@ enum Catalog {
     static func rules(_ type: MatterType, on db: any SQLDatabase) async throws -> Rules {
         if let r = try await db.select().columns("matter_type", "accept_days", "accept_unit", "conclude_days", "conclude_unit", "auto_assign")
             .from("deadline_rules").where("matter_type", .equal, type.rawValue)
-            .first(decoding: Rules.self, keyDecodingStrategy: .convertFromSnakeCase) { return r }
+            .first(decoding: Rules.self, keyDecodingStrategy: .snakeCase) { return r }
         let d = type.defaultRules
         return Rules(matterType: type.rawValue, acceptDays: d.accept.days, acceptUnit: d.accept.unit.rawValue,
                      concludeDays: d.conclude.days, concludeUnit: d.conclude.unit.rawValue, autoAssign: AutoAssign.off.rawValue)
@@ -161,7 +161,7 @@ enum Catalog {
 
     static func allRules(on db: any SQLDatabase) async throws -> [Rules] {
         try await db.select().columns("matter_type", "accept_days", "accept_unit", "conclude_days", "conclude_unit", "auto_assign")
-            .from("deadline_rules").orderBy("matter_type").all(decoding: Rules.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .from("deadline_rules").orderBy("matter_type").all(decoding: Rules.self, keyDecodingStrategy: .snakeCase)
     }
 }
 

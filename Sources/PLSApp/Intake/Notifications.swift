@@ -55,7 +55,7 @@ enum Notifications {
         let rows = try await db.select().columns("id", "number", "region_code", "institution_id", "overdue_level", "conclude_due")
             .from(ServiceRequest.schema).where("status", .in, open).where("conclude_due", .lessThan, today.description)
             .where("overdue_level", .lessThan, 2).orderBy("conclude_due").limit(limit)
-            .all(decoding: Row.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
         var raised = 0
         for r in rows {
             // Escalate to the county once a full working day has passed since the institution was told.
@@ -94,7 +94,7 @@ enum Notifications {
             .where("account_id", .equal, SQLBind(p.accountID)).first(decodingColumn: "n", as: Int.self) ?? 0
         let rows = try await db.select().columns("id", "request_id", "text", "created_at", "read_at").from("notifications")
             .where("account_id", .equal, SQLBind(p.accountID)).orderBy("created_at", .descending).limit(page.per).offset(page.offset)
-            .all(decoding: Row.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
         return Paged(items: rows.map { Item(id: $0.id, requestId: $0.requestId, text: $0.text, createdAt: $0.createdAt, read: $0.readAt != nil) },
                      total: total, page: page.page, per: page.per)
     }

@@ -81,7 +81,7 @@ enum RequestActions {
             if let pid = input.practitionerId {
                 struct P: Decodable { var institutionId: UUID; var type: String; var status: String; var name: String }
                 guard let prac = try await sql.select().columns("institution_id", "type", "status", "name").from(Practitioner.schema)
-                    .where("id", .equal, SQLBind(pid)).first(decoding: P.self, keyDecodingStrategy: .convertFromSnakeCase) else {
+                    .where("id", .equal, SQLBind(pid)).first(decoding: P.self, keyDecodingStrategy: .snakeCase) else {
                     throw AppError.validation(["practitionerId": "人员不存在"])
                 }
                 if prac.status != PractitionerStatus.practising.rawValue { errors.add("practitionerId", "\(prac.name)目前不在执业状态") }

@@ -30,7 +30,7 @@ enum Dispatch {
         if matter == .legalAid {
             struct C: Decodable { var kind: String; var noticeReason: String? }
             let c = try await db.select().columns("kind", "notice_reason").from(LegalAidCase.schema).where("request_id", .equal, SQLBind(r.id!))
-                .first(decoding: C.self, keyDecodingStrategy: .convertFromSnakeCase)
+                .first(decoding: C.self, keyDecodingStrategy: .snakeCase)
             let criminal = c?.kind == AidCaseKind.criminal.rawValue
             let senior = c?.noticeReason.flatMap(NotifiedDefenceReason.init)?.requiresSeniorLawyer == true
             roster = (criminal, senior ? Seniority.latestSeniorStart(on: today) : nil)
@@ -57,20 +57,20 @@ enum Dispatch {
             .where { $0.where(SQLColumn("region_code", table: "p"), .like, SQLBind(county + "%"))
                 .orWhere(SQLColumn("region_code", table: "p"), .equal, SQLBind(DemoCity.cityCode.rawValue)) }
             .limit(500)
-            .all(decoding: P.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: P.self, keyDecodingStrategy: .snakeCase)
         guard !people.isEmpty else { return [] }
         let ids = people.map(\.id)
         struct Load: Decodable { var practitionerId: UUID; var n: Int }
         let loads = try await db.select().column("practitioner_id").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
             .from(ServiceRequest.schema).where("practitioner_id", .in, SQLBind.group(ids))
             .where("status", .in, SQLBind.group(RequestStatus.open.map(\.rawValue))).groupBy("practitioner_id")
-            .all(decoding: Load.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: Load.self, keyDecodingStrategy: .snakeCase)
         struct Rated: Decodable { var practitionerId: UUID; var avg: Double; var n: Int }
         let ratings = try await db.select().column("practitioner_id")
             .column(SQLFunction("AVG", args: SQLRaw("CAST(rating AS DOUBLE PRECISION)")), as: "avg")
             .column(SQLFunction("COUNT", args: [SQLColumn("rating")]), as: "n")
             .from(ServiceRequest.schema).where("practitioner_id", .in, SQLBind.group(ids)).where("rating", .isNot, SQLLiteral.null)
-            .groupBy("practitioner_id").all(decoding: Rated.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .groupBy("practitioner_id").all(decoding: Rated.self, keyDecodingStrategy: .snakeCase)
         let onDuty = Set(try await db.select().column("practitioner_id").from("duty_shifts").where("day", .equal, SQLBind(today.description))
             .where("practitioner_id", .in, SQLBind.group(ids)).all(decodingColumn: "practitioner_id", as: UUID.self))
         let loadBy = Dictionary(uniqueKeysWithValues: loads.map { ($0.practitionerId, $0.n) })
@@ -111,7 +111,7 @@ enum Dispatch {
             .where(SQLColumn("created_at", table: "r"), .greaterThanOrEqual, SQLBind(since))
         if let category { q = q.where(SQLColumn("category", table: "r"), .equal, SQLBind(category)) }
         return try await q.orderBy(SQLColumn("created_at", table: "r"), SQLDirection.descending).limit(10)
-            .all(decoding: RequestViews.Stored.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: RequestViews.Stored.self, keyDecodingStrategy: .snakeCase)
             .map { RequestViews.row($0, today: today) }
     }
 

@@ -53,6 +53,20 @@ enum RequestViews {
         var createdAt: Date
     }
 
+    /// A list row read column by column: the busiest list of the platform skips the Decodable machinery.
+    static func stored(_ r: any SQLRow) throws -> Stored {
+        Stored(id: try r.decode(column: "id", as: UUID.self), number: try r.decode(column: "number", as: String.self),
+               matterType: try r.decode(column: "matter_type", as: String.self), category: try r.decode(column: "category", as: String.self),
+               channel: try r.decode(column: "channel", as: String.self), applicantName: try r.decode(column: "applicant_name", as: String.self),
+               applicantMobileMasked: try r.decode(column: "applicant_mobile_masked", as: String.self),
+               priorityGroups: try r.decode(column: "priority_groups", as: String.self), regionCode: try r.decode(column: "region_code", as: String.self),
+               regionName: try r.decode(column: "region_name", as: String.self), status: try r.decode(column: "status", as: String.self),
+               institutionId: try r.decode(column: "institution_id", as: UUID?.self), institutionName: try r.decode(column: "institution_name", as: String?.self),
+               practitionerId: try r.decode(column: "practitioner_id", as: UUID?.self),
+               practitionerName: try r.decode(column: "practitioner_name", as: String?.self),
+               concludeDue: try r.decode(column: "conclude_due", as: String?.self), createdAt: try r.decode(column: "created_at", as: Date.self))
+    }
+
     static func row(_ s: Stored, today: CivilDate) -> Row {
         let status = RequestStatus(rawValue: s.status) ?? .submitted
         return Row(id: s.id, number: s.number, matterType: s.matterType, matterTypeName: MatterType(rawValue: s.matterType)?.chineseName ?? s.matterType,
@@ -106,7 +120,7 @@ enum RequestViews {
         init() {}
 
         init(from req: Request) throws {
-            func value(_ key: String) -> String? { (try? req.query.get(String.self, at: key)).flatMap { $0.isEmpty ? nil : $0 } }
+            func value(_ key: String) -> String? { req.queryValue(key).flatMap { $0.isEmpty ? nil : $0 } }
             var errors = FieldErrors()
             func parse<E: RawRepresentable>(_ key: String, _ label: String, _ type: E.Type) -> E? where E.RawValue == String {
                 guard let v = value(key) else { return nil }
@@ -171,7 +185,7 @@ enum RequestViews {
             .first(decodingColumn: "n", as: Int.self) ?? 0
         let rows = try await apply(f, scope: scope, today: today, soon: soon, to: select(db))
             .orderBy(SQLColumn("created_at", table: "r"), SQLDirection.descending).limit(page.per).offset(page.offset)
-            .all(decoding: Stored.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all().map(stored)
         return Paged(items: rows.map { row($0, today: today) }, total: total, page: page.page, per: page.per)
     }
 
@@ -252,15 +266,16 @@ enum RequestViews {
     }
 
     static func timeline(_ id: UUID, on db: any SQLDatabase) async throws -> [TimelineEntry] {
-        struct E: Decodable { var seq: Int64; var atMs: Int64; var actorName: String; var action: String; var fromStatus: String?; var toStatus: String; var note: String? }
-        return try await db.select().columns("seq", "at_ms", "actor_name", "action", "from_status", "to_status", "note")
-            .from("request_events").where("request_id", .equal, SQLBind(id)).orderBy("seq")
-            .all(decoding: E.self, keyDecodingStrategy: .convertFromSnakeCase)
-            .map { e in
-                TimelineEntry(seq: e.seq, at: Date(timeIntervalSince1970: Double(e.atMs) / 1000), actor: e.actorName, action: e.action,
-                              actionName: actionName(e.action), fromStatus: e.fromStatus, toStatus: e.toStatus,
-                              toStatusName: RequestStatus(rawValue: e.toStatus)?.chineseName ?? e.toStatus, note: e.note)
-            }
+        try await db.raw("""
+            SELECT seq, at_ms, actor_name, action, from_status, to_status, note FROM request_events WHERE request_id = \(bind: id) ORDER BY seq
+            """).all().map { r in
+            let toStatus = try r.decode(column: "to_status", as: String.self), action = try r.decode(column: "action", as: String.self)
+            return TimelineEntry(seq: try r.decode(column: "seq", as: Int64.self),
+                                 at: Date(timeIntervalSince1970: Double(try r.decode(column: "at_ms", as: Int64.self)) / 1000),
+                                 actor: try r.decode(column: "actor_name", as: String.self), action: action, actionName: actionName(action),
+                                 fromStatus: try r.decode(column: "from_status", as: String?.self), toStatus: toStatus,
+                                 toStatusName: RequestStatus(rawValue: toStatus)?.chineseName ?? toStatus, note: try r.decode(column: "note", as: String?.self))
+        }
     }
 
     /// The request with `id` (or its number) if the scope allows it; 404 otherwise.
@@ -284,7 +299,7 @@ enum RequestViews {
             SELECT (SELECT name FROM regions WHERE code = \(bind: r.regionCode)) AS region_name,
                    (SELECT name FROM institutions WHERE id = \(bind: r.institutionID)) AS institution_name,
                    (SELECT name FROM practitioners WHERE id = \(bind: r.practitionerID)) AS practitioner_name
-            """).first(decoding: Names.self, keyDecodingStrategy: .convertFromSnakeCase)
+            """).first(decoding: Names.self, keyDecodingStrategy: .snakeCase)
         let institutionName = names?.institutionName, practitionerName = names?.practitionerName
         let status = r.requestStatus
         var actions: [String] = []

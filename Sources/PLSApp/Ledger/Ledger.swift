@@ -73,7 +73,7 @@ actor GroupCommitter {
                     // PostgreSQL the head row is locked against other processes until the commit.
                     try await sql.raw("UPDATE ledger_head SET last_seq = last_seq WHERE id = 1").run()
                     guard let head = try await sql.raw("SELECT last_seq, last_hash FROM ledger_head WHERE id = 1")
-                        .first(decoding: LedgerHeadRow.self, keyDecodingStrategy: .convertFromSnakeCase) else {
+                        .first(decoding: LedgerHeadRow.self, keyDecodingStrategy: .snakeCase) else {
                         throw AppError(.internalServerError, "ledger_missing", "账本未初始化")
                     }
                     let writer = Ledger.Writer(db: tx, seq: head.lastSeq, hash: head.lastHash)
@@ -234,7 +234,7 @@ final class Ledger: Sendable {
                       on: SQLColumn("request_id", table: "e"), .equal, SQLColumn("id", table: "r"))
                 .where(SQLColumn("seq", table: "e"), .greaterThanOrEqual, SQLBind(expectedSeq))
                 .orderBy(SQLColumn("seq", table: "e")).limit(pageSize)
-                .all(decoding: Row.self, keyDecodingStrategy: .convertFromSnakeCase)
+                .all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
             for r in rows {
                 let label = "第 \(r.seq) 条事件（事项 \(r.number ?? r.requestId.uuidString)）"
                 if r.seq != expectedSeq {
@@ -255,7 +255,7 @@ final class Ledger: Sendable {
             if rows.count < pageSize { break }
         }
         if let head = try await db.raw("SELECT last_seq, last_hash FROM ledger_head WHERE id = 1")
-            .first(decoding: LedgerHeadRow.self, keyDecodingStrategy: .convertFromSnakeCase),
+            .first(decoding: LedgerHeadRow.self, keyDecodingStrategy: .snakeCase),
            head.lastSeq != Int64(checked) || head.lastHash != prev {
             return Verification(checked: checked, problem: "账本末尾应为第 \(head.lastSeq) 条事件，实际只有 \(checked) 条：末尾的事件已被删除或改动")
         }

@@ -450,7 +450,7 @@ enum LegalAidCases {
         guard let row = try await db.raw("""
             SELECT p.type, p.name, l.practice_since, l.criminal, l.active FROM practitioners p
             LEFT JOIN legal_aid_roster l ON l.practitioner_id = p.id WHERE p.id = \(bind: practitionerID)
-            """).first(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase) else {
+            """).first(decoding: R.self, keyDecodingStrategy: .snakeCase) else {
             throw AppError.validation(["practitionerId": "人员不存在"])
         }
         guard row.active == true else {

@@ -158,7 +158,7 @@ enum CriminalLegalAid {
         struct R: Decodable { var id: UUID; var name: String; var kind: String; var regionCode: String; var active: Bool }
         return try await db.select().columns("id", "name", "kind", "region_code", "active").from("duty_stations")
             .where("region_code", .like, SQLBind(prefix + "%")).orderBy("region_code").orderBy("name")
-            .all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase).map {
+            .all(decoding: R.self, keyDecodingStrategy: .snakeCase).map {
             Station(id: $0.id, name: $0.name, kind: $0.kind, kindName: DutyStationKind(rawValue: $0.kind)?.chineseName ?? $0.kind,
                     regionCode: $0.regionCode, active: $0.active)
         }
@@ -198,7 +198,7 @@ enum CriminalLegalAid {
         let rows = try await db.raw("""
             SELECT s.day, s.practitioner_id, p.name FROM duty_shifts s JOIN practitioners p ON p.id = s.practitioner_id
             WHERE s.station_id = \(bind: station) AND s.day >= \(bind: from.description) AND s.day <= \(bind: to.description) ORDER BY s.day, p.name
-            """).all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
+            """).all(decoding: R.self, keyDecodingStrategy: .snakeCase)
         var days: [Shift] = []
         var d = from
         while d <= to {
@@ -279,7 +279,7 @@ enum CriminalLegalAid {
                    (SELECT COUNT(*) FROM duty_assistances a WHERE a.person_id = d.id) AS assistances
             FROM duty_persons d JOIN duty_stations s ON s.id = d.station_id
             """ + " " + filter + " ORDER BY d.registered_on DESC, d.created_at DESC LIMIT \(unsafeRaw: String(page.per)) OFFSET \(unsafeRaw: String(page.offset))")
-            .all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: R.self, keyDecodingStrategy: .snakeCase)
         return Paged(items: rows.map {
             Person(id: $0.id, stationId: $0.stationId, stationName: $0.stationName, name: $0.name, caseReference: $0.caseReference, stage: $0.stage,
                    stageName: AidStage(rawValue: $0.stage)?.chineseName ?? $0.stage, registeredOn: $0.registeredOn, assistances: $0.assistances)
@@ -332,7 +332,7 @@ enum CriminalLegalAid {
             if let pid = input.personId {
                 struct R: Decodable { var stationId: UUID; var regionCode: String }
                 guard let row = try await t.select().columns("station_id", "region_code").from("duty_persons").where("id", .equal, SQLBind(pid))
-                    .first(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase), row.regionCode.hasPrefix(prefix) else {
+                    .first(decoding: R.self, keyDecodingStrategy: .snakeCase), row.regionCode.hasPrefix(prefix) else {
                     throw AppError.notFound("受帮助人")
                 }
                 personID = pid

@@ -116,7 +116,7 @@ enum LegalAidIndicators {
             SELECT r.priority_groups FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
             WHERE r.region_code LIKE \(bind: prefix) AND c.received_on >= \(bind: first) AND c.received_on <= \(bind: last)
               AND r.priority_groups <> ''
-            """).all(decoding: P.self, keyDecodingStrategy: .convertFromSnakeCase)
+            """).all(decoding: P.self, keyDecodingStrategy: .snakeCase)
         var tally: [String: Int] = [:]
         for g in groups { for item in DelimitedList.decode(g.priorityGroups) { tally[item, default: 0] += 1 } }
         let byGroup = PriorityGroup.allCases.compactMap { g in tally[g.rawValue].map { Count(key: g.rawValue, name: g.chineseName, count: $0) } }

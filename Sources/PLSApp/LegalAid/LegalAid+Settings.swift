@@ -18,7 +18,7 @@ enum LegalAidSettings {
     static func matters(includeInactive: Bool = false, on db: any SQLDatabase) async throws -> [MatterRow] {
         var q = db.select().columns("id", "name", "basis", "migrant_worker_claim", "active").from("legal_aid_matters")
         if !includeInactive { q = q.where("active", .equal, SQLBind(true)) }
-        return try await q.orderBy("sort").all(decoding: MatterRow.self, keyDecodingStrategy: .convertFromSnakeCase)
+        return try await q.orderBy("sort").all(decoding: MatterRow.self, keyDecodingStrategy: .snakeCase)
     }
 
     static func scope(on db: any SQLDatabase) async throws -> [AidMatter] {
@@ -67,7 +67,7 @@ enum LegalAidSettings {
     static func threshold(county: String, on db: any SQLDatabase) async throws -> HardshipThreshold? {
         struct T: Decodable { var minimumLivingAllowance: Int; var multiple: Double }
         return try await db.select().columns("minimum_living_allowance", "multiple").from("legal_aid_thresholds")
-            .where("county_code", .equal, SQLBind(county)).first(decoding: T.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .where("county_code", .equal, SQLBind(county)).first(decoding: T.self, keyDecodingStrategy: .snakeCase)
             .map { HardshipThreshold(minimumLivingAllowance: $0.minimumLivingAllowance, multiple: $0.multiple) }
     }
 
@@ -78,7 +78,7 @@ enum LegalAidSettings {
             SELECT g.code, g.name, t.minimum_living_allowance, t.multiple, t.updated_at FROM regions g
             LEFT JOIN legal_aid_thresholds t ON t.county_code = g.code
             WHERE g.level = \(bind: RegionLevel.county.rawValue) AND g.code LIKE \(bind: prefix + "%") ORDER BY g.code
-            """).all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase).map { r in
+            """).all(decoding: R.self, keyDecodingStrategy: .snakeCase).map { r in
             let t = r.minimumLivingAllowance.map { HardshipThreshold(minimumLivingAllowance: $0, multiple: r.multiple ?? 2) }
             return ThresholdView(countyCode: r.code, countyName: r.name, minimumLivingAllowance: t.map { Money.toYuan($0.minimumLivingAllowance) },
                                  multiple: t?.multiple, threshold: t.map { Money.toYuan($0.perHead) }, updatedAt: r.updatedAt,
@@ -212,7 +212,7 @@ enum LegalAidSettings {
         let total = try await db.raw("SELECT COUNT(*) AS n " + from).first(decodingColumn: "n", as: Int.self) ?? 0
         let rows = try await db.raw("SELECT l.practitioner_id, p.name, p.type, i.name AS institution_name, l.practice_since, l.criminal, l.active "
                                     + from + " ORDER BY p.region_code, p.name LIMIT \(unsafeRaw: String(page.per)) OFFSET \(unsafeRaw: String(page.offset))")
-            .all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: R.self, keyDecodingStrategy: .snakeCase)
         return Paged(items: rows.map { r in
             RosterEntry(practitionerId: r.practitionerId, name: r.name, type: r.type, typeName: PractitionerType(rawValue: r.type)?.chineseName ?? r.type,
                         institutionName: r.institutionName, practiceSince: r.practiceSince,

@@ -75,7 +75,7 @@ extension LegalAidCases {
         let names = try await db.raw("""
             SELECT (SELECT name FROM institutions WHERE id = \(bind: c.centreID)) AS centre_name,
                    (SELECT name FROM legal_aid_matters WHERE id = \(bind: c.aidMatter)) AS matter_name
-            """).first(decoding: Names.self, keyDecodingStrategy: .convertFromSnakeCase)
+            """).first(decoding: Names.self, keyDecodingStrategy: .snakeCase)
         let status = r.requestStatus
         let pending = c.materialsRequestedOn != nil
         let decisionDue = c.isNotified ? nil : r.acceptDue

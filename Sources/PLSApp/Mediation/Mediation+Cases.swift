@@ -72,7 +72,7 @@ enum MediationCases {
         if let lp = input.listeningPointId {
             struct L: Decodable { var id: UUID; var committeeId: UUID?; var regionCode: String }
             if let row = try await db.select().columns("id", "committee_id", "region_code").from("listening_points").where("id", .equal, SQLBind(lp))
-                .where("active", .equal, SQLBind(true)).first(decoding: L.self, keyDecodingStrategy: .convertFromSnakeCase),
+                .where("active", .equal, SQLBind(true)).first(decoding: L.self, keyDecodingStrategy: .snakeCase),
                own.map({ DivisionCode(row.regionCode).map($0.region.contains) ?? false }) ?? true {
                 listeningPoint = (row.id, row.committeeId, row.regionCode)
             } else {
@@ -484,7 +484,7 @@ enum MediationCases {
             FROM mediation_obligations o JOIN service_requests r ON r.id = o.request_id
             WHERE o.reminded = \(bind: false) AND o.due_on < \(bind: app.today.description)
               AND o.status IN (\(binds: [FulfilmentStatus.pending.rawValue, FulfilmentStatus.partlyFulfilled.rawValue])) LIMIT 500
-            """).all(decoding: O.self, keyDecodingStrategy: .convertFromSnakeCase)
+            """).all(decoding: O.self, keyDecodingStrategy: .snakeCase)
         for o in rows {
             try await app.db.transaction { tx in
                 let sql = tx as! any SQLDatabase

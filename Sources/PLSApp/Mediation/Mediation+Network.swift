@@ -25,12 +25,12 @@ enum MediationNetwork {
         struct M: Decodable { var id: UUID; var name: String; var gender: String; var role: String; var termStart: String }
         let members = try await db.select().columns("id", "name", "gender", "role", "term_start").from("committee_members")
             .where("institution_id", .equal, SQLBind(id)).orderBy("role").orderBy("name")
-            .all(decoding: M.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: M.self, keyDecodingStrategy: .snakeCase)
         struct D: Decodable { var id: UUID; var name: String; var specialities: String; var fullTime: Bool? }
         let mediators = try await db.raw("""
             SELECT p.id, p.name, p.specialities, m.full_time FROM practitioners p LEFT JOIN mediators m ON m.practitioner_id = p.id
             WHERE p.institution_id = \(bind: id) AND p.type = \(bind: PractitionerType.mediator.rawValue) ORDER BY p.name
-            """).all(decoding: D.self, keyDecodingStrategy: .convertFromSnakeCase)
+            """).all(decoding: D.self, keyDecodingStrategy: .snakeCase)
         let domain = members.compactMap { m in
             CivilDate(m.termStart).map { CommitteeMember(name: m.name, gender: Gender(rawValue: m.gender) ?? .male,
                                                          role: CommitteeRole(rawValue: m.role) ?? .member, termStart: $0) }
@@ -90,7 +90,7 @@ enum MediationNetwork {
             LEFT JOIN committee_members m ON m.institution_id = i.id
             WHERE i.type = \(bind: InstitutionType.mediationCommittee.rawValue) AND i.region_code LIKE \(bind: prefix + "%") AND i.active = \(bind: true)
             ORDER BY i.region_code
-            """).all(decoding: M.self, keyDecodingStrategy: .convertFromSnakeCase)
+            """).all(decoding: M.self, keyDecodingStrategy: .snakeCase)
         var order: [UUID] = [], byCommittee: [UUID: (String, [CommitteeMember])] = [:]
         for r in rows {
             if byCommittee[r.institutionId] == nil { order.append(r.institutionId); byCommittee[r.institutionId] = (r.committee, []) }
@@ -132,7 +132,7 @@ enum MediationNetwork {
             SELECT l.id, l.name, l.region_code, g.name AS region_name, l.committee_id, l.hours FROM listening_points l
             JOIN regions g ON g.code = l.region_code WHERE l.active = \(bind: true) AND l.region_code LIKE \(bind: prefix + "%")
             ORDER BY l.region_code LIMIT 500
-            """).all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
+            """).all(decoding: R.self, keyDecodingStrategy: .snakeCase)
             .map { Point(id: $0.id, name: $0.name, regionCode: $0.regionCode, regionName: $0.regionName, committeeId: $0.committeeId, hours: $0.hours) }
     }
 

@@ -88,7 +88,7 @@ enum MediationController {
         return try await db.raw("""
             SELECT a.region_code, g.name AS region_name, a.category, a.recent, a.earlier, a.raised_on FROM mediation_alerts a
             LEFT JOIN regions g ON g.code = a.region_code WHERE a.region_code LIKE \(bind: prefix + "%") ORDER BY a.raised_on DESC LIMIT 50
-            """).all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase).map {
+            """).all(decoding: R.self, keyDecodingStrategy: .snakeCase).map {
             Alert(regionCode: $0.regionCode, regionName: $0.regionName ?? $0.regionCode, category: $0.category,
                   categoryName: Category(rawValue: $0.category)?.chineseName ?? $0.category, recent: $0.recent, earlier: $0.earlier, raisedOn: $0.raisedOn,
                   casesHref: "/work?matterType=mediation&category=\($0.category)&region=\($0.regionCode)")

@@ -89,7 +89,7 @@ struct InstitutionController {
         let items = try await filtered(select(db))
             .orderBy(SQLColumn("region_code", table: "i")).orderBy(SQLColumn("name", table: "i"))
             .limit(page.per).offset(page.offset)
-            .all(decoding: Row.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
         return Paged(items: items.map(named), total: total, page: page.page, per: page.per)
     }
 
@@ -97,7 +97,7 @@ struct InstitutionController {
     static func find(_ id: UUID, scope: DataScope, on db: any SQLDatabase) async throws -> Row {
         guard let row = try await select(db).where(SQLColumn("id", table: "i"), .equal, SQLBind(id))
             .scoped(scope, columns)
-            .first(decoding: Row.self, keyDecodingStrategy: .convertFromSnakeCase) else { throw AppError.notFound("机构") }
+            .first(decoding: Row.self, keyDecodingStrategy: .snakeCase) else { throw AppError.notFound("机构") }
         return named(row)
     }
 

@@ -99,14 +99,14 @@ struct PractitionerController {
         let items = try await filtered(select(db))
             .orderBy(SQLColumn("region_code", table: "p")).orderBy(SQLColumn("name", table: "p"))
             .limit(page.per).offset(page.offset)
-            .all(decoding: StoredRow.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: StoredRow.self, keyDecodingStrategy: .snakeCase)
         return Paged(items: items.map(named), total: total, page: page.page, per: page.per)
     }
 
     static func find(_ id: UUID, scope: DataScope, on db: any SQLDatabase) async throws -> Row {
         guard let row = try await select(db).where(SQLColumn("id", table: "p"), .equal, SQLBind(id))
             .scoped(scope, columns)
-            .first(decoding: StoredRow.self, keyDecodingStrategy: .convertFromSnakeCase) else { throw AppError.notFound("人员") }
+            .first(decoding: StoredRow.self, keyDecodingStrategy: .snakeCase) else { throw AppError.notFound("人员") }
         return named(row)
     }
 

@@ -50,14 +50,14 @@ struct RegionController {
             .first(decodingColumn: "n", as: Int.self) ?? 0
         let items = try await base(db.select().columns("code", "name", "level", "kind", "parent_code", "population", "active"))
             .orderBy("code").limit(page.per).offset(page.offset)
-            .all(decoding: Row.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
         return Paged(items: items, total: total, page: page.page, per: page.per)
     }
 
     static func find(_ code: String, on db: any SQLDatabase) async throws -> Row? {
         try await db.select().columns("code", "name", "level", "kind", "parent_code", "population", "active")
             .from(Region.schema).where("code", .equal, code)
-            .first(decoding: Row.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .first(decoding: Row.self, keyDecodingStrategy: .snakeCase)
     }
 
     /// The region and those above it, city first, in one query.
@@ -66,7 +66,7 @@ struct RegionController {
         while let current = c { codes.append(current.rawValue); c = current.parent }
         return try await db.select().columns("code", "name", "level", "kind", "parent_code", "population", "active")
             .from(Region.schema).where("code", .in, codes).orderBy("code")
-            .all(decoding: Row.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
             .sorted { (RegionLevel(rawValue: $0.level)?.depth ?? 0) < (RegionLevel(rawValue: $1.level)?.depth ?? 0) }
     }
 

@@ -95,7 +95,7 @@ struct M016MarkGovernmentBodies: AsyncMigration {
         struct Body: Decodable { var id: UUID; var name: String; var regionCode: String }
         let bodies = try await sql.select().columns("id", "name", "region_code").from(Institution.schema)
             .where("type", .equal, InstitutionType.governmentBody.rawValue)
-            .all(decoding: Body.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: Body.self, keyDecodingStrategy: .snakeCase)
         for b in bodies {
             let kind = GovernmentBodies.suggestedKind(name: b.name)
             let heavy = kind == .department && GovernmentBodies.isNamedEnforcementDepartment(name: b.name)

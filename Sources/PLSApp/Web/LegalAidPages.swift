@@ -314,7 +314,7 @@ enum LegalAidPages {
             if case .region(let code) = p.scope { q = q + " AND r.region_code LIKE \(bind: code.scopePrefix + "%")" }
             if case .institution(let id) = p.scope { q = q + " AND (r.institution_id = \(bind: id) OR c.centre_id = \(bind: id))" }
             if case .own = p.scope { q = q + " AND 1 = 0" }
-            return try await req.sql.raw(q + " ORDER BY COALESCE(\(unsafeRaw: order), '9999') LIMIT 50").all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
+            return try await req.sql.raw(q + " ORDER BY COALESCE(\(unsafeRaw: order), '9999') LIMIT 50").all(decoding: R.self, keyDecodingStrategy: .snakeCase)
         }
         func row(_ r: R, due: String?, what: String) -> DeskRow {
             DeskRow(id: r.id, number: r.number, name: r.applicantName, what: what, due: due ?? "—", overdue: (due ?? "9") < today,

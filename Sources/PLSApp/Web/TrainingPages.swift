@@ -104,7 +104,7 @@ enum TrainingPages {
         if !parsed.isEmpty {
             let codes = SQLBind.group(parsed.map(\.licence))
             for r in try await req.sql.select().columns("id", "licence_number").from(Practitioner.schema)
-                .where("licence_number", .in, codes).all(decoding: P.self, keyDecodingStrategy: .convertFromSnakeCase) {
+                .where("licence_number", .in, codes).all(decoding: P.self, keyDecodingStrategy: .snakeCase) {
                 byLicence[r.licenceNumber] = r.id
             }
             // Staff of the three platforms sign in with their account's username.

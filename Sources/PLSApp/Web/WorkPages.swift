@@ -237,7 +237,7 @@ enum WorkPages {
         struct Row: Decodable { var text: String; var createdAt: Date; var requestId: UUID?; var readAt: Date? }
         let rows = try await req.sql.select().columns("text", "created_at", "request_id", "read_at").from("notifications")
             .where("account_id", .equal, SQLBind(p.accountID)).orderBy("created_at", .descending).limit(50)
-            .all(decoding: Row.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
         try await req.sql.raw("UPDATE notifications SET read_at = \(bind: req.now) WHERE account_id = \(bind: p.accountID) AND read_at IS NULL").run()
         let f = DateFormatter.chinaTime
         return try await req.view.render("work/notifications", NotificationsContext(page: req.pageMeta(title: "提醒"), items: rows.map {
