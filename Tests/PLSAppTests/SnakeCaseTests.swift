@@ -17,3 +17,26 @@ final class SnakeCaseTests: XCTestCase {
         XCTAssertEqual(SnakeCase.convert("applicantMobileMasked"), "applicant_mobile_masked")
     }
 }
+
+/// The read-only request loader must see every field as Fluent does.
+final class ReadingRequestTests: AppTestCase {
+    func testForReadingMatchesFluent() async throws {
+        // A year of generated requests: every state, with ratings, ID numbers, transfers and due dates among them.
+        _ = try await DemoRequests.generate(count: 300, app: app, on: app.db)
+        let ids = try await sql.raw("SELECT id FROM service_requests ORDER BY rating DESC, status LIMIT 60").all().map { try $0.decode(column: "id", as: UUID.self) }
+        XCTAssertFalse(ids.isEmpty)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        for id in ids {
+            let fluent = try await RequestViews.find(id.uuidString, scope: .everything, on: app.db)
+            let fast = try await RequestViews.findForReading(id.uuidString, scope: .everything, on: sql)
+            XCTAssertEqual(String(decoding: try encoder.encode(fast), as: UTF8.self), String(decoding: try encoder.encode(fluent), as: UTF8.self))
+            let byNumber = try await RequestViews.findForReading(fluent.number, scope: .everything, on: sql)
+            XCTAssertEqual(byNumber.id, id)
+        }
+        do {
+            _ = try await RequestViews.findForReading(UUID().uuidString, scope: .everything, on: sql)
+            XCTFail("a request that does not exist")
+        } catch let e as AppError { XCTAssertEqual(e.status, .notFound) }
+    }
+}

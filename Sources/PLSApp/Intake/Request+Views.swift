@@ -278,6 +278,15 @@ enum RequestViews {
         }
     }
 
+    /// `find` for display only (the API's and pages' GET): the same scope check, read with SQLKit.
+    static func findForReading(_ idOrNumber: String, scope: DataScope, on db: any SQLDatabase) async throws -> ServiceRequest {
+        let filter: SQLQueryString = UUID(uuidString: idOrNumber).map { "id = \(bind: $0)" } ?? "number = \(bind: idOrNumber)"
+        guard let row = try await db.raw("SELECT * FROM service_requests WHERE " + filter + " LIMIT 1").first() else { throw AppError.notFound("事项") }
+        let r = try ServiceRequest.forReading(row)
+        guard visible(r, in: scope) else { throw AppError.notFound("事项") }
+        return r
+    }
+
     /// The request with `id` (or its number) if the scope allows it; 404 otherwise.
     static func find(_ idOrNumber: String, scope: DataScope, on db: any Database) async throws -> ServiceRequest {
         let query = ServiceRequest.query(on: db)

@@ -206,3 +206,52 @@ struct M009AddRequestQueueIndex: AsyncMigration {
         try await (database as! any SQLDatabase).drop(index: "sr_status_matter_idx").run()
     }
 }
+
+extension ServiceRequest {
+    /// A request read with SQLKit for display only: Fluent's reflection took most of the time of showing one
+    /// request. Never saved: a write reads its request again inside the ledger's transaction.
+    static func forReading(_ row: any SQLRow) throws -> ServiceRequest {
+        let r = ServiceRequest()
+        r.id = try row.decode(column: "id", as: UUID.self)
+        r.number = try row.decode(column: "number", as: String.self)
+        r.matterType = try row.decode(column: "matter_type", as: String.self)
+        r.itemCode = try row.decode(column: "item_code", as: String?.self)
+        r.category = try row.decode(column: "category", as: String.self)
+        r.channel = try row.decode(column: "channel", as: String.self)
+        r.description = try row.decode(column: "description", as: String.self)
+        r.applicantName = try row.decode(column: "applicant_name", as: String.self)
+        r.applicantMobileHash = try row.decode(column: "applicant_mobile_hash", as: String.self)
+        r.applicantMobileCipher = try row.decode(column: "applicant_mobile_cipher", as: String.self)
+        r.applicantMobileMasked = try row.decode(column: "applicant_mobile_masked", as: String.self)
+        r.applicantIDHash = try row.decode(column: "applicant_id_hash", as: String?.self)
+        r.applicantIDCipher = try row.decode(column: "applicant_id_cipher", as: String?.self)
+        r.applicantIDMasked = try row.decode(column: "applicant_id_masked", as: String?.self)
+        r.applicantBirthDate = try row.decode(column: "applicant_birth_date", as: String?.self)
+        r.applicantSex = try row.decode(column: "applicant_sex", as: String?.self)
+        r.priorityGroupsText = try row.decode(column: "priority_groups", as: String.self)
+        r.regionCode = try row.decode(column: "region_code", as: String.self)
+        r.citizenAccountID = try row.decode(column: "citizen_account_id", as: UUID?.self)
+        r.enteredBy = try row.decode(column: "entered_by", as: UUID?.self)
+        r.institutionID = try row.decode(column: "institution_id", as: UUID?.self)
+        r.practitionerID = try row.decode(column: "practitioner_id", as: UUID?.self)
+        r.status = try row.decode(column: "status", as: String.self)
+        r.acceptDue = try row.decode(column: "accept_due", as: String?.self)
+        r.concludeDue = try row.decode(column: "conclude_due", as: String?.self)
+        r.suspendedOn = try row.decode(column: "suspended_on", as: String?.self)
+        r.transferTarget = try row.decode(column: "transfer_target", as: String?.self)
+        r.transferReference = try row.decode(column: "transfer_reference", as: String?.self)
+        r.externalReference = try row.decode(column: "external_reference", as: String?.self)
+        r.rejectReason = try row.decode(column: "reject_reason", as: String?.self)
+        r.outcome = try row.decode(column: "outcome", as: String?.self)
+        r.summary = try row.decode(column: "summary", as: String?.self)
+        r.concludedOn = try row.decode(column: "concluded_on", as: String?.self)
+        r.concludedOnTime = try row.decode(column: "concluded_on_time", as: Bool?.self)
+        r.rating = try row.decode(column: "rating", as: Int?.self)
+        r.ratingComment = try row.decode(column: "rating_comment", as: String?.self)
+        r.ratedAt = try row.decode(column: "rated_at", as: Date?.self)
+        r.overdueLevel = try row.decode(column: "overdue_level", as: Int.self)
+        r.createdAt = try row.decode(column: "created_at", as: Date.self)
+        r.updatedAt = try row.decode(column: "updated_at", as: Date.self)
+        return r
+    }
+}
