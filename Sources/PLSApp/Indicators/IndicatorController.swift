@@ -33,7 +33,7 @@ struct IndicatorController {
     static func apiList(_ req: Request) async throws -> Report {
         let p = try req.staff()
         let (scope, row) = try await scope(req, p)
-        let items = try await req.application.indicators.compute(scope, on: req.sql)
+        let items = try await req.application.indicators.compute(scope, on: req.sql, logger: req.logger)
         return Report(region: .init(code: row.code, name: row.name), year: scope.year, items: items)
     }
 }

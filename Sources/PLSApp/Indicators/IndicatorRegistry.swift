@@ -105,14 +105,19 @@ final class IndicatorRegistry: Sendable {
             .map { ($0.id, $0.target) })
     }
 
-    func compute(_ scope: IndicatorScope, on db: any SQLDatabase) async throws -> [Result] {
+    /// Every indicator for the scope; one that takes longer than `slow` is logged, so that a query gone slow on a
+    /// large database is named rather than guessed at.
+    func compute(_ scope: IndicatorScope, on db: any SQLDatabase, logger: Logger? = nil, slow: Duration = .milliseconds(100)) async throws -> [Result] {
         var results: [Result] = []
         let targets = try await Self.targets(on: db)
         for var d in definitions {
             d.target = targets[d.id] ?? d.target
             var scope = scope
             scope.target = d.target
+            let started = ContinuousClock.now
             let outcome = try await d.compute(scope, db)
+            let took = ContinuousClock.now - started
+            if took > slow { logger?.warning("indicator \(d.id) for \(scope.region.rawValue) took \(took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000) ms") }
             let target = outcome.target ?? d.target
             results.append(Result(id: d.id, name: d.name, capability: d.capability, unit: d.unit.rawValue,
                                   value: outcome.figure.rounded, target: target, comparator: d.comparator.rawValue,
