@@ -124,10 +124,7 @@ final class GrassrootsTests: AppTestCase {
         XCTAssertEqual(sheet.first, VillageAdvisers.columns)
         XCTAssertEqual(Set(sheet.dropFirst()), Set(exported.dropFirst()), "the same rows (each twice now that the CSV came back in)")
         let beforeXLSX = try await count()
-        let fromExcel = try await app.testable().sendRequest(.POST, "/api/v1/village-advisers/services/import",
-                                                             headers: ["Content-Type": XLSX.contentType], body: ByteBuffer(data: workbook)) { req async throws in
-            req.headers.bearerAuthorization = BearerAuthorization(token: county)
-        }
+        let fromExcel = try await upload(workbook, as: XLSX.contentType, to: "/api/v1/village-advisers/services/import", token: county)
         XCTAssertEqual(fromExcel.status, .created, fromExcel.body.string)
         let afterXLSX = try await count()
         XCTAssertEqual(afterXLSX, beforeXLSX + sheet.count - 1)

@@ -94,29 +94,20 @@ final class RosterTests: AppTestCase {
         XCTAssertEqual(Set(sheet.dropFirst()), Set(exported.dropFirst()))
         XCTAssertEqual(sheet.count - 1, 2 * (exported.count - 1))
         let beforeXLSX = try await count()
-        let fromExcel = try await app.testable().sendRequest(.POST, "/api/v1/rosters/school_counsellor/import",
-                                                             headers: ["Content-Type": XLSX.contentType], body: ByteBuffer(data: workbook)) { req async throws in
-            req.headers.bearerAuthorization = BearerAuthorization(token: admin)
-        }
+        let fromExcel = try await upload(workbook, as: XLSX.contentType, to: "/api/v1/rosters/school_counsellor/import", token: admin)
         XCTAssertEqual(fromExcel.status, .created, fromExcel.body.string)
         let afterXLSX = try await count()
         XCTAssertEqual(afterXLSX, beforeXLSX + sheet.count - 1)
         // A workbook with a bad row imports nothing and names the row as Excel numbers it.
         let badBook = try XLSX.write(sheet: "s", rows: [Rosters.columns.map { .text($0) }, [.text(naturalVillage.code.rawValue), .text("赵明")],
                                                         [.text(school.id.uuidString), .text("")]])
-        let rejected = try await app.testable().sendRequest(.POST, "/api/v1/rosters/legal_understander/import",
-                                                            headers: ["Content-Type": XLSX.contentType], body: ByteBuffer(data: badBook)) { req async throws in
-            req.headers.bearerAuthorization = BearerAuthorization(token: admin)
-        }
+        let rejected = try await upload(badBook, as: XLSX.contentType, to: "/api/v1/rosters/legal_understander/import", token: admin)
         XCTAssertEqual(rejected.status, .unprocessableEntity)
         XCTAssertEqual(Array(try errorBody(rejected).fields.keys), ["line 3"])
         let afterRejected = try await count()
         XCTAssertEqual(afterRejected, afterXLSX)
         // A zip that is not a workbook is told apart from a CSV.
-        let notABook = try await app.testable().sendRequest(.POST, "/api/v1/rosters/legal_understander/import",
-                                                            headers: ["Content-Type": XLSX.contentType], body: ByteBuffer(bytes: [0x50, 0x4B, 0x03, 0x04, 0, 0])) { req async throws in
-            req.headers.bearerAuthorization = BearerAuthorization(token: admin)
-        }
+        let notABook = try await upload([0x50, 0x4B, 0x03, 0x04, 0, 0], as: XLSX.contentType, to: "/api/v1/rosters/legal_understander/import", token: admin)
         XCTAssertEqual(notABook.status, .unprocessableEntity)
         XCTAssertTrue(try errorBody(notABook).fields["file"]?.contains(".xlsx") == true)
     }

@@ -41,6 +41,15 @@ class AppTestCase: XCTestCase {
         }
     }
 
+    /// A POST of raw bytes (a workbook, a file in a foreign encoding) with its content type.
+    func upload(_ bytes: some Sequence<UInt8>, as contentType: String, to path: String, token: String,
+                file: StaticString = #filePath, line: UInt = #line) async throws -> XCTHTTPResponse {
+        try await app.testable().sendRequest(.POST, path, headers: ["Content-Type": contentType], body: ByteBuffer(bytes: bytes),
+                                             file: file, line: line) { req async throws in
+            req.headers.bearerAuthorization = BearerAuthorization(token: token)
+        }
+    }
+
     func token(_ username: String, password: String = DemoCity.password) async throws -> String {
         let res = try await send(.POST, "/api/v1/auth/login", json: ["username": username, "password": password])
         XCTAssertEqual(res.status, .ok, res.body.string)
