@@ -86,9 +86,24 @@ enum Rosters {
 
     struct Valid: Sendable { var regionCode: String; var institution: UUID?; var partner: UUID?; var name: String; var detail: String?; var start: CivilDate }
 
+    /// The regions and institutions entries name, looked up once for a whole sheet rather than once per row.
+    struct Places: Sendable {
+        var regions: [String: RegionController.Row] = [:]
+        var institutions: [UUID: InstitutionController.Row] = [:]
+
+        static func load(for inputs: [Input], on db: any SQLDatabase) async throws -> Places {
+            var places = Places()
+            let codes = Set(inputs.compactMap { $0.regionCode?.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            for r in try await RegionController.find(codes: codes, on: db) { places.regions[r.code] = r }
+            let ids = Set(inputs.flatMap { [$0.institutionId, $0.partnerId] }.compactMap { $0 })
+            for i in try await InstitutionController.find(ids: ids, on: db) { places.institutions[i.id] = i }
+            return places
+        }
+    }
+
     /// Checks one entry against its kind: the right kind of place, inside the user's area.
-    static func validate(_ kind: RosterKind, _ input: Input, by p: Principal, today: CivilDate, on db: any SQLDatabase,
-                         errors: inout FieldErrors) async throws -> Valid? {
+    static func validate(_ kind: RosterKind, _ input: Input, by p: Principal, today: CivilDate, places: Places,
+                         errors: inout FieldErrors) -> Valid? {
         let name = errors.required(input.name, "name", kind.nameLabel, maxLength: 80)
         let detail = errors.optional(input.detail, "detail", kind.detailLabel ?? "说明", maxLength: 200)
         let start = input.startOn?.nilIfEmpty.map(CivilDate.init) ?? today
@@ -97,7 +112,7 @@ enum Rosters {
         switch kind.place {
         case .naturalVillage, .village, .ruralVillage:
             let code = (input.regionCode ?? "").trimmingCharacters(in: .whitespaces)
-            let row = try await RegionController.find(code, on: db)
+            let row = places.regions[code]
             let level: RegionLevel = { if case .naturalVillage = kind.place { return .naturalVillage }; return .village }()
             if row?.level != level.rawValue || row?.active != true {
                 errors.add("regionCode", level == .naturalVillage ? "请填写自然村代码" : "请填写村（社区）代码")
@@ -107,7 +122,7 @@ enum Rosters {
                 region = code
             }
         case .institution(let type):
-            if let id = input.institutionId, let row = try? await InstitutionController.find(id, scope: .everything, on: db),
+            if let id = input.institutionId, let row = places.institutions[id],
                row.type == type.rawValue, row.active {
                 institution = id
                 region = row.regionCode
@@ -115,7 +130,7 @@ enum Rosters {
                 errors.add("institutionId", "请选择\(type.chineseName)")
             }
             if kind == .firmSchoolPairing {
-                if let id = input.partnerId, let row = try? await InstitutionController.find(id, scope: .everything, on: db),
+                if let id = input.partnerId, let row = places.institutions[id],
                    row.type == InstitutionType.lawFirm.rawValue, row.active {
                     partner = id
                 } else {
@@ -143,7 +158,7 @@ enum Rosters {
     static func add(_ kind: RosterKind, _ input: Input, by p: Principal, today: CivilDate, now: Date, on db: any SQLDatabase) async throws -> Entry {
         try p.require(editors.contains(p.role))
         var errors = FieldErrors()
-        let v = try await validate(kind, input, by: p, today: today, on: db, errors: &errors)
+        let v = validate(kind, input, by: p, today: today, places: try await Places.load(for: [input], on: db), errors: &errors)
         try errors.throwIfAny()
         let id = try await insert(kind, v!, now: now, on: db)
         return try await list(kind, prefix: "", page: PageRequest(page: 1, per: 100), on: db).items.first { $0.id == id }
@@ -169,7 +184,7 @@ enum Rosters {
         try p.require(editors.contains(p.role))
         let db = app.db as! any SQLDatabase
         let (rows, firstLine) = try SheetFile.records(file, columns: columns)
-        var failures: [VillageAdvisers.ImportFailure] = [], valid: [Valid] = []
+        var failures: [VillageAdvisers.ImportFailure] = [], inputs: [(line: Int, input: Input)] = []
         for (i, cells) in rows.enumerated() where !CSVTable.isBlank(cells) {
             let line = firstLine + i
             guard cells.count == columns.count else {
@@ -177,13 +192,18 @@ enum Rosters {
                 continue
             }
             let c = cells.map { $0.trimmingCharacters(in: .whitespaces) }
-            var errors = FieldErrors()
             let isInstitution = kind.place.isInstitution
-            let input = Input(regionCode: isInstitution ? nil : c[0], institutionId: isInstitution ? UUID(uuidString: c[0]) : nil,
-                              partnerId: UUID(uuidString: c[3]), name: c[1], detail: c[2], startOn: c[4])
-            if let v = try await validate(kind, input, by: p, today: today, on: db, errors: &errors), errors.fields.isEmpty { valid.append(v) }
+            inputs.append((line, Input(regionCode: isInstitution ? nil : c[0], institutionId: isInstitution ? UUID(uuidString: c[0]) : nil,
+                                       partnerId: UUID(uuidString: c[3]), name: c[1], detail: c[2], startOn: c[4])))
+        }
+        let places = try await Places.load(for: inputs.map(\.input), on: db)
+        var valid: [Valid] = []
+        for (line, input) in inputs {
+            var errors = FieldErrors()
+            if let v = validate(kind, input, by: p, today: today, places: places, errors: &errors), errors.fields.isEmpty { valid.append(v) }
             else { failures.append(.init(line: line, message: errors.fields.sorted { $0.key < $1.key }.map(\.value).joined(separator: "；"))) }
         }
+        failures.sort { $0.line < $1.line }
         if !failures.isEmpty { return .init(imported: 0, errors: failures) }
         let entries = valid
         try await app.db.transaction { tx in

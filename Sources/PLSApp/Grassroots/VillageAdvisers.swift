@@ -119,8 +119,28 @@ enum VillageAdvisers {
 
     /// Checks one entry: the numbers, and that the adviser served that village on that day. `field` prefixes
     /// the field names (an import names its columns).
-    static func validate(_ input: ServiceInput, by p: Principal, today: CivilDate, on db: any SQLDatabase,
-                         errors: inout FieldErrors) async throws -> ValidService? {
+    /// Advisers' assignments (village and term), loaded once for a whole sheet rather than once per row.
+    struct Assignments: Sendable {
+        struct Term: Decodable, Sendable { var practitionerId: UUID; var regionCode: String; var startOn: String; var endOn: String? }
+        var terms: [UUID: [Term]] = [:]
+
+        static func load(for practitioners: Set<UUID>, on db: any SQLDatabase) async throws -> Assignments {
+            var a = Assignments()
+            guard !practitioners.isEmpty else { return a }
+            for t in try await db.select().columns("practitioner_id", "region_code", "start_on", "end_on").from("adviser_assignments")
+                .where("practitioner_id", .in, SQLBind.group(Array(practitioners))).all(decoding: Term.self, keyDecodingStrategy: .snakeCase) {
+                a.terms[t.practitionerId, default: []].append(t)
+            }
+            return a
+        }
+
+        func serves(_ practitioner: UUID, _ code: String, on day: CivilDate) -> Bool {
+            (terms[practitioner] ?? []).contains { $0.regionCode == code && $0.startOn <= day.description && ($0.endOn.map { $0 >= day.description } ?? true) }
+        }
+    }
+
+    static func validate(_ input: ServiceInput, by p: Principal, today: CivilDate, assignments: Assignments,
+                         errors: inout FieldErrors) -> ValidService? {
         // An adviser logs their own service; a clerk or administrator may log it for them.
         let practitioner = p.role == .practitioner ? p.practitionerID : input.practitionerId
         if practitioner == nil { errors.add("practitionerId", "请选择法律顾问") }
@@ -141,11 +161,7 @@ enum VillageAdvisers {
         if p.role != .practitioner, !p.scope.includes(regionCode: code) && p.role != .cityAdmin {
             errors.add("regionCode", "该村（社区）不在您的管辖范围内")
         }
-        let assigned = try await db.raw("""
-            SELECT COUNT(*) AS n FROM adviser_assignments WHERE practitioner_id = \(bind: practitioner) AND region_code = \(bind: code)
-              AND start_on <= \(bind: day.description) AND (end_on IS NULL OR end_on >= \(bind: day.description))
-            """).first(decodingColumn: "n", as: Int.self) ?? 0
-        if assigned == 0 { errors.add("regionCode", "该顾问在 \(day) 未受聘于该村（社区）") }
+        if !assignments.serves(practitioner, code, on: day) { errors.add("regionCode", "该顾问在 \(day) 未受聘于该村（社区）") }
         return ValidService(practitioner: practitioner, regionCode: code,
                             entry: AdviserServiceEntry(day: day, hours: hours, kind: kind, items: items, people: people), notes: notes)
     }
@@ -163,7 +179,9 @@ enum VillageAdvisers {
         try p.require(p.role.isStaff && !p.role.isReadOnly && p.role != .hotlineOperator)
         let db = app.db as! any SQLDatabase
         var errors = FieldErrors()
-        let valid = try await validate(input, by: p, today: today, on: db, errors: &errors)
+        let practitioner = p.role == .practitioner ? p.practitionerID : input.practitionerId
+        let valid = validate(input, by: p, today: today, assignments: try await Assignments.load(for: Set([practitioner].compactMap { $0 }), on: db),
+                             errors: &errors)
         checkPhotos(photos, adding: 0, errors: &errors)
         try errors.throwIfAny()
         // The files first, then the entry and its photos in one transaction; a failed write leaves no files behind.
@@ -460,6 +478,7 @@ enum VillageAdvisers {
             for r in try await db.select().columns("id", "licence_number").from(Practitioner.schema).where("licence_number", .in, SQLBind.group(Array(licences)))
                 .all(decoding: P.self, keyDecodingStrategy: .snakeCase) { byLicence[r.licenceNumber] = r.id }
         }
+        let assignments = try await Assignments.load(for: Set(byLicence.values), on: db)
         var failures: [ImportFailure] = [], valid: [ValidService] = []
         for (i, cells) in rows.enumerated() {
             let line = firstLine + i
@@ -477,7 +496,7 @@ enum VillageAdvisers {
             if !c[6].isEmpty, Int(c[6]) == nil { errors.add("people", "服务人数“\(c[6])”不是整数") }
             let input = ServiceInput(practitionerId: practitioner, regionCode: c[1], servedOn: c[2].isEmpty ? "-" : c[2], hours: Double(c[3]), kind: c[4],
                                      items: c[5].isEmpty ? 1 : Int(c[5]), people: c[6].isEmpty ? 0 : Int(c[6]), notes: c[7])
-            let row = try await validate(input, by: p, today: today, on: db, errors: &errors)
+            let row = validate(input, by: p, today: today, assignments: assignments, errors: &errors)
             if errors.fields.isEmpty, let row { valid.append(row) } else {
                 failures.append(.init(line: line, message: errors.fields.sorted { $0.key < $1.key }.map(\.value).joined(separator: "；")))
             }

@@ -101,6 +101,13 @@ struct InstitutionController {
         return named(row)
     }
 
+    /// Several institutions by id in one query, whatever the scope (a sheet's worth; the caller checks the area).
+    static func find(ids: Set<UUID>, on db: any SQLDatabase) async throws -> [Row] {
+        guard !ids.isEmpty else { return [] }
+        return try await select(db).where(SQLColumn("id", table: "i"), .in, SQLBind.group(Array(ids)))
+            .all(decoding: Row.self, keyDecodingStrategy: .snakeCase).map(named)
+    }
+
     // MARK: Input
 
     struct Input: Content {

@@ -60,6 +60,14 @@ struct RegionController {
             .first(decoding: Row.self, keyDecodingStrategy: .snakeCase)
     }
 
+    /// Several regions by code in one query (a sheet's worth).
+    static func find(codes: Set<String>, on db: any SQLDatabase) async throws -> [Row] {
+        guard !codes.isEmpty else { return [] }
+        return try await db.select().columns("code", "name", "level", "kind", "parent_code", "population", "active")
+            .from(Region.schema).where("code", .in, SQLBind.group(Array(codes)))
+            .all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
+    }
+
     /// The region and those above it, city first, in one query.
     static func path(_ code: DivisionCode, on db: any SQLDatabase) async throws -> [Row] {
         var codes: [String] = [], c: DivisionCode? = code

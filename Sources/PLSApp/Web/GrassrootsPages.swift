@@ -5,7 +5,6 @@ import PLSDomain
 /// Village legal advisers' pages: the adviser's phone log, and the county's view of every village's hours.
 enum GrassrootsPages {
     /// "3" rather than "3.0", "2.5" as it is.
-    static func hoursText(_ h: Double) -> String { h == h.rounded() ? String(Int(h)) : String(format: "%.1f", h) }
 
     // MARK: The adviser's log (a phone page)
 
@@ -66,12 +65,12 @@ enum GrassrootsPages {
             if carryOn {
                 do {
                     let r = try await VillageAdvisers.toRequest(s.id, description: v["notes"], by: p, app: req.application)
-                    return req.redirect(to: "/adviser", flash: "已登记 \(hoursText(s.hours)) 小时服务，并转为事项 \(r.number)")
+                    return req.redirect(to: "/adviser", flash: "已登记 \(s.hours.shortText) 小时服务，并转为事项 \(r.number)")
                 } catch let e as AppError {
-                    return req.redirect(to: "/adviser", flash: "已登记 \(hoursText(s.hours)) 小时服务；转为事项未成功：\(e.message)")
+                    return req.redirect(to: "/adviser", flash: "已登记 \(s.hours.shortText) 小时服务；转为事项未成功：\(e.message)")
                 }
             }
-            return req.redirect(to: "/adviser", flash: "已登记 \(s.regionName) \(hoursText(s.hours)) 小时服务")
+            return req.redirect(to: "/adviser", flash: "已登记 \(s.regionName) \(s.hours.shortText) 小时服务")
         } catch let e as AppError where [.unprocessableEntity, .conflict].contains(e.status) {
             return try await logPage(req, error: e, v: v)
         }
@@ -97,7 +96,7 @@ enum GrassrootsPages {
         let page = PageRequest(from: req)
         let result = try await VillageAdvisers.villages(prefix: p.areaPrefix, today: req.today, behindOnly: behind, page: page, on: req.sql)
         let table = TableView(columns: ["村（社区）", "法律顾问", "今年服务时长", "服务件数", "状态"], rows: result.items.map { v in
-            [Cell(text: v.name), Cell(text: v.adviserNames, href: v.adviserId.map { "/grassroots/advisers/\($0)" }), Cell(text: "\(hoursText(v.hours)) 小时"), Cell(text: "\(v.items) 件"),
+            [Cell(text: v.name), Cell(text: v.adviserNames, href: v.adviserId.map { "/grassroots/advisers/\($0)" }), Cell(text: "\(v.hours.shortText) 小时"), Cell(text: "\(v.items) 件"),
              Cell(text: v.met ? "已满 50 小时" : (v.behind ? "落后进度" : "符合进度"), badge: v.met ? "ok" : (v.behind ? "warn" : "muted"))]
         }, total: result.total, page: page, request: req)
         let pace = AdviserTargets.pace(AdviserTargets.hoursPerVillage, on: req.today)
@@ -130,14 +129,14 @@ enum GrassrootsPages {
         _ = try await PractitionerController.find(id, scope: p.role == .practitioner ? .everything : p.scope, on: req.sql)
         let summary = try await VillageAdvisers.adviser(id, today: req.today, on: req.sql)
         let villages = TableView(columns: ["村（社区）", "今年服务时长", "服务件数", "状态"], rows: summary.villages.map { v in
-            [Cell(text: v.name + (v.current ? "" : "（已离任）")), Cell(text: "\(hoursText(v.hours)) / 50 小时"), Cell(text: "\(v.items) 件"),
-             Cell(text: v.hours >= AdviserTargets.hoursPerVillage ? "已满 50 小时" : (v.behind ? "落后进度（应达 \(hoursText(v.pace))）" : "符合进度"),
+            [Cell(text: v.name + (v.current ? "" : "（已离任）")), Cell(text: "\(v.hours.shortText) / 50 小时"), Cell(text: "\(v.items) 件"),
+             Cell(text: v.hours >= AdviserTargets.hoursPerVillage ? "已满 50 小时" : (v.behind ? "落后进度（应达 \(v.pace.shortText)）" : "符合进度"),
                   badge: v.hours >= AdviserTargets.hoursPerVillage ? "ok" : (v.behind ? "warn" : "muted"))]
         }, request: req)
         let recent = try await VillageAdvisers.services(filter: VillageAdvisers.scopeFilter(p) + " AND s.practitioner_id = \(bind: id)",
                                                         page: PageRequest(page: 1, per: 20), on: req.sql).items
         return try await req.view.render("grassroots/adviser", AdviserContext(
-            page: req.pageMeta(title: summary.name), summary: summary, hours: hoursText(summary.hours), table: villages, recent: recent,
+            page: req.pageMeta(title: summary.name), summary: summary, hours: summary.hours.shortText, table: villages, recent: recent,
             photoBase: "/adviser/services"))
     }
 

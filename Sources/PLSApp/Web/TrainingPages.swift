@@ -22,8 +22,8 @@ enum TrainingPages {
         let page = PageRequest(from: req)
         let result = try await Training.sessions(prefix: p.areaPrefix, page: page, on: req.sql)
         let table = TableView(columns: ["日期", "培训", "对象", "学时", "参训 / 登记", "考核合格", "平均成绩"], rows: result.items.map { s in
-            [Cell(text: s.heldOn), Cell(text: s.title, href: "/trainings/\(s.id)"), Cell(text: s.audience), Cell(text: number(s.hours)),
-             Cell(text: "\(s.attended) / \(s.invited)"), Cell(text: "\(s.passed)"), Cell(text: s.averageScore.map(number) ?? "—")]
+            [Cell(text: s.heldOn), Cell(text: s.title, href: "/trainings/\(s.id)"), Cell(text: s.audience), Cell(text: s.hours.shortText),
+             Cell(text: "\(s.attended) / \(s.invited)"), Cell(text: "\(s.passed)"), Cell(text: s.averageScore.map(\.shortText) ?? "—")]
         }, total: result.total, page: page, request: req)
         let canOrganise = Training.organisers.contains(p.role)
         let regions = canOrganise ? try await RegionChoices.options(on: req, scope: p.scope).filter { DivisionCode($0.value).map { [.city, .county, .town].contains($0.level) } ?? false } : []
@@ -73,10 +73,10 @@ enum TrainingPages {
         let table = TableView(columns: ["姓名", "执业证号或账号", "单位", "出勤", "考核成绩"], rows: people.map { a in
             [Cell(text: a.name), Cell(text: a.code), Cell(text: a.unit),
              Cell(text: a.attended ? "参训" : "缺席", badge: a.attended ? "ok" : "warn"),
-             Cell(text: a.score.map(number) ?? "—", badge: a.score.map { $0 >= Training.passingScore ? "ok" : "warn" })]
+             Cell(text: a.score.map(\.shortText) ?? "—", badge: a.score.map { $0 >= Training.passingScore ? "ok" : "warn" })]
         }, request: req)
         let response = try await req.view.render("grassroots/training", SessionContext(
-            page: req.pageMeta(title: s.title), session: s, hours: number(s.hours), average: s.averageScore.map(number) ?? "—", table: table,
+            page: req.pageMeta(title: s.title), session: s, hours: s.hours.shortText, average: s.averageScore.map(\.shortText) ?? "—", table: table,
             canOrganise: Training.organisers.contains(p.role), lines: lines, error: error, lineErrors: lineErrors)).encodeResponse(for: req)
         if error != nil { response.status = .unprocessableEntity }
         return response
@@ -185,7 +185,4 @@ enum TrainingPages {
             return try await renderWork(req, values: v, error: e)
         }
     }
-
-    /// Hours and scores as people write them: "2", "1.5".
-    static func number(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(format: "%.1f", d) }
 }
