@@ -84,6 +84,8 @@ enum Training {
     }
 
     static let organisers: Set<Role> = [.cityAdmin, .countyAdmin]
+    /// Staff who train by account: everyone who works on the platform but practitioners (who train by licence).
+    static let staffRoles = Role.allCases.filter { $0.isStaff && $0 != .practitioner }
 
     static func create(_ input: SessionInput, by p: Principal, today: CivilDate, now: Date, on db: any SQLDatabase) async throws -> Session {
         try p.require(organisers.contains(p.role))
@@ -112,19 +114,21 @@ enum Training {
         var errors = FieldErrors()
         enum Person { case practitioner(UUID), staff(UUID) }
         var rows: [(Person, Bool, Double?)] = []
-        let staffRoles = Role.allCases.filter { $0.isStaff && $0 != .practitioner }.map(\.rawValue)
-        for (i, a) in (input.attendees ?? []).enumerated() {
+        let attendees = input.attendees ?? []
+        // Who exists, in two queries for the whole sheet.
+        let practitionerIDs = Set(attendees.compactMap(\.practitionerId)), accountIDs = Set(attendees.compactMap(\.accountId))
+        let knownPractitioners = practitionerIDs.isEmpty ? [] : Set(try await db.select().column("id").from(Practitioner.schema)
+            .where("id", .in, SQLBind.group(Array(practitionerIDs))).all(decodingColumn: "id", as: UUID.self))
+        let knownStaff = accountIDs.isEmpty ? [] : Set(try await db.select().column("id").from(Account.schema)
+            .where("id", .in, SQLBind.group(Array(accountIDs))).where("role", .in, SQLBind.group(staffRoles.map(\.rawValue)))
+            .all(decodingColumn: "id", as: UUID.self))
+        for (i, a) in attendees.enumerated() {
             let person: Person
             if let pid = a.practitionerId, a.accountId == nil {
-                guard (try? await PractitionerController.find(pid, scope: .everything, on: db)) != nil else {
-                    errors.add("attendees[\(i)].practitionerId", "人员不存在"); continue
-                }
+                guard knownPractitioners.contains(pid) else { errors.add("attendees[\(i)].practitionerId", "人员不存在"); continue }
                 person = .practitioner(pid)
             } else if let aid = a.accountId, a.practitionerId == nil {
-                guard try await db.select().column("id").from(Account.schema).where("id", .equal, SQLBind(aid))
-                    .where("role", .in, SQLBind.group(staffRoles)).first() != nil else {
-                    errors.add("attendees[\(i)].accountId", "工作人员账号不存在"); continue
-                }
+                guard knownStaff.contains(aid) else { errors.add("attendees[\(i)].accountId", "工作人员账号不存在"); continue }
                 person = .staff(aid)
             } else {
                 errors.add("attendees[\(i)]", "请填写执业人员（practitionerId）或工作人员账号（accountId）之一"); continue

@@ -109,7 +109,7 @@ enum TrainingPages {
             }
             // Staff of the three platforms sign in with their account's username.
             for r in try await req.sql.select().columns("id", "username").from(Account.schema).where("username", .in, codes)
-                .where("role", .notEqual, SQLBind(Role.citizen.rawValue)).where("role", .notEqual, SQLBind(Role.practitioner.rawValue))
+                .where("role", .in, SQLBind.group(Training.staffRoles.map(\.rawValue)))
                 .all(decoding: S.self) {
                 byUsername[r.username] = r.id
             }
