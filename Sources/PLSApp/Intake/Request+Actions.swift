@@ -172,7 +172,7 @@ enum RequestActions {
         }
         r.status = to.rawValue
         r.updatedAt = now
-        try await r.save(on: db)
+        try await r.updateRow(on: sql)
         await w.append(LedgerEvent(requestID: r.id!, atMillis: now.millis,
                                        actorID: p.accountID, actorName: p.displayName, action: action.rawValue,
                                        fromStatus: from.rawValue, toStatus: to.rawValue, note: note))
@@ -269,7 +269,7 @@ enum RequestActions {
     static func evaluate(byLink requestID: UUID, _ input: EvaluationInput, app: Application) async throws -> ServiceRequest {
         let (rating, comment) = try validRating(input)
         return try await app.ledger.write(on: app.db) { w in
-            guard let r = try await ServiceRequest.find(requestID, on: w.db) else { throw AppError.notFound("事项") }
+            let r = try await RequestViews.find(requestID.uuidString, scope: .everything, on: w.db)
             try await record(rating, comment, on: r, actorID: nil, actorName: r.applicantName, via: "短信链接评价", writer: w, app: app)
             return r
         }
@@ -285,7 +285,7 @@ enum RequestActions {
         r.ratingComment = comment
         r.ratedAt = now
         r.updatedAt = now
-        try await r.save(on: w.db)
+        try await r.updateRow(on: w.db as! any SQLDatabase)
         await w.append(LedgerEvent(requestID: r.id!, atMillis: now.millis,
                                    actorID: actorID, actorName: actorName, action: "evaluate", fromStatus: r.status,
                                    toStatus: r.status, note: "\(via)：\(rating.chineseName)" + (comment.map { "。\($0)" } ?? "")))

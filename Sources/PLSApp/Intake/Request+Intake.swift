@@ -145,9 +145,8 @@ enum Intake {
             let tx = w.db
             let sql = tx as! any SQLDatabase
             if let scopedKey, let existing = try await sql.select().column("request_id").from("idempotency_keys")
-                .where("scoped_key", .equal, scopedKey).first(decodingColumn: "request_id", as: UUID.self),
-               let request = try await ServiceRequest.find(existing, on: tx) {
-                return Created(request: request, replayed: true)
+                .where("scoped_key", .equal, scopedKey).first(decodingColumn: "request_id", as: UUID.self) {
+                return Created(request: try await RequestViews.find(existing.uuidString, scope: .everything, on: tx), replayed: true)
             }
             let sequence = try await sql.raw("""
                 INSERT INTO request_day_counters (day, last) VALUES (\(bind: today.description), 1)
@@ -187,7 +186,7 @@ enum Intake {
             r.overdueLevel = 0
             r.createdAt = now
             r.updatedAt = now
-            try await r.create(on: tx)
+            try await r.insertRow(on: sql)
             let at = now.millis
             await w.append(LedgerEvent(requestID: r.id!, atMillis: at, actorID: p.accountID, actorName: p.displayName,
                                            action: RequestAction.submit.rawValue, fromStatus: nil, toStatus: RequestStatus.submitted.rawValue,

@@ -278,20 +278,14 @@ enum RequestViews {
         }
     }
 
-    /// `find` for display only (the API's and pages' GET): the same scope check, read with SQLKit.
-    static func findForReading(_ idOrNumber: String, scope: DataScope, on db: any SQLDatabase) async throws -> ServiceRequest {
-        let filter: SQLQueryString = UUID(uuidString: idOrNumber).map { "id = \(bind: $0)" } ?? "number = \(bind: idOrNumber)"
-        guard let row = try await db.raw("SELECT * FROM service_requests WHERE " + filter + " LIMIT 1").first() else { throw AppError.notFound("事项") }
-        let r = try ServiceRequest.forReading(row)
-        guard visible(r, in: scope) else { throw AppError.notFound("事项") }
-        return r
-    }
-
-    /// The request with `id` (or its number) if the scope allows it; 404 otherwise.
+    /// The request with `id` (or its number) if the scope allows it; 404 otherwise. Read with SQLKit
+    /// (`ServiceRequest.read`); writes read it again inside the ledger's transaction.
     static func find(_ idOrNumber: String, scope: DataScope, on db: any Database) async throws -> ServiceRequest {
-        let query = ServiceRequest.query(on: db)
-        if let id = UUID(uuidString: idOrNumber) { query.filter(\.$id == id) } else { query.filter(\.$number == idOrNumber) }
-        guard let r = try await query.first(), visible(r, in: scope) else { throw AppError.notFound("事项") }
+        let filter: SQLQueryString = UUID(uuidString: idOrNumber).map { "id = \(bind: $0)" } ?? "number = \(bind: idOrNumber)"
+        guard let row = try await (db as! any SQLDatabase).raw("SELECT * FROM service_requests WHERE " + filter + " LIMIT 1").first()
+        else { throw AppError.notFound("事项") }
+        let r = try ServiceRequest.read(row)
+        guard visible(r, in: scope) else { throw AppError.notFound("事项") }
         return r
     }
 

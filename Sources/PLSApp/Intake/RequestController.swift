@@ -28,7 +28,7 @@ enum RequestController {
 
     static func apiGet(_ req: Request) async throws -> RequestViews.Detail {
         let p = try req.principal()
-        let r = try await RequestViews.findForReading(req.parameters.get("id") ?? "", scope: p.scope, on: req.sql)
+        let r = try await RequestViews.find(req.parameters.get("id") ?? "", scope: p.scope, on: req.db)
         return try await RequestViews.detail(r, for: p, app: req.application, on: req.sql)
     }
 
