@@ -11,11 +11,6 @@ struct ScopeColumns: Sendable {
     var owner: String?
 }
 
-private func scopeColumn(_ qualified: String) -> SQLColumn {
-    let parts = qualified.split(separator: ".", maxSplits: 1).map(String.init)
-    return parts.count == 2 ? SQLColumn(parts[1], table: parts[0]) : SQLColumn(qualified)
-}
-
 extension Principal {
     /// The region prefix a staff member's area lists cover: their scope's, or for those bound to an
     /// institution the region of their account (a committee sees its own area, not the city's).
@@ -28,21 +23,22 @@ extension Principal {
     }
 }
 
+extension DataScope {
+    /// The scope as one SQL condition on `columns`; nil for a scope that sees everything.
+    func condition(_ columns: ScopeColumns) -> SQLQueryString? {
+        func on(_ column: String?, _ test: (String) -> SQLQueryString) -> SQLQueryString { column.map(test) ?? "1 = 0" }
+        switch self {
+        case .everything: return nil
+        case .region(let code): return on(columns.region) { "\(unsafeRaw: $0) LIKE \(bind: code.scopePrefix + "%")" }
+        case .institution(let id): return on(columns.institution) { "\(unsafeRaw: $0) = \(bind: id)" }
+        case .own(let id): return on(columns.owner) { "\(unsafeRaw: $0) = \(bind: id)" }
+        }
+    }
+}
+
 extension SQLSelectBuilder {
     func scoped(_ scope: DataScope, _ columns: ScopeColumns) -> Self {
-        switch scope {
-        case .everything:
-            return self
-        case .region(let code):
-            guard let name = columns.region else { return self.where(SQLRaw("1 = 0")) }
-            return self.where(scopeColumn(name), .like, SQLBind(code.scopePrefix + "%"))
-        case .institution(let id):
-            guard let name = columns.institution else { return self.where(SQLRaw("1 = 0")) }
-            return self.where(scopeColumn(name), .equal, SQLBind(id))
-        case .own(let id):
-            guard let name = columns.owner else { return self.where(SQLRaw("1 = 0")) }
-            return self.where(scopeColumn(name), .equal, SQLBind(id))
-        }
+        scope.condition(columns).map { self.where($0) } ?? self
     }
 }
 

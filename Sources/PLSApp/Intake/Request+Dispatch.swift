@@ -104,15 +104,14 @@ enum Dispatch {
     }
 
     /// Possible duplicates: the same person (mobile) with the same category in the last 30 days.
-    static func duplicates(mobileHash: String, category: String?, since: Date, scope: DataScope, today: CivilDate,
+    static func duplicates(mobileHash: String, category: PLSDomain.Category?, since: Date, scope: DataScope, today: CivilDate,
                            on db: any SQLDatabase) async throws -> [RequestViews.Row] {
-        var q = RequestViews.select(db).scoped(scope, RequestViews.columns)
-            .where(SQLColumn("applicant_mobile_hash", table: "r"), .equal, SQLBind(mobileHash))
-            .where(SQLColumn("created_at", table: "r"), .greaterThanOrEqual, SQLBind(since))
-        if let category { q = q.where(SQLColumn("category", table: "r"), .equal, SQLBind(category)) }
-        return try await q.orderBy(SQLColumn("created_at", table: "r"), SQLDirection.descending).limit(10)
-            .all(decoding: RequestViews.Stored.self, keyDecodingStrategy: .snakeCase)
-            .map { RequestViews.row($0, today: today) }
+        var filter = RequestViews.Filter()
+        filter.mobileHash = mobileHash
+        filter.category = category
+        let clause = RequestViews.whereClause(filter, scope: scope, today: today) + " AND r.created_at >= \(bind: since)"
+        return try await db.raw(SQLQueryString(RequestViews.selectFrom) + clause + " ORDER BY r.created_at DESC LIMIT 10").all()
+            .map { RequestViews.row(try RequestViews.stored($0), today: today) }
     }
 
     /// What anyone may see with a request's number and the applicant's mobile: the progress, not the content.

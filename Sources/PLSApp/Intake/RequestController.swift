@@ -15,37 +15,37 @@ enum RequestController {
         let detail = try await RequestViews.detail(created.request, for: p, app: req.application, on: req.sql)
         var headers: HTTPHeaders = ["Location": "/api/v1/requests/\(created.request.id!)"]
         if created.replayed { headers.add(name: "Idempotent-Replayed", value: "true") }
-        return try Response(status: created.replayed ? .ok : .created, headers: headers).encodeJSON(detail)
+        return try detail.jsonResponse(status: created.replayed ? .ok : .created, headers: headers)
     }
 
-    static func apiList(_ req: Request) async throws -> Paged<RequestViews.Row> {
+    static func apiList(_ req: Request) async throws -> Response {
         let p = try req.principal()
         let filter = try RequestViews.Filter(from: req)
         if filter.mobileHash != nil { try p.require(p.role.isStaff) }
         return try await RequestViews.list(filter, scope: p.scope, page: PageRequest(from: req), today: req.today,
-                                           calendar: req.application.workingCalendar, on: req.sql)
+                                           calendar: req.application.workingCalendar, on: req.sql).jsonResponse()
     }
 
-    static func apiGet(_ req: Request) async throws -> RequestViews.Detail {
+    static func apiGet(_ req: Request) async throws -> Response {
         let p = try req.principal()
         let r = try await RequestViews.find(req.parameters.get("id") ?? "", scope: p.scope, on: req.db)
-        return try await RequestViews.detail(r, for: p, app: req.application, on: req.sql)
+        return try await RequestViews.detail(r, for: p, app: req.application, on: req.sql).jsonResponse()
     }
 
-    static func action(_ action: RequestAction) -> @Sendable (Request) async throws -> RequestViews.Detail {
+    static func action(_ action: RequestAction) -> @Sendable (Request) async throws -> Response {
         { req in
             let p = try req.principal()
             let input = req.body.data == nil ? RequestActions.Input() : try req.content.decode(RequestActions.Input.self)
             let r = try await RequestActions.perform(action, on: req.parameters.get("id") ?? "", input: input, by: p, app: req.application)
-            return try await RequestViews.detail(r, for: p, app: req.application, on: req.sql)
+            return try await RequestViews.detail(r, for: p, app: req.application, on: req.sql).jsonResponse()
         }
     }
 
-    static func apiEvaluate(_ req: Request) async throws -> RequestViews.Detail {
+    static func apiEvaluate(_ req: Request) async throws -> Response {
         let p = try req.principal()
         let r = try await RequestActions.evaluate(req.parameters.get("id") ?? "", try req.content.decode(RequestActions.EvaluationInput.self),
                                                   by: p, app: req.application)
-        return try await RequestViews.detail(r, for: p, app: req.application, on: req.sql)
+        return try await RequestViews.detail(r, for: p, app: req.application, on: req.sql).jsonResponse()
     }
 
     struct BulkAssignInput: Content { var requestIds: [UUID]?; var practitionerId: UUID?; var institutionId: UUID? }
@@ -83,8 +83,9 @@ enum RequestController {
         guard let mobile = MobileNumber((try? req.query.get(String.self, at: "mobile")) ?? "") else {
             throw AppError.validation(["mobile": "请输入正确的 11 位手机号码"])
         }
-        let category = (try? req.query.get(String.self, at: "category")).flatMap { $0.isEmpty ? nil : $0 }
-        if let category, Category(rawValue: category) == nil { throw AppError.validation(["category": "类别取值无效"]) }
+        let raw = (try? req.query.get(String.self, at: "category")).flatMap { $0.isEmpty ? nil : $0 }
+        let category = raw.flatMap(Category.init(rawValue:))
+        if raw != nil, category == nil { throw AppError.validation(["category": "类别取值无效"]) }
         return try await Dispatch.duplicates(mobileHash: req.personalData.lookupHash(mobile.digits), category: category,
                                              since: req.now.addingTimeInterval(-30 * 86_400), scope: p.scope, today: req.today, on: req.sql)
     }

@@ -211,7 +211,7 @@ enum WorkPages {
             }
             // Possible duplicates are shown before saving; the clerk confirms to go on.
             if req.formValue("confirmDuplicate") != "1", let mobile = valid.mobile {
-                let dups = try await Dispatch.duplicates(mobileHash: req.personalData.lookupHash(mobile.digits), category: valid.category.rawValue,
+                let dups = try await Dispatch.duplicates(mobileHash: req.personalData.lookupHash(mobile.digits), category: valid.category,
                                                          since: req.now.addingTimeInterval(-30 * 86_400), scope: p.scope, today: req.today, on: req.sql)
                 if !dups.isEmpty { return try await intakePage(req, mode: mode, v: values.v, groups: values.groups, duplicates: dups) }
             }
