@@ -65,4 +65,40 @@ final class GroupCommitTests: AppTestCase {
         let numbers = try await ServiceRequest.query(on: app.db).all().map(\.number)
         XCTAssertEqual(Set(numbers).count, 13, "every request its own number")
     }
+
+    func testAFailingWriteInABatchUndoesOnlyItself() async throws {
+        let op = try await token("operator")
+        let village = city.regions.first { $0.level == .village }!.code.rawValue
+        let input = Intake.Input(matterType: "consultation", category: "labor", description: "账本批量写入",
+                                 applicant: .init(name: "测试", mobile: "13612340000"), regionCode: village, accept: false)
+        let request = try await send(.POST, "/api/v1/requests", token: op, json: input).content.decode(RequestViews.Detail.self)
+        struct Refused: Error {}
+        let app = self.app!
+        // Twenty writes queued at once share batches; the seventh appends an event and then fails.
+        let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
+            for i in 0..<20 {
+                group.addTask {
+                    do {
+                        try await app.ledger.write(on: app.db) { w in
+                            await w.append(LedgerEvent(requestID: request.id, atMillis: Int64(i), actorID: nil, actorName: "测试", action: "notify",
+                                                       fromStatus: nil, toStatus: "submitted", note: "第 \(i) 次"))
+                            if i == 7 { throw Refused() }
+                        }
+                        return (i, true)
+                    } catch { return (i, false) }
+                }
+            }
+            var all: [Int: Bool] = [:]
+            for await (i, ok) in group { all[i] = ok }
+            return all
+        }
+        XCTAssertEqual(outcomes.filter { !$0.value }.map(\.key), [7])
+        let notes = try await sql.raw("SELECT note FROM request_events WHERE action = 'notify' ORDER BY seq").all()
+            .map { try $0.decode(column: "note", as: String.self) }
+        XCTAssertEqual(notes.count, 19)
+        XCTAssertFalse(notes.contains("第 7 次"))
+        let verify = try await Ledger.verify(on: sql)
+        XCTAssertNil(verify.problem)
+        XCTAssertEqual(verify.checked, 1 + 19)
+    }
 }

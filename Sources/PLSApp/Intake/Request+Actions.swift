@@ -172,7 +172,7 @@ enum RequestActions {
         }
         r.status = to.rawValue
         r.updatedAt = now
-        try await r.updateRow(on: sql)
+        try await r.saveRow(on: sql)
         await w.append(LedgerEvent(requestID: r.id!, atMillis: now.millis,
                                        actorID: p.accountID, actorName: p.displayName, action: action.rawValue,
                                        fromStatus: from.rawValue, toStatus: to.rawValue, note: note))

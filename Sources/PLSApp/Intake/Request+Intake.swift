@@ -141,17 +141,26 @@ enum Intake {
         let mobileCipher = try v.mobile.map { try protector.encrypt($0.digits) } ?? ""
         let idCipher = try v.id.map { try protector.encrypt($0.value) }
 
+        // A matter entered for a caller who has a portal account shows up in their 我的事项, to follow and rate.
+        // Looked up before the write, which holds the lock: a read need not wait for it.
+        let citizenAccountID: UUID? = if p.role == .citizen {
+            p.accountID
+        } else if let mobile = v.mobile {
+            try await (db as! any SQLDatabase).raw("""
+                SELECT id FROM accounts WHERE mobile_hash = \(bind: protector.lookupHash(mobile.digits)) AND role = \(bind: Role.citizen.rawValue) LIMIT 1
+                """).first(decodingColumn: "id", as: UUID.self)
+        } else {
+            nil
+        }
+
         return try await app.ledger.write(on: db) { w in
             let tx = w.db
             let sql = tx as! any SQLDatabase
-            if let scopedKey, let existing = try await sql.select().column("request_id").from("idempotency_keys")
-                .where("scoped_key", .equal, scopedKey).first(decodingColumn: "request_id", as: UUID.self) {
+            if let scopedKey, let existing = try await sql.raw("SELECT request_id FROM idempotency_keys WHERE scoped_key = \(bind: scopedKey)")
+                .first(decodingColumn: "request_id", as: UUID.self) {
                 return Created(request: try await RequestViews.find(existing.uuidString, scope: .everything, on: tx), replayed: true)
             }
-            let sequence = try await sql.raw("""
-                INSERT INTO request_day_counters (day, last) VALUES (\(bind: today.description), 1)
-                ON CONFLICT (day) DO UPDATE SET last = request_day_counters.last + 1 RETURNING last
-                """).first(decodingColumn: "last", as: Int.self) ?? 1
+            let sequence = try await w.nextSequence(on: today.description)
             let r = ServiceRequest()
             r.id = UUID()
             r.number = RequestNumber.make(date: today, sequence: sequence)
@@ -171,14 +180,7 @@ enum Intake {
             r.applicantSex = v.id?.sex.rawValue
             r.priorityGroupsText = DelimitedList.encode(v.priorityGroups.map(\.rawValue))
             r.regionCode = v.regionCode
-            // A matter entered for a caller who has a portal account shows up in their 我的事项, to follow and rate.
-            if p.role == .citizen {
-                r.citizenAccountID = p.accountID
-            } else if v.mobile != nil {
-                r.citizenAccountID = try await sql.select().column("id").from(Account.schema)
-                    .where("mobile_hash", .equal, SQLBind(r.applicantMobileHash)).where("role", .equal, SQLBind(Role.citizen.rawValue))
-                    .first(decodingColumn: "id", as: UUID.self)
-            }
+            r.citizenAccountID = citizenAccountID
             r.enteredBy = p.accountID
             r.status = RequestStatus.submitted.rawValue
             r.acceptDue = rules.accept.due(from: today, on: calendar).description
@@ -186,7 +188,10 @@ enum Intake {
             r.overdueLevel = 0
             r.createdAt = now
             r.updatedAt = now
-            try await r.insertRow(on: sql)
+            // A capability's case row refers to the request: the row first. Otherwise the acceptance that
+            // follows writes it, and a request is one INSERT.
+            let rowFirst = detail != nil || v.matterType == .legalAid || v.matterType == .mediation || !v.accept
+            if rowFirst { try await r.insertRow(on: sql) }
             let at = now.millis
             await w.append(LedgerEvent(requestID: r.id!, atMillis: at, actorID: p.accountID, actorName: p.displayName,
                                            action: RequestAction.submit.rawValue, fromStatus: nil, toStatus: RequestStatus.submitted.rawValue,
@@ -210,8 +215,7 @@ enum Intake {
                 try await RequestActions.autoAssign(r, by: p, writer: w, app: app, now: now)
             }
             if let scopedKey {
-                try await sql.insert(into: "idempotency_keys").columns("scoped_key", "request_id", "created_at")
-                    .values(SQLBind(scopedKey), SQLBind(r.id!), SQLBind(now)).run()
+                try await sql.raw("INSERT INTO idempotency_keys (scoped_key, request_id, created_at) VALUES (\(bind: scopedKey), \(bind: r.id!), \(bind: now))").run()
             }
             return Created(request: r, replayed: false)
         }

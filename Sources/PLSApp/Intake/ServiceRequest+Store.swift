@@ -35,6 +35,11 @@ extension ServiceRequest {
         $id.exists = true
     }
 
+    /// Inserts a request not written yet (an intake accepted at once is written by its acceptance), else updates it.
+    func saveRow(on db: any SQLDatabase) async throws {
+        if $id.exists { try await updateRow(on: db) } else { try await insertRow(on: db) }
+    }
+
     /// Writes every column of the request back: what an action changed, in one statement.
     func updateRow(on db: any SQLDatabase) async throws {
         var query = SQLQueryString("UPDATE service_requests SET ")

@@ -28,8 +28,9 @@ struct M006CreateLedger: AsyncMigration {
 }
 
 /// Group commit: writes that arrive while a transaction is committing wait and then share the next
-/// one, each inside its own savepoint, so one failing write does not undo the others and a burst of
-/// writes costs one durable commit instead of one each.
+/// one, so a burst of writes costs one durable commit instead of one each. A batch runs first as it is;
+/// only if one of its writes fails is it run again with each write in its own savepoint, so that the
+/// failing write does not undo the others (failures are rare: input is checked before a write is queued).
 actor GroupCommitter {
     struct Job: Sendable {
         let run: @Sendable (Ledger.Writer) async throws -> Void
@@ -64,47 +65,64 @@ actor GroupCommitter {
         while true {
             let batch = take()
             if batch.isEmpty { return }
-            let outcomes = Outcomes()
             do {
-                try await database.transaction { tx in
-                    let sql = tx as! any SQLDatabase
-                    // Write first, read after: the transaction holds the write lock from its first statement
-                    // (SQLite cannot upgrade a read that another connection's commit has overtaken), and on
-                    // PostgreSQL the head row is locked against other processes until the commit.
-                    try await sql.raw("UPDATE ledger_head SET last_seq = last_seq WHERE id = 1").run()
-                    guard let head = try await sql.raw("SELECT last_seq, last_hash FROM ledger_head WHERE id = 1")
-                        .first(decoding: LedgerHeadRow.self, keyDecodingStrategy: .snakeCase) else {
-                        throw AppError(.internalServerError, "ledger_missing", "账本未初始化")
-                    }
-                    let writer = Ledger.Writer(db: tx, seq: head.lastSeq, hash: head.lastHash)
-                    outcomes.errors = []
-                    for job in batch {
-                        let before = await writer.mark
-                        try await sql.raw("SAVEPOINT pls_write").run()
-                        do {
-                            try await job.run(writer)
-                            try await sql.raw("RELEASE SAVEPOINT pls_write").run()
-                            outcomes.errors.append(nil)
-                        } catch {
-                            try await sql.raw("ROLLBACK TO SAVEPOINT pls_write").run()
-                            try await sql.raw("RELEASE SAVEPOINT pls_write").run()
-                            await writer.reset(to: before)
-                            outcomes.errors.append(error)
-                        }
-                    }
-                    try await writer.flush()
-                    let (seq, hash) = await writer.head
-                    if seq != head.lastSeq {
-                        try await sql.update("ledger_head").set("last_seq", to: SQLBind(seq)).set("last_hash", to: SQLBind(hash))
-                            .where("id", .equal, SQLBind(1)).run()
-                    }
-                }
-                for (job, error) in zip(batch, outcomes.errors) { job.finish(error) }
+                _ = try await Self.run(batch, isolated: false, on: database)
+                for job in batch { job.finish(nil) }
             } catch {
-                // The commit itself failed: nothing of the batch was kept.
-                for job in batch { job.finish(error) }
+                // Nothing of the batch was kept. A single write has its answer; several are run again, each alone.
+                if batch.count == 1 { batch[0].finish(error); continue }
+                do {
+                    let errors = try await Self.run(batch, isolated: true, on: database)
+                    for (job, error) in zip(batch, errors) { job.finish(error) }
+                } catch {
+                    // The commit itself failed.
+                    for job in batch { job.finish(error) }
+                }
             }
         }
+    }
+
+    /// One transaction for the batch. Not isolated: the first failing write undoes the batch (thrown).
+    /// Isolated: each write in a savepoint; returns each write's error.
+    private static func run(_ batch: [Job], isolated: Bool, on database: any Database) async throws -> [(any Error)?] {
+        let outcomes = Outcomes()
+        try await database.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            // Write first, read after: the transaction holds the write lock from its first statement
+            // (SQLite cannot upgrade a read that another connection's commit has overtaken), and on
+            // PostgreSQL the head row is locked against other processes until the commit.
+            try await sql.raw("UPDATE ledger_head SET last_seq = last_seq WHERE id = 1").run()
+            guard let head = try await sql.raw("SELECT last_seq, last_hash FROM ledger_head WHERE id = 1")
+                .first(decoding: LedgerHeadRow.self, keyDecodingStrategy: .snakeCase) else {
+                throw AppError(.internalServerError, "ledger_missing", "账本未初始化")
+            }
+            let writer = Ledger.Writer(db: tx, seq: head.lastSeq, hash: head.lastHash)
+            outcomes.errors = []
+            for job in batch {
+                guard isolated else {
+                    try await job.run(writer)
+                    continue
+                }
+                let before = await writer.mark
+                try await sql.raw("SAVEPOINT pls_write").run()
+                do {
+                    try await job.run(writer)
+                    try await sql.raw("RELEASE SAVEPOINT pls_write").run()
+                    outcomes.errors.append(nil)
+                } catch {
+                    try await sql.raw("ROLLBACK TO SAVEPOINT pls_write").run()
+                    try await sql.raw("RELEASE SAVEPOINT pls_write").run()
+                    await writer.reset(to: before)
+                    outcomes.errors.append(error)
+                }
+            }
+            try await writer.flush()
+            let (seq, hash) = await writer.head
+            if seq != head.lastSeq {
+                try await sql.raw("UPDATE ledger_head SET last_seq = \(bind: seq), last_hash = \(bind: hash) WHERE id = 1").run()
+            }
+        }
+        return isolated ? outcomes.errors : batch.map { _ in nil }
     }
 }
 
@@ -166,7 +184,10 @@ final class Ledger: Sendable {
         nonisolated let db: any Database
         private var seq: Int64
         private var hash: String
-        private var pending: [[any SQLExpression]] = []
+        private var pending: [[any Encodable & Sendable]] = []
+        /// Request numbers handed out in this transaction, by day: each day's counter is read once and
+        /// written back once, at the flush, instead of an upsert per request.
+        private var dayCounters: [String: (stored: Int, last: Int)] = [:]
 
         init(db: any Database, seq: Int64, hash: String) {
             self.db = db
@@ -174,38 +195,58 @@ final class Ledger: Sendable {
             self.hash = hash
         }
 
-        struct Mark: Sendable { var seq: Int64; var hash: String; var pending: Int }
+        struct Mark: Sendable { var seq: Int64; var hash: String; var pending: Int; var dayCounters: [String: (stored: Int, last: Int)] }
 
         var head: (Int64, String) { (seq, hash) }
-        var mark: Mark { Mark(seq: seq, hash: hash, pending: pending.count) }
+        var mark: Mark { Mark(seq: seq, hash: hash, pending: pending.count, dayCounters: dayCounters) }
 
-        /// After a write's savepoint was rolled back, the chain continues from where it was before it.
+        /// After a write's savepoint was rolled back, the chain and the counters continue from where they were before it.
         func reset(to mark: Mark) {
             seq = mark.seq
             hash = mark.hash
             pending.removeLast(pending.count - mark.pending)
+            dayCounters = mark.dayCounters
         }
 
         func append(_ e: LedgerEvent) {
             let next = seq + 1
             let h = Ledger.hash(Ledger.canonical(seq: next, prev: hash, e))
-            pending.append([SQLBind(next), SQLBind(e.requestID), SQLBind(e.atMillis), SQLBind(e.actorID), SQLBind(e.actorName),
-                            SQLBind(e.action), SQLBind(e.fromStatus), SQLBind(e.toStatus), SQLBind(e.note), SQLBind(hash), SQLBind(h)])
+            pending.append([next, e.requestID, e.atMillis, e.actorID, e.actorName, e.action, e.fromStatus, e.toStatus, e.note, hash, h])
             seq = next
             hash = h
         }
 
-        /// Writes the held events; called once, just before the commit.
+        /// The next sequence number of `day` for a request number. Safe because every write that numbers
+        /// requests runs under the ledger's lock.
+        func nextSequence(on day: String) async throws -> Int {
+            if dayCounters[day] == nil {
+                let stored = try await (db as! any SQLDatabase).raw("SELECT last FROM request_day_counters WHERE day = \(bind: day)")
+                    .first(decodingColumn: "last", as: Int.self) ?? 0
+                dayCounters[day] = (stored, stored)
+            }
+            dayCounters[day]!.last += 1
+            return dayCounters[day]!.last
+        }
+
+        /// Writes the held events and the day counters; called once, just before the commit.
         func flush() async throws {
             let sql = db as! any SQLDatabase
-            for start in stride(from: 0, to: pending.count, by: 1_000) {
-                var insert = sql.insert(into: "request_events")
-                    .columns("seq", "request_id", "at_ms", "actor_account_id", "actor_name", "action", "from_status", "to_status",
-                             "note", "prev_hash", "hash")
-                for row in pending[start..<min(start + 1_000, pending.count)] { insert = insert.values(row) }
-                try await insert.run()
+            for start in stride(from: 0, to: pending.count, by: 500) {
+                var insert = SQLQueryString("INSERT INTO request_events (seq, request_id, at_ms, actor_account_id, actor_name, action, "
+                                            + "from_status, to_status, note, prev_hash, hash) VALUES ")
+                for (i, row) in pending[start..<min(start + 500, pending.count)].enumerated() {
+                    insert = insert + (i == 0 ? "(" : ", (") + "\(binds: row))"
+                }
+                try await sql.raw(insert).run()
             }
             pending.removeAll()
+            for (day, counter) in dayCounters where counter.last != counter.stored {
+                try await sql.raw("""
+                    INSERT INTO request_day_counters (day, last) VALUES (\(bind: day), \(bind: counter.last))
+                    ON CONFLICT (day) DO UPDATE SET last = excluded.last
+                    """).run()
+            }
+            dayCounters = [:]
         }
     }
 

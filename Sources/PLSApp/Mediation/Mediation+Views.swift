@@ -56,18 +56,20 @@ extension MediationCases {
                    (SELECT name FROM listening_points WHERE id = \(bind: c.listeningPointID)) AS point_name
             """).first(decoding: Names.self, keyDecodingStrategy: .snakeCase)
         struct P: Decodable { var side: String; var kind: String; var name: String; var mobileMasked: String? }
-        let parties = try await db.select().columns("side", "kind", "name", "mobile_masked").from("mediation_parties")
-            .where("request_id", .equal, SQLBind(id)).orderBy("sort").all(decoding: P.self, keyDecodingStrategy: .snakeCase)
-        let sessions = try await db.select().columns("held_on", "mediator_name", "attendees", "record").from("mediation_sessions")
-            .where("request_id", .equal, SQLBind(id)).orderBy("held_on").orderBy("created_at")
-            .all(decoding: Session.self, keyDecodingStrategy: .snakeCase)
+        let parties = try await db.raw("""
+            SELECT side, kind, name, mobile_masked FROM mediation_parties WHERE request_id = \(bind: id) ORDER BY sort
+            """).all(decoding: P.self, keyDecodingStrategy: .snakeCase)
+        let sessions = try await db.raw("""
+            SELECT held_on, mediator_name, attendees, record FROM mediation_sessions WHERE request_id = \(bind: id) ORDER BY held_on, created_at
+            """).all(decoding: Session.self, keyDecodingStrategy: .snakeCase)
         struct O: Decodable { var id: UUID; var description: String; var dueOn: String; var status: String }
-        let obligations = try await db.select().columns("id", "description", "due_on", "status").from("mediation_obligations")
-            .where("request_id", .equal, SQLBind(id)).orderBy("sort").all(decoding: O.self, keyDecodingStrategy: .snakeCase)
+        let obligations = try await db.raw("""
+            SELECT id, description, due_on, status FROM mediation_obligations WHERE request_id = \(bind: id) ORDER BY sort
+            """).all(decoding: O.self, keyDecodingStrategy: .snakeCase)
         struct V: Decodable { var visitedOn: String; var status: String; var note: String?; var byName: String }
-        let visits = try await db.select().columns("visited_on", "status", "note", "by_name").from("mediation_visits")
-            .where("request_id", .equal, SQLBind(id)).orderBy("visited_on").orderBy("created_at")
-            .all(decoding: V.self, keyDecodingStrategy: .snakeCase)
+        let visits = try await db.raw("""
+            SELECT visited_on, status, note, by_name FROM mediation_visits WHERE request_id = \(bind: id) ORDER BY visited_on, created_at
+            """).all(decoding: V.self, keyDecodingStrategy: .snakeCase)
         let consentName = ["pending": "待征询", "given": "同意调解", "refused": "拒绝调解"][c.consent] ?? c.consent
         return View(
             source: c.source, sourceName: MediationSource(rawValue: c.source)?.chineseName ?? c.source,
