@@ -37,9 +37,11 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     // MARK: Database
     if let url = settings.databaseURL {
         app.databases.use(try .postgres(url: url), as: .psql)
+        app.databases.use(try .postgres(url: url), as: .ledgerWriter, isDefault: false)
     } else {
         try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
         app.databases.use(.sqlite(.file(settings.dataDirectory + "/pls.sqlite")), as: .sqlite)
+        app.databases.use(.sqlite(.file(settings.dataDirectory + "/pls.sqlite")), as: .ledgerWriter, isDefault: false)
     }
 
     // MARK: Middleware (outermost first): errors, headers, static files.
@@ -85,7 +87,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     // MARK: Capabilities
     app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all)
     app.calendarStore = CalendarStore()
-    app.ledger = Ledger()
+    app.ledger = Ledger(databases: app.databases)
     app.rulesCache = Catalog.RulesCache()
     app.sms = LogOnlySmsGateway(logger: app.logger, personalData: app.personalData)
 

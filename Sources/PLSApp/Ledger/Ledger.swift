@@ -143,9 +143,22 @@ struct LedgerEvent: Sendable {
 
 private struct LedgerHeadRow: Decodable { var lastSeq: Int64; var lastHash: String }
 
+extension DatabaseID {
+    /// The ledger's own connections to the same database: the transaction that commits a batch of writes
+    /// holds one connection for its whole length, and reads (there is one pool connection per event loop)
+    /// must not queue behind it.
+    static let ledgerWriter = DatabaseID(string: "ledger-writer")
+}
+
 final class Ledger: Sendable {
     static let genesis = String(repeating: "0", count: 64)
     private let committer = GroupCommitter()
+    private let databases: Databases?
+
+    /// `databases` with `.ledgerWriter` configured: batches are written through it; without: through the caller's database.
+    init(databases: Databases? = nil) {
+        self.databases = databases
+    }
 
     /// What is hashed: every field that a reader of the timeline relies on, in a fixed order.
     static func canonical(seq: Int64, prev: String, _ e: LedgerEvent) -> String {
@@ -174,7 +187,8 @@ final class Ledger: Sendable {
                 finish: { error in
                     if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: box.value!) }
                 })
-            Task { await self.committer.submit(job, on: database) }
+            let writer = databases?.database(.ledgerWriter, logger: database.logger, on: database.eventLoop) ?? database
+            Task { await self.committer.submit(job, on: writer) }
         }
     }
 
