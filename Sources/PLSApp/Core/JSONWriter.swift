@@ -1,4 +1,5 @@
 import Vapor
+import PLSDomain
 
 /// JSON written field by field for the busiest responses (the request list, one request). Foundation's
 /// JSONEncoder builds a tree of boxed values through Codable's containers first: it was the largest single
@@ -138,16 +139,8 @@ struct JSONWriter {
         let seconds = Int64((d.timeIntervalSince1970).rounded(.down))
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = Int(seconds - days * 86_400)
-        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = Int(doy - (153 * mp + 2) / 5 + 1)
-        let month = Int(mp < 10 ? mp + 3 : mp - 9)
-        let year = Int(yoe + era * 400 + (month <= 2 ? 1 : 0))
+        let civil = CivilDate(dayNumber: Int(days))
+        let (year, month, day) = (civil.year, civil.month, civil.day)
         func two(_ n: Int) { bytes.append(UInt8(48 + n / 10)); bytes.append(UInt8(48 + n % 10)) }
         bytes.append(UInt8(ascii: "\""))
         two(year / 100); two(year % 100)
