@@ -178,7 +178,9 @@ final class Ledger: Sendable {
     }
 
     /// Runs `body` inside a transaction, after every write submitted before it; acknowledged
-    /// (returns) only once that transaction has committed.
+    /// (returns) only once that transaction has committed. `body` may run twice (its batch is run again
+    /// when another write in it fails): it reads and builds what it writes inside itself, and its effects
+    /// stay in the database (an SMS is a queued row, rolled back with the rest).
     func write<T: Sendable>(on database: any Database, _ body: @escaping @Sendable (Writer) async throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let box = ResultBox<T>()
