@@ -237,17 +237,19 @@ private func localName(_ name: String) -> Substring {
     name.split(separator: ":").last ?? Substring(name)
 }
 
+/// Runs `delegate` over the part and hands it back with what it gathered.
+private func read<Delegate: NSObject & XMLParserDelegate>(_ data: Data, with delegate: Delegate) -> Delegate {
+    let parser = XMLParser(data: data)
+    parser.delegate = delegate
+    _ = parser.parse()
+    return delegate
+}
+
 private final class WorkbookParser: NSObject, XMLParserDelegate {
     var firstSheetRelationship: String?
     var date1904 = false
 
-    static func parse(_ data: Data) -> WorkbookParser {
-        let p = WorkbookParser()
-        let parser = XMLParser(data: data)
-        parser.delegate = p
-        _ = parser.parse()
-        return p
-    }
+    static func parse(_ data: Data) -> WorkbookParser { read(data, with: WorkbookParser()) }
 
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String]) {
         switch localName(name) {
@@ -261,13 +263,7 @@ private final class WorkbookParser: NSObject, XMLParserDelegate {
 private final class RelationshipsParser: NSObject, XMLParserDelegate {
     var targets: [String: String] = [:]
 
-    static func parse(_ data: Data) -> [String: String] {
-        let p = RelationshipsParser()
-        let parser = XMLParser(data: data)
-        parser.delegate = p
-        _ = parser.parse()
-        return p.targets
-    }
+    static func parse(_ data: Data) -> [String: String] { read(data, with: RelationshipsParser()).targets }
 
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String]) {
         if localName(name) == "Relationship", let id = attributes["Id"], let target = attributes["Target"] { targets[id] = target }
@@ -280,13 +276,7 @@ private final class SharedStringsParser: NSObject, XMLParserDelegate {
     var current = ""
     var inText = false, inPhonetic = false
 
-    static func parse(_ data: Data) -> [String] {
-        let p = SharedStringsParser()
-        let parser = XMLParser(data: data)
-        parser.delegate = p
-        _ = parser.parse()
-        return p.strings
-    }
+    static func parse(_ data: Data) -> [String] { read(data, with: SharedStringsParser()).strings }
 
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String]) {
         switch localName(name) {
@@ -318,10 +308,7 @@ private final class StylesParser: NSObject, XMLParserDelegate {
     var inCellXfs = false
 
     static func dateStyles(_ data: Data) -> Set<Int> {
-        let p = StylesParser()
-        let parser = XMLParser(data: data)
-        parser.delegate = p
-        _ = parser.parse()
+        let p = read(data, with: StylesParser())
         var styles = Set<Int>()
         for (i, id) in p.cellFormats.enumerated() where isDateFormat(id: id, code: p.customFormats[id]) { styles.insert(i) }
         return styles

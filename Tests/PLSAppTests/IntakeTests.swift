@@ -347,6 +347,10 @@ final class IntakeTests: AppTestCase {
         XCTAssertEqual(try res.content.decode([RequestViews.Row].self).count, 1)
         res = try await send(.GET, "/api/v1/requests/duplicates?mobile=13622223333&category=land", token: op)
         XCTAssertEqual(try res.content.decode([RequestViews.Row].self).count, 0)
+        // Recent means the last 30 days: a month and a day later the same caller is no longer warned about it.
+        app.clock.set(app.clock.now.addingTimeInterval(31 * 86_400))
+        res = try await send(.GET, "/api/v1/requests/duplicates?mobile=13622223333&category=labor", token: try await token("operator"))
+        XCTAssertEqual(try res.content.decode([RequestViews.Row].self).count, 0)
     }
 
     func testBulkAssign() async throws {

@@ -109,7 +109,8 @@ enum Dispatch {
         var filter = RequestViews.Filter()
         filter.mobileHash = mobileHash
         filter.category = category
-        let clause = RequestViews.whereClause(filter, scope: scope, today: today) + " AND r.created_at >= \(bind: since)"
+        filter.createdSince = since
+        let clause = RequestViews.whereClause(filter, scope: scope, today: today)
         return try await db.raw(SQLQueryString(RequestViews.selectFrom) + clause + " ORDER BY r.created_at DESC LIMIT 10").all()
             .map { RequestViews.row(try RequestViews.stored($0), today: today) }
     }

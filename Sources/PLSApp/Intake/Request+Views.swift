@@ -33,7 +33,7 @@ enum RequestViews {
         var createdAt: Date
     }
 
-    struct Stored: Decodable {
+    struct Stored {
         var id: UUID
         var number: String
         var matterType: String
@@ -107,6 +107,8 @@ enum RequestViews {
         var dueSoon = false
         var mobileHash: String?
         var number: String?
+        /// Entered on or after (the duplicate check's last 30 days).
+        var createdSince: Date?
 
         init() {}
 
@@ -158,6 +160,7 @@ enum RequestViews {
         if let v = f.practitioner { conditions.append("r.practitioner_id = \(bind: v)") }
         if let v = f.mobileHash { conditions.append("r.applicant_mobile_hash = \(bind: v)") }
         if let v = f.number { conditions.append("r.number = \(bind: v)") }
+        if let v = f.createdSince { conditions.append("r.created_at >= \(bind: v)") }
         let open: [any Encodable & Sendable] = RequestStatus.open.filter { $0 != .suspended }.map(\.rawValue)
         if f.overdue {
             conditions.append("r.status IN (\(binds: open)) AND r.conclude_due < \(bind: today.description)")
