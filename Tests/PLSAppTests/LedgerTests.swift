@@ -80,7 +80,7 @@ final class GroupCommitTests: AppTestCase {
                 group.addTask {
                     do {
                         try await app.ledger.write(on: app.db) { w in
-                            await w.append(LedgerEvent(requestID: request.id, atMillis: Int64(i), actorID: nil, actorName: "测试", action: "notify",
+                            w.append(LedgerEvent(requestID: request.id, atMillis: Int64(i), actorID: nil, actorName: "测试", action: "notify",
                                                        fromStatus: nil, toStatus: "submitted", note: "第 \(i) 次"))
                             if i == 7 { throw Refused() }
                         }

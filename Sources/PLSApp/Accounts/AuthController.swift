@@ -209,6 +209,7 @@ extension AuthController {
         _ = try req.principal()
         if let bearer = req.headers.bearerAuthorization {
             try await ApiToken.query(on: req.db).filter(\.$tokenHash == Tokens.digest(bearer.token)).delete()
+            req.application.tokenCache.revoke(digest: Tokens.digest(bearer.token))
         }
         return .noContent
     }

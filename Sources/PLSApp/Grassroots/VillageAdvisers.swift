@@ -342,7 +342,7 @@ enum VillageAdvisers {
             matterType: matter.rawValue, itemCode: nil, category: Category.other.rawValue, channel: RequestChannel.referral.rawValue,
             description: description?.nilIfEmpty ?? s.notes ?? "\(s.regionName)法律顾问\(s.servedOn)服务中发现：\(s.kindName)",
             applicant: .init(name: s.regionName + "群众", mobile: "13000000000", idNumber: nil), priorityGroups: nil, regionCode: s.regionCode,
-            externalReference: nil, accept: true, answer: nil), by: desk, today: app.today, on: db)
+            externalReference: nil, accept: true, answer: nil), by: desk, today: app.today, regions: app.regionDirectory, on: db)
         valid.mobile = nil
         let created = try await Intake.create(valid, by: desk, idempotencyKey: "adviser-service-\(id)", app: app, on: app.db) { r, w in
             let sql = w.db as! any SQLDatabase

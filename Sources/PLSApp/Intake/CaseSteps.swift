@@ -21,8 +21,8 @@ enum CaseSteps {
     }
 
     /// A timeline event that leaves the status as it is (a notice sent, a visit made).
-    static func note(_ r: ServiceRequest, _ action: String, _ note: String, by p: Principal, now: Date, writer w: Ledger.Writer) async {
-        await w.append(LedgerEvent(requestID: r.id!, atMillis: now.millis, actorID: p.accountID, actorName: p.displayName,
+    static func note(_ r: ServiceRequest, _ action: String, _ note: String, by p: Principal, now: Date, writer w: Ledger.Writer) {
+        w.append(LedgerEvent(requestID: r.id!, atMillis: now.millis, actorID: p.accountID, actorName: p.displayName,
                                    action: action, fromStatus: r.status, toStatus: r.status, note: note))
     }
 }

@@ -172,8 +172,8 @@ enum RequestActions {
         }
         r.status = to.rawValue
         r.updatedAt = now
-        try await r.saveRow(on: sql)
-        await w.append(LedgerEvent(requestID: r.id!, atMillis: now.millis,
+        try await w.save(r)
+        w.append(LedgerEvent(requestID: r.id!, atMillis: now.millis,
                                        actorID: p.accountID, actorName: p.displayName, action: action.rawValue,
                                        fromStatus: from.rawValue, toStatus: to.rawValue, note: note))
     }
@@ -286,7 +286,7 @@ enum RequestActions {
         r.ratedAt = now
         r.updatedAt = now
         try await r.updateRow(on: w.db as! any SQLDatabase)
-        await w.append(LedgerEvent(requestID: r.id!, atMillis: now.millis,
+        w.append(LedgerEvent(requestID: r.id!, atMillis: now.millis,
                                    actorID: actorID, actorName: actorName, action: "evaluate", fromStatus: r.status,
                                    toStatus: r.status, note: "\(via)：\(rating.chineseName)" + (comment.map { "。\($0)" } ?? "")))
         let year = r.concludedOn.flatMap(CivilDate.init)?.year ?? CivilDate(now).year

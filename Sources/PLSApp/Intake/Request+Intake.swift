@@ -56,7 +56,7 @@ enum Intake {
         var answer: String?
     }
 
-    static func validate(_ input: Input, by p: Principal, today: CivilDate, on db: any SQLDatabase) async throws -> Valid {
+    static func validate(_ input: Input, by p: Principal, today: CivilDate, regions: RegionDirectory, on db: any SQLDatabase) async throws -> Valid {
         var errors = FieldErrors()
         let allowed = channels(for: p.role)
         if allowed.isEmpty { throw AppError.forbidden }
@@ -101,7 +101,7 @@ enum Intake {
         let regionCode = (input.regionCode ?? "").trimmingCharacters(in: .whitespaces)
         if regionCode.isEmpty {
             errors.add("regionCode", "请选择事项所在的村（社区）或镇（街道）")
-        } else if let region = try await RegionController.find(regionCode, on: db), region.active {
+        } else if let region = try await regions.find(regionCode, on: db), region.active {
             if region.level == RegionLevel.city.rawValue { errors.add("regionCode", "请选择到县（区）、镇（街道）或村（社区）") }
             if p.role.isStaff, case .region(let scope) = p.scope, !scope.contains(DivisionCode(regionCode)!) {
                 errors.add("regionCode", "该区划不在您的管辖范围内")
@@ -125,6 +125,8 @@ enum Intake {
     struct Created: Sendable {
         var request: ServiceRequest
         var replayed: Bool
+        /// The events this write appended (nil for a replay): the answer shows them without reading them back.
+        var timeline: [RequestViews.TimelineEntry]?
     }
 
     /// Creates the request and its first events in one transaction. With an idempotency key,
@@ -153,16 +155,24 @@ enum Intake {
             nil
         }
 
-        return try await app.ledger.write(on: db) { w in
+        // A plain intake reads nothing another write of its batch may have saved: its rows join the batch's
+        // one insert. A capability's case, or an automatic assignment (which weighs open loads), reads.
+        let appendOnly = detail == nil && v.matterType != .legalAid && v.matterType != .mediation
+            && (!v.accept || Catalog.AutoAssign(rawValue: rules.autoAssign) == .off)
+        return try await app.ledger.write(on: db, appendOnly: appendOnly, numbersOn: today.description) { w in
             let tx = w.db
             let sql = tx as! any SQLDatabase
-            if let scopedKey, let existing = try await sql.raw("SELECT request_id FROM idempotency_keys WHERE scoped_key = \(bind: scopedKey)")
-                .first(decodingColumn: "request_id", as: UUID.self) {
-                return Created(request: try await RequestViews.find(existing.uuidString, scope: .everything, on: tx), replayed: true)
+            let start = w.mark
+            if let scopedKey {
+                if let held = w.heldRequest(forKey: scopedKey) { return Created(request: held, replayed: true, timeline: nil) }
+                if let existing = try await sql.raw("SELECT request_id FROM idempotency_keys WHERE scoped_key = \(bind: scopedKey)")
+                    .first(decodingColumn: "request_id", as: UUID.self) {
+                    return Created(request: try await RequestViews.find(existing.uuidString, scope: .everything, on: tx), replayed: true, timeline: nil)
+                }
             }
             let sequence = try await w.nextSequence(on: today.description)
             let r = ServiceRequest()
-            r.id = UUID()
+            r.id = TimeOrderedID.make(millis: now.millis)
             r.number = RequestNumber.make(date: today, sequence: sequence)
             r.matterType = v.matterType.rawValue
             r.itemCode = v.itemCode
@@ -191,9 +201,9 @@ enum Intake {
             // A capability's case row refers to the request: the row first. Otherwise the acceptance that
             // follows writes it, and a request is one INSERT.
             let rowFirst = detail != nil || v.matterType == .legalAid || v.matterType == .mediation || !v.accept
-            if rowFirst { try await r.insertRow(on: sql) }
+            if rowFirst { try await w.save(r) }
             let at = now.millis
-            await w.append(LedgerEvent(requestID: r.id!, atMillis: at, actorID: p.accountID, actorName: p.displayName,
+            w.append(LedgerEvent(requestID: r.id!, atMillis: at, actorID: p.accountID, actorName: p.displayName,
                                            action: RequestAction.submit.rawValue, fromStatus: nil, toStatus: RequestStatus.submitted.rawValue,
                                            note: "经\(v.channel.chineseName)登记"))
             if let detail {
@@ -214,10 +224,8 @@ enum Intake {
             } else if v.accept {
                 try await RequestActions.autoAssign(r, by: p, writer: w, app: app, now: now)
             }
-            if let scopedKey {
-                try await sql.raw("INSERT INTO idempotency_keys (scoped_key, request_id, created_at) VALUES (\(bind: scopedKey), \(bind: r.id!), \(bind: now))").run()
-            }
-            return Created(request: r, replayed: false)
+            if let scopedKey { try await w.saveKey(scopedKey, for: r, at: now) }
+            return Created(request: r, replayed: false, timeline: w.events(since: start).map(RequestViews.TimelineEntry.init))
         }
     }
 }

@@ -10,9 +10,9 @@ enum RequestController {
         let input = try req.content.decode(Intake.Input.self)
         let key = req.headers.first(name: "Idempotency-Key")?.trimmingCharacters(in: .whitespaces)
         if let key, key.isEmpty || key.count > 100 { throw AppError.badRequest("Idempotency-Key 应为 1–100 个字符") }
-        let valid = try await Intake.validate(input, by: p, today: req.today, on: req.sql)
+        let valid = try await Intake.validate(input, by: p, today: req.today, regions: req.application.regionDirectory, on: req.sql)
         let created = try await Intake.create(valid, by: p, idempotencyKey: key, app: req.application, on: req.db)
-        let detail = try await RequestViews.detail(created.request, for: p, app: req.application, on: req.sql)
+        let detail = try await RequestViews.detail(created.request, for: p, app: req.application, on: req.sql, timeline: created.timeline)
         var headers: HTTPHeaders = ["Location": "/api/v1/requests/\(created.request.id!)"]
         if created.replayed { headers.add(name: "Idempotent-Replayed", value: "true") }
         return try detail.jsonResponse(status: created.replayed ? .ok : .created, headers: headers)

@@ -35,6 +35,19 @@ extension ServiceRequest {
         $id.exists = true
     }
 
+    /// Inserts several new requests in one statement: a batch of intakes is one insert.
+    static func insertRows(_ rows: some Collection<ServiceRequest>, on db: any SQLDatabase) async throws {
+        guard !rows.isEmpty else { return }
+        var query = SQLQueryString(String(insertPrefix.dropLast()))
+        for (i, r) in rows.enumerated() {
+            query.appendLiteral(i == 0 ? "(" : ", (")
+            query.appendInterpolation(binds: [r.id!] + r.values)
+            query.appendLiteral(")")
+        }
+        try await db.raw(query).run()
+        for r in rows { r.$id.exists = true }
+    }
+
     /// Inserts a request not written yet (an intake accepted at once is written by its acceptance), else updates it.
     func saveRow(on db: any SQLDatabase) async throws {
         if $id.exists { try await updateRow(on: db) } else { try await insertRow(on: db) }

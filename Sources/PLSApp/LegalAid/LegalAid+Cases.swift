@@ -91,7 +91,7 @@ enum LegalAidCases {
         intakeInput.priorityGroups = Array(Set(intakeInput.priorityGroups ?? [])).sorted()
         var valid: Intake.Valid?
         do {
-            valid = try await Intake.validate(intakeInput, by: p, today: app.today, on: db)
+            valid = try await Intake.validate(intakeInput, by: p, today: app.today, regions: app.regionDirectory, on: db)
         } catch let e as AppError where e.status == .unprocessableEntity {
             for (k, v) in e.fields { errors.add(k, v) }
         }
@@ -255,8 +255,8 @@ enum LegalAidCases {
         })
     }
 
-    private static func event(_ r: ServiceRequest, _ action: String, _ note: String, by p: Principal, now: Date, writer w: Ledger.Writer) async {
-        await CaseSteps.note(r, action, note, by: p, now: now, writer: w)
+    private static func event(_ r: ServiceRequest, _ action: String, _ note: String, by p: Principal, now: Date, writer w: Ledger.Writer) {
+        CaseSteps.note(r, action, note, by: p, now: now, writer: w)
     }
 
     private static func take(_ step: Step, _ r: ServiceRequest, _ c: LegalAidCase, input: StepInput, by p: Principal,
@@ -276,7 +276,7 @@ enum LegalAidCases {
             c.materialsRequestedOn = today.description
             c.missingMaterials = items.joined(separator: "\n")
             try await c.save(on: db)
-            await event(r, "request_materials", "一次性告知需补充：" + items.joined(separator: "；") + "。补充期间不计入审查期限（第四十三条）", by: p, now: now, writer: w)
+            event(r, "request_materials", "一次性告知需补充：" + items.joined(separator: "；") + "。补充期间不计入审查期限（第四十三条）", by: p, now: now, writer: w)
             if let mobile = MobileNumber((try? app.personalData.decrypt(r.applicantMobileCipher)) ?? "") {
                 try await app.sms.send(to: mobile, text: "【示范市公共法律服务】您的法律援助申请 \(r.number) 需补充材料：" + items.joined(separator: "；")
                                        + "。请尽快提交，补充期间审查暂停计时。", on: db, at: now)
@@ -292,7 +292,7 @@ enum LegalAidCases {
             r.updatedAt = now
             try await r.save(on: db)
             try await c.save(on: db)
-            await event(r, "materials_received", "材料已补齐，审查期限顺延至 \(due)" + (input.note?.nilIfEmpty.map { "。\($0)" } ?? ""), by: p, now: now, writer: w)
+            event(r, "materials_received", "材料已补齐，审查期限顺延至 \(due)" + (input.note?.nilIfEmpty.map { "。\($0)" } ?? ""), by: p, now: now, writer: w)
         case .decision:
             guard let grant = input.grant else { throw AppError.validation(["grant": "请选择给予或不予法律援助"]) }
             if grant, c.materialsRequestedOn != nil {
@@ -309,7 +309,7 @@ enum LegalAidCases {
                     try await RequestActions.apply(.reject, to: r, input: .init(reason: refusalText(reason!)), by: p, writer: w, app: app, now: now)
                 }
             } else if grant {
-                await event(r, "decide", "经审查决定给予法律援助，先行提供的法律援助继续进行", by: p, now: now, writer: w)
+                event(r, "decide", "经审查决定给予法律援助，先行提供的法律援助继续进行", by: p, now: now, writer: w)
             } else {
                 try await RequestActions.apply(.conclude, to: r, input: .init(outcome: "aid_terminated",
                                                summary: "经审查不符合法律援助条件，终止先行提供的法律援助：\(reason!)"), by: p, writer: w, app: app, now: now)
@@ -342,7 +342,7 @@ enum LegalAidCases {
             c.reviewedOn = nil
             try await c.save(on: db)
             let against = r.requestStatus == .rejected ? "不予法律援助" : "终止法律援助"
-            await event(r, "object", "对\(against)的决定提出异议：\(text)。司法行政部门应于 \(c.reviewDue!) 前审查（第四十九条）", by: p, now: now, writer: w)
+            event(r, "object", "对\(against)的决定提出异议：\(text)。司法行政部门应于 \(c.reviewDue!) 前审查（第四十九条）", by: p, now: now, writer: w)
             let county = try await Notifications.accounts(role: .countyAdmin, regionPrefix: Notifications.countyPrefix(r.regionCode), on: sql)
             try await Notifications.notify(accounts: county, request: r.id, text: "法律援助异议待审查：\(r.number)，请于 \(c.reviewDue!) 前作出决定",
                                            now: now, on: sql)
@@ -370,7 +370,7 @@ enum LegalAidCases {
                 try await r.save(on: db)
             } else {
                 try await c.save(on: db)
-                await event(r, "review", "司法行政部门审查异议，维持原决定（第四十九条）：\(reason)", by: p, now: now, writer: w)
+                event(r, "review", "司法行政部门审查异议，维持原决定（第四十九条）：\(reason)", by: p, now: now, writer: w)
             }
         case .termination:
             let ground = errors.choice(input.ground, "ground", "终止情形", as: TerminationGround.self)

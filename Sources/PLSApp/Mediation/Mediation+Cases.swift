@@ -102,7 +102,7 @@ enum MediationCases {
                 matterType: MatterType.mediation.rawValue, itemCode: nil, category: input.category, channel: channel,
                 description: input.description, applicant: .init(name: first?.2 ?? "—", mobile: first?.3?.digits ?? "13000000000", idNumber: nil),
                 priorityGroups: nil, regionCode: regionCode, externalReference: input.externalReference, accept: true, answer: nil),
-                by: actor, today: today, on: db)
+                by: actor, today: today, regions: app.regionDirectory, on: db)
             v.mobile = first?.3
             // The committee's desk accepts below, inside the same write.
             if desk != nil { v.accept = false }
@@ -147,7 +147,7 @@ enum MediationCases {
                 }
             }
             if mass {
-                await w.append(LedgerEvent(requestID: r.id!, atMillis: app.clock.now.millis, actorID: p.accountID, actorName: p.displayName,
+                w.append(LedgerEvent(requestID: r.id!, atMillis: app.clock.now.millis, actorID: p.accountID, actorName: p.displayName,
                                            action: "escalate", fromStatus: r.status, toStatus: r.status,
                                            note: "群体性或重大纠纷（涉及 \(people) 人" + (amountFen.map { "，争议金额 \(Money.yuan($0)) 元" } ?? "") + "），已报告司法所"))
                 try await notifyJudicialOffice(r, text: "群体性纠纷：\(r.number) 涉及 \(people) 人，请司法所关注并统筹化解", now: app.clock.now, on: sql)
@@ -336,8 +336,8 @@ enum MediationCases {
         })
     }
 
-    private static func event(_ r: ServiceRequest, _ action: String, _ note: String, by p: Principal, now: Date, writer w: Ledger.Writer) async {
-        await CaseSteps.note(r, action, note, by: p, now: now, writer: w)
+    private static func event(_ r: ServiceRequest, _ action: String, _ note: String, by p: Principal, now: Date, writer w: Ledger.Writer) {
+        CaseSteps.note(r, action, note, by: p, now: now, writer: w)
     }
 
     private static func date(_ raw: String?, _ field: String, _ label: String, today: CivilDate, _ errors: inout FieldErrors) -> CivilDate {
@@ -358,7 +358,7 @@ enum MediationCases {
             if given {
                 c.consent = "given"
                 try await c.save(on: db)
-                await event(r, "consent", "当事人同意调解（人民调解法第十七条）", by: p, now: now, writer: w)
+                event(r, "consent", "当事人同意调解（人民调解法第十七条）", by: p, now: now, writer: w)
             } else {
                 let advice = input.advice?.nilIfEmpty ?? MediationRules.otherRemedies
                 c.consent = "refused"
@@ -379,7 +379,7 @@ enum MediationCases {
                 .first(decodingColumn: "name", as: String.self) ?? p.displayName
             try await sql.insert(into: "mediation_sessions").columns("id", "request_id", "held_on", "mediator_name", "attendees", "record", "created_at")
                 .values(SQLBind(UUID()), SQLBind(r.id!), SQLBind(held.description), SQLBind(mediator), SQLBind(attendees), SQLBind(record), SQLBind(now)).run()
-            await event(r, "session", "\(held) 调解，调解员 \(mediator)，参加：\(attendees)", by: p, now: now, writer: w)
+            event(r, "session", "\(held) 调解，调解员 \(mediator)，参加：\(attendees)", by: p, now: now, writer: w)
         case .outcome:
             let result = errors.choice(input.result, "result", "调解结果", as: MediationOutcome.self)
             if result == .notMediated { errors.add("result", "调解开始后的结果应为成功、不成或终止") }
@@ -442,7 +442,7 @@ enum MediationCases {
             try await update.run()
             try await sql.insert(into: "mediation_visits").columns("id", "request_id", "visited_on", "status", "note", "by_name", "created_at")
                 .values(SQLBind(UUID()), SQLBind(r.id!), SQLBind(visited.description), SQLBind(status!.rawValue), SQLBind(note), SQLBind(p.displayName), SQLBind(now)).run()
-            await event(r, "visit", "\(visited) 回访：\(status!.chineseName)" + (note.map { "。\($0)" } ?? ""), by: p, now: now, writer: w)
+            event(r, "visit", "\(visited) 回访：\(status!.chineseName)" + (note.map { "。\($0)" } ?? ""), by: p, now: now, writer: w)
         case .confirmation:
             let applied = date(input.appliedOn, "appliedOn", "申请日期", today: today, &errors)
             let court = errors.required(input.court, "court", "受理法院", maxLength: 60)
@@ -454,7 +454,7 @@ enum MediationCases {
             c.confirmationAppliedOn = applied.description
             c.courtName = court
             try await c.save(on: db)
-            await event(r, "confirmation", "双方当事人于 \(applied) 共同向\(court)申请司法确认", by: p, now: now, writer: w)
+            event(r, "confirmation", "双方当事人于 \(applied) 共同向\(court)申请司法确认", by: p, now: now, writer: w)
         case .courtDecision:
             let decision = errors.choice(input.decision, "decision", "法院裁定", as: CourtDecision.self)
             let decided = date(input.decidedOn, "decidedOn", "裁定日期", today: today, &errors)
@@ -462,7 +462,7 @@ enum MediationCases {
             c.courtDecision = decision!.rawValue
             c.courtDecidedOn = decided.description
             try await c.save(on: db)
-            await event(r, "court_decision", "\(c.courtName ?? "法院")\(decision!.chineseName)（\(decided)）", by: p, now: now, writer: w)
+            event(r, "court_decision", "\(c.courtName ?? "法院")\(decision!.chineseName)（\(decided)）", by: p, now: now, writer: w)
         }
     }
 

@@ -82,7 +82,7 @@ enum PortalPages {
         values.v["itemCode"] = item.code
         values.v["channel"] = req.headers.first(name: .userAgent).map { $0.contains("Mobile") } == true ? RequestChannel.mobile.rawValue : RequestChannel.web.rawValue
         do {
-            let valid = try await Intake.validate(RequestForm.input(values, answer: false), by: p, today: req.today, on: req.sql)
+            let valid = try await Intake.validate(RequestForm.input(values, answer: false), by: p, today: req.today, regions: req.application.regionDirectory, on: req.sql)
             // The form's own token makes a double click one request.
             let key = req.formValue("formToken")?.nilIfEmpty
             let created = try await Intake.create(valid, by: p, idempotencyKey: key, app: req.application, on: req.db)

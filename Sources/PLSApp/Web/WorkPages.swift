@@ -205,7 +205,7 @@ enum WorkPages {
         values.v["channel"] = mode == "hotline" ? RequestChannel.hotline.rawValue : RequestChannel.window.rawValue
         let answerNow = req.formValue("action") == "answer"
         do {
-            let valid = try await Intake.validate(RequestForm.input(values, answer: answerNow), by: p, today: req.today, on: req.sql)
+            let valid = try await Intake.validate(RequestForm.input(values, answer: answerNow), by: p, today: req.today, regions: req.application.regionDirectory, on: req.sql)
             if answerNow, (values.v["answer"] ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
                 throw AppError.validation(["answer": "当场解答须填写解答内容"])
             }
