@@ -177,13 +177,17 @@ enum RequestViews {
                      on db: any SQLDatabase) async throws -> Paged<Row> {
         let soon = calendar.addingWorkingDays(2, to: today)
         let clause = whereClause(f, scope: scope, today: today, soon: soon)
-        let total = try await db.raw("SELECT COUNT(*) AS n FROM service_requests r" + clause).first(decodingColumn: "n", as: Int.self) ?? 0
+        let total: Int
+        if let counted = try await RequestCounts.total(f, scope: scope, on: db) { total = counted } else {
+            total = try await db.raw("SELECT COUNT(*) AS n FROM service_requests r" + clause).first(decodingColumn: "n", as: Int.self) ?? 0
+        }
         let rows = try await db.raw(SQLQueryString(selectFrom) + clause + " ORDER BY r.created_at DESC LIMIT \(literal: page.per) OFFSET \(literal: page.offset)")
             .all().map(stored)
         return Paged(items: rows.map { row($0, today: today) }, total: total, page: page.page, per: page.per)
     }
 
     // MARK: Detail
+
 
     struct TimelineEntry: Content {
         var seq: Int64
@@ -260,6 +264,7 @@ enum RequestViews {
     }
 
     static func timeline(_ id: UUID, on db: any SQLDatabase) async throws -> [TimelineEntry] {
+        // Shown as read back; `TimelineEntry.init(_:)` shows an event just appended the same way.
         try await db.raw("""
             SELECT seq, at_ms, actor_name, action, from_status, to_status, note FROM request_events WHERE request_id = \(bind: id) ORDER BY seq
             """).all().map { r in
@@ -288,13 +293,15 @@ enum RequestViews {
         scope.includes(region: DivisionCode(r.regionCode), institution: r.institutionID, owner: r.citizenAccountID)
     }
 
-    static func detail(_ r: ServiceRequest, for principal: Principal?, app: Application, on db: any SQLDatabase) async throws -> Detail {
+    /// `timeline`: the events when the caller has just written them (an intake's answer), else read.
+    static func detail(_ r: ServiceRequest, for principal: Principal?, app: Application, on db: any SQLDatabase,
+                       timeline known: [TimelineEntry]? = nil) async throws -> Detail {
         let id = r.id!
-        // The three names in one round trip.
-        struct Names: Decodable { var regionName: String?; var institutionName: String?; var practitionerName: String? }
-        let names = try await db.raw("""
-            SELECT (SELECT name FROM regions WHERE code = \(bind: r.regionCode)) AS region_name,
-                   (SELECT name FROM institutions WHERE id = \(bind: r.institutionID)) AS institution_name,
+        // The region's name from the directory; the assignees' names in one round trip, when there are any.
+        let regionName = try await app.regionDirectory.find(r.regionCode, on: db)?.name
+        struct Names: Decodable { var institutionName: String?; var practitionerName: String? }
+        let names = r.institutionID == nil && r.practitionerID == nil ? nil : try await db.raw("""
+            SELECT (SELECT name FROM institutions WHERE id = \(bind: r.institutionID)) AS institution_name,
                    (SELECT name FROM practitioners WHERE id = \(bind: r.practitionerID)) AS practitioner_name
             """).first(decoding: Names.self, keyDecodingStrategy: .snakeCase)
         let institutionName = names?.institutionName, practitionerName = names?.practitionerName
@@ -305,7 +312,7 @@ enum RequestViews {
             legalAid = try await LegalAidCases.view(c, of: r, for: principal, today: app.today, on: db)
         }
         var mediation: MediationCases.View?
-        if r.matterType == MatterType.mediation.rawValue, let c = try await MediationCase.find(id, on: app.db) {
+        if r.matterType == MatterType.mediation.rawValue, let c = try await MediationCase.read(id, on: db) {
             mediation = try await MediationCases.view(c, of: r, for: principal, today: app.today, on: db)
         }
         if let principal {
@@ -317,20 +324,32 @@ enum RequestViews {
                 .map(\.rawValue)
             if RequestActions.mayEvaluate(r, principal) { actions.append("evaluate") }
         }
+        let timelineEntries: [TimelineEntry]
+        if let known { timelineEntries = known } else { timelineEntries = try await timeline(id, on: db) }
         return Detail(
             id: id, number: r.number, matterType: r.matterType, matterTypeName: MatterType(rawValue: r.matterType)?.chineseName ?? r.matterType,
             itemCode: r.itemCode, category: r.category, categoryName: Category(rawValue: r.category)?.chineseName ?? r.category,
             channel: r.channel, channelName: RequestChannel(rawValue: r.channel)?.chineseName ?? r.channel, description: r.description,
             applicant: Applicant(name: r.applicantName, mobile: r.applicantMobileMasked, idNumber: r.applicantIDMasked,
                                  birthDate: r.applicantBirthDate, sex: r.applicantSex),
-            priorityGroups: DelimitedList.decode(r.priorityGroupsText), regionCode: r.regionCode, regionName: names?.regionName ?? r.regionCode,
+            priorityGroups: DelimitedList.decode(r.priorityGroupsText), regionCode: r.regionCode, regionName: regionName ?? r.regionCode,
             status: r.status, statusName: status.chineseName, institutionId: r.institutionID, institutionName: institutionName,
             practitionerId: r.practitionerID, practitionerName: practitionerName, acceptDue: r.acceptDue, concludeDue: r.concludeDue,
             overdue: isOverdue(status: status, due: r.concludeDue, today: app.today), suspendedOn: r.suspendedOn,
             transferTarget: r.transferTarget, transferReference: r.transferReference, externalReference: r.externalReference,
             rejectReason: r.rejectReason, outcome: r.outcome, summary: r.summary, concludedOn: r.concludedOn,
             concludedOnTime: r.concludedOnTime, rating: r.rating, ratingComment: r.ratingComment, createdAt: r.createdAt,
-            actions: actions, timeline: try await timeline(id, on: db), legalAid: legalAid,
+            actions: actions, timeline: timelineEntries, legalAid: legalAid,
             feeReduction: try await LegalAidCases.feeReduction(for: r, on: db), mediation: mediation)
+    }
+}
+
+extension RequestViews.TimelineEntry {
+    /// An event just appended, as `RequestViews.timeline` will read it back.
+    init(_ appended: (seq: Int64, event: LedgerEvent)) {
+        let e = appended.event
+        self.init(seq: appended.seq, at: Date(timeIntervalSince1970: Double(e.atMillis) / 1000), actor: e.actorName, action: e.action,
+                  actionName: RequestViews.actionName(e.action), fromStatus: e.fromStatus, toStatus: e.toStatus,
+                  toStatusName: RequestStatus(rawValue: e.toStatus)?.chineseName ?? e.toStatus, note: e.note)
     }
 }

@@ -40,18 +40,12 @@ enum LegalAidIndicators {
             GROUP BY SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth)))
             """
         },
-        // Cases designated in the year, and those designated to a lawyer.
-        rate("lawyer_share_of_aid_cases", "律师承办法律援助案件占比", target: 75,
-             basis: "实施方案：律师办理法律援助案件占比不低于 75%",
-             counted: "件由律师承办") { s in
-            """
-            SELECT SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
-                   CAST(SUM(CASE WHEN c.designee_type = \(bind: PractitionerType.lawyer.rawValue) THEN 1 ELSE 0 END) AS BIGINT) AS num
-            FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
-            WHERE c.designated_on >= \(bind: s.firstDay) AND c.designated_on <= \(bind: s.lastDay)
-              AND r.region_code LIKE \(bind: s.region.scopePrefix + "%")
-            GROUP BY SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth)))
-            """
+        // Cases designated in the year, and those designated to a lawyer: from the running figures the database
+        // keeps as cases are designated (`RunningFigure.lawyerShare`).
+        IndicatorDefinition(id: "lawyer_share_of_aid_cases", name: "律师承办法律援助案件占比", capability: "legal_aid", unit: .percent,
+                            target: 75, comparator: .atLeast, basis: "实施方案：律师办理法律援助案件占比不低于 75%",
+                            counted: "件由律师承办") { s, db in
+            try await UnitRates.outcome(try await RunningFigure.lawyerShare.units(s, on: db), target: s.target, on: db)
         },
     ]
 

@@ -8,15 +8,8 @@ enum MediationIndicators {
         IndicatorDefinition(id: "mediation_success_rate", name: "人民调解成功率", capability: "mediation", unit: .percent, target: 95,
                             comparator: .atLeast, basis: "实施方案：人民调解成功率稳步提升（调解成功占已结案件，不含当事人拒绝调解的）",
                             counted: "件调解成功") { s, db in
-            let units = try await db.raw("""
-                SELECT SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
-                       CAST(SUM(CASE WHEN c.outcome = 'success' THEN 1 ELSE 0 END) AS BIGINT) AS num
-                FROM mediation_cases c JOIN service_requests r ON r.id = c.request_id
-                WHERE c.outcome IN ('success', 'failure', 'terminated') AND c.closed_on >= \(bind: s.firstDay) AND c.closed_on <= \(bind: s.lastDay)
-                  AND r.region_code LIKE \(bind: s.region.scopePrefix + "%")
-                GROUP BY SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth)))
-                """).all(decoding: UnitRates.Row.self)
-            return try await UnitRates.outcome(units, target: s.target, on: db)
+            // From the running figures the database keeps as cases close (`RunningFigure.mediationSuccess`).
+            try await UnitRates.outcome(try await RunningFigure.mediationSuccess.units(s, on: db), target: s.target, on: db)
         },
         IndicatorDefinition(id: "mediation_fulfilment_rate", name: "调解协议履行率", capability: "mediation", unit: .percent, target: 95,
                             comparator: .atLeast, basis: "实施方案：调解协议履行率稳步提升（履行期限已届满的协议中已全部履行的）",
