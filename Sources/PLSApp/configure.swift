@@ -37,19 +37,27 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     // MARK: Database
     if let url = settings.databaseURL {
         app.databases.use(try .postgres(url: url), as: .psql)
-        app.databases.use(try .postgres(url: url), as: .ledgerWriter, isDefault: false)
     } else {
         try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
         app.databases.use(.sqlite(.file(settings.dataDirectory + "/pls.sqlite")), as: .sqlite)
-        app.databases.use(.sqlite(.file(settings.dataDirectory + "/pls.sqlite")), as: .ledgerWriter, isDefault: false)
     }
+    // The ledger commits on a thread of its own through its own connection to the same database.
+    let ledgerHome = try Ledger.Home(threadPool: app.threadPool) { databases in
+        if let url = settings.databaseURL {
+            databases.use(try .postgres(url: url), as: .ledgerWriter)
+        } else {
+            databases.use(.sqlite(.file(settings.dataDirectory + "/pls.sqlite")), as: .ledgerWriter)
+        }
+    }
+    app.ledger = Ledger(home: ledgerHome)
+    app.lifecycle.use(Ledger.Shutdown(ledger: app.ledger))
 
     // MARK: Middleware (outermost first): errors, headers, static files.
     app.middleware = .init()
     app.middleware.use(RouteLoggingMiddleware(logLevel: .debug))
     app.middleware.use(AppErrorMiddleware())
     app.middleware.use(SecurityHeadersMiddleware())
-    app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, defaultFile: nil))
+    app.middleware.use(PublicFilesMiddleware(publicDirectory: app.directory.publicDirectory))
 
     app.sessions.use(.fluent)
     app.sessions.configuration.cookieName = "pls-session"
@@ -83,11 +91,16 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.migrations.add(M016MarkGovernmentBodies())
     app.migrations.add(M017CreateAdviserServicePhotos())
     app.migrations.add(M018CreateStaffTrainingAttendance())
+    app.migrations.add(M019CreateRequestCounts())
+    app.migrations.add(M020CreateIndicatorFigures())
 
     // MARK: Capabilities
     app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all)
     app.calendarStore = CalendarStore()
-    app.ledger = Ledger(databases: app.databases)
+    app.regionDirectory = RegionDirectory()
+    app.tokenCache = TokenCache()
+    app.databases.middleware.use(RegionDirectory.Invalidation(directory: app.regionDirectory))
+    app.databases.middleware.use(TokenCache.Invalidation(cache: app.tokenCache))
     app.rulesCache = Catalog.RulesCache()
     app.sms = LogOnlySmsGateway(logger: app.logger, personalData: app.personalData)
 

@@ -122,8 +122,12 @@ struct OverdueScanner: LifecycleHandler {
         app.storage[Key.self] = task
     }
 
-    func shutdown(_ app: Application) {
-        app.storage[Key.self]?.cancel()
+    /// Waits for a scan under way: the databases close right after, and a scan still running would find none.
+    func shutdownAsync(_ app: Application) async {
+        guard let task = app.storage[Key.self] else { return }
+        let cancelled = app.eventLoopGroup.any().makePromise(of: Void.self)
+        task.cancel(promise: cancelled)
+        try? await cancelled.futureResult.get()
     }
 
     struct Key: StorageKey { typealias Value = RepeatedTask }
