@@ -42,7 +42,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
         app.databases.use(.sqlite(.file(settings.dataDirectory + "/pls.sqlite")), as: .sqlite)
     }
     // The ledger commits on a thread of its own through its own connection to the same database.
-    let ledgerHome = try Ledger.Home(threadPool: app.threadPool) { databases in
+    let ledgerHome = try Ledger.Home { databases in
         if let url = settings.databaseURL {
             databases.use(try .postgres(url: url), as: .ledgerWriter)
         } else {

@@ -5,15 +5,19 @@ import SQLiteNIO
 /// One value of a generated row. On SQLite it is handed to SQLiteNIO as it is (no Codable encoding, no SQL
 /// builder: measured, those were a third of the generator's time); on PostgreSQL it is an ordinary bind.
 enum BulkCell: Sendable {
-    case text(String), integer(Int64), real(Double), uuid(UUID), null
+    case text(String), integer(Int64), real(Double), bool(Bool), date(Date), uuid(UUID)
+    /// A missing value, as the typed nil PostgreSQL needs (a text null does not go into a uuid column).
+    case null(any Encodable & Sendable)
 
-    init<T: CellConvertible>(_ value: T?) { self = value?.cell ?? .null }
+    init<T: BulkCellConvertible & Encodable & Sendable>(_ value: T?) { self = value?.bulkCell ?? .null(T?.none) }
 
     var sqliteData: SQLiteData {
         switch self {
         case .text(let v): .text(v)
         case .integer(let v): .integer(Int(v))
         case .real(let v): .float(v)
+        case .bool(let v): .integer(v ? 1 : 0)
+        case .date(let v): .float(v.timeIntervalSince1970)  // as SQLiteNIO stores a date
         case .uuid(let v): .text(v.uuidString)  // as SQLiteKit encodes a UUID (through Codable)
         case .null: .null
         }
@@ -24,20 +28,21 @@ enum BulkCell: Sendable {
         case .text(let v): v
         case .integer(let v): v
         case .real(let v): v
+        case .bool(let v): v
+        case .date(let v): v
         case .uuid(let v): v
-        case .null: String?.none
+        case .null(let typed): typed
         }
     }
 }
 
-protocol CellConvertible { var cell: BulkCell { get } }
-extension String: CellConvertible { var cell: BulkCell { .text(self) } }
-extension Int: CellConvertible { var cell: BulkCell { .integer(Int64(self)) } }
-extension Int64: CellConvertible { var cell: BulkCell { .integer(self) } }
-extension Bool: CellConvertible { var cell: BulkCell { .integer(self ? 1 : 0) } }
-extension UUID: CellConvertible { var cell: BulkCell { .uuid(self) } }
-/// As SQLiteNIO stores a date: seconds since 1970.
-extension Date: CellConvertible { var cell: BulkCell { .real(timeIntervalSince1970) } }
+protocol BulkCellConvertible { var bulkCell: BulkCell { get } }
+extension String: BulkCellConvertible { var bulkCell: BulkCell { .text(self) } }
+extension Int: BulkCellConvertible { var bulkCell: BulkCell { .integer(Int64(self)) } }
+extension Int64: BulkCellConvertible { var bulkCell: BulkCell { .integer(self) } }
+extension Bool: BulkCellConvertible { var bulkCell: BulkCell { .bool(self) } }
+extension UUID: BulkCellConvertible { var bulkCell: BulkCell { .uuid(self) } }
+extension Date: BulkCellConvertible { var bulkCell: BulkCell { .date(self) } }
 
 enum BulkRows {
     /// Inserts `rows` into `table` in one statement.

@@ -187,14 +187,19 @@ final class Ledger: Sendable {
     /// chain queued behind the HTTP work of every open connection (measured: under load a statement's
     /// result took up to a millisecond to be picked up). On its own loop, with its task preferring that loop,
     /// each step continues at once.
+    /// Its SQLite statements run on a thread pool of their own, too: in the shared pool they queued behind the reads
+    /// of every open request.
     final class Home: Sendable {
         let group: MultiThreadedEventLoopGroup
+        let threadPool: NIOThreadPool
         let databases: Databases
         let executor: EventLoopTaskExecutor
         private let logger = Logger(label: "pls.ledger")
 
-        init(threadPool: NIOThreadPool, configure: (Databases) throws -> Void) rethrows {
+        init(configure: (Databases) throws -> Void) rethrows {
             group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            threadPool = NIOThreadPool(numberOfThreads: 1)
+            threadPool.start()
             databases = Databases(threadPool: threadPool, on: group)
             executor = EventLoopTaskExecutor(group.next())
             try configure(databases)
@@ -206,6 +211,7 @@ final class Ledger: Sendable {
 
         func shutdown() async {
             await databases.shutdownAsync()
+            try? await threadPool.shutdownGracefully()
             try? await group.shutdownGracefully()
         }
     }
