@@ -37,20 +37,12 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     // MARK: Database
     if let url = settings.databaseURL {
         app.databases.use(try .postgres(url: url), as: .psql)
+        app.databases.use(try .postgres(url: url), as: .ledgerWriter, isDefault: false)
     } else {
         try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
         app.databases.use(.sqlite(.file(settings.dataDirectory + "/pls.sqlite")), as: .sqlite)
+        app.databases.use(.sqlite(.file(settings.dataDirectory + "/pls.sqlite")), as: .ledgerWriter, isDefault: false)
     }
-    // The ledger commits on a thread of its own through its own connection to the same database.
-    let ledgerHome = try Ledger.Home { databases in
-        if let url = settings.databaseURL {
-            databases.use(try .postgres(url: url), as: .ledgerWriter)
-        } else {
-            databases.use(.sqlite(.file(settings.dataDirectory + "/pls.sqlite")), as: .ledgerWriter)
-        }
-    }
-    app.ledger = Ledger(home: ledgerHome)
-    app.lifecycle.use(Ledger.Shutdown(ledger: app.ledger))
 
     // MARK: Middleware (outermost first): errors, headers, static files.
     app.middleware = .init()
@@ -97,6 +89,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     // MARK: Capabilities
     app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all)
     app.calendarStore = CalendarStore()
+    app.ledger = Ledger(databases: app.databases)
     app.regionDirectory = RegionDirectory()
     app.tokenCache = TokenCache()
     app.databases.middleware.use(RegionDirectory.Invalidation(directory: app.regionDirectory))

@@ -55,20 +55,14 @@ final class GroupCommitter: Sendable {
     /// A burst larger than this is split, so that one transaction never holds the lock for long.
     private let maxBatch = 256
 
-    /// `executor`: where the batches run (the ledger's own thread); nil: wherever tasks run.
-    func submit(_ job: Job, on database: any Database, executor: (any TaskExecutor)?) {
+    func submit(_ job: Job, on database: any Database) {
         let start = queue.withLockedValue { q in
             q.pending.append(job)
             if q.draining { return false }
             q.draining = true
             return true
         }
-        guard start else { return }
-        if let executor {
-            Task(executorPreference: executor) { await self.drain(on: database) }
-        } else {
-            Task { await self.drain(on: database) }
-        }
+        if start { Task { await self.drain(on: database) } }
     }
 
     private func take() -> [Job] {
@@ -173,58 +167,20 @@ struct LedgerEvent: Sendable {
 private struct LedgerHeadRow: Decodable { var lastSeq: Int64; var lastHash: String; var dayLast: Int? }
 
 extension DatabaseID {
-    /// The ledger's own connection to the same database (see `Ledger.Home`).
+    /// The ledger's own connections to the same database: the transaction that commits a batch of writes
+    /// holds one connection for its whole length, and reads (there is one pool connection per event loop)
+    /// must not queue behind it.
     static let ledgerWriter = DatabaseID(string: "ledger-writer")
 }
 
 final class Ledger: Sendable {
     static let genesis = String(repeating: "0", count: 64)
     private let committer = GroupCommitter()
-    private let home: Home?
+    private let databases: Databases?
 
-    /// Where batches are committed: a thread of their own, with its own connection. A batch is a chain of
-    /// some ten statements that every write in it waits for; on the server's event loops each step of the
-    /// chain queued behind the HTTP work of every open connection (measured: under load a statement's
-    /// result took up to a millisecond to be picked up). On its own loop, with its task preferring that loop,
-    /// each step continues at once.
-    /// Its SQLite statements run on a thread pool of their own, too: in the shared pool they queued behind the reads
-    /// of every open request.
-    final class Home: Sendable {
-        let group: MultiThreadedEventLoopGroup
-        let threadPool: NIOThreadPool
-        let databases: Databases
-        let executor: EventLoopTaskExecutor
-        private let logger = Logger(label: "pls.ledger")
-
-        init(configure: (Databases) throws -> Void) rethrows {
-            group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-            threadPool = NIOThreadPool(numberOfThreads: 1)
-            threadPool.start()
-            databases = Databases(threadPool: threadPool, on: group)
-            executor = EventLoopTaskExecutor(group.next())
-            try configure(databases)
-        }
-
-        var database: any Database {
-            databases.database(.ledgerWriter, logger: logger, on: executor.loop)!
-        }
-
-        func shutdown() async {
-            await databases.shutdownAsync()
-            try? await threadPool.shutdownGracefully()
-            try? await group.shutdownGracefully()
-        }
-    }
-
-    /// `home`: the ledger's own thread and connection; without one (a test of the format), batches are
-    /// written through the caller's database.
-    init(home: Home? = nil) {
-        self.home = home
-    }
-
-    struct Shutdown: LifecycleHandler {
-        let ledger: Ledger
-        func shutdownAsync(_ application: Application) async { await ledger.home?.shutdown() }
+    /// `databases` with `.ledgerWriter` configured: batches are written through it; without: through the caller's database.
+    init(databases: Databases? = nil) {
+        self.databases = databases
     }
 
     /// What is hashed: every field that a reader of the timeline relies on, in a fixed order.
@@ -260,7 +216,8 @@ final class Ledger: Sendable {
                 finish: { error in
                     if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: box.value!) }
                 })
-            committer.submit(job, on: home?.database ?? database, executor: home?.executor)
+            let writer = databases?.database(.ledgerWriter, logger: database.logger, on: database.eventLoop) ?? database
+            committer.submit(job, on: writer)
         }
     }
 
@@ -464,20 +421,5 @@ extension Application {
             return l
         }
         set { storage[LedgerKey.self] = newValue }
-    }
-}
-
-/// A task executor that runs its jobs on one NIO event loop: a task that prefers it keeps its
-/// nonisolated async work, and every continuation after an await, on that loop's thread.
-final class EventLoopTaskExecutor: TaskExecutor, Sendable {
-    let loop: any EventLoop
-
-    init(_ loop: any EventLoop) {
-        self.loop = loop
-    }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
