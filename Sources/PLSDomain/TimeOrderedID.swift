@@ -2,8 +2,8 @@ import Foundation
 
 /// Identifiers that sort by the time they were made (UUID version 7, RFC 9562): 48 bits of Unix
 /// milliseconds, then random bits. Rows of a growing table keyed by them are appended at the end of
-/// the primary-key index instead of scattered through it, so each insert touches a page already in
-/// memory: measured, the largest share of the pages an intake's commit had to write.
+/// the primary-key index (and the indexes that refer to it) instead of scattered through them, so each
+/// insert touches a page already in memory.
 public enum TimeOrderedID {
     public static func make(millis: Int64, using rng: inout some RandomNumberGenerator) -> UUID {
         let high = rng.next() as UInt64, low = rng.next() as UInt64

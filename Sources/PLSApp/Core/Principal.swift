@@ -58,7 +58,7 @@ extension Request {
 
 /// `Authorization: Bearer …` for the API. Tokens are stored as digests and expire. One query finds the
 /// token and its account together, and what it found is kept for a few seconds (`TokenCache`): every API
-/// call needs it, and at a few thousand calls a second the query was a tenth of each call's work.
+/// call needs it, and the query was one more round trip to the database on every one.
 struct BearerPrincipalAuthenticator: AsyncBearerAuthenticator {
     struct Row: Decodable {
         var id: UUID

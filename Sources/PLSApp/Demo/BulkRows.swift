@@ -3,7 +3,7 @@ import SQLKit
 import SQLiteNIO
 
 /// One value of a generated row. On SQLite it is handed to SQLiteNIO as it is (no Codable encoding, no SQL
-/// builder: measured, those were a third of the generator's time); on PostgreSQL it is an ordinary bind.
+/// builder: measured, about a quarter of the generator's time); on PostgreSQL it is an ordinary bind.
 enum BulkCell: Sendable {
     case text(String), integer(Int64), real(Double), bool(Bool), date(Date), uuid(UUID)
     /// A missing value, as the typed nil PostgreSQL needs (a text null does not go into a uuid column).

@@ -100,7 +100,7 @@ final class DemoRequests: @unchecked Sendable {
                 let sql = tx as! any SQLDatabase
                 if sql.dialect.name == "sqlite" {
                     // A page cache large enough for the indexes being filled: with SQLite's default 2 MB, most of
-                    // the load was pages evicted and read back (measured: three quarters of its time).
+                    // the load was pages evicted and read back (measured: about half its time).
                     try await sql.raw("PRAGMA cache_size = -1048576").run()
                 }
                 for i in batchStart..<batchEnd {

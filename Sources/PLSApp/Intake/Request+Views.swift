@@ -264,16 +264,15 @@ enum RequestViews {
     }
 
     static func timeline(_ id: UUID, on db: any SQLDatabase) async throws -> [TimelineEntry] {
-        // Shown as read back; `TimelineEntry.init(_:)` shows an event just appended the same way.
+        // One way to show an event, whether read back here or just appended (`TimelineEntry.init(_:)`).
         try await db.raw("""
             SELECT seq, at_ms, actor_name, action, from_status, to_status, note FROM request_events WHERE request_id = \(bind: id) ORDER BY seq
             """).all().map { r in
-            let toStatus = try r.decode(column: "to_status", as: String.self), action = try r.decode(column: "action", as: String.self)
-            return TimelineEntry(seq: try r.decode(column: "seq", as: Int64.self),
-                                 at: Date(timeIntervalSince1970: Double(try r.decode(column: "at_ms", as: Int64.self)) / 1000),
-                                 actor: try r.decode(column: "actor_name", as: String.self), action: action, actionName: actionName(action),
-                                 fromStatus: try r.decode(column: "from_status", as: String?.self), toStatus: toStatus,
-                                 toStatusName: RequestStatus(rawValue: toStatus)?.chineseName ?? toStatus, note: try r.decode(column: "note", as: String?.self))
+            TimelineEntry((seq: try r.decode(column: "seq", as: Int64.self), event: LedgerEvent(
+                requestID: id, atMillis: try r.decode(column: "at_ms", as: Int64.self), actorID: nil,
+                actorName: try r.decode(column: "actor_name", as: String.self), action: try r.decode(column: "action", as: String.self),
+                fromStatus: try r.decode(column: "from_status", as: String?.self), toStatus: try r.decode(column: "to_status", as: String.self),
+                note: try r.decode(column: "note", as: String?.self))))
         }
     }
 
@@ -345,7 +344,7 @@ enum RequestViews {
 }
 
 extension RequestViews.TimelineEntry {
-    /// An event just appended, as `RequestViews.timeline` will read it back.
+    /// An event as the timeline shows it: read back by `RequestViews.timeline`, or just appended by a write.
     init(_ appended: (seq: Int64, event: LedgerEvent)) {
         let e = appended.event
         self.init(seq: appended.seq, at: Date(timeIntervalSince1970: Double(e.atMillis) / 1000), actor: e.actorName, action: e.action,
