@@ -3,6 +3,7 @@ import Fluent
 import SQLKit
 import Crypto
 import NIOConcurrencyHelpers
+import PLSDomain
 
 /// The platform's tamper-evident record (区块链+): every timeline event carries the hash of the
 /// event before it, across the whole platform, and the head row holds the last one, so that an
@@ -185,7 +186,8 @@ final class Ledger: Sendable {
 
     /// What is hashed: every field that a reader of the timeline relies on, in a fixed order.
     static func canonical(seq: Int64, prev: String, _ e: LedgerEvent) -> String {
-        [String(seq), prev, e.requestID.uuidString.lowercased(), String(e.atMillis), e.actorID?.uuidString.lowercased() ?? "",
+        [String(seq), prev, UUIDText.string(e.requestID, uppercase: false), String(e.atMillis),
+         e.actorID.map { UUIDText.string($0, uppercase: false) } ?? "",
          e.actorName, e.action, e.fromStatus ?? "", e.toStatus, e.note ?? ""]
             .map(escape).joined(separator: "|")
     }
