@@ -93,6 +93,39 @@ final class SpeedPathTests: AppTestCase {
     }
 
     /// A held token stops working the moment its account is deactivated or it is signed out.
+    /// The generator loads without the indexes and triggers of the tables it fills and builds them again:
+    /// the schema afterwards is the schema before, and the triggers keep counting the requests that follow.
+    func testTheGeneratorPutsBackEveryIndexAndTrigger() async throws {
+        struct Entry: Decodable, Hashable { var name: String; var definition: String }
+        func schema() async throws -> Set<Entry> {
+            let query: SQLQueryString = sql.dialect.name == "sqlite"
+                ? "SELECT name, sql AS definition FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL"
+                : """
+                  SELECT indexname AS name, indexdef AS definition FROM pg_indexes WHERE schemaname = current_schema()
+                  UNION SELECT tgname AS name, pg_get_triggerdef(oid) AS definition FROM pg_trigger WHERE NOT tgisinternal
+                  """
+            return Set(try await sql.raw(query).all(decoding: Entry.self))
+        }
+        let before = try await schema()
+        XCTAssertTrue(before.contains { $0.name == "request_counts_insert" || $0.name == "request_counts_keep" }, "the counts' trigger is there to set aside")
+        XCTAssertGreaterThan(before.count, 20)
+        _ = try await DemoRequests.generate(count: 150, app: app, on: app.db)
+        let after = try await schema()
+        XCTAssertEqual(after, before)
+        // The triggers are back: an intake after the load is counted.
+        let all = try await RequestCounts.total(RequestViews.Filter(), scope: .everything, on: sql)
+        let op = try await token("operator")
+        let created = try await intake(op, region: village(0))
+        XCTAssertEqual(created.status, .created)
+        let allAfter = try await RequestCounts.total(RequestViews.Filter(), scope: .everything, on: sql)
+        XCTAssertEqual(allAfter, (all ?? 0) + 1)
+        let rows = try await sql.raw("SELECT COUNT(*) AS n FROM service_requests").first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(allAfter, rows)
+        let verified = try await Ledger.verify(on: sql)
+        XCTAssertNil(verified.problem)
+        XCTAssertGreaterThan(verified.checked, 150)
+    }
+
     func testHeldTokensAreDroppedOnDeactivationAndSignOut() async throws {
         let admin = try await token("admin")
         let op = try await token("operator")

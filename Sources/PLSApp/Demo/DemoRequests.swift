@@ -92,155 +92,171 @@ final class DemoRequests: @unchecked Sendable {
         let offsets = (0..<count).map { _ in Int64.random(in: 0..<yearMs, using: &rng) }.sorted(by: >)
 
 
-        var done = 0
-        while done < count {
-            let batchEnd = min(done + 50_000, count)
-            let batchStart = done, mobiles = mobiles, pool = pool
+        // Built again once the rows are in; also when the load fails, so that the database keeps its indexes.
+        let deferred = try await DeferredSchema.setAside([ServiceRequest.schema, "request_events", LegalAidCase.schema, MediationCase.schema],
+                                                         on: database)
+        do {
+            var done = 0
+            while done < count {
+                let batchEnd = min(done + 50_000, count)
+                let batchStart = done, mobiles = mobiles, pool = pool
+                try await database.transaction { [self] tx in
+                    let sql = tx as! any SQLDatabase
+                    if sql.dialect.name == "sqlite" {
+                        // A page cache large enough for the keys filled during the load: with SQLite's default 2 MB, most of
+                        // the load was pages evicted and read back (measured: about half its time).
+                        try await sql.raw("PRAGMA cache_size = -1048576").run()
+                    }
+                    // Each row of the batch, made off the event loop: the writes of the rows before it continue on
+                    // the loop meanwhile (measured: made on the loop, the two took turns and the load used one core).
+                    let makeRow: @Sendable (Int) -> Void = { [self] i in
+                        let createdMs = nowMs - offsets[i]
+                        let created = Date(timeIntervalSince1970: Double(createdMs) / 1000)
+                        let day = CivilDate(created)
+                        let n = (dayCounters[day.description] ?? 0) + 1
+                        dayCounters[day.description] = n
+                        // Time-ordered, as intake makes them: each insert lands at the end of the id indexes.
+                        let id = TimeOrderedID.make(millis: createdMs)
+                        let channel = weighted(channels)
+                        let matter = weighted(matters)
+                        let category = weighted(categories)
+                        let region = villages[Int.random(in: 0..<villages.count, using: &rng)]
+                        let mobile = mobiles[Int.random(in: 0..<mobiles.count, using: &rng)]
+                        let name = String(surnames[Int.random(in: 0..<surnames.count, using: &rng)]) + String(given[Int.random(in: 0..<given.count, using: &rng)])
+                        let rules = matter.defaultRules
+                        let ageDays = Int(offsets[i] / 86_400_000)
+                        let concludeDue = rules.conclude.due(from: day, on: calendar)
+                        // Older requests are mostly concluded; recent ones are still moving.
+                        var path: [RequestAction] = [.submit]
+                        let roll = Int.random(in: 0..<100, using: &rng)
+                        if roll < 3 { path.append(.reject) }
+                        else if ageDays < 2 { if roll < 50 { path.append(.accept) } }
+                        else {
+                            path.append(.accept)
+                            if matter == .consultation && channel == .hotline { path.append(.conclude) }
+                            else if roll < 6 { path.append(.transfer) }
+                            else {
+                                path += [.assign, .start]
+                                if roll % 11 == 0 { path += [.suspend, .resume] }
+                                if ageDays > 10 || roll < 40 { path.append(.conclude) }
+                            }
+                        }
+                        let candidates = pool.byCounty[String(region.prefix(6))]?[matter] ?? []
+                        let assignee = candidates.isEmpty ? nil : candidates[Int.random(in: 0..<candidates.count, using: &rng)]
+                        var status = RequestStatus.submitted
+                        var t = createdMs
+                        var concludedOn: String?, onTime: Bool?, rating: Int?, ratedAt: Date?
+                        for action in path {
+                            let from = action == .submit ? nil : status
+                            if action != .submit {
+                                status = RequestLifecycle.rules[action]!.to
+                                t += Int64.random(in: 60_000...(action == .conclude ? 6 * 86_400_000 : 86_400_000), using: &rng)
+                                t = min(t, nowMs - 1)
+                            }
+                            if action == .conclude {
+                                let d = CivilDate(Date(timeIntervalSince1970: Double(t) / 1000))
+                                concludedOn = d.description
+                                onTime = d <= concludeDue
+                            }
+                            seq += 1
+                            let e = LedgerEvent(requestID: id, atMillis: t, actorID: operatorID, actorName: action == .submit ? name : "12348 热线坐席",
+                                                action: action.rawValue, fromStatus: from?.rawValue, toStatus: status.rawValue, note: nil)
+                            let h = Ledger.hash(Ledger.canonical(seq: seq, prev: prev, e))
+                            eventRows.append([BulkCell(seq), BulkCell(id), BulkCell(t), BulkCell(operatorID), BulkCell(e.actorName), BulkCell(e.action),
+                                              BulkCell(e.fromStatus), BulkCell(e.toStatus), BulkCell(e.note), BulkCell(prev), BulkCell(h)])
+                            prev = h
+                            events += 1
+                        }
+                        if status == .concluded, Int.random(in: 0..<100, using: &rng) < 85 {
+                            rating = weighted([(5, 62), (4, 25), (3, 8), (2, 3), (1, 2)])
+                            ratedAt = Date(timeIntervalSince1970: Double(min(t + 3_600_000, nowMs)) / 1000)
+                            seq += 1
+                            let e = LedgerEvent(requestID: id, atMillis: Int64(ratedAt!.timeIntervalSince1970 * 1000), actorID: operatorID, actorName: name,
+                                                action: "evaluate", fromStatus: status.rawValue, toStatus: status.rawValue, note: "申请人评价：\(Rating(rawValue: rating!)!.chineseName)")
+                            let h = Ledger.hash(Ledger.canonical(seq: seq, prev: prev, e))
+                            eventRows.append([BulkCell(seq), BulkCell(id), BulkCell(e.atMillis), BulkCell(operatorID), BulkCell(e.actorName), BulkCell(e.action),
+                                              BulkCell(e.fromStatus), BulkCell(e.toStatus), BulkCell(e.note), BulkCell(prev), BulkCell(h)])
+                            prev = h
+                            events += 1
+                        }
+                        if let concludedOn, let year = Int(concludedOn.prefix(4)) {
+                            let key = "\(region)|\(year)"
+                            var s = stats[key] ?? (0, 0, 0, 0)
+                            s.0 += 1; s.1 += onTime == true ? 1 : 0; s.2 += rating != nil ? 1 : 0; s.3 += (rating ?? 0) >= 4 ? 1 : 0
+                            stats[key] = s
+                        }
+                        let assigned = [RequestStatus.assigned, .inProgress, .suspended, .concluded].contains(status) && !path.contains(.transfer) && path.contains(.assign)
+                        requestRows.append([
+                            BulkCell(id), BulkCell(RequestNumber.make(date: day, sequence: n)), BulkCell(matter.rawValue), BulkCell(category.rawValue),
+                            BulkCell(channel.rawValue), BulkCell("（演示）\(category.chineseName)方面的\(matter.chineseName)事项"), BulkCell(name),
+                            BulkCell(mobile.hash), BulkCell(mobile.cipher), BulkCell(mobile.masked), BulkCell(""), BulkCell(region), BulkCell(operatorID),
+                            BulkCell(assigned ? assignee?.1 : nil), BulkCell(assigned ? assignee?.0 : nil), BulkCell(status.rawValue),
+                            BulkCell(rules.accept.due(from: day, on: calendar).description),
+                            BulkCell(status == .submitted || status == .rejected ? nil : concludeDue.description),
+                            BulkCell(status == .concluded ? "resolved" : nil), BulkCell(status == .concluded ? "（演示）已办结" : nil),
+                            BulkCell(concludedOn), BulkCell(onTime), BulkCell(rating), BulkCell(rating.map { _ in "（演示）" }), BulkCell(ratedAt),
+                            BulkCell(0), BulkCell(created), BulkCell(Date(timeIntervalSince1970: Double(t) / 1000)),
+                        ])
+                        if matter == .legalAid, path.count > 1 {
+                            // The case row of each legal aid request: decided the day it was accepted, designated a day or so later.
+                            let granted = path[1] == .accept
+                            let designated = assigned ? day.adding(days: Int.random(in: 0...4, using: &rng)) : nil
+                            caseRows.append([
+                                BulkCell(id), BulkCell(AidCaseKind.civil.rawValue),
+                                BulkCell(AidMatter.defaults[Int.random(in: 0..<AidMatter.defaults.count, using: &rng)].id), BulkCell(""),
+                                BulkCell(MeansTest.passed.rawValue), BulkCell(granted), BulkCell(true), BulkCell(day.description), BulkCell(0), BulkCell(0),
+                                BulkCell(granted ? "granted" : "refused"), BulkCell(day.description),
+                                BulkCell(AidDeadline.designation.defaultRule.due(from: day, on: calendar).description),
+                                BulkCell(designated?.description), BulkCell(assigned ? assignee.flatMap { typeOf[$0.0] } : nil), BulkCell(created),
+                            ])
+                        }
+                        if matter == .mediation {
+                            // The case row: consent once work started, most concluded cases settled in a written agreement.
+                            let started = path.contains(.start)
+                            let settled = concludedOn != nil && Int.random(in: 0..<100, using: &rng) < 85
+                            let sources = MediationSource.allCases
+                            mediationRows.append([
+                                BulkCell(id), BulkCell(sources[Int.random(in: 0..<sources.count, using: &rng)].rawValue), BulkCell(2), BulkCell(false),
+                                BulkCell(started ? "given" : "pending"),
+                                BulkCell(concludedOn == nil ? nil : (settled ? MediationOutcome.success.rawValue : MediationOutcome.failure.rawValue)),
+                                BulkCell(concludedOn), BulkCell(settled ? AgreementForm.written.rawValue : nil), BulkCell(settled ? concludedOn : nil), BulkCell(created),
+                            ])
+                        }
+                    }
+                    var next = batchStart
+                    while next < batchEnd {
+                        let rows = next..<min(next + 4_000, batchEnd)
+                        await Self.offload { for i in rows { makeRow(i) } }
+                        try await self.flush(sql, requestColumns, eventColumns)
+                        next = rows.upperBound
+                    }
+                    try await self.writing?.value
+                    self.writing = nil
+                }
+                done = batchEnd
+            }
             try await database.transaction { [self] tx in
                 let sql = tx as! any SQLDatabase
-                if sql.dialect.name == "sqlite" {
-                    // A page cache large enough for the indexes being filled: with SQLite's default 2 MB, most of
-                    // the load was pages evicted and read back (measured: about half its time).
-                    try await sql.raw("PRAGMA cache_size = -1048576").run()
+                let counters = Array(dayCounters)
+                for chunk in stride(from: 0, to: counters.count, by: 500) {
+                    var insert = sql.insert(into: "request_day_counters").columns("day", "last")
+                    for (d, n) in counters[chunk..<min(chunk + 500, counters.count)] { insert = insert.values(SQLBind(d), SQLBind(n)) }
+                    try await insert.run()
                 }
-                for i in batchStart..<batchEnd {
-                    let createdMs = nowMs - offsets[i]
-                    let created = Date(timeIntervalSince1970: Double(createdMs) / 1000)
-                    let day = CivilDate(created)
-                    let n = (dayCounters[day.description] ?? 0) + 1
-                    dayCounters[day.description] = n
-                    // Time-ordered, as intake makes them: each insert lands at the end of the id indexes.
-                    let id = TimeOrderedID.make(millis: createdMs)
-                    let channel = weighted(channels)
-                    let matter = weighted(matters)
-                    let category = weighted(categories)
-                    let region = villages[Int.random(in: 0..<villages.count, using: &rng)]
-                    let mobile = mobiles[Int.random(in: 0..<mobiles.count, using: &rng)]
-                    let name = String(surnames[Int.random(in: 0..<surnames.count, using: &rng)]) + String(given[Int.random(in: 0..<given.count, using: &rng)])
-                    let rules = matter.defaultRules
-                    let ageDays = Int(offsets[i] / 86_400_000)
-                    let concludeDue = rules.conclude.due(from: day, on: calendar)
-                    // Older requests are mostly concluded; recent ones are still moving.
-                    var path: [RequestAction] = [.submit]
-                    let roll = Int.random(in: 0..<100, using: &rng)
-                    if roll < 3 { path.append(.reject) }
-                    else if ageDays < 2 { if roll < 50 { path.append(.accept) } }
-                    else {
-                        path.append(.accept)
-                        if matter == .consultation && channel == .hotline { path.append(.conclude) }
-                        else if roll < 6 { path.append(.transfer) }
-                        else {
-                            path += [.assign, .start]
-                            if roll % 11 == 0 { path += [.suspend, .resume] }
-                            if ageDays > 10 || roll < 40 { path.append(.conclude) }
-                        }
+                let rows = Array(stats)
+                for chunk in stride(from: 0, to: rows.count, by: 500) {
+                    for (key, s) in rows[chunk..<min(chunk + 500, rows.count)] {
+                        let parts = key.split(separator: "|")
+                        try await Stats.add(region: String(parts[0]), year: Int(parts[1])!, concluded: s.0, onTime: s.1, rated: s.2, satisfied: s.3, on: sql)
                     }
-                    let candidates = pool.byCounty[String(region.prefix(6))]?[matter] ?? []
-                    let assignee = candidates.isEmpty ? nil : candidates[Int.random(in: 0..<candidates.count, using: &rng)]
-                    var status = RequestStatus.submitted
-                    var t = createdMs
-                    var concludedOn: String?, onTime: Bool?, rating: Int?, ratedAt: Date?
-                    for action in path {
-                        let from = action == .submit ? nil : status
-                        if action != .submit {
-                            status = RequestLifecycle.rules[action]!.to
-                            t += Int64.random(in: 60_000...(action == .conclude ? 6 * 86_400_000 : 86_400_000), using: &rng)
-                            t = min(t, nowMs - 1)
-                        }
-                        if action == .conclude {
-                            let d = CivilDate(Date(timeIntervalSince1970: Double(t) / 1000))
-                            concludedOn = d.description
-                            onTime = d <= concludeDue
-                        }
-                        seq += 1
-                        let e = LedgerEvent(requestID: id, atMillis: t, actorID: operatorID, actorName: action == .submit ? name : "12348 热线坐席",
-                                            action: action.rawValue, fromStatus: from?.rawValue, toStatus: status.rawValue, note: nil)
-                        let h = Ledger.hash(Ledger.canonical(seq: seq, prev: prev, e))
-                        eventRows.append([BulkCell(seq), BulkCell(id), BulkCell(t), BulkCell(operatorID), BulkCell(e.actorName), BulkCell(e.action),
-                                          BulkCell(e.fromStatus), BulkCell(e.toStatus), BulkCell(e.note), BulkCell(prev), BulkCell(h)])
-                        prev = h
-                        events += 1
-                    }
-                    if status == .concluded, Int.random(in: 0..<100, using: &rng) < 85 {
-                        rating = weighted([(5, 62), (4, 25), (3, 8), (2, 3), (1, 2)])
-                        ratedAt = Date(timeIntervalSince1970: Double(min(t + 3_600_000, nowMs)) / 1000)
-                        seq += 1
-                        let e = LedgerEvent(requestID: id, atMillis: Int64(ratedAt!.timeIntervalSince1970 * 1000), actorID: operatorID, actorName: name,
-                                            action: "evaluate", fromStatus: status.rawValue, toStatus: status.rawValue, note: "申请人评价：\(Rating(rawValue: rating!)!.chineseName)")
-                        let h = Ledger.hash(Ledger.canonical(seq: seq, prev: prev, e))
-                        eventRows.append([BulkCell(seq), BulkCell(id), BulkCell(e.atMillis), BulkCell(operatorID), BulkCell(e.actorName), BulkCell(e.action),
-                                          BulkCell(e.fromStatus), BulkCell(e.toStatus), BulkCell(e.note), BulkCell(prev), BulkCell(h)])
-                        prev = h
-                        events += 1
-                    }
-                    if let concludedOn, let year = Int(concludedOn.prefix(4)) {
-                        let key = "\(region)|\(year)"
-                        var s = stats[key] ?? (0, 0, 0, 0)
-                        s.0 += 1; s.1 += onTime == true ? 1 : 0; s.2 += rating != nil ? 1 : 0; s.3 += (rating ?? 0) >= 4 ? 1 : 0
-                        stats[key] = s
-                    }
-                    let assigned = [RequestStatus.assigned, .inProgress, .suspended, .concluded].contains(status) && !path.contains(.transfer) && path.contains(.assign)
-                    requestRows.append([
-                        BulkCell(id), BulkCell(RequestNumber.make(date: day, sequence: n)), BulkCell(matter.rawValue), BulkCell(category.rawValue),
-                        BulkCell(channel.rawValue), BulkCell("（演示）\(category.chineseName)方面的\(matter.chineseName)事项"), BulkCell(name),
-                        BulkCell(mobile.hash), BulkCell(mobile.cipher), BulkCell(mobile.masked), BulkCell(""), BulkCell(region), BulkCell(operatorID),
-                        BulkCell(assigned ? assignee?.1 : nil), BulkCell(assigned ? assignee?.0 : nil), BulkCell(status.rawValue),
-                        BulkCell(rules.accept.due(from: day, on: calendar).description),
-                        BulkCell(status == .submitted || status == .rejected ? nil : concludeDue.description),
-                        BulkCell(status == .concluded ? "resolved" : nil), BulkCell(status == .concluded ? "（演示）已办结" : nil),
-                        BulkCell(concludedOn), BulkCell(onTime), BulkCell(rating), BulkCell(rating.map { _ in "（演示）" }), BulkCell(ratedAt),
-                        BulkCell(0), BulkCell(created), BulkCell(Date(timeIntervalSince1970: Double(t) / 1000)),
-                    ])
-                    if matter == .legalAid, path.count > 1 {
-                        // The case row of each legal aid request: decided the day it was accepted, designated a day or so later.
-                        let granted = path[1] == .accept
-                        let designated = assigned ? day.adding(days: Int.random(in: 0...4, using: &rng)) : nil
-                        caseRows.append([
-                            BulkCell(id), BulkCell(AidCaseKind.civil.rawValue),
-                            BulkCell(AidMatter.defaults[Int.random(in: 0..<AidMatter.defaults.count, using: &rng)].id), BulkCell(""),
-                            BulkCell(MeansTest.passed.rawValue), BulkCell(granted), BulkCell(true), BulkCell(day.description), BulkCell(0), BulkCell(0),
-                            BulkCell(granted ? "granted" : "refused"), BulkCell(day.description),
-                            BulkCell(AidDeadline.designation.defaultRule.due(from: day, on: calendar).description),
-                            BulkCell(designated?.description), BulkCell(assigned ? assignee.flatMap { typeOf[$0.0] } : nil), BulkCell(created),
-                        ])
-                    }
-                    if matter == .mediation {
-                        // The case row: consent once work started, most concluded cases settled in a written agreement.
-                        let started = path.contains(.start)
-                        let settled = concludedOn != nil && Int.random(in: 0..<100, using: &rng) < 85
-                        let sources = MediationSource.allCases
-                        mediationRows.append([
-                            BulkCell(id), BulkCell(sources[Int.random(in: 0..<sources.count, using: &rng)].rawValue), BulkCell(2), BulkCell(false),
-                            BulkCell(started ? "given" : "pending"),
-                            BulkCell(concludedOn == nil ? nil : (settled ? MediationOutcome.success.rawValue : MediationOutcome.failure.rawValue)),
-                            BulkCell(concludedOn), BulkCell(settled ? AgreementForm.written.rawValue : nil), BulkCell(settled ? concludedOn : nil), BulkCell(created),
-                        ])
-                    }
-                    if requestRows.count >= 4_000 { try await self.flush(sql, requestColumns, eventColumns) }
                 }
-                try await self.flush(sql, requestColumns, eventColumns)
-                try await self.writing?.value
-                self.writing = nil
+                try await sql.update("ledger_head").set("last_seq", to: SQLBind(seq)).set("last_hash", to: SQLBind(prev)).where("id", .equal, SQLBind(1)).run()
             }
-            done = batchEnd
+        } catch {
+            try? await deferred.restore(on: database)
+            throw error
         }
-        try await database.transaction { [self] tx in
-            let sql = tx as! any SQLDatabase
-            let counters = Array(dayCounters)
-            for chunk in stride(from: 0, to: counters.count, by: 500) {
-                var insert = sql.insert(into: "request_day_counters").columns("day", "last")
-                for (d, n) in counters[chunk..<min(chunk + 500, counters.count)] { insert = insert.values(SQLBind(d), SQLBind(n)) }
-                try await insert.run()
-            }
-            let rows = Array(stats)
-            for chunk in stride(from: 0, to: rows.count, by: 500) {
-                for (key, s) in rows[chunk..<min(chunk + 500, rows.count)] {
-                    let parts = key.split(separator: "|")
-                    try await Stats.add(region: String(parts[0]), year: Int(parts[1])!, concluded: s.0, onTime: s.1, rated: s.2, satisfied: s.3, on: sql)
-                }
-            }
-            try await sql.update("ledger_head").set("last_seq", to: SQLBind(seq)).set("last_hash", to: SQLBind(prev)).where("id", .equal, SQLBind(1)).run()
-        }
+        try await deferred.restore(on: database)
         // Statistics for the planner, as after any bulk load.
         try await db.raw("ANALYZE").run()
         if db.dialect.name == "sqlite" {
@@ -256,6 +272,13 @@ final class DemoRequests: @unchecked Sendable {
         var x = Int.random(in: 0..<total, using: &rng)
         for (v, w) in items { if x < w { return v }; x -= w }
         return items[0].0
+    }
+
+    /// Runs `work` on a thread of its own and waits for it.
+    private static func offload(_ work: @escaping @Sendable () -> Void) async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async { work(); done.resume() }
+        }
     }
 
     /// The rows written while the next ones are made: the database works on the thread pool while this

@@ -48,6 +48,12 @@ struct RunningFigure: Sendable {
             """
     }
 
+    /// Sets every figure again from the case rows there (after a bulk load that ran without the triggers).
+    static func refill(on sql: any SQLDatabase) async throws {
+        try await sql.raw("DELETE FROM indicator_figures").run()
+        for figure in all { try await sql.raw(SQLQueryString(figure.fill)).run() }
+    }
+
     /// The figure of the rows already there.
     fileprivate var fill: String {
         let x = { (s: String) in s.replacingOccurrences(of: "X.", with: "c.") }

@@ -30,6 +30,16 @@ enum RequestCounts {
         for p in prefixes { query = query + " AND county LIKE \(bind: p + "%")" }
         return try await db.raw(query).first(decodingColumn: "n", as: Int.self) ?? 0
     }
+
+    /// Counts the requests there again (after a bulk load that ran without the triggers).
+    static func refill(on sql: any SQLDatabase) async throws {
+        try await sql.raw("DELETE FROM request_counts").run()
+        try await sql.raw("""
+            INSERT INTO request_counts (status, matter_type, county, n)
+            SELECT status, matter_type, SUBSTR(region_code, 1, 6), COUNT(*) FROM service_requests
+            GROUP BY status, matter_type, SUBSTR(region_code, 1, 6)
+            """).run()
+    }
 }
 
 /// The running counts and the triggers that keep them, one per dialect; filled from the requests already there.
@@ -43,11 +53,7 @@ struct M019CreateRequestCounts: AsyncMigration {
             .unique(on: "status", "matter_type", "county")
             .create()
         let sql = database as! any SQLDatabase
-        try await sql.raw("""
-            INSERT INTO request_counts (status, matter_type, county, n)
-            SELECT status, matter_type, SUBSTR(region_code, 1, 6), COUNT(*) FROM service_requests
-            GROUP BY status, matter_type, SUBSTR(region_code, 1, 6)
-            """).run()
+        try await RequestCounts.refill(on: sql)
         let add = """
             INSERT INTO request_counts (status, matter_type, county, n) VALUES (NEW.status, NEW.matter_type, SUBSTR(NEW.region_code, 1, 6), 1)
             ON CONFLICT (status, matter_type, county) DO UPDATE SET n = request_counts.n + 1;
