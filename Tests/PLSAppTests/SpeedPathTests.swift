@@ -126,6 +126,39 @@ final class SpeedPathTests: AppTestCase {
         XCTAssertGreaterThan(verified.checked, 150)
     }
 
+    /// List rows read as SQLite returns them are the rows SQLKit's decoding reads: with and without assignees,
+    /// null names and due dates, dates to the fraction of a second.
+    func testListRowsReadDirectlyEqualDecodedRows() async throws {
+        _ = try await DemoRequests.generate(count: 120, app: app, on: app.db)
+        let query = SQLQueryString(RequestViews.selectFrom) + " ORDER BY r.created_at DESC"
+        let direct = try await ColumnRows.all(query, on: sql, RequestViews.stored)
+        let decoded = try await sql.raw(query).all().map { try RequestViews.stored(DecodedColumns(row: $0)) }
+        XCTAssertEqual(direct.count, 120)
+        XCTAssertTrue(direct.contains { $0.practitionerId != nil } && direct.contains { $0.practitionerId == nil })
+        XCTAssertTrue(direct.contains { $0.concludeDue == nil })
+        for (a, b) in zip(direct, decoded) {
+            XCTAssertEqual(a.id, b.id)
+            XCTAssertEqual([a.number, a.matterType, a.category, a.channel, a.applicantName, a.applicantMobileMasked, a.priorityGroups,
+                            a.regionCode, a.regionName, a.status], [b.number, b.matterType, b.category, b.channel, b.applicantName,
+                            b.applicantMobileMasked, b.priorityGroups, b.regionCode, b.regionName, b.status])
+            XCTAssertEqual(a.institutionId, b.institutionId)
+            XCTAssertEqual(a.institutionName, b.institutionName)
+            XCTAssertEqual(a.practitionerId, b.practitionerId)
+            XCTAssertEqual(a.practitionerName, b.practitionerName)
+            XCTAssertEqual(a.concludeDue, b.concludeDue)
+            XCTAssertEqual(a.createdAt, b.createdAt)
+        }
+        // A filter with binds of each kind: text, and the date of the duplicate check.
+        var f = RequestViews.Filter()
+        f.status = .concluded
+        f.createdSince = Date(timeIntervalSince1970: 0)
+        let filtered = try await RequestViews.list(f, scope: .everything, page: PageRequest(page: 1, per: 100), today: app.today, on: sql)
+        let concluded = direct.filter { $0.status == "concluded" }
+        XCTAssertGreaterThan(concluded.count, 0)
+        XCTAssertEqual(filtered.total, concluded.count)
+        XCTAssertEqual(filtered.items.map(\.id), Array(concluded.prefix(100)).map(\.id))
+    }
+
     func testHeldTokensAreDroppedOnDeactivationAndSignOut() async throws {
         let admin = try await token("admin")
         let op = try await token("operator")

@@ -73,7 +73,7 @@ struct JSONWriter {
 
     mutating func field(_ name: StaticString, _ value: UUID?) {
         guard let value else { return }
-        key(name); string(value.uuidString)
+        key(name); string(UUIDText.string(value))
     }
 
     mutating func field(_ name: StaticString, _ value: Date?) {

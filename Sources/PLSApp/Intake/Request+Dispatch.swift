@@ -111,8 +111,9 @@ enum Dispatch {
         filter.category = category
         filter.createdSince = since
         let clause = RequestViews.whereClause(filter, scope: scope, today: today)
-        return try await db.raw(SQLQueryString(RequestViews.selectFrom) + clause + " ORDER BY r.created_at DESC LIMIT 10").all()
-            .map { RequestViews.row(try RequestViews.stored($0), today: today) }
+        return try await ColumnRows.all(SQLQueryString(RequestViews.selectFrom) + clause + " ORDER BY r.created_at DESC LIMIT 10", on: db) {
+            RequestViews.row(try RequestViews.stored($0), today: today)
+        }
     }
 
     /// What anyone may see with a request's number and the applicant's mobile: the progress, not the content.

@@ -54,17 +54,14 @@ enum RequestViews {
     }
 
     /// A list row read column by column: the busiest list of the platform skips the Decodable machinery.
-    static func stored(_ r: any SQLRow) throws -> Stored {
-        Stored(id: try r.decode(column: "id", as: UUID.self), number: try r.decode(column: "number", as: String.self),
-               matterType: try r.decode(column: "matter_type", as: String.self), category: try r.decode(column: "category", as: String.self),
-               channel: try r.decode(column: "channel", as: String.self), applicantName: try r.decode(column: "applicant_name", as: String.self),
-               applicantMobileMasked: try r.decode(column: "applicant_mobile_masked", as: String.self),
-               priorityGroups: try r.decode(column: "priority_groups", as: String.self), regionCode: try r.decode(column: "region_code", as: String.self),
-               regionName: try r.decode(column: "region_name", as: String.self), status: try r.decode(column: "status", as: String.self),
-               institutionId: try r.decode(column: "institution_id", as: UUID?.self), institutionName: try r.decode(column: "institution_name", as: String?.self),
-               practitionerId: try r.decode(column: "practitioner_id", as: UUID?.self),
-               practitionerName: try r.decode(column: "practitioner_name", as: String?.self),
-               concludeDue: try r.decode(column: "conclude_due", as: String?.self), createdAt: try r.decode(column: "created_at", as: Date.self))
+    static func stored(_ r: any ColumnReader) throws -> Stored {
+        Stored(id: try r.uuid("id"), number: try r.text("number"), matterType: try r.text("matter_type"), category: try r.text("category"),
+               channel: try r.text("channel"), applicantName: try r.text("applicant_name"),
+               applicantMobileMasked: try r.text("applicant_mobile_masked"), priorityGroups: try r.text("priority_groups"),
+               regionCode: try r.text("region_code"), regionName: try r.text("region_name"), status: try r.text("status"),
+               institutionId: try r.optionalUUID("institution_id"), institutionName: try r.optionalText("institution_name"),
+               practitionerId: try r.optionalUUID("practitioner_id"), practitionerName: try r.optionalText("practitioner_name"),
+               concludeDue: try r.optionalText("conclude_due"), createdAt: try r.date("created_at"))
     }
 
     static func row(_ s: Stored, today: CivilDate) -> Row {
@@ -181,8 +178,8 @@ enum RequestViews {
         if let counted = try await RequestCounts.total(f, scope: scope, on: db) { total = counted } else {
             total = try await db.raw("SELECT COUNT(*) AS n FROM service_requests r" + clause).first(decodingColumn: "n", as: Int.self) ?? 0
         }
-        let rows = try await db.raw(SQLQueryString(selectFrom) + clause + " ORDER BY r.created_at DESC LIMIT \(literal: page.per) OFFSET \(literal: page.offset)")
-            .all().map(stored)
+        let rows = try await ColumnRows.all(SQLQueryString(selectFrom) + clause + " ORDER BY r.created_at DESC LIMIT \(literal: page.per) OFFSET \(literal: page.offset)",
+                                            on: db, stored)
         return Paged(items: rows.map { row($0, today: today) }, total: total, page: page.page, per: page.per)
     }
 
