@@ -92,7 +92,6 @@ final class SpeedPathTests: AppTestCase {
         XCTAssertEqual(total, rows)
     }
 
-    /// A held token stops working the moment its account is deactivated or it is signed out.
     /// The generator loads without the indexes and triggers of the tables it fills and builds them again:
     /// the schema afterwards is the schema before, and the triggers keep counting the requests that follow.
     func testTheGeneratorPutsBackEveryIndexAndTrigger() async throws {
@@ -127,13 +126,15 @@ final class SpeedPathTests: AppTestCase {
     }
 
     /// List rows read as SQLite returns them are the rows SQLKit's decoding reads: with and without assignees,
-    /// null names and due dates, dates to the fraction of a second.
+    /// null names and due dates, dates to the fraction of a second. (On PostgreSQL both sides decode; the list
+    /// part still checks its binds.)
     func testListRowsReadDirectlyEqualDecodedRows() async throws {
         _ = try await DemoRequests.generate(count: 120, app: app, on: app.db)
         let query = SQLQueryString(RequestViews.selectFrom) + " ORDER BY r.created_at DESC"
         let direct = try await ColumnRows.all(query, on: sql, RequestViews.stored)
         let decoded = try await sql.raw(query).all().map { try RequestViews.stored(DecodedColumns(row: $0)) }
         XCTAssertEqual(direct.count, 120)
+        XCTAssertEqual(decoded.count, direct.count)
         XCTAssertTrue(direct.contains { $0.practitionerId != nil } && direct.contains { $0.practitionerId == nil })
         XCTAssertTrue(direct.contains { $0.concludeDue == nil })
         for (a, b) in zip(direct, decoded) {
@@ -159,6 +160,7 @@ final class SpeedPathTests: AppTestCase {
         XCTAssertEqual(filtered.items.map(\.id), Array(concluded.prefix(100)).map(\.id))
     }
 
+    /// A held token stops working the moment its account is deactivated or it is signed out.
     func testHeldTokensAreDroppedOnDeactivationAndSignOut() async throws {
         let admin = try await token("admin")
         let op = try await token("operator")
