@@ -12,6 +12,11 @@ protocol ColumnReader {
     func uuid(_ column: String) throws -> UUID
     func optionalUUID(_ column: String) throws -> UUID?
     func date(_ column: String) throws -> Date
+    func optionalDate(_ column: String) throws -> Date?
+    func int(_ column: String) throws -> Int
+    func optionalInt(_ column: String) throws -> Int?
+    func int64(_ column: String) throws -> Int64
+    func optionalBool(_ column: String) throws -> Bool?
 }
 
 enum ColumnRows {
@@ -35,6 +40,11 @@ struct DecodedColumns: ColumnReader {
     func uuid(_ column: String) throws -> UUID { try row.decode(column: column, as: UUID.self) }
     func optionalUUID(_ column: String) throws -> UUID? { try row.decode(column: column, as: UUID?.self) }
     func date(_ column: String) throws -> Date { try row.decode(column: column, as: Date.self) }
+    func optionalDate(_ column: String) throws -> Date? { try row.decode(column: column, as: Date?.self) }
+    func int(_ column: String) throws -> Int { try row.decode(column: column, as: Int.self) }
+    func optionalInt(_ column: String) throws -> Int? { try row.decode(column: column, as: Int?.self) }
+    func int64(_ column: String) throws -> Int64 { try row.decode(column: column, as: Int64.self) }
+    func optionalBool(_ column: String) throws -> Bool? { try row.decode(column: column, as: Bool?.self) }
 }
 
 private struct SQLiteColumns: ColumnReader {
@@ -76,4 +86,24 @@ private struct SQLiteColumns: ColumnReader {
         guard let d = Date(sqliteData: try value(column)) else { throw mismatch(Date.self, column) }
         return d
     }
+    func optionalDate(_ column: String) throws -> Date? {
+        let v = try value(column)
+        if case .null = v { return nil }
+        guard let d = Date(sqliteData: v) else { throw mismatch(Date.self, column) }
+        return d
+    }
+    func int(_ column: String) throws -> Int { Int(try int64(column)) }
+    func optionalInt(_ column: String) throws -> Int? {
+        switch try value(column) {
+        case .null: return nil
+        case .integer(let i): return Int(i)
+        default: throw mismatch(Int.self, column)
+        }
+    }
+    func int64(_ column: String) throws -> Int64 {
+        guard case .integer(let i) = try value(column) else { throw mismatch(Int64.self, column) }
+        return Int64(i)
+    }
+    /// SQLite keeps a Bool as 0 or 1.
+    func optionalBool(_ column: String) throws -> Bool? { try optionalInt(column).map { $0 != 0 } }
 }

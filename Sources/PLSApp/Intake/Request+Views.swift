@@ -262,25 +262,32 @@ enum RequestViews {
 
     static func timeline(_ id: UUID, on db: any SQLDatabase) async throws -> [TimelineEntry] {
         // One way to show an event, whether read back here or just appended (`TimelineEntry.init(_:)`).
-        try await db.raw("""
+        try await ColumnRows.all("""
             SELECT seq, at_ms, actor_name, action, from_status, to_status, note FROM request_events WHERE request_id = \(bind: id) ORDER BY seq
-            """).all().map { r in
-            TimelineEntry((seq: try r.decode(column: "seq", as: Int64.self), event: LedgerEvent(
-                requestID: id, atMillis: try r.decode(column: "at_ms", as: Int64.self), actorID: nil,
-                actorName: try r.decode(column: "actor_name", as: String.self), action: try r.decode(column: "action", as: String.self),
-                fromStatus: try r.decode(column: "from_status", as: String?.self), toStatus: try r.decode(column: "to_status", as: String.self),
-                note: try r.decode(column: "note", as: String?.self))))
+            """, on: db) { r in
+            TimelineEntry((seq: try r.int64("seq"), event: LedgerEvent(
+                requestID: id, atMillis: try r.int64("at_ms"), actorID: nil, actorName: try r.text("actor_name"),
+                action: try r.text("action"), fromStatus: try r.optionalText("from_status"), toStatus: try r.text("to_status"),
+                note: try r.optionalText("note"))))
         }
     }
 
-    /// The request with `id` (or its number) if the scope allows it; 404 otherwise. Read with SQLKit
-    /// (`ServiceRequest.read`); writes read it again inside the ledger's transaction.
+    /// The request with `id` (or its number) if the scope allows it; 404 otherwise. Read column by column
+    /// (`ServiceRequest.read`), with its assignees' names; writes read it again inside the ledger's transaction.
     static func find(_ idOrNumber: String, scope: DataScope, on db: any Database) async throws -> ServiceRequest {
-        let filter: SQLQueryString = UUID(uuidString: idOrNumber).map { "id = \(bind: $0)" } ?? "number = \(bind: idOrNumber)"
-        guard let row = try await (db as! any SQLDatabase).raw("SELECT * FROM service_requests WHERE " + filter + " LIMIT 1").first()
-        else { throw AppError.notFound("事项") }
-        let r = try ServiceRequest.read(row)
-        guard visible(r, in: scope) else { throw AppError.notFound("事项") }
+        let filter: SQLQueryString = UUID(uuidString: idOrNumber).map { "r.id = \(bind: $0)" } ?? "r.number = \(bind: idOrNumber)"
+        let rows = try await ColumnRows.all("""
+            SELECT r.*, (SELECT name FROM institutions WHERE id = r.institution_id) AS assigned_institution_name,
+                   (SELECT name FROM practitioners WHERE id = r.practitioner_id) AS assigned_practitioner_name
+            FROM service_requests r WHERE
+            """ + " " + filter + " LIMIT 1", on: db as! any SQLDatabase) { row in
+            let r = try ServiceRequest.read(row)
+            r.assigneeNames = .init(institutionID: r.institutionID, practitionerID: r.practitionerID,
+                                    institution: try row.optionalText("assigned_institution_name"),
+                                    practitioner: try row.optionalText("assigned_practitioner_name"))
+            return r
+        }
+        guard let r = rows.first, visible(r, in: scope) else { throw AppError.notFound("事项") }
         return r
     }
 
@@ -293,13 +300,18 @@ enum RequestViews {
     static func detail(_ r: ServiceRequest, for principal: Principal?, app: Application, on db: any SQLDatabase,
                        timeline known: [TimelineEntry]? = nil) async throws -> Detail {
         let id = r.id!
-        // The region's name from the directory; the assignees' names in one round trip, when there are any.
+        // The region's name from the directory; the assignees' names as `find` read them with the row, else in one round trip.
         let regionName = try await app.regionDirectory.find(r.regionCode, on: db)?.name
         struct Names: Decodable { var institutionName: String?; var practitionerName: String? }
-        let names = r.institutionID == nil && r.practitionerID == nil ? nil : try await db.raw("""
+        let names: Names?
+        if let read = r.assigneeNames, read.institutionID == r.institutionID, read.practitionerID == r.practitionerID {
+            names = Names(institutionName: read.institution, practitionerName: read.practitioner)
+        } else if r.institutionID == nil && r.practitionerID == nil {
+            names = nil
+        } else { names = try await db.raw("""
             SELECT (SELECT name FROM institutions WHERE id = \(bind: r.institutionID)) AS institution_name,
                    (SELECT name FROM practitioners WHERE id = \(bind: r.practitionerID)) AS practitioner_name
-            """).first(decoding: Names.self, keyDecodingStrategy: .snakeCase)
+            """).first(decoding: Names.self, keyDecodingStrategy: .snakeCase) }
         let institutionName = names?.institutionName, practitionerName = names?.practitionerName
         let status = r.requestStatus
         var actions: [String] = []

@@ -16,35 +16,30 @@ extension ServiceRequest {
         "rated_at", "overdue_level", "created_at", "updated_at",
     ]
 
-    private var values: [any Encodable & Sendable] {
-        [number, matterType, itemCode, category, channel, description, applicantName, applicantMobileHash, applicantMobileCipher,
-         applicantMobileMasked, applicantIDHash, applicantIDCipher, applicantIDMasked, applicantBirthDate, applicantSex, priorityGroupsText,
-         regionCode, citizenAccountID, enteredBy, institutionID, practitionerID, status, acceptDue, concludeDue, suspendedOn, transferTarget,
-         transferReference, externalReference, rejectReason, outcome, summary, concludedOn, concludedOnTime, rating, ratingComment,
-         ratedAt, overdueLevel, createdAt, updatedAt]
+    /// The cells of `columns`, as `BulkRows` hands them to SQLite (no SQL builder, no Codable encoding).
+    private var cells: [BulkCell] {
+        [BulkCell(number), BulkCell(matterType), BulkCell(itemCode), BulkCell(category), BulkCell(channel), BulkCell(description),
+         BulkCell(applicantName), BulkCell(applicantMobileHash), BulkCell(applicantMobileCipher), BulkCell(applicantMobileMasked),
+         BulkCell(applicantIDHash), BulkCell(applicantIDCipher), BulkCell(applicantIDMasked), BulkCell(applicantBirthDate),
+         BulkCell(applicantSex), BulkCell(priorityGroupsText), BulkCell(regionCode), BulkCell(citizenAccountID), BulkCell(enteredBy),
+         BulkCell(institutionID), BulkCell(practitionerID), BulkCell(status), BulkCell(acceptDue), BulkCell(concludeDue),
+         BulkCell(suspendedOn), BulkCell(transferTarget), BulkCell(transferReference), BulkCell(externalReference),
+         BulkCell(rejectReason), BulkCell(outcome), BulkCell(summary), BulkCell(concludedOn), BulkCell(concludedOnTime),
+         BulkCell(rating), BulkCell(ratingComment), BulkCell(ratedAt), BulkCell(overdueLevel), BulkCell(createdAt), BulkCell(updatedAt)]
     }
 
-    private static let insertPrefix = "INSERT INTO service_requests (id, " + columns.joined(separator: ", ") + ") VALUES ("
+    private static let insertColumns = ["id"] + columns
 
     /// Inserts the new request (its id set by the caller).
     func insertRow(on db: any SQLDatabase) async throws {
-        var query = SQLQueryString(Self.insertPrefix)
-        query.appendInterpolation(binds: [id!] + values)
-        query.appendLiteral(")")
-        try await db.raw(query).run()
-        $id.exists = true
+        try await Self.insertRows(CollectionOfOne(self), on: db)
     }
 
     /// Inserts several new requests in one statement: a batch of intakes is one insert.
     static func insertRows(_ rows: some Collection<ServiceRequest>, on db: any SQLDatabase) async throws {
         guard !rows.isEmpty else { return }
-        var query = SQLQueryString(String(insertPrefix.dropLast()))
-        for (i, r) in rows.enumerated() {
-            query.appendLiteral(i == 0 ? "(" : ", (")
-            query.appendInterpolation(binds: [r.id!] + r.values)
-            query.appendLiteral(")")
-        }
-        try await db.raw(query).run()
+        let cells = rows.map { [BulkCell($0.id!)] + $0.cells }
+        try await BulkRows.insert(schema, insertColumns, cells[...], on: db)
         for r in rows { r.$id.exists = true }
     }
 
@@ -58,61 +53,61 @@ extension ServiceRequest {
         var query = SQLQueryString("UPDATE service_requests SET ")
         var first = true
         // The number and the time of intake never change.
-        for (column, value) in zip(Self.columns, values) where column != "number" && column != "created_at" {
+        for (column, cell) in zip(Self.columns, cells) where column != "number" && column != "created_at" {
             query.appendLiteral(first ? "" : ", ")
             first = false
             query.appendInterpolation(unsafeRaw: column)
             query.appendLiteral(" = ")
-            query.appendInterpolation(bind: value)
+            query.appendInterpolation(bind: cell.bind)
         }
         query.appendLiteral(" WHERE id = ")
         query.appendInterpolation(bind: id!)
         try await db.raw(query).run()
     }
 
-    /// A request read with SQLKit, column by column; saveable with Fluent as one it had read itself.
-    static func read(_ row: any SQLRow) throws -> ServiceRequest {
+    /// A request read column by column (`ColumnReader`); saveable with Fluent as one it had read itself.
+    static func read(_ row: any ColumnReader) throws -> ServiceRequest {
         let r = ServiceRequest()
-        r.id = try row.decode(column: "id", as: UUID.self)
-        r.number = try row.decode(column: "number", as: String.self)
-        r.matterType = try row.decode(column: "matter_type", as: String.self)
-        r.itemCode = try row.decode(column: "item_code", as: String?.self)
-        r.category = try row.decode(column: "category", as: String.self)
-        r.channel = try row.decode(column: "channel", as: String.self)
-        r.description = try row.decode(column: "description", as: String.self)
-        r.applicantName = try row.decode(column: "applicant_name", as: String.self)
-        r.applicantMobileHash = try row.decode(column: "applicant_mobile_hash", as: String.self)
-        r.applicantMobileCipher = try row.decode(column: "applicant_mobile_cipher", as: String.self)
-        r.applicantMobileMasked = try row.decode(column: "applicant_mobile_masked", as: String.self)
-        r.applicantIDHash = try row.decode(column: "applicant_id_hash", as: String?.self)
-        r.applicantIDCipher = try row.decode(column: "applicant_id_cipher", as: String?.self)
-        r.applicantIDMasked = try row.decode(column: "applicant_id_masked", as: String?.self)
-        r.applicantBirthDate = try row.decode(column: "applicant_birth_date", as: String?.self)
-        r.applicantSex = try row.decode(column: "applicant_sex", as: String?.self)
-        r.priorityGroupsText = try row.decode(column: "priority_groups", as: String.self)
-        r.regionCode = try row.decode(column: "region_code", as: String.self)
-        r.citizenAccountID = try row.decode(column: "citizen_account_id", as: UUID?.self)
-        r.enteredBy = try row.decode(column: "entered_by", as: UUID?.self)
-        r.institutionID = try row.decode(column: "institution_id", as: UUID?.self)
-        r.practitionerID = try row.decode(column: "practitioner_id", as: UUID?.self)
-        r.status = try row.decode(column: "status", as: String.self)
-        r.acceptDue = try row.decode(column: "accept_due", as: String?.self)
-        r.concludeDue = try row.decode(column: "conclude_due", as: String?.self)
-        r.suspendedOn = try row.decode(column: "suspended_on", as: String?.self)
-        r.transferTarget = try row.decode(column: "transfer_target", as: String?.self)
-        r.transferReference = try row.decode(column: "transfer_reference", as: String?.self)
-        r.externalReference = try row.decode(column: "external_reference", as: String?.self)
-        r.rejectReason = try row.decode(column: "reject_reason", as: String?.self)
-        r.outcome = try row.decode(column: "outcome", as: String?.self)
-        r.summary = try row.decode(column: "summary", as: String?.self)
-        r.concludedOn = try row.decode(column: "concluded_on", as: String?.self)
-        r.concludedOnTime = try row.decode(column: "concluded_on_time", as: Bool?.self)
-        r.rating = try row.decode(column: "rating", as: Int?.self)
-        r.ratingComment = try row.decode(column: "rating_comment", as: String?.self)
-        r.ratedAt = try row.decode(column: "rated_at", as: Date?.self)
-        r.overdueLevel = try row.decode(column: "overdue_level", as: Int.self)
-        r.createdAt = try row.decode(column: "created_at", as: Date.self)
-        r.updatedAt = try row.decode(column: "updated_at", as: Date.self)
+        r.id = try row.uuid("id")
+        r.number = try row.text("number")
+        r.matterType = try row.text("matter_type")
+        r.itemCode = try row.optionalText("item_code")
+        r.category = try row.text("category")
+        r.channel = try row.text("channel")
+        r.description = try row.text("description")
+        r.applicantName = try row.text("applicant_name")
+        r.applicantMobileHash = try row.text("applicant_mobile_hash")
+        r.applicantMobileCipher = try row.text("applicant_mobile_cipher")
+        r.applicantMobileMasked = try row.text("applicant_mobile_masked")
+        r.applicantIDHash = try row.optionalText("applicant_id_hash")
+        r.applicantIDCipher = try row.optionalText("applicant_id_cipher")
+        r.applicantIDMasked = try row.optionalText("applicant_id_masked")
+        r.applicantBirthDate = try row.optionalText("applicant_birth_date")
+        r.applicantSex = try row.optionalText("applicant_sex")
+        r.priorityGroupsText = try row.text("priority_groups")
+        r.regionCode = try row.text("region_code")
+        r.citizenAccountID = try row.optionalUUID("citizen_account_id")
+        r.enteredBy = try row.optionalUUID("entered_by")
+        r.institutionID = try row.optionalUUID("institution_id")
+        r.practitionerID = try row.optionalUUID("practitioner_id")
+        r.status = try row.text("status")
+        r.acceptDue = try row.optionalText("accept_due")
+        r.concludeDue = try row.optionalText("conclude_due")
+        r.suspendedOn = try row.optionalText("suspended_on")
+        r.transferTarget = try row.optionalText("transfer_target")
+        r.transferReference = try row.optionalText("transfer_reference")
+        r.externalReference = try row.optionalText("external_reference")
+        r.rejectReason = try row.optionalText("reject_reason")
+        r.outcome = try row.optionalText("outcome")
+        r.summary = try row.optionalText("summary")
+        r.concludedOn = try row.optionalText("concluded_on")
+        r.concludedOnTime = try row.optionalBool("concluded_on_time")
+        r.rating = try row.optionalInt("rating")
+        r.ratingComment = try row.optionalText("rating_comment")
+        r.ratedAt = try row.optionalDate("rated_at")
+        r.overdueLevel = try row.int("overdue_level")
+        r.createdAt = try row.date("created_at")
+        r.updatedAt = try row.date("updated_at")
         r.$id.exists = true
         return r
     }
