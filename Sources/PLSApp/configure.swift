@@ -85,6 +85,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.migrations.add(M018CreateStaffTrainingAttendance())
     app.migrations.add(M019CreateRequestCounts())
     app.migrations.add(M020CreateIndicatorFigures())
+    app.migrations.add(M021KeepRequestDayCountersByTrigger())
 
     // MARK: Capabilities
     app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all)

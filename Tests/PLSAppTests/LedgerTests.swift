@@ -101,4 +101,33 @@ final class GroupCommitTests: AppTestCase {
         XCTAssertNil(verify.problem)
         XCTAssertEqual(verify.checked, 1 + 19)
     }
+
+    /// A batch starts from the head and the day's number its own last commit left (SQLite); another process
+    /// (here: a second ledger, as a second `pls serve` or a CLI command would have) may have moved both since.
+    func testWritesContinueAfterAnotherProcessMovedTheChainAndTheNumbers() async throws {
+        let op = try await token("operator")
+        let village = city.regions.first { $0.level == .village }!.code.rawValue
+        func intake(_ i: Int) async throws -> RequestViews.Detail {
+            let input = Intake.Input(matterType: "consultation", category: "labor", description: "另一进程 \(i)",
+                                     applicant: .init(name: "测试\(i)", mobile: "1361234000\(i)"), regionCode: village, accept: false)
+            let res = try await send(.POST, "/api/v1/requests", token: op, json: input)
+            XCTAssertEqual(res.status, .created, res.body.string)
+            return try res.content.decode(RequestViews.Detail.self)
+        }
+        let eventsBefore = try await Ledger.verify(on: sql).checked
+        let first = try await intake(1)
+        let ours = app.ledger
+        app.ledger = Ledger(databases: app.databases)  // the other process: it reads the head and the counter afresh
+        let second = try await intake(2)
+        app.ledger = ours
+        let third = try await intake(3)
+        let sequences = [first, second, third].map { Int($0.number.suffix(6))! }
+        XCTAssertEqual(sequences, [sequences[0], sequences[0] + 1, sequences[0] + 2], "numbers continue across processes")
+        let verify = try await Ledger.verify(on: sql)
+        XCTAssertNil(verify.problem)
+        XCTAssertEqual(verify.checked, eventsBefore + 3)
+        let day = try await sql.raw("SELECT last FROM request_day_counters WHERE day = \(bind: app.today.description)")
+            .first(decodingColumn: "last", as: Int.self)
+        XCTAssertEqual(day, sequences[2], "the day's counter follows the requests")
+    }
 }

@@ -87,7 +87,7 @@ final class DemoRequests: @unchecked Sendable {
                               "applicant_mobile_cipher", "applicant_mobile_masked", "priority_groups", "region_code", "entered_by", "institution_id",
                               "practitioner_id", "status", "accept_due", "conclude_due", "outcome", "summary", "concluded_on", "concluded_on_time",
                               "rating", "rating_comment", "rated_at", "overdue_level", "created_at", "updated_at"]
-        let eventColumns = ["seq", "request_id", "at_ms", "actor_account_id", "actor_name", "action", "from_status", "to_status", "note", "prev_hash", "hash"]
+        let eventColumns = Ledger.eventColumns
         // Spread over the past year, oldest first, so numbers and the chain run forward in time.
         let offsets = (0..<count).map { _ in Int64.random(in: 0..<yearMs, using: &rng) }.sorted(by: >)
 
