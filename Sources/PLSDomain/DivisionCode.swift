@@ -5,42 +5,47 @@ import Foundation
 /// which has no official code and is numbered within its village.
 public struct DivisionCode: Hashable, Sendable, Comparable, CustomStringConvertible {
     public let rawValue: String
+    /// The level the code's shape implies (`level(of:)`), worked out once: scope checks ask for it on every
+    /// request shown, and reading the code character by character was a few per cent of serving one.
+    public let level: RegionLevel?
 
     public init?(_ raw: String) {
-        let s = raw.trimmingCharacters(in: .whitespaces)
-        guard s.count == 12 || s.count == 15, s.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        var s = raw
+        if let first = raw.unicodeScalars.first, let last = raw.unicodeScalars.last,
+           CharacterSet.whitespaces.contains(first) || CharacterSet.whitespaces.contains(last) {
+            s = raw.trimmingCharacters(in: .whitespaces)
+        }
+        guard let level = Self.level(of: s) else { return nil }
         rawValue = s
-        guard level != nil else { return nil }
+        self.level = level
     }
 
     public var description: String { rawValue }
     public static func < (l: Self, r: Self) -> Bool { l.rawValue < r.rawValue }
 
-    private func part(_ from: Int, _ length: Int) -> Substring {
-        let start = rawValue.index(rawValue.startIndex, offsetBy: from)
-        return rawValue[start..<rawValue.index(start, offsetBy: length)]
-    }
-    private func isZero(_ s: Substring) -> Bool { s.allSatisfy { $0 == "0" } }
-
-    /// The level the code's shape implies; nil for shapes no level has
+    /// The level a code's shape implies; nil for anything but 12 or 15 ASCII digits, and for shapes no level has
     /// (a province-only code, or a lower part set under a zero higher part).
-    public var level: RegionLevel? {
-        if rawValue.count == 15 {
-            let village = DivisionCode(trusted: String(rawValue.prefix(12)))
-            return village.level == .village && !isZero(part(12, 3)) ? .naturalVillage : nil
+    private static func level(of code: String) -> RegionLevel? {
+        let u = Array(code.utf8)
+        guard u.count == 12 || u.count == 15, u.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        func isZero(_ from: Int, _ length: Int) -> Bool { u[from..<from + length].allSatisfy { $0 == UInt8(ascii: "0") } }
+        if isZero(0, 2) || isZero(2, 2) { return nil }
+        let twelve: RegionLevel?
+        switch (isZero(4, 2), isZero(6, 3), isZero(9, 3)) {
+        case (true, true, true): twelve = .city
+        case (false, true, true): twelve = .county
+        case (false, false, true): twelve = .town
+        case (false, false, false): twelve = .village
+        default: twelve = nil
         }
-        let city = part(2, 2), county = part(4, 2), town = part(6, 3), village = part(9, 3)
-        if isZero(part(0, 2)) || isZero(city) { return nil }
-        switch (isZero(county), isZero(town), isZero(village)) {
-        case (true, true, true): return .city
-        case (false, true, true): return .county
-        case (false, false, true): return .town
-        case (false, false, false): return .village
-        default: return nil
-        }
+        if u.count == 15 { return twelve == .village && !isZero(12, 3) ? .naturalVillage : nil }
+        return twelve
     }
 
-    private init(trusted: String) { rawValue = trusted }
+    private init(trusted: String) {
+        rawValue = trusted
+        level = Self.level(of: trusted)
+    }
 
     /// The code of the level directly above, nil for a city.
     public var parent: DivisionCode? {

@@ -23,9 +23,18 @@ struct DivisionCodeTests {
         "340102001000001", // natural village under a town
         "340122100201000", // natural village number 000
         " 3401 0000 0000",
+        "３４０１００００００００", // full-width digits
+        "34010200100١", // an Arabic-Indic digit
     ])
     func invalid(code: String) {
         #expect(DivisionCode(code) == nil)
+    }
+
+    @Test("surrounding spaces, ASCII or full-width, are trimmed; the code keeps only its digits")
+    func trimmed() {
+        #expect(DivisionCode(" 340102001001 ")?.rawValue == "340102001001")
+        #expect(DivisionCode("\u{3000}340102001001\u{3000}")?.level == .village)
+        #expect(DivisionCode(" 340102001001 ") == DivisionCode("340102001001"))
     }
 
     @Test func parents() {
