@@ -279,8 +279,8 @@ enum RequestViews {
         let rows = try await ColumnRows.all("""
             SELECT r.*, (SELECT name FROM institutions WHERE id = r.institution_id) AS assigned_institution_name,
                    (SELECT name FROM practitioners WHERE id = r.practitioner_id) AS assigned_practitioner_name
-            FROM service_requests r WHERE
-            """ + " " + filter + " LIMIT 1", on: db as! any SQLDatabase) { row in
+            FROM service_requests r
+            """ + " WHERE " + filter + " LIMIT 1", on: db as! any SQLDatabase) { row in
             let r = try ServiceRequest.read(row)
             r.assigneeNames = .init(institutionID: r.institutionID, practitionerID: r.practitionerID,
                                     institution: try row.optionalText("assigned_institution_name"),
