@@ -1,4 +1,5 @@
 import XCTVapor
+import PLSDomain
 @testable import PLSApp
 
 final class LedgerFormatTests: XCTestCase {
@@ -129,5 +130,58 @@ final class GroupCommitTests: AppTestCase {
         let day = try await sql.raw("SELECT last FROM request_day_counters WHERE day = \(bind: app.today.description)")
             .first(decodingColumn: "last", as: Int.self)
         XCTAssertEqual(day, sequences[2], "the day's counter follows the requests")
+    }
+
+    /// A batch's rows go to SQLite as cells (`BulkRows`) and come back column by column (`ColumnReader`): every kind
+    /// of cell must come back as the row held it (dates to the microsecond, as SQLiteNIO rounds them when it reads
+    /// them, and as Fluent reads them too; text with quotes, backslashes, control characters
+    /// and characters beyond the BMP, flags, integers and nulls), and the chain must stay whole.
+    func testABatchStoresEveryCellAsTheRequestHeldIt() async throws {
+        let village = city.regions.first { $0.level == .village }!.code.rawValue
+        let created = Date(timeIntervalSince1970: 1_764_892_800.123_456_7)
+        let r = ServiceRequest()
+        r.id = TimeOrderedID.make(millis: created.millis)
+        r.number = "FW20261204999001"
+        r.matterType = "consultation"
+        r.category = "labor"
+        r.channel = "web"
+        r.description = "引号\"、反斜杠\\、换行\n与制表\t，还有𠀀和🙂"
+        r.applicantName = "王\u{0001}秀英"
+        r.applicantMobileHash = "h"
+        r.applicantMobileCipher = "c"
+        r.applicantMobileMasked = "139****5678"
+        r.priorityGroupsText = ""
+        r.regionCode = village
+        r.status = "concluded"
+        r.concludedOnTime = false
+        r.rating = 4
+        r.ratedAt = Date(timeIntervalSince1970: 1_764_900_000.987_654_3)
+        r.overdueLevel = 0
+        r.createdAt = created
+        r.updatedAt = created.addingTimeInterval(0.000_1)
+        let eventsBefore = try await Ledger.verify(on: sql).checked
+        try await app.ledger.write(on: app.db, appendOnly: true) { w in
+            try await w.save(r)
+            w.append(LedgerEvent(requestID: r.id!, atMillis: created.millis, actorID: nil, actorName: "测试\"|\\", action: "submit",
+                                 fromStatus: nil, toStatus: "submitted", note: nil))
+        }
+        let back = try await RequestViews.find(r.id!.uuidString, scope: .everything, on: app.db)
+        XCTAssertEqual(back.description, r.description)
+        XCTAssertEqual(back.applicantName, r.applicantName)
+        XCTAssertEqual(back.createdAt.timeIntervalSince1970, r.createdAt.timeIntervalSince1970, accuracy: 1e-6)
+        XCTAssertEqual(back.updatedAt.timeIntervalSince1970, r.updatedAt.timeIntervalSince1970, accuracy: 1e-6)
+        XCTAssertEqual(back.ratedAt!.timeIntervalSince1970, r.ratedAt!.timeIntervalSince1970, accuracy: 1e-6)
+        XCTAssertNotEqual(back.updatedAt, back.createdAt, "a tenth of a millisecond apart stays apart")
+        XCTAssertEqual(back.concludedOnTime, false)
+        XCTAssertEqual(back.rating, 4)
+        XCTAssertNil(back.itemCode)
+        XCTAssertNil(back.citizenAccountID)
+        let fluent = try await ServiceRequest.find(r.id, on: app.db)
+        XCTAssertEqual(fluent?.createdAt, back.createdAt, "Fluent reads it the same")
+        let verify = try await Ledger.verify(on: sql)
+        XCTAssertNil(verify.problem)
+        XCTAssertEqual(verify.checked, eventsBefore + 1)
+        let timeline = try await RequestViews.timeline(r.id!, on: sql)
+        XCTAssertEqual(timeline.map(\.actor), ["测试\"|\\"])
     }
 }
