@@ -22,11 +22,14 @@ let package = Package(
         .target(name: "PLSDomain"),
         // Spreadsheet files (CSV, Excel .xlsx) as rows of text: formats, not rules.
         .target(name: "Spreadsheets", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        // Declarations of the SQLite library SQLiteNIO links in, for the ledger's own connection (see its header).
+        .target(name: "CSQLiteShared"),
         .target(
             name: "PLSApp",
             dependencies: [
                 "PLSDomain",
                 "Spreadsheets",
+                "CSQLiteShared",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
