@@ -40,8 +40,8 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
         app.databases.use(try .postgres(url: url), as: .ledgerWriter, isDefault: false)
     } else {
         try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
-        app.databases.use(.sqlite(.file(settings.dataDirectory + "/pls.sqlite")), as: .sqlite)
-        app.databases.use(.sqlite(.file(settings.dataDirectory + "/pls.sqlite")), as: .ledgerWriter, isDefault: false)
+        app.databases.use(.sqlite(.file(settings.sqliteFile)), as: .sqlite)
+        app.databases.use(.sqlite(.file(settings.sqliteFile)), as: .ledgerWriter, isDefault: false)
     }
 
     // MARK: Middleware (outermost first): errors, headers, static files.
@@ -90,7 +90,8 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     // MARK: Capabilities
     app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all)
     app.calendarStore = CalendarStore()
-    app.ledger = Ledger(databases: app.databases)
+    app.ledger = Ledger(databases: app.databases, sqliteFile: settings.usesEmbeddedDatabase ? settings.sqliteFile : nil)
+    app.lifecycle.use(Ledger.Shutdown())
     app.regionDirectory = RegionDirectory()
     app.tokenCache = TokenCache()
     app.databases.middleware.use(RegionDirectory.Invalidation(directory: app.regionDirectory))

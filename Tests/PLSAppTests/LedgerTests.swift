@@ -1,5 +1,7 @@
 import XCTVapor
 import PLSDomain
+import SQLKit
+import Fluent
 @testable import PLSApp
 
 final class LedgerFormatTests: XCTestCase {
@@ -118,10 +120,17 @@ final class GroupCommitTests: AppTestCase {
         let eventsBefore = try await Ledger.verify(on: sql).checked
         let first = try await intake(1)
         let ours = app.ledger
-        app.ledger = Ledger(databases: app.databases)  // the other process: it reads the head and the counter afresh
+        // The other process, with a connection of its own: it reads the head and the counter afresh.
+        let other = Ledger(databases: app.databases, sqliteFile: usesPostgres ? nil : app.settings.sqliteFile)
+        app.ledger = other
         let second = try await intake(2)
         app.ledger = ours
+        await other.shutdown()
         let third = try await intake(3)
+        if !usesPostgres {
+            XCTAssertEqual(other.counts, .init(rowsOnlyBatches: 1, rowsOnlyBatchesRunAgain: 0), "a fresh process reads the stored head")
+            XCTAssertEqual(ours.counts.rowsOnlyBatchesRunAgain, 1, "ours found the head moved, and ran the batch again in a transaction")
+        }
         let sequences = [first, second, third].map { Int($0.number.suffix(6))! }
         XCTAssertEqual(sequences, [sequences[0], sequences[0] + 1, sequences[0] + 2], "numbers continue across processes")
         let verify = try await Ledger.verify(on: sql)
@@ -132,56 +141,159 @@ final class GroupCommitTests: AppTestCase {
         XCTAssertEqual(day, sequences[2], "the day's counter follows the requests")
     }
 
-    /// A batch's rows go to SQLite as cells (`BulkRows`) and come back column by column (`ColumnReader`): every kind
-    /// of cell must come back as the row held it (dates to the microsecond, as SQLiteNIO rounds them when it reads
-    /// them, and as Fluent reads them too; text with quotes, backslashes, control characters
-    /// and characters beyond the BMP, flags, integers and nulls), and the chain must stay whole.
+    /// A batch's rows go to SQLite as cells, through SQLiteNIO (`BulkRows`, a batch in a transaction) or through the
+    /// ledger's own connection (a batch of rows-only writes), and come back column by column (`ColumnReader`): every
+    /// kind of cell must come back as the row held it (dates to the microsecond, as SQLiteNIO rounds them when it reads
+    /// them, and as Fluent reads them too; text with quotes, backslashes, control characters, characters beyond the BMP,
+    /// an empty text that must not become NULL; flags, integers and nulls), and the chain must stay whole.
     func testABatchStoresEveryCellAsTheRequestHeldIt() async throws {
         let village = city.regions.first { $0.level == .village }!.code.rawValue
-        let created = Date(timeIntervalSince1970: 1_764_892_800.123_456_7)
-        let r = ServiceRequest()
-        r.id = TimeOrderedID.make(millis: created.millis)
-        r.number = "FW20261204999001"
-        r.matterType = "consultation"
-        r.category = "labor"
-        r.channel = "web"
-        r.description = "引号\"、反斜杠\\、换行\n与制表\t，还有𠀀和🙂"
-        r.applicantName = "王\u{0001}秀英"
-        r.applicantMobileHash = "h"
-        r.applicantMobileCipher = "c"
-        r.applicantMobileMasked = "139****5678"
-        r.priorityGroupsText = ""
-        r.regionCode = village
-        r.status = "concluded"
-        r.concludedOnTime = false
-        r.rating = 4
-        r.ratedAt = Date(timeIntervalSince1970: 1_764_900_000.987_654_3)
-        r.overdueLevel = 0
-        r.createdAt = created
-        r.updatedAt = created.addingTimeInterval(0.000_1)
-        let eventsBefore = try await Ledger.verify(on: sql).checked
-        try await app.ledger.write(on: app.db, appendOnly: true) { w in
-            try await w.save(r)
-            w.append(LedgerEvent(requestID: r.id!, atMillis: created.millis, actorID: nil, actorName: "测试\"|\\", action: "submit",
-                                 fromStatus: nil, toStatus: "submitted", note: nil))
+        for (n, access) in [Ledger.Access.rowsOnly, .appendOnly].enumerated() {
+            let created = Date(timeIntervalSince1970: 1_764_892_800.123_456_7 + Double(n))
+            let id = TimeOrderedID.make(millis: created.millis)
+            // Built inside the write, as a write's body must (it may run twice); and once more to compare with.
+            @Sendable func make() -> ServiceRequest {
+                let r = ServiceRequest()
+                r.id = id
+                r.number = "FW2026120499900\(n)"
+                r.matterType = "consultation"
+                r.category = "labor"
+                r.channel = "web"
+                r.description = "引号\"、反斜杠\\、换行\n与制表\t，还有𠀀和🙂"
+                r.applicantName = "王\u{0001}秀英"
+                r.applicantMobileHash = "h"
+                r.applicantMobileCipher = "c"
+                r.applicantMobileMasked = "139****5678"
+                r.priorityGroupsText = ""
+                r.regionCode = village
+                r.status = "concluded"
+                r.concludedOnTime = false
+                r.rating = 4
+                r.ratedAt = Date(timeIntervalSince1970: 1_764_900_000.987_654_3)
+                r.overdueLevel = 0
+                r.createdAt = created
+                r.updatedAt = created.addingTimeInterval(0.000_1)
+                return r
+            }
+            let r = make()
+            let eventsBefore = try await Ledger.verify(on: sql).checked
+            let countsBefore = app.ledger.counts
+            try await app.ledger.write(on: app.db, access: access) { w in
+                try await w.save(make())
+                w.append(LedgerEvent(requestID: id, atMillis: created.millis, actorID: nil, actorName: "测试\"|\\", action: "submit",
+                                     fromStatus: nil, toStatus: "submitted", note: nil))
+            }
+            let direct = !usesPostgres && access == .rowsOnly
+            XCTAssertEqual(app.ledger.counts.rowsOnlyBatches - countsBefore.rowsOnlyBatches, direct ? 1 : 0, "\(access)")
+            XCTAssertEqual(app.ledger.counts.rowsOnlyBatchesRunAgain, countsBefore.rowsOnlyBatchesRunAgain)
+            let back = try await RequestViews.find(r.id!.uuidString, scope: .everything, on: app.db)
+            XCTAssertEqual(back.description, r.description)
+            XCTAssertEqual(back.applicantName, r.applicantName)
+            XCTAssertEqual(back.priorityGroupsText, "", "an empty text stays empty, not NULL")
+            XCTAssertEqual(back.createdAt.timeIntervalSince1970, r.createdAt.timeIntervalSince1970, accuracy: 1e-6)
+            XCTAssertEqual(back.updatedAt.timeIntervalSince1970, r.updatedAt.timeIntervalSince1970, accuracy: 1e-6)
+            XCTAssertEqual(back.ratedAt!.timeIntervalSince1970, r.ratedAt!.timeIntervalSince1970, accuracy: 1e-6)
+            XCTAssertNotEqual(back.updatedAt, back.createdAt, "a tenth of a millisecond apart stays apart")
+            XCTAssertEqual(back.concludedOnTime, false)
+            XCTAssertEqual(back.rating, 4)
+            XCTAssertNil(back.itemCode)
+            XCTAssertNil(back.citizenAccountID)
+            let fluent = try await ServiceRequest.find(r.id, on: app.db)
+            XCTAssertEqual(fluent?.createdAt, back.createdAt, "Fluent reads it the same")
+            XCTAssertEqual(fluent?.priorityGroupsText, "")
+            let verify = try await Ledger.verify(on: sql)
+            XCTAssertNil(verify.problem)
+            XCTAssertEqual(verify.checked, eventsBefore + 1)
+            let timeline = try await RequestViews.timeline(r.id!, on: sql)
+            XCTAssertEqual(timeline.map(\.actor), ["测试\"|\\"])
         }
-        let back = try await RequestViews.find(r.id!.uuidString, scope: .everything, on: app.db)
-        XCTAssertEqual(back.description, r.description)
-        XCTAssertEqual(back.applicantName, r.applicantName)
-        XCTAssertEqual(back.createdAt.timeIntervalSince1970, r.createdAt.timeIntervalSince1970, accuracy: 1e-6)
-        XCTAssertEqual(back.updatedAt.timeIntervalSince1970, r.updatedAt.timeIntervalSince1970, accuracy: 1e-6)
-        XCTAssertEqual(back.ratedAt!.timeIntervalSince1970, r.ratedAt!.timeIntervalSince1970, accuracy: 1e-6)
-        XCTAssertNotEqual(back.updatedAt, back.createdAt, "a tenth of a millisecond apart stays apart")
-        XCTAssertEqual(back.concludedOnTime, false)
-        XCTAssertEqual(back.rating, 4)
-        XCTAssertNil(back.itemCode)
-        XCTAssertNil(back.citizenAccountID)
-        let fluent = try await ServiceRequest.find(r.id, on: app.db)
-        XCTAssertEqual(fluent?.createdAt, back.createdAt, "Fluent reads it the same")
+    }
+
+    /// Plain intakes, accepted at once or not, with an idempotency key or without, are written by the ledger's own
+    /// connection (SQLite): no batch of them has to run again in a transaction. A mistake that made them would cost
+    /// only speed, which no other test sees.
+    func testPlainIntakesAreWrittenInOneStepByTheLedgersOwnConnection() async throws {
+        let op = try await token("operator")
+        let village = city.regions.first { $0.level == .village }!.code.rawValue
+        let before = app.ledger.counts
+        let eventsBefore = try await Ledger.verify(on: sql).checked
+        var numbers: [String] = []
+        for i in 0..<4 {
+            let input = Intake.Input(matterType: "consultation", category: "labor", description: "一步写入 \(i)",
+                                     applicant: .init(name: "测试\(i)", mobile: "1361234100\(i)"), regionCode: village, accept: i % 2 == 0)
+            let headers: HTTPHeaders = i == 3 ? ["Idempotency-Key": "one-step"] : [:]
+            for attempt in 0..<(i == 3 ? 2 : 1) {
+                let res = try await send(.POST, "/api/v1/requests", token: op, json: input, headers: headers)
+                XCTAssertEqual(res.status, attempt == 0 ? .created : .ok, res.body.string)
+                let detail = try res.content.decode(RequestViews.Detail.self)
+                XCTAssertEqual(detail.status, i % 2 == 0 ? "accepted" : "submitted")
+                if attempt == 0 { numbers.append(detail.number) }
+            }
+        }
+        let after = app.ledger.counts
+        XCTAssertEqual(after.rowsOnlyBatches - before.rowsOnlyBatches, usesPostgres ? 0 : 5, "four intakes and one retry")
+        XCTAssertEqual(after.rowsOnlyBatchesRunAgain, before.rowsOnlyBatchesRunAgain)
+        let sequences = numbers.map { Int($0.suffix(6))! }
+        XCTAssertEqual(sequences, (0..<4).map { sequences[0] + $0 }, "numbers follow one another")
+        let stored = try await sql.raw("SELECT COUNT(*) AS n FROM service_requests WHERE description LIKE '一步写入%'")
+            .first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(stored, 4, "the retry with the same key made no second request")
+        let verify = try await Ledger.verify(on: sql)
+        XCTAssertNil(verify.problem)
+        XCTAssertEqual(verify.checked, eventsBefore + 2 + 1 + 2 + 1, "accepted intakes have two events")
+        let day = try await sql.raw("SELECT last FROM request_day_counters WHERE day = \(bind: app.today.description)")
+            .first(decodingColumn: "last", as: Int.self)
+        XCTAssertEqual(day, sequences[3], "the day's counter follows the requests")
+    }
+
+    /// A write declared rows-only that writes through the database is not committed on its own: the write is refused,
+    /// and its batch runs again in a transaction, where the write belongs; it is written once, with its events.
+    func testARowsOnlyWriteThatWritesThroughTheDatabaseRunsInATransaction() async throws {
+        let request = try await send(.POST, "/api/v1/requests", token: try await token("operator"), json: Intake.Input(
+            matterType: "consultation", category: "labor", description: "只读视图", applicant: .init(name: "测试", mobile: "13612342000"),
+            regionCode: city.regions.first { $0.level == .village }!.code.rawValue)).content.decode(RequestViews.Detail.self)
+        let before = app.ledger.counts
+        let eventsBefore = try await Ledger.verify(on: sql).checked
+        try await app.ledger.write(on: app.db, access: .rowsOnly) { w in
+            try await (w.db as! any SQLDatabase).raw("INSERT INTO request_day_counters (day, last) VALUES ('1999-01-01', 7)").run()
+            w.append(LedgerEvent(requestID: request.id, atMillis: 1, actorID: nil, actorName: "测试", action: "notify",
+                                 fromStatus: nil, toStatus: "accepted", note: "写入"))
+        }
+        XCTAssertEqual(app.ledger.counts.rowsOnlyBatchesRunAgain - before.rowsOnlyBatchesRunAgain, usesPostgres ? 0 : 1)
+        let rows = try await sql.raw("SELECT last FROM request_day_counters WHERE day = '1999-01-01'").all()
+        XCTAssertEqual(rows.count, 1)
         let verify = try await Ledger.verify(on: sql)
         XCTAssertNil(verify.problem)
         XCTAssertEqual(verify.checked, eventsBefore + 1)
-        let timeline = try await RequestViews.timeline(r.id!, on: sql)
-        XCTAssertEqual(timeline.map(\.actor), ["测试\"|\\"])
+    }
+
+    /// What a rows-only write sees of the database: reads pass, writes of every kind are refused.
+    func testTheReadOnlyViewReadsAndRefusesWrites() async throws {
+        let view = ReadOnlyDatabase(app.db)
+        let regions = try await Region.query(on: view).count()
+        XCTAssertEqual(regions, city.regions.count)
+        let n = try await (view as any SQLDatabase).raw("  select COUNT(*) AS n FROM regions").first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(n, city.regions.count)
+        let before = try await Region.query(on: app.db).count()
+        let region = try await Region.query(on: app.db).first()!
+        region.name = "改名"
+        for attempt in [
+            { try await region.save(on: view) },
+            { try await Region.query(on: view).filter(\.$id == region.id!).delete() },
+            { try await (view as any SQLDatabase).raw("UPDATE regions SET name = 'x'").run() },
+            { try await (view as any SQLDatabase).raw("WITH x AS (SELECT 1) DELETE FROM regions").run() },
+            { try await view.transaction { _ in } },
+        ] as [@Sendable () async throws -> Void] {
+            do {
+                try await attempt()
+                XCTFail("a write went through the read-only view")
+            } catch {
+                XCTAssertTrue(error is ReadOnlyDatabase.WriteRefused, "\(error)")
+            }
+        }
+        let after = try await Region.query(on: app.db).count()
+        XCTAssertEqual(after, before)
+        let unchanged = try await Region.query(on: app.db).filter(\.$id == region.id!).first()
+        XCTAssertNotEqual(unchanged?.name, "改名")
     }
 }

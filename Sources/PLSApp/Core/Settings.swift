@@ -24,6 +24,8 @@ public struct Settings: Sendable {
     }
 
     public var usesEmbeddedDatabase: Bool { databaseURL == nil }
+    /// The embedded database's file.
+    public var sqliteFile: String { dataDirectory + "/pls.sqlite" }
 
     static func load(from environment: Environment, logger: Logger) throws -> Settings {
         let url = Environment.get("DATABASE_URL").flatMap { $0.isEmpty ? nil : $0 }

@@ -156,10 +156,13 @@ enum Intake {
         }
 
         // A plain intake reads nothing another write of its batch may have saved: its rows join the batch's
-        // one insert. A capability's case, or an automatic assignment (which weighs open loads), reads.
+        // one insert. A capability's case, or an automatic assignment (which weighs open loads), reads. Unless it is
+        // answered on the spot (the conclusion counts in the running figures and queues the rating SMS), all it
+        // writes is its row, its key and its events.
         let appendOnly = detail == nil && v.matterType != .legalAid && v.matterType != .mediation
             && (!v.accept || Catalog.AutoAssign(rawValue: rules.autoAssign) == .off)
-        return try await app.ledger.write(on: db, appendOnly: appendOnly, numbersOn: today.description) { w in
+        let access: Ledger.Access = !appendOnly ? .any : v.answer == nil ? .rowsOnly : .appendOnly
+        return try await app.ledger.write(on: db, access: access, numbersOn: today.description) { w in
             let tx = w.db
             let sql = tx as! any SQLDatabase
             let start = w.mark

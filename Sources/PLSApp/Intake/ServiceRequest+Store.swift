@@ -28,7 +28,10 @@ extension ServiceRequest {
          BulkCell(rating), BulkCell(ratingComment), BulkCell(ratedAt), BulkCell(overdueLevel), BulkCell(createdAt), BulkCell(updatedAt)]
     }
 
-    private static let insertColumns = ["id"] + columns
+    static let insertColumns = ["id"] + columns
+
+    /// The cells of a new row, in the order of `insertColumns`.
+    var insertCells: [BulkCell] { [BulkCell(id!)] + cells }
 
     /// Inserts the new request (its id set by the caller).
     func insertRow(on db: any SQLDatabase) async throws {
@@ -38,8 +41,7 @@ extension ServiceRequest {
     /// Inserts several new requests in one statement: a batch of intakes is one insert.
     static func insertRows(_ rows: some Collection<ServiceRequest>, on db: any SQLDatabase) async throws {
         guard !rows.isEmpty else { return }
-        let cells = rows.map { [BulkCell($0.id!)] + $0.cells }
-        try await BulkRows.insert(schema, insertColumns, cells[...], on: db)
+        try await BulkRows.insert(schema, insertColumns, rows.map(\.insertCells)[...], on: db)
         for r in rows { r.$id.exists = true }
     }
 
