@@ -44,8 +44,10 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
         app.databases.use(.sqlite(.file(settings.sqliteFile)), as: .ledgerWriter, isDefault: false)
     }
 
-    // MARK: Middleware (outermost first): errors, headers, static files.
+    // MARK: Middleware (outermost first): requests in flight, errors, headers, static files.
     app.middleware = .init()
+    let inFlight = InFlightRequests()
+    app.middleware.use(inFlight)
     app.middleware.use(RouteLoggingMiddleware(logLevel: .debug))
     app.middleware.use(AppErrorMiddleware())
     app.middleware.use(SecurityHeadersMiddleware())
@@ -112,6 +114,8 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     }
 
     try routes(app)
+    // Last, so that at shutdown it runs first: the requests still being handled finish before anything closes.
+    app.lifecycle.use(inFlight)
 
     if settings.usesEmbeddedDatabase, let sql = app.db as? any SQLDatabase {
         // WAL lets readers go on while one writer commits; FULL makes an acknowledged write durable.

@@ -1,4 +1,5 @@
 import XCTVapor
+import NIOConcurrencyHelpers
 @testable import PLSApp
 
 final class PlatformTests: AppTestCase {
@@ -32,6 +33,27 @@ final class PlatformTests: AppTestCase {
         XCTAssertFalse(routed.isEmpty)
         XCTAssertEqual(routed.subtracting(documented).sorted(), [], "routes missing from /openapi.json")
         XCTAssertEqual(documented.subtracting(routed).sorted(), [], "documented routes that do not exist")
+    }
+
+    /// A stop waits for the requests still being handled (their clients may have hung up) before anything closes.
+    func testShutdownWaitsForRequestsStillBeingHandled() async throws {
+        struct Slow: AsyncResponder {
+            let finished: NIOLockedValueBox<Bool>
+            func respond(to request: Request) async throws -> Response {
+                try await Task.sleep(for: .milliseconds(300))
+                finished.withLockedValue { $0 = true }
+                return Response(status: .ok)
+            }
+        }
+        let inFlight = InFlightRequests(timeout: .seconds(10))
+        let finished = NIOLockedValueBox(false)
+        let request = Request(application: app, on: app.eventLoopGroup.next())
+        let handling = Task { try await inFlight.respond(to: request, chainingTo: Slow(finished: finished)) }
+        while inFlight.current == 0 { await Task.yield() }
+        await inFlight.shutdownAsync(app)
+        XCTAssertTrue(finished.withLockedValue { $0 }, "the shutdown returned before the request was handled")
+        XCTAssertEqual(inFlight.current, 0)
+        _ = try await handling.value
     }
 
     func testUnknownAPIRouteGetsJSONError() async throws {
