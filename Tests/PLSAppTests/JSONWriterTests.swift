@@ -63,6 +63,10 @@ final class JSONWriterTests: AppTestCase {
         for seconds in [0, 1_780_000_000.9996, 951_782_400.5, 4_102_444_799.999, 1_709_164_800] as [Double] {
             try assertSameJSON(Sample(text: awkward, at: Date(timeIntervalSince1970: seconds)))
         }
+        // Text that needs no escape is copied whole.
+        for plain in ["王秀英 👩‍⚖️ 无需转义", "", "~ DEL\u{7F} é"] {
+            try assertSameJSON(Sample(text: plain, at: Date(timeIntervalSince1970: 0)))
+        }
         var json = JSONWriter()
         Sample(text: "a", at: Date(timeIntervalSince1970: 951_782_400), missing: nil).write(to: &json)
         XCTAssertEqual(String(decoding: json.bytes, as: UTF8.self), #"{"text":"a","at":"2000-02-29T00:00:00Z"}"#)

@@ -56,6 +56,20 @@ final class PlatformTests: AppTestCase {
         _ = try await handling.value
     }
 
+    /// Query parameters as browsers and department systems send them: escapes, '+' for a space, a name given twice
+    /// (the first counts), a name without a value; plain ones skip the decoding.
+    func testQueryValuesAreDecodedOnce() throws {
+        let request = Request(application: app, url: URI(string: "/x?a=1&b=%E4%B8%AD+%E6%96%87&a=2&c&d=&%65=5&f=a%2Bb"),
+                              on: app.eventLoopGroup.next())
+        XCTAssertEqual(request.queryValue("a"), "1")
+        XCTAssertEqual(request.queryValue("b"), "中 文")
+        XCTAssertEqual(request.queryValue("c"), "")
+        XCTAssertEqual(request.queryValue("d"), "")
+        XCTAssertEqual(request.queryValue("e"), "5")
+        XCTAssertEqual(request.queryValue("f"), "a+b")
+        XCTAssertNil(request.queryValue("h"))
+    }
+
     func testUnknownAPIRouteGetsJSONError() async throws {
         let res = try await send(.GET, "/api/v1/no-such-thing")
         XCTAssertEqual(res.status, .notFound)

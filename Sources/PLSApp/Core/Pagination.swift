@@ -36,7 +36,11 @@ extension Request {
         var values: [String: String] = [:]
         for pair in (url.query ?? "").split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decoded(_ s: Substring) -> String { String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
+            func decoded(_ s: Substring) -> String {
+                // Most names and values are plain words: only one with an escape or a '+' goes through Foundation.
+                guard s.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else { return String(s) }
+                return String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
+            }
             let name = decoded(parts[0])
             if values[name] == nil { values[name] = parts.count > 1 ? decoded(parts[1]) : "" }
         }
