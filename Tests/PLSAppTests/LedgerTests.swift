@@ -267,6 +267,49 @@ final class GroupCommitTests: AppTestCase {
         XCTAssertEqual(verify.checked, eventsBefore + 1)
     }
 
+    /// The ledger's own connection keeps all of a transaction or none of it, its commits are seen by SQLiteNIO's
+    /// connections, and once closed it refuses transactions instead of opening the file again.
+    func testTheLedgersOwnConnectionKeepsAllOfATransactionOrNothing() async throws {
+        try XCTSkipIf(usesPostgres, "the ledger's own connection is SQLite's")
+        let writer = DirectSQLiteWriter(path: app.settings.sqliteFile)
+        let insert = "INSERT INTO request_day_counters (day, last) VALUES (?, ?)"
+        do {
+            try await writer.transaction { tx in
+                try tx.run(insert, [BulkCell("2000-01-01"), BulkCell(1)])
+                try tx.run(insert, [BulkCell("2000-01-01"), BulkCell(2)])  // the day is the primary key
+            }
+            XCTFail("a taken key was written")
+        } catch let failure as DirectSQLiteWriter.Failure {
+            XCTAssertTrue(failure.message.contains("UNIQUE"), failure.description)
+        }
+        let kept = try await sql.raw("SELECT COUNT(*) AS n FROM request_day_counters WHERE day = '2000-01-01'").first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(kept, 0, "the first insert was rolled back with the failing one")
+        struct Refused: Error {}
+        do {
+            try await writer.transaction { tx in
+                try tx.run(insert, [BulkCell("2000-01-03"), BulkCell(3)])
+                throw Refused()
+            }
+            XCTFail("the body's error was not thrown")
+        } catch is Refused {}
+        try await writer.transaction { tx in try tx.run(insert, [BulkCell("2000-01-02"), BulkCell(5)]) }
+        let rows = try await sql.raw("SELECT day, last FROM request_day_counters WHERE day >= '2000-01-01' AND day < '2000-02-01'").all()
+        XCTAssertEqual(try rows.map { try $0.decode(column: "day", as: String.self) }, ["2000-01-02"])
+        let first = try await writer.transaction { tx in
+            try tx.first("SELECT day, last, NULL AS absent, 1.5 AS half FROM request_day_counters WHERE day = ?", [BulkCell("2000-01-02")])
+        }
+        XCTAssertEqual(first, [.text("2000-01-02"), .integer(5), .null, .float(1.5)])
+        let none = try await writer.transaction { tx in try tx.first("SELECT day FROM request_day_counters WHERE day = '1900-01-01'") }
+        XCTAssertNil(none)
+        await writer.close()
+        do {
+            try await writer.transaction { tx in try tx.run(insert, [BulkCell("2000-01-04"), BulkCell(4)]) }
+            XCTFail("a closed connection wrote")
+        } catch let failure as DirectSQLiteWriter.Failure {
+            XCTAssertEqual(failure.code, 21)
+        }
+    }
+
     /// What a rows-only write sees of the database: reads pass, writes of every kind are refused.
     func testTheReadOnlyViewReadsAndRefusesWrites() async throws {
         let view = ReadOnlyDatabase(app.db)

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOConcurrencyHelpers
 import SQLiteNIO
 import CSQLiteShared
 
@@ -16,13 +17,16 @@ import CSQLiteShared
 /// It opens the same file with the same SQLite library as SQLiteNIO's connections (`CSQLiteShared`), so SQLite's
 /// locking keeps them apart as it keeps any two connections apart: `BEGIN IMMEDIATE` waits for the write lock.
 final class DirectSQLiteWriter: TaskExecutor, @unchecked Sendable {
-    // Unchecked: the handle, the statements and `closed` are used only on `loop`'s thread.
+    // Unchecked: the handle, the statements and `finished` are used only on `loop`'s thread.
     private let path: String
     private let group: MultiThreadedEventLoopGroup
     private let loop: any EventLoop
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
-    private var closed = false
+    /// The connection was closed for good (on `loop`'s thread, as the handle).
+    private var finished = false
+    /// Set by `close`: from then on nothing more is handed to `loop`, which is about to stop.
+    private let closed = NIOLockedValueBox(false)
 
     /// `path`: an existing database file (migrated by SQLiteNIO's connections; this one never creates it).
     init(path: String) {
@@ -35,7 +39,12 @@ final class DirectSQLiteWriter: TaskExecutor, @unchecked Sendable {
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let executor = asUnownedTaskExecutor()
-        loop.execute { job.runSynchronously(on: executor) }
+        let taken = closed.withLockedValue { closed in
+            if !closed { loop.execute { job.runSynchronously(on: executor) } }
+            return !closed
+        }
+        // Closed: the work still runs, on the shared executor, rather than being lost with the thread.
+        if !taken { globalConcurrentExecutor.enqueue(job) }
     }
 
     struct Failure: Error, CustomStringConvertible {
@@ -64,11 +73,15 @@ final class DirectSQLiteWriter: TaskExecutor, @unchecked Sendable {
     /// rolled back and the error thrown. The connection opens on first use.
     func transaction<T: Sendable>(_ body: @escaping @Sendable (Transaction) throws -> T) async throws -> T {
         if loop.inEventLoop { return try transactionHere(body) }
-        return try await loop.submit { try self.transactionHere(body) }.get()
+        let submitted = closed.withLockedValue { closed in closed ? nil : loop.submit { try self.transactionHere(body) } }
+        guard let submitted else { throw Self.closedFailure }
+        return try await submitted.get()
     }
 
+    private static let closedFailure = Failure(code: 21, message: "the ledger's connection is closed")  // 21: SQLITE_MISUSE
+
     private func transactionHere<T>(_ body: (Transaction) throws -> T) throws -> T {
-        if closed { throw Failure(code: 21, message: "the ledger's connection is closed") }  // 21: SQLITE_MISUSE
+        if finished { throw Self.closedFailure }
         if handle == nil { try open() }
         _ = try step("BEGIN IMMEDIATE", [], readFirstRow: false)
         do {
@@ -81,11 +94,17 @@ final class DirectSQLiteWriter: TaskExecutor, @unchecked Sendable {
         }
     }
 
-    /// Finalizes the statements, closes the connection and stops its thread. Call it when no task prefers this
-    /// executor any more (`Ledger.shutdown` waits for the batches under way).
+    /// Finalizes the statements, closes the connection and stops its thread. What was handed to the thread before
+    /// runs first; a transaction asked for afterwards is refused, and a task that still prefers this executor runs on
+    /// the shared one (`Ledger.shutdown` waits for the batches under way, so none should).
     func close() async {
+        let wasOpen = closed.withLockedValue { closed in
+            defer { closed = true }
+            return !closed
+        }
+        guard wasOpen else { return }
         try? await loop.submit {
-            self.closed = true
+            self.finished = true
             for statement in self.statements.values { sqlite_nio_sqlite3_finalize(statement) }
             self.statements = [:]
             if let handle = self.handle { sqlite_nio_sqlite3_close_v2(handle) }
@@ -107,10 +126,17 @@ final class DirectSQLiteWriter: TaskExecutor, @unchecked Sendable {
         handle = opened
         // Another connection's write (a session, an administrator's save) holds the lock for milliseconds.
         sqlite_nio_sqlite3_busy_timeout(opened, 30_000)
-        // As SQLiteKit sets up its connections; FULL: a commit is on disk before it is acknowledged.
-        // MEMORY: the journal of each statement (needed to undo just that statement) stays off the disk.
-        for pragma in ["PRAGMA foreign_keys = ON", "PRAGMA synchronous = FULL", "PRAGMA temp_store = MEMORY"] {
-            _ = try step(pragma, [], readFirstRow: false, keep: false)
+        do {
+            // As SQLiteKit sets up its connections; FULL: a commit is on disk before it is acknowledged.
+            // MEMORY: the journal of each statement (needed to undo just that statement) stays off the disk.
+            for pragma in ["PRAGMA foreign_keys = ON", "PRAGMA synchronous = FULL", "PRAGMA temp_store = MEMORY"] {
+                _ = try step(pragma, [], readFirstRow: false, keep: false)
+            }
+        } catch {
+            // Not half set up: the next transaction opens it again.
+            sqlite_nio_sqlite3_close_v2(opened)
+            handle = nil
+            throw error
         }
     }
 
