@@ -100,7 +100,7 @@ final class GroupCommitter: Sendable {
     }
 
     /// Returns once no batch is waiting or being written (or after `timeout`): for a shutdown.
-    func waitUntilIdle(timeout: Duration = .seconds(10)) async {
+    private func waitUntilIdle(timeout: Duration = .seconds(10)) async {
         let deadline = ContinuousClock.now + timeout
         while queue.withLockedValue({ $0.draining }), ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(5))
@@ -221,17 +221,9 @@ final class GroupCommitter: Sendable {
                 fromKnown = true
             } else {
                 fromKnown = false
-                // Write first, read after: the transaction holds the write lock from its first statement
-                // (SQLite cannot upgrade a read that another connection's commit has overtaken), and on
-                // PostgreSQL the head row is locked against other processes until the commit. The day's request
-                // counter comes in the same round trip: each statement of a batch is a step every write waits for.
-                guard let head = try await sql.raw("""
-                    UPDATE ledger_head SET last_seq = last_seq WHERE id = 1
-                    RETURNING last_seq, last_hash, (SELECT last FROM request_day_counters WHERE day = \(bind: day ?? "")) AS day_last
-                    """).first(decoding: LedgerHeadRow.self, keyDecodingStrategy: .snakeCase) else {
-                    throw AppError(.internalServerError, "ledger_missing", "账本未初始化")
-                }
-                start = Head(seq: head.lastSeq, hash: head.lastHash, day: day, dayLast: head.dayLast ?? 0)
+                // Locked as it is read, with the day's counter in the same round trip: each statement of a batch is
+                // a step every write waits for.
+                start = try await storedHead(day: day, locking: true, on: sql)
             }
             let writer = Ledger.Writer(db: tx, seq: start.seq, hash: start.hash, day: start.day.map { ($0, start.dayLast) },
                                        countersKeptByTrigger: sqlite)
@@ -288,20 +280,15 @@ final class GroupCommitter: Sendable {
         if let known, day == nil || day == known.day {
             start = known
         } else {
-            guard let head = try await (database as! any SQLDatabase).raw("""
-                SELECT last_seq, last_hash, (SELECT last FROM request_day_counters WHERE day = \(bind: day ?? "")) AS day_last
-                FROM ledger_head WHERE id = 1
-                """).first(decoding: LedgerHeadRow.self, keyDecodingStrategy: .snakeCase) else {
-                throw AppError(.internalServerError, "ledger_missing", "账本未初始化")
-            }
-            start = Head(seq: head.lastSeq, hash: head.lastHash, day: day, dayLast: head.dayLast ?? 0)
+            // Read without a lock: the ledger's connection checks the head under the write lock before it writes.
+            start = try await storedHead(day: day, locking: false, on: database as! any SQLDatabase)
         }
         let writer = Ledger.Writer(db: ReadOnlyDatabase(database), seq: start.seq, hash: start.hash,
                                    day: start.day.map { ($0, start.dayLast) }, countersKeptByTrigger: true)
         writer.deferring = true
         for job in batch { try await job.run(writer) }
         let dayLast = start.day.flatMap { writer.lastNumber(on: $0) } ?? start.dayLast
-        let held = writer.takeHeld()
+        let held = writer.held
         let (seq, hash) = writer.head
         let startSeq = start.seq, startHash = start.hash
         try await connection.transaction { tx in
@@ -317,6 +304,26 @@ final class GroupCommitter: Sendable {
             }
         }
         return Head(seq: seq, hash: hash, day: start.day, dayLast: dayLast)
+    }
+
+    /// The chain's head as stored, with the last request number of `day`, in one round trip. `locking`: written to
+    /// as it is read, so that the transaction holds the write lock from its first statement (SQLite cannot upgrade
+    /// a read that another connection's commit has overtaken) and, on PostgreSQL, the head row until the commit.
+    private static func storedHead(day: String?, locking: Bool, on sql: any SQLDatabase) async throws -> Head {
+        let counter = SQLQueryString("(SELECT last FROM request_day_counters WHERE day = \(bind: day ?? "")) AS day_last")
+        let query: SQLQueryString = locking
+            ? "UPDATE ledger_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash, \(counter)"
+            : "SELECT last_seq, last_hash, \(counter) FROM ledger_head WHERE id = 1"
+        guard let head = try await sql.raw(query).first(decoding: LedgerHeadRow.self, keyDecodingStrategy: .snakeCase) else {
+            throw AppError(.internalServerError, "ledger_missing", "账本未初始化")
+        }
+        return Head(seq: head.lastSeq, hash: head.lastHash, day: day, dayLast: head.dayLast ?? 0)
+    }
+
+    /// Waits for the batches under way, then closes the ledger's own connection.
+    func shutdown() async {
+        await waitUntilIdle()
+        await rowsWriter?.close()
     }
 
     private final class Outcomes: @unchecked Sendable {
@@ -372,7 +379,6 @@ final class Ledger: Sendable {
                                "note", "prev_hash", "hash"]
     private let committer: GroupCommitter
     private let databases: Databases?
-    private let rowsWriter: DirectSQLiteWriter?
 
     /// What a write does with the database, which decides how its batch may be written.
     enum Access: Sendable {
@@ -391,8 +397,7 @@ final class Ledger: Sendable {
     /// `sqliteFile`: the embedded database's file, which the ledger's own connection opens for batches of rows-only writes.
     init(databases: Databases? = nil, sqliteFile: String? = nil) {
         self.databases = databases
-        rowsWriter = sqliteFile.map(DirectSQLiteWriter.init(path:))
-        committer = GroupCommitter(rowsWriter: rowsWriter)
+        committer = GroupCommitter(rowsWriter: sqliteFile.map(DirectSQLiteWriter.init(path:)))
     }
 
     /// How the batches went (`GroupCommitter.Counts`).
@@ -400,8 +405,7 @@ final class Ledger: Sendable {
 
     /// Closes the ledger's own connection once the batches under way are written; the application's shutdown calls it.
     func shutdown() async {
-        await committer.waitUntilIdle()
-        await rowsWriter?.close()
+        await committer.shutdown()
     }
 
     /// What is hashed: every field that a reader of the timeline relies on, in a fixed order.
@@ -558,16 +562,8 @@ final class Ledger: Sendable {
         }
 
         /// Everything held, as cells, for the ledger's own connection to write (a batch of rows-only writes, whose
-        /// day counters the database keeps); the writer holds nothing afterwards.
-        func takeHeld() -> Held {
-            let held = Held(requests: deferred.map(\.insertCells), keys: keyCells, events: eventCells)
-            deferred.removeAll()
-            deferredIDs.removeAll()
-            deferredKeys.removeAll()
-            pending.removeAll()
-            dayCounters = [:]
-            return held
-        }
+        /// day counters the database keeps).
+        var held: Held { Held(requests: deferred.map(\.insertCells), keys: keyCells, events: eventCells) }
 
         /// The next sequence number of `day` for a request number. Safe because every write that numbers
         /// requests runs under the ledger's lock.
