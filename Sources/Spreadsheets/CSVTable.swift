@@ -38,12 +38,21 @@ public enum CSVTable {
         return keepBlank ? rows : rows.filter { !isBlank($0) }
     }
 
+    /// A cell that a spreadsheet would run as a formula (`=HYPERLINK(…)`, `+cmd|…`, `@SUM(…)`, `-2+3`) is written as
+    /// text, behind an apostrophe, as OWASP advises for CSV exports; a plain number such as `-1.5` stays a number.
+    static func neutralised(_ s: String) -> String {
+        guard let first = s.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return s }
+        if first == "-", Double(s) != nil { return s }
+        return "'" + s
+    }
+
     public static func encode(_ rows: [[String]]) -> String {
         "\u{FEFF}" + rows.map { $0.map(quote).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
     }
 
-    static func quote(_ s: String) -> String {
+    static func quote(_ raw: String) -> String {
+        let s = neutralised(raw)
         // "\r\n" is one Character in Swift: test for any line break, not for "\n" alone.
-        s.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        return s.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 }

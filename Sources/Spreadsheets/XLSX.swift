@@ -139,11 +139,17 @@ public enum XLSX {
         return s
     }
 
+    static let maxColumnIndex = 16_384
+    /// Columns read from a sheet: more than any import has, few enough that 100,000 rows stay small in memory.
+    static let maxImportedColumns = 64
+
     /// A zero-based column index from a cell reference such as "AB12".
     static func columnIndex(_ ref: String) -> Int? {
         var n = 0, any = false
         for u in ref.unicodeScalars {
             guard (65...90).contains(u.value) || (97...122).contains(u.value) else { break }
+            // Past Excel's last column (XFD) the reference is invalid; stop before the arithmetic can overflow.
+            guard n <= maxColumnIndex else { return maxColumnIndex + 1 }
             n = n * 26 + Int((u.value & 0xDF) - 64)
             any = true
         }
@@ -179,19 +185,37 @@ public enum XLSX {
 
     /// The first sheet's rows, the row at index i being the sheet's row i + 1 (rows the sheet skips are empty),
     /// so that a row reported back is the row number the person sees in Excel.
+    static let maxPartBytes: UInt64 = 64 << 20
+    static let maxTotalBytes: UInt64 = 128 << 20
+
     public static func read(_ data: Data, maxRows: Int = 100_000) throws -> [[String]] {
+        // The zip's directory is checked by us first: ZIPFoundation converts sizes and offsets it reads from the file
+        // with trapping conversions, so a forged ZIP64 record would end the process.
+        try ZipDirectory.check(data)
         let archive: Archive
         do { archive = try Archive(data: data, accessMode: .read) } catch { throw ReadError("文件不是有效的 Excel（.xlsx）工作簿") }
-        // A zip that inflates to gigabytes must not take the server with it.
-        var total: UInt64 = 0
+        // A zip that inflates to gigabytes must not take the server with it: the sizes it declares are checked, and the
+        // bytes actually produced are counted, since a forged entry can declare little and inflate to much.
+        var declared: UInt64 = 0
         for entry in archive {
-            total += entry.uncompressedSize
-            if entry.uncompressedSize > 64 << 20 || total > 128 << 20 { throw ReadError("工作簿过大，请拆分后分批导入") }
+            if entry.uncompressedSize > maxPartBytes { throw ReadError("工作簿过大，请拆分后分批导入") }
+            declared += entry.uncompressedSize
+            if declared > maxTotalBytes { throw ReadError("工作簿过大，请拆分后分批导入") }
         }
+        var produced = 0
+        struct TooLarge: Error {}
         func part(_ path: String) throws -> Data? {
             guard let entry = archive[path] else { return nil }
             var out = Data()
-            do { _ = try archive.extract(entry) { out.append($0) } } catch { throw ReadError("工作簿已损坏（\(path)），请在 Excel 中重新保存后再导入") }
+            do {
+                _ = try archive.extract(entry) { chunk in
+                    produced += chunk.count
+                    if out.count + chunk.count > Int(maxPartBytes) || produced > Int(maxTotalBytes) { throw TooLarge() }
+                    out.append(chunk)
+                }
+            } catch is TooLarge {
+                throw ReadError("工作簿过大，请拆分后分批导入")
+            } catch { throw ReadError("工作簿已损坏（\(path)），请在 Excel 中重新保存后再导入") }
             return out
         }
         guard let workbook = try part("xl/workbook.xml") else {
@@ -370,7 +394,10 @@ private final class SheetParser: NSObject, XMLParserDelegate {
         switch localName(name) {
         case "row":
             rowNumber = attributes["r"].flatMap(Int.init) ?? rowNumber + 1
-            if rowNumber > maxRows {
+            if rowNumber < 1 {
+                failure = XLSX.ReadError("工作表格式有误（行号无效），请在 Excel 中重新保存后再导入")
+                parser.abortParsing()
+            } else if rowNumber > maxRows {
                 failure = XLSX.ReadError("每次最多导入 \(maxRows) 行")
                 parser.abortParsing()
             }
@@ -393,7 +420,8 @@ private final class SheetParser: NSObject, XMLParserDelegate {
         case "t": inInlineText = false
         case "c":
             let index = cellRef.flatMap(XLSX.columnIndex) ?? row.count
-            guard index < 16_384 else { return }
+            // Every sheet we import has a few columns; a cell far to the right would only make empty cells to reach it.
+            guard index < XLSX.maxImportedColumns else { return }
             while row.count < index { row.append("") }
             let text = cellText()
             if index < row.count { row[index] = text } else { row.append(text) }
@@ -419,6 +447,53 @@ private final class SheetParser: NSObject, XMLParserDelegate {
             guard let n = Double(value.trimmingCharacters(in: .whitespaces)) else { return value }
             if dateStyles.contains(cellStyle), let day = XLSX.date(serial: n, date1904: date1904) { return day }
             return XLSX.number(n)
+        }
+    }
+}
+
+/// The parts of a zip's directory that ZIPFoundation would trust: the end record and each central entry, read with
+/// bounds checks. A zip64 workbook (never needed below 4 GB) and any size or offset beyond the file are refused.
+enum ZipDirectory {
+    static func check(_ data: Data) throws {
+        let bad = XLSX.ReadError("文件不是有效的 Excel（.xlsx）工作簿")
+        let bytes = [UInt8](data)
+        func u16(_ at: Int) -> Int? { at >= 0 && at + 2 <= bytes.count ? Int(bytes[at]) | Int(bytes[at + 1]) << 8 : nil }
+        func u32(_ at: Int) -> Int? {
+            guard at >= 0, at + 4 <= bytes.count else { return nil }
+            return Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24
+        }
+        // The end record: its signature within the last 64 KiB + 22 bytes (the comment may be up to 64 KiB).
+        guard bytes.count >= 22 else { throw bad }
+        var end = -1
+        var i = bytes.count - 22
+        let lowest = max(0, bytes.count - 22 - 0xFFFF)
+        while i >= lowest {
+            if u32(i) == 0x0605_4B50 { end = i; break }
+            i -= 1
+        }
+        guard end >= 0 else { throw bad }
+        // A zip64 locator just before the end record.
+        if end >= 20, u32(end - 20) == 0x0706_4B50 { throw bad }
+        guard let entries = u16(end + 10), let size = u32(end + 12), let offset = u32(end + 16),
+              entries != 0xFFFF, size != 0xFFFF_FFFF, offset != 0xFFFF_FFFF, offset + size <= end else { throw bad }
+        var at = offset
+        for _ in 0..<entries {
+            guard u32(at) == 0x0201_4B50, let compressed = u32(at + 20), let uncompressed = u32(at + 24),
+                  let nameLength = u16(at + 28), let extraLength = u16(at + 30), let commentLength = u16(at + 32),
+                  let local = u32(at + 42) else { throw bad }
+            if compressed == 0xFFFF_FFFF || uncompressed == 0xFFFF_FFFF || local == 0xFFFF_FFFF { throw bad }
+            if compressed > bytes.count || local >= offset || local + 30 + compressed > bytes.count { throw bad }
+            // Extra fields: no zip64 one (id 1).
+            var e = at + 46 + nameLength
+            let extraEnd = e + extraLength
+            guard extraEnd <= bytes.count else { throw bad }
+            while e + 4 <= extraEnd {
+                guard let id = u16(e), let length = u16(e + 2) else { throw bad }
+                if id == 0x0001 { throw bad }
+                e += 4 + length
+            }
+            at = extraEnd + commentLength
+            guard at <= end else { throw bad }
         }
     }
 }

@@ -115,6 +115,85 @@ struct SpreadsheetTests {
         #expect(XLSX.sheetName("") == "Sheet1")
     }
 
+    /// Where the first central directory entry ("PK\u{1}\u{2}") starts.
+    private func centralEntry(_ bytes: [UInt8]) -> Int? {
+        let signature: [UInt8] = [0x50, 0x4B, 0x01, 0x02]
+        var i = 0
+        while i + 4 <= bytes.count {
+            if Array(bytes[i..<i + 4]) == signature { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// A sheet with the given sheetData, in a workbook otherwise as small as Excel allows.
+    private func sheet(_ sheetData: String) throws -> Data {
+        try workbook(parts: [
+            "xl/workbook.xml": """
+                <workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">
+                <sheets><sheet name="s" sheetId="1" r:id="rId1"/></sheets></workbook>
+                """,
+            "xl/_rels/workbook.xml.rels": """
+                <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
+                <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>
+                """,
+            "xl/worksheets/sheet1.xml": """
+                <worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>\(sheetData)</sheetData></worksheet>
+                """,
+        ])
+    }
+
+    @Test("forged cell and row references are refused or skipped, never trap (each of these ended the server before)")
+    func forgedReferences() throws {
+        // 14 letters: the column arithmetic overflowed.
+        #expect(XLSX.columnIndex("AAAAAAAAAAAAAA1") == XLSX.maxColumnIndex + 1)
+        #expect(try XLSX.read(try sheet(#"<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c><c r="AAAAAAAAAAAAAA1" t="inlineStr"><is><t>y</t></is></c></row>"#)) == [["x"]])
+        // Int.min as a row number: `rowNumber - 1` overflowed.
+        #expect(throws: XLSX.ReadError.self) { try XLSX.read(try sheet(#"<row r="-9223372036854775808"><c r="A1"><v>1</v></c></row>"#)) }
+        #expect(throws: XLSX.ReadError.self) { try XLSX.read(try sheet(#"<row r="0"><c r="A1"><v>1</v></c></row>"#)) }
+        // A cell at Excel's last column makes no 16,000 empty cells to reach it.
+        #expect(try XLSX.read(try sheet(#"<row r="1"><c r="A1"><v>1</v></c><c r="XFD1"><v>2</v></c></row>"#)) == [["1"]])
+    }
+
+    @Test("a zip whose directory lies (zip64 markers, sizes past the file) is refused before ZIPFoundation reads it")
+    func forgedDirectory() throws {
+        let good = try sheet(#"<row r="1"><c r="A1"><v>1</v></c></row>"#)
+        #expect(try XLSX.read(good) == [["1"]])
+        // Find the first central directory entry and make its sizes the zip64 marker, as a forged zip64 file would.
+        var bytes = [UInt8](good)
+        let central = try #require(centralEntry(bytes))
+        for i in 0..<4 { bytes[central + 24 + i] = 0xFF }
+        #expect(throws: XLSX.ReadError("文件不是有效的 Excel（.xlsx）工作簿")) { try XLSX.read(Data(bytes)) }
+        // An offset of the local header past the directory.
+        bytes = [UInt8](good)
+        for i in 0..<4 { bytes[central + 42 + i] = 0x7F }
+        #expect(throws: XLSX.ReadError("文件不是有效的 Excel（.xlsx）工作簿")) { try XLSX.read(Data(bytes)) }
+        // Cut short: no end record.
+        #expect(throws: XLSX.ReadError.self) { try XLSX.read(Data(good.prefix(good.count - 10))) }
+    }
+
+    @Test("an entry that inflates past the cap is refused by the bytes it produces, whatever it declares")
+    func inflationCap() throws {
+        // 70 MB of one repeated byte deflates to a few tens of kilobytes.
+        let huge = String(repeating: "A", count: 70 << 20)
+        let data = try workbook(parts: ["xl/workbook.xml": huge])
+        #expect(throws: XLSX.ReadError("工作簿过大，请拆分后分批导入")) { try XLSX.read(data) }
+        // The same entry declaring 1,000 bytes in both its headers: refused all the same, by what it inflates to.
+        var bytes = [UInt8](data)
+        func patch(_ at: Int) { bytes[at] = 0xE8; bytes[at + 1] = 0x03; bytes[at + 2] = 0; bytes[at + 3] = 0 }
+        patch(22)
+        let central = try #require(centralEntry(bytes))
+        patch(central + 24)
+        #expect(throws: XLSX.ReadError.self) { try XLSX.read(Data(bytes)) }
+    }
+
+    @Test("CSV cells a spreadsheet would run as formulas are written as text")
+    func formulaCells() {
+        let text = CSVTable.encode([["=HYPERLINK(\"http://x\",\"点我\")", "+1+2", "@SUM(A1)", "-2+3", "-1.5", "12", "\tx", "正常"]])
+        let row = CSVTable.parse(text)[0]
+        #expect(row == ["'=HYPERLINK(\"http://x\",\"点我\")", "'+1+2", "'@SUM(A1)", "'-2+3", "-1.5", "12", "'\tx", "正常"])
+    }
+
     /// A zip of the given parts, as another program would write it.
     private func workbook(parts: [String: String]) throws -> Data {
         let archive = try Archive(accessMode: .create)
