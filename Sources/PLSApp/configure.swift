@@ -35,31 +35,47 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.settings = settings
 
     // MARK: Database
+    // SQL is never logged with its values (names, mobiles, free text), at any level.
+    try PrivateFiles.prepare(directory: settings.dataDirectory, files: [settings.sqliteFile, settings.sqliteFile + "-wal", settings.sqliteFile + "-shm"])
     if let url = settings.databaseURL {
-        app.databases.use(try .postgres(url: url), as: .psql)
-        app.databases.use(try .postgres(url: url), as: .ledgerWriter, isDefault: false)
+        let config = try SQLPostgresConfiguration(url: url)
+        // PostgreSQL's driver always logs SQL at some level: at trace, which the entrypoint never enables.
+        app.databases.use(.postgres(configuration: config, sqlLogLevel: .trace), as: .psql)
+        app.databases.use(.postgres(configuration: config, sqlLogLevel: .trace), as: .ledgerWriter, isDefault: false)
     } else {
-        try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
-        app.databases.use(.sqlite(.file(settings.sqliteFile)), as: .sqlite)
-        app.databases.use(.sqlite(.file(settings.sqliteFile)), as: .ledgerWriter, isDefault: false)
+        app.databases.use(.sqlite(.file(settings.sqliteFile), sqlLogLevel: nil), as: .sqlite)
+        app.databases.use(.sqlite(.file(settings.sqliteFile), sqlLogLevel: nil), as: .ledgerWriter, isDefault: false)
     }
 
     // MARK: Middleware (outermost first): requests in flight, errors, headers, static files.
     app.middleware = .init()
     let inFlight = InFlightRequests()
     app.middleware.use(inFlight)
-    app.middleware.use(RouteLoggingMiddleware(logLevel: .debug))
+    app.middleware.use(RoutePatternLoggingMiddleware())
     app.middleware.use(AppErrorMiddleware())
-    app.middleware.use(SecurityHeadersMiddleware())
+    app.middleware.use(SecurityHeadersMiddleware(strictTransport: settings.secureTransport))
     app.middleware.use(PublicFilesMiddleware(publicDirectory: app.directory.publicDirectory))
+    // The API's query parameters as openapi.json declares them (422 for a value outside its type, range or list).
+    if let document = FileManager.default.contents(atPath: app.directory.publicDirectory + "openapi.json") {
+        app.middleware.use(try QueryValidationMiddleware(openAPI: document))
+    } else {
+        app.logger.warning("openapi.json not found in \(app.directory.publicDirectory): API query parameters are not checked")
+    }
+    try ControlCharacterCheckingDecoder.install()
+    try CheckedMultipartDecoder.install()
+    app.rateLimiter = RateLimiter(limits: RateLimiter.defaults.mapValues {
+        .init(count: $0.count * settings.rateLimitScale, window: $0.window)
+    })
 
     app.sessions.use(.fluent)
     app.sessions.configuration.cookieName = "pls-session"
+    let secure = settings.secureTransport
     app.sessions.configuration.cookieFactory = { id in
         HTTPCookies.Value(string: id.string, expires: Date().addingTimeInterval(60 * 60 * 12), maxAge: nil, path: "/",
-                          isSecure: false, isHTTPOnly: true, sameSite: .lax)
+                          isSecure: secure, isHTTPOnly: true, sameSite: .lax)
     }
-    app.routes.defaultMaxBodySize = "2mb"
+    // Forms and JSON are small; the routes that take files or sheets set their own limit and read only after sign-in.
+    app.routes.defaultMaxBodySize = "1mb"
 
     // MARK: Views
     app.views.use(.leaf)
@@ -88,6 +104,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.migrations.add(M019CreateRequestCounts())
     app.migrations.add(M020CreateIndicatorFigures())
     app.migrations.add(M021KeepRequestDayCountersByTrigger())
+    app.migrations.add(M022CreateSignInAttempts())
 
     // MARK: Capabilities
     app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all)
@@ -134,6 +151,12 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     try await CalendarStore.seedIfEmpty(app: app)
     try await Catalog.seedIfEmpty(on: app.db as! any SQLDatabase)
     try await app.rulesCache.reload(from: app.db as! any SQLDatabase)
+    // A database holding the demo city (its passwords are published) is never served to other machines unless asked.
+    if !settings.demo, !settings.demoExplicit, !Settings.servesOnLoopbackOnly(app.environment.arguments),
+       try await DemoLoader.holdsDemoCity(app.db) {
+        throw AppError(.internalServerError, "demo_database",
+                       "数据目录中是演示数据（演示账号密码公开），不能在其他机器可访问的地址上提供服务：请换用新的数据目录（PLS_DATA_DIR），或明确设置 PLS_DEMO=1")
+    }
     if settings.demo, try await DemoLoader.isEmpty(app.db) {
         try await DemoLoader.load(DemoCity(scale: options.demoScale), app: app, on: app.db)
         if !options.quiet { print(DemoLoader.loginsBanner()) }

@@ -30,4 +30,14 @@ public struct LoginThrottle: Sendable {
     }
 
     public func afterSuccess() -> State { State(failures: 0, lockedUntil: nil) }
+
+    /// The longest a lock lasts, however often it repeats.
+    public static let longestLock: TimeInterval = 24 * 60 * 60
+
+    /// How long the next lock lasts after `locks` earlier ones on the same key: doubling each time, so a patient
+    /// attacker gets ever fewer tries a day, up to one lock a day.
+    public func lockDuration(afterLocks locks: Int) -> TimeInterval {
+        let n = min(max(0, locks), 16)
+        return min(lockDuration * Double(1 << n), Self.longestLock)
+    }
 }

@@ -22,9 +22,11 @@ public enum Masking {
         return s.prefix(3) + String(repeating: "*", count: s.count - 7) + s.suffix(4)
     }
 
-    /// 3401**********123X: birth date and sequence hidden.
+    /// 34***************X: only the province and the check character. Shown beside the month of birth, this leaves
+    /// the place, the day and the sequence to guess (more than a hundred thousand candidates even within one city);
+    /// the earlier 4+4 mask beside the full birth date left only the county digits.
     public static func idNumber(_ s: String) -> String {
         guard s.count > 8 else { return String(repeating: "*", count: s.count) }
-        return s.prefix(4) + String(repeating: "*", count: s.count - 8) + s.suffix(4)
+        return s.prefix(2) + String(repeating: "*", count: s.count - 3) + s.suffix(1)
     }
 }

@@ -12,7 +12,16 @@ enum Entrypoint {
         // First thing in main, from the main thread, before any other async work, as the hook requires.
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         var env = try Environment.detect()
-        try LoggingSystem.bootstrap(from: &env)
+        // Never below debug, whatever LOG_LEVEL or --log say: at trace the drivers log SQL with its values
+        // (names, mobiles, free text), and personal data stays out of the logs at every level.
+        try LoggingSystem.bootstrap(from: &env) { level in
+            let floor = max(level, .debug)
+            return { label in
+                var handler = StreamLogHandler.standardOutput(label: label)
+                handler.logLevel = floor
+                return handler
+            }
+        }
         let app = try await Application.make(env)
         do {
             try await configure(app)

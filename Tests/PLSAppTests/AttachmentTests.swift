@@ -80,10 +80,15 @@ final class AttachmentTests: AppTestCase {
         var browser = BrowserSession(self)
         _ = try await browser.get("/login/citizen")
         _ = try await browser.post("/login/citizen", [("mobile", DemoCity.citizenMobile), ("password", DemoCity.password), ("action", "login")])
-        var (headers, body) = multipart(Self.pdf, filename: "户口簿.pdf", extra: [("_csrf", browser.cookies[CSRFMiddleware.cookieName] ?? "")])
+        // As the page's form sends it: the token in the form's address, since a multipart body is read only after sign-in.
+        var (headers, body) = multipart(Self.pdf, filename: "户口簿.pdf")
         headers.add(name: .cookie, value: browser.cookieHeader)
-        let res = try await app.testable().sendRequest(.POST, "/my/\(number)/attachments", headers: headers, body: body) { _ async throws in }
+        let token = browser.cookies[CSRFMiddleware.cookieName] ?? ""
+        var res = try await app.testable().sendRequest(.POST, "/my/\(number)/attachments", headers: headers, body: body) { _ async throws in }
+        XCTAssertEqual(res.status, .forbidden, "without the token")
+        res = try await app.testable().sendRequest(.POST, "/my/\(number)/attachments?_csrf=\(token)", headers: headers, body: body) { _ async throws in }
         XCTAssertEqual(res.status, .seeOther)
+        XCTAssertFalse((res.headers.first(name: .location) ?? "").removingPercentEncoding?.contains("失败") ?? true, res.headers.first(name: .location) ?? "")
         let page = try await browser.get("/my/\(number)")
         XCTAssertTrue(page.body.string.contains("户口簿.pdf"))
     }

@@ -419,7 +419,7 @@ final class LegalAidTests: AppTestCase {
                              json: ["stationId": station.id.uuidString, "name": "钱某", "caseReference": "示公刑字 2026-77", "stage": "investigation"])
         XCTAssertEqual(res.status, .created, res.body.string)
         let person = try res.content.decode(CriminalLegalAid.Person.self)
-        res = try await send(.GET, "/api/v1/legal-aid/duty-persons?stationId=\(station.id)&unassisted=1", token: aid)
+        res = try await send(.GET, "/api/v1/legal-aid/duty-persons?stationId=\(station.id)&unassisted=true", token: aid)
         XCTAssertEqual(res.status, .ok, res.body.string)
         XCTAssertTrue(try res.content.decode(Paged<CriminalLegalAid.Person>.self).items.contains { $0.id == person.id })
         let waiting = try await indicator("duty_lawyer_coverage", region: county(0).code.rawValue)
@@ -436,7 +436,7 @@ final class LegalAidTests: AppTestCase {
                                     "notes": AnyEncodable("告知认罪认罚从宽制度，在场见证具结书签署")])
         XCTAssertEqual(res.status, .created, res.body.string)
         let after = try await indicator("duty_lawyer_coverage", region: county(0).code.rawValue)
-        res = try await send(.GET, "/api/v1/legal-aid/duty-persons?stationId=\(station.id)&unassisted=1", token: aid)
+        res = try await send(.GET, "/api/v1/legal-aid/duty-persons?stationId=\(station.id)&unassisted=true", token: aid)
         XCTAssertFalse(try res.content.decode(Paged<CriminalLegalAid.Person>.self).items.contains { $0.id == person.id })
         XCTAssertEqual(after.numerator, (waiting.numerator ?? 0) + 1)
 

@@ -19,7 +19,7 @@ final class MediationTests: AppTestCase {
     /// A listening point in one of the mediator's town's villages.
     func point() async throws -> MediationNetwork.Point {
         let res = try await send(.GET, "/api/v1/mediation/listening-points?region=\(town.rawValue)", token: try await token("admin"))
-        return try XCTUnwrap(try res.content.decode([MediationNetwork.Point].self).first)
+        return try XCTUnwrap(try res.content.decode(Paged<MediationNetwork.Point>.self).items.first)
     }
 
     func dispute(_ token: String, point: MediationNetwork.Point?, category: String = "property", people: Int? = nil, amount: Double? = nil,

@@ -21,7 +21,7 @@ enum AccountPages {
     static func list(_ req: Request) async throws -> View {
         let p = try requireManager(req)
         let filter = AccountController.Filter(from: req)
-        let page = PageRequest(from: req)
+        let page = try PageRequest(from: req)
         let result = try await AccountController.list(filter, scope: p.scope, page: page, now: req.now, on: req.sql)
         let filters = [
             FormField(name: "q", label: "用户名或姓名", value: filter.q ?? ""),
@@ -133,7 +133,7 @@ enum AccountPages {
         let (values, input, readErrors) = try await read(req)
         do {
             if !readErrors.isEmpty { throw AppError.validation(readErrors) }
-            let account = try await AccountController.save(input, existing: nil, by: p, on: req.db)
+            let account = try await AccountController.save(input, existing: nil, by: p, personalData: req.personalData, on: req.db)
             return req.redirect(to: "/admin/accounts/\(account.id!)", flash: "已创建账号 \(account.username ?? "")")
         } catch let e as AppError where e.status == .unprocessableEntity {
             return try await req.renderForm(title: "新增账号", action: "/admin/accounts/new",
@@ -168,7 +168,7 @@ enum AccountPages {
         let (values, input, readErrors) = try await read(req)
         do {
             if !readErrors.isEmpty { throw AppError.validation(readErrors) }
-            _ = try await AccountController.save(input, existing: account, by: p, on: req.db)
+            _ = try await AccountController.save(input, existing: account, by: p, personalData: req.personalData, on: req.db)
             return req.redirect(to: "/admin/accounts/\(id)", flash: "已保存")
         } catch let e as AppError where e.status == .unprocessableEntity {
             return try await req.renderForm(title: "修改账号", action: "/admin/accounts/\(id)/edit",

@@ -21,6 +21,8 @@ final class Account: Model, @unchecked Sendable {
     @Field(key: "failed_logins") var failedLogins: Int
     @OptionalField(key: "locked_until") var lockedUntil: Date?
     @Field(key: "active") var active: Bool
+    /// Sessions signed in before this are ended (a password change or reset, M022).
+    @OptionalField(key: "credentials_changed_at") var credentialsChangedAt: Date?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 

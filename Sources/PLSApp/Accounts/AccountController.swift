@@ -78,8 +78,8 @@ struct AccountController {
             if let role = filter.role { s = s.where(SQLColumn("role", table: "a"), .equal, SQLBind(role.rawValue)) }
             if let region = filter.region { s = s.where(SQLColumn("region_code", table: "a"), .like, SQLBind(region.scopePrefix + "%")) }
             if let q = filter.q {
-                s = s.where { $0.where(SQLColumn("display_name", table: "a"), .like, SQLBind("%\(q)%"))
-                    .orWhere(SQLColumn("username", table: "a"), .like, SQLBind("%\(q.lowercased())%")) }
+                s = s.where { $0.where(SQLLike.contains(SQLColumn("display_name", table: "a"), q))
+                    .orWhere(SQLLike.contains(SQLColumn("username", table: "a"), q.lowercased())) }
             }
             return s
         }
@@ -117,7 +117,7 @@ struct AccountController {
         if password.count < 8 || !hasLetter || !hasDigit { errors.add(field, "密码至少 8 位，且须同时包含字母和数字") }
     }
 
-    static func save(_ input: Input, existing: Account?, by principal: Principal, on db: any Database) async throws -> Account {
+    static func save(_ input: Input, existing: Account?, by principal: Principal, personalData: PersonalDataProtector, on db: any Database) async throws -> Account {
         try principal.require(RegistryPermission.canManageAccounts(principal.role))
         let sql = db as! any SQLDatabase
         var errors = FieldErrors()
@@ -171,12 +171,18 @@ struct AccountController {
         if !password.isEmpty {
             account.passwordHash = try Bcrypt.hash(password, cost: AuthController.passwordCost)
             account.throttleState = AuthController.throttle.afterSuccess()
+            // A password set by an administrator ends the account's sessions and tokens.
+            if existing != nil { account.credentialsChangedAt = Date() }
         }
         if existing == nil {
             account.failedLogins = 0
             account.active = true
         }
         try await account.save(on: db)
+        if let id = account.id, existing != nil, !password.isEmpty {
+            try await ApiToken.query(on: db).filter(\.$accountID == id).delete()
+            try await SignInAttempts.clear(subject: "staff", username, personalData: personalData, on: db as! any SQLDatabase)
+        }
         return account
     }
 
@@ -200,7 +206,7 @@ extension AccountController {
     static func apiList(_ req: Request) async throws -> Paged<Row> {
         let p = try req.staff()
         try p.require(RegistryPermission.canManageAccounts(p.role) || p.role == .auditor || p.role == .leader)
-        return try await list(Filter(from: req), scope: p.scope, page: PageRequest(from: req), now: req.now, on: req.sql)
+        return try await list(Filter(from: req), scope: p.scope, page: try PageRequest(from: req), now: req.now, on: req.sql)
     }
 
     static func apiGet(_ req: Request) async throws -> Row {
@@ -211,7 +217,7 @@ extension AccountController {
 
     static func apiCreate(_ req: Request) async throws -> Response {
         let p = try req.staff()
-        let account = try await save(try req.content.decode(Input.self), existing: nil, by: p, on: req.db)
+        let account = try await save(try req.content.decode(Input.self), existing: nil, by: p, personalData: req.personalData, on: req.db)
         return try Response(status: .created, headers: ["Location": "/api/v1/accounts/\(account.id!)"])
             .encodeJSON(try await find(account.id!, scope: p.scope, now: req.now, on: req.sql))
     }
@@ -222,7 +228,7 @@ extension AccountController {
         try p.require(RegistryPermission.canManageAccounts(p.role))
         _ = try await find(id, scope: p.scope, now: req.now, on: req.sql)
         guard let account = try await Account.find(id, on: req.db), account.role != Role.citizen.rawValue else { throw AppError.notFound("账号") }
-        _ = try await save(try req.content.decode(Input.self), existing: account, by: p, on: req.db)
+        _ = try await save(try req.content.decode(Input.self), existing: account, by: p, personalData: req.personalData, on: req.db)
         return try await find(id, scope: p.scope, now: req.now, on: req.sql)
     }
 

@@ -10,6 +10,8 @@ struct AuthController {
     static let codeLifetime: TimeInterval = 5 * 60
     static let codeResendInterval: TimeInterval = 60
     static let codeMaxAttempts = 5
+    /// Codes one number may be sent in 24 hours.
+    static let codesPerDay = 10
 
     static let passwordCost = 10
     /// Verified against when the account does not exist, so timing does not tell which usernames exist.
@@ -17,35 +19,29 @@ struct AuthController {
 
     static let badCredentials = AppError(.unauthorized, "invalid_credentials", "用户名或密码错误")
 
-    /// Checks a staff member's password, counting failures toward the lock-out.
-    static func authenticateStaff(username: String, password: String, on db: any Database, now: Date) async throws -> Account {
+    /// Checks a staff member's password, counting failures toward the lock-out of this name from this address.
+    /// An unknown name is counted and answered exactly as a wrong password, and takes as long.
+    static func authenticateStaff(username: String, password: String, address: String, app: Application, on db: any Database) async throws -> Account {
         let name = username.trimmingCharacters(in: .whitespaces).lowercased()
-        guard let account = try await Account.query(on: db).filter(\.$username == name).first(),
-              account.role != Role.citizen.rawValue else {
-            // Hash anyway so that a missing account takes as long as a wrong password.
-            _ = try? Bcrypt.verify(password, created: dummyHash)
-            throw badCredentials
-        }
-        return try await checkPassword(account, password, on: db, now: now)
+        let key = SignInAttempts.key("staff", name, address: address, personalData: app.personalData)
+        let account = try await Account.query(on: db).filter(\.$username == name).first().flatMap { $0.role == Role.citizen.rawValue ? nil : $0 }
+        return try await checkPassword(account, password, key: key, on: db, now: app.clock.now)
     }
 
-    private static func checkPassword(_ account: Account, _ password: String, on db: any Database, now: Date) async throws -> Account {
-        guard account.active else { throw AppError(.forbidden, "account_inactive", "该账号已停用，请联系管理员") }
-        if throttle.isLocked(account.throttleState, at: now) {
-            throw AppError(.tooManyRequests, "account_locked", "登录失败次数过多，账号已临时锁定，请 15 分钟后再试")
-        }
-        guard let hash = account.passwordHash, (try? Bcrypt.verify(password, created: hash)) == true else {
-            account.throttleState = throttle.afterFailure(account.throttleState, at: now)
-            try await account.save(on: db)
-            if throttle.isLocked(account.throttleState, at: now) {
-                throw AppError(.tooManyRequests, "account_locked", "登录失败次数过多，账号已临时锁定，请 15 分钟后再试")
+    /// One try reserved before the (slow) hash is compared; a missing account is hashed against a dummy.
+    private static func checkPassword(_ account: Account?, _ password: String, key: SignInAttempts.Key, on db: any Database, now: Date) async throws -> Account {
+        let sql = db as! any SQLDatabase
+        let reserved = try await SignInAttempts.reserve(key, on: sql, now: now)
+        guard let account, let hash = account.passwordHash, (try? Bcrypt.verify(password, created: hash)) == true else {
+            if account?.passwordHash == nil { _ = try? Bcrypt.verify(password, created: dummyHash) }
+            if let until = try await SignInAttempts.failed(key, reserved: reserved, on: sql, now: now) {
+                throw SignInAttempts.lockedError(until: until, now: now)
             }
             throw badCredentials
         }
-        if account.failedLogins != 0 || account.lockedUntil != nil {
-            account.throttleState = throttle.afterSuccess()
-            try await account.save(on: db)
-        }
+        // Told only to whoever knows the password.
+        guard account.active else { throw AppError(.forbidden, "account_inactive", "该账号已停用，请联系管理员") }
+        try await SignInAttempts.succeeded(key, on: sql)
         return account
     }
 
@@ -65,6 +61,13 @@ struct AuthController {
             let wait = Int(codeResendInterval - now.timeIntervalSince(last.createdAt)) + 1
             throw AppError(.tooManyRequests, "code_too_soon", "验证码已发送，请 \(wait) 秒后再试", fields: ["mobile": "请稍后再获取验证码"])
         }
+        let dayAgo = now.addingTimeInterval(-24 * 60 * 60)
+        let today = try await OneTimeCode.query(on: db).filter(\.$mobileHash == hash).filter(\.$createdAt > dayAgo).count()
+        if today >= codesPerDay {
+            var e = AppError(.tooManyRequests, "code_daily_limit", "该号码今日获取验证码次数已达上限，请明天再试", fields: ["mobile": "今日获取次数已达上限"])
+            e.retryAfter = 3600
+            throw e
+        }
         let code = Tokens.numericCode()
         try await db.transaction { tx in
             let otc = OneTimeCode()
@@ -80,13 +83,13 @@ struct AuthController {
     }
 
     /// Signs a citizen in by code (registering them on first sign-in) or by password.
-    static func authenticateCitizen(mobile: MobileNumber, code: String?, password: String?, app: Application, on db: any Database) async throws -> Account {
+    static func authenticateCitizen(mobile: MobileNumber, code: String?, password: String?, address: String, app: Application, on db: any Database) async throws -> Account {
         let now = app.clock.now
         let hash = app.personalData.lookupHash(mobile.digits)
         let existing = try await Account.query(on: db).filter(\.$mobileHash == hash).first()
         if let password, !password.isEmpty, code?.isEmpty ?? true {
-            guard let account = existing else { throw AppError(.unauthorized, "invalid_credentials", "手机号或密码错误") }
-            do { return try await checkPassword(account, password, on: db, now: now) }
+            let key = SignInAttempts.key("citizen", hash, address: address, personalData: app.personalData)
+            do { return try await checkPassword(existing, password, key: key, on: db, now: now) }
             catch let e as AppError where e.code == "invalid_credentials" { throw AppError(.unauthorized, "invalid_credentials", "手机号或密码错误") }
         }
         guard let code = code?.trimmingCharacters(in: .whitespaces), !code.isEmpty else {
@@ -96,17 +99,26 @@ struct AuthController {
             .sort(\.$createdAt, .descending).first(), otc.expiresAt > now else {
             throw AppError(.unauthorized, "invalid_code", "验证码已失效，请重新获取", fields: ["code": "验证码已失效"])
         }
-        guard otc.attempts < codeMaxAttempts else {
+        // The guess is counted before it is compared, by one conditional update: a burst gets no more than the limit.
+        let sql = db as! any SQLDatabase
+        struct Counted: Decodable { var attempts: Int }
+        guard try await sql.raw("""
+            UPDATE one_time_codes SET attempts = attempts + 1
+            WHERE id = \(bind: otc.id!) AND consumed = \(bind: false) AND attempts < \(bind: codeMaxAttempts)
+            RETURNING attempts
+            """).first(decoding: Counted.self) != nil else {
             throw AppError(.tooManyRequests, "code_attempts", "验证码输错次数过多，请重新获取", fields: ["code": "请重新获取验证码"])
         }
-        guard otc.codeHash == Tokens.digest(hash + code) else {
-            otc.attempts += 1
-            try await otc.save(on: db)
+        guard Tokens.same(otc.codeHash, Tokens.digest(hash + code)) else {
             throw AppError(.unauthorized, "invalid_code", "验证码不正确", fields: ["code": "验证码不正确"])
         }
         return try await db.transaction { tx in
-            otc.consumed = true
-            try await otc.save(on: tx)
+            // Used once: of two requests with the same right code, only one consumes it.
+            guard try await (tx as! any SQLDatabase).raw("""
+                UPDATE one_time_codes SET consumed = \(bind: true) WHERE id = \(bind: otc.id!) AND consumed = \(bind: false) RETURNING id
+                """).first() != nil else {
+                throw AppError(.unauthorized, "invalid_code", "验证码已失效，请重新获取", fields: ["code": "验证码已失效"])
+            }
             if let account = existing {
                 guard account.active else { throw AppError(.forbidden, "account_inactive", "该账号已停用") }
                 return account
@@ -184,7 +196,8 @@ extension AuthController {
         let username = errors.required(input.username, "username", "用户名")
         let password = errors.required(input.password, "password", "密码")
         try errors.throwIfAny()
-        let account = try await authenticateStaff(username: username, password: password, on: req.db, now: req.now)
+        try req.limit(.signIn)
+        let account = try await authenticateStaff(username: username, password: password, address: req.clientAddress, app: req.application, on: req.db)
         let (token, expires) = try await issueToken(for: account, on: req.db, now: req.now)
         return TokenResponse(token: token, expiresAt: expires, account: try await me(account, on: req.sql))
     }
@@ -193,14 +206,18 @@ extension AuthController {
 
     static func apiSendCode(_ req: Request) async throws -> Response {
         let input = try req.content.decode(CodeInput.self)
-        try await sendCode(to: try parseMobile(input.mobile), app: req.application, on: req.db)
+        let mobile = try parseMobile(input.mobile)
+        try req.limitCodes()
+        try await sendCode(to: mobile, app: req.application, on: req.db)
         return try Response(status: .accepted).encodeJSON(CodeSent(sent: true, expiresInSeconds: Int(codeLifetime), resendAfterSeconds: Int(codeResendInterval)))
     }
 
     static func apiCitizenLogin(_ req: Request) async throws -> TokenResponse {
         let input = try req.content.decode(CitizenLoginInput.self)
         let mobile = try parseMobile(input.mobile)
-        let account = try await authenticateCitizen(mobile: mobile, code: input.code, password: input.password, app: req.application, on: req.db)
+        try req.limit(.signIn)
+        let account = try await authenticateCitizen(mobile: mobile, code: input.code, password: input.password, address: req.clientAddress,
+                                                    app: req.application, on: req.db)
         let (token, expires) = try await issueToken(for: account, on: req.db, now: req.now)
         return TokenResponse(token: token, expiresAt: expires, account: try await me(account, on: req.sql))
     }
@@ -227,8 +244,11 @@ extension AuthController {
     struct PasswordInput: Content { var currentPassword: String?; var newPassword: String? }
 
     /// Anyone signed in may change their own password. Citizens who registered by SMS have none
-    /// yet and set one without the current password; everyone else must give theirs.
-    static func changePassword(_ input: PasswordInput, for principal: Principal, on db: any Database, now: Date) async throws {
+    /// yet and set one without the current password; everyone else must give theirs, and wrong ones are
+    /// counted as failed sign-ins are. A change ends every other session and token of the account.
+    static func changePassword(_ input: PasswordInput, for principal: Principal, keepingToken current: String?, address: String,
+                               app: Application, on db: any Database) async throws {
+        let now = app.clock.now
         guard let account = try await Account.find(principal.accountID, on: db) else { throw AppError.unauthenticated }
         var errors = FieldErrors()
         let new = input.newPassword ?? ""
@@ -236,18 +256,45 @@ extension AuthController {
         if let hash = account.passwordHash {
             let current = input.currentPassword ?? ""
             if current.isEmpty { errors.add("currentPassword", "请输入当前密码") }
-            else if (try? Bcrypt.verify(current, created: hash)) != true { errors.add("currentPassword", "当前密码不正确") }
+            else {
+                let key = SignInAttempts.key("password", principal.accountID.uuidString, address: address, personalData: app.personalData)
+                let sql = db as! any SQLDatabase
+                let reserved = try await SignInAttempts.reserve(key, on: sql, now: now)
+                if (try? Bcrypt.verify(current, created: hash)) != true {
+                    if let until = try await SignInAttempts.failed(key, reserved: reserved, on: sql, now: now) {
+                        throw SignInAttempts.lockedError(until: until, now: now)
+                    }
+                    errors.add("currentPassword", "当前密码不正确")
+                } else {
+                    try await SignInAttempts.succeeded(key, on: sql)
+                }
+            }
             if !current.isEmpty, current == new { errors.add("newPassword", "新密码不能与当前密码相同") }
         }
         try errors.throwIfAny()
         account.passwordHash = try Bcrypt.hash(new, cost: passwordCost)
         account.throttleState = throttle.afterSuccess()
-        try await account.save(on: db)
+        account.credentialsChangedAt = now
+        try await db.transaction { tx in
+            try await account.save(on: tx)
+            var others = ApiToken.query(on: tx).filter(\.$accountID == principal.accountID)
+            if let current { others = others.filter(\.$tokenHash != Tokens.digest(current)) }
+            try await others.delete()
+        }
     }
 
     static func apiChangePassword(_ req: Request) async throws -> HTTPStatus {
         let p = try req.principal()
-        try await changePassword(try req.content.decode(PasswordInput.self), for: p, on: req.db, now: req.now)
+        try await changePassword(try req.content.decode(PasswordInput.self), for: p, keepingToken: req.headers.bearerAuthorization?.token,
+                                 address: req.clientAddress, app: req.application, on: req.db)
         return .noContent
+    }
+}
+
+extension Request {
+    /// Sign-in codes: per address, and for the whole platform (an SMS costs money and reaches a person).
+    func limitCodes() throws {
+        try limit(.smsCode)
+        try limit(.smsCodeGlobal, key: "all")
     }
 }

@@ -8,6 +8,8 @@ public struct AppError: Error, Sendable, Equatable {
     public var message: String
     /// Field path → what is wrong with it, e.g. `["applicant.idNumber": "校验位不正确"]`.
     public var fields: [String: String]
+    /// Seconds before trying again, sent as `Retry-After` (429, 503).
+    public var retryAfter: Int?
 
     public init(_ status: HTTPResponseStatus, _ code: String, _ message: String, fields: [String: String] = [:]) {
         self.status = status

@@ -5,7 +5,8 @@ import Vapor
 struct CSRFMiddleware: AsyncMiddleware {
     static let cookieName = "pls-csrf"
     static let fieldName = "_csrf"
-    static let largestForm = 32 * 1024 * 1024
+    /// The largest URL-encoded form any page posts (a pasted sign-in sheet is the longest): read before anyone is known.
+    static let largestForm = 1024 * 1024
 
     struct TokenKey: StorageKey { typealias Value = String }
 
@@ -14,23 +15,43 @@ struct CSRFMiddleware: AsyncMiddleware {
         let token = existing ?? Tokens.random(bytes: 24)
         request.storage[TokenKey.self] = token
         if ![.GET, .HEAD, .OPTIONS].contains(request.method) {
-            // A form with a file (an uploaded spreadsheet) arrives streamed: read it before looking for the field.
-            // The cap is the largest any upload route takes; the route's own limit applies to API uploads.
-            if request.body.data == nil, request.headers.contentType == .formData {
-                _ = try await request.body.collect(max: Self.largestForm).get()
-            }
-            let submitted = (try? request.content.get(String.self, at: Self.fieldName)) ?? request.headers.first(name: "X-CSRF-Token")
-            guard let existing, let submitted, submitted == existing else {
+            guard let existing, let submitted = try await Self.submittedToken(request), Tokens.same(submitted, existing) else {
                 throw AppError(.forbidden, "csrf_failed", "页面已过期或来源不明，请刷新页面后重新提交")
             }
         }
         let response = try await next.respond(to: request)
         if existing == nil {
             response.cookies[Self.cookieName] = HTTPCookies.Value(string: token, maxAge: 60 * 60 * 12, path: "/",
-                                                                   isSecure: false, isHTTPOnly: true, sameSite: .strict)
+                                                                   isSecure: request.application.settings.secureTransport, isHTTPOnly: true, sameSite: .strict)
         }
         return response
     }
+}
+
+extension CSRFMiddleware {
+    /// A file upload (multipart) carries the token in its form's address (`?_csrf=`) or a header, never only in its
+    /// body: a multipart body is read only after the route knows who is calling, never here for anyone.
+    static func submittedToken(_ request: Request) async throws -> String? {
+        if let header = request.headers.first(name: "X-CSRF-Token") { return header }
+        if request.headers.contentType == .urlEncodedForm {
+            if request.body.data == nil { _ = try await request.body.collect(max: largestForm).get() }
+            // Read from the raw form, not through the content decoder: a bad character in another field is that
+            // field's 422 for the handler to name, not a failed token here.
+            if let body = request.body.data, let field = formField(fieldName, in: body) { return field }
+        }
+        return request.queryValue(fieldName)
+    }
+
+    static func formField(_ name: String, in body: ByteBuffer) -> String? {
+        let text = body.getString(at: body.readerIndex, length: body.readableBytes) ?? ""
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard String(parts[0]).removingPercentEncoding == name else { continue }
+            return parts.count > 1 ? String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding : ""
+        }
+        return nil
+    }
+
 }
 
 extension Request {

@@ -19,6 +19,7 @@ struct AppErrorMiddleware: AsyncMiddleware {
             if request.wantsJSON {
                 let response = Response(status: appError.status)
                 try response.content.encode(Body(error: .init(code: appError.code, message: appError.message, fields: appError.fields)))
+                if let wait = appError.retryAfter { response.headers.replaceOrAdd(name: .retryAfter, value: String(wait)) }
                 return response
             }
             if appError.status == .unauthorized {
@@ -28,6 +29,7 @@ struct AppErrorMiddleware: AsyncMiddleware {
             let context = ErrorPage(page: request.pageMeta(title: "出错了"), status: Int(appError.status.code), message: appError.message)
             let response = try await request.view.render("error", context).encodeResponse(for: request)
             response.status = appError.status
+            if let wait = appError.retryAfter { response.headers.replaceOrAdd(name: .retryAfter, value: String(wait)) }
             return response
         }
     }

@@ -31,3 +31,13 @@ final class InFlightRequests: AsyncMiddleware, LifecycleHandler {
         if current > 0 { app.logger.warning("shutting down with \(current) requests still being handled") }
     }
 }
+
+/// Logs each request by its route's pattern (`GET /my/:number`), never its path: paths carry request numbers and
+/// the signed tokens of rating links, which are not for the log.
+struct RoutePatternLoggingMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let pattern = request.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "(no route)"
+        request.logger.debug("\(request.method) \(pattern)")
+        return try await next.respond(to: request)
+    }
+}

@@ -2,17 +2,36 @@ import Vapor
 
 /// `?page=&per=`: every list is paged; `per` is capped so no request can ask for the whole table.
 struct PageRequest: Sendable {
+    /// Far past any real list, and small enough that `offset` cannot overflow (an overflow ends the process).
+    static let maxPage = 100_000
+    static let maxPer = 100
+
     var page: Int
     var per: Int
     var offset: Int { (page - 1) * per }
 
     init(page: Int = 1, per: Int = 20) {
-        self.page = max(1, page)
-        self.per = min(max(1, per), 100)
+        self.page = min(max(1, page), Self.maxPage)
+        self.per = min(max(1, per), Self.maxPer)
     }
 
-    init(from request: Request) {
-        self.init(page: request.queryValue("page").flatMap { Int($0) } ?? 1, per: request.queryValue("per").flatMap { Int($0) } ?? 20)
+    /// A page asked for outside its range is the caller's mistake: 422 naming the parameter, never clamped silently.
+    init(from request: Request) throws {
+        var errors = FieldErrors()
+        let page = Self.parse(request.queryValue("page"), "page", 1...Self.maxPage, default: 1, &errors)
+        let per = Self.parse(request.queryValue("per"), "per", 1...Self.maxPer, default: 20, &errors)
+        try errors.throwIfAny()
+        self.init(page: page, per: per)
+    }
+
+    private static func parse(_ raw: String?, _ name: String, _ range: ClosedRange<Int>, default value: Int,
+                              _ errors: inout FieldErrors) -> Int {
+        guard let raw, !raw.isEmpty else { return value }
+        guard let n = Int(raw), range.contains(n) else {
+            errors.add(name, "应为 \(range.lowerBound) 到 \(range.upperBound) 之间的整数")
+            return value
+        }
+        return n
     }
 }
 

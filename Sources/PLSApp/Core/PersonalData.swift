@@ -50,6 +50,13 @@ enum Tokens {
         Hex.encode(SHA256.hash(data: Array(token.utf8)))
     }
 
+    /// Compared in constant time (a secret against what was submitted).
+    static func same(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
     static func numericCode(digits: Int = 6) -> String {
         var rng = SystemRandomNumberGenerator()
         return (0..<digits).map { _ in String(Int.random(in: 0...9, using: &rng)) }.joined()

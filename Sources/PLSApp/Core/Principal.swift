@@ -142,11 +142,21 @@ extension Application {
 /// so a deactivated account loses access at once.
 struct SessionPrincipalAuthenticator: AsyncMiddleware {
     static let key = "account"
+    static let signedInAtKey = "signed_in_at"
+
+    /// Times of sign-in and of a password change compared in whole milliseconds (what every database keeps).
+    static func milliseconds(_ date: Date) -> Int64 {
+        let ms = (date.timeIntervalSince1970 * 1000).rounded(.down)
+        return ms.isFinite && abs(ms) < 1e15 ? Int64(ms) : 0
+    }
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         if request.hasSession, let raw = request.session.data[Self.key], let id = UUID(uuidString: raw),
            let account = try await Account.find(id, on: request.db) {
-            if let principal = Principal(account) {
+            // A password changed since this session signed in ends it (the change itself signs its own session in again).
+            let signedInAt = request.session.data[Self.signedInAtKey].flatMap(Int64.init)
+            let stale = account.credentialsChangedAt.map { changed in signedInAt.map { $0 < Self.milliseconds(changed) } ?? true } ?? false
+            if !stale, let principal = Principal(account) {
                 request.auth.login(principal)
             } else {
                 request.session.destroy()

@@ -6,8 +6,16 @@ public struct Settings: Sendable {
     public var databaseURL: String?
     public var dataDirectory: String
     public var demo: Bool
+    /// Whether `PLS_DEMO` said so (a demo database is then allowed on an address other machines reach).
+    public var demoExplicit = false
     /// The address citizens reach the platform at, for links sent by SMS.
     public var publicURL: String
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`PLS_TRUSTED_PROXIES`, comma-separated addresses).
+    public var trustedProxies: Set<String> = []
+    /// Multiplies every rate limit (`PLS_RATE_LIMIT_SCALE`): for load tests and the test command, never below 1.
+    public var rateLimitScale = 1
+    /// Behind https: cookies are `Secure` and responses carry HSTS.
+    public var secureTransport: Bool { publicURL.lowercased().hasPrefix("https://") }
     public var secretKey: SymmetricKey {
         didSet { personalData = PersonalDataProtector(secret: secretKey) }
     }
@@ -30,7 +38,11 @@ public struct Settings: Sendable {
     static func load(from environment: Environment, logger: Logger) throws -> Settings {
         let url = Environment.get("DATABASE_URL").flatMap { $0.isEmpty ? nil : $0 }
         let dir = Environment.get("PLS_DATA_DIR").flatMap { $0.isEmpty ? nil : $0 } ?? "data"
-        let demo = Environment.get("PLS_DEMO").map { ["1", "true", "yes"].contains($0.lowercased()) } ?? (url == nil)
+        // Without PLS_DEMO the demo city is loaded only for the embedded database served on loopback (a newcomer's
+        // first command): a server other machines can reach never gets demo accounts or the SMS outbox by default.
+        let demoSetting = Environment.get("PLS_DEMO").flatMap { $0.isEmpty ? nil : $0 }
+        let demo = demoSetting.map { ["1", "true", "yes"].contains($0.lowercased()) }
+            ?? (url == nil && Self.servesOnLoopbackOnly(environment.arguments))
         let key: SymmetricKey
         if let hex = Environment.get("PLS_SECRET_KEY"), !hex.isEmpty {
             key = try Self.key(fromHex: hex)
@@ -40,8 +52,31 @@ public struct Settings: Sendable {
             throw AppError(.internalServerError, "missing_secret", "使用 PostgreSQL 时必须设置 PLS_SECRET_KEY（64 位十六进制）")
         }
         let publicURL = (Environment.get("PLS_PUBLIC_URL").flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8080")
-        return Settings(databaseURL: url, dataDirectory: dir, demo: demo, secretKey: key,
-                        publicURL: publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL)
+        var settings = Settings(databaseURL: url, dataDirectory: dir, demo: demo, secretKey: key,
+                                publicURL: publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL)
+        settings.demoExplicit = demoSetting != nil
+        settings.rateLimitScale = min(max(1, Environment.get("PLS_RATE_LIMIT_SCALE").flatMap(Int.init) ?? 1), 10_000)
+        settings.trustedProxies = Set((Environment.get("PLS_TRUSTED_PROXIES") ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        return settings
+    }
+
+    /// The address `serve` listens on, from its arguments (Vapor's default is 127.0.0.1); any other command
+    /// (migrate, demo generate…) listens on nothing.
+    static func servesOnLoopbackOnly(_ arguments: [String]) -> Bool {
+        let args = Array(arguments.dropFirst())
+        guard args.first == nil || args.first == "serve" else { return true }
+        if args.contains(where: { $0 == "--bind" || $0 == "-b" || $0.hasPrefix("--bind=") || $0 == "--unix-socket" }) { return false }
+        var host = "127.0.0.1"
+        for (i, a) in args.enumerated() {
+            if (a == "--hostname" || a == "-H"), i + 1 < args.count { host = args[i + 1] }
+            if a.hasPrefix("--hostname=") { host = String(a.dropFirst("--hostname=".count)) }
+        }
+        return isLoopback(host)
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
     static func key(fromHex hex: String) throws -> SymmetricKey {

@@ -10,6 +10,11 @@ enum DemoLoader {
         try await Region.query(on: db).count() == 0
     }
 
+    /// Whether the demo city was loaded here (its accounts share one published password).
+    static func holdsDemoCity(_ db: any Database) async throws -> Bool {
+        try await Region.query(on: db).filter(\.$id == DemoCity.cityCode.rawValue).count() > 0
+    }
+
     static func load(_ city: DemoCity, app: Application, on database: any Database) async throws {
         let passwordHash = try Bcrypt.hash(DemoCity.password, cost: AuthController.passwordCost)
         let now = app.clock.now

@@ -46,7 +46,8 @@ enum GrassrootsIndicators {
                             counted: "") { s, db in
             // The plan sets the city's total; a county or town carries the share of its villages and communities.
             let city = s.region.ancestor(at: .city) ?? s.region
-            let total = Int(s.target.rounded(.up))
+            // A stored target is bounded when set; clamped here too, since a trap would stop every indicator read.
+            let total = Int(exactly: min(max(0, s.target), 1e12).rounded(.up)) ?? 0
             let cityVillages = try await db.raw("""
                 SELECT COUNT(*) AS n FROM regions WHERE level = \(bind: RegionLevel.village.rawValue) AND active = \(bind: true)
                 AND code LIKE \(bind: city.scopePrefix + "%")

@@ -6,7 +6,7 @@ import PLSDomain
 enum RosterController {
     static func apiList(_ req: Request) async throws -> Paged<Rosters.Entry> {
         let p = try req.staff()
-        return try await Rosters.list(try Rosters.kind(req), prefix: p.areaPrefix, page: PageRequest(from: req), on: req.sql)
+        return try await Rosters.list(try Rosters.kind(req), prefix: p.areaPrefix, page: try PageRequest(from: req), on: req.sql)
     }
 
     static func apiAdd(_ req: Request) async throws -> Response {
@@ -30,6 +30,7 @@ enum RosterController {
 
     static func apiImport(_ req: Request) async throws -> Response {
         let p = try req.staff()
+        try req.limit(.importFile, key: p.accountID.uuidString)
         let kind = try Rosters.kind(req)
         let result = try await Rosters.importSheet(kind, req.body.data, by: p, today: req.today, now: req.now, app: req.application)
         if !result.errors.isEmpty { throw VillageAdviserController.rejected(result) }

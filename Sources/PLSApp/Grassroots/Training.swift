@@ -279,7 +279,7 @@ enum AdviserWork {
 enum TrainingController {
     static func apiList(_ req: Request) async throws -> Paged<Training.Session> {
         let p = try req.staff()
-        return try await Training.sessions(prefix: p.areaPrefix, page: PageRequest(from: req), on: req.sql)
+        return try await Training.sessions(prefix: p.areaPrefix, page: try PageRequest(from: req), on: req.sql)
     }
 
     static func apiCreate(_ req: Request) async throws -> Response {

@@ -14,7 +14,7 @@ enum VillageAdviserController {
         let practitioner = (try? req.query.get(String.self, at: "practitioner")).flatMap(UUID.init(uuidString:))
         let current = (try? req.query.get(String.self, at: "current")).map { ["1", "true"].contains($0) } ?? false
         return try await VillageAdvisers.assignments(prefix: pre, practitioner: practitioner, current: current, today: req.today,
-                                                     page: PageRequest(from: req), on: req.sql)
+                                                     page: try PageRequest(from: req), on: req.sql)
     }
 
     static func apiAssign(_ req: Request) async throws -> Response {
@@ -54,7 +54,7 @@ enum VillageAdviserController {
 
     static func apiServices(_ req: Request) async throws -> Paged<VillageAdvisers.Service> {
         let p = try req.staff()
-        return try await VillageAdvisers.services(filter: filter(req, p), page: PageRequest(from: req), on: req.sql)
+        return try await VillageAdvisers.services(filter: filter(req, p), page: try PageRequest(from: req), on: req.sql)
     }
 
     static func apiLog(_ req: Request) async throws -> Response {
@@ -103,6 +103,7 @@ enum VillageAdviserController {
 
     static func apiImport(_ req: Request) async throws -> Response {
         let p = try req.staff()
+        try req.limit(.importFile, key: p.accountID.uuidString)
         let result = try await VillageAdvisers.importServices(req.body.data, by: p, today: req.today, now: req.now, app: req.application)
         if !result.errors.isEmpty { throw rejected(result) }
         return try Response(status: .created).encodeJSON(result)
@@ -113,7 +114,7 @@ enum VillageAdviserController {
         var pre = p.areaPrefix
         if let region = (try? req.query.get(String.self, at: "region")).flatMap(DivisionCode.init), region.scopePrefix.hasPrefix(pre) { pre = region.scopePrefix }
         let behind = (try? req.query.get(String.self, at: "behind")).map { ["1", "true"].contains($0) } ?? false
-        return try await VillageAdvisers.villages(prefix: pre, today: req.today, behindOnly: behind, page: PageRequest(from: req), on: req.sql)
+        return try await VillageAdvisers.villages(prefix: pre, today: req.today, behindOnly: behind, page: try PageRequest(from: req), on: req.sql)
     }
 
     static func apiAdviser(_ req: Request) async throws -> VillageAdvisers.AdviserSummary {

@@ -87,7 +87,7 @@ enum Notifications {
 
     static func apiList(_ req: Request) async throws -> Paged<Item> {
         let p = try req.principal()
-        let page = PageRequest(from: req)
+        let page = try PageRequest(from: req)
         struct Row: Decodable { var id: UUID; var requestId: UUID?; var text: String; var createdAt: Date; var readAt: Date? }
         let db = req.sql
         let total = try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("notifications")

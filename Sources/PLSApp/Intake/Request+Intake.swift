@@ -143,6 +143,15 @@ enum Intake {
         let mobileCipher = try v.mobile.map { try protector.encrypt($0.digits) } ?? ""
         let idCipher = try v.id.map { try protector.encrypt($0.value) }
 
+        if p.role == .citizen {
+            // A citizen files under the number they signed in with (verified by SMS): messages about the matter reach
+            // them, never a number someone else typed.
+            let own = try await (db as! any SQLDatabase).raw("SELECT mobile_hash FROM accounts WHERE id = \(bind: p.accountID)")
+                .first(decodingColumn: "mobile_hash", as: String?.self) ?? nil
+            guard let mobile = v.mobile, let own, Tokens.same(own, protector.lookupHash(mobile.digits)) else {
+                throw AppError.validation(["applicant.mobile": "请填写您登录时验证的手机号码"], message: "手机号码须为您登录时验证的号码")
+            }
+        }
         // A matter entered for a caller who has a portal account shows up in their 我的事项, to follow and rate.
         // Looked up before the write, which holds the lock: a read need not wait for it.
         let citizenAccountID: UUID? = if p.role == .citizen {

@@ -338,8 +338,10 @@ enum RequestViews {
             id: id, number: r.number, matterType: r.matterType, matterTypeName: MatterType(rawValue: r.matterType)?.chineseName ?? r.matterType,
             itemCode: r.itemCode, category: r.category, categoryName: Category(rawValue: r.category)?.chineseName ?? r.category,
             channel: r.channel, channelName: RequestChannel(rawValue: r.channel)?.chineseName ?? r.channel, description: r.description,
-            applicant: Applicant(name: r.applicantName, mobile: r.applicantMobileMasked, idNumber: r.applicantIDMasked,
-                                 birthDate: r.applicantBirthDate, sex: r.applicantSex),
+            // Masked again as shown (rows stored before the narrower mask), and only the month of birth: with the
+            // whole date beside a 4+4 mask only the county digits were left to guess.
+            applicant: Applicant(name: r.applicantName, mobile: r.applicantMobileMasked, idNumber: r.applicantIDMasked.map(Masking.idNumber),
+                                 birthDate: r.applicantBirthDate.map { String($0.prefix(7)) }, sex: r.applicantSex),
             priorityGroups: DelimitedList.decode(r.priorityGroupsText), regionCode: r.regionCode, regionName: regionName ?? r.regionCode,
             status: r.status, statusName: status.chineseName, institutionId: r.institutionID, institutionName: institutionName,
             practitionerId: r.practitionerID, practitionerName: practitionerName, acceptDue: r.acceptDue, concludeDue: r.concludeDue,

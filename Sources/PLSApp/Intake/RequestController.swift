@@ -22,7 +22,7 @@ enum RequestController {
         let p = try req.principal()
         let filter = try RequestViews.Filter(from: req)
         if filter.mobileHash != nil { try p.require(p.role.isStaff) }
-        return try await RequestViews.list(filter, scope: p.scope, page: PageRequest(from: req), today: req.today,
+        return try await RequestViews.list(filter, scope: p.scope, page: try PageRequest(from: req), today: req.today,
                                            calendar: req.application.workingCalendar, on: req.sql).jsonResponse()
     }
 
@@ -96,6 +96,7 @@ enum RequestController {
         let mobile = MobileNumber((try? req.query.get(String.self, at: "mobile")) ?? "")
         if mobile == nil { errors.add("mobile", "请输入申请时填写的手机号码") }
         try errors.throwIfAny()
+        try req.limitLookup(number: number)
         return try await Dispatch.lookup(number: number, mobile: mobile!, app: req.application)
     }
 }
@@ -146,5 +147,13 @@ enum CalendarController {
         let cal = req.application.workingCalendar
         let due = rule.due(from: from!, on: cal)
         return DueView(from: from!.description, rule: rule.chineseDescription, due: due.description, calendarKnown: cal.covers(from!, due))
+    }
+}
+
+extension Request {
+    /// The public lookup answers anyone who knows a number and its mobile: guesses are limited per address and per number.
+    func limitLookup(number: String) throws {
+        try limit(.lookup)
+        try limit(.lookup, key: "number|" + number.trimmingCharacters(in: .whitespaces).uppercased())
     }
 }

@@ -154,18 +154,22 @@ enum CriminalLegalAid {
         }
     }
 
-    static func stations(prefix: String, on db: any SQLDatabase) async throws -> [Station] {
+    /// A duty lawyer sees the stations they are on the rota of, not every station of the city.
+    static func dutyLawyer(_ p: Principal) -> UUID? { p.role == .practitioner ? p.practitionerID : nil }
+
+    static func stations(prefix: String, lawyer: UUID? = nil, on db: any SQLDatabase) async throws -> [Station] {
         struct R: Decodable { var id: UUID; var name: String; var kind: String; var regionCode: String; var active: Bool }
-        return try await db.select().columns("id", "name", "kind", "region_code", "active").from("duty_stations")
-            .where("region_code", .like, SQLBind(prefix + "%")).orderBy("region_code").orderBy("name")
+        var filter: SQLQueryString = "WHERE region_code LIKE \(bind: prefix + "%")"
+        if let lawyer { filter = filter + " AND id IN (SELECT station_id FROM duty_shifts WHERE practitioner_id = \(bind: lawyer))" }
+        return try await db.raw("SELECT id, name, kind, region_code, active FROM duty_stations " + filter + " ORDER BY region_code, name")
             .all(decoding: R.self, keyDecodingStrategy: .snakeCase).map {
             Station(id: $0.id, name: $0.name, kind: $0.kind, kindName: DutyStationKind(rawValue: $0.kind)?.chineseName ?? $0.kind,
                     regionCode: $0.regionCode, active: $0.active)
         }
     }
 
-    static func station(_ id: UUID, prefix: String, on db: any SQLDatabase) async throws -> Station {
-        guard let s = try await stations(prefix: prefix, on: db).first(where: { $0.id == id }) else { throw AppError.notFound("值班站点") }
+    static func station(_ id: UUID, prefix: String, lawyer: UUID? = nil, on db: any SQLDatabase) async throws -> Station {
+        guard let s = try await stations(prefix: prefix, lawyer: lawyer, on: db).first(where: { $0.id == id }) else { throw AppError.notFound("值班站点") }
         return s
     }
 
@@ -214,7 +218,9 @@ enum CriminalLegalAid {
         try p.require([.cityAdmin, .countyAdmin, .windowClerk].contains(p.role))
         let sql = db as! any SQLDatabase
         _ = try await CriminalLegalAid.station(station, prefix: try await dutyPrefix(p, on: sql), on: sql)
-        let ids = Array(Set(input.practitionerIds ?? []))
+        // An empty list clears the day on purpose; a body without the list is a mistake, not a wish to clear the rota.
+        guard let chosen = input.practitionerIds else { throw AppError.validation(["practitionerIds": "请给出当天值班律师（清空请提交空列表）"]) }
+        let ids = Array(Set(chosen))
         if day < today.adding(days: -31) { throw AppError.validation(["day": "只能安排近一个月以来的值班"]) }
         if !ids.isEmpty {
             let ok = try await sql.raw("""
@@ -256,7 +262,7 @@ enum CriminalLegalAid {
             if let d = CivilDate(raw), d <= today { day = d } else { errors.add("registeredOn", "登记日期应为今天或以前（YYYY-MM-DD）") }
         }
         try errors.throwIfAny()
-        let station = try await CriminalLegalAid.station(input.stationId!, prefix: try await dutyPrefix(p, on: db), on: db)
+        let station = try await CriminalLegalAid.station(input.stationId!, prefix: try await dutyPrefix(p, on: db), lawyer: dutyLawyer(p), on: db)
         let id = UUID()
         try await db.insert(into: "duty_persons").columns("id", "station_id", "region_code", "name", "case_reference", "stage", "registered_on", "created_at")
             .values(SQLBind(id), SQLBind(station.id), SQLBind(station.regionCode), SQLBind(name), SQLBind(reference), SQLBind(stage!.rawValue),
@@ -265,13 +271,14 @@ enum CriminalLegalAid {
                       stageName: stage!.chineseName, registeredOn: day.description, assistances: 0)
     }
 
-    static func persons(prefix: String, station: UUID?, unassistedOnly: Bool, page: PageRequest, on db: any SQLDatabase) async throws -> Paged<Person> {
+    static func persons(prefix: String, lawyer: UUID? = nil, station: UUID?, unassistedOnly: Bool, page: PageRequest, on db: any SQLDatabase) async throws -> Paged<Person> {
         struct R: Decodable {
             var id: UUID; var stationId: UUID; var stationName: String; var name: String; var caseReference: String?; var stage: String
             var registeredOn: String; var assistances: Int
         }
         var filter: SQLQueryString = "WHERE d.region_code LIKE \(bind: prefix + "%")"
         if let station { filter = filter + " AND d.station_id = \(bind: station)" }
+        if let lawyer { filter = filter + " AND d.station_id IN (SELECT station_id FROM duty_shifts WHERE practitioner_id = \(bind: lawyer))" }
         if unassistedOnly { filter = filter + " AND NOT EXISTS (SELECT 1 FROM duty_assistances a WHERE a.person_id = d.id)" }
         let total = try await db.raw("SELECT COUNT(*) AS n FROM duty_persons d " + filter).first(decodingColumn: "n", as: Int.self) ?? 0
         let rows = try await db.raw("""
@@ -333,6 +340,9 @@ enum CriminalLegalAid {
                 struct R: Decodable { var stationId: UUID; var regionCode: String }
                 guard let row = try await t.select().columns("station_id", "region_code").from("duty_persons").where("id", .equal, SQLBind(pid))
                     .first(decoding: R.self, keyDecodingStrategy: .snakeCase), row.regionCode.hasPrefix(prefix) else {
+                    throw AppError.notFound("受帮助人")
+                }
+                if let lawyer = dutyLawyer(p), try await station(row.stationId, prefix: prefix, lawyer: lawyer, on: t).id != row.stationId {
                     throw AppError.notFound("受帮助人")
                 }
                 personID = pid

@@ -50,7 +50,8 @@ enum LegalAidController {
     }
 
     static func apiEligibility(_ req: Request) async throws -> EligibilityView {
-        try await eligibility(try req.content.decode(EligibilityInput.self), on: req.sql)
+        try req.limit(.eligibility)
+        return try await eligibility(try req.content.decode(EligibilityInput.self), on: req.sql)
     }
 
     // MARK: Settings
@@ -109,7 +110,7 @@ enum LegalAidController {
     static func apiRoster(_ req: Request) async throws -> Paged<LegalAidSettings.RosterEntry> {
         let p = try req.staff()
         if case .own = p.scope { throw AppError.forbidden }
-        return try await LegalAidSettings.roster(prefix: regionPrefix(p), page: PageRequest(from: req), today: req.today, on: req.sql)
+        return try await LegalAidSettings.roster(prefix: regionPrefix(p), page: try PageRequest(from: req), today: req.today, on: req.sql)
     }
 
     static func apiSaveRosterEntry(_ req: Request) async throws -> LegalAidSettings.RosterEntry {
@@ -182,7 +183,7 @@ enum LegalAidController {
 
     static func apiStations(_ req: Request) async throws -> [CriminalLegalAid.Station] {
         let p = try req.staff()
-        return try await CriminalLegalAid.stations(prefix: try await CriminalLegalAid.dutyPrefix(p, on: req.sql), on: req.sql)
+        return try await CriminalLegalAid.stations(prefix: try await CriminalLegalAid.dutyPrefix(p, on: req.sql), lawyer: CriminalLegalAid.dutyLawyer(p), on: req.sql)
     }
 
     static func apiCreateStation(_ req: Request) async throws -> Response {
@@ -201,7 +202,7 @@ enum LegalAidController {
     static func apiShifts(_ req: Request) async throws -> [CriminalLegalAid.Shift] {
         let p = try req.staff()
         guard let id = req.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.notFound("值班站点") }
-        _ = try await CriminalLegalAid.station(id, prefix: try await CriminalLegalAid.dutyPrefix(p, on: req.sql), on: req.sql)
+        _ = try await CriminalLegalAid.station(id, prefix: try await CriminalLegalAid.dutyPrefix(p, on: req.sql), lawyer: CriminalLegalAid.dutyLawyer(p), on: req.sql)
         let (from, to) = try dateRange(req)
         return try await CriminalLegalAid.shifts(station: id, from: from, to: to, on: req.sql)
     }
@@ -218,8 +219,8 @@ enum LegalAidController {
         let p = try req.staff()
         let station = (try? req.query.get(String.self, at: "stationId")).flatMap(UUID.init(uuidString:))
         let unassisted = (try? req.query.get(String.self, at: "unassisted")).map { ["1", "true"].contains($0) } ?? false
-        return try await CriminalLegalAid.persons(prefix: try await CriminalLegalAid.dutyPrefix(p, on: req.sql), station: station, unassistedOnly: unassisted,
-                                                  page: PageRequest(from: req), on: req.sql)
+        return try await CriminalLegalAid.persons(prefix: try await CriminalLegalAid.dutyPrefix(p, on: req.sql), lawyer: CriminalLegalAid.dutyLawyer(p), station: station, unassistedOnly: unassisted,
+                                                  page: try PageRequest(from: req), on: req.sql)
     }
 
     static func apiRegisterPerson(_ req: Request) async throws -> Response {

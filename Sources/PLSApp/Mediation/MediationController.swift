@@ -65,10 +65,15 @@ enum MediationController {
         return try await MediationNetwork.flagged(prefix: p.areaPrefix, today: req.today, on: req.sql)
     }
 
-    static func apiPoints(_ req: Request) async throws -> [MediationNetwork.Point] {
-        _ = try req.staff()
-        return try await MediationNetwork.points(prefix: (try? req.query.get(String.self, at: "region")).flatMap(DivisionCode.init)?.scopePrefix ?? "",
-                                                 on: req.sql)
+    /// Within the caller's area (a region asked for outside it finds nothing), paged.
+    static func apiPoints(_ req: Request) async throws -> Paged<MediationNetwork.Point> {
+        let p = try req.staff()
+        var prefix = p.areaPrefix
+        if let raw = req.queryValue("region"), !raw.isEmpty {
+            guard let region = DivisionCode(raw), region.scopePrefix.hasPrefix(prefix) else { throw AppError.notFound("区划") }
+            prefix = region.scopePrefix
+        }
+        return try await MediationNetwork.points(prefix: prefix, page: try PageRequest(from: req), on: req.sql)
     }
 
     static func apiCreatePoint(_ req: Request) async throws -> Response {
@@ -117,10 +122,14 @@ enum MediationController {
         return try await setTarget(id, try req.content.decode(TargetInput.self).target, app: req.application, now: req.now)
     }
 
+    static let maxCountTarget: Double = 10_000_000
+
     static func setTarget(_ id: String, _ target: Double?, app: Application, now: Date) async throws -> TargetView {
         guard let d = app.indicators.definitions.first(where: { $0.id == id }) else { throw AppError.notFound("指标") }
-        guard let target, target.isFinite, target >= 0, d.unit != .percent || target <= 100 else {
-            throw AppError.validation(["target": d.unit == .percent ? "目标应为 0–100 之间的百分数" : "目标应为不小于 0 的数"])
+        // A count or a number of hours far beyond any city (the plan's largest is 17,000 items a year); the bound also
+        // keeps the arithmetic of shares (a target times the villages) far from overflow.
+        guard let target, target.isFinite, target >= 0, d.unit == .percent ? target <= 100 : target <= maxCountTarget else {
+            throw AppError.validation(["target": d.unit == .percent ? "目标应为 0–100 之间的百分数" : "目标应为 0 到 \(Int(maxCountTarget)) 之间的数"])
         }
         try await (app.db as! any SQLDatabase).raw("""
             INSERT INTO indicator_targets (id, target, updated_at) VALUES (\(bind: id), \(bind: target), \(bind: now))

@@ -19,7 +19,7 @@ enum InstitutionPages {
     static func list(_ req: Request) async throws -> View {
         let p = try req.staff()
         let filter = InstitutionController.Filter(from: req)
-        let page = PageRequest(from: req)
+        let page = try PageRequest(from: req)
         let result = try await InstitutionController.list(filter, scope: p.scope, page: page, on: req.sql)
         var regionField = FormField(name: "region", label: "区划", kind: .select, value: filter.region?.rawValue ?? "")
         regionField.options = [SelectOption(value: "", label: "全部区划", selected: filter.region == nil)]
@@ -42,7 +42,7 @@ enum InstitutionPages {
         let p = try req.staff()
         let id = try req.uuid("id")
         let r = try await InstitutionController.find(id, scope: p.scope, on: req.sql)
-        let page = PageRequest(from: req)
+        let page = try PageRequest(from: req)
         var filter = PractitionerController.Filter()
         filter.institution = id
         let people = try await PractitionerController.list(filter, scope: .everything, page: page, on: req.sql)

@@ -79,7 +79,7 @@ struct InstitutionController {
             if let kind = filter.committeeKind { s = s.where(SQLColumn("committee_kind", table: "i"), .equal, SQLBind(kind.rawValue)) }
             if let kind = filter.bodyKind { s = s.where(SQLColumn("body_kind", table: "i"), .equal, SQLBind(kind.rawValue)) }
             if let expected = filter.adviserExpected { s = s.where(SQLColumn("adviser_expected", table: "i"), .equal, SQLBind(expected)) }
-            if let q = filter.q { s = s.where(SQLColumn("name", table: "i"), .like, SQLBind("%\(q)%")) }
+            if let q = filter.q { s = s.where(SQLLike.contains(SQLColumn("name", table: "i"), q)) }
             if !filter.includeInactive { s = s.where(SQLColumn("active", table: "i"), .equal, SQLBind(true)) }
             return s
         }
@@ -237,7 +237,7 @@ struct InstitutionController {
 extension InstitutionController {
     static func apiList(_ req: Request) async throws -> Paged<Row> {
         let p = try req.staff()
-        return try await list(Filter(from: req), scope: p.scope, page: PageRequest(from: req), on: req.sql)
+        return try await list(Filter(from: req), scope: p.scope, page: try PageRequest(from: req), on: req.sql)
     }
 
     static func apiGet(_ req: Request) async throws -> Row {

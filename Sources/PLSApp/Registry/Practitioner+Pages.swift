@@ -16,7 +16,7 @@ enum PractitionerPages {
     static func list(_ req: Request) async throws -> View {
         let p = try req.staff()
         let filter = PractitionerController.Filter(from: req)
-        let page = PageRequest(from: req)
+        let page = try PageRequest(from: req)
         let result = try await PractitionerController.list(filter, scope: p.scope, page: page, on: req.sql)
         let filters = [
             FormField(name: "q", label: "姓名或执业证号", value: filter.q ?? ""),

@@ -88,8 +88,8 @@ struct PractitionerController {
             if let spec = filter.speciality { s = s.where(SQLColumn("specialities", table: "p"), .like, SQLBind(DelimitedList.pattern(spec.rawValue))) }
             if let status = filter.status { s = s.where(SQLColumn("status", table: "p"), .equal, SQLBind(status.rawValue)) }
             if let q = filter.q {
-                s = s.where { $0.where(SQLColumn("name", table: "p"), .like, SQLBind("%\(q)%"))
-                    .orWhere(SQLColumn("licence_number", table: "p"), .like, SQLBind("\(q)%")) }
+                s = s.where { $0.where(SQLLike.contains(SQLColumn("name", table: "p"), q))
+                    .orWhere(SQLLike.startsWith(SQLColumn("licence_number", table: "p"), q)) }
             }
             return s
         }
@@ -219,7 +219,7 @@ struct PractitionerController {
 extension PractitionerController {
     static func apiList(_ req: Request) async throws -> Paged<Row> {
         let p = try req.staff()
-        return try await list(Filter(from: req), scope: p.scope, page: PageRequest(from: req), on: req.sql)
+        return try await list(Filter(from: req), scope: p.scope, page: try PageRequest(from: req), on: req.sql)
     }
 
     static func apiGet(_ req: Request) async throws -> Row {

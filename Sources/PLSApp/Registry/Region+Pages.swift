@@ -16,7 +16,7 @@ enum RegionPages {
         let p = try req.staff()
         var filter = RegionController.Filter(from: req)
         if filter.parent == nil && filter.q == nil && filter.level == nil { filter.parent = DemoCity.cityCode.rawValue }
-        let page = PageRequest(from: req)
+        let page = try PageRequest(from: req)
         let result = try await RegionController.list(filter, page: page, on: req.sql)
         var heading = "行政区划"
         if let parent = filter.parent, let row = try await RegionController.find(parent, on: req.sql) { heading = "\(row.name)的下级区划" }
@@ -37,7 +37,7 @@ enum RegionPages {
         let code = req.parameters.get("code") ?? ""
         let detail = try await RegionController.detail(code, on: req.sql)
         let r = detail.region
-        let page = PageRequest(from: req)
+        let page = try PageRequest(from: req)
         let children = try await RegionController.list(.init(parent: code, includeInactive: true), page: page, on: req.sql)
         var items = [DetailItem(label: "区划代码", value: r.code), DetailItem(label: "层级", value: levelName(r.level)),
                      DetailItem(label: "所属", value: detail.path.dropLast().map(\.name).joined(separator: " › ")),

@@ -41,7 +41,7 @@ struct RegionController {
             if let parent = filter.parent { s = s.where("parent_code", .equal, parent) }
             if let level = filter.level { s = s.where("level", .equal, level.rawValue) }
             if let q = filter.q {
-                s = s.where { $0.where("name", .like, "%\(q)%").orWhere("code", .like, "\(q)%") }
+                s = s.where { $0.where(SQLLike.contains(SQLColumn("name"), q)).orWhere(SQLLike.startsWith(SQLColumn("code"), q)) }
             }
             if !filter.includeInactive { s = s.where("active", .equal, true) }
             return s
@@ -159,7 +159,7 @@ extension RegionController {
 
     static func apiList(_ req: Request) async throws -> Paged<Row> {
         _ = try req.staff()
-        return try await list(Filter(from: req), page: PageRequest(from: req), on: req.sql)
+        return try await list(Filter(from: req), page: try PageRequest(from: req), on: req.sql)
     }
 
     static func apiGet(_ req: Request) async throws -> Detail {
@@ -235,6 +235,7 @@ extension RegionController {
     static func apiImport(_ req: Request) async throws -> ImportResult {
         let p = try req.staff()
         try p.require(RegistryPermission.canEditRegions(p.role))
+        try req.limit(.importFile, key: p.accountID.uuidString)
         guard let body = req.body.string else { throw AppError.badRequest("请以 text/csv 提交区划文件") }
         return ImportResult(imported: try await importCSV(body, on: req.db))
     }

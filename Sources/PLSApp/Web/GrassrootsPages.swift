@@ -93,7 +93,7 @@ enum GrassrootsPages {
     static func villagesPage(_ req: Request, importResult: VillageAdvisers.ImportResult? = nil, importError: String? = nil) async throws -> Response {
         let p = try req.staff()
         let behind = (try? req.query.get(String.self, at: "behind")) == "1"
-        let page = PageRequest(from: req)
+        let page = try PageRequest(from: req)
         let result = try await VillageAdvisers.villages(prefix: p.areaPrefix, today: req.today, behindOnly: behind, page: page, on: req.sql)
         let table = TableView(columns: ["村（社区）", "法律顾问", "今年服务时长", "服务件数", "状态"], rows: result.items.map { v in
             [Cell(text: v.name), Cell(text: v.adviserNames, href: v.adviserId.map { "/grassroots/advisers/\($0)" }), Cell(text: "\(v.hours.shortText) 小时"), Cell(text: "\(v.items) 件"),
@@ -142,6 +142,7 @@ enum GrassrootsPages {
 
     static func importFile(_ req: Request) async throws -> Response {
         let p = try req.staff()
+        try req.limit(.importFile, key: p.accountID.uuidString)
         let result: VillageAdvisers.ImportResult
         do {
             result = try await VillageAdvisers.importServices((try? req.content.get(File.self, at: "file"))?.data, by: p, today: req.today, now: req.now, app: req.application)

@@ -77,7 +77,8 @@ enum HomePages {
 
     /// Demo only: the messages the log-only SMS gateway would have sent.
     static func outbox(_ req: Request) async throws -> View {
-        guard req.application.settings.demo else { throw AppError.notFound("页面") }
+        // Sign-in codes and rating links of every number: only for a demo, only to a caller on this machine.
+        guard req.showsDemoOutbox else { throw AppError.notFound("页面") }
         let messages = try await SmsMessage.query(on: req.db).sort(\.$createdAt, .descending).limit(20).all()
         let formatter = DateFormatter.chinaTime
         return try await req.view.render("outbox", OutboxContext(

@@ -51,6 +51,7 @@ enum LegalAidPages {
     }
 
     static func checkSubmit(_ req: Request) async throws -> Response {
+        try req.limit(.eligibility)
         var v: [String: String] = [:]
         for k in ["matter", "regionCode", "householdSize", "householdMonthlyIncome"] { v[k] = req.formValue(k) ?? "" }
         let statuses = req.formValues("statuses")
@@ -416,7 +417,7 @@ enum LegalAidPages {
 
     static func duty(_ req: Request, error: AppError? = nil) async throws -> Response {
         let p = try req.staff()
-        let stations = try await CriminalLegalAid.stations(prefix: try await CriminalLegalAid.dutyPrefix(p, on: req.sql), on: req.sql)
+        let stations = try await CriminalLegalAid.stations(prefix: try await CriminalLegalAid.dutyPrefix(p, on: req.sql), lawyer: CriminalLegalAid.dutyLawyer(p), on: req.sql)
         let chosen = ((try? req.query.get(String.self, at: "station")) ?? req.formValue("stationId")).flatMap(UUID.init(uuidString:))
         let station = stations.first { $0.id == chosen } ?? stations.first
         var rota: [DutyContext.RotaDay] = [], waiting: [CriminalLegalAid.Person] = [], lawyers: [SelectOption] = []
@@ -527,7 +528,7 @@ enum LegalAidPages {
         let p = try req.staff()
         try p.require([.cityAdmin, .countyAdmin].contains(p.role))
         let prefix = LegalAidController.regionPrefix(p)
-        let roster = try await LegalAidSettings.roster(prefix: prefix, page: PageRequest(from: req), today: req.today, on: req.sql)
+        let roster = try await LegalAidSettings.roster(prefix: prefix, page: try PageRequest(from: req), today: req.today, on: req.sql)
         let ctx = SettingsContext(page: req.pageMeta(title: "法律援助设置"), thresholds: try await LegalAidSettings.thresholds(prefix: prefix, on: req.sql),
                                   rules: try await LegalAidSettings.ruleViews(on: req.sql), rates: try await LegalAidSettings.rateViews(on: req.sql),
                                   matters: try await LegalAidSettings.matters(includeInactive: true, on: req.sql), roster: roster.items,

@@ -27,14 +27,17 @@ enum LoginPages {
             let username = errors.required(form.username, "username", "用户名")
             let password = errors.required(form.password, "password", "密码")
             try errors.throwIfAny()
-            let account = try await AuthController.authenticateStaff(username: username, password: password, on: req.db, now: req.now)
-            req.session.data[SessionPrincipalAuthenticator.key] = account.id!.uuidString
+            try req.limit(.signIn)
+            let account = try await AuthController.authenticateStaff(username: username, password: password, address: req.clientAddress,
+                                                                     app: req.application, on: req.db)
+            req.signIn(account)
             return req.redirect(to: HomePages.safeNext(form.next) ?? "/admin")
         } catch let e as AppError {
             let view = try await req.view.render("login", StaffContext(page: req.pageMeta(title: "工作人员登录"), username: form.username ?? "",
                                                                        next: HomePages.safeNext(form.next) ?? "", error: e.message, fields: e.fields))
             let response = try await view.encodeResponse(for: req)
-            response.status = e.status == .unprocessableEntity ? .unprocessableEntity : .unauthorized
+            response.status = [.unprocessableEntity, .tooManyRequests].contains(e.status) ? e.status : .unauthorized
+            if let wait = e.retryAfter { response.headers.replaceOrAdd(name: .retryAfter, value: String(wait)) }
             return response
         }
     }
@@ -52,7 +55,7 @@ enum LoginPages {
 
     static func citizenForm(_ req: Request) async throws -> View {
         try await req.view.render("login-citizen", CitizenContext(page: req.pageMeta(title: "群众登录"), mobile: "", error: nil, notice: nil,
-                                                                   fields: [:], demoOutbox: req.application.settings.demo))
+                                                                   fields: [:], demoOutbox: req.showsDemoOutbox))
     }
 
     static func citizenSubmit(_ req: Request) async throws -> Response {
@@ -60,7 +63,7 @@ enum LoginPages {
         func render(_ status: HTTPStatus, error: String? = nil, notice: String? = nil, fields: [String: String] = [:]) async throws -> Response {
             let view = try await req.view.render("login-citizen", CitizenContext(
                 page: req.pageMeta(title: "群众登录"), mobile: form.mobile ?? "", error: error, notice: notice, fields: fields,
-                demoOutbox: req.application.settings.demo))
+                demoOutbox: req.showsDemoOutbox))
             let response = try await view.encodeResponse(for: req)
             response.status = status
             return response
@@ -68,15 +71,19 @@ enum LoginPages {
         do {
             let mobile = try AuthController.parseMobile(form.mobile)
             if form.action == "send" {
+                try req.limitCodes()
                 try await AuthController.sendCode(to: mobile, app: req.application, on: req.db)
                 return try await render(.ok, notice: "验证码已发送至 \(mobile.masked)，5 分钟内有效")
             }
+            try req.limit(.signIn)
             let account = try await AuthController.authenticateCitizen(mobile: mobile, code: form.code, password: form.password,
-                                                                       app: req.application, on: req.db)
-            req.session.data[SessionPrincipalAuthenticator.key] = account.id!.uuidString
+                                                                       address: req.clientAddress, app: req.application, on: req.db)
+            req.signIn(account)
             return req.redirect(to: "/?flash=" + ("登录成功".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
         } catch let e as AppError {
-            return try await render(e.status, error: e.message, fields: e.fields)
+            let response = try await render(e.status, error: e.message, fields: e.fields)
+            if let wait = e.retryAfter { response.headers.replaceOrAdd(name: .retryAfter, value: String(wait)) }
+            return response
         }
     }
 
@@ -100,11 +107,25 @@ enum LoginPages {
         let p = try req.principal()
         let input = AuthController.PasswordInput(currentPassword: req.formValue("currentPassword"), newPassword: req.formValue("newPassword"))
         do {
-            try await AuthController.changePassword(input, for: p, on: req.db, now: req.now)
+            try await AuthController.changePassword(input, for: p, keepingToken: nil, address: req.clientAddress, app: req.application, on: req.db)
+            req.signIn(p.accountID)
             return req.redirect(to: p.role.isStaff ? "/admin" : "/", flash: "密码已修改")
         } catch let e as AppError where e.status == .unprocessableEntity {
             return try await req.renderForm(title: "修改密码", action: "/account/password", fields: passwordFields, submit: "保存新密码",
                                             cancel: "/", error: e)
         }
     }
+}
+
+extension Request {
+    /// The browser session belongs to `account` from now: the time is kept so that a later password change ends it.
+    func signIn(_ account: Account) { if let id = account.id { signIn(id) } }
+
+    func signIn(_ id: UUID) {
+        session.data[SessionPrincipalAuthenticator.key] = id.uuidString
+        session.data[SessionPrincipalAuthenticator.signedInAtKey] = String(SessionPrincipalAuthenticator.milliseconds(application.clock.now))
+    }
+
+    /// The demo outbox (sign-in codes of every number) is offered only to a demo served to this machine.
+    var showsDemoOutbox: Bool { application.settings.demo && isLocalCaller }
 }

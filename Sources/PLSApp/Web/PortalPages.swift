@@ -99,7 +99,7 @@ enum PortalPages {
 
     static func mine(_ req: Request) async throws -> View {
         let p = try req.principal()
-        let page = PageRequest(from: req)
+        let page = try PageRequest(from: req)
         let result = try await RequestViews.list(.init(), scope: p.scope, page: page, today: req.today, on: req.sql)
         let f = DateFormatter.chinaTime
         let table = TableView(columns: ["事项编号", "事项", "状态", "提交时间"], rows: result.items.map { r in
@@ -169,6 +169,7 @@ enum PortalPages {
         if !number.isEmpty || !mobile.isEmpty {
             do {
                 guard let m = MobileNumber(mobile) else { throw AppError.validation(["mobile": "请输入申请时填写的手机号码"], message: "请输入申请时填写的手机号码") }
+                try req.limitLookup(number: number)
                 let view = try await Dispatch.lookup(number: number, mobile: m, app: req.application)
                 ctx.result = view
                 let f = DateFormatter.chinaTime
@@ -214,6 +215,7 @@ extension PortalPages {
     static func rateLinkPage(_ req: Request) async throws -> Response { try await rateLink(req) }
 
     static func rateLinkSubmit(_ req: Request) async throws -> Response {
+        try req.limit(.rating)
         guard let id = RatingLink.requestID(from: req.parameters.get("token") ?? "", app: req.application) else {
             throw AppError(.notFound, "not_found", "评价链接无效，请核对短信中的链接")
         }

@@ -26,7 +26,7 @@ enum RosterPages {
     static func render(_ req: Request, kind: RosterKind, error: AppError? = nil, importErrors: [VillageAdvisers.ImportFailure] = []) async throws -> Response {
         let p = try req.staff()
         let prefix = p.areaPrefix
-        let page = PageRequest(from: req)
+        let page = try PageRequest(from: req)
         let result = try await Rosters.list(kind, prefix: prefix, page: page, on: req.sql)
         var places: [SelectOption] = [], firms: [SelectOption] = []
         if case .institution(let type) = kind.place {
@@ -79,6 +79,7 @@ enum RosterPages {
 
     static func importFile(_ req: Request) async throws -> Response {
         let p = try req.staff()
+        try req.limit(.importFile, key: p.accountID.uuidString)
         let kind = try Rosters.kind(req)
         let result: VillageAdvisers.ImportResult
         do {

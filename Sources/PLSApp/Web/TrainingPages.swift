@@ -19,7 +19,7 @@ enum TrainingPages {
 
     static func renderList(_ req: Request, values: [String: String] = [:], error: AppError? = nil) async throws -> Response {
         let p = try req.staff()
-        let page = PageRequest(from: req)
+        let page = try PageRequest(from: req)
         let result = try await Training.sessions(prefix: p.areaPrefix, page: page, on: req.sql)
         let table = TableView(columns: ["日期", "培训", "对象", "学时", "参训 / 登记", "考核合格", "平均成绩"], rows: result.items.map { s in
             [Cell(text: s.heldOn), Cell(text: s.title, href: "/trainings/\(s.id)"), Cell(text: s.audience), Cell(text: s.hours.shortText),

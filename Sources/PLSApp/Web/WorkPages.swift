@@ -17,7 +17,7 @@ enum WorkPages {
         var filter = try RequestViews.Filter(from: req)
         let mine = (try? req.query.get(String.self, at: "mine")) == "1" || (p.role == .practitioner && req.url.query == nil)
         if mine, let pid = p.practitionerID { filter.practitioner = pid }
-        let page = PageRequest(from: req)
+        let page = try PageRequest(from: req)
         let result = try await RequestViews.list(filter, scope: p.scope, page: page, today: req.today,
                                                  calendar: req.application.workingCalendar, on: req.sql)
         var overdue = FormField(name: "overdue", label: "时限", kind: .select)

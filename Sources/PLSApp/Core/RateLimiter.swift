@@ -1,0 +1,100 @@
+import Vapor
+import NIOConcurrencyHelpers
+
+extension Request {
+    /// Who is calling, as an address: the peer, or, behind a proxy named in `PLS_TRUSTED_PROXIES`, the last address
+    /// it forwarded for. A header from anyone else is not believed (it would let a caller pick its own address).
+    var clientAddress: String {
+        let peer = remoteAddress?.ipAddress ?? "unknown"
+        let trusted = application.settings.trustedProxies
+        guard trusted.contains(peer), let forwarded = headers.first(name: "X-Forwarded-For") else { return peer }
+        let hops = forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return hops.last(where: { !trusted.contains($0) }) ?? peer
+    }
+
+    /// A caller on this machine, not relayed by a proxy: the only one the demo outbox is shown to.
+    var isLocalCaller: Bool {
+        guard let peer = remoteAddress?.ipAddress, Settings.isLoopback(peer) else { return false }
+        return !["X-Forwarded-For", "Forwarded", "X-Real-IP"].contains { headers.first(name: $0) != nil }
+    }
+}
+
+/// Limits on anonymous and costly endpoints, per address (and per account or number where the caller names one):
+/// a fixed window per key, counted in this process. A limit hit is 429 with `Retry-After`. Attempts that must hold
+/// across processes (failed sign-ins, code guesses) are counted in the database as well; these limits only keep a
+/// flood from one address cheap.
+final class RateLimiter: Sendable {
+    struct Limit: Sendable {
+        var count: Int
+        var window: Duration
+    }
+
+    /// The endpoints that are limited, and how much each allows an address.
+    enum Bucket: String, Sendable, CaseIterable {
+        case signIn, smsCode, smsCodeGlobal, lookup, eligibility, rating, importFile
+    }
+
+    private struct Window { var start: ContinuousClock.Instant; var used: Int }
+    private let windows = NIOLockedValueBox<[String: Window]>([:])
+    private let limits: [Bucket: Limit]
+    /// A bound on memory under a flood of addresses: past it the oldest half of the windows is dropped.
+    private let capacity = 200_000
+
+    init(limits: [Bucket: Limit] = RateLimiter.defaults) { self.limits = limits }
+
+    static let defaults: [Bucket: Limit] = [
+        .signIn: .init(count: 20, window: .seconds(60)),
+        .smsCode: .init(count: 5, window: .seconds(600)),
+        .smsCodeGlobal: .init(count: 120, window: .seconds(60)),
+        .lookup: .init(count: 10, window: .seconds(60)),
+        .eligibility: .init(count: 60, window: .seconds(60)),
+        .rating: .init(count: 20, window: .seconds(60)),
+        .importFile: .init(count: 20, window: .seconds(60)),
+    ]
+
+    /// Counts one use of `bucket` by `key`; throws 429 with the seconds to wait once the window is used up.
+    func hit(_ bucket: Bucket, _ key: String) throws {
+        guard let limit = limits[bucket] else { return }
+        let now = ContinuousClock.now
+        let wait: Duration? = windows.withLockedValue { w in
+            let id = bucket.rawValue + "|" + key
+            if w.count >= capacity {
+                let cutoff = now - limit.window
+                w = w.filter { $0.value.start > cutoff }
+                if w.count >= capacity { w.removeAll() }
+            }
+            var window = w[id] ?? Window(start: now, used: 0)
+            if now - window.start >= limit.window { window = Window(start: now, used: 0) }
+            guard window.used < limit.count else { return limit.window - (now - window.start) }
+            window.used += 1
+            w[id] = window
+            return nil
+        }
+        if let wait { throw RateLimiter.tooMany(retryAfter: wait) }
+    }
+
+    static func tooMany(retryAfter wait: Duration) -> AppError {
+        let seconds = max(1, Int(wait.components.seconds) + 1)
+        var e = AppError(.tooManyRequests, "rate_limited", "操作过于频繁，请 \(seconds) 秒后再试")
+        e.retryAfter = seconds
+        return e
+    }
+}
+
+extension Application {
+    private struct RateLimiterKey: StorageKey { typealias Value = RateLimiter }
+    var rateLimiter: RateLimiter {
+        get {
+            guard let r = storage[RateLimiterKey.self] else { fatalError("configure(_:) sets the rate limiter") }
+            return r
+        }
+        set { storage[RateLimiterKey.self] = newValue }
+    }
+}
+
+extension Request {
+    /// Counts this call against `bucket` for the caller's address.
+    func limit(_ bucket: RateLimiter.Bucket, key: String? = nil) throws {
+        try application.rateLimiter.hit(bucket, key ?? clientAddress)
+    }
+}

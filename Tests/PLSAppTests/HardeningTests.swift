@@ -1,0 +1,289 @@
+import XCTVapor
+import Fluent
+import SQLKit
+import PLSDomain
+@testable import PLSApp
+
+/// What an attacker tried (issue #17): requests that ended the process, work done before anyone is known,
+/// brute force by concurrency, personal data left readable. Each test is one of those attempts.
+final class HardeningTests: AppTestCase {
+    /// A JSON post from a task of its own (the test case itself is not sendable).
+    static func post(_ app: Application, _ path: String, _ json: [String: String]) async throws -> HTTPStatus {
+        try await app.testable().sendRequest(.POST, path, headers: [:]) { req async throws in
+            try req.content.encode(json, as: .json)
+        }.status
+    }
+
+    func citizenToken() async throws -> String {
+        let res = try await send(.POST, "/api/v1/auth/citizen-login", json: ["mobile": DemoCity.citizenMobile, "password": DemoCity.password])
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        return try res.content.decode(AuthController.TokenResponse.self).token
+    }
+
+    // MARK: One request must not end the process
+
+    func testAPageNumberThatWouldOverflowIs422AndTheServerGoesOn() async throws {
+        let citizen = try await citizenToken()
+        var res = try await send(.GET, "/api/v1/requests?page=9223372036854775807", token: citizen)
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertNotNil(try errorBody(res).fields["page"])
+        let admin = try await token("admin")
+        for path in ["/api/v1/regions", "/api/v1/institutions", "/api/v1/practitioners", "/api/v1/accounts", "/api/v1/notifications",
+                     "/api/v1/legal-aid/roster", "/api/v1/village-advisers/services", "/api/v1/rosters/legal_understander"] {
+            res = try await send(.GET, path + "?page=9223372036854775807&per=100", token: admin)
+            XCTAssertEqual(res.status, .unprocessableEntity, path)
+            res = try await send(.GET, path + "?per=0", token: admin)
+            XCTAssertEqual(res.status, .unprocessableEntity, path)
+        }
+        res = try await send(.GET, "/api/v1/requests?page=2&per=5", token: citizen)
+        XCTAssertEqual(res.status, .ok)
+    }
+
+    func testQueryParametersOutsideWhatTheDocumentDeclaresAre422() async throws {
+        let admin = try await token("admin")
+        for (query, field) in [("per=1000", "per"), ("status=bogus", "status"), ("overdue=maybe", "overdue"), ("page=abc", "page")] {
+            let res = try await send(.GET, "/api/v1/requests?" + query, token: admin)
+            XCTAssertEqual(res.status, .unprocessableEntity, query)
+            XCTAssertNotNil(try errorBody(res).fields[field], query)
+        }
+        var res = try await send(.GET, "/api/v1/indicators?year=99999", token: admin)
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        res = try await send(.GET, "/api/v1/requests?status=submitted&overdue=false", token: admin)
+        XCTAssertEqual(res.status, .ok)
+    }
+
+    /// The multipart parser indexed a 128-entry table with each byte of a part's header name.
+    static let nonASCIIHeaderName: [UInt8] = Array("--X\r\n".utf8) + [0xC3, 0xA9] + Array(": x\r\n\r\nv\r\n--X--\r\n".utf8)
+
+    func testANonASCIIMultipartHeaderNameIsRefusedAnonymouslyAndSignedIn() async throws {
+        // Anonymous, at the sign-in form: refused before the body is read (no token), the process goes on.
+        var res = try await upload(Self.nonASCIIHeaderName, as: "multipart/form-data; boundary=X", to: "/login", token: "")
+        XCTAssertTrue((400..<500).contains(res.status.code), "\(res.status)")
+        // Signed in, where a multipart body is read: 400, not a trap.
+        let citizen = try await citizenToken()
+        let number = try await myRequest(citizen)
+        res = try await upload(Self.nonASCIIHeaderName, as: "multipart/form-data; boundary=X", to: "/api/v1/requests/\(number)/attachments", token: citizen)
+        XCTAssertEqual(res.status, .badRequest)
+        XCTAssertEqual(try errorBody(res).code, "invalid_multipart")
+        // Malformed in other ways: cut short, no boundary, an empty header name.
+        for (body, type) in [("--X\r\nContent-Disposition: form-data; name=\"file\"", "multipart/form-data; boundary=X"),
+                             ("--X\r\n\r\nv\r\n--X--\r\n", "multipart/form-data"),
+                             ("--X\r\n: v\r\n\r\nv\r\n--X--\r\n", "multipart/form-data; boundary=X")] {
+            res = try await upload(Array(body.utf8), as: type, to: "/api/v1/requests/\(number)/attachments", token: citizen)
+            XCTAssertEqual(res.status, .badRequest, body)
+        }
+        res = try await send(.GET, "/healthz")
+        XCTAssertEqual(res.status, .ok)
+    }
+
+    func testUploadsAreRefusedBeforeTheirBodyIsReadWhenNobodyIsSignedIn() async throws {
+        let big = [UInt8](repeating: 0x41, count: 3 << 20)
+        var res = try await upload(big, as: "multipart/form-data; boundary=X", to: "/api/v1/requests/x/attachments", token: "")
+        XCTAssertEqual(res.status, .unauthorized)
+        res = try await upload(big, as: "text/csv", to: "/api/v1/regions/import", token: "")
+        XCTAssertEqual(res.status, .unauthorized)
+    }
+
+    func myRequest(_ citizen: String) async throws -> String {
+        let village = city.regions.first { $0.level == .village }!.code.rawValue
+        let res = try await send(.POST, "/api/v1/requests", token: citizen, json: Intake.Input(
+            matterType: "consultation", category: "other", description: "咨询", applicant: .init(name: "王秀英", mobile: DemoCity.citizenMobile),
+            regionCode: village))
+        XCTAssertEqual(res.status, .created, res.body.string)
+        return try res.content.decode(RequestViews.Detail.self).number
+    }
+
+    // MARK: Sign-in that holds
+
+    func testThirtyParallelWrongPasswordsThenTheRightOneDoNotSignIn() async throws {
+        // The database's count alone, without the per-address rate limit in front of it.
+        app.rateLimiter = RateLimiter(limits: [:])
+        let app: Application = self.app
+        let statuses = try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
+            for i in 0..<30 {
+                group.addTask { try await Self.post(app, "/api/v1/auth/login", ["username": "operator", "password": "wrong-\(i)x"]) }
+            }
+            return try await group.reduce(into: [HTTPStatus]()) { $0.append($1) }
+        }
+        // Only the five tries of the limit reach the password check; the rest are turned away.
+        XCTAssertLessThanOrEqual(statuses.filter { $0 == .unauthorized }.count, 4)
+        XCTAssertEqual(statuses.filter { $0 == .tooManyRequests }.count, 30 - statuses.filter { $0 == .unauthorized }.count)
+        let res = try await send(.POST, "/api/v1/auth/login", json: ["username": "operator", "password": DemoCity.password])
+        XCTAssertEqual(res.status, .tooManyRequests)
+        XCTAssertEqual(try errorBody(res).code, "account_locked")
+        XCTAssertNotNil(res.headers.first(name: .retryAfter))
+    }
+
+    func testWrongPasswordsFromOneAddressDoNotLockTheAccountElsewhere() async throws {
+        // The test requests have no peer address; believe the forwarded one, as behind a trusted proxy.
+        app.settings.trustedProxies = ["unknown"]
+        for i in 1...6 {
+            _ = try await send(.POST, "/api/v1/auth/login", json: ["username": "admin", "password": "wrong-\(i)x"], headers: ["X-Forwarded-For": "203.0.113.9"])
+        }
+        var res = try await send(.POST, "/api/v1/auth/login", json: ["username": "admin", "password": DemoCity.password], headers: ["X-Forwarded-For": "203.0.113.9"])
+        XCTAssertEqual(res.status, .tooManyRequests, "the attacker's address is locked out")
+        res = try await send(.POST, "/api/v1/auth/login", json: ["username": "admin", "password": DemoCity.password], headers: ["X-Forwarded-For": "198.51.100.7"])
+        XCTAssertEqual(res.status, .ok, "the administrator at their own desk is not")
+        // Repeated locks grow longer: the second lock of the same address outlasts the first's fifteen minutes.
+        app.clock.set(Date().addingTimeInterval(16 * 60))
+        for i in 1...5 {
+            _ = try await send(.POST, "/api/v1/auth/login", json: ["username": "admin", "password": "again-\(i)x"], headers: ["X-Forwarded-For": "203.0.113.9"])
+        }
+        app.clock.set(Date().addingTimeInterval(16 * 60 + 20 * 60))
+        res = try await send(.POST, "/api/v1/auth/login", json: ["username": "admin", "password": DemoCity.password], headers: ["X-Forwarded-For": "203.0.113.9"])
+        XCTAssertEqual(res.status, .tooManyRequests)
+    }
+
+    func testAnUnknownUsernameIsAnsweredAndLockedExactlyAsAKnownOne() async throws {
+        var known: [HTTPStatus] = [], unknown: [HTTPStatus] = []
+        for i in 1...6 {
+            known.append(try await send(.POST, "/api/v1/auth/login", json: ["username": "clerk", "password": "wrong-\(i)x"]).status)
+            unknown.append(try await send(.POST, "/api/v1/auth/login", json: ["username": "no-such-clerk", "password": "wrong-\(i)x"]).status)
+        }
+        XCTAssertEqual(known, unknown)
+        XCTAssertEqual(known.last, .tooManyRequests)
+    }
+
+    func testAPasswordChangeEndsEveryOtherTokenAndSession() async throws {
+        let first = try await token("clerk"), second = try await token("clerk")
+        var browser = BrowserSession(self)
+        try await browser.signIn("clerk")
+        do { let status = try await browser.get("/work").status; XCTAssertEqual(status, .ok) }
+        var res = try await send(.POST, "/api/v1/me/password", token: first, json: ["currentPassword": DemoCity.password, "newPassword": "Another-pass-2026"])
+        XCTAssertEqual(res.status, .noContent, res.body.string)
+        res = try await send(.GET, "/api/v1/me", token: second)
+        XCTAssertEqual(res.status, .unauthorized, "the other token ended")
+        res = try await send(.GET, "/api/v1/me", token: first)
+        XCTAssertEqual(res.status, .ok, "the token that made the change goes on")
+        let page = try await browser.get("/work")
+        XCTAssertEqual(page.status, .seeOther, "the browser session signed in before the change ended")
+    }
+
+    func testWrongCurrentPasswordsAreThrottled() async throws {
+        let clerk = try await token("clerk")
+        var last: HTTPStatus = .ok
+        for i in 1...6 {
+            last = try await send(.POST, "/api/v1/me/password", token: clerk, json: ["currentPassword": "guess-\(i)x", "newPassword": "Another-pass-2026"]).status
+        }
+        XCTAssertEqual(last, .tooManyRequests)
+    }
+
+    func testSmsCodeGuessesAreCountedBeforeTheyAreCompared() async throws {
+        app.rateLimiter = RateLimiter(limits: [:])
+        let mobile = "13912340000"
+        do { let status = try await send(.POST, "/api/v1/auth/sms-code", json: ["mobile": mobile]).status; XCTAssertEqual(status, .accepted) }
+        let message = try await SmsMessage.query(on: app.db).sort(\.$createdAt, .descending).first()!
+        let code = String(message.text.filter(\.isNumber).prefix(6))
+        let wrong = code == "000000" ? "111111" : "000000"
+        let app: Application = self.app
+        _ = try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
+            for _ in 0..<20 { group.addTask { try await Self.post(app, "/api/v1/auth/citizen-login", ["mobile": mobile, "code": wrong]) } }
+            return try await group.reduce(into: [HTTPStatus]()) { $0.append($1) }
+        }
+        let attempts = try await OneTimeCode.query(on: app.db).first()!.attempts
+        XCTAssertEqual(attempts, AuthController.codeMaxAttempts, "no burst counts past the limit")
+        let res = try await send(.POST, "/api/v1/auth/citizen-login", json: ["mobile": mobile, "code": code])
+        XCTAssertEqual(res.status, .tooManyRequests, "the right code after the limit is refused")
+    }
+
+    func testCodesAreCappedPerNumberAndPerAddress() async throws {
+        // Per address: the sixth code within ten minutes is refused, whatever the number.
+        for i in 0..<5 {
+            do { let status = try await send(.POST, "/api/v1/auth/sms-code", json: ["mobile": "1391234000\(i)"]).status; XCTAssertEqual(status, .accepted) }
+        }
+        var res = try await send(.POST, "/api/v1/auth/sms-code", json: ["mobile": "13912340009"])
+        XCTAssertEqual(res.status, .tooManyRequests)
+        XCTAssertEqual(try errorBody(res).code, "rate_limited")
+        XCTAssertNotNil(res.headers.first(name: .retryAfter))
+        // Per number: ten a day, even a minute apart and from many addresses.
+        app.rateLimiter = RateLimiter(limits: [:])
+        var start = Date()
+        for _ in 0..<9 {
+            start = start.addingTimeInterval(61)
+            app.clock.set(start)
+            do { let status = try await send(.POST, "/api/v1/auth/sms-code", json: ["mobile": "13912340000"]).status; XCTAssertEqual(status, .accepted) }
+        }
+        app.clock.set(start.addingTimeInterval(61))
+        res = try await send(.POST, "/api/v1/auth/sms-code", json: ["mobile": "13912340000"])
+        XCTAssertEqual(try errorBody(res).code, "code_daily_limit")
+    }
+
+    func testThePublicLookupIsRateLimited() async throws {
+        var last: HTTPStatus = .ok
+        for i in 0..<12 {
+            last = try await send(.GET, "/api/v1/requests/lookup?number=SF2026000\(i)&mobile=13800000000").status
+        }
+        XCTAssertEqual(last, .tooManyRequests)
+    }
+
+    // MARK: Demo only when asked
+
+    func testTheDemoOutboxIsNotServedToARemoteOrUnknownCaller() async throws {
+        var browser = BrowserSession(self)
+        let res = try await browser.get("/demo/outbox")
+        XCTAssertEqual(res.status, .notFound, "a caller with no loopback peer address")
+    }
+
+    func testWhetherAServerIsReachableFromOtherMachines() {
+        XCTAssertTrue(Settings.servesOnLoopbackOnly(["pls"]))
+        XCTAssertTrue(Settings.servesOnLoopbackOnly(["pls", "serve"]))
+        XCTAssertTrue(Settings.servesOnLoopbackOnly(["pls", "serve", "--hostname", "127.0.0.1", "--port", "8080"]))
+        XCTAssertTrue(Settings.servesOnLoopbackOnly(["pls", "serve", "-H", "localhost"]))
+        XCTAssertFalse(Settings.servesOnLoopbackOnly(["pls", "serve", "--hostname", "0.0.0.0"]))
+        XCTAssertFalse(Settings.servesOnLoopbackOnly(["pls", "serve", "--hostname=10.1.2.3"]))
+        XCTAssertFalse(Settings.servesOnLoopbackOnly(["pls", "serve", "--bind", "0.0.0.0:80"]))
+        XCTAssertTrue(Settings.servesOnLoopbackOnly(["pls", "migrate"]))
+    }
+
+    // MARK: Personal data
+
+    func testControlCharactersAre422NamingTheField() async throws {
+        let citizen = try await citizenToken()
+        let village = city.regions.first { $0.level == .village }!.code.rawValue
+        var res = try await send(.POST, "/api/v1/requests", token: citizen, json: Intake.Input(
+            matterType: "consultation", category: "other", description: "咨询", applicant: .init(name: "王\u{0}秀英", mobile: DemoCity.citizenMobile),
+            regionCode: village))
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertEqual(try errorBody(res).fields["applicant.name"], ControlCharacters.message)
+        res = try await send(.POST, "/api/v1/requests", token: citizen, json: Intake.Input(
+            matterType: "consultation", category: "other", description: "第一行\n第二行\t缩进", applicant: .init(name: "王秀英", mobile: DemoCity.citizenMobile),
+            regionCode: village))
+        XCTAssertEqual(res.status, .created, "line breaks and tabs are text")
+        // A form field, as a page posts it.
+        var browser = BrowserSession(self)
+        res = try await browser.post("/login", [("username", "ad\u{7}min"), ("password", "x")])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertTrue(res.body.string.contains(ControlCharacters.message) || res.body.string.contains("提交的信息有误"))
+    }
+
+    func testASearchForAWildcardFindsOnlyThatCharacter() async throws {
+        let admin = try await token("admin")
+        for q in ["%25", "_", "%5C"] {
+            let res = try await send(.GET, "/api/v1/regions?q=\(q)", token: admin)
+            XCTAssertEqual(res.status, .ok)
+            XCTAssertEqual(try res.content.decode(Paged<RegionController.Row>.self).total, 0, q)
+        }
+        let res = try await send(.GET, "/api/v1/practitioners?q=%25", token: admin)
+        XCTAssertEqual(try res.content.decode(Paged<PractitionerController.Row>.self).total, 0)
+    }
+
+    func testACitizenFilesUnderTheirOwnVerifiedMobile() async throws {
+        let citizen = try await citizenToken()
+        let village = city.regions.first { $0.level == .village }!.code.rawValue
+        let res = try await send(.POST, "/api/v1/requests", token: citizen, json: Intake.Input(
+            matterType: "consultation", category: "other", description: "咨询", applicant: .init(name: "王秀英", mobile: "13911112222"),
+            regionCode: village))
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertNotNil(try errorBody(res).fields["applicant.mobile"])
+        let sent = try await SmsMessage.query(on: app.db).count()
+        XCTAssertEqual(sent, 0, "nothing reached the other number")
+    }
+
+    func testTheDataDirectoryIsPrivate() throws {
+        guard app.settings.usesEmbeddedDatabase else { return }
+        let fm = FileManager.default
+        func mode(_ path: String) throws -> Int { (try fm.attributesOfItem(atPath: path)[.posixPermissions] as! NSNumber).intValue }
+        XCTAssertEqual(try mode(app.settings.sqliteFile) & 0o077, 0, "the database file")
+        XCTAssertEqual(try mode(dataDir) & 0o077, 0, "the directory")
+    }
+}
