@@ -105,6 +105,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.migrations.add(M020CreateIndicatorFigures())
     app.migrations.add(M021KeepRequestDayCountersByTrigger())
     app.migrations.add(M022CreateSignInAttempts())
+    app.migrations.add(M023SealPersonalText(protector: settings.personalData))
 
     // MARK: Capabilities
     app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all)

@@ -81,7 +81,7 @@ final class AuthTests: AppTestCase {
 
         let message = try await SmsMessage.query(on: app.db).sort(\.$createdAt, .descending).first()!
         XCTAssertEqual(message.mobileMasked, "139****5678")
-        let code = String(message.text.filter(\.isNumber).prefix(6))
+        let code = String(try app.personalData.open(message.text).filter(\.isNumber).prefix(6))
 
         res = try await send(.POST, "/api/v1/auth/citizen-login", json: ["mobile": mobile, "code": "000000" == code ? "111111" : "000000"])
         XCTAssertEqual(res.status, .unauthorized)
@@ -145,7 +145,7 @@ final class PasswordTests: AppTestCase {
     func testSmsRegisteredCitizenSetsAFirstPassword() async throws {
         let mobile = "13711112222"
         _ = try await send(.POST, "/api/v1/auth/sms-code", json: ["mobile": mobile])
-        let text = try await SmsMessage.query(on: app.db).first()!.text
+        let text = try app.personalData.open(try await SmsMessage.query(on: app.db).first()!.text)
         let code = String(text.filter(\.isNumber).prefix(6))
         var res = try await send(.POST, "/api/v1/auth/citizen-login", json: ["mobile": mobile, "code": code])
         let t = try res.content.decode(AuthController.TokenResponse.self).token

@@ -173,7 +173,7 @@ final class HardeningTests: AppTestCase {
         let mobile = "13912340000"
         do { let status = try await send(.POST, "/api/v1/auth/sms-code", json: ["mobile": mobile]).status; XCTAssertEqual(status, .accepted) }
         let message = try await SmsMessage.query(on: app.db).sort(\.$createdAt, .descending).first()!
-        let code = String(message.text.filter(\.isNumber).prefix(6))
+        let code = String(try app.personalData.open(message.text).filter(\.isNumber).prefix(6))
         let wrong = code == "000000" ? "111111" : "000000"
         let app: Application = self.app
         _ = try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
@@ -277,6 +277,54 @@ final class HardeningTests: AppTestCase {
         XCTAssertNotNil(try errorBody(res).fields["applicant.mobile"])
         let sent = try await SmsMessage.query(on: app.db).count()
         XCTAssertEqual(sent, 0, "nothing reached the other number")
+    }
+
+    func testNamesAndFreeTextAreNotStoredInClear() async throws {
+        let citizen = try await citizenToken()
+        let village = city.regions.first { $0.level == .village }!.code.rawValue
+        let name = "欧阳明珠", story = "邻居占用楼道堆放杂物多年未果"
+        var res = try await send(.POST, "/api/v1/requests", token: citizen, json: Intake.Input(
+            matterType: "consultation", category: "other", description: story, applicant: .init(name: name, mobile: DemoCity.citizenMobile),
+            regionCode: village))
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let id = try res.content.decode(RequestViews.Detail.self).id
+        struct Row: Decodable { var applicantName: String; var description: String }
+        let row = try await sql.raw("SELECT applicant_name, description FROM service_requests WHERE id = \(bind: id)")
+            .first(decoding: Row.self, keyDecodingStrategy: .convertFromSnakeCase)
+        XCTAssertFalse(row?.applicantName.contains(name) ?? true)
+        XCTAssertFalse(row?.description.contains(story) ?? true)
+        // Shown in clear to those who may see it.
+        res = try await send(.GET, "/api/v1/requests/\(id)", token: citizen)
+        let detail = try res.content.decode(RequestViews.Detail.self)
+        XCTAssertEqual(detail.applicant.name, name)
+        XCTAssertEqual(detail.description, story)
+        guard app.settings.usesEmbeddedDatabase else { return }
+        // Nowhere in the database's files either (the log of recent writes included).
+        try await sql.raw("PRAGMA wal_checkpoint(FULL)").run()
+        for file in [app.settings.sqliteFile, app.settings.sqliteFile + "-wal"] {
+            guard let bytes = FileManager.default.contents(atPath: file) else { continue }
+            XCTAssertNil(bytes.range(of: Data(name.utf8)), file)
+            XCTAssertNil(bytes.range(of: Data(story.utf8)), file)
+        }
+    }
+
+    func testTextStoredBeforeSealingIsSealedByTheMigrationAndStillReads() async throws {
+        let village = city.regions.first { $0.level == .village }!.code.rawValue
+        let clerk = try await token("clerk")
+        let res = try await send(.POST, "/api/v1/requests", token: clerk, json: Intake.Input(
+            matterType: "consultation", category: "other", description: "旧数据", applicant: .init(name: "旧名字", mobile: "13911113333", idNumber: "11010519491231002X"),
+            regionCode: village))
+        let id = try res.content.decode(RequestViews.Detail.self).id
+        // As a row written by the previous version.
+        try await sql.raw("UPDATE service_requests SET applicant_name = '旧名字', description = '旧数据' WHERE id = \(bind: id)").run()
+        var detail = try await send(.GET, "/api/v1/requests/\(id)", token: clerk).content.decode(RequestViews.Detail.self)
+        XCTAssertEqual(detail.applicant.name, "旧名字", "text in clear still reads")
+        try await M023SealPersonalText(protector: app.personalData).prepare(on: app.db)
+        let stored = try await sql.raw("SELECT applicant_name FROM service_requests WHERE id = \(bind: id)").first(decodingColumn: "applicant_name", as: String.self)
+        XCTAssertTrue(stored?.hasPrefix("pd1:") ?? false)
+        detail = try await send(.GET, "/api/v1/requests/\(id)", token: clerk).content.decode(RequestViews.Detail.self)
+        XCTAssertEqual(detail.applicant.name, "旧名字")
+        XCTAssertEqual(detail.description, "旧数据")
     }
 
     func testTheDataDirectoryIsPrivate() throws {

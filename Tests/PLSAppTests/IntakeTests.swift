@@ -22,7 +22,7 @@ final class IntakeTests: AppTestCase {
             return try res.content.decode(AuthController.TokenResponse.self).token
         }
         _ = try await send(.POST, "/api/v1/auth/sms-code", json: ["mobile": mobile])
-        let text = try await SmsMessage.query(on: app.db).sort(\.$createdAt, .descending).first()!.text
+        let text = try app.personalData.open(try await SmsMessage.query(on: app.db).sort(\.$createdAt, .descending).first()!.text)
         let res = try await send(.POST, "/api/v1/auth/citizen-login", json: ["mobile": mobile, "code": String(text.filter(\.isNumber).prefix(6))])
         return try res.content.decode(AuthController.TokenResponse.self).token
     }
@@ -188,7 +188,7 @@ final class IntakeTests: AppTestCase {
         XCTAssertEqual(d?.status, "concluded")
         XCTAssertEqual(d?.concludedOnTime, true)
         let invitation = try await SmsMessage.query(on: app.db).filter(\.$mobileMasked == "138****0000").sort(\.$createdAt, .descending).first()
-        XCTAssertTrue(invitation?.text.contains("\(d!.number) 已办结") ?? false, "the applicant is invited to rate by SMS")
+        XCTAssertTrue(try app.personalData.open(invitation?.text)?.contains("\(d!.number) 已办结") ?? false, "the applicant is invited to rate by SMS")
 
         res = try await send(.POST, "/api/v1/requests/\(id)/evaluation", token: citizen, json: RequestActions.EvaluationInput(rating: 5, comment: "律师很耐心"))
         XCTAssertEqual(res.status, .ok, res.body.string)

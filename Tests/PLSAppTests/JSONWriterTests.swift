@@ -25,7 +25,7 @@ final class JSONWriterTests: AppTestCase {
 
     func testListAndDetailMatchJSONEncoder() async throws {
         _ = try await DemoRequests.generate(count: 300, app: app, on: app.db)
-        let page = try await RequestViews.list(.init(), scope: .everything, page: PageRequest(page: 1, per: 100), today: app.today, on: sql)
+        let page = try await RequestViews.list(.init(), scope: .everything, page: PageRequest(page: 1, per: 100), today: app.today, protector: app.personalData, on: sql)
         XCTAssertEqual(page.items.count, 100)
         try assertSameJSON(page)
         // One of each matter type and status: legal aid and mediation carry their case, others leave it out.

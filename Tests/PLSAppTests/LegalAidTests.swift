@@ -153,7 +153,7 @@ final class LegalAidTests: AppTestCase {
         res = try await step(aid, id, "missing-materials", .init(items: ["劳动合同或工作证明", "工资欠条"]))
         XCTAssertEqual(res.status, .ok, res.body.string)
         XCTAssertEqual(try decode(res).legalAid.missingMaterials, ["劳动合同或工作证明", "工资欠条"])
-        let texts = try await SmsMessage.query(on: app.db).all().map(\.text)
+        let texts = try await SmsMessage.query(on: app.db).all().map { try app.personalData.open($0.text) }
         XCTAssertTrue(texts.contains { $0.contains("工资欠条") })
         res = try await step(aid, id, "decision", .init(grant: true))
         XCTAssertEqual(res.status, .conflict, "no grant while material is awaited")

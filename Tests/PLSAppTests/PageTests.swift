@@ -208,7 +208,7 @@ final class IntakePageTests: AppTestCase {
             regionCode: village, answer: "可申请劳动仲裁"))
         XCTAssertEqual(created.status, .created)
         let sms = try await SmsMessage.query(on: app.db).filter(\.$mobileMasked == "136****1234").first()
-        let text = try XCTUnwrap(sms?.text)
+        let text = try XCTUnwrap(try app.personalData.open(sms?.text))
         let path = try XCTUnwrap(text.range(of: #"/rate/[A-Za-z0-9_-]+"#, options: .regularExpression).map { String(text[$0]) })
 
         var visitor = BrowserSession(self)

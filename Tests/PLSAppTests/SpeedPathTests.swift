@@ -153,7 +153,7 @@ final class SpeedPathTests: AppTestCase {
         var f = RequestViews.Filter()
         f.status = .concluded
         f.createdSince = Date(timeIntervalSince1970: 0)
-        let filtered = try await RequestViews.list(f, scope: .everything, page: PageRequest(page: 1, per: 100), today: app.today, on: sql)
+        let filtered = try await RequestViews.list(f, scope: .everything, page: PageRequest(page: 1, per: 100), today: app.today, protector: app.personalData, on: sql)
         let concluded = direct.filter { $0.status == "concluded" }
         XCTAssertGreaterThan(concluded.count, 0)
         XCTAssertEqual(filtered.total, concluded.count)

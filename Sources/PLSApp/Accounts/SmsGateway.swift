@@ -16,7 +16,8 @@ struct LogOnlySmsGateway: SmsGateway {
         let message = SmsMessage()
         message.mobileMasked = mobile.masked
         message.mobileHash = personalData.lookupHash(mobile.digits)
-        message.text = text
+        // Codes, names and links in the text: sealed at rest like any personal data.
+        message.text = try personalData.seal(text)
         message.createdAt = now
         try await message.create(on: db)
         logger.info("SMS to \(mobile.masked) queued (log-only gateway)")

@@ -23,6 +23,24 @@ public struct PersonalDataProtector: Sendable {
         return combined.base64EncodedString()
     }
 
+    /// Names and free text as stored: sealed, and marked as such, so that a row written before text was sealed
+    /// (kept as it was) still reads. `open` is the only way back.
+    static let sealedPrefix = "pd1:"
+
+    public func seal(_ text: String) throws -> String {
+        Self.sealedPrefix + (try encrypt(text))
+    }
+
+    public func open(_ stored: String) throws -> String {
+        guard stored.hasPrefix(Self.sealedPrefix) else { return stored }
+        do { return try decrypt(String(stored.dropFirst(Self.sealedPrefix.count))) }
+        catch { throw AppError(.internalServerError, "personal_data_key", "个人信息无法解密：请核对 PLS_SECRET_KEY 是否为写入时的密钥") }
+    }
+
+    public func open(_ stored: String?) throws -> String? {
+        try stored.map { try open($0) }
+    }
+
     public func decrypt(_ value: String) throws -> String {
         guard let data = Data(base64Encoded: value) else { throw AppError(.internalServerError, "crypto", "解密失败") }
         let box = try AES.GCM.SealedBox(combined: data)

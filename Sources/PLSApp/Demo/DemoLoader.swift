@@ -46,7 +46,7 @@ enum DemoLoader {
                  SQLBind(DelimitedList.encode(p.regionsServed.map(\.rawValue))), SQLBind(PractitionerStatus.practising.rawValue),
                  SQLBind(now), SQLBind(now)]
             })
-            try await LegalAidDemo.seed(city, today: app.today, on: db)
+            try await LegalAidDemo.seed(city, today: app.today, protector: app.personalData, on: db)
             try await MediationDemo.seed(city, today: app.today, on: db)
             try await GrassrootsDemo.seed(city, today: app.today, on: db)
             try await RostersDemo.seed(city, today: app.today, on: db)

@@ -71,6 +71,15 @@ final class DemoRequests: @unchecked Sendable {
         let yearMs: Int64 = 365 * 86_400_000
         let surnames = Array("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢")
         let given = Array("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国文斌")
+        // Names and descriptions are sealed as intake seals them; the few distinct ones once each (a ciphertext
+        // reused across demo rows), since sealing a million of each took longer than writing them.
+        var sealedNames: [String: String] = [:]
+        for sn in surnames { for gn in given { sealedNames[String(sn) + String(gn)] = try protector.seal(String(sn) + String(gn)) } }
+        var sealedDescriptions: [String: String] = [:]
+        for c in PLSDomain.Category.allCases { for m in MatterType.allCases {
+            let text = "（演示）\(c.chineseName)方面的\(m.chineseName)事项"
+            sealedDescriptions[text] = try protector.seal(text)
+        } }
         let channels: [(RequestChannel, Int)] = [(.web, 25), (.mobile, 20), (.hotline, 30), (.window, 15), (.transfer12345, 5), (.transfer110, 3), (.referral, 2)]
         let matters: [(MatterType, Int)] = [(.consultation, 55), (.mediation, 15), (.legalAid, 10), (.notarization, 8), (.judicialAppraisal, 3),
                                             (.arbitration, 2), (.villageAdviser, 4), (.legalPublicity, 2), (.complaint, 1)]
@@ -99,7 +108,7 @@ final class DemoRequests: @unchecked Sendable {
             var done = 0
             while done < count {
                 let batchEnd = min(done + 50_000, count)
-                let batchStart = done, mobiles = mobiles, pool = pool
+                let batchStart = done, mobiles = mobiles, pool = pool, sealedNames = sealedNames, sealedDescriptions = sealedDescriptions
                 try await database.transaction { [self] tx in
                     let sql = tx as! any SQLDatabase
                     if sql.dialect.name == "sqlite" {
@@ -188,7 +197,7 @@ final class DemoRequests: @unchecked Sendable {
                         let assigned = [RequestStatus.assigned, .inProgress, .suspended, .concluded].contains(status) && !path.contains(.transfer) && path.contains(.assign)
                         requestRows.append([
                             BulkCell(id), BulkCell(RequestNumber.make(date: day, sequence: n)), BulkCell(matter.rawValue), BulkCell(category.rawValue),
-                            BulkCell(channel.rawValue), BulkCell("（演示）\(category.chineseName)方面的\(matter.chineseName)事项"), BulkCell(name),
+                            BulkCell(channel.rawValue), BulkCell(sealedDescriptions["（演示）\(category.chineseName)方面的\(matter.chineseName)事项"] ?? ""), BulkCell(sealedNames[name] ?? ""),
                             BulkCell(mobile.hash), BulkCell(mobile.cipher), BulkCell(mobile.masked), BulkCell(""), BulkCell(region), BulkCell(operatorID),
                             BulkCell(assigned ? assignee?.1 : nil), BulkCell(assigned ? assignee?.0 : nil), BulkCell(status.rawValue),
                             BulkCell(rules.accept.due(from: day, on: calendar).description),

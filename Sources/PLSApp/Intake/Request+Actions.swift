@@ -270,7 +270,7 @@ enum RequestActions {
         let (rating, comment) = try validRating(input)
         return try await app.ledger.write(on: app.db) { w in
             let r = try await RequestViews.find(requestID.uuidString, scope: .everything, on: w.db)
-            try await record(rating, comment, on: r, actorID: nil, actorName: r.applicantName, via: "短信链接评价", writer: w, app: app)
+            try await record(rating, comment, on: r, actorID: nil, actorName: "申请人", via: "短信链接评价", writer: w, app: app)
             return r
         }
     }

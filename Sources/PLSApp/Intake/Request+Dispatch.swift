@@ -105,14 +105,14 @@ enum Dispatch {
 
     /// Possible duplicates: the same person (mobile) with the same category in the last 30 days.
     static func duplicates(mobileHash: String, category: PLSDomain.Category?, since: Date, scope: DataScope, today: CivilDate,
-                           on db: any SQLDatabase) async throws -> [RequestViews.Row] {
+                           protector: PersonalDataProtector, on db: any SQLDatabase) async throws -> [RequestViews.Row] {
         var filter = RequestViews.Filter()
         filter.mobileHash = mobileHash
         filter.category = category
         filter.createdSince = since
         let clause = RequestViews.whereClause(filter, scope: scope, today: today)
         return try await ColumnRows.all(SQLQueryString(RequestViews.selectFrom) + clause + " ORDER BY r.created_at DESC LIMIT 10", on: db) {
-            RequestViews.row(try RequestViews.stored($0), today: today)
+            try RequestViews.row(try RequestViews.stored($0), today: today, protector: protector)
         }
     }
 

@@ -190,8 +190,9 @@ enum Intake {
             r.itemCode = v.itemCode
             r.category = v.category.rawValue
             r.channel = v.channel.rawValue
-            r.description = v.description
-            r.applicantName = v.name
+            // Names and free text are sealed at rest (PIPL, 等保 level 3); views open them for those allowed to see.
+            r.description = try protector.seal(v.description)
+            r.applicantName = try protector.seal(v.name)
             r.applicantMobileHash = v.mobile.map { protector.lookupHash($0.digits) } ?? ""
             r.applicantMobileCipher = mobileCipher
             r.applicantMobileMasked = v.mobile?.masked ?? "—"

@@ -64,12 +64,12 @@ enum RequestViews {
                concludeDue: try r.optionalText("conclude_due"), createdAt: try r.date("created_at"))
     }
 
-    static func row(_ s: Stored, today: CivilDate) -> Row {
+    static func row(_ s: Stored, today: CivilDate, protector: PersonalDataProtector) throws -> Row {
         let status = RequestStatus(rawValue: s.status) ?? .submitted
         return Row(id: s.id, number: s.number, matterType: s.matterType, matterTypeName: MatterType(rawValue: s.matterType)?.chineseName ?? s.matterType,
                    category: s.category, categoryName: Category(rawValue: s.category)?.chineseName ?? s.category,
                    channel: s.channel, channelName: RequestChannel(rawValue: s.channel)?.chineseName ?? s.channel,
-                   applicantName: s.applicantName, applicantMobile: s.applicantMobileMasked,
+                   applicantName: try protector.open(s.applicantName), applicantMobile: s.applicantMobileMasked,
                    priorityGroups: DelimitedList.decode(s.priorityGroups), regionCode: s.regionCode, regionName: s.regionName,
                    status: s.status, statusName: status.chineseName, institutionId: s.institutionId, institutionName: s.institutionName,
                    practitionerId: s.practitionerId, practitionerName: s.practitionerName, concludeDue: s.concludeDue,
@@ -171,7 +171,7 @@ enum RequestViews {
     }
 
     static func list(_ f: Filter, scope: DataScope, page: PageRequest, today: CivilDate, calendar: WorkingCalendar = WorkingCalendar(),
-                     on db: any SQLDatabase) async throws -> Paged<Row> {
+                     protector: PersonalDataProtector, on db: any SQLDatabase) async throws -> Paged<Row> {
         let soon = calendar.addingWorkingDays(2, to: today)
         let clause = whereClause(f, scope: scope, today: today, soon: soon)
         let total: Int
@@ -180,7 +180,7 @@ enum RequestViews {
         }
         let rows = try await ColumnRows.all(SQLQueryString(selectFrom) + clause + " ORDER BY r.created_at DESC LIMIT \(literal: page.per) OFFSET \(literal: page.offset)",
                                             on: db, stored)
-        return Paged(items: rows.map { row($0, today: today) }, total: total, page: page.page, per: page.per)
+        return Paged(items: try rows.map { try row($0, today: today, protector: protector) }, total: total, page: page.page, per: page.per)
     }
 
     // MARK: Detail
@@ -321,7 +321,7 @@ enum RequestViews {
         }
         var mediation: MediationCases.View?
         if r.matterType == MatterType.mediation.rawValue, let c = try await MediationCase.read(id, on: db) {
-            mediation = try await MediationCases.view(c, of: r, for: principal, today: app.today, on: db)
+            mediation = try await MediationCases.view(c, of: r, for: principal, today: app.today, protector: app.personalData, on: db)
         }
         if let principal {
             actions = RequestLifecycle.available(from: status, to: principal.role)
@@ -337,10 +337,10 @@ enum RequestViews {
         return Detail(
             id: id, number: r.number, matterType: r.matterType, matterTypeName: MatterType(rawValue: r.matterType)?.chineseName ?? r.matterType,
             itemCode: r.itemCode, category: r.category, categoryName: Category(rawValue: r.category)?.chineseName ?? r.category,
-            channel: r.channel, channelName: RequestChannel(rawValue: r.channel)?.chineseName ?? r.channel, description: r.description,
+            channel: r.channel, channelName: RequestChannel(rawValue: r.channel)?.chineseName ?? r.channel, description: try app.personalData.open(r.description),
             // Masked again as shown (rows stored before the narrower mask), and only the month of birth: with the
             // whole date beside a 4+4 mask only the county digits were left to guess.
-            applicant: Applicant(name: r.applicantName, mobile: r.applicantMobileMasked, idNumber: r.applicantIDMasked.map(Masking.idNumber),
+            applicant: Applicant(name: try app.personalData.open(r.applicantName), mobile: r.applicantMobileMasked, idNumber: r.applicantIDMasked.map(Masking.idNumber),
                                  birthDate: r.applicantBirthDate.map { String($0.prefix(7)) }, sex: r.applicantSex),
             priorityGroups: DelimitedList.decode(r.priorityGroupsText), regionCode: r.regionCode, regionName: regionName ?? r.regionCode,
             status: r.status, statusName: status.chineseName, institutionId: r.institutionID, institutionName: institutionName,

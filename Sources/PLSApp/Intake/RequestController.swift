@@ -23,7 +23,7 @@ enum RequestController {
         let filter = try RequestViews.Filter(from: req)
         if filter.mobileHash != nil { try p.require(p.role.isStaff) }
         return try await RequestViews.list(filter, scope: p.scope, page: try PageRequest(from: req), today: req.today,
-                                           calendar: req.application.workingCalendar, on: req.sql).jsonResponse()
+                                           calendar: req.application.workingCalendar, protector: req.personalData, on: req.sql).jsonResponse()
     }
 
     static func apiGet(_ req: Request) async throws -> Response {
@@ -87,7 +87,8 @@ enum RequestController {
         let category = raw.flatMap(Category.init(rawValue:))
         if raw != nil, category == nil { throw AppError.validation(["category": "类别取值无效"]) }
         return try await Dispatch.duplicates(mobileHash: req.personalData.lookupHash(mobile.digits), category: category,
-                                             since: req.now.addingTimeInterval(-30 * 86_400), scope: p.scope, today: req.today, on: req.sql)
+                                             since: req.now.addingTimeInterval(-30 * 86_400), scope: p.scope, today: req.today,
+                                                         protector: req.personalData, on: req.sql)
     }
 
     static func apiLookup(_ req: Request) async throws -> Dispatch.PublicView {

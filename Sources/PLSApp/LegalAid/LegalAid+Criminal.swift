@@ -249,7 +249,8 @@ enum CriminalLegalAid {
     }
 
     /// A suspect or defendant without counsel, reported at a station: the need duty lawyers must meet.
-    static func registerPerson(_ input: PersonInput, by p: Principal, today: CivilDate, now: Date, on db: any SQLDatabase) async throws -> Person {
+    static func registerPerson(_ input: PersonInput, by p: Principal, today: CivilDate, now: Date, protector: PersonalDataProtector,
+                               on db: any SQLDatabase) async throws -> Person {
         try p.require(p.role.isStaff && !p.role.isReadOnly)
         var errors = FieldErrors()
         if input.stationId == nil { errors.add("stationId", "请选择值班站点") }
@@ -265,13 +266,14 @@ enum CriminalLegalAid {
         let station = try await CriminalLegalAid.station(input.stationId!, prefix: try await dutyPrefix(p, on: db), lawyer: dutyLawyer(p), on: db)
         let id = UUID()
         try await db.insert(into: "duty_persons").columns("id", "station_id", "region_code", "name", "case_reference", "stage", "registered_on", "created_at")
-            .values(SQLBind(id), SQLBind(station.id), SQLBind(station.regionCode), SQLBind(name), SQLBind(reference), SQLBind(stage!.rawValue),
+            .values(SQLBind(id), SQLBind(station.id), SQLBind(station.regionCode), SQLBind(try protector.seal(name)), SQLBind(reference), SQLBind(stage!.rawValue),
                     SQLBind(day.description), SQLBind(now)).run()
         return Person(id: id, stationId: station.id, stationName: station.name, name: name, caseReference: reference, stage: stage!.rawValue,
                       stageName: stage!.chineseName, registeredOn: day.description, assistances: 0)
     }
 
-    static func persons(prefix: String, lawyer: UUID? = nil, station: UUID?, unassistedOnly: Bool, page: PageRequest, on db: any SQLDatabase) async throws -> Paged<Person> {
+    static func persons(prefix: String, lawyer: UUID? = nil, station: UUID?, unassistedOnly: Bool, page: PageRequest, protector: PersonalDataProtector,
+                        on db: any SQLDatabase) async throws -> Paged<Person> {
         struct R: Decodable {
             var id: UUID; var stationId: UUID; var stationName: String; var name: String; var caseReference: String?; var stage: String
             var registeredOn: String; var assistances: Int
@@ -287,8 +289,8 @@ enum CriminalLegalAid {
             FROM duty_persons d JOIN duty_stations s ON s.id = d.station_id
             """ + " " + filter + " ORDER BY d.registered_on DESC, d.created_at DESC LIMIT \(unsafeRaw: String(page.per)) OFFSET \(unsafeRaw: String(page.offset))")
             .all(decoding: R.self, keyDecodingStrategy: .snakeCase)
-        return Paged(items: rows.map {
-            Person(id: $0.id, stationId: $0.stationId, stationName: $0.stationName, name: $0.name, caseReference: $0.caseReference, stage: $0.stage,
+        return Paged(items: try rows.map {
+            Person(id: $0.id, stationId: $0.stationId, stationName: $0.stationName, name: try protector.open($0.name), caseReference: $0.caseReference, stage: $0.stage,
                    stageName: AidStage(rawValue: $0.stage)?.chineseName ?? $0.stage, registeredOn: $0.registeredOn, assistances: $0.assistances)
         }, total: total, page: page.page, per: page.per)
     }
@@ -350,7 +352,7 @@ enum CriminalLegalAid {
             } else {
                 var person = input.person!
                 person.registeredOn = onDay.description
-                let created = try await registerPerson(person, by: p, today: today, now: now, on: t)
+                let created = try await registerPerson(person, by: p, today: today, now: now, protector: app.personalData, on: t)
                 personID = created.id
                 stationID = created.stationId
             }

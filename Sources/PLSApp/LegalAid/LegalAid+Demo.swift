@@ -6,7 +6,7 @@ import PLSDomain
 /// today, and suspects reported at the stations, a few of them still waiting for a duty lawyer so the
 /// dashboard has a shortfall to show. Deterministic, like the rest of the demo city.
 enum LegalAidDemo {
-    static func seed(_ city: DemoCity, today: CivilDate, on db: any SQLDatabase) async throws {
+    static func seed(_ city: DemoCity, today: CivilDate, protector: PersonalDataProtector, on db: any SQLDatabase) async throws {
         var rng = SeededGenerator(seed: 12_348)
         let counties = city.regions.filter { $0.level == .county }
         // Monthly minimum living allowances of an Anhui prefecture, urban districts first.
@@ -57,7 +57,7 @@ enum LegalAidDemo {
                     let day = today.adding(days: -Int.random(in: 0...60, using: &rng))
                     let name = String(surnames[Int.random(in: 0..<surnames.count, using: &rng)]) + "某"
                     try await db.insert(into: "duty_persons").columns("id", "station_id", "region_code", "name", "case_reference", "stage", "registered_on", "created_at")
-                        .values(SQLBind(person), SQLBind(id), SQLBind(county.code.rawValue), SQLBind(name), SQLBind("（演示）\(prefix)-\(n + 1)"),
+                        .values(SQLBind(person), SQLBind(id), SQLBind(county.code.rawValue), SQLBind(try protector.seal(name)), SQLBind("（演示）\(prefix)-\(n + 1)"),
                                 SQLBind(stage.rawValue), SQLBind(day.description), SQLBind(Date(timeIntervalSince1970: 1_767_225_600))).run()
                     guard Int.random(in: 0..<100, using: &rng) < 90 else { continue }
                     try await db.insert(into: "duty_assistances").columns("id", "person_id", "station_id", "practitioner_id", "day", "kinds", "notes", "created_at")

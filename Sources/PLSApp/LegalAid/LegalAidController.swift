@@ -220,13 +220,13 @@ enum LegalAidController {
         let station = (try? req.query.get(String.self, at: "stationId")).flatMap(UUID.init(uuidString:))
         let unassisted = (try? req.query.get(String.self, at: "unassisted")).map { ["1", "true"].contains($0) } ?? false
         return try await CriminalLegalAid.persons(prefix: try await CriminalLegalAid.dutyPrefix(p, on: req.sql), lawyer: CriminalLegalAid.dutyLawyer(p), station: station, unassistedOnly: unassisted,
-                                                  page: try PageRequest(from: req), on: req.sql)
+                                                  page: try PageRequest(from: req), protector: req.personalData, on: req.sql)
     }
 
     static func apiRegisterPerson(_ req: Request) async throws -> Response {
         let p = try req.staff()
         let person = try await CriminalLegalAid.registerPerson(try req.content.decode(CriminalLegalAid.PersonInput.self), by: p,
-                                                               today: req.today, now: req.now, on: req.sql)
+                                                               today: req.today, now: req.now, protector: req.personalData, on: req.sql)
         return try Response(status: .created).encodeJSON(person)
     }
 

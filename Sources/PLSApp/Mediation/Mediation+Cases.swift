@@ -133,7 +133,7 @@ enum MediationCases {
             let sql = w.db as! any SQLDatabase
             for (i, party) in partyRows.enumerated() {
                 try await sql.insert(into: "mediation_parties").columns("id", "request_id", "side", "kind", "name", "mobile_masked", "sort")
-                    .values(SQLBind(UUID()), SQLBind(r.id!), SQLBind(party.0.rawValue), SQLBind(party.1.rawValue), SQLBind(party.2),
+                    .values(SQLBind(UUID()), SQLBind(r.id!), SQLBind(party.0.rawValue), SQLBind(party.1.rawValue), SQLBind(try app.personalData.seal(party.2)),
                             SQLBind(party.3?.masked), SQLBind(i)).run()
             }
             // The committee takes the case: its admins see it from now on.
@@ -173,6 +173,7 @@ enum MediationCases {
         try await c.create(on: db)
         try await sql.insert(into: "mediation_parties").columns("id", "request_id", "side", "kind", "name", "mobile_masked", "sort")
             .values(SQLBind(UUID()), SQLBind(r.id!), SQLBind(PartySide.applicant.rawValue), SQLBind(PartyKind.person.rawValue),
+                    // Sealed as the request's, copied as it is.
                     SQLBind(r.applicantName), SQLBind(r.applicantMobileMasked), SQLBind(0)).run()
         if r.institutionID == nil, let committee {
             r.institutionID = committee

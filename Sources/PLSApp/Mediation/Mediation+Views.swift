@@ -48,7 +48,8 @@ extension MediationCases {
         var printable: Bool
     }
 
-    static func view(_ c: MediationCase, of r: ServiceRequest, for p: Principal?, today: CivilDate, on db: any SQLDatabase) async throws -> View {
+    static func view(_ c: MediationCase, of r: ServiceRequest, for p: Principal?, today: CivilDate, protector: PersonalDataProtector,
+                     on db: any SQLDatabase) async throws -> View {
         let id = r.id!
         struct Names: Decodable { var committeeName: String?; var pointName: String? }
         let names = try await db.raw("""
@@ -76,7 +77,7 @@ extension MediationCases {
             listeningPointName: names?.pointName, committeeName: names?.committeeName,
             amount: c.amount.map(Money.toYuan), amountText: c.amount.map(Money.yuan), peopleInvolved: c.peopleInvolved, mass: c.mass,
             consent: c.consent, consentName: consentName, advice: c.advice,
-            parties: parties.map { Party(side: $0.side, sideName: PartySide(rawValue: $0.side)?.chineseName ?? $0.side, kind: $0.kind, name: $0.name,
+            parties: try parties.map { Party(side: $0.side, sideName: PartySide(rawValue: $0.side)?.chineseName ?? $0.side, kind: $0.kind, name: try protector.open($0.name),
                                          mobile: $0.mobileMasked) },
             sessions: sessions, outcome: c.outcome, outcomeName: c.outcome.flatMap(MediationOutcome.init)?.chineseName, closedOn: c.closedOn,
             agreementForm: c.agreementForm, agreementFormName: c.agreementForm.flatMap(AgreementForm.init)?.chineseName,

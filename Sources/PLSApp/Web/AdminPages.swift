@@ -52,7 +52,7 @@ enum AdminPages {
         var tiles = [Tile(label: "机构", value: try await institutions.total, href: "/admin/institutions"),
                      Tile(label: "法律服务人员", value: try await practitioners.total, href: "/admin/practitioners")]
         let open = try await RequestViews.list({ var f = RequestViews.Filter(); f.overdue = true; return f }(), scope: scope,
-                                                page: PageRequest(page: 1, per: 1), today: req.today, on: db)
+                                                page: PageRequest(page: 1, per: 1), today: req.today, protector: req.personalData, on: db)
         tiles.append(Tile(label: "超期事项", value: open.total, href: "/work?overdue=1"))
         if scope == .everything {
             // Regions are the city's reference data: the counts only mean something city-wide.

@@ -83,7 +83,7 @@ enum HomePages {
         let formatter = DateFormatter.chinaTime
         return try await req.view.render("outbox", OutboxContext(
             page: req.pageMeta(title: "演示短信发件箱"),
-            messages: messages.map { .init(mobile: $0.mobileMasked, text: $0.text, at: formatter.string(from: $0.createdAt)) }))
+            messages: try messages.map { .init(mobile: $0.mobileMasked, text: try req.personalData.open($0.text), at: formatter.string(from: $0.createdAt)) }))
     }
 }
 

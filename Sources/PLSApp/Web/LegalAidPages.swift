@@ -318,7 +318,7 @@ enum LegalAidPages {
             return try await req.sql.raw(q + " ORDER BY COALESCE(\(unsafeRaw: order), '9999') LIMIT 50").all(decoding: R.self, keyDecodingStrategy: .snakeCase)
         }
         func row(_ r: R, due: String?, what: String) -> DeskRow {
-            DeskRow(id: r.id, number: r.number, name: r.applicantName, what: what, due: due ?? "—", overdue: (due ?? "9") < today,
+            DeskRow(id: r.id, number: r.number, name: (try? req.personalData.open(r.applicantName)) ?? "—", what: what, due: due ?? "—", overdue: (due ?? "9") < today,
                     groups: DelimitedList.decode(r.priorityGroups).compactMap { PriorityGroup(rawValue: $0)?.chineseName })
         }
         let decision = try await rows("r.status = 'submitted'", order: "r.accept_due").map {
@@ -426,7 +426,7 @@ enum LegalAidPages {
                 .init(day: $0.day, names: $0.lawyers.map(\.name).joined(separator: "、").nilIfEmpty ?? "未排班", today: $0.day == req.today.description)
             }
             waiting = try await CriminalLegalAid.persons(prefix: station.regionCode, station: station.id, unassistedOnly: true,
-                                                         page: PageRequest(page: 1, per: 50), on: req.sql).items
+                                                         page: PageRequest(page: 1, per: 50), protector: req.personalData, on: req.sql).items
             struct L: Decodable { var id: UUID; var name: String }
             lawyers = try await req.sql.raw("""
                 SELECT p.id, p.name FROM practitioners p JOIN legal_aid_roster l ON l.practitioner_id = p.id

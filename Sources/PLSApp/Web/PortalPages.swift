@@ -100,7 +100,7 @@ enum PortalPages {
     static func mine(_ req: Request) async throws -> View {
         let p = try req.principal()
         let page = try PageRequest(from: req)
-        let result = try await RequestViews.list(.init(), scope: p.scope, page: page, today: req.today, on: req.sql)
+        let result = try await RequestViews.list(.init(), scope: p.scope, page: page, today: req.today, protector: req.personalData, on: req.sql)
         let f = DateFormatter.chinaTime
         let table = TableView(columns: ["事项编号", "事项", "状态", "提交时间"], rows: result.items.map { r in
             [Cell(text: r.number, href: p.role == .citizen ? "/my/\(r.number)" : "/work/\(r.id)"), Cell(text: r.matterTypeName + " · " + r.categoryName),

@@ -19,7 +19,7 @@ enum WorkPages {
         if mine, let pid = p.practitionerID { filter.practitioner = pid }
         let page = try PageRequest(from: req)
         let result = try await RequestViews.list(filter, scope: p.scope, page: page, today: req.today,
-                                                 calendar: req.application.workingCalendar, on: req.sql)
+                                                 calendar: req.application.workingCalendar, protector: req.personalData, on: req.sql)
         var overdue = FormField(name: "overdue", label: "时限", kind: .select)
         overdue.options = [SelectOption(value: "", label: "全部", selected: !filter.overdue), SelectOption(value: "1", label: "仅超期", selected: filter.overdue)]
         let filters = [
@@ -166,7 +166,7 @@ enum WorkPages {
         if let m = MobileNumber(v["mobile"] ?? "") {
             var f = RequestViews.Filter()
             f.mobileHash = req.personalData.lookupHash(m.digits)
-            history = try await RequestViews.list(f, scope: p.scope, page: PageRequest(page: 1, per: 10), today: req.today, on: req.sql).items
+            history = try await RequestViews.list(f, scope: p.scope, page: PageRequest(page: 1, per: 10), today: req.today, protector: req.personalData, on: req.sql).items
         }
         let ctx = IntakeContext(
             page: req.pageMeta(title: mode == "hotline" ? "12348 热线坐席" : "窗口登记"), mode: mode,
@@ -212,7 +212,8 @@ enum WorkPages {
             // Possible duplicates are shown before saving; the clerk confirms to go on.
             if req.formValue("confirmDuplicate") != "1", let mobile = valid.mobile {
                 let dups = try await Dispatch.duplicates(mobileHash: req.personalData.lookupHash(mobile.digits), category: valid.category,
-                                                         since: req.now.addingTimeInterval(-30 * 86_400), scope: p.scope, today: req.today, on: req.sql)
+                                                         since: req.now.addingTimeInterval(-30 * 86_400), scope: p.scope, today: req.today,
+                                                         protector: req.personalData, on: req.sql)
                 if !dups.isEmpty { return try await intakePage(req, mode: mode, v: values.v, groups: values.groups, duplicates: dups) }
             }
             let created = try await Intake.create(valid, by: p, idempotencyKey: values.v["formToken"]?.nilIfEmpty, app: req.application, on: req.db)
