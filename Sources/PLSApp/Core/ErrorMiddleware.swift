@@ -55,8 +55,33 @@ struct AppErrorMiddleware: AsyncMiddleware {
                 return AppError(e.status, "server_error", "服务暂时不可用，请稍后再试")
             }
         default:
-            return AppError(.internalServerError, "server_error", "服务暂时不可用，请稍后再试")
+            return unavailable(error) ?? AppError(.internalServerError, "server_error", "服务暂时不可用，请稍后再试")
         }
+    }
+
+    /// The database out of reach (PostgreSQL restarting, the pool out of connections) or out of space: 503 with
+    /// `Retry-After`, so that clients and the load balancer wait and try again; the pool reconnects by itself.
+    /// Recognised by type name and message, so that the error middleware needs no driver imported.
+    static func unavailable(_ error: any Error) -> AppError? {
+        let type = String(reflecting: Swift.type(of: error))
+        // PostgresNIO's description is deliberately vague; its debug description names the code.
+        let text = String(describing: error) + " " + String(reflecting: error)
+        if text.contains("database or disk is full") || text.contains("No space left on device") || text.contains("SQLITE_FULL") {
+            var e = AppError(.serviceUnavailable, "storage_full", "服务器存储空间不足，已保存的数据不受影响；请联系管理员，稍后再试")
+            e.retryAfter = 60
+            return e
+        }
+        let connectionTypes = ["PSQLError", "NIOConnectionError", "ConnectionPoolTimeoutError", "ConnectionPoolError", "ChannelError", "IOError",
+                               "PostgresError"]
+        let connectionWords = ["connectionClosed", "serverClosedConnection", "connectionError", "connectionRequestTimeout", "Connection refused",
+                               "connection reset", "ioOnClosedChannel", "the database system is starting up", "the database system is shutting down",
+                               "terminating connection", "uncleanShutdown", "connectTimeout", "poolShutdown", "tooManyConnections"]
+        if connectionTypes.contains(where: { type.hasSuffix($0) }), connectionWords.contains(where: { text.contains($0) || type.contains($0) }) || type.hasSuffix("ConnectionPoolTimeoutError") {
+            var e = AppError(.serviceUnavailable, "database_unavailable", "数据库暂时不可用，请稍后再试")
+            e.retryAfter = 5
+            return e
+        }
+        return nil
     }
 
     static func decodingError(_ error: DecodingError) -> AppError {

@@ -310,6 +310,18 @@ final class GroupCommitter: Sendable {
     /// as it is read, so that the transaction holds the write lock from its first statement (SQLite cannot upgrade
     /// a read that another connection's commit has overtaken) and, on PostgreSQL, the head row until the commit.
     private static func storedHead(day: String?, locking: Bool, on sql: any SQLDatabase) async throws -> Head {
+        if locking, sql.dialect.name != "sqlite" {
+            // On PostgreSQL a statement that waited for the head's row lock sees that row as the other process committed
+            // it, but a subquery of the same statement still reads the snapshot from before the wait: the day's counter
+            // is read by a statement of its own, after the lock is held (two processes gave out the same numbers).
+            guard let head = try await sql.raw("UPDATE ledger_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash")
+                .first(decoding: LedgerHeadRow.self, keyDecodingStrategy: .snakeCase) else {
+                throw AppError(.internalServerError, "ledger_missing", "账本未初始化")
+            }
+            let last = try await sql.raw("SELECT last FROM request_day_counters WHERE day = \(bind: day ?? "")")
+                .first(decodingColumn: "last", as: Int.self)
+            return Head(seq: head.lastSeq, hash: head.lastHash, day: day, dayLast: last ?? 0)
+        }
         let counter = SQLQueryString("(SELECT last FROM request_day_counters WHERE day = \(bind: day ?? "")) AS day_last")
         let query: SQLQueryString = locking
             ? "UPDATE ledger_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash, \(counter)"
