@@ -2,14 +2,15 @@ import Fluent
 import SQLKit
 
 /// Seals the names and free text written before they were sealed (requests' applicant names and descriptions,
-/// mediation parties, duty lawyers' persons helped, SMS texts), so that an upgraded database holds none in clear.
+/// mediation parties and session records, duty lawyers' persons helped, SMS texts), so that an upgraded database holds none in clear.
 /// Rows already sealed are left alone, so the migration can run on any database, in chunks.
 struct M023SealPersonalText: AsyncMigration {
     let protector: PersonalDataProtector
 
     static let columns: [(table: String, column: String)] = [
         ("service_requests", "applicant_name"), ("service_requests", "description"),
-        ("mediation_parties", "name"), ("duty_persons", "name"), ("sms_messages", "text"),
+        ("mediation_parties", "name"), ("mediation_sessions", "attendees"), ("mediation_sessions", "record"), ("duty_persons", "name"),
+        ("sms_messages", "text"),
     ]
 
     func prepare(on database: any Database) async throws {

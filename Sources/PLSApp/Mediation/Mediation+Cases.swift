@@ -379,8 +379,10 @@ enum MediationCases {
             let mediator = try await sql.select().column("name").from(Practitioner.schema).where("id", .equal, SQLBind(r.practitionerID))
                 .first(decodingColumn: "name", as: String.self) ?? p.displayName
             try await sql.insert(into: "mediation_sessions").columns("id", "request_id", "held_on", "mediator_name", "attendees", "record", "created_at")
-                .values(SQLBind(UUID()), SQLBind(r.id!), SQLBind(held.description), SQLBind(mediator), SQLBind(attendees), SQLBind(record), SQLBind(now)).run()
-            event(r, "session", "\(held) 调解，调解员 \(mediator)，参加：\(attendees)", by: p, now: now, writer: w)
+                .values(SQLBind(UUID()), SQLBind(r.id!), SQLBind(held.description), SQLBind(mediator),
+                        SQLBind(try app.personalData.seal(attendees)), SQLBind(try app.personalData.seal(record)), SQLBind(now)).run()
+            // The timeline (hash-chained, never rewritten) names no attendee: their names stay in the sealed record.
+            event(r, "session", "\(held) 调解，调解员 \(mediator)", by: p, now: now, writer: w)
         case .outcome:
             let result = errors.choice(input.result, "result", "调解结果", as: MediationOutcome.self)
             if result == .notMediated { errors.add("result", "调解开始后的结果应为成功、不成或终止") }

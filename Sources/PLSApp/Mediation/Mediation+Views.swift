@@ -79,7 +79,8 @@ extension MediationCases {
             consent: c.consent, consentName: consentName, advice: c.advice,
             parties: try parties.map { Party(side: $0.side, sideName: PartySide(rawValue: $0.side)?.chineseName ?? $0.side, kind: $0.kind, name: try protector.open($0.name),
                                          mobile: $0.mobileMasked) },
-            sessions: sessions, outcome: c.outcome, outcomeName: c.outcome.flatMap(MediationOutcome.init)?.chineseName, closedOn: c.closedOn,
+            sessions: try sessions.map { Session(heldOn: $0.heldOn, mediatorName: $0.mediatorName, attendees: try protector.open($0.attendees),
+                                                 record: try protector.open($0.record)) }, outcome: c.outcome, outcomeName: c.outcome.flatMap(MediationOutcome.init)?.chineseName, closedOn: c.closedOn,
             agreementForm: c.agreementForm, agreementFormName: c.agreementForm.flatMap(AgreementForm.init)?.chineseName,
             agreementFacts: c.agreementFacts, agreementTerms: c.agreementTerms, agreementEffectiveOn: c.agreementEffectiveOn,
             obligations: obligations.map { o in
