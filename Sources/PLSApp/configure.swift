@@ -153,7 +153,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     try await Catalog.seedIfEmpty(on: app.db as! any SQLDatabase)
     try await app.rulesCache.reload(from: app.db as! any SQLDatabase)
     // A database holding the demo city (its passwords are published) is never served to other machines unless asked.
-    if !settings.demo, !settings.demoExplicit, !Settings.servesOnLoopbackOnly(app.environment.arguments),
+    if !settings.demo, !Settings.servesOnLoopbackOnly(app.environment.arguments),
        try await DemoLoader.holdsDemoCity(app.db) {
         throw AppError(.internalServerError, "demo_database",
                        "数据目录中是演示数据（演示账号密码公开），不能在其他机器可访问的地址上提供服务：请换用新的数据目录（PLS_DATA_DIR），或明确设置 PLS_DEMO=1")

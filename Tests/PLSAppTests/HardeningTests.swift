@@ -65,6 +65,17 @@ final class HardeningTests: AppTestCase {
         res = try await upload(Self.nonASCIIHeaderName, as: "multipart/form-data; boundary=X", to: "/api/v1/requests/\(number)/attachments", token: citizen)
         XCTAssertEqual(res.status, .badRequest)
         XCTAssertEqual(try errorBody(res).code, "invalid_multipart")
+        // A closing delimiter inside a part's body (no line break before it) is data to the parser, which reads on
+        // into the next part: the check must too (it stopped there once, and the next part's header trapped).
+        let smuggled: [UInt8] = Array("--X\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx--X--\r\n--X\r\n".utf8) + [0x80]
+            + Array(": y\r\n\r\nz\r\n--X--\r\n".utf8)
+        for path in ["/api/v1/requests/\(number)/attachments", "/api/v1/auth/login"] {
+            res = try await upload(smuggled, as: "multipart/form-data; boundary=X", to: path, token: citizen)
+            XCTAssertEqual(res.status, .badRequest, path)
+        }
+        res = try await upload(Array("---X--\r\n--X\r\n".utf8) + [0xC3, 0xA9] + Array(": y\r\n\r\nz\r\n--X--\r\n".utf8),
+                               as: "multipart/form-data; boundary=X", to: "/api/v1/auth/login", token: "")
+        XCTAssertEqual(res.status, .badRequest, "a preamble that looks like a closing delimiter")
         // Malformed in other ways: cut short, no boundary, an empty header name.
         for (body, type) in [("--X\r\nContent-Disposition: form-data; name=\"file\"", "multipart/form-data; boundary=X"),
                              ("--X\r\n\r\nv\r\n--X--\r\n", "multipart/form-data"),
@@ -132,6 +143,33 @@ final class HardeningTests: AppTestCase {
         app.clock.set(Date().addingTimeInterval(16 * 60 + 20 * 60))
         res = try await send(.POST, "/api/v1/auth/login", json: ["username": "admin", "password": DemoCity.password], headers: ["X-Forwarded-For": "203.0.113.9"])
         XCTAssertEqual(res.status, .tooManyRequests)
+    }
+
+    func testAdministratorsSeeALockAndANewPasswordClearsIt() async throws {
+        for i in 1...5 { _ = try await send(.POST, "/api/v1/auth/login", json: ["username": "clerk", "password": "wrong-\(i)x"]) }
+        let admin = try await token("admin")
+        var res = try await send(.GET, "/api/v1/accounts?q=clerk", token: admin)
+        let row = try XCTUnwrap(try res.content.decode(Paged<AccountController.Row>.self).items.first { $0.username == "clerk" })
+        XCTAssertTrue(row.locked, "the account list shows the lock")
+        let found = try await Account.find(row.id, on: app.db)
+        let current = try XCTUnwrap(found)
+        res = try await send(.PUT, "/api/v1/accounts/\(row.id)", token: admin, json: AccountController.Input(
+            username: "clerk", displayName: current.displayName, role: current.role, regionCode: current.regionCode,
+            institutionId: current.institutionID, practitionerId: current.practitionerID, password: "Reset-pass-2026"))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        res = try await send(.POST, "/api/v1/auth/login", json: ["username": "clerk", "password": "Reset-pass-2026"])
+        XCTAssertEqual(res.status, .ok, "a new password from an administrator opens the account")
+    }
+
+    func testAFullCountNobodyAnsweredDoesNotLockForEver() async throws {
+        // As if the try that reached the limit had failed with an error before it could lock or clear the key.
+        _ = try await send(.POST, "/api/v1/auth/login", json: ["username": "clerk", "password": "wrong-1x"])
+        try await sql.raw("UPDATE sign_in_attempts SET failures = \(bind: SignInAttempts.throttle.maxFailures), locked_until = NULL").run()
+        var res = try await send(.POST, "/api/v1/auth/login", json: ["username": "clerk", "password": DemoCity.password])
+        XCTAssertEqual(res.status, .tooManyRequests, "while the tries may still be answered")
+        app.clock.set(Date().addingTimeInterval(SignInAttempts.staleAfter + 60))
+        res = try await send(.POST, "/api/v1/auth/login", json: ["username": "clerk", "password": DemoCity.password])
+        XCTAssertEqual(res.status, .ok)
     }
 
     func testAnUnknownUsernameIsAnsweredAndLockedExactlyAsAKnownOne() async throws {

@@ -57,7 +57,8 @@ struct AccountController {
             .column(SQLColumn("region_code", table: "a")).column(SQLColumn("name", table: "r"), as: "region_name")
             .column(SQLColumn("institution_id", table: "a")).column(SQLColumn("name", table: "i"), as: "institution_name")
             .column(SQLColumn("practitioner_id", table: "a")).column(SQLColumn("active", table: "a"))
-            .column(SQLColumn("locked_until", table: "a"))
+            // Locked from some address now (sign_in_attempts, M022); the account's own column is no longer written.
+            .column(SQLRaw("(SELECT MAX(s.locked_until) FROM sign_in_attempts s WHERE s.account_id = a.id)"), as: "locked_until")
             .from(SQLAlias(SQLIdentifier(Account.schema), as: SQLIdentifier("a")))
             .join(SQLAlias(SQLIdentifier(Region.schema), as: SQLIdentifier("r")), method: SQLJoinMethod.inner,
                   on: SQLColumn("region_code", table: "a"), .equal, SQLColumn("code", table: "r"))
@@ -117,7 +118,7 @@ struct AccountController {
         if password.count < 8 || !hasLetter || !hasDigit { errors.add(field, "密码至少 8 位，且须同时包含字母和数字") }
     }
 
-    static func save(_ input: Input, existing: Account?, by principal: Principal, personalData: PersonalDataProtector, on db: any Database) async throws -> Account {
+    static func save(_ input: Input, existing: Account?, by principal: Principal, now: Date, on db: any Database) async throws -> Account {
         try principal.require(RegistryPermission.canManageAccounts(principal.role))
         let sql = db as! any SQLDatabase
         var errors = FieldErrors()
@@ -172,7 +173,7 @@ struct AccountController {
             account.passwordHash = try Bcrypt.hash(password, cost: AuthController.passwordCost)
             account.throttleState = AuthController.throttle.afterSuccess()
             // A password set by an administrator ends the account's sessions and tokens.
-            if existing != nil { account.credentialsChangedAt = Date() }
+            if existing != nil { account.credentialsChangedAt = now }
         }
         if existing == nil {
             account.failedLogins = 0
@@ -181,7 +182,7 @@ struct AccountController {
         try await account.save(on: db)
         if let id = account.id, existing != nil, !password.isEmpty {
             try await ApiToken.query(on: db).filter(\.$accountID == id).delete()
-            try await SignInAttempts.clear(subject: "staff", username, personalData: personalData, on: db as! any SQLDatabase)
+            try await SignInAttempts.clear(account: id, on: db as! any SQLDatabase)
         }
         return account
     }
@@ -195,6 +196,7 @@ struct AccountController {
             account.active = active
             if active { account.throttleState = AuthController.throttle.afterSuccess() }
             try await account.save(on: tx)
+            if active { try await SignInAttempts.clear(account: id, on: tx as! any SQLDatabase) }
             if !active { try await ApiToken.query(on: tx).filter(\.$accountID == id).delete() }
         }
     }
@@ -217,7 +219,7 @@ extension AccountController {
 
     static func apiCreate(_ req: Request) async throws -> Response {
         let p = try req.staff()
-        let account = try await save(try req.content.decode(Input.self), existing: nil, by: p, personalData: req.personalData, on: req.db)
+        let account = try await save(try req.content.decode(Input.self), existing: nil, by: p, now: req.now, on: req.db)
         return try Response(status: .created, headers: ["Location": "/api/v1/accounts/\(account.id!)"])
             .encodeJSON(try await find(account.id!, scope: p.scope, now: req.now, on: req.sql))
     }
@@ -228,7 +230,7 @@ extension AccountController {
         try p.require(RegistryPermission.canManageAccounts(p.role))
         _ = try await find(id, scope: p.scope, now: req.now, on: req.sql)
         guard let account = try await Account.find(id, on: req.db), account.role != Role.citizen.rawValue else { throw AppError.notFound("账号") }
-        _ = try await save(try req.content.decode(Input.self), existing: account, by: p, personalData: req.personalData, on: req.db)
+        _ = try await save(try req.content.decode(Input.self), existing: account, by: p, now: req.now, on: req.db)
         return try await find(id, scope: p.scope, now: req.now, on: req.sql)
     }
 

@@ -23,8 +23,8 @@ struct AuthController {
     /// An unknown name is counted and answered exactly as a wrong password, and takes as long.
     static func authenticateStaff(username: String, password: String, address: String, app: Application, on db: any Database) async throws -> Account {
         let name = username.trimmingCharacters(in: .whitespaces).lowercased()
-        let key = SignInAttempts.key("staff", name, address: address, personalData: app.personalData)
         let account = try await Account.query(on: db).filter(\.$username == name).first().flatMap { $0.role == Role.citizen.rawValue ? nil : $0 }
+        let key = SignInAttempts.key("staff", name, address: address, account: account?.id, personalData: app.personalData)
         return try await checkPassword(account, password, key: key, on: db, now: app.clock.now)
     }
 
@@ -39,9 +39,9 @@ struct AuthController {
             }
             throw badCredentials
         }
+        try await SignInAttempts.succeeded(key, on: sql)
         // Told only to whoever knows the password.
         guard account.active else { throw AppError(.forbidden, "account_inactive", "该账号已停用，请联系管理员") }
-        try await SignInAttempts.succeeded(key, on: sql)
         return account
     }
 
@@ -88,7 +88,7 @@ struct AuthController {
         let hash = app.personalData.lookupHash(mobile.digits)
         let existing = try await Account.query(on: db).filter(\.$mobileHash == hash).first()
         if let password, !password.isEmpty, code?.isEmpty ?? true {
-            let key = SignInAttempts.key("citizen", hash, address: address, personalData: app.personalData)
+            let key = SignInAttempts.key("citizen", hash, address: address, account: existing?.id, personalData: app.personalData)
             do { return try await checkPassword(existing, password, key: key, on: db, now: now) }
             catch let e as AppError where e.code == "invalid_credentials" { throw AppError(.unauthorized, "invalid_credentials", "手机号或密码错误") }
         }
@@ -257,7 +257,8 @@ extension AuthController {
             let current = input.currentPassword ?? ""
             if current.isEmpty { errors.add("currentPassword", "请输入当前密码") }
             else {
-                let key = SignInAttempts.key("password", principal.accountID.uuidString, address: address, personalData: app.personalData)
+                let key = SignInAttempts.key("password", principal.accountID.uuidString, address: address, account: principal.accountID,
+                                             personalData: app.personalData)
                 let sql = db as! any SQLDatabase
                 let reserved = try await SignInAttempts.reserve(key, on: sql, now: now)
                 if (try? Bcrypt.verify(current, created: hash)) != true {

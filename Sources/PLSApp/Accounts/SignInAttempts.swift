@@ -16,14 +16,20 @@ enum SignInAttempts {
         /// Whose attempts: `staff|username`, `citizen|mobile hash`, `password|account id`.
         var subject: String
         var key: String
+        /// The account, when the name is one: administrators see its locks and clear them.
+        var account: UUID?
     }
 
-    static func key(_ kind: String, _ name: String, address: String, personalData: PersonalDataProtector) -> Key {
+    static func key(_ kind: String, _ name: String, address: String, account: UUID?, personalData: PersonalDataProtector) -> Key {
         let subject = personalData.lookupHash(kind + "|" + name)
-        return Key(subject: subject, key: personalData.lookupHash(subject + "|" + address))
+        return Key(subject: subject, key: personalData.lookupHash(subject + "|" + address), account: account)
     }
 
     struct Reserved: Decodable { var failures: Int; var lockCount: Int }
+
+    /// A try is answered (failed or succeeded) within seconds; a count left full longer than this was left by one that
+    /// never was (an error between the reservation and the answer), and does not lock the key for ever.
+    static let staleAfter: TimeInterval = 5 * 60
 
     static let locked = AppError(.tooManyRequests, "account_locked", "登录失败次数过多，账号已临时锁定，请稍后再试")
 
@@ -40,18 +46,21 @@ enum SignInAttempts {
     /// Takes one try, or throws 429 while the key is locked or its tries are all in flight.
     static func reserve(_ key: Key, on db: any SQLDatabase, now: Date) async throws -> Reserved {
         try await db.raw("""
-            INSERT INTO sign_in_attempts (attempt_key, subject, failures, lock_count, updated_at)
-            VALUES (\(bind: key.key), \(bind: key.subject), 0, 0, \(bind: now)) ON CONFLICT (attempt_key) DO NOTHING
+            INSERT INTO sign_in_attempts (attempt_key, subject, account_id, failures, lock_count, updated_at)
+            VALUES (\(bind: key.key), \(bind: key.subject), \(bind: key.account), 0, 0, \(bind: now)) ON CONFLICT (attempt_key) DO NOTHING
             """).run()
-        // A lock that has run out opens the key again with a fresh count (the lock count stays, so the next lock is longer).
+        // A lock that has run out opens the key again with a fresh count (the lock count stays, so the next lock is longer),
+        // and so does a full count nobody locked for a while (the try that reached it was never answered: an error).
+        let stale = now.addingTimeInterval(-staleAfter)
         if let row = try await db.raw("""
             UPDATE sign_in_attempts SET
-              failures = CASE WHEN locked_until IS NOT NULL AND locked_until <= \(bind: now) THEN 1 ELSE failures + 1 END,
+              failures = CASE WHEN (locked_until IS NOT NULL AND locked_until <= \(bind: now))
+                                OR (locked_until IS NULL AND updated_at <= \(bind: stale)) THEN 1 ELSE failures + 1 END,
               locked_until = CASE WHEN locked_until IS NOT NULL AND locked_until <= \(bind: now) THEN NULL ELSE locked_until END,
               updated_at = \(bind: now)
             WHERE attempt_key = \(bind: key.key)
               AND (locked_until IS NULL OR locked_until <= \(bind: now))
-              AND (failures < \(bind: throttle.maxFailures) OR locked_until IS NOT NULL)
+              AND (failures < \(bind: throttle.maxFailures) OR locked_until IS NOT NULL OR updated_at <= \(bind: stale))
             RETURNING failures, lock_count
             """).first(decoding: Reserved.self, keyDecodingStrategy: .snakeCase) {
             return row
@@ -83,19 +92,8 @@ enum SignInAttempts {
     }
 
     /// An administrator unlocking an account (a new password, reactivation) clears it from every address.
-    static func clear(subject kind: String, _ name: String, personalData: PersonalDataProtector, on db: any SQLDatabase) async throws {
-        let subject = personalData.lookupHash(kind + "|" + name)
-        try await db.raw("DELETE FROM sign_in_attempts WHERE subject = \(bind: subject)").run()
-    }
-
-    /// Whether an account is locked from any address now (the account list shows it).
-    static func lockedSubjects(_ subjects: [String], on db: any SQLDatabase, now: Date) async throws -> Set<String> {
-        guard !subjects.isEmpty else { return [] }
-        struct Row: Decodable { var subject: String }
-        let rows = try await db.select().column("subject").from("sign_in_attempts")
-            .where("subject", .in, SQLBind.group(subjects)).where("locked_until", .greaterThan, SQLBind(now))
-            .all(decoding: Row.self)
-        return Set(rows.map(\.subject))
+    static func clear(account: UUID, on db: any SQLDatabase) async throws {
+        try await db.raw("DELETE FROM sign_in_attempts WHERE account_id = \(bind: account)").run()
     }
 }
 
@@ -104,13 +102,14 @@ struct M022CreateSignInAttempts: AsyncMigration {
         try await database.schema("sign_in_attempts")
             .field("attempt_key", .string, .identifier(auto: false))
             .field("subject", .string, .required)
+            .field("account_id", .uuid)
             .field("failures", .int, .required)
             .field("lock_count", .int, .required)
             .field("locked_until", .datetime)
             .field("updated_at", .datetime, .required)
             .create()
         let sql = database as! any SQLDatabase
-        try await sql.create(index: "sign_in_attempts_subject_idx").on("sign_in_attempts").column("subject").run()
+        try await sql.create(index: "sign_in_attempts_account_idx").on("sign_in_attempts").column("account_id").run()
         // A password change or reset ends every other session and token: sessions signed in before it are refused.
         try await database.schema(Account.schema).field("credentials_changed_at", .datetime).update()
     }

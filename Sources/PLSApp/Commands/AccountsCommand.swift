@@ -38,7 +38,7 @@ struct AccountsCreateCommand: AsyncCommand {
             practitionerId: signature.practitioner.flatMap(UUID.init(uuidString:)),
             password: signature.password ?? Environment.get("PLS_PASSWORD"))
         do {
-            let account = try await AccountController.save(input, existing: nil, by: system, personalData: context.application.personalData, on: context.application.db)
+            let account = try await AccountController.save(input, existing: nil, by: system, now: context.application.clock.now, on: context.application.db)
             context.console.success("已创建账号 \(account.username ?? "") (\(account.id!))")
         } catch let e as AppError {
             context.console.error(e.message)

@@ -43,13 +43,7 @@ extension CSRFMiddleware {
     }
 
     static func formField(_ name: String, in body: ByteBuffer) -> String? {
-        let text = body.getString(at: body.readerIndex, length: body.readableBytes) ?? ""
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard String(parts[0]).removingPercentEncoding == name else { continue }
-            return parts.count > 1 ? String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding : ""
-        }
-        return nil
+        FormEncoding.pairs(Substring(body.getString(at: body.readerIndex, length: body.readableBytes) ?? "")).first { $0.name == name }?.value
     }
 
 }

@@ -77,14 +77,18 @@ enum ControlCharacters {
     /// The same for a URL-encoded form: the first field whose name or value decodes to a refused character.
     static func fieldInForm(_ text: Substring) -> String? {
         guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == 0x7F || $0 < 0x20 }) else { return nil }
-        for pair in text.split(separator: "&") {
+        return FormEncoding.pairs(text).first { $0.name.containsControlCharacters || $0.value.containsControlCharacters }?.name
+    }
+}
+
+/// `a=1&b=%E4%B8%AD+%E6%96%87` as name and value pairs, in order, for the checks that read a form before its decoder.
+enum FormEncoding {
+    static func pairs(_ text: Substring) -> [(name: String, value: String)] {
+        text.split(separator: "&").map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decoded(_ s: Substring) -> String { String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
-            let name = decoded(parts[0])
-            let value = parts.count > 1 ? decoded(parts[1]) : ""
-            if name.containsControlCharacters || value.containsControlCharacters { return name }
+            return (decoded(parts[0]), parts.count > 1 ? decoded(parts[1]) : "")
         }
-        return nil
     }
 }
 

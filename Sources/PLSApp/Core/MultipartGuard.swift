@@ -17,41 +17,58 @@ enum MultipartGuard {
     }
 
     /// Every part's header names are tokens (RFC 9110) and the parts are few; values are left to the parser.
+    /// The delimiters are found as MultipartKit finds them (the first at the very start, every later one after a line
+    /// break), and the whole body is scanned: stopping at the first thing that looks like a closing delimiter let a
+    /// later part, which the parser still reads, carry the trapping byte past this check.
     static func check(_ body: ByteBuffer, headers: HTTPHeaders) throws {
-        let delimiter = Array("--".utf8) + (try boundary(of: headers))
+        let boundary = try boundary(of: headers)
+        let first = Array("--".utf8) + boundary
+        let later = Array("\r\n--".utf8) + boundary
         let bytes = body.readableBytesView
+        // No preamble: browsers and our clients start with the first delimiter.
+        guard bytes.count >= first.count, bytes.prefix(first.count).elementsEqual(first) else { throw malformed }
         var parts = 0
-        var i = bytes.startIndex
-        while let start = find(delimiter, in: bytes, from: i) {
-            var j = start + delimiter.count
-            // The closing delimiter ends the body.
-            if j + 1 < bytes.endIndex, bytes[j] == UInt8(ascii: "-"), bytes[j + 1] == UInt8(ascii: "-") { return }
-            guard j + 1 < bytes.endIndex, bytes[j] == 0x0D, bytes[j + 1] == 0x0A else { throw malformed }
-            j += 2
-            parts += 1
-            if parts > maxParts { throw malformed }
-            // Header lines until an empty line.
-            var lines = 0
-            while true {
-                guard j + 1 < bytes.endIndex else { throw malformed }
-                if bytes[j] == 0x0D, bytes[j + 1] == 0x0A { j += 2; break }
-                lines += 1
-                if lines > 16 { throw malformed }
-                var sawName = false
-                while j < bytes.endIndex, bytes[j] != UInt8(ascii: ":") {
-                    guard isTokenCharacter(bytes[j]) else { throw malformed }
-                    sawName = true
-                    j += 1
-                }
-                guard sawName, j < bytes.endIndex else { throw malformed }
-                while j + 1 < bytes.endIndex, !(bytes[j] == 0x0D && bytes[j + 1] == 0x0A) { j += 1 }
-                guard j + 1 < bytes.endIndex else { throw malformed }
+        var closed = false
+        var j = bytes.startIndex + first.count
+        while true {
+            // After a delimiter: "--" closes, a line break opens a part's headers; anything else is malformed.
+            guard j + 1 < bytes.endIndex else { throw malformed }
+            if bytes[j] == UInt8(ascii: "-"), bytes[j + 1] == UInt8(ascii: "-") {
+                closed = true
                 j += 2
+            } else {
+                guard bytes[j] == 0x0D, bytes[j + 1] == 0x0A, !closed else { throw malformed }
+                j += 2
+                parts += 1
+                if parts > maxParts { throw malformed }
+                j = try checkHeaders(bytes, from: j)
             }
-            i = j
+            guard let next = find(later, in: bytes, from: j) else { break }
+            j = next + later.count
         }
-        // No closing delimiter: a body cut short.
-        throw malformed
+        guard closed else { throw malformed }
+    }
+
+    /// A part's header lines, up to the empty line that ends them: returns where the part's body starts.
+    private static func checkHeaders(_ bytes: ByteBufferView, from start: Int) throws -> Int {
+        var j = start
+        var lines = 0
+        while true {
+            guard j + 1 < bytes.endIndex else { throw malformed }
+            if bytes[j] == 0x0D, bytes[j + 1] == 0x0A { return j + 2 }
+            lines += 1
+            if lines > 16 { throw malformed }
+            var sawName = false
+            while j < bytes.endIndex, bytes[j] != UInt8(ascii: ":") {
+                guard isTokenCharacter(bytes[j]) else { throw malformed }
+                sawName = true
+                j += 1
+            }
+            guard sawName, j < bytes.endIndex else { throw malformed }
+            while j + 1 < bytes.endIndex, !(bytes[j] == 0x0D && bytes[j + 1] == 0x0A) { j += 1 }
+            guard j + 1 < bytes.endIndex else { throw malformed }
+            j += 2
+        }
     }
 
     private static func isTokenCharacter(_ b: UInt8) -> Bool {

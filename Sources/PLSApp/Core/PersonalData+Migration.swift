@@ -17,12 +17,15 @@ struct M023SealPersonalText: AsyncMigration {
         let sql = database as! any SQLDatabase
         struct Row: Decodable { var id: UUID; var value: String }
         for (table, column) in Self.columns {
+            // Page by id, so that no chunk reads again the rows sealed before it.
+            var after = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
             while true {
                 let rows = try await sql.raw("""
                     SELECT id, \(ident: column) AS value FROM \(ident: table)
-                    WHERE \(ident: column) NOT LIKE 'pd1:%' ORDER BY id LIMIT 500
+                    WHERE \(ident: column) NOT LIKE 'pd1:%' AND id > \(bind: after) ORDER BY id LIMIT 500
                     """).all(decoding: Row.self)
-                if rows.isEmpty { break }
+                guard let last = rows.last else { break }
+                after = last.id
                 try await database.transaction { tx in
                     let t = tx as! any SQLDatabase
                     for row in rows {

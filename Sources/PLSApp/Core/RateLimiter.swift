@@ -7,14 +7,17 @@ extension Request {
     var clientAddress: String {
         let peer = remoteAddress?.ipAddress ?? "unknown"
         let trusted = application.settings.trustedProxies
-        guard trusted.contains(peer), let forwarded = headers.first(name: "X-Forwarded-For") else { return peer }
+        // Every header line, in order: a proxy that adds a line of its own instead of appending leaves the caller's first.
+        let forwarded = headers["X-Forwarded-For"].joined(separator: ",")
+        guard trusted.contains(peer), !forwarded.isEmpty else { return peer }
         let hops = forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         return hops.last(where: { !trusted.contains($0) }) ?? peer
     }
 
     /// A caller on this machine, not relayed by a proxy: the only one the demo outbox is shown to.
     var isLocalCaller: Bool {
-        guard let peer = remoteAddress?.ipAddress, Settings.isLoopback(peer) else { return false }
+        // A proxy on this machine is not a local caller: the visitor behind it is anyone.
+        guard let peer = remoteAddress?.ipAddress, Settings.isLoopback(peer), !application.settings.trustedProxies.contains(peer) else { return false }
         return !["X-Forwarded-For", "Forwarded", "X-Real-IP"].contains { headers.first(name: $0) != nil }
     }
 }

@@ -10,12 +10,13 @@ struct SQLLike: SQLExpression {
     static func startsWith(_ column: any SQLExpression, _ text: String) -> SQLLike { SQLLike(column: column, pattern: escape(text) + "%") }
 
     static func escape(_ text: String) -> String {
-        var out = ""
-        for c in text {
-            if c == "\\" || c == "%" || c == "_" { out.append("\\") }
-            out.append(c)
+        // By scalar: a `%` followed by a combining mark is one Character, and must still be escaped.
+        var out = String.UnicodeScalarView()
+        for u in text.unicodeScalars {
+            if u == "\\" || u == "%" || u == "_" { out.append("\\") }
+            out.append(u)
         }
-        return out
+        return String(out)
     }
 
     func serialize(to serializer: inout SQLSerializer) {

@@ -6,8 +6,6 @@ public struct Settings: Sendable {
     public var databaseURL: String?
     public var dataDirectory: String
     public var demo: Bool
-    /// Whether `PLS_DEMO` said so (a demo database is then allowed on an address other machines reach).
-    public var demoExplicit = false
     /// The address citizens reach the platform at, for links sent by SMS.
     public var publicURL: String
     /// Reverse proxies whose `X-Forwarded-For` is believed (`PLS_TRUSTED_PROXIES`, comma-separated addresses).
@@ -54,7 +52,6 @@ public struct Settings: Sendable {
         let publicURL = (Environment.get("PLS_PUBLIC_URL").flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8080")
         var settings = Settings(databaseURL: url, dataDirectory: dir, demo: demo, secretKey: key,
                                 publicURL: publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL)
-        settings.demoExplicit = demoSetting != nil
         settings.rateLimitScale = min(max(1, Environment.get("PLS_RATE_LIMIT_SCALE").flatMap(Int.init) ?? 1), 10_000)
         settings.trustedProxies = Set((Environment.get("PLS_TRUSTED_PROXIES") ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })

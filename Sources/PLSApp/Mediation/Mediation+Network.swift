@@ -127,16 +127,23 @@ enum MediationNetwork {
     struct PointInput: Content { var name: String?; var regionCode: String?; var committeeId: UUID?; var hours: String? }
 
     static func points(prefix: String, page: PageRequest, on db: any SQLDatabase) async throws -> Paged<Point> {
+        let total = try await db.raw("SELECT COUNT(*) AS n FROM listening_points l " + pointFilter(prefix)).first(decodingColumn: "n", as: Int.self) ?? 0
+        return Paged(items: try await points(prefix: prefix, limit: page.per, offset: page.offset, on: db), total: total, page: page.page, per: page.per)
+    }
+
+    /// `limit` from the caller's own bounds (a page, or the form's list of up to 500).
+    static func points(prefix: String, limit: Int, offset: Int = 0, on db: any SQLDatabase) async throws -> [Point] {
         struct R: Decodable { var id: UUID; var name: String; var regionCode: String; var regionName: String; var committeeId: UUID?; var hours: String }
-        let filter: SQLQueryString = "WHERE l.active = \(bind: true) AND l.region_code LIKE \(bind: prefix + "%")"
-        let total = try await db.raw("SELECT COUNT(*) AS n FROM listening_points l " + filter).first(decodingColumn: "n", as: Int.self) ?? 0
-        let rows = try await db.raw("""
+        return try await db.raw("""
             SELECT l.id, l.name, l.region_code, g.name AS region_name, l.committee_id, l.hours FROM listening_points l
             JOIN regions g ON g.code = l.region_code
-            """ + " " + filter + " ORDER BY l.region_code, l.name LIMIT \(unsafeRaw: String(page.per)) OFFSET \(unsafeRaw: String(page.offset))")
+            """ + " " + pointFilter(prefix) + " ORDER BY l.region_code, l.name LIMIT \(unsafeRaw: String(limit)) OFFSET \(unsafeRaw: String(offset))")
             .all(decoding: R.self, keyDecodingStrategy: .snakeCase)
-        return Paged(items: rows.map { Point(id: $0.id, name: $0.name, regionCode: $0.regionCode, regionName: $0.regionName, committeeId: $0.committeeId, hours: $0.hours) },
-                     total: total, page: page.page, per: page.per)
+            .map { Point(id: $0.id, name: $0.name, regionCode: $0.regionCode, regionName: $0.regionName, committeeId: $0.committeeId, hours: $0.hours) }
+    }
+
+    private static func pointFilter(_ prefix: String) -> SQLQueryString {
+        "WHERE l.active = \(bind: true) AND l.region_code LIKE \(bind: prefix + "%")"
     }
 
     static func createPoint(_ input: PointInput, by p: Principal, on db: any SQLDatabase) async throws -> Point {

@@ -43,7 +43,7 @@ enum MediationPages {
         var point = FormField(name: "listeningPointId", label: "百姓说事点", kind: .select)
         let prefix = p.region?.scopePrefix ?? ""
         point.options = [SelectOption(value: "", label: "（不经说事点）", selected: false)]
-            + (try await MediationNetwork.points(prefix: prefix, page: PageRequest(page: 1, per: PageRequest.maxPer), on: req.sql)).items.map {
+            + (try await MediationNetwork.points(prefix: prefix, limit: 500, on: req.sql)).map {
                 SelectOption(value: $0.id.uuidString, label: "\($0.name)（\($0.hours)）", selected: $0.id.uuidString == v["listeningPointId"]) }
         point.half = true
         var category = FormField.select("category", "纠纷类别", Category.self, selected: v["category"], blank: "请选择")
