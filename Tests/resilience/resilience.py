@@ -210,6 +210,17 @@ def fresh_sqlite(name):
     return {"PLS_DATA_DIR": d, "PLS_DEMO": "1"}
 
 
+def assert_kept(server, tok, load, env):
+    """Every request the server acknowledged is there, and the hash chain verifies once the server has stopped."""
+    try:
+        missing = all_present(server.base, tok, sorted(set(load.acknowledged.values())))
+        assert missing == [], f"acknowledged requests lost: {missing[:10]} of {len(load.acknowledged)}"
+    finally:
+        server.stop()
+    code, out = ledger_verify(env)
+    assert code == 0, out
+
+
 def kill_during_intake(env):
     server = Server("kill", env).start()
     tok = token(server.base)
@@ -221,14 +232,7 @@ def kill_during_intake(env):
     assert len(load.acknowledged) > 20, f"too little load before the kill: {load.statuses}"
     assert not [b for b in load.bad if b[0] >= 500], f"server errors before the kill: {load.bad[:5]}"
     server = Server("kill-restart", env).start()
-    try:
-        tok = token(server.base)
-        missing = all_present(server.base, tok, sorted(set(load.acknowledged.values())))
-        assert missing == [], f"acknowledged requests lost after SIGKILL: {missing[:10]} of {len(load.acknowledged)}"
-    finally:
-        server.stop()
-    code, out = ledger_verify(env)
-    assert code == 0, out
+    assert_kept(server, token(server.base), load, env)
 
 
 # --- Scenarios ---------------------------------------------------------------------------------------------
@@ -290,12 +294,10 @@ def test_postgresql_restart_reads_are_503_then_recover():
         assert 503 in reads["down"], f"no 503 while PostgreSQL was down: {reads['down']}"
         assert reads["back"][-3:] == [200, 200, 200], f"reads did not come back: {reads['back'][-10:]}"
         assert [b for b in load.bad if b[0] >= 500 and b[0] != 503] == [], f"intake answered 5xx other than 503: {load.bad[:5]}"
-        missing = all_present(server.base, tok, sorted(set(load.acknowledged.values())))
-        assert missing == [], f"acknowledged requests lost: {missing[:10]}"
-    finally:
+    except BaseException:
         server.stop()
-    code, out = ledger_verify(env)
-    assert code == 0, out
+        raise
+    assert_kept(server, tok, load, env)
 
 
 @needs_setup

@@ -18,6 +18,7 @@ final class Account: Model, @unchecked Sendable {
     @OptionalField(key: "institution_id") var institutionID: UUID?
     @OptionalField(key: "practitioner_id") var practitionerID: UUID?
     @OptionalField(key: "password_hash") var passwordHash: String?
+    /// Set to 0 on creation only (the columns are required): failed sign-ins live in `sign_in_attempts` (M022).
     @Field(key: "failed_logins") var failedLogins: Int
     @OptionalField(key: "locked_until") var lockedUntil: Date?
     @Field(key: "active") var active: Bool
@@ -28,10 +29,6 @@ final class Account: Model, @unchecked Sendable {
 
     init() {}
 
-    var throttleState: LoginThrottle.State {
-        get { .init(failures: failedLogins, lockedUntil: lockedUntil) }
-        set { failedLogins = newValue.failures; lockedUntil = newValue.lockedUntil }
-    }
 }
 
 /// A bearer token for the API. Only its digest is stored.

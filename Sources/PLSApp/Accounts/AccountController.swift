@@ -171,7 +171,6 @@ struct AccountController {
         account.practitionerID = input.practitionerId
         if !password.isEmpty {
             account.passwordHash = try Bcrypt.hash(password, cost: AuthController.passwordCost)
-            account.throttleState = AuthController.throttle.afterSuccess()
             // A password set by an administrator ends the account's sessions and tokens.
             if existing != nil { account.credentialsChangedAt = now }
         }
@@ -194,7 +193,6 @@ struct AccountController {
         guard let account = try await Account.find(id, on: db) else { throw AppError.notFound("账号") }
         try await db.transaction { tx in
             account.active = active
-            if active { account.throttleState = AuthController.throttle.afterSuccess() }
             try await account.save(on: tx)
             if active { try await SignInAttempts.clear(account: id, on: tx as! any SQLDatabase) }
             if !active { try await ApiToken.query(on: tx).filter(\.$accountID == id).delete() }

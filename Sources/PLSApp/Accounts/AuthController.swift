@@ -5,7 +5,6 @@ import PLSDomain
 
 /// Sign-in: staff by username and password, citizens by mobile and an SMS code or password.
 struct AuthController {
-    static let throttle = LoginThrottle()
     static let tokenLifetime: TimeInterval = 12 * 60 * 60
     static let codeLifetime: TimeInterval = 5 * 60
     static let codeResendInterval: TimeInterval = 60
@@ -274,7 +273,6 @@ extension AuthController {
         }
         try errors.throwIfAny()
         account.passwordHash = try Bcrypt.hash(new, cost: passwordCost)
-        account.throttleState = throttle.afterSuccess()
         account.credentialsChangedAt = now
         try await db.transaction { tx in
             try await account.save(on: tx)
