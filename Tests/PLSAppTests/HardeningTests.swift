@@ -1,6 +1,8 @@
 import XCTVapor
 import Fluent
 import SQLKit
+import FluentPostgresDriver
+import NIOConcurrencyHelpers
 import PLSDomain
 @testable import PLSApp
 
@@ -371,5 +373,98 @@ final class HardeningTests: AppTestCase {
         func mode(_ path: String) throws -> Int { (try fm.attributesOfItem(atPath: path)[.posixPermissions] as! NSNumber).intValue }
         XCTAssertEqual(try mode(app.settings.sqliteFile) & 0o077, 0, "the database file")
         XCTAssertEqual(try mode(dataDir) & 0o077, 0, "the directory")
+    }
+}
+
+// MARK: Transactions that end when their connection does
+
+final class AtomicTests: AppTestCase {
+    private struct Refused: Error {}
+
+    private func counterDays(_ days: [String]) async throws -> [String] {
+        let sql = app.db as! any SQLDatabase
+        return try await sql.select().column("day").from("request_day_counters")
+            .where("day", .in, days).orderBy("day").all(decodingColumn: "day", as: String.self)
+    }
+
+    private static func insertCounter(_ day: String, on db: any Database) async throws {
+        try await (db as! any SQLDatabase).raw("INSERT INTO request_day_counters (day, last) VALUES (\(bind: day), 1)").run()
+    }
+
+    /// `atomic` writes its own BEGIN on PostgreSQL: a body that fails leaves nothing, a nested one joins the outer.
+    func testAFailingTransactionKeepsNothingAndANestedOneJoinsIt() async throws {
+        let days = ["1900-01-01", "1900-01-02", "1900-01-03"]
+        do {
+            try await app.db.atomic { tx in
+                try await Self.insertCounter(days[0], on: tx)
+                try await tx.atomic { inner in try await Self.insertCounter(days[1], on: inner) }
+                throw Refused()
+            }
+            XCTFail("the body's error is thrown")
+        } catch is Refused {}
+        let none = try await counterDays(days)
+        XCTAssertEqual(none, [])
+        try await app.db.atomic { tx in try await Self.insertCounter(days[2], on: tx) }
+        let kept = try await counterDays(days)
+        XCTAssertEqual(kept, [days[2]])
+    }
+
+    /// The server ends the transaction's connection (as a restart or `pg_terminate_backend` does) while a statement runs:
+    /// the caller gets an error, not a commit, and the pools serve the next transactions. (The case where PostgresNIO
+    /// never answers depends on timing; the resilience test `test_postgresql_restart_intake_recovers` reproduces it.)
+    func testATransactionWhoseConnectionTheServerEndsAnswersAndTheNextOneWorks() async throws {
+        guard app.db is any PostgresDatabase else { throw XCTSkip("PostgreSQL only") }
+        let app: Application = self.app
+        let done = NIOLockedValueBox<Result<Void, any Error>?>(nil)
+        let terminated = NIOLockedValueBox(false)
+        Task {
+            do {
+                try await app.db.atomic { tx in
+                    let sql = tx as! any SQLDatabase
+                    let pid = try await sql.raw("SELECT pg_backend_pid() AS pid").first(decodingColumn: "pid", as: Int.self) ?? 0
+                    // Ended by another connection while a statement runs, as a restart ends it.
+                    Task {
+                        try await Task.sleep(for: .milliseconds(300))
+                        let other = app.databases.database(.ledgerWriter, logger: app.logger, on: app.eventLoopGroup.any())! as! any SQLDatabase
+                        let ended = try? await other.raw("SELECT pg_terminate_backend(\(bind: pid)::int) AS ended")
+                            .first(decodingColumn: "ended", as: Bool.self)
+                        terminated.withLockedValue { $0 = ended ?? false }
+                    }
+                    try await sql.raw("SELECT pg_sleep(3)").run()
+                }
+                done.withLockedValue { $0 = .success(()) }
+            } catch {
+                done.withLockedValue { $0 = .failure(error) }
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while done.withLockedValue({ $0 }) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        guard let outcome = done.withLockedValue({ $0 }) else { return XCTFail("the transaction never answered") }
+        XCTAssertTrue(terminated.withLockedValue { $0 }, "the server ended the connection")
+        if case .success = outcome { XCTFail("a statement on a connection the server ended cannot succeed") }
+        // The pools drop the closed connection: the next transactions run (each event loop's pool).
+        for _ in 0..<4 {
+            let days = try await app.db.atomic { tx in
+                try await (tx as! any SQLDatabase).raw("SELECT count(*) AS n FROM request_day_counters").first(decodingColumn: "n", as: Int.self)
+            }
+            XCTAssertNotNil(days)
+        }
+    }
+
+    /// Fluent's `transaction` is called only by `atomic` (and the SQLite ledger connection has its own).
+    func testEveryTransactionGoesThroughAtomic() throws {
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/PLSApp")
+        let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)!
+            .compactMap { $0 as? URL }.filter { $0.pathExtension == "swift" && $0.lastPathComponent != "Database+Atomic.swift" }
+        XCTAssertGreaterThan(files.count, 50)
+        for file in files {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            where line.contains(".transaction {") || line.contains(".transaction({") {
+                XCTAssertTrue(line.contains("connection.transaction { tx in") && file.lastPathComponent == "Ledger.swift",
+                              "\(file.lastPathComponent):\(n + 1) calls transaction: use atomic")
+            }
+        }
     }
 }

@@ -301,8 +301,6 @@ def test_postgresql_restart_reads_are_503_then_recover():
 
 
 @needs_setup
-@pytest.mark.xfail(strict=False, reason="known defect, see README (Resilience): on PostgreSQL the ledger's queue can stall after a restart "
-                                        "(about half the runs): intakes wait for a batch that never returns while reads recover")
 def test_postgresql_restart_intake_recovers():
     server, env, tok, load, reads, read_bad, resumed = restart_postgresql_under_load()
     try:

@@ -191,7 +191,7 @@ struct AccountController {
         _ = try await find(id, scope: principal.scope, now: now, on: db as! any SQLDatabase)
         guard id != principal.accountID else { throw AppError.conflict("cannot_deactivate_self", "不能停用自己的账号") }
         guard let account = try await Account.find(id, on: db) else { throw AppError.notFound("账号") }
-        try await db.transaction { tx in
+        try await db.atomic { tx in
             account.active = active
             try await account.save(on: tx)
             if active { try await SignInAttempts.clear(account: id, on: tx as! any SQLDatabase) }

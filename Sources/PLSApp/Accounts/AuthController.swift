@@ -68,7 +68,7 @@ struct AuthController {
             throw e
         }
         let code = Tokens.numericCode()
-        try await db.transaction { tx in
+        try await db.atomic { tx in
             let otc = OneTimeCode()
             otc.mobileHash = hash
             otc.codeHash = Tokens.digest(hash + code)
@@ -111,7 +111,7 @@ struct AuthController {
         guard Tokens.same(otc.codeHash, Tokens.digest(hash + code)) else {
             throw AppError(.unauthorized, "invalid_code", "验证码不正确", fields: ["code": "验证码不正确"])
         }
-        return try await db.transaction { tx in
+        return try await db.atomic { tx in
             // Used once: of two requests with the same right code, only one consumes it.
             guard try await (tx as! any SQLDatabase).raw("""
                 UPDATE one_time_codes SET consumed = \(bind: true) WHERE id = \(bind: otc.id!) AND consumed = \(bind: false) RETURNING id
@@ -274,7 +274,7 @@ extension AuthController {
         try errors.throwIfAny()
         account.passwordHash = try Bcrypt.hash(new, cost: passwordCost)
         account.credentialsChangedAt = now
-        try await db.transaction { tx in
+        try await db.atomic { tx in
             try await account.save(on: tx)
             var others = ApiToken.query(on: tx).filter(\.$accountID == principal.accountID)
             if let current { others = others.filter(\.$tokenHash != Tokens.digest(current)) }

@@ -62,7 +62,7 @@ final class CalendarStore: Sendable {
         if let d = both.sorted().first { errors.add("makeupWorkdays", "\(d) 不能既是节假日又是调休上班日") }
         for d in input.makeupWorkdays where !d.isWeekend { errors.add("makeupWorkdays", "\(d) 是工作日，无需调休上班") }
         try errors.throwIfAny()
-        try await database.transaction { tx in
+        try await database.atomic { tx in
             let sql = tx as! any SQLDatabase
             try await sql.delete(from: "calendar_days").where("year", .equal, year).run()
             try await sql.delete(from: "calendar_years").where("year", .equal, year).run()

@@ -26,7 +26,7 @@ struct M023SealPersonalText: AsyncMigration {
                     """).all(decoding: Row.self)
                 guard let last = rows.last else { break }
                 after = last.id
-                try await database.transaction { tx in
+                try await database.atomic { tx in
                     let t = tx as! any SQLDatabase
                     for row in rows {
                         try await t.raw("UPDATE \(ident: table) SET \(ident: column) = \(bind: try protector.seal(row.value)) WHERE id = \(bind: row.id)").run()

@@ -80,7 +80,7 @@ struct DeferredSchema {
             SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL AND tbl_name IN (\(binds: tables))
             ORDER BY type, name
             """).all(decoding: Entry.self)
-        try await database.transaction { tx in
+        try await database.atomic { tx in
             for e in entries {
                 let drop = "DROP \(e.type == "index" ? "INDEX" : "TRIGGER") \"\(e.name)\""
                 try await (tx as! any SQLDatabase).raw(SQLQueryString(drop)).run()
@@ -92,7 +92,7 @@ struct DeferredSchema {
     /// Builds the indexes and triggers again and recounts what the triggers would have kept.
     func restore(on database: any Database) async throws {
         guard !statements.isEmpty else { return }
-        try await database.transaction { database in
+        try await database.atomic { database in
             let tx = database as! any SQLDatabase
             // Sorting for an index may use a second thread, and a page cache that holds it.
             try await tx.raw("PRAGMA threads = 2").run()

@@ -18,7 +18,7 @@ enum DemoLoader {
     static func load(_ city: DemoCity, app: Application, on database: any Database) async throws {
         let passwordHash = try Bcrypt.hash(DemoCity.password, cost: AuthController.passwordCost)
         let now = app.clock.now
-        try await database.transaction { tx in
+        try await database.atomic { tx in
             let db = tx as! any SQLDatabase
             try await insertRows(db, Region.schema, ["code", "name", "level", "kind", "parent_code", "population", "active"],
                                  city.regions.map { r in

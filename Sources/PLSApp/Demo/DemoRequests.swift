@@ -109,7 +109,7 @@ final class DemoRequests: @unchecked Sendable {
             while done < count {
                 let batchEnd = min(done + 50_000, count)
                 let batchStart = done, mobiles = mobiles, pool = pool, sealedNames = sealedNames, sealedDescriptions = sealedDescriptions
-                try await database.transaction { [self] tx in
+                try await database.atomic { [self] tx in
                     let sql = tx as! any SQLDatabase
                     if sql.dialect.name == "sqlite" {
                         // A page cache large enough for the keys filled during the load: with SQLite's default 2 MB, most of
@@ -244,7 +244,7 @@ final class DemoRequests: @unchecked Sendable {
                 }
                 done = batchEnd
             }
-            try await database.transaction { [self] tx in
+            try await database.atomic { [self] tx in
                 let sql = tx as! any SQLDatabase
                 let counters = Array(dayCounters)
                 for chunk in stride(from: 0, to: counters.count, by: 500) {

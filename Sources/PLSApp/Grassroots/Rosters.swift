@@ -206,7 +206,7 @@ enum Rosters {
         failures.sort { $0.line < $1.line }
         if !failures.isEmpty { return .init(imported: 0, errors: failures) }
         let entries = valid
-        try await app.db.transaction { tx in
+        try await app.db.atomic { tx in
             for v in entries { _ = try await insert(kind, v, now: now, on: tx as! any SQLDatabase) }
         }
         return .init(imported: entries.count, errors: [])

@@ -141,7 +141,7 @@ enum Training {
         if rows.isEmpty { errors.add("attendees", "请登记参训人员") }
         try errors.throwIfAny()
         let entries = rows
-        try await app.db.transaction { tx in
+        try await app.db.atomic { tx in
             let t = tx as! any SQLDatabase
             for (person, attended, score) in entries {
                 switch person {

@@ -189,7 +189,7 @@ enum VillageAdvisers {
         let entry = valid!
         let id: UUID
         do {
-            id = try await app.db.transaction { tx in
+            id = try await app.db.atomic { tx in
                 let sql = tx as! any SQLDatabase
                 let id = try await insert(entry, by: p, now: now, on: sql)
                 try await insertPhotos(stored, service: id, now: now, on: sql)
@@ -251,7 +251,7 @@ enum VillageAdvisers {
         try errors.throwIfAny()
         let stored = try await store(photos, app: app)
         do {
-            try await app.db.transaction { tx in
+            try await app.db.atomic { tx in
                 let sql = tx as! any SQLDatabase
                 // Counted again inside the write: two uploads at once must not pass three between them.
                 let n = try await sql.raw("SELECT COUNT(*) AS n FROM adviser_service_photos WHERE service_id = \(bind: id)").first(decodingColumn: "n", as: Int.self) ?? 0
@@ -503,7 +503,7 @@ enum VillageAdvisers {
         }
         if !failures.isEmpty { return ImportResult(imported: 0, errors: failures) }
         let entries = valid
-        try await app.db.transaction { tx in
+        try await app.db.atomic { tx in
             for v in entries { _ = try await insert(v, by: p, now: now, on: tx as! any SQLDatabase) }
         }
         return ImportResult(imported: entries.count, errors: [])

@@ -61,7 +61,7 @@ enum Notifications {
             // Escalate to the county once a full working day has passed since the institution was told.
             let level = r.overdueLevel == 0 ? 1 : (r.concludeDue < yesterdayWorking.description ? 2 : 1)
             guard level > r.overdueLevel else { continue }
-            try await app.db.transaction { tx in
+            try await app.db.atomic { tx in
                 let sql = tx as! any SQLDatabase
                 let moved = try await sql.raw("UPDATE service_requests SET overdue_level = \(bind: level) WHERE id = \(bind: r.id) AND overdue_level = \(bind: r.overdueLevel) RETURNING id")
                     .all()

@@ -209,7 +209,7 @@ final class GroupCommitter: Sendable {
     private static func run(_ batch: [Job], isolated: Bool, from known: Head?,
                             on database: any Database) async throws -> (errors: [(any Error)?], head: Head?) {
         let outcomes = Outcomes()
-        let after = try await database.transaction { tx -> Head? in
+        let after = try await database.atomic { tx -> Head? in
             let sql = tx as! any SQLDatabase
             let sqlite = sql.dialect.name == "sqlite"
             let day = batch.lazy.compactMap(\.numbersOn).first

@@ -229,7 +229,7 @@ enum CriminalLegalAid {
                 """).first(decodingColumn: "n", as: Int.self) ?? 0
             if ok != ids.count { throw AppError.validation(["practitionerIds": "值班律师须为法律援助人员库中的律师"]) }
         }
-        try await db.transaction { tx in
+        try await db.atomic { tx in
             let t = tx as! any SQLDatabase
             try await t.delete(from: "duty_shifts").where("station_id", .equal, SQLBind(station)).where("day", .equal, SQLBind(day.description)).run()
             for id in ids {
@@ -334,7 +334,7 @@ enum CriminalLegalAid {
         let prefix = try await dutyPrefix(p, on: db)
         let id = UUID()
         let (onDay, chosen) = (day, kinds)
-        return try await app.db.transaction { tx in
+        return try await app.db.atomic { tx in
             let t = tx as! any SQLDatabase
             let personID: UUID
             let stationID: UUID

@@ -489,7 +489,7 @@ enum MediationCases {
               AND o.status IN (\(binds: [FulfilmentStatus.pending.rawValue, FulfilmentStatus.partlyFulfilled.rawValue])) LIMIT 500
             """).all(decoding: O.self, keyDecodingStrategy: .snakeCase)
         for o in rows {
-            try await app.db.transaction { tx in
+            try await app.db.atomic { tx in
                 let sql = tx as! any SQLDatabase
                 let moved = try await sql.raw("UPDATE mediation_obligations SET reminded = \(bind: true) WHERE id = \(bind: o.id) AND reminded = \(bind: false) RETURNING id").all()
                 guard !moved.isEmpty else { return }

@@ -68,7 +68,7 @@ enum MediationNetwork {
         if (input.members ?? []).isEmpty { errors.add("members", "请至少登记一名委员") }
         try errors.throwIfAny()
         let members = rows
-        try await app.db.transaction { tx in
+        try await app.db.atomic { tx in
             let t = tx as! any SQLDatabase
             try await t.delete(from: "committee_members").where("institution_id", .equal, SQLBind(id)).run()
             for m in members {

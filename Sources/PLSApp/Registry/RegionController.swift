@@ -140,7 +140,7 @@ struct RegionController {
             throw AppError.validation(["file": "第 \(error.line) 行：\(error.message)"],
                                       message: "第 \(error.line) 行：\(error.message)；未导入任何数据")
         }
-        try await database.transaction { tx in
+        try await database.atomic { tx in
             try await insert(rows, on: tx as! any SQLDatabase)
         }
         return rows.count
