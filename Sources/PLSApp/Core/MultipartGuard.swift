@@ -128,3 +128,19 @@ struct SignedInFirst: AsyncMiddleware {
         return try await next.respond(to: request)
     }
 }
+
+/// A form's one file field (`file`), read with `Request.multipart`.
+struct UploadedFile: Decodable, Sendable { var file: File? }
+
+extension Request {
+    /// Reads a multipart body once, on the thread pool. MultipartKit parses byte by byte: a 32 MB body takes it a while,
+    /// which held one of the few threads that run every request's handlers, and `content.get` per field parsed the whole
+    /// body again for each field. Not multipart (a form posted without files): decoded as its content type says.
+    func multipart<T: Decodable & Sendable>(_ type: T.Type) async throws -> T {
+        guard headers.contentType == .formData else { return try content.decode(T.self) }
+        guard let body = body.data else { throw MultipartGuard.malformed }
+        let decoder = try ContentConfiguration.global.requireDecoder(for: .formData)
+        let headers = self.headers
+        return try await application.threadPool.runIfActive { try decoder.decode(T.self, from: body, headers: headers) }
+    }
+}
