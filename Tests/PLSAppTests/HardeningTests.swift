@@ -184,6 +184,23 @@ final class HardeningTests: AppTestCase {
         XCTAssertEqual(known.last, .tooManyRequests)
     }
 
+    /// Session fixation: a session id the browser carried before signing in is never the signed-in one.
+    func testSigningInGivesANewSessionIdAndEndsTheOldOne() async throws {
+        var browser = BrowserSession(self)
+        try await browser.signIn("clerk")
+        let first = try XCTUnwrap(browser.cookies["pls-session"])
+        // Signing in again (another account on the same browser, or an id planted before): a new id.
+        try await browser.signIn("operator")
+        let second = try XCTUnwrap(browser.cookies["pls-session"])
+        XCTAssertNotEqual(first, second)
+        var planted = BrowserSession(self)
+        planted.cookies["pls-session"] = first
+        let res = try await planted.get("/admin")
+        XCTAssertNotEqual(res.status, .ok, "the old id is no longer a session")
+        let ok = try await browser.get("/admin")
+        XCTAssertEqual(ok.status, .ok)
+    }
+
     func testAPasswordChangeEndsEveryOtherTokenAndSession() async throws {
         let first = try await token("clerk"), second = try await token("clerk")
         var browser = BrowserSession(self)

@@ -30,7 +30,7 @@ enum LoginPages {
             try req.limit(.signIn)
             let account = try await AuthController.authenticateStaff(username: username, password: password, address: req.clientAddress,
                                                                      app: req.application, on: req.db)
-            req.signIn(account)
+            await req.signIn(account)
             return req.redirect(to: HomePages.safeNext(form.next) ?? "/admin")
         } catch let e as AppError {
             let view = try await req.view.render("login", StaffContext(page: req.pageMeta(title: "工作人员登录"), username: form.username ?? "",
@@ -78,7 +78,7 @@ enum LoginPages {
             try req.limit(.signIn)
             let account = try await AuthController.authenticateCitizen(mobile: mobile, code: form.code, password: form.password,
                                                                        address: req.clientAddress, app: req.application, on: req.db)
-            req.signIn(account)
+            await req.signIn(account)
             return req.redirect(to: "/?flash=" + ("登录成功".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
         } catch let e as AppError {
             let response = try await render(e.status, error: e.message, fields: e.fields)
@@ -108,7 +108,7 @@ enum LoginPages {
         let input = AuthController.PasswordInput(currentPassword: req.formValue("currentPassword"), newPassword: req.formValue("newPassword"))
         do {
             try await AuthController.changePassword(input, for: p, keepingToken: nil, address: req.clientAddress, app: req.application, on: req.db)
-            req.signIn(p.accountID)
+            await req.signIn(p.accountID)
             return req.redirect(to: p.role.isStaff ? "/admin" : "/", flash: "密码已修改")
         } catch let e as AppError where e.status == .unprocessableEntity {
             return try await req.renderForm(title: "修改密码", action: "/account/password", fields: passwordFields, submit: "保存新密码",
@@ -119,9 +119,15 @@ enum LoginPages {
 
 extension Request {
     /// The browser session belongs to `account` from now: the time is kept so that a later password change ends it.
-    func signIn(_ account: Account) { if let id = account.id { signIn(id) } }
+    func signIn(_ account: Account) async { if let id = account.id { await signIn(id) } }
 
-    func signIn(_ id: UUID) {
+    func signIn(_ id: UUID) async {
+        // A new session id at every sign-in, the old one deleted: an id planted in the browser beforehand (session
+        // fixation) never becomes a signed-in session.
+        if let old = session.id {
+            session.id = nil
+            try? await application.sessions.driver.deleteSession(old, for: self).get()
+        }
         session.data[SessionPrincipalAuthenticator.key] = id.uuidString
         session.data[SessionPrincipalAuthenticator.signedInAtKey] = String(SessionPrincipalAuthenticator.milliseconds(application.clock.now))
     }
