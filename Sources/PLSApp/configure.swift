@@ -106,11 +106,13 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.migrations.add(M021KeepRequestDayCountersByTrigger())
     app.migrations.add(M022CreateSignInAttempts())
     app.migrations.add(M023SealPersonalText(protector: settings.personalData))
+    app.migrations.add(M024SealCaseText(protector: settings.personalData))
 
     // MARK: Capabilities
     app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all)
     app.calendarStore = CalendarStore()
-    app.ledger = Ledger(databases: app.databases, sqliteFile: settings.usesEmbeddedDatabase ? settings.sqliteFile : nil)
+    app.ledger = Ledger(databases: app.databases, sqliteFile: settings.usesEmbeddedDatabase ? settings.sqliteFile : nil,
+                        protector: settings.personalData)
     app.lifecycle.use(Ledger.Shutdown())
     app.regionDirectory = RegionDirectory()
     app.tokenCache = TokenCache()

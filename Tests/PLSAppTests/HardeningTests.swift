@@ -384,6 +384,57 @@ final class HardeningTests: AppTestCase {
         XCTAssertEqual(detail.description, "旧数据")
     }
 
+    /// What staff write about a matter (a step's note in the timeline) is sealed as stored; the chain still verifies.
+    func testTimelineNotesAreSealedAndTheChainVerifies() async throws {
+        let village = city.regions.first { $0.level == .village }!.code.rawValue
+        let clerk = try await token("clerk")
+        var res = try await send(.POST, "/api/v1/requests", token: try await citizenToken(), json: Intake.Input(
+            matterType: "consultation", category: "other", description: "咨询",
+            applicant: .init(name: "申请人", mobile: DemoCity.citizenMobile), regionCode: village))
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let id = try res.content.decode(RequestViews.Detail.self).id
+        let note = "已电话联系当事人司马青云，约定周三来窗口"
+        res = try await send(.POST, "/api/v1/requests/\(id)/accept", token: clerk, json: RequestActions.Input(note: note))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        let stored = try await sql.raw("SELECT note FROM request_events WHERE request_id = \(bind: id) AND note IS NOT NULL")
+            .all(decodingColumn: "note", as: String.self)
+        XCTAssertFalse(stored.isEmpty)
+        XCTAssertFalse(stored.contains { $0.contains("司马青云") })
+        let detail = try await send(.GET, "/api/v1/requests/\(id)", token: clerk).content.decode(RequestViews.Detail.self)
+        XCTAssertTrue(detail.timeline.contains { $0.note == note })
+        let verified = try await Ledger.verify(on: sql, protector: app.personalData)
+        XCTAssertNil(verified.problem)
+    }
+
+    /// A database of the previous version: notes in clear, hashed as written. M024 seals them and the chain still verifies.
+    func testTimelineNotesStoredInClearAreSealedByTheMigration() async throws {
+        let village = city.regions.first { $0.level == .village }!.code.rawValue
+        let clerk = try await token("clerk")
+        var res = try await send(.POST, "/api/v1/requests", token: try await citizenToken(), json: Intake.Input(
+            matterType: "consultation", category: "other", description: "咨询",
+            applicant: .init(name: "申请人", mobile: DemoCity.citizenMobile), regionCode: village))
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let id = try res.content.decode(RequestViews.Detail.self).id
+        let note = "当事人诸葛明月称已与对方和解"
+        res = try await send(.POST, "/api/v1/requests/\(id)/accept", token: clerk, json: RequestActions.Input(note: note))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        // As the previous version stored it.
+        struct E: Decodable { var seq: Int64; var note: String }
+        for e in try await sql.raw("SELECT seq, note FROM request_events WHERE request_id = \(bind: id) AND note IS NOT NULL").all(decoding: E.self) {
+            try await sql.raw("UPDATE request_events SET note = \(bind: try app.personalData.open(e.note)) WHERE seq = \(bind: e.seq)").run()
+        }
+        var verified = try await Ledger.verify(on: sql, protector: app.personalData)
+        XCTAssertNil(verified.problem, "a note in clear verifies as it did")
+        try await M024SealCaseText(protector: app.personalData).prepare(on: app.db)
+        let left = try await sql.raw("SELECT COUNT(*) AS n FROM request_events WHERE note IS NOT NULL AND note NOT LIKE 'pd1:%'")
+            .first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(left, 0)
+        verified = try await Ledger.verify(on: sql, protector: app.personalData)
+        XCTAssertNil(verified.problem)
+        let timeline = try await RequestViews.timeline(id, protector: app.personalData, on: sql)
+        XCTAssertTrue(timeline.contains { $0.note == note })
+    }
+
     func testTheDataDirectoryIsPrivate() throws {
         guard app.settings.usesEmbeddedDatabase else { return }
         let fm = FileManager.default

@@ -203,7 +203,7 @@ final class IntakeTests: AppTestCase {
         XCTAssertEqual(items["evaluation_rate"]?.value, 100)
         XCTAssertEqual(items["satisfaction_rate"]?.numerator, 1)
 
-        let verify = try await Ledger.verify(on: sql)
+        let verify = try await Ledger.verify(on: sql, protector: app.personalData)
         XCTAssertNil(verify.problem)
         XCTAssertEqual(verify.checked, 8)
     }
@@ -294,23 +294,23 @@ final class IntakeTests: AppTestCase {
             let (_, d) = try await create(citizen, input(category: category))
             _ = try await act(op, d!.id, "accept")
         }
-        let intact = try await Ledger.verify(on: sql)
+        let intact = try await Ledger.verify(on: sql, protector: app.personalData)
         XCTAssertNil(intact.problem)
         try await sql.raw("UPDATE request_events SET note = '被改过' WHERE seq = 3").run()
-        var result = try await Ledger.verify(on: sql)
+        var result = try await Ledger.verify(on: sql, protector: app.personalData)
         XCTAssertTrue(result.problem?.contains("第 3 条事件") ?? false, result.problem ?? "")
         XCTAssertTrue(result.problem?.contains("篡改") ?? false)
         XCTAssertEqual(result.checked, 2)
 
         try await sql.raw("DELETE FROM request_events WHERE seq = 3").run()
-        result = try await Ledger.verify(on: sql)
+        result = try await Ledger.verify(on: sql, protector: app.personalData)
         XCTAssertTrue(result.problem?.contains("缺少第 3 条事件") ?? false, result.problem ?? "")
     }
 
     func testLedgerNoticesTheLastEventRemoved() async throws {
         let (_, _) = try await create(try await citizenToken(), input())
         try await sql.raw("DELETE FROM request_events WHERE seq = 1").run()
-        let result = try await Ledger.verify(on: sql)
+        let result = try await Ledger.verify(on: sql, protector: app.personalData)
         XCTAssertNotNil(result.problem)
     }
 

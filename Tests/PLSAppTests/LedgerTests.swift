@@ -62,7 +62,7 @@ final class GroupCommitTests: AppTestCase {
         XCTAssertEqual(statuses.filter { $0 == .created }.count, 12)
         XCTAssertEqual(statuses.filter { $0 == .ok }.count, 1)
         XCTAssertEqual(statuses.filter { $0 == .conflict }.count, 1)
-        let verify = try await Ledger.verify(on: sql)
+        let verify = try await Ledger.verify(on: sql, protector: app.personalData)
         XCTAssertNil(verify.problem)
         XCTAssertEqual(verify.checked, 1 + 12 + 1)
         let numbers = try await ServiceRequest.query(on: app.db).all().map(\.number)
@@ -100,7 +100,7 @@ final class GroupCommitTests: AppTestCase {
             .map { try $0.decode(column: "note", as: String.self) }
         XCTAssertEqual(notes.count, 19)
         XCTAssertFalse(notes.contains("第 7 次"))
-        let verify = try await Ledger.verify(on: sql)
+        let verify = try await Ledger.verify(on: sql, protector: app.personalData)
         XCTAssertNil(verify.problem)
         XCTAssertEqual(verify.checked, 1 + 19)
     }
@@ -117,7 +117,7 @@ final class GroupCommitTests: AppTestCase {
             XCTAssertEqual(res.status, .created, res.body.string)
             return try res.content.decode(RequestViews.Detail.self)
         }
-        let eventsBefore = try await Ledger.verify(on: sql).checked
+        let eventsBefore = try await Ledger.verify(on: sql, protector: app.personalData).checked
         let first = try await intake(1)
         let ours = app.ledger
         // The other process, with a connection of its own: it reads the head and the counter afresh.
@@ -133,7 +133,7 @@ final class GroupCommitTests: AppTestCase {
         }
         let sequences = [first, second, third].map { Int($0.number.suffix(6))! }
         XCTAssertEqual(sequences, [sequences[0], sequences[0] + 1, sequences[0] + 2], "numbers continue across processes")
-        let verify = try await Ledger.verify(on: sql)
+        let verify = try await Ledger.verify(on: sql, protector: app.personalData)
         XCTAssertNil(verify.problem)
         XCTAssertEqual(verify.checked, eventsBefore + 3)
         let day = try await sql.raw("SELECT last FROM request_day_counters WHERE day = \(bind: app.today.description)")
@@ -176,7 +176,7 @@ final class GroupCommitTests: AppTestCase {
                 return r
             }
             let r = make()
-            let eventsBefore = try await Ledger.verify(on: sql).checked
+            let eventsBefore = try await Ledger.verify(on: sql, protector: app.personalData).checked
             let countsBefore = app.ledger.counts
             try await app.ledger.write(on: app.db, access: access) { w in
                 try await w.save(make())
@@ -201,10 +201,10 @@ final class GroupCommitTests: AppTestCase {
             let fluent = try await ServiceRequest.find(r.id, on: app.db)
             XCTAssertEqual(fluent?.createdAt, back.createdAt, "Fluent reads it the same")
             XCTAssertEqual(fluent?.priorityGroupsText, "")
-            let verify = try await Ledger.verify(on: sql)
+            let verify = try await Ledger.verify(on: sql, protector: app.personalData)
             XCTAssertNil(verify.problem)
             XCTAssertEqual(verify.checked, eventsBefore + 1)
-            let timeline = try await RequestViews.timeline(r.id!, on: sql)
+            let timeline = try await RequestViews.timeline(r.id!, protector: app.personalData, on: sql)
             XCTAssertEqual(timeline.map(\.actor), ["测试\"|\\"])
         }
     }
@@ -216,7 +216,7 @@ final class GroupCommitTests: AppTestCase {
         let op = try await token("operator")
         let village = city.regions.first { $0.level == .village }!.code.rawValue
         let before = app.ledger.counts
-        let eventsBefore = try await Ledger.verify(on: sql).checked
+        let eventsBefore = try await Ledger.verify(on: sql, protector: app.personalData).checked
         var numbers: [String] = []
         for i in 0..<4 {
             let input = Intake.Input(matterType: "consultation", category: "labor", description: "一步写入 \(i)",
@@ -240,7 +240,7 @@ final class GroupCommitTests: AppTestCase {
         let stored = try await sql.raw("SELECT COUNT(*) AS n FROM service_requests WHERE applicant_mobile_hash IN (\(binds: hashes))")
             .first(decodingColumn: "n", as: Int.self)
         XCTAssertEqual(stored, 4, "the retry with the same key made no second request")
-        let verify = try await Ledger.verify(on: sql)
+        let verify = try await Ledger.verify(on: sql, protector: app.personalData)
         XCTAssertNil(verify.problem)
         XCTAssertEqual(verify.checked, eventsBefore + 2 + 1 + 2 + 1, "accepted intakes have two events")
         let day = try await sql.raw("SELECT last FROM request_day_counters WHERE day = \(bind: app.today.description)")
@@ -255,7 +255,7 @@ final class GroupCommitTests: AppTestCase {
             matterType: "consultation", category: "labor", description: "只读视图", applicant: .init(name: "测试", mobile: "13612342000"),
             regionCode: city.regions.first { $0.level == .village }!.code.rawValue)).content.decode(RequestViews.Detail.self)
         let before = app.ledger.counts
-        let eventsBefore = try await Ledger.verify(on: sql).checked
+        let eventsBefore = try await Ledger.verify(on: sql, protector: app.personalData).checked
         try await app.ledger.write(on: app.db, access: .rowsOnly) { w in
             try await (w.db as! any SQLDatabase).raw("INSERT INTO request_day_counters (day, last) VALUES ('1999-01-01', 7)").run()
             w.append(LedgerEvent(requestID: request.id, atMillis: 1, actorID: nil, actorName: "测试", action: "notify",
@@ -264,7 +264,7 @@ final class GroupCommitTests: AppTestCase {
         XCTAssertEqual(app.ledger.counts.rowsOnlyBatchesRunAgain - before.rowsOnlyBatchesRunAgain, usesPostgres ? 0 : 1)
         let rows = try await sql.raw("SELECT last FROM request_day_counters WHERE day = '1999-01-01'").all()
         XCTAssertEqual(rows.count, 1)
-        let verify = try await Ledger.verify(on: sql)
+        let verify = try await Ledger.verify(on: sql, protector: app.personalData)
         XCTAssertNil(verify.problem)
         XCTAssertEqual(verify.checked, eventsBefore + 1)
     }

@@ -120,7 +120,7 @@ final class SpeedPathTests: AppTestCase {
         XCTAssertEqual(allAfter, (all ?? 0) + 1)
         let rows = try await sql.raw("SELECT COUNT(*) AS n FROM service_requests").first(decodingColumn: "n", as: Int.self)
         XCTAssertEqual(allAfter, rows)
-        let verified = try await Ledger.verify(on: sql)
+        let verified = try await Ledger.verify(on: sql, protector: app.personalData)
         XCTAssertNil(verified.problem)
         XCTAssertGreaterThan(verified.checked, 150)
     }
@@ -227,7 +227,7 @@ final class SpeedPathTests: AppTestCase {
         XCTAssertEqual(created.timeline.map(\.actionName), shown.timeline.map(\.actionName))
         XCTAssertEqual(created.timeline.map(\.at), shown.timeline.map(\.at))
         XCTAssertEqual(created.regionName, shown.regionName)
-        let verified = try await Ledger.verify(on: sql)
+        let verified = try await Ledger.verify(on: sql, protector: app.personalData)
         XCTAssertNil(verified.problem)
         XCTAssertNotNil(TimeOrderedID.millis(of: created.id), "intake makes time-ordered ids")
     }

@@ -51,7 +51,7 @@ struct LedgerVerifyCommand: AsyncCommand {
     var help: String { "Check the whole chain and name the first event that was altered or removed" }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let result = try await Ledger.verify(on: context.application.db as! any SQLDatabase)
+        let result = try await Ledger.verify(on: context.application.db as! any SQLDatabase, protector: context.application.personalData)
         if let problem = result.problem {
             context.console.error("账本校验失败（已核对 \(result.checked) 条）：\(problem)")
             throw ExitCode(1)

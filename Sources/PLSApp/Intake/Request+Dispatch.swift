@@ -134,7 +134,7 @@ enum Dispatch {
             .filter(\.$applicantMobileHash == hash).first() else {
             throw AppError(.notFound, "not_found", "未找到该事项：请核对事项编号和申请时填写的手机号码")
         }
-        let timeline = try await RequestViews.timeline(r.id!, on: app.db as! any SQLDatabase)
+        let timeline = try await RequestViews.timeline(r.id!, protector: app.personalData, on: app.db as! any SQLDatabase)
         return PublicView(number: r.number, matterTypeName: MatterType(rawValue: r.matterType)?.chineseName ?? r.matterType, status: r.status,
                           statusName: r.requestStatus.chineseName, createdAt: r.createdAt, concludeDue: r.concludeDue,
                           steps: timeline.map { .init(at: $0.at, actionName: $0.actionName, statusName: $0.toStatusName) })

@@ -260,7 +260,7 @@ enum RequestViews {
         return RequestAction(rawValue: raw)?.chineseName ?? raw
     }
 
-    static func timeline(_ id: UUID, on db: any SQLDatabase) async throws -> [TimelineEntry] {
+    static func timeline(_ id: UUID, protector: PersonalDataProtector, on db: any SQLDatabase) async throws -> [TimelineEntry] {
         // One way to show an event, whether read back here or just appended (`TimelineEntry.init(_:)`).
         try await ColumnRows.all("""
             SELECT seq, at_ms, actor_name, action, from_status, to_status, note FROM request_events WHERE request_id = \(bind: id) ORDER BY seq
@@ -268,7 +268,7 @@ enum RequestViews {
             TimelineEntry((seq: try r.int64("seq"), event: LedgerEvent(
                 requestID: id, atMillis: try r.int64("at_ms"), actorID: nil, actorName: try r.text("actor_name"),
                 action: try r.text("action"), fromStatus: try r.optionalText("from_status"), toStatus: try r.text("to_status"),
-                note: try r.optionalText("note"))))
+                note: try protector.open(try r.optionalText("note")))))
         }
     }
 
@@ -317,7 +317,7 @@ enum RequestViews {
         var actions: [String] = []
         var legalAid: LegalAidCases.View?
         if r.matterType == MatterType.legalAid.rawValue, let c = try await LegalAidCase.find(id, on: app.db) {
-            legalAid = try await LegalAidCases.view(c, of: r, for: principal, today: app.today, on: db)
+            legalAid = try await LegalAidCases.view(c, of: r, for: principal, today: app.today, protector: app.personalData, on: db)
         }
         var mediation: MediationCases.View?
         if r.matterType == MatterType.mediation.rawValue, let c = try await MediationCase.read(id, on: db) {
@@ -333,7 +333,7 @@ enum RequestViews {
             if RequestActions.mayEvaluate(r, principal) { actions.append("evaluate") }
         }
         let timelineEntries: [TimelineEntry]
-        if let known { timelineEntries = known } else { timelineEntries = try await timeline(id, on: db) }
+        if let known { timelineEntries = known } else { timelineEntries = try await timeline(id, protector: app.personalData, on: db) }
         return Detail(
             id: id, number: r.number, matterType: r.matterType, matterTypeName: MatterType(rawValue: r.matterType)?.chineseName ?? r.matterType,
             itemCode: r.itemCode, category: r.category, categoryName: Category(rawValue: r.category)?.chineseName ?? r.category,

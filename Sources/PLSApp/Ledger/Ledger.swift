@@ -85,8 +85,12 @@ final class GroupCommitter: Sendable {
     }
     let counts = NIOLockedValueBox(Counts())
 
-    init(rowsWriter: DirectSQLiteWriter? = nil) {
+    /// Seals the events' notes as they are written (the hash covers the note as written by the user).
+    private let protector: PersonalDataProtector?
+
+    init(rowsWriter: DirectSQLiteWriter? = nil, protector: PersonalDataProtector? = nil) {
         self.rowsWriter = rowsWriter
+        self.protector = protector
     }
 
     func submit(_ job: Job, on database: any Database) {
@@ -145,7 +149,7 @@ final class GroupCommitter: Sendable {
             known.withLockedValue { $0 = nil }  // set again only by a commit
             if let rowsWriter, batch.allSatisfy({ $0.access == .rowsOnly }) {
                 do {
-                    let after = try await Self.runRowsOnly(batch, from: head, reading: database, writing: rowsWriter)
+                    let after = try await Self.runRowsOnly(batch, from: head, reading: database, writing: rowsWriter, protector: protector)
                     counts.withLockedValue { $0.rowsOnlyBatches += 1 }
                     known.withLockedValue { $0 = after }
                     for job in batch { job.finish(nil) }
@@ -180,12 +184,12 @@ final class GroupCommitter: Sendable {
         do {
             let after: Head?
             do {
-                after = try await Self.run(batch, isolated: false, from: head, on: database).head
+                after = try await Self.run(batch, isolated: false, from: head, on: database, protector: protector).head
             } catch where head != nil && !(error is AppError) {
                 // Another process wrote the chain or numbered requests since (the check or a key failed):
                 // run again from the stored head. (A write's own refusal is an AppError, and is not retried here.)
                 database.logger.notice("ledger batch of \(batch.count) runs again from the stored head: \(String(reflecting: error))")
-                after = try await Self.run(batch, isolated: false, from: nil, on: database).head
+                after = try await Self.run(batch, isolated: false, from: nil, on: database, protector: protector).head
             }
             known.withLockedValue { $0 = after }
             for job in batch { job.finish(nil) }
@@ -193,7 +197,7 @@ final class GroupCommitter: Sendable {
             // Nothing of the batch was kept. A single write has its answer; several are run again, each alone.
             if batch.count == 1 { batch[0].finish(error); return }
             do {
-                let (errors, after) = try await Self.run(batch, isolated: true, from: nil, on: database)
+                let (errors, after) = try await Self.run(batch, isolated: true, from: nil, on: database, protector: protector)
                 known.withLockedValue { $0 = after }
                 for (job, error) in zip(batch, errors) { job.finish(error) }
             } catch {
@@ -206,8 +210,8 @@ final class GroupCommitter: Sendable {
     /// One transaction for the batch. Not isolated: the first failing write undoes the batch (thrown).
     /// Isolated: each write in a savepoint, its rows written at once; returns each write's error.
     /// `known`: the head the last commit left (SQLite), used when it knows the batch's day; the head it leaves is returned.
-    private static func run(_ batch: [Job], isolated: Bool, from known: Head?,
-                            on database: any Database) async throws -> (errors: [(any Error)?], head: Head?) {
+    private static func run(_ batch: [Job], isolated: Bool, from known: Head?, on database: any Database,
+                            protector: PersonalDataProtector?) async throws -> (errors: [(any Error)?], head: Head?) {
         let outcomes = Outcomes()
         let after = try await database.atomic { tx -> Head? in
             let sql = tx as! any SQLDatabase
@@ -226,7 +230,7 @@ final class GroupCommitter: Sendable {
                 start = try await storedHead(day: day, locking: true, on: sql)
             }
             let writer = Ledger.Writer(db: tx, seq: start.seq, hash: start.hash, day: start.day.map { ($0, start.dayLast) },
-                                       countersKeptByTrigger: sqlite)
+                                       countersKeptByTrigger: sqlite, protector: protector)
             outcomes.errors = []
             for job in batch {
                 // A write that reads must see every row the batch wrote before it.
@@ -274,7 +278,7 @@ final class GroupCommitter: Sendable {
     /// The day's counter is not checked: a number another process gave out meanwhile fails the unique key, and the
     /// batch runs again in a transaction.
     private static func runRowsOnly(_ batch: [Job], from known: Head?, reading database: any Database,
-                                    writing connection: DirectSQLiteWriter) async throws -> Head {
+                                    writing connection: DirectSQLiteWriter, protector: PersonalDataProtector?) async throws -> Head {
         let day = batch.lazy.compactMap(\.numbersOn).first
         let start: Head
         if let known, day == nil || day == known.day {
@@ -284,11 +288,11 @@ final class GroupCommitter: Sendable {
             start = try await storedHead(day: day, locking: false, on: database as! any SQLDatabase)
         }
         let writer = Ledger.Writer(db: ReadOnlyDatabase(database), seq: start.seq, hash: start.hash,
-                                   day: start.day.map { ($0, start.dayLast) }, countersKeptByTrigger: true)
+                                   day: start.day.map { ($0, start.dayLast) }, countersKeptByTrigger: true, protector: protector)
         writer.deferring = true
         for job in batch { try await job.run(writer) }
         let dayLast = start.day.flatMap { writer.lastNumber(on: $0) } ?? start.dayLast
-        let held = writer.held
+        let held = try writer.held
         let (seq, hash) = writer.head
         let startSeq = start.seq, startHash = start.hash
         try await connection.transaction { tx in
@@ -407,9 +411,10 @@ final class Ledger: Sendable {
 
     /// `databases` with `.ledgerWriter` configured: batches are written through it; without: through the caller's database.
     /// `sqliteFile`: the embedded database's file, which the ledger's own connection opens for batches of rows-only writes.
-    init(databases: Databases? = nil, sqliteFile: String? = nil) {
+    /// `protector`: seals the events' notes (free text about a person's matter) as they are stored.
+    init(databases: Databases? = nil, sqliteFile: String? = nil, protector: PersonalDataProtector? = nil) {
         self.databases = databases
-        committer = GroupCommitter(rowsWriter: sqliteFile.map(DirectSQLiteWriter.init(path:)))
+        committer = GroupCommitter(rowsWriter: sqliteFile.map(DirectSQLiteWriter.init(path:)), protector: protector)
     }
 
     /// How the batches went (`GroupCommitter.Counts`).
@@ -482,13 +487,16 @@ final class Ledger: Sendable {
 
         /// Whether the database writes the day counters itself (SQLite: a trigger on every new request, M021).
         private let countersKeptByTrigger: Bool
+        private let protector: PersonalDataProtector?
 
         /// `day`: a day whose request counter was read with the head (its last number so far).
-        init(db: any Database, seq: Int64, hash: String, day: (String, Int)? = nil, countersKeptByTrigger: Bool = false) {
+        init(db: any Database, seq: Int64, hash: String, day: (String, Int)? = nil, countersKeptByTrigger: Bool = false,
+             protector: PersonalDataProtector? = nil) {
             self.db = db
             self.seq = seq
             self.hash = hash
             self.countersKeptByTrigger = countersKeptByTrigger
+            self.protector = protector
             if let (d, last) = day { dayCounters[d] = (last, last) }
         }
 
@@ -565,17 +573,21 @@ final class Ledger: Sendable {
 
         private var keyCells: [[BulkCell]] { deferredKeys.map { [BulkCell($0.key), BulkCell($0.request.id!), BulkCell($0.at)] } }
 
+        /// The note is sealed as it is stored; the hash covers it as written (`Ledger.verify` opens it).
         private var eventCells: [[BulkCell]] {
-            pending.map { p -> [BulkCell] in
-                let e = p.event
-                return [BulkCell(p.seq), BulkCell(e.requestID), BulkCell(e.atMillis), BulkCell(e.actorID), BulkCell(e.actorName),
-                        BulkCell(e.action), BulkCell(e.fromStatus), BulkCell(e.toStatus), BulkCell(e.note), BulkCell(p.prev), BulkCell(p.hash)]
+            get throws {
+                try pending.map { p -> [BulkCell] in
+                    let e = p.event
+                    let note = try e.note.map { try protector?.seal($0) ?? $0 }
+                    return [BulkCell(p.seq), BulkCell(e.requestID), BulkCell(e.atMillis), BulkCell(e.actorID), BulkCell(e.actorName),
+                            BulkCell(e.action), BulkCell(e.fromStatus), BulkCell(e.toStatus), BulkCell(note), BulkCell(p.prev), BulkCell(p.hash)]
+                }
             }
         }
 
         /// Everything held, as cells, for the ledger's own connection to write (a batch of rows-only writes, whose
         /// day counters the database keeps).
-        var held: Held { Held(requests: deferred.map(\.insertCells), keys: keyCells, events: eventCells) }
+        var held: Held { get throws { Held(requests: deferred.map(\.insertCells), keys: keyCells, events: try eventCells) } }
 
         /// The next sequence number of `day` for a request number. Safe because every write that numbers
         /// requests runs under the ledger's lock.
@@ -594,7 +606,7 @@ final class Ledger: Sendable {
             try await writeDeferred()
             let sql = db as! any SQLDatabase
             // Cells as SQLite takes them (`BulkRows`): the SQL builder and Codable encoding cost more than the insert.
-            let rows = eventCells
+            let rows = try eventCells
             for start in stride(from: 0, to: rows.count, by: 500) {
                 try await BulkRows.insert("request_events", Ledger.eventColumns, rows[start..<min(start + 500, rows.count)], on: sql)
             }
@@ -616,7 +628,9 @@ final class Ledger: Sendable {
     }
 
     /// Walks the whole chain in order, a page at a time.
-    static func verify(on db: any SQLDatabase, pageSize: Int = 5_000) async throws -> Verification {
+    /// `protector` opens the notes, which are hashed as they were written (a note altered where it is stored no longer
+    /// opens, and its event fails the hash).
+    static func verify(on db: any SQLDatabase, protector: PersonalDataProtector, pageSize: Int = 5_000) async throws -> Verification {
         struct Row: Decodable {
             var seq: Int64; var requestId: UUID; var atMs: Int64; var actorAccountId: UUID?; var actorName: String
             var action: String; var fromStatus: String?; var toStatus: String; var note: String?; var prevHash: String; var hash: String
@@ -644,7 +658,7 @@ final class Ledger: Sendable {
                     return Verification(checked: checked, problem: "\(label)的前序哈希与上一条不符：前面的事件被改动或删除")
                 }
                 let event = LedgerEvent(requestID: r.requestId, atMillis: r.atMs, actorID: r.actorAccountId, actorName: r.actorName,
-                                        action: r.action, fromStatus: r.fromStatus, toStatus: r.toStatus, note: r.note)
+                                        action: r.action, fromStatus: r.fromStatus, toStatus: r.toStatus, note: r.note.map { (try? protector.open($0)) ?? $0 })
                 if hash(canonical(seq: r.seq, prev: r.prevHash, event)) != r.hash {
                     return Verification(checked: checked, problem: "\(label)已被篡改：内容与哈希不符")
                 }

@@ -317,7 +317,7 @@ enum LegalAidCases {
             let fresh = try await load(r, on: db)
             fresh.decision = grant ? "granted" : "refused"
             fresh.decidedOn = today.description
-            fresh.decisionReason = reason
+            fresh.decisionReason = try reason.map { try app.personalData.seal($0) }
             try await fresh.save(on: db)
         case .provisional:
             let ground = errors.choice(input.ground, "ground", "先行提供法律援助的情形", as: ProvisionalGround.self)
@@ -335,7 +335,7 @@ enum LegalAidCases {
             let text = errors.required(input.text ?? input.reason, "text", "异议理由", maxLength: 1000)
             try errors.throwIfAny()
             c.objectionOn = today.description
-            c.objectionText = text
+            c.objectionText = try app.personalData.seal(text)
             c.reviewDue = rules[.objectionReview]!.due(from: today, on: calendar).description
             c.reviewResult = nil
             c.reviewReason = nil
@@ -352,7 +352,7 @@ enum LegalAidCases {
             let reason = errors.required(input.reason, "reason", "审查理由", maxLength: 1000)
             try errors.throwIfAny()
             c.reviewResult = result
-            c.reviewReason = reason
+            c.reviewReason = try app.personalData.seal(reason)
             c.reviewedOn = today.description
             if result == "corrected" {
                 c.decision = nil
@@ -423,7 +423,7 @@ enum LegalAidCases {
         case .reject:
             c.decision = "refused"
             c.decidedOn = today.description
-            c.decisionReason = c.decisionReason ?? input.reason
+            c.decisionReason = try c.decisionReason ?? input.reason.map { try app.personalData.seal($0) }
         case .assign:
             guard let pid = input.practitionerId else {
                 throw AppError.validation(["practitionerId": "法律援助案件须指派到具体的法律援助人员（法律援助法第四十三条）"])

@@ -70,7 +70,8 @@ extension LegalAidCases {
         var notices: [String]
     }
 
-    static func view(_ c: LegalAidCase, of r: ServiceRequest, for p: Principal?, today: CivilDate, on db: any SQLDatabase) async throws -> View {
+    static func view(_ c: LegalAidCase, of r: ServiceRequest, for p: Principal?, today: CivilDate, protector: PersonalDataProtector,
+                     on db: any SQLDatabase) async throws -> View {
         struct Names: Decodable { var centreName: String?; var matterName: String? }
         let names = try await db.raw("""
             SELECT (SELECT name FROM institutions WHERE id = \(bind: c.centreID)) AS centre_name,
@@ -96,12 +97,12 @@ extension LegalAidCases {
             materialsPending: pending, materialsRequestedOn: c.materialsRequestedOn,
             missingMaterials: (c.missingMaterials ?? "").split(separator: "\n").map(String.init),
             decision: c.decision, decisionName: c.decision.map { $0 == "granted" ? (c.isNotified ? "通知辩护，应当指派" : "给予法律援助") : "不予法律援助" },
-            decidedOn: c.decidedOn, decisionReason: c.decisionReason, provisional: c.provisionalGround != nil,
+            decidedOn: c.decidedOn, decisionReason: try protector.open(c.decisionReason), provisional: c.provisionalGround != nil,
             provisionalGroundName: c.provisionalGround.flatMap(ProvisionalGround.init)?.chineseName,
             designationDue: c.designationDue, designatedOn: c.designatedOn, designationOnTime: onTime,
             designeeTypeName: c.designeeType.flatMap(PractitionerType.init)?.chineseName,
-            objectionOn: c.objectionOn, objectionText: c.objectionText, reviewDue: c.reviewDue, reviewResult: c.reviewResult,
-            reviewResultName: c.reviewResult.map { $0 == "upheld" ? "维持原决定" : "责令改正" }, reviewReason: c.reviewReason,
+            objectionOn: c.objectionOn, objectionText: try protector.open(c.objectionText), reviewDue: c.reviewDue, reviewResult: c.reviewResult,
+            reviewResultName: c.reviewResult.map { $0 == "upheld" ? "维持原决定" : "责令改正" }, reviewReason: try protector.open(c.reviewReason),
             terminationGroundName: c.terminationGround.flatMap(TerminationGround.init)?.chineseName,
             stage: c.stage, stageName: c.stage.flatMap(AidStage.init)?.chineseName, closingReport: c.closingReport, closedOn: c.closedOn,
             subsidy: c.subsidy.map(Money.toYuan), notified: c.isNotified, organName: c.organName, organ: c.notifyingOrgan,

@@ -407,14 +407,14 @@ enum MediationCases {
             c.closedOn = today.description
             if result == .success {
                 c.agreementForm = form!.rawValue
-                c.agreementTerms = terms
-                c.agreementFacts = facts
+                c.agreementTerms = try app.personalData.seal(terms)
+                c.agreementFacts = try facts.map { try app.personalData.seal($0) }
                 // Art. 29, 30: a written agreement takes effect when signed and sealed, an oral one when reached.
                 c.agreementEffectiveOn = signed.description
                 c.confirmationDue = form == .written ? MediationRules.confirmationDeadline(effectiveOn: signed, calendar: app.workingCalendar).description : nil
                 for (i, o) in obligations.enumerated() {
                     try await sql.insert(into: "mediation_obligations").columns("id", "request_id", "description", "due_on", "status", "reminded", "sort")
-                        .values(SQLBind(UUID()), SQLBind(r.id!), SQLBind(o.0), SQLBind(o.1.description), SQLBind(FulfilmentStatus.pending.rawValue),
+                        .values(SQLBind(UUID()), SQLBind(r.id!), SQLBind(try app.personalData.seal(o.0)), SQLBind(o.1.description), SQLBind(FulfilmentStatus.pending.rawValue),
                                 SQLBind(false), SQLBind(i)).run()
                 }
             } else {
@@ -444,7 +444,7 @@ enum MediationCases {
             }
             try await update.run()
             try await sql.insert(into: "mediation_visits").columns("id", "request_id", "visited_on", "status", "note", "by_name", "created_at")
-                .values(SQLBind(UUID()), SQLBind(r.id!), SQLBind(visited.description), SQLBind(status!.rawValue), SQLBind(note), SQLBind(p.displayName), SQLBind(now)).run()
+                .values(SQLBind(UUID()), SQLBind(r.id!), SQLBind(visited.description), SQLBind(status!.rawValue), SQLBind(try note.map { try app.personalData.seal($0) }), SQLBind(p.displayName), SQLBind(now)).run()
             event(r, "visit", "\(visited) 回访：\(status!.chineseName)" + (note.map { "。\($0)" } ?? ""), by: p, now: now, writer: w)
         case .confirmation:
             let applied = date(input.appliedOn, "appliedOn", "申请日期", today: today, &errors)
@@ -500,7 +500,7 @@ enum MediationCases {
                         .all(decodingColumn: "id", as: UUID.self)
                 }
                 try await Notifications.notify(accounts: targets, request: o.requestId,
-                                               text: "履行提醒：调解协议 \(o.number) 约定“\(o.description)”应于 \(o.dueOn) 前履行，请回访了解履行情况", now: app.clock.now, on: sql)
+                                               text: "履行提醒：调解协议 \(o.number) 约定的履行事项应于 \(o.dueOn) 前履行，请回访了解履行情况", now: app.clock.now, on: sql)
             }
         }
         return rows.count

@@ -82,16 +82,16 @@ extension MediationCases {
             sessions: try sessions.map { Session(heldOn: $0.heldOn, mediatorName: $0.mediatorName, attendees: try protector.open($0.attendees),
                                                  record: try protector.open($0.record)) }, outcome: c.outcome, outcomeName: c.outcome.flatMap(MediationOutcome.init)?.chineseName, closedOn: c.closedOn,
             agreementForm: c.agreementForm, agreementFormName: c.agreementForm.flatMap(AgreementForm.init)?.chineseName,
-            agreementFacts: c.agreementFacts, agreementTerms: c.agreementTerms, agreementEffectiveOn: c.agreementEffectiveOn,
-            obligations: obligations.map { o in
+            agreementFacts: try protector.open(c.agreementFacts), agreementTerms: try protector.open(c.agreementTerms), agreementEffectiveOn: c.agreementEffectiveOn,
+            obligations: try obligations.map { o in
                 let status = FulfilmentStatus(rawValue: o.status) ?? .pending
-                return Obligation(id: o.id, description: o.description, dueOn: o.dueOn, status: o.status, statusName: status.chineseName,
+                return Obligation(id: o.id, description: try protector.open(o.description), dueOn: o.dueOn, status: o.status, statusName: status.chineseName,
                                   overdue: status != .fulfilled && (CivilDate(o.dueOn).map { $0 < today } ?? false))
             },
             fulfilment: obligations.isEmpty ? nil : FulfilmentStatus.overall(obligations.map { FulfilmentStatus(rawValue: $0.status) ?? .pending }).rawValue,
             fulfilmentName: obligations.isEmpty ? nil : FulfilmentStatus.overall(obligations.map { FulfilmentStatus(rawValue: $0.status) ?? .pending }).chineseName,
-            visits: visits.map { Visit(visitedOn: $0.visitedOn, status: $0.status, statusName: FulfilmentStatus(rawValue: $0.status)?.chineseName ?? $0.status,
-                                       note: $0.note, byName: $0.byName) },
+            visits: try visits.map { Visit(visitedOn: $0.visitedOn, status: $0.status, statusName: FulfilmentStatus(rawValue: $0.status)?.chineseName ?? $0.status,
+                                       note: try protector.open($0.note), byName: $0.byName) },
             confirmationDue: c.confirmationDue,
             confirmationOpen: c.confirmationAppliedOn == nil && (c.confirmationDue.flatMap(CivilDate.init).map { today <= $0 } ?? false),
             confirmationAppliedOn: c.confirmationAppliedOn, courtName: c.courtName,
