@@ -400,8 +400,15 @@ final class HardeningTests: AppTestCase {
             .all(decodingColumn: "note", as: String.self)
         XCTAssertFalse(stored.isEmpty)
         XCTAssertFalse(stored.contains { $0.contains("司马青云") })
+        // The conclusion's summary too.
+        let summary = "已向司马青云解答物业纠纷的处理途径"
+        res = try await send(.POST, "/api/v1/requests/\(id)/conclude", token: clerk, json: RequestActions.Input(outcome: "resolved", summary: summary))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        let storedSummary = try await sql.raw("SELECT summary FROM service_requests WHERE id = \(bind: id)").first(decodingColumn: "summary", as: String.self)
+        XCTAssertEqual(storedSummary?.hasPrefix("pd1:"), true)
         let detail = try await send(.GET, "/api/v1/requests/\(id)", token: clerk).content.decode(RequestViews.Detail.self)
         XCTAssertTrue(detail.timeline.contains { $0.note == note })
+        XCTAssertEqual(detail.summary, summary)
         let verified = try await Ledger.verify(on: sql, protector: app.personalData)
         XCTAssertNil(verified.problem)
     }

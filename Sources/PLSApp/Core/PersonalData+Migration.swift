@@ -29,16 +29,19 @@ struct M023SealPersonalText: AsyncMigration {
 }
 
 /// Seals the free text about a person's matter that M023 left in clear: timeline notes (the hash chain covers them as
-/// written; `Ledger.verify` opens them), legal aid decisions, objections and reviews, mediation agreements, the obligations
-/// they set and the visits about them.
+/// written; `Ledger.verify` opens them), conclusion summaries, refusal reasons and rating comments, legal aid decisions,
+/// objections, reviews and closing reports, mediation agreements, the obligations they set and the visits about them.
 struct M024SealCaseText: AsyncMigration {
     let protector: PersonalDataProtector
 
     static let byRequest: [(table: String, column: String)] = [
         ("legal_aid_cases", "decision_reason"), ("legal_aid_cases", "objection_text"), ("legal_aid_cases", "review_reason"),
-        ("mediation_cases", "agreement_facts"), ("mediation_cases", "agreement_terms"),
+        ("legal_aid_cases", "closing_report"), ("mediation_cases", "agreement_facts"), ("mediation_cases", "agreement_terms"),
     ]
-    static let byID: [(table: String, column: String)] = [("mediation_obligations", "description"), ("mediation_visits", "note")]
+    static let byID: [(table: String, column: String)] = [
+        ("service_requests", "summary"), ("service_requests", "reject_reason"), ("service_requests", "rating_comment"),
+        ("mediation_obligations", "description"), ("mediation_visits", "note"),
+    ]
     static let zero = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
     func prepare(on database: any Database) async throws {

@@ -74,7 +74,7 @@ enum RequestActions {
         case .reject:
             let reason = errors.required(input.reason, "reason", "不予受理的理由", maxLength: 500)
             try errors.throwIfAny()
-            r.rejectReason = reason
+            r.rejectReason = try app.personalData.seal(reason)
             note = reason
         case .assign:
             var institutionID = input.institutionId
@@ -138,7 +138,7 @@ enum RequestActions {
             let summary = errors.required(input.summary, "summary", "办理情况", maxLength: 2000)
             try errors.throwIfAny()
             r.outcome = outcome
-            r.summary = summary
+            r.summary = try app.personalData.seal(summary)
             r.concludedOn = today.description
             let onTime = r.concludeDue.flatMap(CivilDate.init).map { today <= $0 } ?? true
             r.concludedOnTime = onTime
@@ -282,7 +282,7 @@ enum RequestActions {
         guard r.requestStatus == .concluded else { throw AppError.conflict("not_concluded", "事项办结后才能评价") }
         guard r.rating == nil else { throw AppError.conflict("already_rated", "该事项已评价，每项服务只评价一次") }
         r.rating = rating.rawValue
-        r.ratingComment = comment
+        r.ratingComment = try comment.map { try app.personalData.seal($0) }
         r.ratedAt = now
         r.updatedAt = now
         try await r.updateRow(on: w.db as! any SQLDatabase)

@@ -347,8 +347,8 @@ enum RequestViews {
             practitionerId: r.practitionerID, practitionerName: practitionerName, acceptDue: r.acceptDue, concludeDue: r.concludeDue,
             overdue: isOverdue(status: status, due: r.concludeDue, today: app.today), suspendedOn: r.suspendedOn,
             transferTarget: r.transferTarget, transferReference: r.transferReference, externalReference: r.externalReference,
-            rejectReason: r.rejectReason, outcome: r.outcome, summary: r.summary, concludedOn: r.concludedOn,
-            concludedOnTime: r.concludedOnTime, rating: r.rating, ratingComment: r.ratingComment, createdAt: r.createdAt,
+            rejectReason: try app.personalData.open(r.rejectReason), outcome: r.outcome, summary: try app.personalData.open(r.summary), concludedOn: r.concludedOn,
+            concludedOnTime: r.concludedOnTime, rating: r.rating, ratingComment: try app.personalData.open(r.ratingComment), createdAt: r.createdAt,
             actions: actions, timeline: timelineEntries, legalAid: legalAid,
             feeReduction: try await LegalAidCases.feeReduction(for: r, on: db), mediation: mediation)
     }

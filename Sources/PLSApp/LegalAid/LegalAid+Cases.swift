@@ -433,7 +433,7 @@ enum LegalAidCases {
             c.designeeType = type.rawValue
         case .conclude:
             if c.closedOn == nil { c.closedOn = today.description }
-            if c.closingReport == nil { c.closingReport = input.summary }
+            if c.closingReport == nil { c.closingReport = try input.summary.map { try app.personalData.seal($0) } }
         case .reopen:
             c.decision = nil
             c.decidedOn = nil

@@ -104,7 +104,7 @@ extension LegalAidCases {
             objectionOn: c.objectionOn, objectionText: try protector.open(c.objectionText), reviewDue: c.reviewDue, reviewResult: c.reviewResult,
             reviewResultName: c.reviewResult.map { $0 == "upheld" ? "维持原决定" : "责令改正" }, reviewReason: try protector.open(c.reviewReason),
             terminationGroundName: c.terminationGround.flatMap(TerminationGround.init)?.chineseName,
-            stage: c.stage, stageName: c.stage.flatMap(AidStage.init)?.chineseName, closingReport: c.closingReport, closedOn: c.closedOn,
+            stage: c.stage, stageName: c.stage.flatMap(AidStage.init)?.chineseName, closingReport: try protector.open(c.closingReport), closedOn: c.closedOn,
             subsidy: c.subsidy.map(Money.toYuan), notified: c.isNotified, organName: c.organName, organ: c.notifyingOrgan,
             letterNumber: c.letterNumber, charge: c.charge, detentionPlace: c.detentionPlace, noticeReason: c.noticeReason,
             noticeReasonName: c.reason?.chineseName, requiresSeniorLawyer: c.reason?.requiresSeniorLawyer ?? false,

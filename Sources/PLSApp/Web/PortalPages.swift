@@ -204,7 +204,7 @@ extension PortalPages {
         guard let id = RatingLink.requestID(from: token, app: req.application),
               let r = try await ServiceRequest.find(id, on: req.db) else { throw AppError(.notFound, "not_found", "评价链接无效，请核对短信中的链接") }
         let ctx = RateLinkContext(page: req.pageMeta(title: "服务评价"), number: r.number,
-                                  matterName: MatterType(rawValue: r.matterType)?.chineseName ?? r.matterType, summary: r.summary, token: token,
+                                  matterName: MatterType(rawValue: r.matterType)?.chineseName ?? r.matterType, summary: try req.application.personalData.open(r.summary), token: token,
                                   ratings: Rating.allCases.reversed().map { SelectOption(value: String($0.rawValue), label: $0.chineseName, selected: false) },
                                   done: done || r.rating != nil, error: error?.message)
         let response = try await req.view.render("portal/rate", ctx).encodeResponse(for: req)
