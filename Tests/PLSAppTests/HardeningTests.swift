@@ -265,6 +265,17 @@ final class HardeningTests: AppTestCase {
         XCTAssertEqual(try errorBody(res).code, "code_daily_limit")
     }
 
+    /// An IPv6 subscriber holds a whole /64: limits count the network, not each address in it.
+    func testLimitsCountAnIPv6CallerByItsNetwork() {
+        XCTAssertEqual(Request.counted("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64")
+        XCTAssertEqual(Request.counted("2001:0db8:0001:0002:ffff::1"), "2001:db8:1:2::/64")
+        XCTAssertNotEqual(Request.counted("2001:db8:1:3::1"), Request.counted("2001:db8:1:2::1"))
+        XCTAssertEqual(Request.counted("::ffff:10.0.0.7"), "10.0.0.7")
+        XCTAssertEqual(Request.counted("10.0.0.7"), "10.0.0.7")
+        XCTAssertEqual(Request.counted("unknown"), "unknown")
+        XCTAssertEqual(Request.counted("fe80::zz"), "fe80::zz")
+    }
+
     func testThePublicLookupIsRateLimited() async throws {
         var last: HTTPStatus = .ok
         for i in 0..<12 {

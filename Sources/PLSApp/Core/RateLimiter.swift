@@ -9,9 +9,22 @@ extension Request {
         let trusted = application.settings.trustedProxies
         // Every header line, in order: a proxy that adds a line of its own instead of appending leaves the caller's first.
         let forwarded = headers["X-Forwarded-For"].joined(separator: ",")
-        guard trusted.contains(peer), !forwarded.isEmpty else { return peer }
+        guard trusted.contains(peer), !forwarded.isEmpty else { return Self.counted(peer) }
         let hops = forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        return hops.last(where: { !trusted.contains($0) }) ?? peer
+        return Self.counted(hops.last(where: { !trusted.contains($0) }) ?? peer)
+    }
+
+    /// An address as limits count it: an IPv6 caller by its /64 network (one subscriber is given a whole /64 and could
+    /// otherwise take a fresh address for every try); an IPv4-mapped IPv6 address as the IPv4 one.
+    static func counted(_ address: String) -> String {
+        guard address.contains(":") else { return address }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        guard inet_pton(AF_INET6, address, &bytes) == 1 else { return address }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+            return bytes[12...].map(String.init).joined(separator: ".")
+        }
+        let groups = stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+        return groups.joined(separator: ":") + "::/64"
     }
 
     /// A caller on this machine, not relayed by a proxy: the only one the demo outbox is shown to.
