@@ -305,6 +305,28 @@ final class HardeningTests: AppTestCase {
 
     // MARK: Personal data
 
+    /// 422 is for the caller's input only: a body that does not decode is 422 naming the field, whatever its type; a value
+    /// the server itself cannot decode (a stored row) is a 500, logged, never a "必填" shown to the user.
+    func testOnlyTheCallersInputIs422() async throws {
+        app.get("api", "v1", "test-stored-row") { _ async throws -> String in
+            throw DecodingError.valueNotFound(String.self, .init(codingPath: [], debugDescription: "a stored row"))
+        }
+        let clerk = try await token("clerk")
+        var res = try await send(.GET, "/api/v1/test-stored-row", token: clerk)
+        XCTAssertEqual(res.status, .internalServerError)
+        XCTAssertEqual(try errorBody(res).code, "server_error")
+        // The caller's JSON without a required field, and a body of the wrong type: 4xx, never 500.
+        res = try await send(.POST, "/api/v1/requests", token: clerk, headers: ["Content-Type": "application/json"], body: #"{"matterType":"consultation"}"#)
+        XCTAssertEqual(res.status, .unprocessableEntity, res.body.string)
+        XCTAssertNotNil(try errorBody(res).fields["category"] ?? errorBody(res).fields["description"], res.body.string)
+        for type in ["text/plain", "text/html"] {
+            var headers = HTTPHeaders()
+            headers.replaceOrAdd(name: .contentType, value: type)
+            res = try await send(.POST, "/api/v1/requests", token: clerk, headers: headers, body: "hello")
+            XCTAssertTrue((400..<500).contains(Int(res.status.code)), "\(type): \(res.status)")
+        }
+    }
+
     func testControlCharactersAre422NamingTheField() async throws {
         let citizen = try await citizenToken()
         let village = city.regions.first { $0.level == .village }!.code.rawValue

@@ -94,19 +94,24 @@ enum FormEncoding {
 
 /// JSON and form bodies pass through these before they are decoded: a control character anywhere is a 422
 /// naming its field, so no handler can store one by forgetting to check.
+/// Also where the caller's body becomes a 422: a body that does not decode (a field missing or of the wrong type) is
+/// the caller's error here, at the edge; a `DecodingError` anywhere else is the server's (a stored row), and a 500.
 struct ControlCharacterCheckingDecoder: ContentDecoder {
-    enum Format: Sendable { case json, form }
+    /// `plain`: text bodies, whose decoder only turns a failure into a 422.
+    enum Format: Sendable { case json, form, plain }
     let inner: any ContentDecoder
     let format: Format
 
     func decode<D: Decodable>(_ decodable: D.Type, from body: ByteBuffer, headers: HTTPHeaders) throws -> D {
         try check(body)
-        return try inner.decode(decodable, from: body, headers: headers)
+        do { return try inner.decode(decodable, from: body, headers: headers) }
+        catch let e as DecodingError { throw AppErrorMiddleware.decodingError(e) }
     }
 
     func decode<D: Decodable>(_ decodable: D.Type, from body: ByteBuffer, headers: HTTPHeaders, userInfo: [CodingUserInfoKey: any Sendable]) throws -> D {
         try check(body)
-        return try inner.decode(decodable, from: body, headers: headers, userInfo: userInfo)
+        do { return try inner.decode(decodable, from: body, headers: headers, userInfo: userInfo) }
+        catch let e as DecodingError { throw AppErrorMiddleware.decodingError(e) }
     }
 
     private func check(_ body: ByteBuffer) throws {
@@ -114,14 +119,15 @@ struct ControlCharacterCheckingDecoder: ContentDecoder {
         switch format {
         case .json: field = body.withUnsafeReadableBytes { ControlCharacters.fieldInJSON($0) }
         case .form: field = ControlCharacters.fieldInForm(Substring(body.getString(at: body.readerIndex, length: body.readableBytes) ?? ""))
+        case .plain: field = nil
         }
         if let field { throw AppError.validation([field.isEmpty ? "body" : field: ControlCharacters.message]) }
     }
 
     /// Wraps the decoders of the global content configuration once (configure runs once per application; tests make many).
     static func install() throws {
-        for (type, format) in [(HTTPMediaType.json, Format.json), (.urlEncodedForm, .form)] {
-            let current = try ContentConfiguration.global.requireDecoder(for: type)
+        for (type, format) in [(HTTPMediaType.json, Format.json), (.jsonAPI, .json), (.urlEncodedForm, .form), (.plainText, .plain), (.html, .plain)] {
+            guard let current = try? ContentConfiguration.global.requireDecoder(for: type) else { continue }
             if current is ControlCharacterCheckingDecoder { continue }
             ContentConfiguration.global.use(decoder: ControlCharacterCheckingDecoder(inner: current, format: format), for: type)
         }

@@ -13,7 +13,10 @@ struct AppErrorMiddleware: AsyncMiddleware {
             return try await next.respond(to: request)
         } catch {
             let appError = Self.appError(from: error, request: request)
-            if appError.status.code >= 500 {
+            if let e = error as? DecodingError {
+                // Only where it failed: the message of a DecodingError can quote the stored value (a person's data).
+                request.logger.error("a stored value did not decode (\(Self.decodingKind(e))) at \(Self.decodingPath(e))")
+            } else if appError.status.code >= 500 {
                 request.logger.report(error: error)
             }
             if request.wantsJSON {
@@ -40,8 +43,10 @@ struct AppErrorMiddleware: AsyncMiddleware {
         switch error {
         case let e as AppError:
             return e
-        case let e as DecodingError:
-            return decodingError(e)
+        case is DecodingError:
+            // The caller's body is decoded at the edge, where a failure is already a 422 (`ControlCharacterCheckingDecoder`,
+            // `CheckedMultipartDecoder`): one that arrives here is a row the server could not read, never a "必填" for the user.
+            return AppError(.internalServerError, "server_error", "服务暂时不可用，请稍后再试")
         case let e as any AbortError:
             switch e.status {
             case .notFound: return AppError(.notFound, "not_found", "页面或接口不存在")
@@ -84,6 +89,27 @@ struct AppErrorMiddleware: AsyncMiddleware {
         return nil
     }
 
+    static func decodingKind(_ error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound: "key not found"
+        case .valueNotFound: "value not found"
+        case .typeMismatch(let type, _): "type mismatch, expected \(type)"
+        case .dataCorrupted: "data corrupted"
+        @unknown default: "unknown"
+        }
+    }
+
+    static func decodingPath(_ error: DecodingError) -> String {
+        let context: DecodingError.Context?
+        switch error {
+        case .keyNotFound(let key, let c): return (c.codingPath + [key]).map(\.stringValue).joined(separator: ".")
+        case .valueNotFound(_, let c), .typeMismatch(_, let c), .dataCorrupted(let c): context = c
+        @unknown default: context = nil
+        }
+        return context.map { $0.codingPath.map(\.stringValue).joined(separator: ".") } ?? ""
+    }
+
+    /// The caller's body did not decode: 422 naming the field.
     static func decodingError(_ error: DecodingError) -> AppError {
         func path(_ codingPath: [any CodingKey], _ key: (any CodingKey)? = nil) -> String {
             (codingPath + (key.map { [$0] } ?? [])).map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }

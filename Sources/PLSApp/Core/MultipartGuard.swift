@@ -102,14 +102,14 @@ struct CheckedMultipartDecoder: ContentDecoder {
     func decode<D: Decodable>(_ decodable: D.Type, from body: ByteBuffer, headers: HTTPHeaders) throws -> D {
         try MultipartGuard.check(body, headers: headers)
         do { return try inner.decode(decodable, from: body, headers: headers) }
-        catch let e as DecodingError { throw e }
+        catch let e as DecodingError { throw AppErrorMiddleware.decodingError(e) }
         catch { throw MultipartGuard.malformed }
     }
 
     func decode<D: Decodable>(_ decodable: D.Type, from body: ByteBuffer, headers: HTTPHeaders, userInfo: [CodingUserInfoKey: any Sendable]) throws -> D {
         try MultipartGuard.check(body, headers: headers)
         do { return try inner.decode(decodable, from: body, headers: headers, userInfo: userInfo) }
-        catch let e as DecodingError { throw e }
+        catch let e as DecodingError { throw AppErrorMiddleware.decodingError(e) }
         catch { throw MultipartGuard.malformed }
     }
 
