@@ -82,31 +82,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.leaf.cache.isEnabled = app.environment.isRelease
 
     // MARK: Migrations: numbered, each with its revert.
-    app.migrations.add(M001CreateRegions())
-    app.migrations.add(M002CreateInstitutions())
-    app.migrations.add(M003CreatePractitioners())
-    app.migrations.add(M004CreateAccounts())
-    app.migrations.add(SessionRecord.migration)
-    app.migrations.add(M005CreateCalendar())
-    app.migrations.add(M006CreateLedger())
-    app.migrations.add(M007CreateServiceRequests())
-    app.migrations.add(M008CreateCatalog())
-    app.migrations.add(M009AddRequestQueueIndex())
-    app.migrations.add(Attachments.M010CreateAttachments())
-    app.migrations.add(M011CreateLegalAid())
-    app.migrations.add(M012CreateMediation())
-    app.migrations.add(M013CreateVillageAdvisers())
-    app.migrations.add(M014CreateRosters())
-    app.migrations.add(M015CreateTrainingAndAdviserWork())
-    app.migrations.add(M016MarkGovernmentBodies())
-    app.migrations.add(M017CreateAdviserServicePhotos())
-    app.migrations.add(M018CreateStaffTrainingAttendance())
-    app.migrations.add(M019CreateRequestCounts())
-    app.migrations.add(M020CreateIndicatorFigures())
-    app.migrations.add(M021KeepRequestDayCountersByTrigger())
-    app.migrations.add(M022CreateSignInAttempts())
-    app.migrations.add(M023SealPersonalText(protector: settings.personalData))
-    app.migrations.add(M024SealCaseText(protector: settings.personalData))
+    for migration in migrations(settings) { app.migrations.add(migration) }
 
     // MARK: Capabilities
     app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all)
@@ -167,4 +143,36 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
         if !settings.usesEmbeddedDatabase, let sql = app.db as? any SQLDatabase { try await sql.raw("ANALYZE").run() }
         if !options.quiet { print(DemoLoader.loginsBanner()) }
     }
+}
+
+/// Every migration, in the order they run. A deployed database has run a prefix of this list: a migration is never
+/// changed or moved once released, and never calls code that may change later (`MigrationTests`).
+func migrations(_ settings: Settings) -> [any Migration] {
+    [
+        M001CreateRegions(),
+        M002CreateInstitutions(),
+        M003CreatePractitioners(),
+        M004CreateAccounts(),
+        SessionRecord.migration,
+        M005CreateCalendar(),
+        M006CreateLedger(),
+        M007CreateServiceRequests(),
+        M008CreateCatalog(),
+        M009AddRequestQueueIndex(),
+        Attachments.M010CreateAttachments(),
+        M011CreateLegalAid(),
+        M012CreateMediation(),
+        M013CreateVillageAdvisers(),
+        M014CreateRosters(),
+        M015CreateTrainingAndAdviserWork(),
+        M016MarkGovernmentBodies(),
+        M017CreateAdviserServicePhotos(),
+        M018CreateStaffTrainingAttendance(),
+        M019CreateRequestCounts(),
+        M020CreateIndicatorFigures(),
+        M021KeepRequestDayCountersByTrigger(),
+        M022CreateSignInAttempts(),
+        M023SealPersonalText(protector: settings.personalData),
+        M024SealCaseText(protector: settings.personalData),
+    ]
 }

@@ -97,13 +97,24 @@ struct M016MarkGovernmentBodies: AsyncMigration {
             .where("type", .equal, InstitutionType.governmentBody.rawValue)
             .all(decoding: Body.self, keyDecodingStrategy: .snakeCase)
         for b in bodies {
-            let kind = GovernmentBodies.suggestedKind(name: b.name)
-            let heavy = kind == .department && GovernmentBodies.isNamedEnforcementDepartment(name: b.name)
-            let expected = DivisionCode(b.regionCode)?.level.map { GovernmentBodies.expectsAdviser(kind: kind, level: $0, enforcementHeavy: heavy) } ?? false
+            let kind = Self.suggestedKind(name: b.name)
+            let heavy = kind == "department" && Self.enforcementDepartments.contains { b.name.contains($0) }
+            let expected = DivisionCode(b.regionCode)?.level.map { level in
+                kind == "department" ? heavy && [.city, .county].contains(level) : [.city, .county, .town].contains(level)
+            } ?? false
             try await sql.update(Institution.schema)
-                .set("body_kind", to: kind.rawValue).set("enforcement_heavy", to: heavy).set("adviser_expected", to: expected)
+                .set("body_kind", to: kind).set("enforcement_heavy", to: heavy).set("adviser_expected", to: expected)
                 .where("id", .equal, b.id).run()
         }
+    }
+
+    // The rules as they were when this migration was released (`GovernmentBodies` may change; this may not).
+    private static let enforcementDepartments = ["市场监督管理", "城市管理", "税务", "住房", "自然资源和规划", "生态环境", "交通运输"]
+
+    private static func suggestedKind(name: String) -> String {
+        if name.hasPrefix("中共") || name.hasSuffix("党委") || name.hasSuffix("党工委") || name.hasSuffix("工作委员会") { return "party_committee" }
+        if name.hasSuffix("人民政府") || name.hasSuffix("办事处") || name.hasSuffix("管理委员会") { return "government" }
+        return "department"
     }
 
     func revert(on database: any Database) async throws {
