@@ -2,6 +2,7 @@ import XCTVapor
 import Fluent
 import SQLKit
 import PLSDomain
+import NIOConcurrencyHelpers
 @testable import PLSApp
 
 /// Each test gets a fresh database holding the small demo city: a new SQLite file, or, when
@@ -20,6 +21,7 @@ class AppTestCase: XCTestCase {
         if let loadedOn { app.clock.set(loadedOn) }
         try await configure(app, options: ConfigureOptions(dataDirectory: dataDir, demo: true, demoScale: .small,
                                                            quiet: true, resetDatabase: true))
+        if let log = ProcessInfo.processInfo.environment["PLS_RESPONSES_LOG"] { app.middleware.use(ResponseRecorder(path: log), at: .beginning) }
     }
 
     override func tearDown() async throws {
@@ -117,5 +119,26 @@ struct BrowserSession {
         _ = try await get("/login")
         let res = try await post("/login", [("username", username), ("password", DemoCity.password)])
         XCTAssertEqual(res.status, .seeOther, res.body.string)
+    }
+}
+
+/// Writes every JSON answer of the API, with its method, path and status, one JSON line each, for scripts/test to check
+/// against `openapi.json` (Tests/openapi/check_responses.py): the document cannot drift from what the code answers.
+struct ResponseRecorder: AsyncMiddleware {
+    let path: String
+    private static let lock = NIOLock()
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let response = try await next.respond(to: request)
+        guard request.url.path.hasPrefix("/api/"), response.headers.contentType?.subType == "json",
+              let body = response.body.data ?? response.body.buffer.map({ Data($0.readableBytesView) }) else { return response }
+        let line: [String: Any] = ["method": request.method.rawValue, "path": request.url.path, "status": Int(response.status.code),
+                                   "body": String(decoding: body, as: UTF8.self)]
+        let data = try JSONSerialization.data(withJSONObject: line) + Data("\n".utf8)
+        Self.lock.withLock {
+            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+            if let handle = FileHandle(forWritingAtPath: path) { handle.seekToEndOfFile(); handle.write(data); handle.closeFile() }
+        }
+        return response
     }
 }
