@@ -125,7 +125,7 @@ func routes(_ app: Application) throws {
     mediation.post("listening-points", use: MediationController.apiCreatePoint)
     mediation.get("hotspots", use: MediationController.apiHotspots)
     mediation.get("statistics", use: MediationController.apiStatistics)
-    api.put("indicators", ":id", "target", use: MediationController.apiSetTarget)
+    api.put("indicators", ":id", "target", use: IndicatorTargets.apiSetTarget)
 
     let advisers = api.grouped("village-advisers")
     advisers.get("assignments", use: VillageAdviserController.apiAssignments)

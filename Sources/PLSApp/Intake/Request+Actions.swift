@@ -311,7 +311,3 @@ enum Stats {
             """).run()
     }
 }
-
-extension String {
-    var nilIfEmpty: String? { isEmpty ? nil : self }
-}

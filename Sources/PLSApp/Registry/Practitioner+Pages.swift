@@ -148,10 +148,3 @@ enum PractitionerPages {
         return req.redirect(to: "/admin/practitioners/\(id)", flash: "已登记离职")
     }
 }
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
-    }
-}

@@ -240,14 +240,3 @@ extension RegionController {
         return ImportResult(imported: try await importCSV(body, on: req.db))
     }
 }
-
-extension Response {
-    func encodeJSON<T: Encodable>(_ value: T) throws -> Response {
-        try content.encode(value, as: .json)
-        return self
-    }
-}
-
-extension Request {
-    var sql: any SQLDatabase { db as! any SQLDatabase }
-}

@@ -98,7 +98,7 @@ enum AdminPages {
         try p.require(p.role == .cityAdmin)
         let id = req.parameters.get("id") ?? ""
         do {
-            _ = try await MediationController.setTarget(id, req.formValue("target").flatMap(Double.init), app: req.application, now: req.now)
+            _ = try await IndicatorTargets.setTarget(id, req.formValue("target").flatMap(Double.init), app: req.application, now: req.now)
             return req.redirect(to: "/admin/indicators", flash: "已修改指标目标")
         } catch let e as AppError where e.status == .unprocessableEntity {
             return req.redirect(to: "/admin/indicators", flash: e.fields["target"] ?? e.message)

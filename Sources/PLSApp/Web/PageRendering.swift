@@ -51,8 +51,3 @@ enum RegionChoices {
         try await options(on: req.sql, scope: scope)
     }
 }
-
-extension Double {
-    /// Hours and scores as people write them: "2", "1.5".
-    var shortText: String { self == rounded() ? String(Int(self)) : String(format: "%.1f", self) }
-}

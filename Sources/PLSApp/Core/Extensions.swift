@@ -1,0 +1,35 @@
+import Foundation
+import Vapor
+import SQLKit
+
+// Small extensions shared across capabilities, in one place.
+
+extension Request {
+    /// The request's database as SQLKit sees it (both drivers are SQL databases).
+    var sql: any SQLDatabase { db as! any SQLDatabase }
+}
+
+extension Response {
+    /// The response with `value` as its JSON body (a status set before, e.g. 201).
+    func encodeJSON<T: Encodable>(_ value: T) throws -> Response {
+        try content.encode(value, as: .json)
+        return self
+    }
+}
+
+extension String {
+    /// A form's empty field as absent.
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}
+
+extension Double {
+    /// Hours and scores as people write them: "2", "1.5".
+    var shortText: String { self == rounded() ? String(Int(self)) : String(format: "%.1f", self) }
+}
