@@ -23,8 +23,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.12.0"),
     ],
     targets: [
-        // Pure rules of the domain: no Vapor, no database.
-        .target(name: "PLSDomain"),
+        // Pure rules of the domain: no Vapor, no database (Crypto for the hash chain).
+        .target(name: "PLSDomain", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Spreadsheet files (CSV, Excel .xlsx) as rows of text: formats, not rules.
         .target(name: "Spreadsheets", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // Declarations of the SQLite library SQLiteNIO links in, for the ledger's own connection (see its header).

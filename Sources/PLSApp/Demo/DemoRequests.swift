@@ -20,7 +20,7 @@ final class DemoRequests: @unchecked Sendable {
 
     private var rng = SeededGenerator(seed: 12348)
     private var seq: Int64 = 0
-    private var prev = Ledger.genesis
+    private var prev = HashChain.genesis
     private var dayCounters: [String: Int] = [:]
     private var stats: [String: (Int, Int, Int, Int)] = [:]
     private var requestRows: [[BulkCell]] = []
@@ -170,7 +170,7 @@ final class DemoRequests: @unchecked Sendable {
                             seq += 1
                             let e = LedgerEvent(requestID: id, atMillis: t, actorID: operatorID, actorName: action == .submit ? name : "12348 热线坐席",
                                                 action: action.rawValue, fromStatus: from?.rawValue, toStatus: status.rawValue, note: nil)
-                            let h = Ledger.hash(Ledger.canonical(seq: seq, prev: prev, e))
+                            let h = HashChain.hash(HashChain.canonical(seq: seq, prev: prev, e))
                             eventRows.append([BulkCell(seq), BulkCell(id), BulkCell(t), BulkCell(operatorID), BulkCell(e.actorName), BulkCell(e.action),
                                               BulkCell(e.fromStatus), BulkCell(e.toStatus), BulkCell(e.note), BulkCell(prev), BulkCell(h)])
                             prev = h
@@ -182,7 +182,7 @@ final class DemoRequests: @unchecked Sendable {
                             seq += 1
                             let e = LedgerEvent(requestID: id, atMillis: Int64(ratedAt!.timeIntervalSince1970 * 1000), actorID: operatorID, actorName: name,
                                                 action: "evaluate", fromStatus: status.rawValue, toStatus: status.rawValue, note: "申请人评价：\(Rating(rawValue: rating!)!.chineseName)")
-                            let h = Ledger.hash(Ledger.canonical(seq: seq, prev: prev, e))
+                            let h = HashChain.hash(HashChain.canonical(seq: seq, prev: prev, e))
                             eventRows.append([BulkCell(seq), BulkCell(id), BulkCell(e.atMillis), BulkCell(operatorID), BulkCell(e.actorName), BulkCell(e.action),
                                               BulkCell(e.fromStatus), BulkCell(e.toStatus), BulkCell(e.note), BulkCell(prev), BulkCell(h)])
                             prev = h

@@ -1,5 +1,6 @@
 import Vapor
 import Fluent
+import PLSDomain
 
 /// What a capability's steps on a case share: the request found in the principal's scope, read again inside
 /// one ledger write with the capability's detail, the who-and-when checks, then the step itself.

@@ -1,0 +1,180 @@
+import Vapor
+import Fluent
+import SQLKit
+import PLSDomain
+
+extension Ledger {
+    /// A batch's new rows as cells, and the one-row statements that insert them (prepared once by the ledger's own connection).
+    struct Held: Sendable {
+        var requests: [[BulkCell]]
+        var keys: [[BulkCell]]
+        var events: [[BulkCell]]
+
+        static let keyColumns = ["scoped_key", "request_id", "created_at"]
+        static let requestInsert = insert(ServiceRequest.schema, ServiceRequest.insertColumns)
+        static let keyInsert = insert("idempotency_keys", keyColumns)
+        static let eventInsert = insert("request_events", Ledger.eventColumns)
+
+        private static func insert(_ table: String, _ columns: [String]) -> String {
+            "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(repeatElement("?", count: columns.count).joined(separator: ", ")))"
+        }
+    }
+}
+
+extension Ledger {
+    /// Appends events inside a `write`. Events are held until the shared transaction is about to
+    /// commit and then written in one statement: a batch of writes costs one insert, not one each.
+    /// Confined to the one task that runs a batch, one write after another: a class, not an actor, so that
+    /// appending an event is a call rather than a hop between executors.
+    final class Writer: @unchecked Sendable {
+        let db: any Database
+        private var seq: Int64
+        private var hash: String
+        private var pending: [(seq: Int64, prev: String, hash: String, event: LedgerEvent)] = []
+        /// Request numbers handed out in this transaction, by day: each day's counter is read once and
+        /// written back once, at the flush, instead of an upsert per request.
+        private var dayCounters: [String: (stored: Int, last: Int)] = [:]
+        /// Set by the committer for a write that reads nothing of the batch: its new requests wait for one
+        /// multi-row insert before the events (which refer to them), instead of an insert each.
+        var deferring = false
+        private var deferred: [ServiceRequest] = []
+        private var deferredIDs: Set<UUID> = []
+        /// Idempotency keys of held requests, written after them (they refer to them).
+        private var deferredKeys: [(key: String, request: ServiceRequest, at: Date)] = []
+
+        /// Whether the database writes the day counters itself (SQLite: a trigger on every new request, M021).
+        private let countersKeptByTrigger: Bool
+        private let protector: PersonalDataProtector?
+
+        /// `day`: a day whose request counter was read with the head (its last number so far).
+        init(db: any Database, seq: Int64, hash: String, day: (String, Int)? = nil, countersKeptByTrigger: Bool = false,
+             protector: PersonalDataProtector? = nil) {
+            self.db = db
+            self.seq = seq
+            self.hash = hash
+            self.countersKeptByTrigger = countersKeptByTrigger
+            self.protector = protector
+            if let (d, last) = day { dayCounters[d] = (last, last) }
+        }
+
+        /// The last request number handed out on `day` so far, when this transaction knows it.
+        func lastNumber(on day: String) -> Int? { dayCounters[day]?.last }
+
+        struct Mark: Sendable { var seq: Int64; var hash: String; var pending: Int; var dayCounters: [String: (stored: Int, last: Int)] }
+
+        var head: (Int64, String) { (seq, hash) }
+        var mark: Mark { Mark(seq: seq, hash: hash, pending: pending.count, dayCounters: dayCounters) }
+
+        /// After a write's savepoint was rolled back, the chain and the counters continue from where they were before it.
+        /// (Isolated writes never defer, so there is nothing deferred to take back.)
+        func reset(to mark: Mark) {
+            seq = mark.seq
+            hash = mark.hash
+            pending.removeLast(pending.count - mark.pending)
+            dayCounters = mark.dayCounters
+        }
+
+        func append(_ e: LedgerEvent) {
+            let next = seq + 1
+            let h = HashChain.hash(HashChain.canonical(seq: next, prev: hash, e))
+            pending.append((next, hash, h, e))
+            seq = next
+            hash = h
+        }
+
+        /// The events appended since `mark`, with their sequence numbers: what a write's answer shows as its timeline.
+        func events(since mark: Mark) -> [(seq: Int64, event: LedgerEvent)] {
+            pending[mark.pending...].map { ($0.seq, $0.event) }
+        }
+
+        /// Saves a request: a new one is held for the batch's insert while deferring, else written now.
+        func save(_ r: ServiceRequest) async throws {
+            if let id = r.id, deferredIDs.contains(id) { return }  // the held object is written as it is at the flush
+            if deferring, !r.$id.exists, let id = r.id {
+                deferred.append(r)
+                deferredIDs.insert(id)
+                r.$id.exists = true
+                return
+            }
+            try await r.saveRow(on: db as! any SQLDatabase)
+        }
+
+        /// Records an idempotency key for a request saved in this write: held with it while deferring.
+        func saveKey(_ key: String, for r: ServiceRequest, at now: Date) async throws {
+            if let id = r.id, deferredIDs.contains(id) {
+                deferredKeys.append((key, r, now))
+                return
+            }
+            try await (db as! any SQLDatabase).raw("""
+                INSERT INTO idempotency_keys (scoped_key, request_id, created_at) VALUES (\(bind: key), \(bind: r.id!), \(bind: now))
+                """).run()
+        }
+
+        /// A request held in this batch under `key`: a retry that arrives in the same batch is its replay.
+        func heldRequest(forKey key: String) -> ServiceRequest? {
+            deferredKeys.first { $0.key == key }?.request
+        }
+
+        /// Writes the held requests and their keys; before any write that reads, and at the flush.
+        func writeDeferred() async throws {
+            guard !deferred.isEmpty else { return }
+            let sql = db as! any SQLDatabase
+            for start in stride(from: 0, to: deferred.count, by: 200) {
+                try await ServiceRequest.insertRows(deferred[start..<min(start + 200, deferred.count)], on: sql)
+            }
+            if !deferredKeys.isEmpty { try await BulkRows.insert("idempotency_keys", Held.keyColumns, keyCells[...], on: sql) }
+            deferred.removeAll()
+            deferredIDs.removeAll()
+            deferredKeys.removeAll()
+        }
+
+        private var keyCells: [[BulkCell]] { deferredKeys.map { [BulkCell($0.key), BulkCell($0.request.id!), BulkCell($0.at)] } }
+
+        /// The note is sealed as it is stored; the hash covers it as written (`Ledger.verify` opens it).
+        private var eventCells: [[BulkCell]] {
+            get throws {
+                try pending.map { p -> [BulkCell] in
+                    let e = p.event
+                    let note = try e.note.map { try protector?.seal($0) ?? $0 }
+                    return [BulkCell(p.seq), BulkCell(e.requestID), BulkCell(e.atMillis), BulkCell(e.actorID), BulkCell(e.actorName),
+                            BulkCell(e.action), BulkCell(e.fromStatus), BulkCell(e.toStatus), BulkCell(note), BulkCell(p.prev), BulkCell(p.hash)]
+                }
+            }
+        }
+
+        /// Everything held, as cells, for the ledger's own connection to write (a batch of rows-only writes, whose
+        /// day counters the database keeps).
+        var held: Held { get throws { Held(requests: deferred.map(\.insertCells), keys: keyCells, events: try eventCells) } }
+
+        /// The next sequence number of `day` for a request number. Safe because every write that numbers
+        /// requests runs under the ledger's lock.
+        func nextSequence(on day: String) async throws -> Int {
+            if dayCounters[day] == nil {
+                let stored = try await (db as! any SQLDatabase).raw("SELECT last FROM request_day_counters WHERE day = \(bind: day)")
+                    .first(decodingColumn: "last", as: Int.self) ?? 0
+                dayCounters[day] = (stored, stored)
+            }
+            dayCounters[day]!.last += 1
+            return dayCounters[day]!.last
+        }
+
+        /// Writes the held requests, events and day counters; called once, just before the commit.
+        func flush() async throws {
+            try await writeDeferred()
+            let sql = db as! any SQLDatabase
+            // Cells as SQLite takes them (`BulkRows`): the SQL builder and Codable encoding cost more than the insert.
+            let rows = try eventCells
+            for start in stride(from: 0, to: rows.count, by: 500) {
+                try await BulkRows.insert("request_events", Ledger.eventColumns, rows[start..<min(start + 500, rows.count)], on: sql)
+            }
+            pending.removeAll()
+            for (day, counter) in dayCounters where counter.last != counter.stored && !countersKeptByTrigger {
+                try await sql.raw("""
+                    INSERT INTO request_day_counters (day, last) VALUES (\(bind: day), \(bind: counter.last))
+                    ON CONFLICT (day) DO UPDATE SET last = excluded.last
+                    """).run()
+            }
+            dayCounters = [:]
+        }
+    }
+}
