@@ -417,25 +417,31 @@ final class HardeningTests: AppTestCase {
         XCTAssertEqual(detail.description, "旧数据")
     }
 
-    /// What staff write about a matter (a step's note in the timeline) is sealed as stored; the chain still verifies.
-    func testTimelineNotesAreSealedAndTheChainVerifies() async throws {
+    /// A citizen's consultation, accepted at the window with `note`: its id.
+    private func citizensRequestAccepted(by clerk: String, note: String) async throws -> UUID {
         let village = city.regions.first { $0.level == .village }!.code.rawValue
-        let clerk = try await token("clerk")
         var res = try await send(.POST, "/api/v1/requests", token: try await citizenToken(), json: Intake.Input(
             matterType: "consultation", category: "other", description: "咨询",
             applicant: .init(name: "申请人", mobile: DemoCity.citizenMobile), regionCode: village))
         XCTAssertEqual(res.status, .created, res.body.string)
         let id = try res.content.decode(RequestViews.Detail.self).id
-        let note = "已电话联系当事人司马青云，约定周三来窗口"
         res = try await send(.POST, "/api/v1/requests/\(id)/accept", token: clerk, json: RequestActions.Input(note: note))
         XCTAssertEqual(res.status, .ok, res.body.string)
+        return id
+    }
+
+    /// What staff write about a matter (a step's note in the timeline) is sealed as stored; the chain still verifies.
+    func testTimelineNotesAreSealedAndTheChainVerifies() async throws {
+        let clerk = try await token("clerk")
+        let note = "已电话联系当事人司马青云，约定周三来窗口"
+        let id = try await citizensRequestAccepted(by: clerk, note: note)
         let stored = try await sql.raw("SELECT note FROM request_events WHERE request_id = \(bind: id) AND note IS NOT NULL")
             .all(decodingColumn: "note", as: String.self)
         XCTAssertFalse(stored.isEmpty)
         XCTAssertFalse(stored.contains { $0.contains("司马青云") })
         // The conclusion's summary too.
         let summary = "已向司马青云解答物业纠纷的处理途径"
-        res = try await send(.POST, "/api/v1/requests/\(id)/conclude", token: clerk, json: RequestActions.Input(outcome: "resolved", summary: summary))
+        let res = try await send(.POST, "/api/v1/requests/\(id)/conclude", token: clerk, json: RequestActions.Input(outcome: "resolved", summary: summary))
         XCTAssertEqual(res.status, .ok, res.body.string)
         let storedSummary = try await sql.raw("SELECT summary FROM service_requests WHERE id = \(bind: id)").first(decodingColumn: "summary", as: String.self)
         XCTAssertEqual(storedSummary?.hasPrefix("pd1:"), true)
@@ -448,16 +454,8 @@ final class HardeningTests: AppTestCase {
 
     /// A database of the previous version: notes in clear, hashed as written. M024 seals them and the chain still verifies.
     func testTimelineNotesStoredInClearAreSealedByTheMigration() async throws {
-        let village = city.regions.first { $0.level == .village }!.code.rawValue
-        let clerk = try await token("clerk")
-        var res = try await send(.POST, "/api/v1/requests", token: try await citizenToken(), json: Intake.Input(
-            matterType: "consultation", category: "other", description: "咨询",
-            applicant: .init(name: "申请人", mobile: DemoCity.citizenMobile), regionCode: village))
-        XCTAssertEqual(res.status, .created, res.body.string)
-        let id = try res.content.decode(RequestViews.Detail.self).id
         let note = "当事人诸葛明月称已与对方和解"
-        res = try await send(.POST, "/api/v1/requests/\(id)/accept", token: clerk, json: RequestActions.Input(note: note))
-        XCTAssertEqual(res.status, .ok, res.body.string)
+        let id = try await citizensRequestAccepted(by: try await token("clerk"), note: note)
         // As the previous version stored it.
         struct E: Decodable { var seq: Int64; var note: String }
         for e in try await sql.raw("SELECT seq, note FROM request_events WHERE request_id = \(bind: id) AND note IS NOT NULL").all(decoding: E.self) {
@@ -570,7 +568,7 @@ final class AtomicTests: AppTestCase {
             let text = try String(contentsOf: file, encoding: .utf8)
             for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
             where line.contains(".transaction {") || line.contains(".transaction({") {
-                XCTAssertTrue(line.contains("connection.transaction { tx in") && file.lastPathComponent == "Ledger.swift",
+                XCTAssertTrue(line.contains("connection.transaction { tx in") && file.lastPathComponent == "GroupCommitter.swift",
                               "\(file.lastPathComponent):\(n + 1) calls transaction: use atomic")
             }
         }
