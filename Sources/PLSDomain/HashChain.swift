@@ -11,9 +11,12 @@ public struct LedgerEvent: Sendable, Equatable {
     public var fromStatus: String?
     public var toStatus: String
     public var note: String?
+    /// The note is the platform's own fixed wording ("经网上登记"), no one's words: stored in clear, where every other
+    /// note is sealed. Not hashed (the hash covers the note itself).
+    public var noteIsFixedWording: Bool
 
     public init(requestID: UUID, atMillis: Int64, actorID: UUID?, actorName: String, action: String, fromStatus: String?,
-                toStatus: String, note: String?) {
+                toStatus: String, note: String?, noteIsFixedWording: Bool = false) {
         self.requestID = requestID
         self.atMillis = atMillis
         self.actorID = actorID
@@ -22,6 +25,7 @@ public struct LedgerEvent: Sendable, Equatable {
         self.fromStatus = fromStatus
         self.toStatus = toStatus
         self.note = note
+        self.noteIsFixedWording = noteIsFixedWording
     }
 }
 

@@ -439,6 +439,8 @@ final class HardeningTests: AppTestCase {
             .all(decodingColumn: "note", as: String.self)
         XCTAssertFalse(stored.isEmpty)
         XCTAssertFalse(stored.contains { $0.contains("司马青云") })
+        // The platform's own fixed wording (the intake's "经…登记") is no one's words: kept in clear.
+        XCTAssertTrue(stored.contains { $0.hasPrefix("经") && $0.hasSuffix("登记") }, "\(stored)")
         // The conclusion's summary too.
         let summary = "已向司马青云解答物业纠纷的处理途径"
         let res = try await send(.POST, "/api/v1/requests/\(id)/conclude", token: clerk, json: RequestActions.Input(outcome: "resolved", summary: summary))

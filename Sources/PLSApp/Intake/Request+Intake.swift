@@ -218,7 +218,7 @@ enum Intake {
             let at = now.millis
             w.append(LedgerEvent(requestID: r.id!, atMillis: at, actorID: p.accountID, actorName: p.displayName,
                                            action: RequestAction.submit.rawValue, fromStatus: nil, toStatus: RequestStatus.submitted.rawValue,
-                                           note: "经\(v.channel.chineseName)登记"))
+                                           note: "经\(v.channel.chineseName)登记", noteIsFixedWording: true))
             if let detail {
                 try await detail(r, w)
             } else if v.matterType == .legalAid {
