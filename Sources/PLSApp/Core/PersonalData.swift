@@ -31,6 +31,11 @@ public struct PersonalDataProtector: Sendable {
         Self.sealedPrefix + (try encrypt(text))
     }
 
+    /// An optional text sealed when there is one.
+    public func seal(ifAny text: String?) throws -> String? {
+        try text.map { try seal($0) }
+    }
+
     public func open(_ stored: String) throws -> String {
         guard stored.hasPrefix(Self.sealedPrefix) else { return stored }
         do { return try decrypt(String(stored.dropFirst(Self.sealedPrefix.count))) }

@@ -127,11 +127,9 @@ enum Attachments {
         return response
     }
 
-    struct Upload: Content, Sendable { var file: File? }
-
     static func apiUpload(_ req: Request) async throws -> Response {
         let p = try req.principal()
-        guard let file = try await req.multipart(Upload.self).file else { throw AppError.validation(["file": "请选择要上传的文件"]) }
+        guard let file = try await req.multipart(UploadedFile.self).file else { throw AppError.validation(["file": "请选择要上传的文件"]) }
         let row = try await store(file, to: req.parameters.get("id") ?? "", by: p, app: req.application)
         return try Response(status: .created).encodeJSON(row)
     }

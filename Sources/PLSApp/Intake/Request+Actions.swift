@@ -282,7 +282,7 @@ enum RequestActions {
         guard r.requestStatus == .concluded else { throw AppError.conflict("not_concluded", "事项办结后才能评价") }
         guard r.rating == nil else { throw AppError.conflict("already_rated", "该事项已评价，每项服务只评价一次") }
         r.rating = rating.rawValue
-        r.ratingComment = try comment.map { try app.personalData.seal($0) }
+        r.ratingComment = try app.personalData.seal(ifAny: comment)
         r.ratedAt = now
         r.updatedAt = now
         try await r.updateRow(on: w.db as! any SQLDatabase)

@@ -135,7 +135,7 @@ extension Ledger {
             get throws {
                 try pending.map { p -> [BulkCell] in
                     let e = p.event
-                    let note = e.noteIsFixedWording ? e.note : try e.note.map { try protector?.seal($0) ?? $0 }
+                    let note = e.noteIsFixedWording ? e.note : try protector.map { try $0.seal(ifAny: e.note) } ?? e.note
                     return [BulkCell(p.seq), BulkCell(e.requestID), BulkCell(e.atMillis), BulkCell(e.actorID), BulkCell(e.actorName),
                             BulkCell(e.action), BulkCell(e.fromStatus), BulkCell(e.toStatus), BulkCell(note), BulkCell(p.prev), BulkCell(p.hash)]
                 }

@@ -317,7 +317,7 @@ enum LegalAidCases {
             let fresh = try await load(r, on: db)
             fresh.decision = grant ? "granted" : "refused"
             fresh.decidedOn = today.description
-            fresh.decisionReason = try reason.map { try app.personalData.seal($0) }
+            fresh.decisionReason = try app.personalData.seal(ifAny: reason)
             try await fresh.save(on: db)
         case .provisional:
             let ground = errors.choice(input.ground, "ground", "先行提供法律援助的情形", as: ProvisionalGround.self)
@@ -423,7 +423,7 @@ enum LegalAidCases {
         case .reject:
             c.decision = "refused"
             c.decidedOn = today.description
-            c.decisionReason = try c.decisionReason ?? input.reason.map { try app.personalData.seal($0) }
+            c.decisionReason = try c.decisionReason ?? app.personalData.seal(ifAny: input.reason)
         case .assign:
             guard let pid = input.practitionerId else {
                 throw AppError.validation(["practitionerId": "法律援助案件须指派到具体的法律援助人员（法律援助法第四十三条）"])
@@ -433,7 +433,7 @@ enum LegalAidCases {
             c.designeeType = type.rawValue
         case .conclude:
             if c.closedOn == nil { c.closedOn = today.description }
-            if c.closingReport == nil { c.closingReport = try input.summary.map { try app.personalData.seal($0) } }
+            if c.closingReport == nil { c.closingReport = try app.personalData.seal(ifAny: input.summary) }
         case .reopen:
             c.decision = nil
             c.decidedOn = nil

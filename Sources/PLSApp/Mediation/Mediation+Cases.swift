@@ -408,7 +408,7 @@ enum MediationCases {
             if result == .success {
                 c.agreementForm = form!.rawValue
                 c.agreementTerms = try app.personalData.seal(terms)
-                c.agreementFacts = try facts.map { try app.personalData.seal($0) }
+                c.agreementFacts = try app.personalData.seal(ifAny: facts)
                 // Art. 29, 30: a written agreement takes effect when signed and sealed, an oral one when reached.
                 c.agreementEffectiveOn = signed.description
                 c.confirmationDue = form == .written ? MediationRules.confirmationDeadline(effectiveOn: signed, calendar: app.workingCalendar).description : nil
@@ -444,7 +444,7 @@ enum MediationCases {
             }
             try await update.run()
             try await sql.insert(into: "mediation_visits").columns("id", "request_id", "visited_on", "status", "note", "by_name", "created_at")
-                .values(SQLBind(UUID()), SQLBind(r.id!), SQLBind(visited.description), SQLBind(status!.rawValue), SQLBind(try note.map { try app.personalData.seal($0) }), SQLBind(p.displayName), SQLBind(now)).run()
+                .values(SQLBind(UUID()), SQLBind(r.id!), SQLBind(visited.description), SQLBind(status!.rawValue), SQLBind(try app.personalData.seal(ifAny: note)), SQLBind(p.displayName), SQLBind(now)).run()
             event(r, "visit", "\(visited) 回访：\(status!.chineseName)" + (note.map { "。\($0)" } ?? ""), by: p, now: now, writer: w)
         case .confirmation:
             let applied = date(input.appliedOn, "appliedOn", "申请日期", today: today, &errors)
@@ -481,9 +481,9 @@ enum MediationCases {
     @discardableResult
     static func remindOverdueObligations(app: Application) async throws -> Int {
         let db = app.db as! any SQLDatabase
-        struct O: Decodable { var id: UUID; var requestId: UUID; var description: String; var dueOn: String; var number: String; var institutionId: UUID?; var practitionerId: UUID? }
+        struct O: Decodable { var id: UUID; var requestId: UUID; var dueOn: String; var number: String; var institutionId: UUID?; var practitionerId: UUID? }
         let rows = try await db.raw("""
-            SELECT o.id, o.request_id, o.description, o.due_on, r.number, r.institution_id, r.practitioner_id
+            SELECT o.id, o.request_id, o.due_on, r.number, r.institution_id, r.practitioner_id
             FROM mediation_obligations o JOIN service_requests r ON r.id = o.request_id
             WHERE o.reminded = \(bind: false) AND o.due_on < \(bind: app.today.description)
               AND o.status IN (\(binds: [FulfilmentStatus.pending.rawValue, FulfilmentStatus.partlyFulfilled.rawValue])) LIMIT 500

@@ -171,12 +171,7 @@ extension GrassrootsPages {
         var toRequest: [String] = []
         var photos: [File] = []
 
-        private struct Key: CodingKey {
-            var stringValue: String
-            var intValue: Int? { nil }
-            init(stringValue: String) { self.stringValue = stringValue }
-            init?(intValue: Int) { nil }
-        }
+        private typealias Key = SnakeCase.Key
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: Key.self)
