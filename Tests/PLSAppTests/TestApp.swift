@@ -136,7 +136,7 @@ struct ResponseRecorder: AsyncMiddleware {
                                    "body": String(decoding: body, as: UTF8.self)]
         let data = try JSONSerialization.data(withJSONObject: line) + Data("\n".utf8)
         Self.lock.withLock {
-            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+            if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
             if let handle = FileHandle(forWritingAtPath: path) { handle.seekToEndOfFile(); handle.write(data); handle.closeFile() }
         }
         return response
