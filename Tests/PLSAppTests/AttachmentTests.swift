@@ -74,6 +74,43 @@ final class AttachmentTests: AppTestCase {
         XCTAssertEqual(try errorBody(res).fields["file"], "文件不能超过 10 MB")
     }
 
+    /// Over a real connection the body arrives in pieces: it goes to disk as it comes, the parts are read from there,
+    /// and nothing is left in the work directory afterwards, whether the upload was stored or refused.
+    func testAnUploadOverTheNetworkIsReceivedToDiskAndCleanedUp() async throws {
+        let (token, id) = try await citizenRequest()
+        // A part body larger than the parser's slices, with the boundary's first bytes inside it.
+        let content = Self.pdf + (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 * 7) } + Array("\r\n--plsbound".utf8) + Self.pdf
+        var (headers, body) = multipart(content, filename: "判决书.pdf", extra: [("note", "第一页")])
+        headers.bearerAuthorization = BearerAuthorization(token: token)
+        let server = try app.testable(method: .running(hostname: "127.0.0.1", port: Int.random(in: 20_000...40_000)))
+        var row: Attachments.Row?
+        try await server.test(.POST, "/api/v1/requests/\(id)/attachments", headers: headers, body: body) { res async in
+            XCTAssertEqual(res.status, .created, res.body.string)
+            row = try? res.content.decode(Attachments.Row.self)
+        }
+        XCTAssertEqual(row?.size, content.count)
+        XCTAssertEqual(row?.sha256, Hex.encode(SHA256.hash(data: content)))
+
+        // More than the route takes: 413, nothing stored, nothing left.
+        (headers, body) = multipart(Self.pdf + [UInt8](repeating: 0x20, count: 12 << 20), filename: "big.pdf")
+        headers.bearerAuthorization = BearerAuthorization(token: token)
+        try await server.test(.POST, "/api/v1/requests/\(id)/attachments", headers: headers, body: body) { res async in
+            XCTAssertEqual(res.status, .payloadTooLarge)
+            XCTAssertEqual((try? self.errorBody(res))?.code, "upload_too_large")
+        }
+        // Malformed: 400, and the server goes on.
+        (headers, body) = multipart(Self.pdf, filename: "x.pdf")
+        headers.replaceOrAdd(name: .contentType, value: "multipart/form-data; boundary=other")
+        headers.bearerAuthorization = BearerAuthorization(token: token)
+        try await server.test(.POST, "/api/v1/requests/\(id)/attachments", headers: headers, body: body) { res async in
+            XCTAssertEqual(res.status, .badRequest)
+        }
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: ReceivedForm.workDirectory(app))) ?? []
+        XCTAssertEqual(left, [])
+        let stored = try await send(.GET, "/api/v1/requests/\(id)/attachments", token: token).content.decode([Attachments.Row].self)
+        XCTAssertEqual(stored.count, 1)
+    }
+
     func testUploadFromThePortalPage() async throws {
         let (_, id) = try await citizenRequest()
         let number = try await ServiceRequest.find(id, on: app.db)!.number

@@ -21,10 +21,13 @@ enum MultipartGuard {
     /// break), and the whole body is scanned: stopping at the first thing that looks like a closing delimiter let a
     /// later part, which the parser still reads, carry the trapping byte past this check.
     static func check(_ body: ByteBuffer, headers: HTTPHeaders) throws {
-        let boundary = try boundary(of: headers)
+        try check(body.readableBytesView, boundary: try boundary(of: headers))
+    }
+
+    /// The same check over any bytes (an upload received to disk is checked mapped from its file).
+    static func check<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, boundary: [UInt8]) throws where Bytes.Index == Int {
         let first = Array("--".utf8) + boundary
         let later = Array("\r\n--".utf8) + boundary
-        let bytes = body.readableBytesView
         // No preamble: browsers and our clients start with the first delimiter.
         guard bytes.count >= first.count, bytes.prefix(first.count).elementsEqual(first) else { throw malformed }
         var parts = 0
@@ -50,7 +53,7 @@ enum MultipartGuard {
     }
 
     /// A part's header lines, up to the empty line that ends them: returns where the part's body starts.
-    private static func checkHeaders(_ bytes: ByteBufferView, from start: Int) throws -> Int {
+    private static func checkHeaders<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, from start: Int) throws -> Int where Bytes.Index == Int {
         var j = start
         var lines = 0
         while true {
@@ -78,7 +81,7 @@ enum MultipartGuard {
         }
     }
 
-    private static func find(_ needle: [UInt8], in haystack: ByteBufferView, from start: Int) -> Int? {
+    private static func find<Bytes: RandomAccessCollection<UInt8>>(_ needle: [UInt8], in haystack: Bytes, from start: Int) -> Int? where Bytes.Index == Int {
         guard let first = needle.first, haystack.endIndex - start >= needle.count else { return nil }
         var i = start
         let last = haystack.endIndex - needle.count
@@ -126,21 +129,5 @@ struct SignedInFirst: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         _ = try request.principal()
         return try await next.respond(to: request)
-    }
-}
-
-/// A form's one file field (`file`), read with `Request.multipart`.
-struct UploadedFile: Decodable, Sendable { var file: File? }
-
-extension Request {
-    /// Reads a multipart body once, on the thread pool. MultipartKit parses byte by byte: a 32 MB body takes it a while,
-    /// which held one of the few threads that run every request's handlers, and `content.get` per field parsed the whole
-    /// body again for each field. Not multipart (a form posted without files): decoded as its content type says.
-    func multipart<T: Decodable & Sendable>(_ type: T.Type) async throws -> T {
-        guard headers.contentType == .formData else { return try content.decode(T.self) }
-        guard let body = body.data else { throw MultipartGuard.malformed }
-        let decoder = try ContentConfiguration.global.requireDecoder(for: .formData)
-        let headers = self.headers
-        return try await application.threadPool.runIfActive { try decoder.decode(T.self, from: body, headers: headers) }
     }
 }

@@ -3,6 +3,8 @@ import Spreadsheets
 
 /// Spreadsheets people upload and download: CSV in UTF-8 or an Excel workbook, one column layout for both.
 enum SheetFile {
+    /// The largest spreadsheet an import takes (a roster or a year of service records is far smaller).
+    static let uploadLimit = 5 * 1024 * 1024
     enum Format: String, Sendable {
         case csv, xlsx
         var fileExtension: String { rawValue }

@@ -63,22 +63,13 @@ enum VillageAdviserController {
         return try Response(status: .created).encodeJSON(s)
     }
 
-    /// One `file` part, or several named `file[]`: read in one parse.
-    struct PhotoUpload: Decodable, Sendable {
-        var files: [File]
-        enum Keys: String, CodingKey { case file }
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: Keys.self)
-            if let many = try? c.decode([File].self, forKey: .file) { files = many }
-            else { files = (try c.decodeIfPresent(File.self, forKey: .file)).map { [$0] } ?? [] }
-        }
-    }
-
     /// `POST …/services/{id}/photos`, multipart: one `file` part, or several named `file[]`.
     static func apiAddPhotos(_ req: Request) async throws -> Response {
         let p = try req.staff()
-        let files = (try? await req.multipart(PhotoUpload.self))?.files ?? []
-        let s = try await VillageAdvisers.addPhotos(try req.uuid("id"), files.map { Array($0.data.readableBytesView) }, by: p, now: req.now, app: req.application)
+        let form = try await req.receiveForm(limit: VillageAdvisers.uploadLimit)
+        defer { form.discard() }
+        let photos = try await form.bytes(of: "file", app: req.application)
+        let s = try await VillageAdvisers.addPhotos(try req.uuid("id"), photos, by: p, now: req.now, app: req.application)
         return try Response(status: .created).encodeJSON(s)
     }
 

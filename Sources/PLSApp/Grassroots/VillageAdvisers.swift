@@ -205,6 +205,8 @@ enum VillageAdvisers {
     // MARK: Photos
 
     static let maxPhotos = 3
+    /// A visit's form with its photos (three phone photos, each at most the size `checkPhotos` allows).
+    static let uploadLimit = 32 * 1024 * 1024
 
     struct StoredPhoto: Sendable { var storedName: String; var contentType: String; var size: Int; var sha256: String }
 

@@ -10,6 +10,8 @@ import PLSDomain
 enum Attachments {
     static let maxBytes = 10 * 1024 * 1024
     static let maxPerRequest = 10
+    /// The most an upload form may carry: one file and its form's framing.
+    static let uploadLimit = 11 * 1024 * 1024
 
     struct Row: Content {
         var id: UUID
@@ -129,7 +131,7 @@ enum Attachments {
 
     static func apiUpload(_ req: Request) async throws -> Response {
         let p = try req.principal()
-        guard let file = try await req.multipart(UploadedFile.self).file else { throw AppError.validation(["file": "请选择要上传的文件"]) }
+        guard let file = try await req.receivedFile(limit: uploadLimit) else { throw AppError.validation(["file": "请选择要上传的文件"]) }
         let row = try await store(file, to: req.parameters.get("id") ?? "", by: p, app: req.application)
         return try Response(status: .created).encodeJSON(row)
     }

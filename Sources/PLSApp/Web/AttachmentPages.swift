@@ -5,7 +5,7 @@ enum AttachmentPages {
     static func upload(_ req: Request, id: String, back: String) async throws -> Response {
         let p = try req.principal()
         do {
-            guard let file = try? await req.multipart(UploadedFile.self).file, file.data.readableBytes > 0 else {
+            guard let file = try await req.receivedFile(limit: Attachments.uploadLimit) else {
                 throw AppError.validation(["file": "请选择要上传的文件"], message: "请选择要上传的文件")
             }
             let row = try await Attachments.store(file, to: id, by: p, app: req.application)

@@ -46,19 +46,19 @@ enum GrassrootsPages {
 
     static func submit(_ req: Request) async throws -> Response {
         let p = try req.staff()
-        // The form carries photos: read once (`multipart`), not once per field.
-        let form = try await req.multipart(ServiceLogForm.self)
+        // The form carries photos: received to disk, then read.
+        let form = try await req.receiveForm(limit: VillageAdvisers.uploadLimit)
+        defer { form.discard() }
         var v: [String: String] = [:]
-        for k in ServiceLogForm.textFields { v[k] = form.text[k] ?? "" }
+        for k in ["regionCode", "servedOn", "hours", "kind", "items", "people", "notes"] { v[k] = form.text(k) ?? "" }
         var numbers = FieldErrors()
         if let raw = v["items"]?.nilIfEmpty, Int(raw) == nil { numbers.add("items", "服务件数应为整数") }
         if let raw = v["people"]?.nilIfEmpty, Int(raw) == nil { numbers.add("people", "服务人数应为整数") }
-        let carryOn = form.toRequest.contains("1")
+        let carryOn = form.texts("toRequest").contains("1")
         // Checked before anything is saved, so that a failed carry-on never leaves hours logged twice.
         if carryOn, AdviserServiceKind(rawValue: v["kind"] ?? "")?.becomes == nil { numbers.add("kind", "只有法律咨询和矛盾纠纷可以转为事项") }
         if !numbers.fields.isEmpty { return try await logPage(req, error: AppError.validation(numbers.fields), v: v) }
-        // A phone sends an empty part when no photo was taken.
-        let photos = form.photos.map { Array($0.data.readableBytesView) }.filter { !$0.isEmpty }
+        let photos = try await form.bytes(of: "photos", app: req.application)
         do {
             let s = try await VillageAdvisers.log(.init(practitionerId: nil, regionCode: v["regionCode"], servedOn: v["servedOn"],
                                                         hours: v["hours"].flatMap(Double.init), kind: v["kind"], items: v["items"].flatMap(Int.init) ?? 1,
@@ -147,7 +147,7 @@ enum GrassrootsPages {
         try req.limit(.importFile, key: p.accountID.uuidString)
         let result: VillageAdvisers.ImportResult
         do {
-            result = try await VillageAdvisers.importServices((try? await req.multipart(UploadedFile.self))?.file?.data, by: p, today: req.today, now: req.now, app: req.application)
+            result = try await VillageAdvisers.importServices(try await req.receivedFile(limit: SheetFile.uploadLimit)?.data, by: p, today: req.today, now: req.now, app: req.application)
         } catch let e as AppError where e.status == .unprocessableEntity {
             return try await villagesPage(req, importError: e.fields["file"] ?? e.message)
         }
@@ -160,26 +160,5 @@ enum GrassrootsPages {
         return try SheetFile.response(
             try await VillageAdvisers.exportServices(filter: VillageAdvisers.scopeFilter(p) + " AND s.served_on >= \(bind: "\(req.today.year)-01-01")", on: req.sql),
             numeric: VillageAdvisers.numericColumns, name: "village-adviser-services-\(req.today.year)", format: format)
-    }
-}
-
-extension GrassrootsPages {
-    /// The adviser's service log form: text fields, the carry-on box and photos.
-    struct ServiceLogForm: Decodable, Sendable {
-        static let textFields = ["regionCode", "servedOn", "hours", "kind", "items", "people", "notes"]
-        var text: [String: String] = [:]
-        var toRequest: [String] = []
-        var photos: [File] = []
-
-        private typealias Key = SnakeCase.Key
-
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: Key.self)
-            for name in Self.textFields { text[name] = try? c.decodeIfPresent(String.self, forKey: Key(stringValue: name)) }
-            let box = Key(stringValue: "toRequest")
-            toRequest = (try? c.decodeIfPresent([String].self, forKey: box)) ?? (try? c.decodeIfPresent(String.self, forKey: box)).flatMap { $0.map { [$0] } } ?? []
-            // A phone sends an empty part when no photo was taken.
-            photos = (try? c.decodeIfPresent([File].self, forKey: Key(stringValue: "photos"))) ?? []
-        }
     }
 }

@@ -83,7 +83,7 @@ enum RosterPages {
         let kind = try Rosters.kind(req)
         let result: VillageAdvisers.ImportResult
         do {
-            result = try await Rosters.importSheet(kind, (try? await req.multipart(UploadedFile.self))?.file?.data, by: p, today: req.today, now: req.now, app: req.application)
+            result = try await Rosters.importSheet(kind, try await req.receivedFile(limit: SheetFile.uploadLimit)?.data, by: p, today: req.today, now: req.now, app: req.application)
         } catch let e as AppError where e.status == .unprocessableEntity {
             return try await render(req, kind: kind, error: AppError.validation(e.fields, message: e.fields["file"] ?? e.message))
         }
