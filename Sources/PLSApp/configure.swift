@@ -177,3 +177,11 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M024SealCaseText(protector: settings.personalData),
     ]
 }
+
+extension MatterCases {
+    /// Every capability whose matter carries a case of its own: one line each (`MatterCase`).
+    static let registered: [any MatterCase] = [
+        LegalAidMatterCase(),
+        MediationMatterCase(),
+    ]
+}

@@ -37,10 +37,12 @@ final class JSONWriterTests: AppTestCase {
         let ids = Array(firstOfKind.values)
         XCTAssertGreaterThan(ids.count, 10)
         let operatorToken = try await token("operator")
+        var sectionKeys: Set<String> = []
         for id in ids {
             let r = try await RequestViews.find(id.uuidString, scope: .everything, on: app.db)
             let detail = try await RequestViews.detail(r, for: nil, app: app, on: sql)
             try assertSameJSON(detail)
+            sectionKeys.formUnion(detail.sections.map { "\($0.key)" })
             // And through the route, as a department system reads it.
             let res = try await send(.GET, "/api/v1/requests/\(id)", token: operatorToken)
             XCTAssertEqual(res.status, .ok)
@@ -48,6 +50,8 @@ final class JSONWriterTests: AppTestCase {
             let body = try parsed(Array(res.body.readableBytesView)) as! NSDictionary
             XCTAssertEqual(body["id"] as? String, id.uuidString)
         }
+        // The matter cases' sections were among them, written the same both ways.
+        XCTAssertTrue(sectionKeys.isSuperset(of: ["legalAid", "mediation"]), "\(sectionKeys)")
     }
 
     func testStringsAndDates() throws {

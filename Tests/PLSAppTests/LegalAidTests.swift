@@ -215,7 +215,7 @@ final class LegalAidTests: AppTestCase {
         // The applicant follows it in the portal and the API; the timeline names every step.
         res = try await send(.GET, "/api/v1/requests/\(id)", token: try await citizen())
         let seen = try res.content.decode(RequestViews.Detail.self)
-        XCTAssertEqual(seen.legalAid?.subsidy, 2000)
+        XCTAssertEqual(try res.content.get(LegalAidCases.View.self, at: "legalAid").subsidy, 2000)
         XCTAssertEqual(seen.timeline.map(\.action), ["submit", "request_materials", "materials_received", "accept", "assign", "start", "conclude"])
         XCTAssertTrue(seen.actions.contains("evaluate"))
 
@@ -488,9 +488,9 @@ final class LegalAidTests: AppTestCase {
             matterType: "notarization", itemCode: nil, category: "labor", channel: nil, description: "申请办理劳动合同公证",
             applicant: .init(name: "王秀英", mobile: DemoCity.citizenMobile, idNumber: nil), priorityGroups: nil,
             regionCode: village.code.rawValue, externalReference: nil, accept: nil, answer: nil))
-        let notarization = try res.content.decode(RequestViews.Detail.self)
-        XCTAssertEqual(notarization.feeReduction?.aidNumber, created?.request.number)
-        XCTAssertTrue(notarization.feeReduction?.basis.contains("第五十三条") == true)
+        let feeReduction = try res.content.get(LegalAidCases.FeeReduction.self, at: "feeReduction")
+        XCTAssertEqual(feeReduction.aidNumber, created?.request.number)
+        XCTAssertTrue(feeReduction.basis.contains("第五十三条"))
     }
 
     func testAnotherCountySeesNothingAndTheGeneralIntakeOpensACase() async throws {
@@ -519,7 +519,7 @@ final class LegalAidTests: AppTestCase {
         XCTAssertEqual(res.status, .created, res.body.string)
         let entered = try res.content.decode(RequestViews.Detail.self)
         XCTAssertEqual(entered.status, "submitted")
-        XCTAssertNotNil(entered.legalAid)
+        XCTAssertNotNil(try? res.content.get(LegalAidCases.View.self, at: "legalAid"))
         XCTAssertEqual(entered.acceptDue, "2026-11-30")
         // The general actions cannot stand in for the law's steps: a decision, a closing, an ending.
         res = try await send(.POST, "/api/v1/requests/\(entered.id)/accept", token: try await token("aid"))

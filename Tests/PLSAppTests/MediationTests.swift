@@ -203,9 +203,9 @@ final class MediationTests: AppTestCase {
             applicant: .init(name: "王秀英", mobile: DemoCity.citizenMobile, idNumber: nil), priorityGroups: nil,
             regionCode: village.code.rawValue, externalReference: nil, accept: nil, answer: nil))
         XCTAssertEqual(res.status, .created, res.body.string)
-        let applied = try res.content.decode(RequestViews.Detail.self)
-        XCTAssertEqual(applied.mediation?.source, "application")
-        XCTAssertEqual(applied.mediation?.consent, "pending")
+        let applied = try res.content.get(MediationCases.View.self, at: "mediation")
+        XCTAssertEqual(applied.source, "application")
+        XCTAssertEqual(applied.consent, "pending")
     }
 
     func testRefusalClosesTheCaseUnmediatedWithAdvice() async throws {

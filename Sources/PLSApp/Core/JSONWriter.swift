@@ -97,6 +97,12 @@ struct JSONWriter {
     }
 
     /// A member whose type keeps to Codable (rarely present, deeply nested): JSONEncoder writes it.
+    /// A member whose type is known only at run time (a matter case's section).
+    mutating func field(_ name: StaticString, encodingAny value: any Encodable) throws {
+        key(name)
+        bytes.append(contentsOf: try JSONWriter.encoder.encode(value))
+    }
+
     mutating func field<T: Encodable>(_ name: StaticString, encoding value: T?) throws {
         guard let value else { return }
         key(name)

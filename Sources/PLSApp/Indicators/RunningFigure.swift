@@ -6,7 +6,8 @@ import SQLKit
 /// year), kept by the database itself: a trigger on every insert, change and removal of a case row adds what the
 /// row now counts for and takes away what it counted for before. The indicator then sums a few hundred rows
 /// instead of joining every case of the year to its request (measured at a million requests: 250–330 ms each).
-/// `request_stats` does the same for intake, from the code that concludes and rates. The triggers are M020's.
+/// `request_stats` does the same for intake, from the code that concludes and rates. The triggers are M020's; each
+/// capability defines its figures beside its indicators and lists them in its `MatterCase`.
 struct RunningFigure: Sendable {
     /// The figure's name in `indicator_figures.figure`.
     var name: String
@@ -16,14 +17,6 @@ struct RunningFigure: Sendable {
     var numerator: String
     var year: String
 
-    static let mediationSuccess = RunningFigure(
-        name: "mediation_success", table: "mediation_cases",
-        counts: "X.outcome IN ('success', 'failure', 'terminated') AND X.closed_on IS NOT NULL",
-        numerator: "CASE WHEN X.outcome = 'success' THEN 1 ELSE 0 END", year: "CAST(SUBSTR(X.closed_on, 1, 4) AS INTEGER)")
-    static let lawyerShare = RunningFigure(
-        name: "lawyer_share", table: "legal_aid_cases", counts: "X.designated_on IS NOT NULL",
-        numerator: "CASE WHEN X.designee_type = 'lawyer' THEN 1 ELSE 0 END", year: "CAST(SUBSTR(X.designated_on, 1, 4) AS INTEGER)")
-    static let all = [mediationSuccess, lawyerShare]
 
     /// The region's units one level down with their figures for the year.
     func units(_ scope: IndicatorScope, on db: any SQLDatabase) async throws -> [UnitRates.Row] {
@@ -39,7 +32,7 @@ struct RunningFigure: Sendable {
     /// Sets every figure again from the case rows there (after a bulk load that ran without the triggers).
     static func refill(on sql: any SQLDatabase) async throws {
         try await sql.raw("DELETE FROM indicator_figures").run()
-        for figure in all { try await sql.raw(SQLQueryString(figure.fill)).run() }
+        for figure in MatterCases.runningFigures { try await sql.raw(SQLQueryString(figure.fill)).run() }
     }
 
     /// The figure of the rows already there.

@@ -164,12 +164,7 @@ enum RequestActions {
         case .submit:
             throw AppError.conflict("invalid_transition", "事项已提交")
         }
-        if matter == .legalAid {
-            try await LegalAidCases.follow(action, r, input: input, today: today, app: app, on: db)
-        }
-        if matter == .mediation {
-            try await MediationCases.follow(action, r, on: db)
-        }
+        try await MatterCases.forMatter(matter)?.follow(action, r, input: input, today: today, app: app, on: db)
         r.status = to.rawValue
         r.updatedAt = now
         try await w.save(r)
@@ -197,14 +192,8 @@ enum RequestActions {
         let found = try await RequestViews.find(idOrNumber, scope: p.scope, on: db)
         // Reopening follows only from a review (法律援助法 art. 49), never as an action of its own.
         if action == .reopen { throw AppError.notFound("操作") }
-        // A legal aid case is decided, closed and ended by its own steps, which carry what the law requires.
-        if found.matterType == MatterType.legalAid.rawValue, let step = LegalAidCases.step(replacing: action) {
-            throw AppError.conflict("use_legal_aid_step", "法律援助案件请通过“\(step.chineseName)”办理（/api/v1/legal-aid/cases/{id}/\(step.rawValue)）")
-        }
-        if found.matterType == MatterType.mediation.rawValue, let step = MediationCases.step(replacing: action),
-           try await MediationCase.find(found.id, on: db) != nil {
-            throw AppError.conflict("use_mediation_step", "调解案件请通过“\(step.chineseName)”办理（/api/v1/mediation/cases/{id}/\(step.rawValue)）")
-        }
+        // A case decided, closed or ended by its own steps (which carry what the law requires) refuses the general action.
+        if let refusal = try await MatterCases.forMatter(found.matterType)?.refusal(of: action, on: found, on: db) { throw refusal }
         let now = app.clock.now
         return try await app.ledger.write(on: db) { w in
             // Read again inside the lock: another clerk may have acted a moment ago.

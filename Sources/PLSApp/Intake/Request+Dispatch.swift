@@ -26,16 +26,9 @@ enum Dispatch {
         let matter = MatterType(rawValue: r.matterType) ?? .consultation
         var types = matter.practitionerTypes.map(\.rawValue)
         guard !types.isEmpty else { return [] }
-        var roster: (criminal: Bool, seniorBefore: CivilDate?)?
-        if matter == .legalAid {
-            struct C: Decodable { var kind: String; var noticeReason: String? }
-            let c = try await db.select().columns("kind", "notice_reason").from(LegalAidCase.schema).where("request_id", .equal, SQLBind(r.id!))
-                .first(decoding: C.self, keyDecodingStrategy: .snakeCase)
-            let criminal = c?.kind == AidCaseKind.criminal.rawValue
-            let senior = c?.noticeReason.flatMap(NotifiedDefenceReason.init)?.requiresSeniorLawyer == true
-            roster = (criminal, senior ? Seniority.latestSeniorStart(on: today) : nil)
-            if criminal { types = [PractitionerType.lawyer.rawValue] }
-        }
+        // A case may narrow who can take it (legal aid: its roster, 法律援助法 arts. 25–26).
+        let rule = try await MatterCases.forMatter(matter)?.candidateRule(for: r, today: today, on: db)
+        if let narrower = rule?.practitionerTypes { types = narrower.map(\.rawValue) }
         let county = Notifications.countyPrefix(r.regionCode)
         struct P: Decodable {
             var id: UUID; var name: String; var type: String; var institutionId: UUID; var institutionName: String
@@ -51,7 +44,7 @@ enum Dispatch {
             .join(SQLAlias(SQLIdentifier(Institution.schema), as: SQLIdentifier("i")), method: SQLJoinMethod.inner,
                   on: SQLColumn("institution_id", table: "p"), .equal, SQLColumn("id", table: "i"))
             .where(SQLColumn("type", table: "p"), .in, SQLBind.group(types))
-            .where(rosterCondition(roster))
+            .where(rule?.condition ?? SQLQueryString("1 = 1"))
             .where(SQLColumn("status", table: "p"), .equal, SQLBind(PractitionerStatus.practising.rawValue))
             .where(SQLColumn("active", table: "i"), .equal, SQLBind(true))
             .where { $0.where(SQLColumn("region_code", table: "p"), .like, SQLBind(county + "%"))
@@ -91,16 +84,6 @@ enum Dispatch {
         }
         .sorted { ($0.score, $1.name) > ($1.score, $0.name) }
         .prefix(limit).map { $0 }
-    }
-
-    /// Legal aid designates from its roster only: criminal defence from its criminal lawyers, a possible life
-    /// or death sentence from those with three years' practice.
-    private static func rosterCondition(_ roster: (criminal: Bool, seniorBefore: CivilDate?)?) -> any SQLExpression {
-        guard let roster else { return SQLRaw("1 = 1") }
-        var condition: SQLQueryString = "EXISTS (SELECT 1 FROM legal_aid_roster l WHERE l.practitioner_id = p.id AND l.active = \(bind: true)"
-        if roster.criminal { condition = condition + " AND l.criminal = \(bind: true)" }
-        if let before = roster.seniorBefore { condition = condition + " AND l.practice_since <= \(bind: before.description)" }
-        return condition + ")"
     }
 
     /// Possible duplicates: the same person (mobile) with the same category in the last 30 days.

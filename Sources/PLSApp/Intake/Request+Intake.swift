@@ -88,8 +88,7 @@ enum Intake {
             case .success(let v): id = v
             case .failure(let problem): errors.add("applicant.idNumber", problem.message)
             }
-        } else if channel == .window, matter != .mediation {
-            // Parties to a mediation (people or organisations) identify themselves to the committee, not at intake.
+        } else if channel == .window, matter.flatMap(MatterCases.forMatter)?.windowChecksIdentity ?? true {
             errors.add("applicant.idNumber", "窗口登记须核验申请人身份证号码")
         }
         var groups: [PriorityGroup] = []
@@ -118,8 +117,9 @@ enum Intake {
         try errors.throwIfAny()
         return Valid(matterType: matter!, itemCode: itemCode, category: category!, channel: channel!, description: description, name: name,
                      mobile: mobile!, id: id, priorityGroups: groups, regionCode: regionCode, externalReference: external,
-                     // A legal aid application is accepted only by the centre's decision on it (法律援助法 art. 43).
-                     accept: matter != .legalAid && (p.role.isStaff && (input.accept ?? true) || answer != nil), answer: answer)
+                     // Some cases are accepted only by their own decision (legal aid: 法律援助法 art. 43).
+                     accept: (MatterCases.forMatter(matter!)?.acceptedOnIntake ?? true) && (p.role.isStaff && (input.accept ?? true) || answer != nil),
+                     answer: answer)
     }
 
     struct Created: Sendable {
@@ -168,7 +168,8 @@ enum Intake {
         // one insert. A capability's case, or an automatic assignment (which weighs open loads), reads. Unless it is
         // answered on the spot (the conclusion counts in the running figures and queues the rating SMS), all it
         // writes is its row, its key and its events.
-        let appendOnly = detail == nil && v.matterType != .legalAid && v.matterType != .mediation
+        let matterCase = MatterCases.forMatter(v.matterType)
+        let appendOnly = detail == nil && matterCase == nil
             && (!v.accept || Catalog.AutoAssign(rawValue: rules.autoAssign) == .off)
         let access: Ledger.Access = !appendOnly ? .any : v.answer == nil ? .rowsOnly : .appendOnly
         return try await app.ledger.write(on: db, access: access, numbersOn: today.description) { w in
@@ -213,7 +214,7 @@ enum Intake {
             r.updatedAt = now
             // A capability's case row refers to the request: the row first. Otherwise the acceptance that
             // follows writes it, and a request is one INSERT.
-            let rowFirst = detail != nil || v.matterType == .legalAid || v.matterType == .mediation || !v.accept
+            let rowFirst = detail != nil || matterCase != nil || !v.accept
             if rowFirst { try await w.save(r) }
             let at = now.millis
             w.append(LedgerEvent(requestID: r.id!, atMillis: at, actorID: p.accountID, actorName: p.displayName,
@@ -221,13 +222,9 @@ enum Intake {
                                            note: "经\(v.channel.chineseName)登记", noteIsFixedWording: true))
             if let detail {
                 try await detail(r, w)
-            } else if v.matterType == .legalAid {
-                // Entered through the general intake: the case row with what is known; the centre completes it.
-                let kind: AidCaseKind = v.itemCode == "legal_aid.criminal" || v.category == .criminal ? .criminal
-                    : (v.category == .administrative ? .administrative : .civil)
-                try await LegalAidCases.newCase(for: r, kind: kind, app: app, on: tx).create(on: tx)
-            } else if v.matterType == .mediation {
-                try await MediationCases.newApplicationCase(for: r, app: app, on: tx)
+            } else if let matterCase {
+                // Entered through the general intake: the case with what is known; its handlers complete it.
+                try await matterCase.open(for: r, itemCode: v.itemCode, category: v.category, app: app, on: tx)
             }
             if v.accept {
                 try await RequestActions.apply(.accept, to: r, input: .init(), by: p, writer: w, app: app, now: now)

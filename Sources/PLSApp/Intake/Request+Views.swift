@@ -245,18 +245,50 @@ enum RequestViews {
         /// The actions the viewer may take now.
         var actions: [String]
         var timeline: [TimelineEntry]
-        /// For a legal aid request: its case (法律援助案件).
-        var legalAid: LegalAidCases.View?
-        /// For notarization and appraisal: the applicant is a legal aid recipient (art. 53).
-        var feeReduction: LegalAidCases.FeeReduction?
-        /// For a mediation request: its case (调解案件).
-        var mediation: MediationCases.View?
+        /// What the registered matter cases add (`MatterCase.sections`), each encoded under its key (`legalAid`,
+        /// `mediation`, …). Decoding leaves them out: a client reads a section by its key.
+        var sections: [CaseSection] = []
+
+        enum CodingKeys: String, CodingKey {
+            case id, number, matterType, matterTypeName, itemCode, category, categoryName, channel, channelName, description, applicant
+            case priorityGroups, regionCode, regionName, status, statusName, institutionId, institutionName, practitionerId, practitionerName
+            case acceptDue, concludeDue, overdue, suspendedOn, transferTarget, transferReference, externalReference, rejectReason, outcome
+            case summary, concludedOn, concludedOnTime, rating, ratingComment, createdAt, actions, timeline
+        }
+
+        /// As synthesized Codable would write the fields (nil ones left out), then the sections under their keys.
+        /// `JSONWriterTests` compares this with the JSON writer on real rows.
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: SectionKey.self)
+            func put<T: Encodable>(_ key: CodingKeys, _ value: T?) throws { try c.encodeIfPresent(value, forKey: SectionKey(key.stringValue)) }
+            try put(.id, id); try put(.number, number); try put(.matterType, matterType); try put(.matterTypeName, matterTypeName)
+            try put(.itemCode, itemCode); try put(.category, category); try put(.categoryName, categoryName); try put(.channel, channel)
+            try put(.channelName, channelName); try put(.description, description); try put(.applicant, applicant)
+            try put(.priorityGroups, priorityGroups); try put(.regionCode, regionCode); try put(.regionName, regionName)
+            try put(.status, status); try put(.statusName, statusName); try put(.institutionId, institutionId)
+            try put(.institutionName, institutionName); try put(.practitionerId, practitionerId); try put(.practitionerName, practitionerName)
+            try put(.acceptDue, acceptDue); try put(.concludeDue, concludeDue); try put(.overdue, overdue); try put(.suspendedOn, suspendedOn)
+            try put(.transferTarget, transferTarget); try put(.transferReference, transferReference)
+            try put(.externalReference, externalReference); try put(.rejectReason, rejectReason); try put(.outcome, outcome)
+            try put(.summary, summary); try put(.concludedOn, concludedOn); try put(.concludedOnTime, concludedOnTime)
+            try put(.rating, rating); try put(.ratingComment, ratingComment); try put(.createdAt, createdAt)
+            try put(.actions, actions); try put(.timeline, timeline)
+            for s in sections { try c.encode(s.value, forKey: SectionKey("\(s.key)")) }
+        }
+
+        struct SectionKey: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(_ s: String) { stringValue = s }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
     }
 
     static func actionName(_ raw: String) -> String {
         if raw == "evaluate" { return "评价" }
         if raw == "notify" { return "提醒" }
-        if let name = LegalAidCases.eventNames[raw] ?? MediationCases.eventNames[raw] { return name }
+        if let name = MatterCases.eventNames[raw] { return name }
         return RequestAction(rawValue: raw)?.chineseName ?? raw
     }
 
@@ -315,20 +347,14 @@ enum RequestViews {
         let institutionName = names?.institutionName, practitionerName = names?.practitionerName
         let status = r.requestStatus
         var actions: [String] = []
-        var legalAid: LegalAidCases.View?
-        if r.matterType == MatterType.legalAid.rawValue, let c = try await LegalAidCase.find(id, on: app.db) {
-            legalAid = try await LegalAidCases.view(c, of: r, for: principal, today: app.today, protector: app.personalData, on: db)
-        }
-        var mediation: MediationCases.View?
-        if r.matterType == MatterType.mediation.rawValue, let c = try await MediationCase.read(id, on: db) {
-            mediation = try await MediationCases.view(c, of: r, for: principal, today: app.today, protector: app.personalData, on: db)
-        }
+        let sections = try await MatterCases.sections(of: r, for: principal, app: app, on: db)
+        // A case moves by its own steps (legal aid's decision and closing, mediation's outcome), which call the general
+        // actions they replace: those are not offered while the case is there.
+        let matterCase = MatterCases.forMatter(r.matterType).flatMap { c in sections.isEmpty ? nil : c }
         if let principal {
             actions = RequestLifecycle.available(from: status, to: principal.role)
                 .filter { RequestActions.mayAct($0, on: r, principal) && $0 != .reopen }
-                // A legal aid case moves by its own steps (decision, designation, closing), which call these.
-                .filter { legalAid == nil || [.start, .suspend, .resume, .transfer, .takeBack].contains($0) }
-                .filter { mediation == nil || $0 != .conclude }
+                .filter { matterCase?.offers($0) ?? true }
                 .map(\.rawValue)
             if RequestActions.mayEvaluate(r, principal) { actions.append("evaluate") }
         }
@@ -349,8 +375,7 @@ enum RequestViews {
             transferTarget: r.transferTarget, transferReference: r.transferReference, externalReference: r.externalReference,
             rejectReason: try app.personalData.open(r.rejectReason), outcome: r.outcome, summary: try app.personalData.open(r.summary), concludedOn: r.concludedOn,
             concludedOnTime: r.concludedOnTime, rating: r.rating, ratingComment: try app.personalData.open(r.ratingComment), createdAt: r.createdAt,
-            actions: actions, timeline: timelineEntries, legalAid: legalAid,
-            feeReduction: try await LegalAidCases.feeReduction(for: r, on: db), mediation: mediation)
+            actions: actions, timeline: timelineEntries, sections: sections)
     }
 }
 

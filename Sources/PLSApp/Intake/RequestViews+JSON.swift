@@ -49,9 +49,8 @@ extension RequestViews.Detail: JSONWritable {
             $0.field("summary", summary); $0.field("concludedOn", concludedOn); $0.field("concludedOnTime", concludedOnTime)
             $0.field("rating", rating); $0.field("ratingComment", ratingComment); $0.field("createdAt", createdAt)
             $0.field("actions", actions); try $0.field("timeline", timeline)
-            // Present for one capability's requests only; nested deeply: left to JSONEncoder.
-            try $0.field("legalAid", encoding: legalAid); try $0.field("feeReduction", encoding: feeReduction)
-            try $0.field("mediation", encoding: mediation)
+            // What the matter cases add, each under its key; nested deeply: left to JSONEncoder.
+            for s in sections { try $0.field(s.key, encodingAny: s.value) }
         }
     }
 }

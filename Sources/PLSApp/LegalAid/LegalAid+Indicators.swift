@@ -117,3 +117,10 @@ enum LegalAidIndicators {
         return Statistics(region: region.rawValue, year: year, months: months, byMatter: byMatter, byCounty: byCounty, byPriorityGroup: byGroup)
     }
 }
+
+extension RunningFigure {
+    /// Designations that went to lawyers, per region and year of designation (M020's triggers keep it).
+    static let lawyerShare = RunningFigure(
+        name: "lawyer_share", table: "legal_aid_cases", counts: "X.designated_on IS NOT NULL",
+        numerator: "CASE WHEN X.designee_type = 'lawyer' THEN 1 ELSE 0 END", year: "CAST(SUBSTR(X.designated_on, 1, 4) AS INTEGER)")
+}

@@ -137,7 +137,7 @@ enum LegalAidController {
         let d = try await RequestViews.detail(r, for: p, app: req.application, on: req.sql)
         guard let aid = d.legalAid else { throw AppError.notFound("法律援助案件") }
         var request = d
-        request.legalAid = nil
+        request.sections.removeAll { $0.value is LegalAidCases.View }
         return CaseDetail(request: request, legalAid: aid)
     }
 

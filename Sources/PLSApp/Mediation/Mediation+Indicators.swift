@@ -90,3 +90,11 @@ enum MediationIndicators {
         return Statistics(year: year, bySource: sources, byCategory: categories, byCommittee: committees, byMediator: mediators, byOutcome: outcomes)
     }
 }
+
+extension RunningFigure {
+    /// Closed mediation cases that succeeded, per region and year of closing (M020's triggers keep it).
+    static let mediationSuccess = RunningFigure(
+        name: "mediation_success", table: "mediation_cases",
+        counts: "X.outcome IN ('success', 'failure', 'terminated') AND X.closed_on IS NOT NULL",
+        numerator: "CASE WHEN X.outcome = 'success' THEN 1 ELSE 0 END", year: "CAST(SUBSTR(X.closed_on, 1, 4) AS INTEGER)")
+}

@@ -3,7 +3,7 @@ import SQLKit
 import PLSDomain
 
 /// /api/v1/mediation: the network (committees, members, listening points), cases and their steps,
-/// hotspots, settings and statistics; /api/v1/indicators/{id}/target for any indicator's target.
+/// hotspots, settings and statistics.
 enum MediationController {
     struct CaseDetail: Content {
         var request: RequestViews.Detail
@@ -13,7 +13,7 @@ enum MediationController {
     static func detail(_ r: ServiceRequest, for p: Principal, req: Request) async throws -> CaseDetail {
         var d = try await RequestViews.detail(r, for: p, app: req.application, on: req.sql)
         guard let m = d.mediation else { throw AppError.notFound("调解案件") }
-        d.mediation = nil
+        d.sections.removeAll { $0.value is MediationCases.View }
         return CaseDetail(request: d, mediation: m)
     }
 

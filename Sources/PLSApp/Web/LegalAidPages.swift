@@ -170,8 +170,7 @@ enum LegalAidPages {
         var stages: [SelectOption]
     }
 
-    static func forms(_ d: RequestViews.Detail, request r: ServiceRequest, req: Request) async throws -> CaseForms? {
-        guard let aid = d.legalAid else { return nil }
+    static func forms(_ aid: LegalAidCases.View, request r: ServiceRequest, req: Request) async throws -> CaseForms {
         var candidates: [Dispatch.Candidate] = []
         if aid.steps.contains(LegalAidCases.Step.designation.rawValue) {
             candidates = try await Dispatch.candidates(for: r, limit: 8, today: req.today, on: req.sql)

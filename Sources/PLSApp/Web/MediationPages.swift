@@ -110,8 +110,7 @@ enum MediationPages {
         var today: String
     }
 
-    static func forms(_ d: RequestViews.Detail, req: Request) -> CaseForms? {
-        guard let m = d.mediation else { return nil }
+    static func forms(_ m: MediationCases.View, req: Request) -> CaseForms {
         return CaseForms(
             steps: Dictionary(uniqueKeysWithValues: m.steps.map { ($0 == "court-decision" ? "courtDecision" : $0, true) }),
             outcomes: [MediationOutcome.success, .failure, .terminated].map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0 == .success) },

@@ -120,6 +120,8 @@ enum PortalPages {
         var attachments: [AttachmentView]
         var hasAttachments: Bool
         var canUpload: Bool
+        /// The matter cases' parts of the page (HTML from their own templates).
+        var caseParts: [String]
     }
 
     static func myDetail(_ req: Request, error: AppError? = nil) async throws -> Response {
@@ -127,12 +129,15 @@ enum PortalPages {
         let r = try await RequestViews.find(req.parameters.get("number") ?? "", scope: p.scope, on: req.db)
         let d = try await RequestViews.detail(r, for: p, app: req.application, on: req.sql)
         let files = try await Attachments.list(r.id!, on: req.sql)
-        let ctx = DetailContext(page: req.pageMeta(title: "事项 \(d.number)"), d: d, timeline: TimelineItem.from(d.timeline, showActor: false),
+        let input = CasePageInput(page: req.pageMeta(title: "事项 \(d.number)"), detail: d, request: r, error: error)
+        var parts: [String] = []
+        for c in MatterCases.registered { if let part = try await c.portalPage(input, req: req) { parts.append(part) } }
+        let ctx = DetailContext(page: input.page, d: d, timeline: TimelineItem.from(d.timeline, showActor: false),
                                 canRate: d.actions.contains("evaluate"),
                                 ratings: Rating.allCases.reversed().map { SelectOption(value: String($0.rawValue), label: $0.chineseName, selected: false) },
                                 error: error?.message, created: DateFormatter.chinaTime.string(from: d.createdAt),
                                 attachments: AttachmentView.list(files, base: "/my/\(d.number)"), hasAttachments: !files.isEmpty,
-                                canUpload: Attachments.mayUpload(r, p))
+                                canUpload: Attachments.mayUpload(r, p), caseParts: parts)
         let response = try await req.view.render("portal/detail", ctx).encodeResponse(for: req)
         if let error { response.status = error.status }
         return response

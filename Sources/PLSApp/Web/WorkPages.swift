@@ -65,8 +65,10 @@ enum WorkPages {
         var attachments: [AttachmentView]
         var hasAttachments: Bool
         var canUpload: Bool
-        var aid: LegalAidPages.CaseForms?
-        var med: MediationPages.CaseForms?
+        /// The matter cases' parts of the page (HTML from their own templates).
+        var caseNotices: [String]
+        var casePanels: [String]
+        var caseForms: [String]
     }
 
     static func detail(_ req: Request, error: AppError? = nil) async throws -> Response {
@@ -76,9 +78,12 @@ enum WorkPages {
         var candidates: [Dispatch.Candidate] = []
         if d.actions.contains(RequestAction.assign.rawValue) { candidates = try await Dispatch.candidates(for: r, limit: 8, today: req.today, on: req.sql) }
         let files = try await Attachments.list(r.id!, on: req.sql)
+        let input = CasePageInput(page: req.pageMeta(title: "事项 \(d.number)"), detail: d, request: r, error: error)
+        var parts: [CasePageParts] = []
+        for c in MatterCases.registered { parts.append(try await c.workPage(input, req: req)) }
         let outcomes = RequestActions.outcomes.sorted { $0.key < $1.key }.map { SelectOption(value: $0.key, label: $0.value, selected: $0.key == "resolved") }
         let ctx = DetailContext(
-            page: req.pageMeta(title: "事项 \(d.number)"), d: d, timeline: TimelineItem.from(d.timeline),
+            page: input.page, d: d, timeline: TimelineItem.from(d.timeline),
             // Leaf reads `take-back` as a subtraction: the keys are camel case.
             actions: Dictionary(uniqueKeysWithValues: d.actions.map { ($0 == "take_back" ? "takeBack" : $0, true) }),
             candidates: candidates,
@@ -87,7 +92,7 @@ enum WorkPages {
             error: error?.message, errors: error?.fields ?? [:], created: DateFormatter.chinaTime.string(from: d.createdAt),
             groupNames: d.priorityGroups.compactMap { PriorityGroup(rawValue: $0)?.chineseName }, hasCandidates: !candidates.isEmpty,
             attachments: AttachmentView.list(files, base: "/work/\(d.id)"), hasAttachments: !files.isEmpty, canUpload: Attachments.mayUpload(r, p),
-            aid: try await LegalAidPages.forms(d, request: r, req: req), med: MediationPages.forms(d, req: req))
+            caseNotices: parts.compactMap(\.notice), casePanels: parts.compactMap(\.panel), caseForms: parts.compactMap(\.forms))
         let response = try await req.view.render("work/detail", ctx).encodeResponse(for: req)
         if let error { response.status = error.status }
         return response

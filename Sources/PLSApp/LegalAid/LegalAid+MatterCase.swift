@@ -1,0 +1,85 @@
+import Vapor
+import Fluent
+import SQLKit
+import PLSDomain
+
+/// Legal aid on the matter-case seam: what intake, the request's detail and its pages need from a legal aid case.
+struct LegalAidMatterCase: MatterCase {
+    var matter: MatterType { .legalAid }
+    /// Accepted only by the centre's decision on it (法律援助法 art. 43).
+    var acceptedOnIntake: Bool { false }
+    var eventNames: [String: String] { LegalAidCases.eventNames }
+    var runningFigures: [RunningFigure] { [.lawyerShare] }
+
+    /// Entered through the general intake: the case row with what is known; the centre completes it.
+    func open(for r: ServiceRequest, itemCode: String?, category: PLSDomain.Category, app: Application, on db: any Database) async throws {
+        let kind: AidCaseKind = itemCode == "legal_aid.criminal" || category == .criminal ? .criminal
+            : (category == .administrative ? .administrative : .civil)
+        try await LegalAidCases.newCase(for: r, kind: kind, app: app, on: db).create(on: db)
+    }
+
+    /// Decided, closed and ended by its own steps, which carry what the law requires.
+    func refusal(of action: RequestAction, on r: ServiceRequest, on db: any Database) async throws -> AppError? {
+        guard let step = LegalAidCases.step(replacing: action) else { return nil }
+        return AppError.conflict("use_legal_aid_step", "法律援助案件请通过“\(step.chineseName)”办理（/api/v1/legal-aid/cases/{id}/\(step.rawValue)）")
+    }
+
+    /// The case moves by its own steps (decision, designation, closing), which call the others.
+    func offers(_ action: RequestAction) -> Bool { [.start, .suspend, .resume, .transfer, .takeBack].contains(action) }
+
+    func follow(_ action: RequestAction, _ r: ServiceRequest, input: RequestActions.Input, today: CivilDate, app: Application,
+                on db: any Database) async throws {
+        try await LegalAidCases.follow(action, r, input: input, today: today, app: app, on: db)
+    }
+
+    /// Designated from the roster only (arts. 25–26): criminal defence from its criminal lawyers, a possible life or
+    /// death sentence from those with three years' practice.
+    func candidateRule(for r: ServiceRequest, today: CivilDate, on db: any SQLDatabase) async throws -> CandidateRule? {
+        struct C: Decodable { var kind: String; var noticeReason: String? }
+        let c = try await db.select().columns("kind", "notice_reason").from(LegalAidCase.schema).where("request_id", .equal, SQLBind(r.id!))
+            .first(decoding: C.self, keyDecodingStrategy: .snakeCase)
+        let criminal = c?.kind == AidCaseKind.criminal.rawValue
+        var condition: SQLQueryString = "EXISTS (SELECT 1 FROM legal_aid_roster l WHERE l.practitioner_id = p.id AND l.active = \(bind: true)"
+        if criminal { condition = condition + " AND l.criminal = \(bind: true)" }
+        if c?.noticeReason.flatMap(NotifiedDefenceReason.init)?.requiresSeniorLawyer == true {
+            condition = condition + " AND l.practice_since <= \(bind: Seniority.latestSeniorStart(on: today).description)"
+        }
+        return CandidateRule(practitionerTypes: criminal ? [.lawyer] : nil, condition: condition + ")")
+    }
+
+    /// Its case on a legal aid request; on notarization and appraisal, the applicant's running aid (fee reduction, art. 53).
+    func sections(of r: ServiceRequest, for p: Principal?, app: Application, on db: any SQLDatabase) async throws -> [CaseSection] {
+        var sections: [CaseSection] = []
+        if r.matterType == MatterType.legalAid.rawValue, let c = try await LegalAidCase.find(r.id, on: app.db) {
+            sections.append(CaseSection(key: "legalAid", value: try await LegalAidCases.view(c, of: r, for: p, today: app.today,
+                                                                                              protector: app.personalData, on: db)))
+        }
+        if let fee = try await LegalAidCases.feeReduction(for: r, on: db) { sections.append(CaseSection(key: "feeReduction", value: fee)) }
+        return sections
+    }
+
+    func workPage(_ page: CasePageInput, req: Request) async throws -> CasePageParts {
+        var parts = CasePageParts()
+        if let fee = page.section(LegalAidCases.FeeReduction.self) {
+            parts.notice = try await req.renderPart("legal-aid/fee-reduction", CasePartContext<LegalAidCases.FeeReduction, Bool>(page, fee))
+        }
+        if let aid = page.section(LegalAidCases.View.self) {
+            parts.panel = try await req.renderPart("legal-aid/panel", CasePartContext<LegalAidCases.View, Bool>(page, aid))
+            let forms = try await LegalAidPages.forms(aid, request: page.request, req: req)
+            parts.forms = try await req.renderPart("legal-aid/forms", CasePartContext(page, aid, forms: forms))
+        }
+        return parts
+    }
+
+    func portalPage(_ page: CasePageInput, req: Request) async throws -> String? {
+        guard let aid = page.section(LegalAidCases.View.self) else { return nil }
+        return try await req.renderPart("legal-aid/portal-panel", CasePartContext<LegalAidCases.View, Bool>(page, aid))
+    }
+}
+
+extension RequestViews.Detail {
+    /// The legal aid case of a legal aid request (法律援助案件).
+    var legalAid: LegalAidCases.View? { sections.lazy.compactMap { $0.value as? LegalAidCases.View }.first }
+    /// On notarization and appraisal: the applicant is a legal aid recipient (art. 53).
+    var feeReduction: LegalAidCases.FeeReduction? { sections.lazy.compactMap { $0.value as? LegalAidCases.FeeReduction }.first }
+}
