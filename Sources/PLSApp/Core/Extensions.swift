@@ -33,3 +33,14 @@ extension Double {
     /// Hours and scores as people write them: "2", "1.5".
     var shortText: String { self == rounded() ? String(Int(self)) : String(format: "%.1f", self) }
 }
+
+extension DateFormatter {
+    /// Times shown to users are Beijing time, whatever the server's zone.
+    static var chinaTime: DateFormatter {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "zh_CN")
+        f.timeZone = TimeZone(identifier: "Asia/Shanghai")
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return f
+    }
+}

@@ -54,6 +54,14 @@ extension Request {
         try p.require(p.role.isStaff)
         return p
     }
+
+    /// The city's settings (calendar, time limits, guides): the city's administrators change them; county
+    /// administrators and the read-only roles look.
+    func settingsReader() throws -> Principal {
+        let p = try staff()
+        try p.require(p.role == .cityAdmin || p.role.isReadOnly || p.role == .countyAdmin)
+        return p
+    }
 }
 
 /// `Authorization: Bearer …` for the API. Tokens are stored as digests and expire. One query finds the

@@ -86,14 +86,3 @@ enum HomePages {
             messages: try messages.map { .init(mobile: $0.mobileMasked, text: try req.personalData.open($0.text), at: formatter.string(from: $0.createdAt)) }))
     }
 }
-
-extension DateFormatter {
-    /// Times shown to users are Beijing time, whatever the server's zone.
-    static var chinaTime: DateFormatter {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "zh_CN")
-        f.timeZone = TimeZone(identifier: "Asia/Shanghai")
-        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return f
-    }
-}

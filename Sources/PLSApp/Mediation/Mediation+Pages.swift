@@ -9,7 +9,7 @@ enum MediationPages {
 
     struct NetworkContext: Encodable {
         var page: PageMeta
-        var cards: [AdminPages.IndicatorCard]
+        var cards: [IndicatorPages.IndicatorCard]
         var flagged: [MediationNetwork.Flagged]
         var alerts: [MediationController.Alert]
         var stats: MediationIndicators.Statistics
@@ -25,7 +25,7 @@ enum MediationPages {
         let points = try await req.sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("listening_points")
             .where("active", .equal, SQLBind(true)).where("region_code", .like, SQLBind(prefix + "%")).first(decodingColumn: "n", as: Int.self) ?? 0
         return try await req.view.render("mediation/network", NetworkContext(
-            page: req.pageMeta(title: "人民调解"), cards: AdminPages.cards(indicators, limit: 10),
+            page: req.pageMeta(title: "人民调解"), cards: IndicatorPages.cards(indicators, limit: 10),
             flagged: try await MediationNetwork.flagged(prefix: prefix, today: req.today, limit: 20, on: req.sql),
             alerts: try await MediationController.alerts(prefix: prefix, on: req.sql),
             stats: try await MediationIndicators.statistics(region: scope.region, year: scope.year, on: req.sql),

@@ -472,7 +472,7 @@ enum LegalAidPages {
         var page: PageMeta
         var year: Int
         var regionName: String
-        var cards: [AdminPages.IndicatorCard]
+        var cards: [IndicatorPages.IndicatorCard]
         var stats: LegalAidIndicators.Statistics
         var chart: BarChart
         var totals: LegalAidIndicators.Month
@@ -502,7 +502,7 @@ enum LegalAidPages {
                   notices: $0.notices + $1.notices, dutyAssistances: $0.dutyAssistances + $1.dutyAssistances)
         }
         return try await req.view.render("legal-aid/stats", StatsContext(page: req.pageMeta(title: "法律援助统计"), year: scope.year, regionName: row.name,
-                                                                          cards: AdminPages.cards(indicators, limit: 10), stats: stats, chart: BarChart(bars: bars, max: top),
+                                                                          cards: IndicatorPages.cards(indicators, limit: 10), stats: stats, chart: BarChart(bars: bars, max: top),
                                                                           totals: totals))
     }
 
