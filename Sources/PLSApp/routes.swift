@@ -2,8 +2,9 @@ import Vapor
 import SQLKit
 import PLSDomain
 
-/// Every route of the platform, grouped by capability. The API lives under /api/v1 with bearer
-/// tokens; pages use the browser session and carry CSRF tokens on their forms.
+/// The platform's shell (health, home, sign-in, the workbench) and each capability's routes, which live in its folder
+/// (`X+Routes.swift`). The API lives under /api/v1 with bearer tokens; pages use the browser session and carry CSRF
+/// tokens on their forms.
 func routes(_ app: Application) throws {
     app.get("healthz") { _ in ["status": "ok"] }
     app.get("readyz") { req async throws -> [String: String] in
@@ -15,151 +16,8 @@ func routes(_ app: Application) throws {
         return ["status": "ready"]
     }
 
-    // MARK: API
     let api = app.grouped("api", "v1").grouped(BearerPrincipalAuthenticator())
 
-    let auth = api.grouped("auth")
-    auth.post("login", use: AuthController.apiLogin)
-    auth.post("sms-code", use: AuthController.apiSendCode)
-    auth.post("citizen-login", use: AuthController.apiCitizenLogin)
-    auth.post("logout", use: AuthController.apiLogout)
-    api.get("me", use: AuthController.apiMe)
-    api.post("me", "password", use: AuthController.apiChangePassword)
-
-    let regions = api.grouped("regions")
-    regions.get(use: RegionController.apiList)
-    regions.post(use: RegionController.apiCreate)
-    regions.grouped(SignedInFirst()).on(.POST, "import", body: .collect(maxSize: "20mb"), use: RegionController.apiImport)
-    regions.get(":code", use: RegionController.apiGet)
-    regions.put(":code", use: RegionController.apiUpdate)
-    regions.post(":code", "deactivate", use: RegionController.apiDeactivate)
-
-    let institutions = api.grouped("institutions")
-    institutions.get(use: InstitutionController.apiList)
-    institutions.post(use: InstitutionController.apiCreate)
-    institutions.get(":id", use: InstitutionController.apiGet)
-    institutions.put(":id", use: InstitutionController.apiUpdate)
-    institutions.post(":id", "deactivate", use: InstitutionController.apiDeactivate)
-
-    let practitioners = api.grouped("practitioners")
-    practitioners.get(use: PractitionerController.apiList)
-    practitioners.post(use: PractitionerController.apiCreate)
-    practitioners.get(":id", use: PractitionerController.apiGet)
-    practitioners.put(":id", use: PractitionerController.apiUpdate)
-    practitioners.post(":id", "deactivate", use: PractitionerController.apiDeactivate)
-
-    let accounts = api.grouped("accounts")
-    accounts.get(use: AccountController.apiList)
-    accounts.post(use: AccountController.apiCreate)
-    accounts.get(":id", use: AccountController.apiGet)
-    accounts.put(":id", use: AccountController.apiUpdate)
-    accounts.post(":id", "deactivate", use: AccountController.apiDeactivate)
-
-    api.get("indicators", use: IndicatorController.apiList)
-
-    let requests = api.grouped("requests")
-    requests.post(use: RequestController.apiCreate)
-    requests.get(use: RequestController.apiList)
-    requests.get("lookup", use: RequestController.apiLookup)
-    requests.get("duplicates", use: RequestController.apiDuplicates)
-    requests.post("bulk-assign", use: RequestController.apiBulkAssign)
-    requests.get(":id", use: RequestController.apiGet)
-    requests.get(":id", "candidates", use: RequestController.apiCandidates)
-    for action in [RequestAction.accept, .reject, .assign, .start, .suspend, .resume, .transfer, .takeBack, .conclude] {
-        requests.post(":id", PathComponent(stringLiteral: action.rawValue.replacingOccurrences(of: "_", with: "-")),
-                      use: RequestController.action(action))
-    }
-    requests.post(":id", "evaluation", use: RequestController.apiEvaluate)
-    requests.grouped(SignedInFirst()).on(.POST, ":id", "attachments", body: .stream, use: Attachments.apiUpload)
-    requests.get(":id", "attachments", use: Attachments.apiList)
-    requests.get(":id", "attachments", ":attachment", use: Attachments.apiDownload)
-
-    api.get("catalog", use: Catalog.apiList)
-    api.get("catalog", ":code", use: Catalog.apiGet)
-    api.put("catalog", ":code", use: Catalog.apiUpdate)
-    api.get("deadline-rules", use: Catalog.apiRules)
-    api.put("deadline-rules", ":matterType", use: Catalog.apiUpdateRules)
-    api.get("calendar", "due", use: CalendarController.apiDue)
-    api.get("calendar", ":year", use: CalendarController.apiGet)
-    api.put("calendar", ":year", use: CalendarController.apiPut)
-    let aid = api.grouped("legal-aid")
-    aid.post("eligibility", use: LegalAidController.apiEligibility)
-    aid.get("matters", use: LegalAidController.apiMatters)
-    aid.put("matters", ":id", use: LegalAidController.apiSaveMatter)
-    aid.get("thresholds", use: LegalAidController.apiThresholds)
-    aid.get("thresholds", ":countyCode", use: LegalAidController.apiThreshold)
-    aid.put("thresholds", ":countyCode", use: LegalAidController.apiSaveThreshold)
-    aid.get("deadline-rules", use: LegalAidController.apiRules)
-    aid.put("deadline-rules", ":key", use: LegalAidController.apiSaveRule)
-    aid.get("subsidy-rates", use: LegalAidController.apiRates)
-    aid.put("subsidy-rates", use: LegalAidController.apiSaveRate)
-    aid.get("roster", use: LegalAidController.apiRoster)
-    aid.put("roster", ":practitionerId", use: LegalAidController.apiSaveRosterEntry)
-    aid.post("applications", use: LegalAidController.apiApply)
-    aid.post("notices", use: LegalAidController.apiNotice)
-    aid.get("cases", ":id", use: LegalAidController.apiCase)
-    aid.get("cases", ":id", "candidates", use: LegalAidController.apiCandidates)
-    for step in LegalAidCases.Step.allCases {
-        aid.post("cases", ":id", PathComponent(stringLiteral: step.rawValue), use: LegalAidController.step(step))
-    }
-    aid.get("duty-stations", use: LegalAidController.apiStations)
-    aid.post("duty-stations", use: LegalAidController.apiCreateStation)
-    aid.get("duty-stations", ":id", "shifts", use: LegalAidController.apiShifts)
-    aid.put("duty-stations", ":id", "shifts", ":day", use: LegalAidController.apiSetShift)
-    aid.get("duty-persons", use: LegalAidController.apiPersons)
-    aid.post("duty-persons", use: LegalAidController.apiRegisterPerson)
-    aid.post("duty-assistances", use: LegalAidController.apiRecordAssistance)
-    aid.get("statistics", use: LegalAidController.apiStatistics)
-
-    let mediation = api.grouped("mediation")
-    mediation.post("cases", use: MediationController.apiCreate)
-    mediation.get("cases", ":id", use: MediationController.apiCase)
-    for step in MediationCases.Step.allCases {
-        mediation.post("cases", ":id", PathComponent(stringLiteral: step.rawValue), use: MediationController.step(step))
-    }
-    mediation.get("committees", "flagged", use: MediationController.apiFlagged)
-    mediation.get("committees", ":id", use: MediationController.apiCommittee)
-    mediation.put("committees", ":id", "members", use: MediationController.apiSaveMembers)
-    mediation.put("mediators", ":practitionerId", use: MediationController.apiSaveMediator)
-    mediation.get("listening-points", use: MediationController.apiPoints)
-    mediation.post("listening-points", use: MediationController.apiCreatePoint)
-    mediation.get("hotspots", use: MediationController.apiHotspots)
-    mediation.get("statistics", use: MediationController.apiStatistics)
-    api.put("indicators", ":id", "target", use: IndicatorTargets.apiSetTarget)
-
-    let advisers = api.grouped("village-advisers")
-    advisers.get("assignments", use: VillageAdviserController.apiAssignments)
-    advisers.post("assignments", use: VillageAdviserController.apiAssign)
-    advisers.post("assignments", ":id", "end", use: VillageAdviserController.apiEnd)
-    advisers.get("services", use: VillageAdviserController.apiServices)
-    advisers.post("services", use: VillageAdviserController.apiLog)
-    advisers.get("services", "export.csv") { try await VillageAdviserController.apiExport($0, .csv) }
-    advisers.get("services", "export.xlsx") { try await VillageAdviserController.apiExport($0, .xlsx) }
-    advisers.grouped(SignedInFirst()).on(.POST, "services", "import", body: .collect(maxSize: "5mb"), use: VillageAdviserController.apiImport)
-    advisers.post("services", ":id", "request", use: VillageAdviserController.apiToRequest)
-    advisers.grouped(SignedInFirst()).on(.POST, "services", ":id", "photos", body: .stream, use: VillageAdviserController.apiAddPhotos)
-    advisers.get("services", ":id", "photos", ":photoId", use: VillageAdviserController.apiPhoto)
-    advisers.get("villages", use: VillageAdviserController.apiVillages)
-    advisers.get("advisers", ":practitionerId", use: VillageAdviserController.apiAdviser)
-    advisers.get("monthly", use: VillageAdviserController.apiMonthly)
-
-    let rosters = api.grouped("rosters", ":kind")
-    rosters.get(use: RosterController.apiList)
-    rosters.post(use: RosterController.apiAdd)
-    rosters.post(":id", "end", use: RosterController.apiEnd)
-    rosters.get("export.csv") { try await RosterController.apiExport($0, .csv) }
-    rosters.get("export.xlsx") { try await RosterController.apiExport($0, .xlsx) }
-    rosters.get(":id", "work", use: TrainingController.apiWork)
-    rosters.post(":id", "work", use: TrainingController.apiAddWork)
-    api.get("trainings", use: TrainingController.apiList)
-    api.post("trainings", use: TrainingController.apiCreate)
-    api.post("trainings", ":id", "attendance", use: TrainingController.apiAttendance)
-    rosters.grouped(SignedInFirst()).on(.POST, "import", body: .collect(maxSize: "5mb"), use: RosterController.apiImport)
-
-    api.get("notifications", use: Notifications.apiList)
-    api.post("notifications", ":id", "read", use: Notifications.apiMarkRead)
-
-    // MARK: Pages
     let web = app.grouped(app.sessions.middleware, SessionPrincipalAuthenticator(), CSRFMiddleware())
     web.get(use: HomePages.home)
     web.post("preferences", "elder", use: HomePages.toggleElder)
@@ -173,114 +31,25 @@ func routes(_ app: Application) throws {
     web.get("account", "password", use: LoginPages.passwordForm)
     web.post("account", "password", use: LoginPages.passwordSubmit)
 
-    web.get("services", use: PortalPages.catalog)
-    web.get("services", ":code", use: PortalPages.guide)
-    web.get("apply", ":code", use: PortalPages.applyForm)
-    web.post("apply", ":code", use: PortalPages.apply)
-    web.get("my", use: PortalPages.mine)
-    web.get("my", ":number", use: PortalPages.myDetailPage)
-    web.post("my", ":number", "evaluation", use: PortalPages.rate)
-    web.grouped(SignedInFirst()).on(.POST, "my", ":number", "attachments", body: .stream, use: AttachmentPages.uploadFromPortal)
-    web.get("my", ":number", "attachments", ":attachment", use: AttachmentPages.downloadFromPortal)
-    web.get("lookup", use: PortalPages.lookup)
-    web.get("rate", ":token", use: PortalPages.rateLinkPage)
-    web.post("rate", ":token", use: PortalPages.rateLinkSubmit)
-
-    web.get("legal-aid", use: LegalAidPages.check)
-    web.post("legal-aid", use: LegalAidPages.checkSubmit)
-    web.get("legal-aid", "apply", use: LegalAidPages.applyForm)
-    web.post("legal-aid", "apply", use: LegalAidPages.apply)
-    web.post("my", ":number", "legal-aid", "objection", use: LegalAidPages.object)
-    web.get("legal-aid", "cases", ":id", "notices", ":kind", use: LegalAidPages.notice)
-    web.get("legal-aid", "desk", use: LegalAidPages.desk)
-    web.get("legal-aid", "notices", "new", use: LegalAidPages.noticeForm)
-    web.post("legal-aid", "notices", "new", use: LegalAidPages.noticeSubmit)
-    web.get("legal-aid", "duty", use: LegalAidPages.dutyPage)
-    web.post("legal-aid", "duty", "assistances", use: LegalAidPages.recordAssistance)
-    web.get("legal-aid", "statistics", use: LegalAidPages.statistics)
-    web.post("work", ":id", "legal-aid", ":step", use: LegalAidPages.step)
-    web.get("adviser", use: GrassrootsPages.log)
-    web.grouped(SignedInFirst()).on(.POST, "adviser", body: .stream, use: GrassrootsPages.submit)
-    web.get("adviser", "services", ":id", "photos", ":photoId", use: VillageAdviserController.apiPhoto)
-    web.get("grassroots", use: GrassrootsPages.villages)
-    web.get("grassroots", "advisers", ":practitionerId", use: GrassrootsPages.adviser)
-    web.grouped(SignedInFirst()).on(.POST, "grassroots", "import", body: .stream, use: GrassrootsPages.importFile)
-    web.get("grassroots", "services.csv") { try await GrassrootsPages.export($0, .csv) }
-    web.get("grassroots", "services.xlsx") { try await GrassrootsPages.export($0, .xlsx) }
-    web.get("rosters", use: RosterPages.list)
-    web.post("rosters", ":kind", use: RosterPages.add)
-    web.grouped(SignedInFirst()).on(.POST, "rosters", ":kind", "import", body: .stream, use: RosterPages.importFile)
-    web.get("rosters", ":kind", ":id", "work", use: TrainingPages.work)
-    web.post("rosters", ":kind", ":id", "work", use: TrainingPages.addWork)
-    web.get("trainings", use: TrainingPages.list)
-    web.post("trainings", use: TrainingPages.create)
-    web.get("trainings", ":id", use: TrainingPages.session)
-    web.post("trainings", ":id", "attendance", use: TrainingPages.attendance)
-    web.get("rosters", ":kind", "export.csv") { try await RosterPages.export($0, .csv) }
-    web.get("rosters", ":kind", "export.xlsx") { try await RosterPages.export($0, .xlsx) }
-    web.get("mediation", use: MediationPages.network)
-    web.get("mediation", "new", use: MediationPages.newForm)
-    web.post("mediation", "new", use: MediationPages.create)
-    web.get("mediation", "cases", ":id", "agreement", use: MediationPages.agreement)
-    web.get("mediation", "committees", ":id", use: MediationPages.committee)
-    web.post("work", ":id", "mediation", ":step", use: MediationPages.step)
-
-    web.get("work", use: WorkPages.queue)
-    web.post("work", "bulk-assign", use: WorkPages.bulkAssign)
-    web.get("work", ":id", use: WorkPages.detailPage)
-    web.grouped(SignedInFirst()).on(.POST, "work", ":id", "attachments", body: .stream, use: AttachmentPages.uploadFromWork)
-    web.get("work", ":id", "attachments", ":attachment", use: AttachmentPages.downloadFromWork)
-    web.post("work", ":id", ":action", use: WorkPages.act)
-    web.get("hotline", use: WorkPages.hotline)
-    web.post("hotline", use: WorkPages.hotlineSubmit)
-    web.get("window", use: WorkPages.window)
-    web.post("window", use: WorkPages.windowSubmit)
-    web.get("notifications", use: WorkPages.notifications)
-
     let admin = web.grouped("admin")
     admin.get(use: AdminPages.dashboard)
-    admin.get("indicators", use: IndicatorPages.indicators)
-    admin.post("indicators", ":id", "target", use: IndicatorPages.setTarget)
-    admin.get("calendar", use: CalendarPages.calendar)
-    admin.get("calendar", ":year", use: CalendarPages.yearForm)
-    admin.post("calendar", ":year", use: CalendarPages.saveYear)
-    admin.get("catalog", use: CatalogPages.catalog)
-    admin.get("catalog", ":code", use: CatalogPages.guideForm)
-    admin.post("catalog", ":code", use: CatalogPages.saveGuide)
-    admin.get("rules", use: CatalogPages.rulesPage)
-    admin.get("legal-aid", use: LegalAidPages.settingsPage)
-    admin.post("legal-aid", ":what", ":key", use: LegalAidPages.saveSetting)
-    admin.post("rules", ":matterType", use: CatalogPages.saveRules)
 
-    admin.get("regions", use: RegionPages.list)
-    admin.get("regions", "new", use: RegionPages.newForm)
-    admin.post("regions", "new", use: RegionPages.create)
-    admin.get("regions", ":code", use: RegionPages.detail)
-    admin.get("regions", ":code", "edit", use: RegionPages.editForm)
-    admin.post("regions", ":code", "edit", use: RegionPages.update)
-    admin.post("regions", ":code", "deactivate", use: RegionPages.deactivate)
+    // MARK: Capabilities (one line each)
+    let groups = RouteGroups(api: api, web: web, admin: admin)
+    groups.accounts()
+    groups.registry()
+    groups.calendar()
+    groups.intake()
+    groups.indicators()
+    groups.legalAid()
+    groups.mediation()
+    groups.grassroots()
+}
 
-    admin.get("institutions", use: InstitutionPages.list)
-    admin.get("institutions", "new", use: InstitutionPages.newForm)
-    admin.post("institutions", "new", use: InstitutionPages.create)
-    admin.get("institutions", ":id", use: InstitutionPages.detail)
-    admin.get("institutions", ":id", "edit", use: InstitutionPages.editForm)
-    admin.post("institutions", ":id", "edit", use: InstitutionPages.update)
-    admin.post("institutions", ":id", "deactivate", use: InstitutionPages.deactivate)
-
-    admin.get("practitioners", use: PractitionerPages.list)
-    admin.get("practitioners", "new", use: PractitionerPages.newForm)
-    admin.post("practitioners", "new", use: PractitionerPages.create)
-    admin.get("practitioners", ":id", use: PractitionerPages.detail)
-    admin.get("practitioners", ":id", "edit", use: PractitionerPages.editForm)
-    admin.post("practitioners", ":id", "edit", use: PractitionerPages.update)
-    admin.post("practitioners", ":id", "deactivate", use: PractitionerPages.deactivate)
-
-    admin.get("accounts", use: AccountPages.list)
-    admin.get("accounts", "new", use: AccountPages.newForm)
-    admin.post("accounts", "new", use: AccountPages.create)
-    admin.get("accounts", ":id", use: AccountPages.detail)
-    admin.get("accounts", ":id", "edit", use: AccountPages.editForm)
-    admin.post("accounts", ":id", "edit", use: AccountPages.update)
-    admin.post("accounts", ":id", "deactivate", use: AccountPages.deactivate)
+/// The three groups a capability adds its routes to: the API (bearer tokens), the pages (session and CSRF) and the
+/// administrators' pages under /admin.
+struct RouteGroups {
+    let api: any RoutesBuilder
+    let web: any RoutesBuilder
+    let admin: any RoutesBuilder
 }

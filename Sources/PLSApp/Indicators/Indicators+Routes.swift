@@ -1,0 +1,12 @@
+import Vapor
+import PLSDomain
+
+extension RouteGroups {
+    /// The indicators: computed per region with their targets, and the board.
+    func indicators() {
+        api.get("indicators", use: IndicatorController.apiList)
+        api.put("indicators", ":id", "target", use: IndicatorTargets.apiSetTarget)
+        admin.get("indicators", use: IndicatorPages.indicators)
+        admin.post("indicators", ":id", "target", use: IndicatorPages.setTarget)
+    }
+}

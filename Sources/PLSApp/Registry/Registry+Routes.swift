@@ -1,0 +1,48 @@
+import Vapor
+import PLSDomain
+
+extension RouteGroups {
+    /// The registry: regions, institutions and practitioners, through the API and the administrators' pages.
+    func registry() {
+        let regions = api.grouped("regions")
+        regions.get(use: RegionController.apiList)
+        regions.post(use: RegionController.apiCreate)
+        regions.grouped(SignedInFirst()).on(.POST, "import", body: .collect(maxSize: "20mb"), use: RegionController.apiImport)
+        regions.get(":code", use: RegionController.apiGet)
+        regions.put(":code", use: RegionController.apiUpdate)
+        regions.post(":code", "deactivate", use: RegionController.apiDeactivate)
+        let institutions = api.grouped("institutions")
+        institutions.get(use: InstitutionController.apiList)
+        institutions.post(use: InstitutionController.apiCreate)
+        institutions.get(":id", use: InstitutionController.apiGet)
+        institutions.put(":id", use: InstitutionController.apiUpdate)
+        institutions.post(":id", "deactivate", use: InstitutionController.apiDeactivate)
+        let practitioners = api.grouped("practitioners")
+        practitioners.get(use: PractitionerController.apiList)
+        practitioners.post(use: PractitionerController.apiCreate)
+        practitioners.get(":id", use: PractitionerController.apiGet)
+        practitioners.put(":id", use: PractitionerController.apiUpdate)
+        practitioners.post(":id", "deactivate", use: PractitionerController.apiDeactivate)
+        admin.get("regions", use: RegionPages.list)
+        admin.get("regions", "new", use: RegionPages.newForm)
+        admin.post("regions", "new", use: RegionPages.create)
+        admin.get("regions", ":code", use: RegionPages.detail)
+        admin.get("regions", ":code", "edit", use: RegionPages.editForm)
+        admin.post("regions", ":code", "edit", use: RegionPages.update)
+        admin.post("regions", ":code", "deactivate", use: RegionPages.deactivate)
+        admin.get("institutions", use: InstitutionPages.list)
+        admin.get("institutions", "new", use: InstitutionPages.newForm)
+        admin.post("institutions", "new", use: InstitutionPages.create)
+        admin.get("institutions", ":id", use: InstitutionPages.detail)
+        admin.get("institutions", ":id", "edit", use: InstitutionPages.editForm)
+        admin.post("institutions", ":id", "edit", use: InstitutionPages.update)
+        admin.post("institutions", ":id", "deactivate", use: InstitutionPages.deactivate)
+        admin.get("practitioners", use: PractitionerPages.list)
+        admin.get("practitioners", "new", use: PractitionerPages.newForm)
+        admin.post("practitioners", "new", use: PractitionerPages.create)
+        admin.get("practitioners", ":id", use: PractitionerPages.detail)
+        admin.get("practitioners", ":id", "edit", use: PractitionerPages.editForm)
+        admin.post("practitioners", ":id", "edit", use: PractitionerPages.update)
+        admin.post("practitioners", ":id", "deactivate", use: PractitionerPages.deactivate)
+    }
+}
