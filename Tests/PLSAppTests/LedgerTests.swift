@@ -128,8 +128,8 @@ final class GroupCommitTests: AppTestCase {
         await other.shutdown()
         let third = try await intake(3)
         if !usesPostgres {
-            XCTAssertEqual(other.counts, .init(rowsOnlyBatches: 1, rowsOnlyBatchesRunAgain: 0), "a fresh process reads the stored head")
-            XCTAssertEqual(ours.counts.rowsOnlyBatchesRunAgain, 1, "ours found the head moved, and ran the batch again in a transaction")
+            XCTAssertEqual(other.counts, .init(oneStepBatches: 1), "a fresh process reads the stored head")
+            XCTAssertEqual(ours.counts.batchesRunAgain, 1, "ours found the head moved, and ran the batch again in a transaction")
         }
         let sequences = [first, second, third].map { Int($0.number.suffix(6))! }
         XCTAssertEqual(sequences, [sequences[0], sequences[0] + 1, sequences[0] + 2], "numbers continue across processes")
@@ -142,13 +142,15 @@ final class GroupCommitTests: AppTestCase {
     }
 
     /// A batch's rows go to SQLite as cells, through SQLiteNIO (`BulkRows`, a batch in a transaction) or through the
-    /// ledger's own connection (a batch of rows-only writes), and come back column by column (`ColumnReader`): every
+    /// ledger's own connection (a batch whose writes only held rows), and come back column by column (`ColumnReader`): every
     /// kind of cell must come back as the row held it (dates to the microsecond, as SQLiteNIO rounds them when it reads
     /// them, and as Fluent reads them too; text with quotes, backslashes, control characters, characters beyond the BMP,
     /// an empty text that must not become NULL; flags, integers and nulls), and the chain must stay whole.
     func testABatchStoresEveryCellAsTheRequestHeldIt() async throws {
         let village = city.regions.first { $0.level == .village }!.code.rawValue
-        for (n, access) in [Ledger.Access.rowsOnly, .appendOnly].enumerated() {
+        // Held, then written by the ledger's own connection; and held, then read back by the write itself (which has the
+        // batch open its transaction and write them through SQLiteNIO first).
+        for (n, readsBack) in [false, true].enumerated() {
             let created = Date(timeIntervalSince1970: 1_764_892_800.123_456_7 + Double(n))
             let id = TimeOrderedID.make(millis: created.millis)
             // Built inside the write, as a write's body must (it may run twice); and once more to compare with.
@@ -178,14 +180,20 @@ final class GroupCommitTests: AppTestCase {
             let r = make()
             let eventsBefore = try await Ledger.verify(on: sql, protector: app.personalData).checked
             let countsBefore = app.ledger.counts
-            try await app.ledger.write(on: app.db, access: access) { w in
+            let seen = try await app.ledger.write(on: app.db) { w -> Int in
                 try await w.save(make())
                 w.append(LedgerEvent(requestID: id, atMillis: created.millis, actorID: nil, actorName: "测试\"|\\", action: "submit",
                                      fromStatus: nil, toStatus: "submitted", note: nil))
+                guard readsBack else { return 1 }
+                return try await (w.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM service_requests WHERE id = \(bind: id)")
+                    .first(decodingColumn: "n", as: Int.self) ?? 0
             }
-            let direct = !usesPostgres && access == .rowsOnly
-            XCTAssertEqual(app.ledger.counts.rowsOnlyBatches - countsBefore.rowsOnlyBatches, direct ? 1 : 0, "\(access)")
-            XCTAssertEqual(app.ledger.counts.rowsOnlyBatchesRunAgain, countsBefore.rowsOnlyBatchesRunAgain)
+            XCTAssertEqual(seen, 1, "a write sees the rows it held")
+            if !usesPostgres {
+                XCTAssertEqual(app.ledger.counts.oneStepBatches - countsBefore.oneStepBatches, readsBack ? 0 : 1)
+                XCTAssertEqual(app.ledger.counts.transactionBatches - countsBefore.transactionBatches, readsBack ? 1 : 0)
+            }
+            XCTAssertEqual(app.ledger.counts.batchesRunAgain, countsBefore.batchesRunAgain)
             let back = try await RequestViews.find(r.id!.uuidString, scope: .everything, on: app.db)
             XCTAssertEqual(back.description, r.description)
             XCTAssertEqual(back.applicantName, r.applicantName)
@@ -231,8 +239,9 @@ final class GroupCommitTests: AppTestCase {
             }
         }
         let after = app.ledger.counts
-        XCTAssertEqual(after.rowsOnlyBatches - before.rowsOnlyBatches, usesPostgres ? 0 : 5, "four intakes and one retry")
-        XCTAssertEqual(after.rowsOnlyBatchesRunAgain, before.rowsOnlyBatchesRunAgain)
+        XCTAssertEqual(after.oneStepBatches - before.oneStepBatches, usesPostgres ? 0 : 5, "four intakes and one retry")
+        XCTAssertEqual(after.transactionBatches, before.transactionBatches)
+        XCTAssertEqual(after.batchesRunAgain, before.batchesRunAgain)
         let sequences = numbers.map { Int($0.suffix(6))! }
         XCTAssertEqual(sequences, (0..<4).map { sequences[0] + $0 }, "numbers follow one another")
         // Counted by the applicants' mobiles (descriptions are sealed at rest).
@@ -248,20 +257,59 @@ final class GroupCommitTests: AppTestCase {
         XCTAssertEqual(day, sequences[3], "the day's counter follows the requests")
     }
 
-    /// A write declared rows-only that writes through the database is not committed on its own: the write is refused,
-    /// and its batch runs again in a transaction, where the write belongs; it is written once, with its events.
-    func testARowsOnlyWriteThatWritesThroughTheDatabaseRunsInATransaction() async throws {
+    /// Writes that share a batch: a later one that reads what an earlier one held sees it (the held rows are written
+    /// first, in the batch's transaction). No caller declares what its write reads; a wrong declaration used to let the
+    /// later write read the table without the held row.
+    func testAWriteSeesTheRowsAnEarlierWriteOfItsBatchHeld() async throws {
+        let village = city.regions.first { $0.level == .village }!.code.rawValue
+        let now = app.clock.now
+        let id = TimeOrderedID.make(millis: now.millis)
+        @Sendable func make() -> ServiceRequest {
+            let r = ServiceRequest()
+            r.id = id
+            r.number = "FW2026120499990"
+            r.matterType = "consultation"; r.category = "labor"; r.channel = "web"; r.description = "同批"; r.applicantName = "同批"
+            r.applicantMobileHash = "h"; r.applicantMobileCipher = "c"; r.applicantMobileMasked = "139****5678"; r.priorityGroupsText = ""
+            r.regionCode = village; r.status = "submitted"; r.overdueLevel = 0; r.createdAt = now; r.updatedAt = now
+            return r
+        }
+        let ledger = app.ledger, db = app.db
+        // The first write holds the committer while the other two arrive: those two share the next batch, in order.
+        async let first: Void = ledger.write(on: db) { _ in try await Task.sleep(for: .milliseconds(300)) }
+        try await Task.sleep(for: .milliseconds(100))
+        async let holds: Void = ledger.write(on: db) { w in
+            try await w.save(make())
+            w.append(LedgerEvent(requestID: id, atMillis: 1, actorID: nil, actorName: "测试", action: "submit", fromStatus: nil,
+                                 toStatus: "submitted", note: nil))
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        async let reads: Int = ledger.write(on: db) { w in
+            try await (w.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM service_requests WHERE id = \(bind: id)")
+                .first(decodingColumn: "n", as: Int.self) ?? 0
+        }
+        _ = try await first
+        _ = try await holds
+        let seen = try await reads
+        XCTAssertEqual(seen, 1)
+        let verify = try await Ledger.verify(on: sql, protector: app.personalData)
+        XCTAssertNil(verify.problem)
+    }
+
+    /// A write that writes through the database opens the batch's transaction right there: its statement is not
+    /// committed on its own, nothing runs twice, and it is written once, with its events.
+    func testAWriteThatWritesThroughTheDatabaseOpensTheBatchsTransaction() async throws {
         let request = try await send(.POST, "/api/v1/requests", token: try await token("operator"), json: Intake.Input(
             matterType: "consultation", category: "labor", description: "只读视图", applicant: .init(name: "测试", mobile: "13612342000"),
             regionCode: city.regions.first { $0.level == .village }!.code.rawValue)).content.decode(RequestViews.Detail.self)
         let before = app.ledger.counts
         let eventsBefore = try await Ledger.verify(on: sql, protector: app.personalData).checked
-        try await app.ledger.write(on: app.db, access: .rowsOnly) { w in
+        try await app.ledger.write(on: app.db) { w in
             try await (w.db as! any SQLDatabase).raw("INSERT INTO request_day_counters (day, last) VALUES ('1999-01-01', 7)").run()
             w.append(LedgerEvent(requestID: request.id, atMillis: 1, actorID: nil, actorName: "测试", action: "notify",
                                  fromStatus: nil, toStatus: "accepted", note: "写入"))
         }
-        XCTAssertEqual(app.ledger.counts.rowsOnlyBatchesRunAgain - before.rowsOnlyBatchesRunAgain, usesPostgres ? 0 : 1)
+        if !usesPostgres { XCTAssertEqual(app.ledger.counts.transactionBatches - before.transactionBatches, 1) }
+        XCTAssertEqual(app.ledger.counts.batchesRunAgain, before.batchesRunAgain)
         let rows = try await sql.raw("SELECT last FROM request_day_counters WHERE day = '1999-01-01'").all()
         XCTAssertEqual(rows.count, 1)
         let verify = try await Ledger.verify(on: sql, protector: app.personalData)
@@ -312,33 +360,46 @@ final class GroupCommitTests: AppTestCase {
         }
     }
 
-    /// What a rows-only write sees of the database: reads pass, writes of every kind are refused.
-    func testTheReadOnlyViewReadsAndRefusesWrites() async throws {
-        let view = ReadOnlyDatabase(app.db)
-        let regions = try await Region.query(on: view).count()
-        XCTAssertEqual(regions, city.regions.count)
-        let n = try await (view as any SQLDatabase).raw("  select COUNT(*) AS n FROM regions").first(decodingColumn: "n", as: Int.self)
-        XCTAssertEqual(n, city.regions.count)
-        let before = try await Region.query(on: app.db).count()
+    /// What a write's statement counts as: a plain read of other tables leaves the batch holding (written in one step);
+    /// a write of any kind (Fluent or SQL, a `WITH` that may end in one) or a read of a table the batch holds rows for
+    /// opens its transaction. SQLite: on PostgreSQL every batch is a transaction.
+    func testWhatAStatementCountsAsDecidesTheBatch() async throws {
+        try XCTSkipIf(usesPostgres, "on PostgreSQL every batch is a transaction")
+        XCTAssertTrue(Ledger.Batch.readsHeld("SELECT * FROM service_requests r"))
+        XCTAssertTrue(Ledger.Batch.readsHeld("SELECT 1 FROM \"idempotency_keys\" WHERE x"))
+        XCTAssertFalse(Ledger.Batch.readsHeld("SELECT * FROM service_requests_archive"))
+        XCTAssertFalse(Ledger.Batch.readsHeld("SELECT * FROM regions"))
         let region = try await Region.query(on: app.db).first()!
-        region.name = "改名"
-        for attempt in [
-            { try await region.save(on: view) },
-            { try await Region.query(on: view).filter(\.$id == region.id!).delete() },
-            { try await (view as any SQLDatabase).raw("UPDATE regions SET name = 'x'").run() },
-            { try await (view as any SQLDatabase).raw("WITH x AS (SELECT 1) DELETE FROM regions").run() },
-            { try await view.transaction { _ in } },
-        ] as [@Sendable () async throws -> Void] {
-            do {
-                try await attempt()
-                XCTFail("a write went through the read-only view")
-            } catch {
-                XCTAssertTrue(error is ReadOnlyDatabase.WriteRefused, "\(error)")
+        let name = region.name
+        let statements: [(String, Bool, @Sendable (any Database) async throws -> Void)] = [
+            ("a Fluent read", false, { db in _ = try await Region.query(on: db).count() }),
+            ("a plain SELECT", false, { db in _ = try await (db as! any SQLDatabase).raw("  select COUNT(*) AS n FROM regions").all() }),
+            ("a Fluent save", true, { db in region.name = name; try await region.save(on: db) }),
+            ("an UPDATE", true, { db in try await (db as! any SQLDatabase).raw("UPDATE regions SET name = name WHERE code = \(bind: region.id!)").run() }),
+            ("a WITH", true, { db in _ = try await (db as! any SQLDatabase).raw("WITH x AS (SELECT 1 AS n) SELECT n FROM x").all() }),
+            ("a read of held rows", true, { db in _ = try await (db as! any SQLDatabase).raw("SELECT COUNT(*) FROM service_requests").all() }),
+        ]
+        let village = city.regions.first { $0.level == .village }!.code.rawValue
+        for (n, (label, opens, statement)) in statements.enumerated() {
+            let before = app.ledger.counts
+            let now = app.clock.now
+            try await app.ledger.write(on: app.db) { w in
+                // A held row first, so that a read of its table has something to see.
+                let r = ServiceRequest()
+                r.id = TimeOrderedID.make(millis: now.millis + Int64(n))
+                r.number = "FW202612049998\(n)"
+                r.matterType = "consultation"; r.category = "labor"; r.channel = "web"; r.description = "语句"; r.applicantName = "语句"
+                r.applicantMobileHash = "h"; r.applicantMobileCipher = "c"; r.applicantMobileMasked = "139****5678"; r.priorityGroupsText = ""
+                r.regionCode = village; r.status = "submitted"; r.overdueLevel = 0; r.createdAt = now; r.updatedAt = now
+                try await w.save(r)
+                try await statement(w.db)
             }
+            let after = app.ledger.counts
+            XCTAssertEqual(after.transactionBatches - before.transactionBatches, opens ? 1 : 0, label)
+            XCTAssertEqual(after.oneStepBatches - before.oneStepBatches, opens ? 0 : 1, label)
+            XCTAssertEqual(after.batchesRunAgain, before.batchesRunAgain, label)
         }
-        let after = try await Region.query(on: app.db).count()
-        XCTAssertEqual(after, before)
-        let unchanged = try await Region.query(on: app.db).filter(\.$id == region.id!).first()
-        XCTAssertNotEqual(unchanged?.name, "改名")
+        let verify = try await Ledger.verify(on: sql, protector: app.personalData)
+        XCTAssertNil(verify.problem)
     }
 }

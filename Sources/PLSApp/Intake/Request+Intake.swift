@@ -164,22 +164,16 @@ enum Intake {
             nil
         }
 
-        // A plain intake reads nothing another write of its batch may have saved: its rows join the batch's
-        // one insert. A capability's case, or an automatic assignment (which weighs open loads), reads. Unless it is
-        // answered on the spot (the conclusion counts in the running figures and queues the rating SMS), all it
-        // writes is its row, its key and its events.
         let matterCase = MatterCases.forMatter(v.matterType)
-        let appendOnly = detail == nil && matterCase == nil
-            && (!v.accept || Catalog.AutoAssign(rawValue: rules.autoAssign) == .off)
-        let access: Ledger.Access = !appendOnly ? .any : v.answer == nil ? .rowsOnly : .appendOnly
-        return try await app.ledger.write(on: db, access: access, numbersOn: today.description) { w in
+        // What the write does decides how its batch is written (`Ledger.Batch`): a plain intake only holds its rows, and
+        // is written in one step with the others of its batch; a case, an automatic assignment (which weighs open loads)
+        // or an answer on the spot (the running figures, the rating SMS) writes or reads more, and opens a transaction.
+        return try await app.ledger.write(on: db, numbersOn: today.description) { w in
             let tx = w.db
-            let sql = tx as! any SQLDatabase
             let start = w.mark
             if let scopedKey {
                 if let held = w.heldRequest(forKey: scopedKey) { return Created(request: held, replayed: true, timeline: nil) }
-                if let existing = try await sql.raw("SELECT request_id FROM idempotency_keys WHERE scoped_key = \(bind: scopedKey)")
-                    .first(decodingColumn: "request_id", as: UUID.self) {
+                if let existing = try await w.storedRequestID(forKey: scopedKey) {
                     return Created(request: try await RequestViews.find(existing.uuidString, scope: .everything, on: tx), replayed: true, timeline: nil)
                 }
             }
@@ -212,10 +206,8 @@ enum Intake {
             r.overdueLevel = 0
             r.createdAt = now
             r.updatedAt = now
-            // A capability's case row refers to the request: the row first. Otherwise the acceptance that
-            // follows writes it, and a request is one INSERT.
-            let rowFirst = detail != nil || matterCase != nil || !v.accept
-            if rowFirst { try await w.save(r) }
+            // Held for the batch's insert; a case row that refers to it has it written first (`Ledger.Batch`).
+            try await w.save(r)
             let at = now.millis
             w.append(LedgerEvent(requestID: r.id!, atMillis: at, actorID: p.accountID, actorName: p.displayName,
                                            action: RequestAction.submit.rawValue, fromStatus: nil, toStatus: RequestStatus.submitted.rawValue,

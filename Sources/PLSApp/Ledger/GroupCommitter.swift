@@ -13,13 +13,14 @@ import PLSDomain
 /// queues behind the HTTP work of the event loops (measured: each step of a batch took 0.5–1 ms to come
 /// back). One drain task runs the batches; the queue is a lock.
 ///
-/// On SQLite a batch made only of rows-only writes (plain intakes, `Ledger.Access.rowsOnly`) takes no transaction
-/// through SQLiteNIO: its writes run on the ledger's own thread and its rows are written there by the ledger's own
-/// connection, in one step (`runRowsOnly`, `DirectSQLiteWriter`). Measured at a million requests: a batch of about
-/// fifteen intakes went from 5 ms to about 2 ms, and intake from 2,650–3,470/s to 4,000–4,400/s.
+/// On SQLite a batch starts without a transaction: its writes run on the ledger's own thread, holding the rows they
+/// make. A batch whose writes did nothing else (plain intakes) is written by the ledger's own connection in one step
+/// (`runAdaptive`, `DirectSQLiteWriter`); the first statement of a write that writes through the database, or reads a
+/// table the batch holds rows for, opens the batch's transaction there (`Ledger.Batch`). What a write does decides it,
+/// statement by statement; no caller predicts it. Measured at a million requests: a batch of about fifteen intakes
+/// went from 5 ms to about 2 ms in one step, and intake from 2,650–3,470/s to 4,000–4,400/s.
 final class GroupCommitter: Sendable {
     struct Job: Sendable {
-        let access: Ledger.Access
         /// The day this write numbers a request on: its counter is read with the ledger's head.
         let numbersOn: String?
         let run: @Sendable (Ledger.Writer) async throws -> Void
@@ -52,11 +53,13 @@ final class GroupCommitter: Sendable {
     /// SQLite: the ledger's own connection, which writes a batch of rows-only writes in one step (`runRowsOnly`).
     private let rowsWriter: DirectSQLiteWriter?
 
-    /// How the batches went: a batch of rows-only writes that has to run again in a transaction is correct but slow,
-    /// and tests check that intakes do not (a mistake there would only show as lost speed).
+    /// How the SQLite batches went: written in one step by the ledger's own connection, or in a transaction opened by
+    /// one of their writes; a batch run again from the start is correct but slow, and tests check that intakes are
+    /// written in one step (a mistake there would only show as lost speed).
     struct Counts: Sendable, Equatable {
-        var rowsOnlyBatches = 0
-        var rowsOnlyBatchesRunAgain = 0
+        var oneStepBatches = 0
+        var transactionBatches = 0
+        var batchesRunAgain = 0
     }
     let counts = NIOLockedValueBox(Counts())
 
@@ -120,33 +123,26 @@ final class GroupCommitter: Sendable {
         while true {
             let batch = take()
             if batch.isEmpty { return }
-            var head = known.withLockedValue { $0 }
+            let head = known.withLockedValue { $0 }
             known.withLockedValue { $0 = nil }  // set again only by a commit
-            if let rowsWriter, batch.allSatisfy({ $0.access == .rowsOnly }) {
+            if let rowsWriter {
                 do {
-                    let after = try await Self.runRowsOnly(batch, from: head, reading: database, writing: rowsWriter, protector: protector)
-                    counts.withLockedValue { $0.rowsOnlyBatches += 1 }
+                    let (after, oneStep) = try await Self.runAdaptive(batch, from: head, on: database, writing: rowsWriter, protector: protector)
+                    counts.withLockedValue { if oneStep { $0.oneStepBatches += 1 } else { $0.transactionBatches += 1 } }
                     known.withLockedValue { $0 = after }
                     for job in batch { job.finish(nil) }
                     continue
                 } catch {
-                    // Nothing was written. A write refused its input or wrote other than through the writer, another
-                    // process moved the chain, or a key was taken meanwhile: the batch runs again as every other batch
-                    // does, in a transaction and from the stored head, where each of these has its answer.
-                    if error is ReadOnlyDatabase.WriteRefused {
-                        database.logger.warning("a rows-only ledger write wrote through the database; its batch runs again in a transaction: \(error)")
-                    } else {
-                        database.logger.debug("a rows-only ledger batch runs again in a transaction: \(String(reflecting: error))")
-                    }
-                    counts.withLockedValue { $0.rowsOnlyBatchesRunAgain += 1 }
-                    head = nil
+                    // Nothing was written. A write refused its input, another process moved the chain, or a key was taken
+                    // meanwhile: the batch runs again in a transaction from the stored head, where a failing write is run
+                    // on its own and each has its answer.
+                    database.logger.debug("a ledger batch runs again in a transaction: \(String(reflecting: error))")
+                    counts.withLockedValue { $0.batchesRunAgain += 1 }
                 }
-            }
-            if rowsWriter != nil {
                 // The drain runs on the ledger's own thread; a batch in a transaction awaits SQLiteNIO a statement at a
-                // time, whose answers come on the event loops: it runs there, as it did before that thread existed.
+                // time, whose answers come on the event loops: it runs there.
                 await withTaskExecutorPreference(globalConcurrentExecutor) {
-                    await self.runInTransaction(batch, from: head, on: database)
+                    await self.runInTransaction(batch, from: nil, on: database)
                 }
             } else {
                 await runInTransaction(batch, from: head, on: database)
@@ -204,13 +200,14 @@ final class GroupCommitter: Sendable {
                 // a step every write waits for.
                 start = try await storedHead(day: day, locking: true, on: sql)
             }
-            let writer = Ledger.Writer(db: tx, seq: start.seq, hash: start.hash, day: start.day.map { ($0, start.dayLast) },
-                                       countersKeptByTrigger: sqlite, protector: protector)
+            let state = Ledger.Batch(mode: .transaction)
+            let writer = Ledger.Writer(db: Ledger.BatchDatabase(tx, batch: state), base: tx, seq: start.seq, hash: start.hash,
+                                       day: start.day.map { ($0, start.dayLast) }, countersKeptByTrigger: sqlite, protector: protector)
+            state.writer = writer
+            // In savepoints, each write's rows are written at once (a rolled-back write must take its rows with it).
+            writer.deferring = !isolated
             outcomes.errors = []
             for job in batch {
-                // A write that reads must see every row the batch wrote before it.
-                writer.deferring = job.access != .any && !isolated
-                if !writer.deferring { try await writer.writeDeferred() }
                 guard isolated else {
                     try await job.run(writer)
                     continue
@@ -247,29 +244,59 @@ final class GroupCommitter: Sendable {
         return (isolated ? outcomes.errors : batch.map { _ in nil }, after)
     }
 
-    /// A batch of rows-only writes on SQLite: each write runs first, reading through a read-only view of the database
-    /// and holding what it writes; then the ledger's own connection writes it all in one transaction, one step on its
-    /// thread, after checking under the write lock that the chain's head is still the one the batch started from.
-    /// The day's counter is not checked: a number another process gave out meanwhile fails the unique key, and the
-    /// batch runs again in a transaction.
-    private static func runRowsOnly(_ batch: [Job], from known: Head?, reading database: any Database,
-                                    writing connection: DirectSQLiteWriter, protector: PersonalDataProtector?) async throws -> Head {
+    /// A batch on SQLite, started without a transaction from the head the last commit left (or read without a lock).
+    /// Its writes hold the rows they make. If none of them does anything else, the ledger's own connection writes the
+    /// rows in one transaction, one step on its thread, after checking under the write lock that the chain's head is
+    /// still the one the batch started from; returns `oneStep` true. The first statement that writes or reads held rows
+    /// opens the transaction on the batch's connection instead (`Ledger.Batch`), with the same check, and the batch ends
+    /// there. The day's counter is not checked: a number another process gave out meanwhile fails the unique key, and
+    /// the batch runs again in a transaction.
+    private static func runAdaptive(_ batch: [Job], from known: Head?, on database: any Database,
+                                    writing connection: DirectSQLiteWriter, protector: PersonalDataProtector?) async throws -> (Head, oneStep: Bool) {
         let day = batch.lazy.compactMap(\.numbersOn).first
+        let sql = database as! any SQLDatabase
         let start: Head
         if let known, day == nil || day == known.day {
             start = known
         } else {
-            // Read without a lock: the ledger's connection checks the head under the write lock before it writes.
-            start = try await storedHead(day: day, locking: false, on: database as! any SQLDatabase)
+            start = try await storedHead(day: day, locking: false, on: sql)
         }
-        let writer = Ledger.Writer(db: ReadOnlyDatabase(database), seq: start.seq, hash: start.hash,
-                                   day: start.day.map { ($0, start.dayLast) }, countersKeptByTrigger: true, protector: protector)
-        writer.deferring = true
-        for job in batch { try await job.run(writer) }
-        let dayLast = start.day.flatMap { writer.lastNumber(on: $0) } ?? start.dayLast
-        let held = try writer.held
-        let (seq, hash) = writer.head
         let startSeq = start.seq, startHash = start.hash
+        // Opened by hand, midway: what `atomic` cannot express. The batch holds this connection alone (`drain`).
+        let state = Ledger.Batch(mode: .holding) {
+            try await sql.raw("BEGIN IMMEDIATE").run()
+            let stored = try await sql.raw("SELECT last_seq, last_hash FROM ledger_head WHERE id = 1")
+                .first(decoding: LedgerHeadRow.self, keyDecodingStrategy: .snakeCase)
+            guard stored?.lastSeq == startSeq, stored?.lastHash == startHash else {
+                try await sql.raw("ROLLBACK").run()
+                throw HeadMoved()
+            }
+        }
+        let writer = Ledger.Writer(db: Ledger.BatchDatabase(database, batch: state), base: database, seq: start.seq, hash: start.hash,
+                                   day: start.day.map { ($0, start.dayLast) }, countersKeptByTrigger: true, protector: protector)
+        state.writer = writer
+        do {
+            for job in batch { try await job.run(writer) }
+        } catch {
+            if state.isOpen { try? await sql.raw("ROLLBACK").run() }
+            throw error
+        }
+        let dayLast = start.day.flatMap { writer.lastNumber(on: $0) } ?? start.dayLast
+        let (seq, hash) = writer.head
+        guard !state.isOpen else {
+            do {
+                try await writer.flush()
+                if seq != startSeq {
+                    try await sql.raw("UPDATE ledger_head SET last_seq = \(bind: seq), last_hash = \(bind: hash) WHERE id = 1").run()
+                }
+                try await sql.raw("COMMIT").run()
+            } catch {
+                try? await sql.raw("ROLLBACK").run()
+                throw error
+            }
+            return (Head(seq: seq, hash: hash, day: start.day, dayLast: dayLast), false)
+        }
+        let held = try writer.held
         try await connection.transaction { tx in
             guard let stored = try tx.first("SELECT last_seq, last_hash FROM ledger_head WHERE id = 1"),
                   stored.count == 2, stored[0].integer == Int(startSeq), stored[1].string == startHash else {
@@ -282,7 +309,7 @@ final class GroupCommitter: Sendable {
                 try tx.run("UPDATE ledger_head SET last_seq = ?, last_hash = ? WHERE id = 1", [BulkCell(seq), BulkCell(hash)])
             }
         }
-        return Head(seq: seq, hash: hash, day: start.day, dayLast: dayLast)
+        return (Head(seq: seq, hash: hash, day: start.day, dayLast: dayLast), true)
     }
 
     /// The chain's head as stored, with the last request number of `day`, in one round trip. `locking`: written to

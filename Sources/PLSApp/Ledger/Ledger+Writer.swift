@@ -27,16 +27,21 @@ extension Ledger {
     /// Confined to the one task that runs a batch, one write after another: a class, not an actor, so that
     /// appending an event is a call rather than a hop between executors.
     final class Writer: @unchecked Sendable {
+        /// The database as the write's body sees it (`BatchDatabase`): what the body does there decides how the batch is
+        /// written.
         let db: any Database
+        /// The batch's connection itself, for the writer's own statements (which know what the batch holds).
+        private let base: any Database
         private var seq: Int64
         private var hash: String
         private var pending: [(seq: Int64, prev: String, hash: String, event: LedgerEvent)] = []
         /// Request numbers handed out in this transaction, by day: each day's counter is read once and
         /// written back once, at the flush, instead of an upsert per request.
         private var dayCounters: [String: (stored: Int, last: Int)] = [:]
-        /// Set by the committer for a write that reads nothing of the batch: its new requests wait for one
-        /// multi-row insert before the events (which refer to them), instead of an insert each.
-        var deferring = false
+        /// New requests wait for the batch's one multi-row insert before the events (which refer to them), instead of
+        /// an insert each; a statement of a body that would read or refer to them has them written first
+        /// (`Ledger.Batch`). Off when each write runs in a savepoint of its own.
+        var deferring = true
         private var deferred: [ServiceRequest] = []
         private var deferredIDs: Set<UUID> = []
         /// Idempotency keys of held requests, written after them (they refer to them).
@@ -47,9 +52,10 @@ extension Ledger {
         private let protector: PersonalDataProtector?
 
         /// `day`: a day whose request counter was read with the head (its last number so far).
-        init(db: any Database, seq: Int64, hash: String, day: (String, Int)? = nil, countersKeptByTrigger: Bool = false,
+        init(db: any Database, base: any Database, seq: Int64, hash: String, day: (String, Int)? = nil, countersKeptByTrigger: Bool = false,
              protector: PersonalDataProtector? = nil) {
             self.db = db
+            self.base = base
             self.seq = seq
             self.hash = hash
             self.countersKeptByTrigger = countersKeptByTrigger
@@ -115,10 +121,20 @@ extension Ledger {
             deferredKeys.first { $0.key == key }?.request
         }
 
+        /// The request already stored under `key`. Read by the writer, which has looked among the held keys first
+        /// (`heldRequest`): the body's own read of the table would have the batch's held rows written first.
+        func storedRequestID(forKey key: String) async throws -> UUID? {
+            try await (base as! any SQLDatabase).raw("SELECT request_id FROM idempotency_keys WHERE scoped_key = \(bind: key)")
+                .first(decodingColumn: "request_id", as: UUID.self)
+        }
+
+        /// Whether new rows wait for the batch's insert.
+        var holdsRows: Bool { !deferred.isEmpty }
+
         /// Writes the held requests and their keys; before any write that reads, and at the flush.
         func writeDeferred() async throws {
             guard !deferred.isEmpty else { return }
-            let sql = db as! any SQLDatabase
+            let sql = base as! any SQLDatabase
             for start in stride(from: 0, to: deferred.count, by: 200) {
                 try await ServiceRequest.insertRows(deferred[start..<min(start + 200, deferred.count)], on: sql)
             }
@@ -150,7 +166,7 @@ extension Ledger {
         /// requests runs under the ledger's lock.
         func nextSequence(on day: String) async throws -> Int {
             if dayCounters[day] == nil {
-                let stored = try await (db as! any SQLDatabase).raw("SELECT last FROM request_day_counters WHERE day = \(bind: day)")
+                let stored = try await (base as! any SQLDatabase).raw("SELECT last FROM request_day_counters WHERE day = \(bind: day)")
                     .first(decodingColumn: "last", as: Int.self) ?? 0
                 dayCounters[day] = (stored, stored)
             }
@@ -161,7 +177,7 @@ extension Ledger {
         /// Writes the held requests, events and day counters; called once, just before the commit.
         func flush() async throws {
             try await writeDeferred()
-            let sql = db as! any SQLDatabase
+            let sql = base as! any SQLDatabase
             // Cells as SQLite takes them (`BulkRows`): the SQL builder and Codable encoding cost more than the insert.
             let rows = try eventCells
             for start in stride(from: 0, to: rows.count, by: 500) {

@@ -30,19 +30,6 @@ final class Ledger: Sendable {
     private let committer: GroupCommitter
     private let databases: Databases?
 
-    /// What a write does with the database, which decides how its batch may be written.
-    enum Access: Sendable {
-        /// Reads and writes anything, in the batch's transaction.
-        case any
-        /// Reads nothing that an earlier write of its batch may have left unwritten: the new requests it saves may
-        /// wait for the batch's one multi-row insert (`Writer.save`).
-        case appendOnly
-        /// As `appendOnly`, and writes only through the writer: new requests (`save`), their keys (`saveKey`) and
-        /// events (`append`). Its `db` is read-only. On SQLite a batch of such writes is written by the ledger's own
-        /// connection in one step (`DirectSQLiteWriter`); a write through `db` is refused and the batch runs as `any`.
-        case rowsOnly
-    }
-
     /// `databases` with `.ledgerWriter` configured: batches are written through it; without: through the caller's database.
     /// `sqliteFile`: the embedded database's file, which the ledger's own connection opens for batches of rows-only writes.
     /// `protector`: seals the events' notes (free text about a person's matter) as they are stored.
@@ -64,14 +51,14 @@ final class Ledger: Sendable {
     /// again when another write in it fails, or when another process moved the chain): it reads and builds
     /// what it writes inside itself, and its effects stay in the database (an SMS is a queued row, rolled
     /// back with the rest).
-    /// `access`: what the body does with the database (`Access`).
+    /// What the body does through `Writer.db` decides how its batch is written (`Ledger.Batch`).
     /// `numbersOn`: the day the body numbers a request on, so that the batch reads its counter up front.
-    func write<T: Sendable>(on database: any Database, access: Access = .any, numbersOn: String? = nil,
+    func write<T: Sendable>(on database: any Database, numbersOn: String? = nil,
                             _ body: @escaping @Sendable (Writer) async throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let box = ResultBox<T>()
             let job = GroupCommitter.Job(
-                access: access, numbersOn: numbersOn,
+                numbersOn: numbersOn,
                 run: { writer in box.value = try await body(writer) },
                 finish: { error in
                     if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: box.value!) }
