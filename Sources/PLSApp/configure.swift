@@ -175,6 +175,7 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M022CreateSignInAttempts(),
         M023SealPersonalText(protector: settings.personalData),
         M024SealCaseText(protector: settings.personalData),
+        M025AddMigrantWorkerClaims(),
     ]
 }
 

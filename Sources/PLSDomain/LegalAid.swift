@@ -11,14 +11,15 @@ public struct AidMatter: Equatable, Sendable, Codable {
     public var name: String
     /// Where it comes from, e.g. "法律援助法第三十一条第（一）项".
     public var basis: String
-    /// The matters a migrant worker's claim must be for to be exempt from the means check (art. 42 (3)).
-    public var migrantWorkerClaim: Bool
+    /// The claims of art. 42 (3) this matter can carry: a migrant worker is exempt from the means check only when
+    /// the claim they bring is one of them (a traffic-accident claim under `personal_injury` is means-tested).
+    public var migrantWorkerClaims: [MigrantWorkerClaim]
 
-    public init(id: String, name: String, basis: String, migrantWorkerClaim: Bool = false) {
+    public init(id: String, name: String, basis: String, migrantWorkerClaims: [MigrantWorkerClaim] = []) {
         self.id = id
         self.name = name
         self.basis = basis
-        self.migrantWorkerClaim = migrantWorkerClaim
+        self.migrantWorkerClaims = migrantWorkerClaims
     }
 
     public static let defaults: [AidMatter] = [
@@ -28,19 +29,35 @@ public struct AidMatter: Equatable, Sendable, Codable {
         .init(id: "survivor_pension", name: "请求发给抚恤金", basis: "法律援助法第三十一条第（三）项"),
         .init(id: "support_payment", name: "请求给付赡养费、抚养费、扶养费", basis: "法律援助法第三十一条第（四）项"),
         .init(id: "labor_relationship_or_pay", name: "请求确认劳动关系或者支付劳动报酬", basis: "法律援助法第三十一条第（五）项",
-              migrantWorkerClaim: true),
+              migrantWorkerClaims: [.laborPay]),
         .init(id: "legal_capacity", name: "请求认定公民无民事行为能力或者限制民事行为能力", basis: "法律援助法第三十一条第（六）项"),
         .init(id: "personal_injury", name: "请求工伤事故、交通事故、食品药品安全事故、医疗事故人身损害赔偿",
-              basis: "法律援助法第三十一条第（七）项", migrantWorkerClaim: true),
+              basis: "法律援助法第三十一条第（七）项", migrantWorkerClaims: [.workInjury]),
         .init(id: "environmental_damage", name: "请求环境污染、生态破坏损害赔偿", basis: "法律援助法第三十一条第（八）项"),
         // The city's additions under art. 31 (9), from the plan: 扩大法律援助覆盖面.
         // (Criminal applications, art. 24, are a kind of case rather than a matter of this list: see `criminalDefence`.)
-        .init(id: "labor_social_security", name: "劳动保障", basis: "实施方案：扩大民生领域法律援助事项范围", migrantWorkerClaim: true),
+        .init(id: "labor_social_security", name: "劳动保障", basis: "实施方案：扩大民生领域法律援助事项范围",
+              migrantWorkerClaims: [.laborPay, .workInjury]),
         .init(id: "marriage_family", name: "婚姻家庭", basis: "实施方案：扩大民生领域法律援助事项范围"),
         .init(id: "food_drug", name: "食品药品", basis: "实施方案：扩大民生领域法律援助事项范围"),
         .init(id: "education_medical", name: "教育医疗", basis: "实施方案：扩大民生领域法律援助事项范围"),
         .init(id: "environmental_pollution", name: "环境污染", basis: "实施方案：扩大民生领域法律援助事项范围"),
     ]
+}
+
+/// The two claims for which art. 42 (3) spares a migrant worker the means check: "申请支付劳动报酬或者请求工伤事故人身损害赔偿".
+/// A claim narrows a matter (confirming a labour relationship, or a traffic accident, are matters of the same list
+/// that are means-tested).
+public enum MigrantWorkerClaim: String, ChineseNamed, Codable {
+    case laborPay = "labor_pay"
+    case workInjury = "work_injury"
+
+    public var chineseName: String {
+        switch self {
+        case .laborPay: "申请支付劳动报酬"
+        case .workInjury: "请求工伤事故人身损害赔偿"
+        }
+    }
 }
 
 /// Facts about the applicant that lift or ease the means test, each proved by documents.
@@ -174,38 +191,48 @@ public struct AidEligibility: Equatable, Sendable {
 
 public enum LegalAidRules {
     /// Whether the household's figures are needed: not when art. 32 lifts the condition or art. 42 exempts the check.
-    public static func needsMeans(matter: AidMatter?, statuses: Set<AidStatus>) -> Bool {
-        meansRelief(matter: matter, statuses: statuses) == nil
+    /// `claim`: a migrant worker's claim under art. 42 (3), which must be one the matter carries.
+    public static func needsMeans(matter: AidMatter?, statuses: Set<AidStatus>, claim: MigrantWorkerClaim? = nil) -> Bool {
+        meansRelief(matter: matter, statuses: statuses, claim: claim) == nil
+    }
+
+    /// Whether a migrant worker's claim exempts them: the claim is stated and the matter carries it.
+    static func migrantClaimExempts(_ matter: AidMatter?, _ claim: MigrantWorkerClaim?) -> Bool {
+        guard let claim, let matter else { return false }
+        return matter.migrantWorkerClaims.contains(claim)
     }
 
     /// Art. 32 first (no condition at all), then art. 42 (presumed in hardship); nil when the means are tested.
-    static func meansRelief(matter: AidMatter?, statuses: Set<AidStatus>) -> (MeansTest, [AidReason])? {
+    static func meansRelief(matter: AidMatter?, statuses: Set<AidStatus>, claim: MigrantWorkerClaim?) -> (MeansTest, [AidReason])? {
         let lifting = AidStatus.allCases.filter { statuses.contains($0) && $0.liftsMeansTest && $0.lifts(for: matter) }
         if !lifting.isEmpty {
             return (.notRequired, lifting.map { AidReason("法律援助法" + $0.article, "\($0.chineseName)，申请法律援助不受经济困难条件的限制") })
         }
         var exempting = AidStatus.allCases.filter { statuses.contains($0) && !$0.liftsMeansTest }
         // Art. 42 (3) exempts migrant workers only for a claim for pay or work-injury compensation.
-        if exempting.contains(.migrantWorker), matter?.migrantWorkerClaim != true {
+        if exempting.contains(.migrantWorker), !migrantClaimExempts(matter, claim) {
             exempting.removeAll { $0 == .migrantWorker }
         }
         if !exempting.isEmpty {
-            return (.exempt, exempting.map { AidReason("法律援助法" + $0.article, "\($0.chineseName)，有材料证明的，免予核查经济困难状况") })
+            return (.exempt, exempting.map { s in
+                let who = s == .migrantWorker ? "\(claim!.chineseName)的进城务工人员" : s.chineseName
+                return AidReason("法律援助法" + s.article, "\(who)，有材料证明的，免予核查经济困难状况")
+            })
         }
         return nil
     }
 
     /// The pre-check. `scope` is the city's active list of matters; `threshold` the applicant's county's.
     /// Household figures must be given whenever `needsMeans` says so.
-    public static func eligibility(matterID: String, scope: [AidMatter], statuses: Set<AidStatus>, threshold: HardshipThreshold?,
-                                   householdSize: Int?, householdIncome: Fen?) -> AidEligibility {
+    public static func eligibility(matterID: String, scope: [AidMatter], statuses: Set<AidStatus>, claim: MigrantWorkerClaim? = nil,
+                                   threshold: HardshipThreshold?, householdSize: Int?, householdIncome: Fen?) -> AidEligibility {
         let matter = scope.first { $0.id == matterID }
         var reasons: [AidReason] = []
-        let relief = meansRelief(matter: matter, statuses: statuses)
+        let relief = meansRelief(matter: matter, statuses: statuses, claim: claim)
         if statuses.contains(.acquittedOnRetrial), !AidStatus.acquittedOnRetrial.lifts(for: matter) {
             reasons.append(AidReason("法律援助法第三十二条第（三）项", "再审改判无罪的，仅在请求国家赔偿时不受经济困难条件限制"))
         }
-        if statuses.contains(.migrantWorker), matter?.migrantWorkerClaim != true {
+        if statuses.contains(.migrantWorker), !migrantClaimExempts(matter, claim) {
             reasons.append(AidReason("法律援助法第四十二条第（三）项", "进城务工人员仅在请求支付劳动报酬或者工伤事故人身损害赔偿时免予核查经济困难状况"))
         }
         let inScope: Bool

@@ -76,10 +76,61 @@ final class LegalAidTests: AppTestCase {
         XCTAssertEqual(e.meansTest, "failed")
 
         // A migrant worker claiming wages: exempt, no figures needed.
-        res = try await check(["matter": AnyEncodable("labor_relationship_or_pay"), "regionCode": code, "statuses": AnyEncodable(["migrant_worker"])])
+        res = try await check(["matter": AnyEncodable("labor_relationship_or_pay"), "regionCode": code, "statuses": AnyEncodable(["migrant_worker"]),
+                               "claim": AnyEncodable("labor_pay")])
         e = try res.content.decode(LegalAidController.EligibilityView.self)
         XCTAssertEqual([e.meansTest, String(e.eligible)], ["exempt", "true"])
-        XCTAssertTrue(e.reasons.contains { $0.article == "法律援助法第四十二条第（三）项" })
+        XCTAssertTrue(e.reasons.contains { $0.article == "法律援助法第四十二条第（三）项" && $0.text.hasPrefix("申请支付劳动报酬的进城务工人员") })
+    }
+
+    /// Art. 42 (3) follows the claim, not the matter (the contract of issue #19): a migrant worker's personal-injury
+    /// matter is means-tested unless the claim is a work injury.
+    func testAMigrantWorkersExemptionFollowsTheClaim() async throws {
+        let code = AnyEncodable(village.code.rawValue)
+        let migrant = AnyEncodable(["migrant_worker"])
+        // No claim stated: means-tested, so the figures are needed, and a well-off household is not eligible.
+        var res = try await check(["matter": AnyEncodable("personal_injury"), "regionCode": code, "statuses": migrant])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertEqual(Set(try errorBody(res).fields.keys), ["householdSize", "householdMonthlyIncome"])
+        res = try await check(["matter": AnyEncodable("personal_injury"), "regionCode": code, "statuses": migrant,
+                               "householdSize": AnyEncodable(2), "householdMonthlyIncome": AnyEncodable(12000)])
+        var e = try res.content.decode(LegalAidController.EligibilityView.self)
+        XCTAssertEqual([e.meansTest, String(e.eligible)], ["failed", "false"])
+        XCTAssertTrue(e.reasons.contains { $0.article == "法律援助法第四十二条第（三）项" }, "the page says why the status did not exempt")
+        // A work injury: exempt.
+        res = try await check(["matter": AnyEncodable("personal_injury"), "regionCode": code, "statuses": migrant, "claim": AnyEncodable("work_injury")])
+        e = try res.content.decode(LegalAidController.EligibilityView.self)
+        XCTAssertEqual([e.meansTest, String(e.eligible)], ["exempt", "true"])
+        // A claim the matter does not carry, or no claim at all: 422 naming it.
+        res = try await check(["matter": AnyEncodable("personal_injury"), "regionCode": code, "statuses": migrant, "claim": AnyEncodable("labor_pay")])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertEqual(try errorBody(res).fields["claim"], "“申请支付劳动报酬”不属于“请求工伤事故、交通事故、食品药品安全事故、医疗事故人身损害赔偿”")
+        res = try await check(["matter": AnyEncodable("personal_injury"), "regionCode": code, "statuses": migrant, "claim": AnyEncodable("traffic")])
+        XCTAssertNotNil(try errorBody(res).fields["claim"])
+
+        // The application records the claim; the case shows it beside the status, and the means were not asked for.
+        var body = application(matter: "personal_injury", size: nil, income: nil, statuses: ["migrant_worker"], pledge: false)
+        body.claim = "work_injury"
+        let (created, detail) = try await apply(try await citizen(), body)
+        XCTAssertEqual(created.status, .created, created.body.string)
+        XCTAssertEqual(detail?.legalAid.meansTest, "exempt")
+        XCTAssertEqual(detail?.legalAid.statusNames, ["进城务工人员（请求工伤事故人身损害赔偿）"])
+        let stored = try await sql.raw("SELECT migrant_worker_claim FROM legal_aid_cases WHERE request_id = \(bind: try XCTUnwrap(detail).request.id)")
+            .first(decodingColumn: "migrant_worker_claim", as: String.self)
+        XCTAssertEqual(stored, "work_injury")
+
+        // The scope's matters say which claims they carry; a city's own matter can be given them.
+        let admin = try await token("admin")
+        res = try await send(.GET, "/api/v1/legal-aid/matters", token: admin)
+        let matters = try res.content.decode([LegalAidSettings.MatterRow].self)
+        XCTAssertEqual(matters.first { $0.id == "personal_injury" }?.migrantWorkerClaims, ["work_injury"])
+        XCTAssertEqual(matters.first { $0.id == "labor_relationship_or_pay" }?.migrantWorkerClaims, ["labor_pay"])
+        res = try await send(.PUT, "/api/v1/legal-aid/matters/construction_wages", token: admin,
+                             json: LegalAidSettings.MatterInput(name: "建设工程欠薪", basis: "实施方案", migrantWorkerClaims: ["labor_pay", "x"]))
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        res = try await send(.PUT, "/api/v1/legal-aid/matters/construction_wages", token: admin,
+                             json: LegalAidSettings.MatterInput(name: "建设工程欠薪", basis: "实施方案", migrantWorkerClaims: ["labor_pay"]))
+        XCTAssertEqual(try res.content.decode(LegalAidSettings.MatterRow.self).migrantWorkerClaims, ["labor_pay"])
 
         // Art. 32: no means test at all.
         res = try await check(["matter": AnyEncodable("marriage_family"), "regionCode": code, "statuses": AnyEncodable(["abuse_abandonment_domestic_violence_victim"])])

@@ -9,8 +9,9 @@ struct LegalAidEligibilityTests {
     static let threshold = HardshipThreshold(minimumLivingAllowance: 78_000, multiple: 2.0)
     static let scope = AidMatter.defaults
 
-    func check(_ matter: String, _ statuses: Set<AidStatus> = [], size: Int? = 3, income: Double? = 3000) -> AidEligibility {
-        LegalAidRules.eligibility(matterID: matter, scope: Self.scope, statuses: statuses, threshold: Self.threshold,
+    func check(_ matter: String, _ statuses: Set<AidStatus> = [], claim: MigrantWorkerClaim? = nil, size: Int? = 3,
+               income: Double? = 3000) -> AidEligibility {
+        LegalAidRules.eligibility(matterID: matter, scope: Self.scope, statuses: statuses, claim: claim, threshold: Self.threshold,
                                   householdSize: size, householdIncome: income.flatMap(Fen.fromYuan))
     }
 
@@ -18,6 +19,8 @@ struct LegalAidEligibilityTests {
         var name: String
         var matter: String
         var statuses: Set<AidStatus>
+        /// A migrant worker's claim (art. 42 (3)), when one is stated.
+        var claim: MigrantWorkerClaim? = nil
         var size: Int?
         var income: Double?
         var eligible: Bool
@@ -69,10 +72,21 @@ struct LegalAidEligibilityTests {
              size: nil, income: nil, eligible: true, means: .exempt, article: "法律援助法第四十二条第（二）项"),
         Case(name: "special care recipient", matter: "survivor_pension", statuses: [.specialCareRecipient], size: nil, income: nil,
              eligible: true, means: .exempt, article: "法律援助法第四十二条第（二）项"),
-        Case(name: "migrant worker claiming wages", matter: "labor_relationship_or_pay", statuses: [.migrantWorker], size: nil, income: nil,
-             eligible: true, means: .exempt, article: "法律援助法第四十二条第（三）项"),
-        Case(name: "migrant worker claiming work-injury compensation", matter: "personal_injury", statuses: [.migrantWorker],
+        // Art. 42 (3): "申请支付劳动报酬或者请求工伤事故人身损害赔偿的进城务工人员" — the claim, not the matter.
+        Case(name: "migrant worker claiming wages", matter: "labor_relationship_or_pay", statuses: [.migrantWorker], claim: .laborPay,
              size: nil, income: nil, eligible: true, means: .exempt, article: "法律援助法第四十二条第（三）项"),
+        Case(name: "migrant worker claiming work-injury compensation", matter: "personal_injury", statuses: [.migrantWorker], claim: .workInjury,
+             size: nil, income: nil, eligible: true, means: .exempt, article: "法律援助法第四十二条第（三）项"),
+        Case(name: "migrant worker's traffic-accident claim is means-tested", matter: "personal_injury", statuses: [.migrantWorker],
+             size: 2, income: 12000, eligible: false, means: .failed, article: "法律援助法第三十四条"),
+        Case(name: "migrant worker confirming a labour relationship is means-tested", matter: "labor_relationship_or_pay",
+             statuses: [.migrantWorker], size: 3, income: 3000, eligible: true, means: .passed, article: "法律援助法第三十四条"),
+        Case(name: "a work-injury claim does not widen the wages matter", matter: "labor_relationship_or_pay", statuses: [.migrantWorker],
+             claim: .workInjury, size: 2, income: 12000, eligible: false, means: .failed, article: "法律援助法第四十二条第（三）项"),
+        Case(name: "the city's labour-security matter carries both claims", matter: "labor_social_security", statuses: [.migrantWorker],
+             claim: .workInjury, size: nil, income: nil, eligible: true, means: .exempt, article: "法律援助法第四十二条第（三）项"),
+        Case(name: "a claim without the migrant-worker status exempts nobody", matter: "labor_relationship_or_pay", statuses: [],
+             claim: .laborPay, size: 2, income: 12000, eligible: false, means: .failed, article: "法律援助法第三十四条"),
         // A migrant worker in a family dispute is tested like anyone else.
         Case(name: "migrant worker in a support dispute, over the threshold", matter: "support_payment", statuses: [.migrantWorker],
              size: 2, income: 5000, eligible: false, means: .failed, article: "法律援助法第三十四条"),
@@ -83,7 +97,7 @@ struct LegalAidEligibilityTests {
 
     @Test("each rule decides its case", arguments: cases)
     func decides(_ c: Case) {
-        let e = check(c.matter, c.statuses, size: c.size, income: c.income)
+        let e = check(c.matter, c.statuses, claim: c.claim, size: c.size, income: c.income)
         #expect(e.eligible == c.eligible)
         #expect(e.meansTest == c.means)
         #expect(e.reasons.contains { $0.article == c.article }, "reasons: \(e.reasons)")
@@ -96,7 +110,10 @@ struct LegalAidEligibilityTests {
         #expect(both.meansTest == .notRequired)
         #expect(!LegalAidRules.needsMeans(matter: Self.scope[3], statuses: [.elderlyWithoutIncome]))
         #expect(LegalAidRules.needsMeans(matter: Self.scope[3], statuses: [.migrantWorker]))
-        #expect(!LegalAidRules.needsMeans(matter: Self.scope[4], statuses: [.migrantWorker]))
+        #expect(LegalAidRules.needsMeans(matter: Self.scope[4], statuses: [.migrantWorker]), "no claim stated")
+        #expect(!LegalAidRules.needsMeans(matter: Self.scope[4], statuses: [.migrantWorker], claim: .laborPay))
+        #expect(LegalAidRules.needsMeans(matter: Self.scope[6], statuses: [.migrantWorker], claim: .laborPay), "not a claim of personal injury")
+        #expect(!LegalAidRules.needsMeans(matter: Self.scope[6], statuses: [.migrantWorker], claim: .workInjury))
     }
 
     @Test("the threshold: allowance times the multiple, compared without rounding")

@@ -20,6 +20,8 @@ enum LegalAidCases {
         var householdSize: Int?
         var householdMonthlyIncome: Double?
         var statuses: [String]?
+        /// A migrant worker's claim under art. 42 (3) (`labor_pay`, `work_injury`), narrowing the matter.
+        var claim: String?
         /// Art. 41: the applicant states their means truthfully (个人诚信承诺).
         var pledge: Bool?
         var priorityGroups: [String]?
@@ -78,7 +80,8 @@ enum LegalAidCases {
         let statuses = parseStatuses(input.statuses, &errors)
         let scope = try await LegalAidSettings.scope(on: db) + (kind == .criminal ? [AidMatter.criminalDefence] : [])
         let matter = scope.first { $0.id == matterID }
-        let needsMeans = LegalAidRules.needsMeans(matter: matter, statuses: statuses)
+        let claim = LegalAidSettings.claim(input.claim, matter: matter, &errors)
+        let needsMeans = LegalAidRules.needsMeans(matter: matter, statuses: statuses, claim: claim)
         let (size, income) = validMeans(size: input.householdSize, income: input.householdMonthlyIncome, needed: needsMeans, &errors)
         if needsMeans, input.pledge != true { errors.add("pledge", "请如实说明经济困难状况并作出个人诚信承诺（法律援助法第四十一条）") }
         var intakeInput = Intake.Input(matterType: MatterType.legalAid.rawValue, itemCode: kind == .criminal ? "legal_aid.criminal" : "legal_aid.civil",
@@ -101,7 +104,7 @@ enum LegalAidCases {
             if threshold == nil, needsMeans { errors.add("regionCode", "所在县（区）尚未设定经济困难标准，请联系当地法律援助中心") }
         }
         try errors.throwIfAny()
-        let eligibility = LegalAidRules.eligibility(matterID: matterID, scope: scope, statuses: statuses, threshold: threshold,
+        let eligibility = LegalAidRules.eligibility(matterID: matterID, scope: scope, statuses: statuses, claim: claim, threshold: threshold,
                                                     householdSize: size, householdIncome: income)
         let created = try await Intake.create(valid!, by: p, idempotencyKey: idempotencyKey, app: app, on: app.db) { r, w in
             let c = try await newCase(for: r, kind: kind!, app: app, on: w.db)
@@ -109,6 +112,7 @@ enum LegalAidCases {
             c.householdSize = size
             c.householdIncome = income
             c.statusesText = DelimitedList.encode(AidStatus.allCases.filter(statuses.contains).map(\.rawValue))
+            c.migrantWorkerClaim = claim?.rawValue
             c.meansTest = eligibility.meansTest.rawValue
             c.threshold = eligibility.threshold
             c.eligibleAtIntake = eligibility.eligible

@@ -132,18 +132,42 @@ struct M011CreateLegalAid: AsyncMigration {
             try await index.run()
         }
 
-        // The law's defaults; administrators edit them afterwards.
-        for (i, m) in AidMatter.defaults.enumerated() {
+        // The law's defaults as they stood when this migration was released (written out: the code's defaults may
+        // change, a released migration may not); administrators edit them afterwards.
+        let matters: [(String, String, String, Bool)] = [
+            ("state_compensation", "依法请求国家赔偿", "法律援助法第三十一条第（一）项", false),
+            ("social_insurance_or_assistance", "请求给予社会保险待遇或者社会救助", "法律援助法第三十一条第（二）项", false),
+            ("survivor_pension", "请求发给抚恤金", "法律援助法第三十一条第（三）项", false),
+            ("support_payment", "请求给付赡养费、抚养费、扶养费", "法律援助法第三十一条第（四）项", false),
+            ("labor_relationship_or_pay", "请求确认劳动关系或者支付劳动报酬", "法律援助法第三十一条第（五）项", true),
+            ("legal_capacity", "请求认定公民无民事行为能力或者限制民事行为能力", "法律援助法第三十一条第（六）项", false),
+            ("personal_injury", "请求工伤事故、交通事故、食品药品安全事故、医疗事故人身损害赔偿", "法律援助法第三十一条第（七）项", true),
+            ("environmental_damage", "请求环境污染、生态破坏损害赔偿", "法律援助法第三十一条第（八）项", false),
+            ("labor_social_security", "劳动保障", "实施方案：扩大民生领域法律援助事项范围", true),
+            ("marriage_family", "婚姻家庭", "实施方案：扩大民生领域法律援助事项范围", false),
+            ("food_drug", "食品药品", "实施方案：扩大民生领域法律援助事项范围", false),
+            ("education_medical", "教育医疗", "实施方案：扩大民生领域法律援助事项范围", false),
+            ("environmental_pollution", "环境污染", "实施方案：扩大民生领域法律援助事项范围", false),
+        ]
+        for (i, m) in matters.enumerated() {
             try await sql.insert(into: "legal_aid_matters").columns("id", "name", "basis", "migrant_worker_claim", "active", "sort")
-                .values(SQLBind(m.id), SQLBind(m.name), SQLBind(m.basis), SQLBind(m.migrantWorkerClaim), SQLBind(true), SQLBind(i)).run()
+                .values(SQLBind(m.0), SQLBind(m.1), SQLBind(m.2), SQLBind(m.3), SQLBind(true), SQLBind(i)).run()
         }
-        for d in AidDeadline.allCases {
+        for (key, days) in [("decision", 7), ("designation", 3), ("notified_designation", 3), ("objection_review", 5)] {
             try await sql.insert(into: "legal_aid_rules").columns("key", "days", "unit")
-                .values(SQLBind(d.rawValue), SQLBind(d.defaultRule.days), SQLBind(d.defaultRule.unit.rawValue)).run()
+                .values(SQLBind(key), SQLBind(days), SQLBind("calendar_days")).run()
         }
-        for r in SubsidyRate.defaults {
+        let yuan: [(String, String, Int)] = [
+            ("civil", "non_litigation", 800), ("civil", "arbitration", 1500), ("civil", "first_instance", 2000),
+            ("civil", "second_instance", 1500), ("civil", "retrial", 1500),
+            ("administrative", "non_litigation", 800), ("administrative", "first_instance", 2200),
+            ("administrative", "second_instance", 1600), ("administrative", "retrial", 1600),
+            ("criminal", "investigation", 1000), ("criminal", "prosecution", 1000), ("criminal", "first_instance", 2000),
+            ("criminal", "second_instance", 1500), ("criminal", "death_penalty_review", 3000), ("criminal", "retrial", 1500),
+        ]
+        for r in yuan {
             try await sql.insert(into: "legal_aid_subsidy_rates").columns("kind", "stage", "amount")
-                .values(SQLBind(r.kind.rawValue), SQLBind(r.stage.rawValue), SQLBind(r.amount)).run()
+                .values(SQLBind(r.0), SQLBind(r.1), SQLBind(r.2 * 100)).run()
         }
     }
 
@@ -152,5 +176,30 @@ struct M011CreateLegalAid: AsyncMigration {
                   "legal_aid_subsidy_rates", "legal_aid_rules", "legal_aid_thresholds", "legal_aid_matters"] {
             try await database.schema(s).delete()
         }
+    }
+}
+
+/// Art. 42 (3) follows the claim, not the matter: each matter lists the migrant workers' claims it can carry
+/// (`labor_pay`, `work_injury`), filled from the old yes/no as the law reads it; a case records the claim it was
+/// applied for with.
+struct M025AddMigrantWorkerClaims: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        let sql = database as! any SQLDatabase
+        try await sql.raw("ALTER TABLE legal_aid_matters ADD COLUMN migrant_worker_claims TEXT NOT NULL DEFAULT ''").run()
+        try await sql.raw("ALTER TABLE legal_aid_cases ADD COLUMN migrant_worker_claim TEXT").run()
+        // Confirming a labour relationship is means-tested, paying wages is not; traffic, food and drug and medical
+        // accidents are means-tested, a work injury is not. A matter the city added with the old flag keeps both.
+        try await sql.raw("""
+            UPDATE legal_aid_matters SET migrant_worker_claims = CASE id
+              WHEN 'labor_relationship_or_pay' THEN ',labor_pay,' WHEN 'personal_injury' THEN ',work_injury,'
+              ELSE ',labor_pay,work_injury,' END
+            WHERE migrant_worker_claim = \(bind: true)
+            """).run()
+    }
+
+    func revert(on database: any Database) async throws {
+        let sql = database as! any SQLDatabase
+        try await sql.raw("ALTER TABLE legal_aid_cases DROP COLUMN migrant_worker_claim").run()
+        try await sql.raw("ALTER TABLE legal_aid_matters DROP COLUMN migrant_worker_claims").run()
     }
 }

@@ -13,11 +13,16 @@ enum LegalAidPages {
             + [SelectOption(value: "other", label: "其他问题", selected: selected == "other")]
     }
 
-    static func statusFields(_ selected: [String]) -> [FormField] {
-        [FormField.checkboxes("statuses", "以下情形不受经济困难条件限制（第三十二条）", AidStatus.self, selected: selected,
-                              cases: AidStatus.allCases.filter(\.liftsMeansTest)),
-         FormField.checkboxes("statuses", "属于以下人员的，免予核查经济困难状况（第四十二条，需提供证明材料）", AidStatus.self, selected: selected,
-                              cases: AidStatus.allCases.filter { !$0.liftsMeansTest })]
+    /// The statuses, and a migrant worker's claim: art. 42 (3) spares the means check for wages and work injury only.
+    static func statusFields(_ selected: [String], claim: String?) -> [FormField] {
+        var claimField = FormField.select("claim", "进城务工人员请求的事项（第四十二条第（三）项）", MigrantWorkerClaim.self, selected: claim,
+                                          required: false, blank: "不适用")
+        claimField.hint = "进城务工人员仅在讨要劳动报酬或请求工伤赔偿时免予核查经济困难状况；交通事故等其他赔偿仍需核查"
+        return [FormField.checkboxes("statuses", "以下情形不受经济困难条件限制（第三十二条）", AidStatus.self, selected: selected,
+                                     cases: AidStatus.allCases.filter(\.liftsMeansTest)),
+                FormField.checkboxes("statuses", "属于以下人员的，免予核查经济困难状况（第四十二条，需提供证明材料）", AidStatus.self, selected: selected,
+                                     cases: AidStatus.allCases.filter { !$0.liftsMeansTest }),
+                claimField]
     }
 
     struct CheckContext: Encodable {
@@ -40,7 +45,7 @@ enum LegalAidPages {
         var income = FormField(name: "householdMonthlyIncome", label: "家庭月总收入（元）", kind: .number, value: v["householdMonthlyIncome"] ?? "",
                                hint: "工资、经营、养老金等全部收入")
         income.half = true
-        return [matter, county, size, income] + statusFields(statuses)
+        return [matter, county, size, income] + statusFields(statuses, claim: v["claim"])
     }
 
     static func check(_ req: Request) async throws -> Response {
@@ -53,11 +58,12 @@ enum LegalAidPages {
     static func checkSubmit(_ req: Request) async throws -> Response {
         try req.limit(.eligibility)
         var v: [String: String] = [:]
-        for k in ["matter", "regionCode", "householdSize", "householdMonthlyIncome"] { v[k] = req.formValue(k) ?? "" }
+        for k in ["matter", "regionCode", "householdSize", "householdMonthlyIncome", "claim"] { v[k] = req.formValue(k) ?? "" }
         let statuses = req.formValues("statuses")
         let input = LegalAidController.EligibilityInput(matter: v["matter"], regionCode: v["regionCode"],
                                                         householdSize: Int(v["householdSize"] ?? ""),
-                                                        householdMonthlyIncome: Double(v["householdMonthlyIncome"] ?? ""), statuses: statuses)
+                                                        householdMonthlyIncome: Double(v["householdMonthlyIncome"] ?? ""), statuses: statuses,
+                                                        claim: v["claim"])
         var fields = try await checkFields(v, statuses: statuses, req: req)
         do {
             let result = try await LegalAidController.eligibility(input, on: req.sql)
@@ -99,13 +105,13 @@ enum LegalAidPages {
         pledgeField.options = [SelectOption(value: "1", label: "本人承诺如实说明家庭经济状况，如有虚假愿承担相应责任", selected: pledge)]
         return [matter, kind, region, FormField(name: "description", label: "案情简述", kind: .textarea, value: v["description"] ?? "", required: true,
                                                  hint: "对方是谁、发生了什么、您希望得到什么帮助"),
-                name, mobile, id, size, income] + statusFields(statuses) + [pledgeField]
+                name, mobile, id, size, income] + statusFields(statuses, claim: v["claim"]) + [pledgeField]
     }
 
     static func applyForm(_ req: Request) async throws -> Response {
         let p = try PortalPages.citizen(req)
         var v: [String: String] = [:]
-        for k in ["matter", "regionCode", "householdSize", "householdMonthlyIncome"] { v[k] = (try? req.query.get(String.self, at: k)) ?? "" }
+        for k in ["matter", "regionCode", "householdSize", "householdMonthlyIncome", "claim"] { v[k] = (try? req.query.get(String.self, at: k)) ?? "" }
         // The county chosen in the pre-check is a starting point; the applicant narrows it to their village.
         if let code = v["regionCode"], DivisionCode(code)?.level == .county { v["regionCode"] = "" }
         v["name"] = p.displayName == "示范群众" ? "" : p.displayName
@@ -121,7 +127,7 @@ enum LegalAidPages {
     static func apply(_ req: Request) async throws -> Response {
         let p = try PortalPages.citizen(req)
         var v: [String: String] = [:]
-        for k in ["matter", "kind", "regionCode", "householdSize", "householdMonthlyIncome", "name", "mobile", "idNumber", "description"] {
+        for k in ["matter", "kind", "regionCode", "householdSize", "householdMonthlyIncome", "name", "mobile", "idNumber", "description", "claim"] {
             v[k] = req.formValue(k) ?? ""
         }
         let statuses = req.formValues("statuses")
@@ -130,7 +136,7 @@ enum LegalAidPages {
             matter: v["matter"], kind: v["kind"], category: nil, description: v["description"],
             applicant: .init(name: v["name"], mobile: v["mobile"], idNumber: v["idNumber"]), regionCode: v["regionCode"],
             householdSize: Int(v["householdSize"] ?? ""), householdMonthlyIncome: Double(v["householdMonthlyIncome"] ?? ""),
-            statuses: statuses, pledge: pledge, priorityGroups: nil,
+            statuses: statuses, claim: v["claim"], pledge: pledge, priorityGroups: nil,
             channel: req.headers.first(name: .userAgent).map { $0.contains("Mobile") } == true ? RequestChannel.mobile.rawValue : RequestChannel.web.rawValue)
         do {
             let r = try await LegalAidCases.apply(input, by: p, idempotencyKey: nil, app: req.application)
@@ -563,7 +569,7 @@ enum LegalAidPages {
             case "matters":
                 try p.require(p.role == .cityAdmin)
                 _ = try await LegalAidSettings.saveMatter(key, .init(name: req.formValue("name"), basis: req.formValue("basis"),
-                                                                     migrantWorkerClaim: req.formValue("migrantWorkerClaim") == "1",
+                                                                     migrantWorkerClaims: req.formValues("migrantWorkerClaims"),
                                                                      active: req.formValue("active") == "1"), on: req.sql)
             case "roster":
                 let licence = (req.formValue("licenceNumber") ?? "").trimmingCharacters(in: .whitespaces)

@@ -11,35 +11,71 @@ enum LegalAidSettings {
         var id: String
         var name: String
         var basis: String
+        /// Whether a migrant worker's claim under this matter can be exempt (kept for clients of the first version).
         var migrantWorkerClaim: Bool
+        /// The claims of art. 42 (3) this matter can carry (`labor_pay`, `work_injury`).
+        var migrantWorkerClaims: [String]
         var active: Bool
     }
 
     static func matters(includeInactive: Bool = false, on db: any SQLDatabase) async throws -> [MatterRow] {
-        var q = db.select().columns("id", "name", "basis", "migrant_worker_claim", "active").from("legal_aid_matters")
+        struct Row: Decodable { var id: String; var name: String; var basis: String; var migrantWorkerClaims: String; var active: Bool }
+        var q = db.select().columns("id", "name", "basis", "migrant_worker_claims", "active").from("legal_aid_matters")
         if !includeInactive { q = q.where("active", .equal, SQLBind(true)) }
-        return try await q.orderBy("sort").all(decoding: MatterRow.self, keyDecodingStrategy: .snakeCase)
+        return try await q.orderBy("sort").all(decoding: Row.self, keyDecodingStrategy: .snakeCase).map { r in
+            let claims = DelimitedList.decode(r.migrantWorkerClaims).filter { MigrantWorkerClaim(rawValue: $0) != nil }
+            return MatterRow(id: r.id, name: r.name, basis: r.basis, migrantWorkerClaim: !claims.isEmpty, migrantWorkerClaims: claims, active: r.active)
+        }
     }
 
     static func scope(on db: any SQLDatabase) async throws -> [AidMatter] {
-        try await matters(on: db).map { AidMatter(id: $0.id, name: $0.name, basis: $0.basis, migrantWorkerClaim: $0.migrantWorkerClaim) }
+        try await matters(on: db).map {
+            AidMatter(id: $0.id, name: $0.name, basis: $0.basis, migrantWorkerClaims: $0.migrantWorkerClaims.compactMap(MigrantWorkerClaim.init))
+        }
     }
 
-    struct MatterInput: Content { var name: String?; var basis: String?; var migrantWorkerClaim: Bool?; var active: Bool? }
+    /// `migrantWorkerClaims` lists the claims of art. 42 (3) the matter carries; the older yes/no
+    /// (`migrantWorkerClaim`) stands for both when the list is not given.
+    struct MatterInput: Content {
+        var name: String?; var basis: String?; var migrantWorkerClaim: Bool?; var migrantWorkerClaims: [String]?; var active: Bool?
+    }
+
+    /// A stated claim of art. 42 (3): one of the two, and one the matter carries (it narrows the matter).
+    static func claim(_ raw: String?, matter: AidMatter?, _ errors: inout FieldErrors) -> MigrantWorkerClaim? {
+        guard let raw = raw?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+        guard let claim = MigrantWorkerClaim(rawValue: raw) else {
+            errors.add("claim", "请求应为“申请支付劳动报酬”（labor_pay）或“请求工伤事故人身损害赔偿”（work_injury）")
+            return nil
+        }
+        if let matter, !matter.migrantWorkerClaims.contains(claim) {
+            errors.add("claim", "“\(claim.chineseName)”不属于“\(matter.name)”")
+            return nil
+        }
+        return claim
+    }
 
     static func saveMatter(_ id: String, _ input: MatterInput, on db: any SQLDatabase) async throws -> MatterRow {
         var errors = FieldErrors()
         if id.range(of: "^[a-z][a-z0-9_]{1,39}$", options: .regularExpression) == nil { errors.add("id", "事项编码应为小写字母、数字和下划线") }
         let name = errors.required(input.name, "name", "事项名称", maxLength: 80)
         let basis = errors.required(input.basis, "basis", "依据", maxLength: 120)
+        var claims: [MigrantWorkerClaim] = input.migrantWorkerClaim == true ? MigrantWorkerClaim.allCases : []
+        if let given = input.migrantWorkerClaims {
+            claims = []
+            for raw in given {
+                if let c = MigrantWorkerClaim(rawValue: raw) { if !claims.contains(c) { claims.append(c) } }
+                else { errors.add("migrantWorkerClaims", "请求“\(raw)”无效，应为 labor_pay 或 work_injury") }
+            }
+        }
         try errors.throwIfAny()
         let sort = try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("legal_aid_matters")
             .first(decodingColumn: "n", as: Int.self) ?? 0
         try await db.raw("""
-            INSERT INTO legal_aid_matters (id, name, basis, migrant_worker_claim, active, sort)
-            VALUES (\(bind: id), \(bind: name), \(bind: basis), \(bind: input.migrantWorkerClaim ?? false), \(bind: input.active ?? true), \(bind: sort))
-            ON CONFLICT (id) DO UPDATE SET name = excluded.name, basis = excluded.basis,
-              migrant_worker_claim = excluded.migrant_worker_claim, active = excluded.active
+            INSERT INTO legal_aid_matters (id, name, basis, migrant_worker_claim, migrant_worker_claims, active, sort)
+            VALUES (\(bind: id), \(bind: name), \(bind: basis), \(bind: !claims.isEmpty), \(bind: DelimitedList.encode(claims.map(\.rawValue))),
+                    \(bind: input.active ?? true), \(bind: sort))
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, basis = excluded.basis, migrant_worker_claim = excluded.migrant_worker_claim,
+              migrant_worker_claims = excluded.migrant_worker_claims, active = excluded.active
             """).run()
         return try await matters(includeInactive: true, on: db).first { $0.id == id }!
     }

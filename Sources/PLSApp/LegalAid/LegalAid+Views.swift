@@ -90,7 +90,12 @@ extension LegalAidCases {
             kind: c.kind, kindName: c.caseKind.chineseName, centreName: names?.centreName, matter: c.aidMatter,
             matterName: names?.matterName ?? (c.aidMatter == "other" ? "其他事项" : nil),
             householdSize: c.householdSize, householdMonthlyIncome: c.householdIncome.map(Money.toYuan),
-            statuses: c.statuses.map(\.rawValue), statusNames: c.statuses.map(\.chineseName),
+            statuses: c.statuses.map(\.rawValue),
+            statusNames: c.statuses.map { s in
+                // The claim that made (or did not make) the migrant worker exempt, beside the status.
+                guard s == .migrantWorker, let claim = c.migrantWorkerClaim.flatMap(MigrantWorkerClaim.init) else { return s.chineseName }
+                return "进城务工人员（\(claim.chineseName)）"
+            },
             meansTest: c.meansTest, meansTestName: c.meansTest.flatMap(MeansTest.init)?.chineseName, threshold: c.threshold.map(Money.toYuan),
             eligibleAtIntake: c.eligibleAtIntake, pledge: c.pledge, receivedOn: c.receivedOn, decisionDue: decisionDue,
             decisionOverdue: status == .submitted && !pending && (decisionDue.flatMap(CivilDate.init).map { $0 < today } ?? false),

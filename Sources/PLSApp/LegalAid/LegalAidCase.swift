@@ -14,6 +14,8 @@ final class LegalAidCase: Model, @unchecked Sendable {
     @OptionalField(key: "household_size") var householdSize: Int?
     @OptionalField(key: "household_income") var householdIncome: Int?
     @Field(key: "statuses") var statusesText: String
+    /// A migrant worker's claim under art. 42 (3) (`MigrantWorkerClaim`), as applied for; nil when none was stated.
+    @OptionalField(key: "migrant_worker_claim") var migrantWorkerClaim: String?
     @OptionalField(key: "means_test") var meansTest: String?
     @OptionalField(key: "threshold") var threshold: Int?
     @OptionalField(key: "eligible_at_intake") var eligibleAtIntake: Bool?

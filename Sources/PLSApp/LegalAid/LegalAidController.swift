@@ -13,6 +13,8 @@ enum LegalAidController {
         var householdSize: Int?
         var householdMonthlyIncome: Double?
         var statuses: [String]?
+        /// A migrant worker's claim under art. 42 (3) (`labor_pay`, `work_injury`), narrowing the matter.
+        var claim: String?
     }
 
     struct EligibilityView: Content {
@@ -30,7 +32,9 @@ enum LegalAidController {
         let matterID = errors.required(input.matter, "matter", "申请事项", maxLength: 40)
         let statuses = LegalAidCases.parseStatuses(input.statuses, &errors)
         let scope = try await LegalAidSettings.scope(on: db)
-        let needed = LegalAidRules.needsMeans(matter: scope.first { $0.id == matterID }, statuses: statuses)
+        let matter = scope.first { $0.id == matterID }
+        let claim = LegalAidSettings.claim(input.claim, matter: matter, &errors)
+        let needed = LegalAidRules.needsMeans(matter: matter, statuses: statuses, claim: claim)
         let (size, income) = LegalAidCases.validMeans(size: input.householdSize, income: input.householdMonthlyIncome, needed: needed, &errors)
         let code = (input.regionCode ?? "").trimmingCharacters(in: .whitespaces)
         var threshold: HardshipThreshold?
@@ -43,7 +47,7 @@ enum LegalAidController {
             errors.add("regionCode", "请选择到县（区）或以下的区划")
         }
         try errors.throwIfAny()
-        let e = LegalAidRules.eligibility(matterID: matterID, scope: scope, statuses: statuses, threshold: threshold,
+        let e = LegalAidRules.eligibility(matterID: matterID, scope: scope, statuses: statuses, claim: claim, threshold: threshold,
                                           householdSize: size, householdIncome: income)
         return EligibilityView(eligible: e.eligible, meansTest: e.meansTest.rawValue, meansTestName: e.meansTest.chineseName,
                                threshold: e.threshold.map(Money.toYuan), thresholdText: e.threshold.map(Money.yuan), reasons: e.reasons)
