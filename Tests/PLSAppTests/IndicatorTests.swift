@@ -37,6 +37,36 @@ final class IndicatorTests: AppTestCase {
         XCTAssertEqual(committees.target, 100)
     }
 
+    /// Every target says where it comes from (issue #19, item 3): the plan's numbers cite the plan's section; where the
+    /// plan sets no number the target is the bureau's own; 稳步提升 is not an invented 95%; a plan target an
+    /// administrator changes is then the bureau's.
+    func testEachTargetSaysWhetherThePlanSetsIt() async throws {
+        var (_, body) = try await fetch(try await token("leader"), region: DemoCity.cityCode.rawValue)
+        var items = Dictionary(uniqueKeysWithValues: try XCTUnwrap(body).items.map { ($0.id, $0) })
+        let plan = ["village_adviser_coverage", "village_adviser_hours_met", "village_adviser_items", "legal_understander_coverage",
+                    "rule_of_law_leader_coverage", "culture_site_coverage", "school_counsellor_coverage", "government_adviser_coverage",
+                    "duty_lawyer_coverage", "notified_defence_designation_rate", "lawyer_share_of_aid_cases"]
+        for id in plan { XCTAssertEqual(items[id]?.targetSource, "plan", id) }
+        for id in ["on_time_rate", "evaluation_rate", "satisfaction_rate", "county_centre_coverage", "town_station_coverage",
+                   "mediation_committee_coverage", "industry_committee_coverage"] {
+            XCTAssertEqual(items[id]?.targetSource, "bureau", id)
+            XCTAssertEqual(items[id]?.targetSourceName, "本局设定的目标（实施方案未规定具体数值）", id)
+        }
+        for id in ["mediation_success_rate", "mediation_fulfilment_rate"] { XCTAssertEqual(items[id]?.targetSource, "rising", id) }
+        // The plan's sections: 二（三） for village advisers, 二（四） for school counsellors and criminal legal aid.
+        XCTAssertTrue(items["village_adviser_coverage"]!.basis.hasPrefix("实施方案二（三）"))
+        XCTAssertTrue(items["school_counsellor_coverage"]!.basis.hasPrefix("实施方案二（四）"))
+        XCTAssertTrue(items["lawyer_share_of_aid_cases"]!.basis.hasPrefix("实施方案二（四）"))
+
+        let res = try await send(.PUT, "/api/v1/indicators/lawyer_share_of_aid_cases/target", token: try await token("admin"), json: ["target": 80.0])
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        (_, body) = try await fetch(try await token("leader"), region: DemoCity.cityCode.rawValue)
+        items = Dictionary(uniqueKeysWithValues: try XCTUnwrap(body).items.map { ($0.id, $0) })
+        XCTAssertEqual(items["lawyer_share_of_aid_cases"]?.targetSource, "bureau")
+        XCTAssertEqual(items["lawyer_share_of_aid_cases"]?.targetSourceName, "本局调整的目标")
+        XCTAssertEqual(items["lawyer_share_of_aid_cases"]?.target, 80)
+    }
+
     func testClosingAGapMovesTheFigure() async throws {
         let admin = try await token("admin")
         // Switch off one town's station: the town appears among the shortfalls.

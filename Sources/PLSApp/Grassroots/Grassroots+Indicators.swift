@@ -7,7 +7,7 @@ import PLSDomain
 enum GrassrootsIndicators {
     static let all: [IndicatorDefinition] = [
         IndicatorDefinition(id: "village_adviser_coverage", name: "村（居）法律顾问覆盖率", capability: "grassroots", unit: .percent, target: 100,
-                            comparator: .atLeast, basis: "实施方案三（三）：一村（社区）一法律顾问全覆盖", counted: "个村（社区）已聘请法律顾问") { s, db in
+                            comparator: .atLeast, basis: "实施方案二（三）：全市村（居）配备法律顾问的比例达 100%", counted: "个村（社区）已聘请法律顾问") { s, db in
             let units = try await db.raw("""
                 SELECT SUBSTR(g.code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
                        CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM adviser_assignments a JOIN practitioners p ON p.id = a.practitioner_id
@@ -20,7 +20,7 @@ enum GrassrootsIndicators {
             return try await UnitRates.outcome(units, target: s.target, on: db)
         },
         IndicatorDefinition(id: "village_adviser_hours_met", name: "村（居）法律顾问服务时长达标率", capability: "grassroots", unit: .percent, target: 100,
-                            comparator: .atLeast, basis: "实施方案：法律顾问每年为每个村（社区）服务不少于 50 小时（年中按进度计，未达进度的村居列为未达标单位）",
+                            comparator: .atLeast, basis: "实施方案二（三）：法律顾问每年为每个村（社区）服务不少于 50 小时（年中按进度计，未达进度的村居列为未达标单位）",
                             counted: "个村（社区）全年服务已满 50 小时") { s, db in
             let first = "\(s.year)-01-01", last = "\(s.year)-12-31"
             // The year's figure counts villages at 50 hours; during the year a unit falls short when its villages lag the pace.
@@ -42,7 +42,7 @@ enum GrassrootsIndicators {
         },
         IndicatorDefinition(id: "village_adviser_items", name: "村（居）法律顾问年度服务件数", capability: "grassroots", unit: .count,
                             target: Double(AdviserTargets.itemsPerYear), comparator: .atLeast,
-                            basis: "实施方案：全市村（居）法律顾问每年提供法律服务不少于 17000 件（县区、镇街按所辖村居数分担；年中按进度列出落后单位）",
+                            basis: "实施方案二（三）：全市村（居）法律顾问每年提供法律服务不少于 17000 件（县区、镇街按所辖村居数分担；年中按进度列出落后单位）",
                             counted: "") { s, db in
             // The plan sets the city's total; a county or town carries the share of its villages and communities.
             let city = s.region.ancestor(at: .city) ?? s.region

@@ -43,13 +43,13 @@ enum RosterIndicators {
 
     static let all: [IndicatorDefinition] = [
         coverage("legal_understander_coverage", "法律明白人覆盖率", kind: .legalUnderstander,
-                 basis: "实施方案：每个自然村培养不少于 3 名法律明白人", counted: "个自然村已有 3 名以上法律明白人"),
+                 basis: "实施方案二（三）：每个自然村至少培养 3 名法律明白人", counted: "个自然村已有 3 名以上法律明白人"),
         coverage("rule_of_law_leader_coverage", "法治带头人覆盖率", kind: .ruleOfLawLeader,
-                 basis: "实施方案：每个行政村培养不少于 2 名法治带头人", counted: "个行政村已有 2 名以上法治带头人"),
+                 basis: "实施方案二（三）：每个行政村至少培养 2 名法治带头人", counted: "个行政村已有 2 名以上法治带头人"),
         coverage("culture_site_coverage", "法治文化阵地覆盖率", kind: .cultureSite,
-                 basis: "实施方案：每个村（社区）至少有 1 个法治文化阵地", counted: "个村（社区）已有法治文化阵地"),
+                 basis: "实施方案二（三）：每个村（社区）建有 1 个以上法治文化阵地", counted: "个村（社区）已有法治文化阵地"),
         coverage("school_counsellor_coverage", "学校法治辅导员配备率", kind: .schoolCounsellor,
-                 basis: "实施方案五（十一）：中心学校和市直学校配备法治副校长、法治辅导员", counted: "所学校已配备法治辅导员"),
+                 basis: "实施方案二（四）：全市中心校和市直校配备 1 名以上法治辅导员", counted: "所学校已配备法治辅导员"),
         coverage("government_adviser_coverage", "党政机关法律顾问覆盖率", kind: .governmentAdviser,
                  basis: "实施方案三（六）：市、县（区）、镇（街道）党委和政府全覆盖，执法职能较多的市直、县（区）直部门原则上应聘用",
                  counted: "个应聘法律顾问的党政机关已聘请"),

@@ -55,6 +55,25 @@ struct IndicatorOutcome: Sendable {
     var target: Double? = nil
 }
 
+/// Where an indicator's target comes from, shown beside it so that nobody takes the bureau's number for the plan's.
+enum IndicatorTargetSource: String, Sendable, Codable {
+    /// The plan sets this number (100% coverage, 75% of aid cases by lawyers, 50 hours, 17,000 items …).
+    case plan
+    /// The plan asks for steady improvement (稳步提升) and sets no number: until the series of last year are kept
+    /// (the leaders' view), the bureau's interim value stands in.
+    case rising
+    /// The plan names the aim but no number: the bureau's own target.
+    case bureau
+
+    var chineseName: String {
+        switch self {
+        case .plan: "实施方案规定的目标"
+        case .rising: "实施方案要求稳步提升，未定具体数值；暂以本局设定值衡量"
+        case .bureau: "本局设定的目标（实施方案未规定具体数值）"
+        }
+    }
+}
+
 /// One indicator of the plan: its id, Chinese name, target and the query that computes it.
 /// Each capability registers its own; the endpoint and dashboard show whatever is registered.
 struct IndicatorDefinition: Sendable {
@@ -64,8 +83,10 @@ struct IndicatorDefinition: Sendable {
     var unit: IndicatorUnit
     var target: Double
     var comparator: IndicatorComparator
-    /// Where the target comes from in the plan, shown beside it.
+    /// Where the indicator comes from in the plan, shown beside it.
     var basis: String
+    /// Whether the plan sets the target's number (`IndicatorTargetSource`).
+    var targetSource: IndicatorTargetSource = .plan
     /// What the numerator counts, as the dashboard words it after "n / m".
     var counted: String = "个单位达到要求"
     var compute: @Sendable (IndicatorScope, any SQLDatabase) async throws -> IndicatorOutcome
@@ -93,6 +114,9 @@ final class IndicatorRegistry: Sendable {
         var numerator: Int?
         var denominator: Int?
         var basis: String
+        /// `plan`, `rising` or `bureau`; a plan's target an administrator changed is the bureau's.
+        var targetSource: String
+        var targetSourceName: String
         var counted: String
         var shortfalls: [ShortfallUnit]
         var shortfallCount: Int
@@ -111,7 +135,10 @@ final class IndicatorRegistry: Sendable {
         var results: [Result] = []
         let targets = try await Self.targets(on: db)
         for var d in definitions {
-            d.target = targets[d.id] ?? d.target
+            if let set = targets[d.id], set != d.target {
+                d.target = set
+                if d.targetSource == .plan { d.targetSource = .bureau }
+            }
             var scope = scope
             scope.target = d.target
             let started = ContinuousClock.now
@@ -123,7 +150,9 @@ final class IndicatorRegistry: Sendable {
                                   value: outcome.figure.rounded, target: target, comparator: d.comparator.rawValue,
                                   met: d.comparator.isMet(value: outcome.figure.value, target: target),
                                   numerator: outcome.figure.numerator, denominator: outcome.figure.denominator,
-                                  basis: d.basis, counted: d.counted, shortfalls: outcome.shortfalls, shortfallCount: outcome.shortfallCount))
+                                  basis: d.basis, targetSource: d.targetSource.rawValue,
+                                  targetSourceName: d.targetSource == .bureau && targets[d.id] != nil ? "本局调整的目标" : d.targetSource.chineseName,
+                                  counted: d.counted, shortfalls: outcome.shortfalls, shortfallCount: outcome.shortfallCount))
         }
         return results
     }

@@ -5,8 +5,9 @@ import PLSDomain
 enum IntakeIndicators {
     private static func rate(_ id: String, _ name: String, target: Double, basis: String, counted: String,
                              numerator: String, denominator: String) -> IndicatorDefinition {
+        // The plan asks for evaluation of every service and for measuring satisfaction, but sets no number.
         IndicatorDefinition(id: id, name: name, capability: "intake", unit: .percent, target: target, comparator: .atLeast, basis: basis,
-                            counted: counted) { scope, db in
+                            targetSource: .bureau, counted: counted) { scope, db in
             // PostgreSQL sums bigints into numeric: cast back so both databases return integers.
             let units = try await db.raw("""
                 SELECT SUBSTR(region_code, 1, \(unsafeRaw: String(scope.unitWidth))) AS unit,

@@ -16,7 +16,7 @@ enum LegalAidIndicators {
     static let all: [IndicatorDefinition] = [
         // Suspects and defendants without counsel reported at the stations, and those a duty lawyer helped.
         rate("duty_lawyer_coverage", "值班律师法律帮助覆盖率", target: 100,
-             basis: "实施方案：犯罪嫌疑人、被告人没有辩护人的，值班律师法律帮助全覆盖（法律援助法第三十条）",
+             basis: "实施方案二（四）：犯罪嫌疑人、被告人没有辩护人的，值班律师法律帮助覆盖率达 100%（法律援助法第三十条）",
              counted: "名没有辩护人的犯罪嫌疑人、被告人获得帮助") { s in
             """
             SELECT SUBSTR(d.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
@@ -28,7 +28,7 @@ enum LegalAidIndicators {
         },
         // Notices whose designation is done or has fallen due; on time when designated by the due day.
         rate("notified_defence_designation_rate", "通知辩护按时指派率", target: 100,
-             basis: "实施方案：通知辩护应指派尽指派（法律援助法第三十六条：收到通知后三日内指派律师）",
+             basis: "实施方案二（四）：符合通知辩护条件的，指派律师辩护的比例达 100%（法律援助法第三十六条：收到通知后三日内指派律师）",
              counted: "件通知辩护按时指派") { s in
             """
             SELECT SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
@@ -43,7 +43,7 @@ enum LegalAidIndicators {
         // Cases designated in the year, and those designated to a lawyer: from the running figures the database
         // keeps as cases are designated (`RunningFigure.lawyerShare`).
         IndicatorDefinition(id: "lawyer_share_of_aid_cases", name: "律师承办法律援助案件占比", capability: "legal_aid", unit: .percent,
-                            target: 75, comparator: .atLeast, basis: "实施方案：律师办理法律援助案件占比不低于 75%",
+                            target: 75, comparator: .atLeast, basis: "实施方案二（四）：律师承办法律援助案件量占总量的 75% 以上",
                             counted: "件由律师承办") { s, db in
             try await UnitRates.outcome(try await RunningFigure.lawyerShare.units(s, on: db), target: s.target, on: db)
         },

@@ -6,13 +6,15 @@ import PLSDomain
 enum MediationIndicators {
     static let all: [IndicatorDefinition] = [
         IndicatorDefinition(id: "mediation_success_rate", name: "人民调解成功率", capability: "mediation", unit: .percent, target: 95,
-                            comparator: .atLeast, basis: "实施方案：人民调解成功率稳步提升（调解成功占已结案件，不含当事人拒绝调解的）",
+                            comparator: .atLeast, basis: "实施方案二（三）：人民调解成功率稳步提升（调解成功占已结案件，不含当事人拒绝调解的）",
+                            targetSource: .rising,
                             counted: "件调解成功") { s, db in
             // From the running figures the database keeps as cases close (`RunningFigure.mediationSuccess`).
             try await UnitRates.outcome(try await RunningFigure.mediationSuccess.units(s, on: db), target: s.target, on: db)
         },
         IndicatorDefinition(id: "mediation_fulfilment_rate", name: "调解协议履行率", capability: "mediation", unit: .percent, target: 95,
-                            comparator: .atLeast, basis: "实施方案：调解协议履行率稳步提升（履行期限已届满的协议中已全部履行的）",
+                            comparator: .atLeast, basis: "实施方案二（三）：调解协议履行率稳步提升（履行期限已届满的协议中已全部履行的）",
+                            targetSource: .rising,
                             counted: "份协议已履行") { s, db in
             let units = try await db.raw("""
                 SELECT SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
@@ -28,7 +30,8 @@ enum MediationIndicators {
             return try await UnitRates.outcome(units, target: s.target, on: db)
         },
         IndicatorDefinition(id: "industry_committee_coverage", name: "行业性专业性调解组织覆盖率", capability: "mediation", unit: .percent, target: 100,
-                            comparator: .atLeast, basis: "实施方案：在医疗、交通、物业、消费、旅游、环境、劳动等领域设立行业性专业性人民调解组织",
+                            comparator: .atLeast, basis: "实施方案三（七）：在医疗、道路交通、物业管理、消费、旅游、环保等领域设立行业性专业性人民调解组织",
+                            targetSource: .bureau,
                             counted: "个重点行业领域已设立调委会") { s, db in
             // A county is covered by its own industry committees and by the city's, which serve every county.
             struct F: Decodable { var unit: String; var field: String }
