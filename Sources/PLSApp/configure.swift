@@ -176,6 +176,7 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M023SealPersonalText(protector: settings.personalData),
         M024SealCaseText(protector: settings.personalData),
         M025AddMigrantWorkerClaims(),
+        M026CreateDeadlineNotices(),
     ]
 }
 

@@ -287,6 +287,66 @@ final class LegalAidTests: AppTestCase {
 
     // MARK: Refusal, objection, review
 
+    /// Every statutory deadline is watched (issue #19, item 2): the 7-day decision reminds the centre on the last working
+    /// day before it, tells it the day after, and the county a working day later; each once, whoever scans; a clock
+    /// stopped for material is not overdue; the designation that follows the decision is watched in its turn.
+    func testTheDecisionDeadlineRemindsThenEscalates() async throws {
+        let me = try await citizen()
+        let (created, detail) = try await apply(me, application())
+        XCTAssertEqual(created.status, .created, created.body.string)
+        let id = try XCTUnwrap(detail).request.id
+        XCTAssertEqual(detail?.request.acceptDue, "2026-11-30", "seven days from Monday the 23rd")
+        // A second application whose clock stops for material: never overdue while it waits.
+        let (_, waiting) = try await apply(me, application(matter: "support_payment"))
+        let aid = try await token("aid")
+        let paused = try await step(aid, try XCTUnwrap(waiting).request.id, "missing-materials", .init(items: ["户口簿"]))
+        XCTAssertEqual(paused.status, .ok, paused.body.string)
+
+        func notices(_ username: String) async throws -> [String] {
+            try await sql.raw("""
+                SELECT n.text FROM notifications n JOIN accounts a ON a.id = n.account_id
+                WHERE a.username = \(bind: username) AND n.request_id = \(bind: id) ORDER BY n.created_at
+                """).all(decodingColumn: "text", as: String.self)
+        }
+        app.clock.set(day(3))  // Thursday: two working days left
+        var told = try await Deadlines.scan(app: app)
+        var seen = try await notices("aid")
+        XCTAssertEqual(seen, [])
+        app.clock.set(day(4))  // Friday, the last working day before Monday the 30th
+        told = try await Deadlines.scan(app: app)
+        XCTAssertEqual(told, 1)
+        seen = try await notices("aid")
+        XCTAssertEqual(seen, ["到期提醒：事项 \(detail!.request.number) 的“法律援助审查决定（法律援助法第四十三条）”应于 2026-11-30 前完成"])
+        told = try await Deadlines.scan(app: app)
+        XCTAssertEqual(told, 0, "once")
+        app.clock.set(day(8))  // Tuesday 1 December: overdue
+        _ = try await Deadlines.scan(app: app)
+        seen = try await notices("aid")
+        XCTAssertEqual(seen.count, 2)
+        XCTAssertTrue(seen.last?.hasPrefix("超期提醒") == true)
+        var county = try await notices("county-admin")
+        XCTAssertEqual(county, [])
+        app.clock.set(day(9))  // Wednesday: a full working day later, the county
+        _ = try await Deadlines.scan(app: app)
+        county = try await notices("county-admin")
+        XCTAssertEqual(county.count, 1)
+        XCTAssertTrue(county.first?.hasPrefix("超期督办") == true)
+        told = try await Deadlines.scan(app: app)
+        XCTAssertEqual(told, 0)
+        let waited = try await sql.raw("SELECT COUNT(*) AS n FROM deadline_notices WHERE request_id = \(bind: waiting!.request.id)")
+            .first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(waited, 0, "the clock stood still for material")
+
+        // Decided late, on Wednesday the 2nd: the designation's three days end on Saturday, so on Monday the 7th.
+        let res = try await step(try await token("aid"), id, "decision", .init(grant: true))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        XCTAssertEqual(try decode(res).legalAid.designationDue, "2026-12-07")
+        app.clock.set(day(15))
+        _ = try await Deadlines.scan(app: app)
+        seen = try await notices("aid")
+        XCTAssertTrue(seen.contains { $0.contains("指派承办人员") && $0.hasPrefix("超期提醒") }, "\(seen)")
+    }
+
     func testRefusalObjectionAndReview() async throws {
         let me = try await citizen()
         let (_, created) = try await apply(me, application(income: 9000))

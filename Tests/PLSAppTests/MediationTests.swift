@@ -129,6 +129,13 @@ final class MediationTests: AppTestCase {
         XCTAssertTrue(page.body.string.contains("人民调解协议书"))
         XCTAssertTrue(page.body.string.contains("清理公共通道并赔偿 500 元"))
 
+        // The day before the performance date: the committee (here its county: no staff accounts of its own) is reminded.
+        app.clock.set(day(9))
+        let reminded = try await Deadlines.scan(app: app)
+        XCTAssertGreaterThanOrEqual(reminded, 1)
+        let before = try await sql.raw("SELECT text FROM notifications WHERE request_id = \(bind: id)").all(decodingColumn: "text", as: String.self)
+        XCTAssertTrue(before.contains { $0.hasPrefix("到期提醒") && $0.contains("调解协议约定的履行期限") && $0.contains("2026-12-03") }, "\(before)")
+
         // The performance date passes unfulfilled: one reminder, to the committee and the mediator.
         app.clock.set(day(12))
         let first = try await MediationCases.remindOverdueObligations(app: app)

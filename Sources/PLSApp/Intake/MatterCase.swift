@@ -45,6 +45,11 @@ protocol MatterCase: Sendable {
     func portalPage(_ page: CasePageInput, req: Request) async throws -> String?
 
     // MARK: Deadlines and figures
+    /// The case watches its request's acceptance itself (legal aid: the decision, whose clock stops for material).
+    var watchesItsOwnAcceptance: Bool { get }
+    /// The case's steps due by `horizon` and not yet told at their last level (`Deadlines.notFinished`), for the
+    /// deadline watch (`Deadlines.scan`): reminded before, told after, escalated to the county.
+    func deadlines(dueBy horizon: CivilDate, today: CivilDate, on db: any SQLDatabase) async throws -> [WatchedDeadline]
     /// The case's own reminders, run by the overdue scanner with its scan.
     func remind(app: Application) async throws
     /// The running figures the case's tables keep (refilled by `pls indicators refill`).
@@ -64,6 +69,8 @@ extension MatterCase {
     func sections(of r: ServiceRequest, for p: Principal?, app: Application, on db: any SQLDatabase) async throws -> [CaseSection] { [] }
     func workPage(_ page: CasePageInput, req: Request) async throws -> CasePageParts { CasePageParts() }
     func portalPage(_ page: CasePageInput, req: Request) async throws -> String? { nil }
+    var watchesItsOwnAcceptance: Bool { false }
+    func deadlines(dueBy horizon: CivilDate, today: CivilDate, on db: any SQLDatabase) async throws -> [WatchedDeadline] { [] }
     func remind(app: Application) async throws {}
     var runningFigures: [RunningFigure] { [] }
 }

@@ -116,6 +116,7 @@ struct OverdueScanner: LifecycleHandler {
         let task = app.eventLoopGroup.next().scheduleRepeatedAsyncTask(initialDelay: .seconds(30), delay: interval) { _ in
             app.eventLoopGroup.next().makeFutureWithTask {
                 do { try await Notifications.scanOverdue(app: app) } catch { app.logger.report(error: error) }
+                do { try await Deadlines.scan(app: app) } catch { app.logger.report(error: error) }
                 for c in MatterCases.registered {
                     do { try await c.remind(app: app) } catch { app.logger.report(error: error) }
                 }

@@ -83,3 +83,40 @@ extension RequestViews.Detail {
     /// On notarization and appraisal: the applicant is a legal aid recipient (art. 53).
     var feeReduction: LegalAidCases.FeeReduction? { sections.lazy.compactMap { $0.value as? LegalAidCases.FeeReduction }.first }
 }
+
+extension LegalAidMatterCase {
+    /// The decision is legal aid's acceptance, and its clock stops while material is awaited.
+    var watchesItsOwnAcceptance: Bool { true }
+
+    /// The decision (art. 43: 7 days, paused for material), the designation (arts. 36, 43: 3 days) and the review of
+    /// an objection (art. 49: 5 days, by the county's justice bureau).
+    func deadlines(dueBy horizon: CivilDate, today: CivilDate, on db: any SQLDatabase) async throws -> [WatchedDeadline] {
+        struct Row: Decodable { var id: UUID; var number: String; var regionCode: String; var centreId: UUID?; var due: String }
+        let open = RequestStatus.open.map(\.rawValue)
+        func rows(_ step: String, due: String, _ condition: SQLQueryString) async throws -> [Row] {
+            try await db.raw("""
+                SELECT r.id, r.number, r.region_code, c.centre_id, \(unsafeRaw: due) AS due
+                FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
+                WHERE \(unsafeRaw: due) IS NOT NULL AND \(unsafeRaw: due) <= \(bind: horizon.description) AND
+                """ + " " + condition + " AND " + Deadlines.notFinished(request: "r.id", step: step, due: due) + " ORDER BY due LIMIT 500")
+                .all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
+        }
+        func watched(_ rows: [Row], _ step: String, _ name: String, county: Bool = false) -> [WatchedDeadline] {
+            rows.compactMap { r in
+                CivilDate(r.due).map {
+                    WatchedDeadline(requestID: r.id, number: r.number, regionCode: r.regionCode, step: step, name: name, due: $0,
+                                    institutionID: r.centreId, countyTakesIt: county)
+                }
+            }
+        }
+        let decisions = try await rows("legal_aid.decision", due: "r.accept_due", """
+            r.status = \(bind: RequestStatus.submitted.rawValue) AND c.decision IS NULL AND c.materials_requested_on IS NULL AND c.organ_name IS NULL
+            """)
+        let designations = try await rows("legal_aid.designation", due: "c.designation_due",
+                                          "c.designated_on IS NULL AND r.status IN (\(binds: open))")
+        let reviews = try await rows("legal_aid.objection_review", due: "c.review_due", "c.review_result IS NULL")
+        return watched(decisions, "legal_aid.decision", "法律援助审查决定（法律援助法第四十三条）")
+            + watched(designations, "legal_aid.designation", "指派承办人员（法律援助法第三十六条、第四十三条）")
+            + watched(reviews, "legal_aid.objection_review", "审查异议（法律援助法第四十九条）", county: true)
+    }
+}

@@ -1,0 +1,135 @@
+import Vapor
+import Fluent
+import SQLKit
+import PLSDomain
+
+/// A deadline the system computed and watches: a step of a request that someone must take by `due`.
+struct WatchedDeadline: Sendable {
+    var requestID: UUID
+    var number: String
+    var regionCode: String
+    /// The step, as recorded with each notice (`accept`, `legal_aid.designation`, …).
+    var step: String
+    /// The step as the notice names it (“法律援助审查决定（第四十三条）”).
+    var name: String
+    var due: CivilDate
+    /// Who must take the step: this institution's staff; nil, or `countyTakesIt`, the county's justice bureau.
+    var institutionID: UUID?
+    var countyTakesIt = false
+    /// Told after the due date and escalated to the county (false: only reminded before, where another reminder
+    /// follows up, or where the step is the parties' to take).
+    var escalates = true
+}
+
+/// The watch over every computed deadline: reminded on the last working day before it falls due, overdue to the
+/// responsible institution the day after, to the county once a full working day has passed (`DeadlineStage`).
+/// Each notice is recorded once per deadline and level (`deadline_notices`), so a scan run by several processes,
+/// or again, tells nobody twice; a due date that moves (the clock paused for material) is watched afresh.
+/// The request's own acceptance is watched here; a matter case adds its steps (`MatterCase.deadlines`). The
+/// conclusion deadline keeps its own scan (`Notifications.scanOverdue`).
+enum Deadlines {
+    static let acceptStep = "accept"
+
+    /// SQL that leaves out a deadline already told at its last level: the scan's queries stay short however many
+    /// overdue steps nobody has taken.
+    static func notFinished(request: String, step: String, due: String, escalates: Bool = true) -> SQLQueryString {
+        """
+        NOT EXISTS (SELECT 1 FROM deadline_notices n WHERE n.request_id = \(unsafeRaw: request) AND n.step = \(bind: step)
+          AND n.due_on = \(unsafeRaw: due) AND n.level = \(bind: escalates ? DeadlineStage.escalated.rawValue : DeadlineStage.dueSoon.rawValue))
+        """
+    }
+
+    /// Requests waiting to be accepted, of matters whose case does not watch its own acceptance.
+    static func acceptance(dueBy horizon: CivilDate, on db: any SQLDatabase) async throws -> [WatchedDeadline] {
+        let own = MatterCases.registered.filter(\.watchesItsOwnAcceptance).map(\.matter.rawValue)
+        struct Row: Decodable { var id: UUID; var number: String; var regionCode: String; var institutionId: UUID?; var acceptDue: String }
+        var query: SQLQueryString = """
+            SELECT r.id, r.number, r.region_code, r.institution_id, r.accept_due FROM service_requests r
+            WHERE r.status = \(bind: RequestStatus.submitted.rawValue) AND r.accept_due <= \(bind: horizon.description)
+            """
+        if !own.isEmpty { query = query + " AND r.matter_type NOT IN (\(binds: own))" }
+        query = query + " AND " + notFinished(request: "r.id", step: acceptStep, due: "r.accept_due") + " ORDER BY r.accept_due LIMIT 500"
+        return try await db.raw(query).all(decoding: Row.self, keyDecodingStrategy: .snakeCase).compactMap { r in
+            CivilDate(r.acceptDue).map {
+                WatchedDeadline(requestID: r.id, number: r.number, regionCode: r.regionCode, step: acceptStep, name: "受理", due: $0,
+                                institutionID: r.institutionId)
+            }
+        }
+    }
+
+    /// Tells whoever must act on each watched deadline that has reached a new stage; returns how many were told.
+    @discardableResult
+    static func scan(app: Application) async throws -> Int {
+        let db = app.db as! any SQLDatabase
+        let today = app.today, calendar = app.workingCalendar
+        let horizon = calendar.nextWorkingDay(onOrAfter: today.adding(days: 1))
+        var watched = try await acceptance(dueBy: horizon, on: db)
+        for c in MatterCases.registered { watched += try await c.deadlines(dueBy: horizon, today: today, on: db) }
+        var told = 0
+        for d in watched {
+            let stage = DeadlineStage.on(today, due: d.due, calendar: calendar)
+            let reached = d.escalates ? stage : min(stage, .dueSoon)
+            guard reached > .open else { continue }
+            let now = app.clock.now
+            let sent = try await app.db.atomic { tx -> Bool in
+                let sql = tx as! any SQLDatabase
+                var fresh: [DeadlineStage] = []
+                for level in DeadlineStage.allCases where level > .open && level <= reached {
+                    let inserted = try await sql.raw("""
+                        INSERT INTO deadline_notices (request_id, step, due_on, level, created_at)
+                        VALUES (\(bind: d.requestID), \(bind: d.step), \(bind: d.due.description), \(bind: level.rawValue), \(bind: now))
+                        ON CONFLICT DO NOTHING RETURNING level
+                        """).all()
+                    if !inserted.isEmpty { fresh.append(level) }
+                }
+                guard let level = fresh.max() else { return false }
+                var targets: [UUID] = []
+                if level < .escalated, !d.countyTakesIt, let institution = d.institutionID {
+                    targets = try await sql.select().column("id").from(Account.schema)
+                        .where("institution_id", .equal, SQLBind(institution)).where("active", .equal, SQLBind(true))
+                        .where("role", .in, SQLBind.group([Role.institutionAdmin.rawValue, Role.windowClerk.rawValue]))
+                        .all(decodingColumn: "id", as: UUID.self)
+                }
+                if targets.isEmpty || level == .escalated {
+                    targets += try await Notifications.accounts(role: .countyAdmin, regionPrefix: Notifications.countyPrefix(d.regionCode), on: sql)
+                }
+                let text: String
+                switch level {
+                case .dueSoon: text = "到期提醒：事项 \(d.number) 的“\(d.name)”应于 \(d.due) 前完成"
+                case .overdue: text = "超期提醒：事项 \(d.number) 的“\(d.name)”应于 \(d.due) 前完成，已超期"
+                default: text = "超期督办：事项 \(d.number) 的“\(d.name)”应于 \(d.due) 前完成，已超期一个工作日以上，请县级督办"
+                }
+                try await Notifications.notify(accounts: targets, request: d.requestID, text: text, now: now, on: sql)
+                if level >= .overdue {
+                    for account in try await Account.query(on: tx).filter(\.$id ~~ targets).all() {
+                        if let cipher = account.mobileCipher, let mobile = MobileNumber((try? app.personalData.decrypt(cipher)) ?? "") {
+                            try await app.sms.send(to: mobile, text: "【示范市公共法律服务】事项 \(d.number) 的“\(d.name)”已超期，请登录平台处理。",
+                                                   on: tx, at: now)
+                        }
+                    }
+                }
+                return true
+            }
+            if sent { told += 1 }
+        }
+        return told
+    }
+}
+
+/// The notices told about each watched deadline, one row per level: the record that makes the scan tell once.
+struct M026CreateDeadlineNotices: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema("deadline_notices")
+            .field("request_id", .uuid, .required, .references("service_requests", "id"))
+            .field("step", .string, .required)
+            .field("due_on", .string, .required)
+            .field("level", .int, .required)
+            .field("created_at", .datetime, .required)
+            .unique(on: "request_id", "step", "due_on", "level")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema("deadline_notices").delete()
+    }
+}
