@@ -17,6 +17,7 @@ final class IndicatorTests: AppTestCase {
                                          "on_time_rate", "evaluation_rate", "satisfaction_rate",
                                          "duty_lawyer_coverage", "notified_defence_designation_rate", "lawyer_share_of_aid_cases",
                                          "mediation_success_rate", "mediation_fulfilment_rate", "industry_committee_coverage",
+                                         "mediation_committee_composition_rate",
                                          "village_adviser_coverage", "village_adviser_hours_met", "village_adviser_items",
                                          "legal_understander_coverage", "rule_of_law_leader_coverage", "culture_site_coverage",
                                          "school_counsellor_coverage", "government_adviser_coverage"])

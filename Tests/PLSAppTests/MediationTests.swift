@@ -58,6 +58,16 @@ final class MediationTests: AppTestCase {
         res = try await send(.GET, "/api/v1/mediation/committees/flagged", token: admin)
         XCTAssertTrue(try res.content.decode([MediationNetwork.Flagged].self).contains { $0.id == townCommittee })
 
+        // Saved in breach: the town's judicial office (here the county: the office has no accounts) is told, and the
+        // committee counts against the composition indicator (issue #19, item 6).
+        let told = try await sql.raw("SELECT text FROM notifications WHERE text LIKE \(bind: "调委会组成提醒%")").all(decodingColumn: "text", as: String.self)
+        XCTAssertEqual(told.count, 1)
+        XCTAssertTrue(told.first?.contains(c.name) == true && told.first?.contains("人民调解法第八条") == true, "\(told)")
+        let before = try await indicator("mediation_committee_composition_rate")
+        XCTAssertEqual(before.targetSource, "law")
+        XCTAssertLessThan(before.numerator ?? 0, before.denominator ?? 0)
+
+
         res = try await send(.PUT, "/api/v1/mediation/committees/\(townCommittee)/members", token: admin, json: MediationNetwork.MembersInput(members: [
             .init(name: "王建国", gender: "male", role: "director", termStart: "2025-03-01"),
             .init(name: "李秀英", gender: "female", role: "member", termStart: "2025-03-01"),
@@ -65,6 +75,10 @@ final class MediationTests: AppTestCase {
         ]))
         c = try res.content.decode(MediationNetwork.Committee.self)
         XCTAssertEqual(c.warnings.count, 0)
+        let after = try await indicator("mediation_committee_composition_rate")
+        XCTAssertEqual(after.numerator, (before.numerator ?? 0) + 1, "put right, it counts")
+        let toldAgain = try await sql.raw("SELECT COUNT(*) AS n FROM notifications WHERE text LIKE \(bind: "调委会组成提醒%")").first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(toldAgain, 1, "a committee saved in order tells nobody")
         XCTAssertEqual(c.members.first { $0.role == "director" }?.termEnd, "2028-03-01")
         res = try await send(.PUT, "/api/v1/mediation/committees/\(townCommittee)/members", token: admin,
                              json: MediationNetwork.MembersInput(members: [.init(name: "", gender: "x", role: nil, termStart: "2030-01-01")]))

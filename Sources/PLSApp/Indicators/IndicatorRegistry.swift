@@ -64,12 +64,15 @@ enum IndicatorTargetSource: String, Sendable, Codable {
     case rising
     /// The plan names the aim but no number: the bureau's own target.
     case bureau
+    /// A law sets the requirement (a committee's make-up, 人民调解法 art. 8): every unit must meet it.
+    case law
 
     var chineseName: String {
         switch self {
         case .plan: "实施方案规定的目标"
         case .rising: "实施方案要求稳步提升，未定具体数值；暂以本局设定值衡量"
         case .bureau: "本局设定的目标（实施方案未规定具体数值）"
+        case .law: "法律规定的要求"
         }
     }
 }

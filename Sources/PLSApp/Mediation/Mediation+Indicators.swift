@@ -5,6 +5,7 @@ import PLSDomain
 /// The plan's mediation figures: success, fulfilment, industry committees; and the counts the dashboard shows.
 enum MediationIndicators {
     static let all: [IndicatorDefinition] = [
+        composition,
         IndicatorDefinition(id: "mediation_success_rate", name: "人民调解成功率", capability: "mediation", unit: .percent, target: 95,
                             comparator: .atLeast, basis: "实施方案二（三）：人民调解成功率稳步提升（调解成功占已结案件，不含当事人拒绝调解的）",
                             targetSource: .rising,
@@ -100,4 +101,22 @@ extension RunningFigure {
         name: "mediation_success", table: "mediation_cases",
         counts: "X.outcome IN ('success', 'failure', 'terminated') AND X.closed_on IS NOT NULL",
         numerator: "CASE WHEN X.outcome = 'success' THEN 1 ELSE 0 END", year: "CAST(SUBSTR(X.closed_on, 1, 4) AS INTEGER)")
+}
+
+extension MediationIndicators {
+    /// Committees whose make-up meets 人民调解法 art. 8 (three to nine members, a director, a woman member where the
+    /// rule applies…), per unit; the flagged committees are on the mediation page and reported to the town's office.
+    static let composition = IndicatorDefinition(
+        id: "mediation_committee_composition_rate", name: "人民调解委员会组成合规率", capability: "mediation", unit: .percent, target: 100,
+        comparator: .atLeast, basis: "人民调解法第八条；实施方案二（三）：巩固和规范镇（街道）、村（居）人民调解委员会建设",
+        targetSource: .law, counted: "个调委会组成符合要求") { s, db in
+        var units: [String: (num: Int, den: Int)] = [:]
+        for c in try await MediationNetwork.committees(prefix: s.region.scopePrefix, on: db) {
+            let unit = String(c.regionCode.prefix(s.unitWidth))
+            let ok = MediationRules.composition(c.members, on: s.today).isEmpty
+            units[unit, default: (0, 0)].den += 1
+            if ok { units[unit, default: (0, 0)].num += 1 }
+        }
+        return try await UnitRates.outcome(units.map { UnitRates.Row(unit: $0.key, num: $0.value.num, den: $0.value.den) }, target: s.target, on: db)
+    }
 }

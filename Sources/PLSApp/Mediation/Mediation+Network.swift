@@ -54,7 +54,7 @@ enum MediationNetwork {
     static func saveMembers(_ id: UUID, _ input: MembersInput, by p: Principal, today: CivilDate, now: Date, app: Application) async throws -> Committee {
         let db = app.db as! any SQLDatabase
         try p.require([.cityAdmin, .countyAdmin, .institutionAdmin].contains(p.role))
-        _ = try await committee(id, scope: p.scope, today: today, on: db)
+        let saved = try await committee(id, scope: p.scope, today: today, on: db)
         var errors = FieldErrors()
         var rows: [(String, Gender, CommitteeRole, CivilDate)] = []
         for (i, m) in (input.members ?? []).enumerated() {
@@ -68,6 +68,7 @@ enum MediationNetwork {
         if (input.members ?? []).isEmpty { errors.add("members", "请至少登记一名委员") }
         try errors.throwIfAny()
         let members = rows
+        let warnings = MediationRules.composition(members.map { CommitteeMember(name: $0.0, gender: $0.1, role: $0.2, termStart: $0.3) }, on: today)
         try await app.db.atomic { tx in
             let t = tx as! any SQLDatabase
             try await t.delete(from: "committee_members").where("institution_id", .equal, SQLBind(id)).run()
@@ -75,6 +76,7 @@ enum MediationNetwork {
                 try await t.insert(into: "committee_members").columns("id", "institution_id", "name", "gender", "role", "term_start", "created_at")
                     .values(SQLBind(UUID()), SQLBind(id), SQLBind(m.0), SQLBind(m.1.rawValue), SQLBind(m.2.rawValue), SQLBind(m.3.description), SQLBind(now)).run()
             }
+            try await reportBreach(committee: id, name: saved.name, regionCode: saved.regionCode, warnings: warnings, now: now, on: t)
         }
         return try await committee(id, scope: p.scope, today: today, on: db)
     }
@@ -83,27 +85,55 @@ enum MediationNetwork {
     struct Flagged: Content { var id: UUID; var name: String; var warnings: [String] }
 
     static func flagged(prefix: String, today: CivilDate, limit: Int = 50, on db: any SQLDatabase) async throws -> [Flagged] {
-        struct M: Decodable { var institutionId: UUID; var name: String?; var gender: String?; var role: String?; var termStart: String?; var committee: String }
-        // From the committees, so that one with no members at all is flagged too.
+        try await committees(prefix: prefix, on: db).compactMap { c in
+            let warnings = MediationRules.composition(c.members, on: today)
+            return warnings.isEmpty ? nil : Flagged(id: c.id, name: c.name, warnings: warnings.map(\.message))
+        }.prefix(limit).map { $0 }
+    }
+
+    /// The active committees of a region with their members, in region order. From the committees, so that one with no
+    /// members at all is there (and flagged) too.
+    static func committees(prefix: String, on db: any SQLDatabase) async throws -> [(id: UUID, name: String, regionCode: String, members: [CommitteeMember])] {
+        struct M: Decodable {
+            var institutionId: UUID; var name: String?; var gender: String?; var role: String?; var termStart: String?; var committee: String
+            var regionCode: String
+        }
         let rows = try await db.raw("""
-            SELECT i.id AS institution_id, m.name, m.gender, m.role, m.term_start, i.name AS committee FROM institutions i
+            SELECT i.id AS institution_id, m.name, m.gender, m.role, m.term_start, i.name AS committee, i.region_code FROM institutions i
             LEFT JOIN committee_members m ON m.institution_id = i.id
             WHERE i.type = \(bind: InstitutionType.mediationCommittee.rawValue) AND i.region_code LIKE \(bind: prefix + "%") AND i.active = \(bind: true)
             ORDER BY i.region_code
             """).all(decoding: M.self, keyDecodingStrategy: .snakeCase)
-        var order: [UUID] = [], byCommittee: [UUID: (String, [CommitteeMember])] = [:]
+        var order: [UUID] = [], byCommittee: [UUID: (String, String, [CommitteeMember])] = [:]
         for r in rows {
-            if byCommittee[r.institutionId] == nil { order.append(r.institutionId); byCommittee[r.institutionId] = (r.committee, []) }
+            if byCommittee[r.institutionId] == nil { order.append(r.institutionId); byCommittee[r.institutionId] = (r.committee, r.regionCode, []) }
             if let name = r.name, let start = r.termStart.flatMap(CivilDate.init) {
-                byCommittee[r.institutionId]!.1.append(CommitteeMember(name: name, gender: Gender(rawValue: r.gender ?? "") ?? .male,
+                byCommittee[r.institutionId]!.2.append(CommitteeMember(name: name, gender: Gender(rawValue: r.gender ?? "") ?? .male,
                                                                       role: CommitteeRole(rawValue: r.role ?? "") ?? .member, termStart: start))
             }
         }
-        return order.compactMap { id in
-            let (name, members) = byCommittee[id]!
-            let warnings = MediationRules.composition(members, on: today)
-            return warnings.isEmpty ? nil : Flagged(id: id, name: name, warnings: warnings.map(\.message))
-        }.prefix(limit).map { $0 }
+        return order.compactMap { id in byCommittee[id].map { (id, $0.0, $0.1, $0.2) } }
+    }
+
+    /// A committee saved in breach of its make-up (人民调解法 art. 8) is reported to the town's judicial office, which
+    /// guides the committees (art. 5), or to the county when the town has none.
+    static func reportBreach(committee id: UUID, name: String, regionCode: String, warnings: [CompositionWarning], now: Date,
+                             on db: any SQLDatabase) async throws {
+        guard !warnings.isEmpty else { return }
+        let town = DivisionCode(regionCode).flatMap { $0.ancestor(at: .town) ?? ($0.level == .town ? $0 : nil) }
+        var targets: [UUID] = []
+        if let town {
+            targets = try await db.raw("""
+                SELECT a.id FROM accounts a JOIN institutions i ON i.id = a.institution_id
+                WHERE i.type = \(bind: InstitutionType.judicialOffice.rawValue) AND i.region_code = \(bind: town.rawValue) AND a.active = \(bind: true)
+                """).all(decodingColumn: "id", as: UUID.self)
+        }
+        if targets.isEmpty {
+            targets = try await Notifications.accounts(role: .countyAdmin, regionPrefix: Notifications.countyPrefix(regionCode), on: db)
+        }
+        try await Notifications.notify(accounts: targets, request: nil,
+                                       text: "调委会组成提醒：\(name) " + warnings.map(\.message).joined(separator: "；") + "（人民调解法第八条）",
+                                       now: now, on: db)
     }
 
     struct MediatorInput: Content { var fullTime: Bool? }
