@@ -16,7 +16,7 @@ enum LegalAidIndicators {
     static let all: [IndicatorDefinition] = [
         // Suspects and defendants without counsel reported at the stations, and those a duty lawyer helped.
         rate("duty_lawyer_coverage", "值班律师法律帮助覆盖率", target: 100,
-             basis: "实施方案二（四）：犯罪嫌疑人、被告人没有辩护人的，值班律师法律帮助覆盖率达 100%（法律援助法第三十条）",
+             basis: "实施方案二（四）：对没有辩护人的犯罪嫌疑人、被告人，值班律师提供法律帮助的覆盖率达 100%（法律援助法第三十条）",
              counted: "名没有辩护人的犯罪嫌疑人、被告人获得帮助") { s in
             """
             SELECT SUBSTR(d.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
