@@ -37,6 +37,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     // MARK: Database
     // SQL is never logged with its values (names, mobiles, free text), at any level.
     try PrivateFiles.prepare(directory: settings.dataDirectory, files: [settings.sqliteFile, settings.sqliteFile + "-wal", settings.sqliteFile + "-shm"])
+    // The wall clock, not the app's: file times are the system's, whatever date a test or demo sets.
     ReceivedForm.clearLeftovers(dataDirectory: settings.dataDirectory, now: Date())
     if let url = settings.databaseURL {
         let config = try SQLPostgresConfiguration(url: url)

@@ -84,7 +84,7 @@ enum RosterPages {
         let result: VillageAdvisers.ImportResult
         do {
             result = try await Rosters.importSheet(kind, try await req.receivedFile(limit: SheetFile.uploadLimit)?.data, by: p, today: req.today, now: req.now, app: req.application)
-        } catch let e as AppError where e.status == .unprocessableEntity {
+        } catch let e as AppError where [.unprocessableEntity, .payloadTooLarge, .badRequest].contains(e.status) {
             return try await render(req, kind: kind, error: AppError.validation(e.fields, message: e.fields["file"] ?? e.message))
         }
         if result.errors.isEmpty { return req.redirect(to: "/rosters?kind=\(kind.rawValue)", flash: "已导入 \(result.imported) 条") }

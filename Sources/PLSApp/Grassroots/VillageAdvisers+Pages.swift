@@ -148,7 +148,7 @@ enum GrassrootsPages {
         let result: VillageAdvisers.ImportResult
         do {
             result = try await VillageAdvisers.importServices(try await req.receivedFile(limit: SheetFile.uploadLimit)?.data, by: p, today: req.today, now: req.now, app: req.application)
-        } catch let e as AppError where e.status == .unprocessableEntity {
+        } catch let e as AppError where [.unprocessableEntity, .payloadTooLarge, .badRequest].contains(e.status) {
             return try await villagesPage(req, importError: e.fields["file"] ?? e.message)
         }
         if result.errors.isEmpty { return req.redirect(to: "/grassroots", flash: "已导入 \(result.imported) 条服务记录") }

@@ -10,7 +10,7 @@ enum AttachmentPages {
             }
             let row = try await Attachments.store(file, to: id, by: p, app: req.application)
             return req.redirect(to: back, flash: "已上传“\(row.filename)”")
-        } catch let e as AppError where e.status == .unprocessableEntity {
+        } catch let e as AppError where [.unprocessableEntity, .payloadTooLarge, .badRequest].contains(e.status) {
             return req.redirect(to: back, flash: "上传失败：" + (e.fields["file"] ?? e.message))
         }
     }

@@ -85,10 +85,8 @@ enum Deadlines {
                 guard let level = fresh.max() else { return false }
                 var targets: [UUID] = []
                 if level < .escalated, !d.countyTakesIt, let institution = d.institutionID {
-                    targets = try await sql.select().column("id").from(Account.schema)
-                        .where("institution_id", .equal, SQLBind(institution)).where("active", .equal, SQLBind(true))
-                        .where("role", .in, SQLBind.group([Role.institutionAdmin.rawValue, Role.windowClerk.rawValue]))
-                        .all(decodingColumn: "id", as: UUID.self)
+                    // Its staff who take such steps: the admins and the clerks (a legal aid centre's deciders are clerks).
+                    targets = try await Notifications.accounts(roles: [.institutionAdmin, .windowClerk], institution: institution, on: sql)
                 }
                 if targets.isEmpty || level == .escalated {
                     targets += try await Notifications.accounts(role: .countyAdmin, regionPrefix: Notifications.countyPrefix(d.regionCode), on: sql)
@@ -101,12 +99,8 @@ enum Deadlines {
                 }
                 try await Notifications.notify(accounts: targets, request: d.requestID, text: text, now: now, on: sql)
                 if level >= .overdue {
-                    for account in try await Account.query(on: tx).filter(\.$id ~~ targets).all() {
-                        if let cipher = account.mobileCipher, let mobile = MobileNumber((try? app.personalData.decrypt(cipher)) ?? "") {
-                            try await app.sms.send(to: mobile, text: "【示范市公共法律服务】事项 \(d.number) 的“\(d.name)”已超期，请登录平台处理。",
-                                                   on: tx, at: now)
-                        }
-                    }
+                    try await Notifications.sms(accounts: targets, text: "【示范市公共法律服务】事项 \(d.number) 的“\(d.name)”已超期，请登录平台处理。",
+                                                app: app, on: tx, at: now)
                 }
                 return true
             }

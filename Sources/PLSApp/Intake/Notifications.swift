@@ -17,7 +17,11 @@ enum Notifications {
     }
 
     static func accounts(role: Role, institution: UUID? = nil, regionPrefix: String? = nil, on db: any SQLDatabase) async throws -> [UUID] {
-        var q = db.select().column("id").from(Account.schema).where("role", .equal, role.rawValue).where("active", .equal, true)
+        try await accounts(roles: [role], institution: institution, regionPrefix: regionPrefix, on: db)
+    }
+
+    static func accounts(roles: [Role], institution: UUID? = nil, regionPrefix: String? = nil, on db: any SQLDatabase) async throws -> [UUID] {
+        var q = db.select().column("id").from(Account.schema).where("role", .in, SQLBind.group(roles.map(\.rawValue))).where("active", .equal, true)
         if let institution { q = q.where("institution_id", .equal, SQLBind(institution)) }
         if let regionPrefix { q = q.where("region_code", .like, regionPrefix + "%") }
         return try await q.all(decodingColumn: "id", as: UUID.self)
@@ -34,6 +38,15 @@ enum Notifications {
         if let i = r.institutionID { targets = try await accounts(role: .institutionAdmin, institution: i, on: sql) }
         if targets.isEmpty { targets = try await accounts(role: .countyAdmin, regionPrefix: countyPrefix(r.regionCode), on: sql) }
         try await notify(accounts: targets, request: r.id, text: text, now: now, on: sql)
+    }
+
+    /// An SMS to each of `accounts` that has a mobile number on file (queued in the write's transaction).
+    static func sms(accounts: [UUID], text: String, app: Application, on db: any Database, at now: Date) async throws {
+        for account in try await Account.query(on: db).filter(\.$id ~~ accounts).all() {
+            if let cipher = account.mobileCipher, let mobile = MobileNumber((try? app.personalData.decrypt(cipher)) ?? "") {
+                try await app.sms.send(to: mobile, text: text, on: db, at: now)
+            }
+        }
     }
 
     /// Overdue: first the institution's admins; a working day later, the county's admins too.
@@ -73,12 +86,7 @@ enum Notifications {
                 try await notify(accounts: targets, request: r.id,
                                  text: "超期提醒：事项 \(r.number) 应于 \(r.concludeDue) 前办结，已超期" + (level == 2 ? "（已超过一个工作日，请县级督办）" : ""),
                                  now: now, on: sql)
-                // SMS to those who have a mobile number on file.
-                for account in try await Account.query(on: tx).filter(\.$id ~~ targets).all() {
-                    if let cipher = account.mobileCipher, let mobile = MobileNumber((try? app.personalData.decrypt(cipher)) ?? "") {
-                        try await app.sms.send(to: mobile, text: "【示范市公共法律服务】事项 \(r.number) 已超期，请登录平台处理。", on: tx, at: now)
-                    }
-                }
+                try await sms(accounts: targets, text: "【示范市公共法律服务】事项 \(r.number) 已超期，请登录平台处理。", app: app, on: tx, at: now)
             }
             raised += 1
         }
