@@ -178,6 +178,7 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M024SealCaseText(protector: settings.personalData),
         M025AddMigrantWorkerClaims(),
         M026CreateDeadlineNotices(),
+        M027MarkSchoolKinds(),
     ]
 }
 

@@ -119,3 +119,34 @@ public enum GovernmentBodies {
         namedEnforcementDepartments.contains { name.contains($0) }
     }
 }
+
+/// 学校的类别: the plan (二(四)) asks for rule-of-law counsellors at the city's central schools and city-level schools.
+public enum SchoolKind: String, ChineseNamed, Codable {
+    /// 中心校: a town's central primary or nine-year school.
+    case central
+    /// 市直校: a school run directly by the city.
+    case cityLevel = "city_level"
+    /// Every other school: village schools, county schools, private schools.
+    case other
+
+    public var chineseName: String {
+        switch self {
+        case .central: "中心校"
+        case .cityLevel: "市直校"
+        case .other: "其他学校"
+        }
+    }
+
+    /// Whether the plan expects the school to have at least one rule-of-law counsellor (法治辅导员).
+    public var expectsCounsellor: Bool { self != .other }
+}
+
+public enum Schools {
+    /// The kind a school's name and region suggest, for schools registered without one: a school registered at the
+    /// city itself is the city's; a name with 中心学校, 中心校 or 中心小学 is a town's central school.
+    public static func suggestedKind(name: String, level: RegionLevel?) -> SchoolKind {
+        if level == .city { return .cityLevel }
+        if ["中心学校", "中心校", "中心小学"].contains(where: { name.contains($0) }) { return .central }
+        return .other
+    }
+}

@@ -167,6 +167,58 @@ final class RosterTests: AppTestCase {
         XCTAssertTrue(rows.contains { $0.bodyKind == "party_committee" } && rows.contains { $0.bodyKind == "government" })
     }
 
+    func testSchoolsAreMarkedByKindAndOnlyCentralAndCityLevelSchoolsCountForACounsellor() async throws {
+        let admin = try await token("admin")
+        let before = try await indicator("school_counsellor_coverage")
+        let village = city.regions.first { $0.level == .village }!
+        // A village school, its kind left to the name: registered, but not one the plan names (二(四)).
+        var res = try await send(.POST, "/api/v1/institutions", token: admin, json: InstitutionController.Input(
+            type: "school", name: "\(village.name)小学", regionCode: village.code.rawValue, address: "村委会旁", phone: "0550-1234600"))
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let villageSchool = try res.content.decode(InstitutionController.Row.self)
+        XCTAssertEqual(villageSchool.schoolKind, "other")
+        var now = try await indicator("school_counsellor_coverage")
+        XCTAssertEqual(now.denominator, before.denominator)
+        // Marked a central school, it counts and falls short until it has a counsellor.
+        res = try await send(.PUT, "/api/v1/institutions/\(villageSchool.id)", token: admin, json: InstitutionController.Input(
+            type: "school", name: "\(village.name)小学", regionCode: village.code.rawValue, address: "村委会旁", phone: "0550-1234600",
+            schoolKind: "central"))
+        XCTAssertEqual(try res.content.decode(InstitutionController.Row.self).schoolKind, "central")
+        now = try await indicator("school_counsellor_coverage")
+        XCTAssertEqual(now.denominator, (before.denominator ?? 0) + 1)
+        XCTAssertEqual(now.numerator, before.numerator)
+        // An unknown kind is named; other institutions carry none.
+        res = try await send(.POST, "/api/v1/institutions", token: admin, json: InstitutionController.Input(
+            type: "school", name: "某学校", regionCode: village.code.rawValue, address: "村里", phone: "0550-1234601", schoolKind: "key_school"))
+        XCTAssertEqual(try errorBody(res).fields["schoolKind"], "学校类别取值无效")
+        res = try await send(.POST, "/api/v1/institutions", token: admin, json: InstitutionController.Input(
+            type: "law_firm", name: "某律师事务所", regionCode: village.code.rawValue, address: "村里", phone: "0550-1234602", schoolKind: "central"))
+        XCTAssertNil(try res.content.decode(InstitutionController.Row.self).schoolKind)
+        let listed = try await send(.GET, "/api/v1/institutions?type=school&schoolKind=central&q=\(village.name)", token: admin)
+        XCTAssertEqual(try listed.content.decode(Paged<InstitutionController.Row>.self).items.map(\.id), [villageSchool.id])
+        // The page says what the kind means for the plan.
+        var browser = BrowserSession(self)
+        try await browser.signIn("admin")
+        let page = try await browser.get("/admin/institutions/\(villageSchool.id)")
+        XCTAssertTrue(page.body.string.contains("中心校（实施方案要求配备法治辅导员"), page.body.string)
+
+        // Schools registered before kinds were kept are marked from their names and regions as the demo's loader marks them.
+        try await app.db.withConnection { db in
+            try await M027MarkSchoolKinds().revert(on: db)
+            try await M027MarkSchoolKinds().prepare(on: db)
+        }
+        struct S: Decodable { var id: UUID; var schoolKind: String? }
+        let rows = try await sql.raw("SELECT id, school_kind FROM institutions WHERE type = 'school'")
+            .all(decoding: S.self, keyDecodingStrategy: .convertFromSnakeCase)
+        let demo = Dictionary(uniqueKeysWithValues: city.institutions.filter { $0.type == .school }.map { ($0.id, $0) })
+        for r in rows where r.id != villageSchool.id {
+            let d = try XCTUnwrap(demo[r.id])
+            XCTAssertEqual(r.schoolKind, Schools.suggestedKind(name: d.name, level: d.region.level).rawValue, d.name)
+        }
+        XCTAssertEqual(rows.first { $0.id == villageSchool.id }?.schoolKind, "other", "marked from the name again")
+        XCTAssertTrue(rows.contains { $0.schoolKind == "city_level" } && rows.contains { $0.schoolKind == "central" })
+    }
+
     func testTrainingPagesTakeASignInSheet() async throws {
         var browser = BrowserSession(self)
         try await browser.signIn("county-admin")

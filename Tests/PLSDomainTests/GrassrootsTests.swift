@@ -91,4 +91,14 @@ struct GovernmentBodyTests {
         }
         #expect(!GovernmentBodies.isNamedEnforcementDepartment(name: "示范市档案馆"))
     }
+
+    @Test("schools the plan names for a counsellor: central schools and the city's own (二(四))", arguments: [
+        ("示范市第一中学", RegionLevel.city, SchoolKind.cityLevel), ("示范市特殊教育学校", .city, .cityLevel),
+        ("城关镇中心学校", .town, .central), ("三阳镇中心小学", .town, .central), ("凤埠中心校", .village, .central),
+        ("凤埠村小学", .village, .other), ("西山县第二中学", .county, .other),
+    ])
+    func schoolKinds(name: String, level: RegionLevel, kind: SchoolKind) {
+        #expect(Schools.suggestedKind(name: name, level: level) == kind)
+        #expect(kind.expectsCounsellor == (kind != .other))
+    }
 }

@@ -27,7 +27,7 @@ enum DemoLoader {
             })
             try await insertRows(db, Institution.schema, ["id", "type", "name", "region_code", "address", "phone", "opening_hours",
                                                           "latitude", "longitude", "committee_kind", "industry_field", "body_kind",
-                                                          "enforcement_heavy", "adviser_expected", "active",
+                                                          "enforcement_heavy", "adviser_expected", "school_kind", "active",
                                                           "created_at", "updated_at"],
                                  city.institutions.map { i in
                 [SQLBind(i.id), SQLBind(i.type.rawValue), SQLBind(i.name), SQLBind(i.region.rawValue), SQLBind(i.address),
@@ -35,6 +35,7 @@ enum DemoLoader {
                  SQLBind(i.committeeKind?.rawValue), SQLBind(i.industryField?.rawValue), SQLBind(i.bodyKind?.rawValue),
                  SQLBind(i.bodyKind == nil ? nil : i.enforcementHeavy),
                  SQLBind(i.bodyKind.map { GovernmentBodies.expectsAdviser(kind: $0, level: i.region.level ?? .village, enforcementHeavy: i.enforcementHeavy) }),
+                 SQLBind(i.type == .school ? Schools.suggestedKind(name: i.name, level: i.region.level).rawValue : nil),
                  SQLBind(true), SQLBind(now), SQLBind(now)]
             })
             try await insertRows(db, Practitioner.schema, ["id", "type", "name", "gender", "licence_number", "institution_id",

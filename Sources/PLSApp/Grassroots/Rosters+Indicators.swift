@@ -23,8 +23,13 @@ enum RosterIndicators {
                 units = "SELECT g.code AS unit_key, g.code AS code FROM regions g WHERE g.level = \(bind: RegionLevel.village.rawValue) AND g.kind = \(bind: VillageKind.rural.rawValue) AND g.active = \(bind: true) AND g.code LIKE \(bind: prefix)"
                 key = "region_code"
             case .institution(let type):
-                // Government bodies count only where the plan expects an adviser (三(六)).
-                let expected: SQLQueryString = kind == .governmentAdviser ? " AND i.adviser_expected = \(bind: true)" : ""
+                // Government bodies count only where the plan expects an adviser (三(六)); schools, for a counsellor,
+                // only central and city-level ones (二(四)).
+                let expected: SQLQueryString = switch kind {
+                case .governmentAdviser: " AND i.adviser_expected = \(bind: true)"
+                case .schoolCounsellor: " AND i.school_kind IN (\(bind: SchoolKind.central.rawValue), \(bind: SchoolKind.cityLevel.rawValue))"
+                default: ""
+                }
                 units = "SELECT CAST(i.id AS TEXT) AS unit_key, i.region_code AS code FROM institutions i WHERE i.type = \(bind: type.rawValue) AND i.active = \(bind: true) AND i.region_code LIKE \(bind: prefix)" + expected
                 key = "CAST(institution_id AS TEXT)"
             }
@@ -49,7 +54,7 @@ enum RosterIndicators {
         coverage("culture_site_coverage", "法治文化阵地覆盖率", kind: .cultureSite,
                  basis: "实施方案二（三）：每个村（社区）建有 1 个以上法治文化阵地", counted: "个村（社区）已有法治文化阵地"),
         coverage("school_counsellor_coverage", "学校法治辅导员配备率", kind: .schoolCounsellor,
-                 basis: "实施方案二（四）：全市中心校和市直校配备 1 名以上法治辅导员", counted: "所学校已配备法治辅导员"),
+                 basis: "实施方案二（四）：全市中心校和市直校配备 1 名以上法治辅导员", counted: "所中心校和市直校已配备法治辅导员"),
         coverage("government_adviser_coverage", "党政机关法律顾问覆盖率", kind: .governmentAdviser,
                  basis: "实施方案三（六）：市、县（区）、镇（街道）党委和政府全覆盖，执法职能较多的市直、县（区）直部门原则上应聘用",
                  counted: "个应聘法律顾问的党政机关已聘请"),

@@ -11,6 +11,7 @@ enum InstitutionPages {
             type = kind == .industry ? (r.industryField.flatMap(IndustryField.init(rawValue:))?.chineseName ?? "") + "调委会" : kind.chineseName
         }
         if let kind = r.bodyKind.flatMap(GovernmentBodyKind.init(rawValue:)) { type = kind.chineseName + (r.adviserExpected == true ? "（应聘法律顾问）" : "") }
+        if let kind = r.schoolKind.flatMap(SchoolKind.init(rawValue:)) { type = "学校（\(kind.chineseName)）" }
         return [Cell(text: r.name, href: "/admin/institutions/\(r.id)"), Cell(text: type),
                 Cell(text: r.regionName ?? r.regionCode, href: "/admin/regions/\(r.regionCode)"), Cell(text: r.phone),
                 Cell(text: r.active ? "在用" : "已停用", badge: r.active ? "ok" : "muted")]
@@ -57,6 +58,10 @@ enum InstitutionPages {
             items.append(DetailItem(label: "机关类别", value: kind.chineseName + (r.enforcementHeavy == true ? "，执法职能较多" : "")))
             items.append(DetailItem(label: "法律顾问", value: r.adviserExpected == true ? "实施方案要求聘用法律顾问（计入党政机关法律顾问覆盖率）" : "实施方案未作要求"))
         }
+        if let kind = r.schoolKind.flatMap(SchoolKind.init(rawValue:)) {
+            items.append(DetailItem(label: "学校类别", value: kind.chineseName + (kind.expectsCounsellor
+                ? "（实施方案要求配备法治辅导员，计入学校法治辅导员配备率）" : "（实施方案未作要求）")))
+        }
         items.append(DetailItem(label: "状态", value: r.active ? "在用" : "已停用"))
         var actions: [ActionButton] = []
         if RegistryPermission.canEditInstitutions(p.role) {
@@ -97,11 +102,15 @@ enum InstitutionPages {
                       options: [SelectOption(value: "", label: "一般", selected: v["enforcementHeavy"] != "true"),
                                 SelectOption(value: "true", label: "执法职能较多（原则上应聘用法律顾问）", selected: v["enforcementHeavy"] == "true")],
                       hint: "市场监管、城管、税务、住建、自然资源和规划、生态环境、交通运输等部门"),
+            { var f = FormField.select("schoolKind", "学校类别（仅学校）", SchoolKind.self, selected: v["schoolKind"], required: false,
+                                       blank: "按名称判断")
+              f.hint = "中心校和市直校须配备法治辅导员（实施方案二（四））"
+              return f }(),
         ]
     }
 
     static let formKeys = ["type", "name", "regionCode", "address", "phone", "openingHours", "latitude", "longitude", "committeeKind", "industryField",
-                           "bodyKind", "enforcementHeavy"]
+                           "bodyKind", "enforcementHeavy", "schoolKind"]
 
     /// Reads the form; numbers that do not parse are named rather than dropped.
     static func input(_ req: Request) -> ([String: String], InstitutionController.Input, [String: String]) {
@@ -117,7 +126,8 @@ enum InstitutionPages {
         let input = InstitutionController.Input(type: v["type"], name: v["name"], regionCode: v["regionCode"], address: v["address"],
                                                 phone: v["phone"], openingHours: v["openingHours"], latitude: number("latitude"),
                                                 longitude: number("longitude"), committeeKind: v["committeeKind"], industryField: v["industryField"],
-                                                bodyKind: v["bodyKind"], enforcementHeavy: v["enforcementHeavy"] == "true")
+                                                bodyKind: v["bodyKind"], enforcementHeavy: v["enforcementHeavy"] == "true",
+                                                schoolKind: v["schoolKind"])
         return (v, input, errors)
     }
 
@@ -152,7 +162,8 @@ enum InstitutionPages {
         let values = ["type": r.type, "name": r.name, "regionCode": r.regionCode, "address": r.address, "phone": r.phone,
                       "openingHours": r.openingHours, "latitude": r.latitude.map { String($0) } ?? "",
                       "longitude": r.longitude.map { String($0) } ?? "", "committeeKind": r.committeeKind ?? "", "industryField": r.industryField ?? "",
-                      "bodyKind": r.bodyKind ?? "", "enforcementHeavy": r.enforcementHeavy == true ? "true" : ""]
+                      "bodyKind": r.bodyKind ?? "", "enforcementHeavy": r.enforcementHeavy == true ? "true" : "",
+                      "schoolKind": r.schoolKind ?? ""]
         return try await req.renderForm(title: "修改：\(r.name)", action: "/admin/institutions/\(id)/edit",
                                         fields: fields(values, regions: try await RegionChoices.options(on: req, scope: p.scope),
                                                        lockTypeAndRegion: p.role == .institutionAdmin),

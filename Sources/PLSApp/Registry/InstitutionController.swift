@@ -22,6 +22,7 @@ struct InstitutionController {
         var bodyKind: String?
         var enforcementHeavy: Bool?
         var adviserExpected: Bool?
+        var schoolKind: String?
         var active: Bool
     }
 
@@ -33,6 +34,7 @@ struct InstitutionController {
         var bodyKind: GovernmentBodyKind?
         /// Government bodies the plan expects (true) or does not expect (false) to retain an adviser.
         var adviserExpected: Bool?
+        var schoolKind: SchoolKind?
         var includeInactive = false
 
         init() {}
@@ -44,6 +46,7 @@ struct InstitutionController {
             bodyKind = (try? req.query.get(String.self, at: "bodyKind")).flatMap(GovernmentBodyKind.init(rawValue:))
             // Read as text: the query decoder takes a missing Bool for false.
             adviserExpected = (try? req.query.get(String.self, at: "adviserExpected")).flatMap { ["true", "1"].contains($0) ? true : (["false", "0"].contains($0) ? false : nil) }
+            schoolKind = (try? req.query.get(String.self, at: "schoolKind")).flatMap(SchoolKind.init(rawValue:))
             includeInactive = (try? req.query.get(Bool.self, at: "includeInactive")) ?? false
         }
     }
@@ -59,7 +62,7 @@ struct InstitutionController {
             .column(SQLColumn("longitude", table: "i")).column(SQLColumn("committee_kind", table: "i"))
             .column(SQLColumn("industry_field", table: "i")).column(SQLColumn("body_kind", table: "i"))
             .column(SQLColumn("enforcement_heavy", table: "i")).column(SQLColumn("adviser_expected", table: "i"))
-            .column(SQLColumn("active", table: "i"))
+            .column(SQLColumn("school_kind", table: "i")).column(SQLColumn("active", table: "i"))
             .from(SQLAlias(SQLIdentifier(Institution.schema), as: SQLIdentifier("i")))
             .join(SQLAlias(SQLIdentifier(Region.schema), as: SQLIdentifier("r")), method: SQLJoinMethod.inner,
                   on: SQLColumn("region_code", table: "i"), .equal, SQLColumn("code", table: "r"))
@@ -79,6 +82,7 @@ struct InstitutionController {
             if let kind = filter.committeeKind { s = s.where(SQLColumn("committee_kind", table: "i"), .equal, SQLBind(kind.rawValue)) }
             if let kind = filter.bodyKind { s = s.where(SQLColumn("body_kind", table: "i"), .equal, SQLBind(kind.rawValue)) }
             if let expected = filter.adviserExpected { s = s.where(SQLColumn("adviser_expected", table: "i"), .equal, SQLBind(expected)) }
+            if let kind = filter.schoolKind { s = s.where(SQLColumn("school_kind", table: "i"), .equal, SQLBind(kind.rawValue)) }
             if let q = filter.q { s = s.where(SQLLike.contains(SQLColumn("name", table: "i"), q)) }
             if !filter.includeInactive { s = s.where(SQLColumn("active", table: "i"), .equal, SQLBind(true)) }
             return s
@@ -124,6 +128,8 @@ struct InstitutionController {
         /// Government bodies: party committee, government or department, and whether a department has heavy enforcement duties.
         var bodyKind: String?
         var enforcementHeavy: Bool?
+        /// Schools: central, city_level or other; when left out, suggested from the name and region.
+        var schoolKind: String?
     }
 
     /// Checks an institution as the principal submits it; the region must lie in their scope.
@@ -170,6 +176,15 @@ struct InstitutionController {
             out.bodyKind = nil
             out.enforcementHeavy = nil
         }
+        if type == .school {
+            if let given = input.schoolKind, !given.isEmpty {
+                out.schoolKind = errors.choice(given, "schoolKind", "学校类别", as: SchoolKind.self)?.rawValue
+            } else {
+                out.schoolKind = Schools.suggestedKind(name: out.name ?? "", level: DivisionCode(code)?.level).rawValue
+            }
+        } else {
+            out.schoolKind = nil
+        }
         try errors.throwIfAny()
         return out
     }
@@ -187,6 +202,7 @@ struct InstitutionController {
         model.industryField = input.industryField
         model.bodyKind = input.bodyKind
         model.enforcementHeavy = input.enforcementHeavy
+        model.schoolKind = input.schoolKind
         model.adviserExpected = input.bodyKind.flatMap(GovernmentBodyKind.init(rawValue:)).map { kind in
             GovernmentBodies.expectsAdviser(kind: kind, level: DivisionCode(input.regionCode!)?.level ?? .village,
                                             enforcementHeavy: input.enforcementHeavy ?? false)

@@ -125,3 +125,27 @@ struct M016MarkGovernmentBodies: AsyncMigration {
         }
     }
 }
+
+/// Schools marked by kind (二(四): counsellors at central and city-level schools). Schools already registered are
+/// marked from their names and regions; administrators correct the marks on the form.
+struct M027MarkSchoolKinds: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(Institution.schema).field("school_kind", .string).update()
+        let sql = database as! any SQLDatabase
+        struct School: Decodable { var id: UUID; var name: String; var regionCode: String }
+        let schools = try await sql.select().columns("id", "name", "region_code").from(Institution.schema)
+            .where("type", .equal, InstitutionType.school.rawValue)
+            .all(decoding: School.self, keyDecodingStrategy: .snakeCase)
+        for s in schools {
+            // The rule as it was when this migration was released (`Schools` may change; this may not).
+            let kind = DivisionCode(s.regionCode)?.level == .city ? "city_level"
+                : (["中心学校", "中心校", "中心小学"].contains { s.name.contains($0) } ? "central" : "other")
+            try await sql.update(Institution.schema).set("school_kind", to: kind).where("id", .equal, s.id).run()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        let sql = database as! any SQLDatabase
+        try await sql.raw("ALTER TABLE \(ident: Institution.schema) DROP COLUMN \(ident: "school_kind")").run()
+    }
+}
