@@ -179,6 +179,7 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M025AddMigrantWorkerClaims(),
         M026CreateDeadlineNotices(),
         M027MarkSchoolKinds(),
+        M028ApplyForCriminalLegalAidOnline(),
     ]
 }
 

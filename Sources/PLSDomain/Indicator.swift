@@ -19,14 +19,19 @@ public enum IndicatorUnit: String, Sendable, Codable {
 
 /// One computed indicator for one region and period.
 public struct IndicatorFigure: Equatable, Sendable {
-    public var value: Double
+    /// Nil when there is nothing to measure (a rate over no cases, a coverage of no units): shown as 暂无数据,
+    /// never as a 100% that looks met.
+    public var value: Double?
     public var numerator: Int?
     public var denominator: Int?
 
-    /// A ratio in percent. With nothing to cover (denominator 0) the unit is not short of anything: 100%.
+    /// Fewer cases than this and a rate is shown with a warning: two cases out of two is not "100% on time".
+    public static let smallSample = 10
+
+    /// A ratio in percent; with a denominator of 0 there is no figure.
     public static func ratio(_ numerator: Int, of denominator: Int) -> IndicatorFigure {
         precondition(numerator >= 0 && denominator >= 0 && numerator <= max(denominator, numerator))
-        let value = denominator == 0 ? 100 : Double(numerator) * 100 / Double(denominator)
+        let value = denominator == 0 ? nil : Double(numerator) * 100 / Double(denominator)
         return IndicatorFigure(value: value, numerator: numerator, denominator: denominator)
     }
 
@@ -35,5 +40,13 @@ public struct IndicatorFigure: Equatable, Sendable {
     }
 
     /// One decimal place, as reports print rates.
-    public var rounded: Double { (value * 10).rounded() / 10 }
+    public var rounded: Double? { value.map { ($0 * 10).rounded() / 10 } }
+
+    /// Whether the figure meets the target; nil when there is no figure to judge.
+    public func meets(_ target: Double, _ comparator: IndicatorComparator) -> Bool? {
+        value.map { comparator.isMet(value: $0, target: target) }
+    }
+
+    /// A rate over fewer than `smallSample` cases.
+    public var isSmallSample: Bool { (denominator ?? 0) > 0 && (denominator ?? 0) < Self.smallSample }
 }

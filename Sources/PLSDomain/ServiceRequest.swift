@@ -38,6 +38,18 @@ public enum MatterType: String, ChineseNamed, Codable {
         }
     }
 
+    /// Where a person goes to apply in person: the institutions that take such a matter at their own window.
+    public var windows: [InstitutionType] {
+        switch self {
+        case .legalAid: [.legalAidCentre, .publicLegalServiceCentre]
+        case .notarization: [.notaryOffice]
+        case .judicialAppraisal: [.appraisalInstitution]
+        case .arbitration: [.arbitrationCommission]
+        case .mediation: [.publicLegalServiceCentre, .publicLegalServiceStation]
+        case .consultation, .villageAdviser, .legalPublicity, .complaint: [.publicLegalServiceCentre]
+        }
+    }
+
     /// Default time limits (acceptance, conclusion); administrators edit them per matter type.
     public var defaultRules: (accept: DeadlineRule, conclude: DeadlineRule) {
         switch self {

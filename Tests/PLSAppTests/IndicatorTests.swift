@@ -8,6 +8,30 @@ final class IndicatorTests: AppTestCase {
         return (res.status, res.status == .ok ? try res.content.decode(IndicatorController.Report.self) : nil)
     }
 
+    func testAnIndicatorWithNothingToMeasureHasNoValueAndSaysSo() async throws {
+        let leader = try await token("leader")
+        // 2001: not one case, so the case rates have nothing to measure; the registry's coverage still has figures.
+        let res = try await send(.GET, "/api/v1/indicators?region=\(DemoCity.cityCode.rawValue)&year=2001", token: leader)
+        XCTAssertEqual(res.status, .ok)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(res.body.readableBytesView)) as? [String: Any])
+        let items = try XCTUnwrap(json["items"] as? [[String: Any]])
+        let onTime = try XCTUnwrap(items.first { $0["id"] as? String == "on_time_rate" })
+        XCTAssertTrue(onTime["value"] is NSNull, "\(onTime)")
+        XCTAssertTrue(onTime["met"] is NSNull, "\(onTime)")
+        XCTAssertEqual(onTime["denominator"] as? Int, 0)
+        let centres = try XCTUnwrap(items.first { $0["id"] as? String == "county_centre_coverage" })
+        XCTAssertEqual(centres["met"] as? Bool, true)
+
+        var browser = BrowserSession(self)
+        try await browser.signIn("leader")
+        let page = try await browser.get("/admin/indicators?year=2001")
+        XCTAssertEqual(page.status, .ok)
+        let card = try XCTUnwrap(page.body.string.components(separatedBy: "<article").first { $0.contains("按时办结率") })
+        XCTAssertTrue(card.contains("暂无数据"), card)
+        XCTAssertFalse(card.contains(">达标<"), card)
+        XCTAssertFalse(card.contains("100.0%"), card)
+    }
+
     /// The figures match a count made independently from the demo data.
     func testCityFiguresMatchTheRegistry() async throws {
         let (status, body) = try await fetch(try await token("leader"), region: DemoCity.cityCode.rawValue)
@@ -20,11 +44,11 @@ final class IndicatorTests: AppTestCase {
                                          "mediation_committee_composition_rate",
                                          "village_adviser_coverage", "village_adviser_hours_met", "village_adviser_items",
                                          "legal_understander_coverage", "rule_of_law_leader_coverage", "culture_site_coverage",
-                                         "school_counsellor_coverage", "government_adviser_coverage"])
+                                         "school_counsellor_coverage", "government_adviser_coverage", "online_acceptance_rate"])
 
         let centres = items["county_centre_coverage"]!
         XCTAssertEqual(centres.denominator, 1 + city.regions.filter { $0.level == .county }.count)
-        XCTAssertTrue(centres.met)
+        XCTAssertEqual(centres.met, true)
 
         let units = city.regions.filter { $0.level == .town || $0.level == .village }
         let covered = units.filter { u in city.institutions.contains { $0.type == .mediationCommittee && $0.region == u.code && [.town, .village].contains($0.committeeKind) } }
@@ -76,7 +100,7 @@ final class IndicatorTests: AppTestCase {
         _ = try await send(.POST, "/api/v1/institutions/\(station.id)/deactivate", token: admin)
         var (_, body) = try await fetch(admin, region: DemoCity.cityCode.rawValue)
         var stations = body!.items.first { $0.id == "town_station_coverage" }!
-        XCTAssertFalse(stations.met)
+        XCTAssertEqual(stations.met, false)
         XCTAssertEqual(stations.shortfalls, [ShortfallUnit(code: town.code.rawValue, name: town.name)])
         XCTAssertEqual(stations.numerator, stations.denominator! - 1)
 
@@ -86,7 +110,7 @@ final class IndicatorTests: AppTestCase {
         XCTAssertEqual(res.status, .created)
         (_, body) = try await fetch(admin, region: DemoCity.cityCode.rawValue)
         stations = body!.items.first { $0.id == "town_station_coverage" }!
-        XCTAssertTrue(stations.met)
+        XCTAssertEqual(stations.met, true)
         XCTAssertEqual(stations.value, 100)
     }
 

@@ -400,6 +400,62 @@ final class IntakeTests: AppTestCase {
         let res = try await act(clerk, d!.id, "assign", .init(practitionerId: notary.id))
         XCTAssertEqual(try errorBody(res).fields["practitionerId"], "公证员不能承办法律咨询事项")
     }
+
+    func testAnItemHandledInPersonOnlyIsNotAppliedForOnlineAndCountsAgainstOnlineAcceptance() async throws {
+        // Anyone following the link is told where to go and when, before being asked to sign in.
+        var res = try await send(.GET, "/apply/appraisal.clinical")
+        XCTAssertEqual(res.status, .seeOther)
+        XCTAssertTrue(res.headers.first(name: .location)?.hasPrefix("/services/appraisal.clinical?flash=") == true)
+        res = try await send(.GET, "/services/appraisal.clinical")
+        XCTAssertTrue(res.body.string.contains("请到以下窗口办理"))
+        let appraisers = city.institutions.filter { $0.type == .appraisalInstitution }
+        XCTAssertFalse(appraisers.isEmpty)
+        for a in appraisers { XCTAssertTrue(res.body.string.contains(a.name), a.name) }
+        XCTAssertTrue(res.body.string.contains(appraisers[0].openingHours))
+
+        // The API refuses the citizen with the place; the hotline and the window still register such an item.
+        var body = input(matter: "judicial_appraisal", category: "personal_injury")
+        body.itemCode = "appraisal.clinical"
+        let (refused, _) = try await create(try await citizenToken(), body)
+        XCTAssertEqual(refused.status, .unprocessableEntity)
+        XCTAssertTrue(try errorBody(refused).fields["itemCode"]?.contains("需到现场办理") == true, refused.body.string)
+        let (taken, _) = try await create(try await token("operator"), body)
+        XCTAssertEqual(taken.status, .created, taken.body.string)
+
+        // 所有法律服务事项网上受理: the items handled in person only are the shortfalls, and opening them online closes the gap.
+        let admin = try await token("admin")
+        func figure() async throws -> IndicatorRegistry.Result {
+            let res = try await send(.GET, "/api/v1/indicators?region=\(DemoCity.cityCode.rawValue)&year=2026", token: admin)
+            return try XCTUnwrap(try res.content.decode(IndicatorController.Report.self).items.first { $0.id == "online_acceptance_rate" })
+        }
+        let items = try await Catalog.items(on: sql)
+        let offline = items.filter { !$0.online }
+        var rate = try await figure()
+        XCTAssertEqual(rate.numerator, items.count - offline.count)
+        XCTAssertEqual(rate.denominator, items.count)
+        XCTAssertEqual(rate.met, false)
+        XCTAssertEqual(Set(rate.shortfalls.map(\.code)), Set(offline.map(\.code)))
+        XCTAssertEqual(rate.shortfalls.first { $0.code == "appraisal.clinical" }?.href, "/admin/catalog/appraisal.clinical")
+        for item in offline {
+            res = try await send(.PUT, "/api/v1/catalog/\(item.code)", token: admin, json: Catalog.ItemInput(
+                name: item.name, conditions: item.conditions, materials: item.materials, steps: item.steps, fee: item.fee,
+                timeLimit: item.timeLimit, location: item.location, online: true))
+            XCTAssertEqual(res.status, .ok, res.body.string)
+        }
+        rate = try await figure()
+        XCTAssertEqual(rate.value, 100)
+        XCTAssertEqual(rate.met, true)
+        XCTAssertEqual(rate.targetSource, "plan")
+        let (now, _) = try await create(try await citizenToken(), body)
+        XCTAssertEqual(now.status, .created, now.body.string)
+
+        // Legal aid has one application, with the statement of means and the pledge, whichever guide one starts from.
+        for (code, path) in [("legal_aid.civil", "/legal-aid/apply"), ("legal_aid.criminal", "/legal-aid/apply?kind=criminal")] {
+            res = try await send(.GET, "/apply/\(code)")
+            XCTAssertEqual(res.status, .seeOther, code)
+            XCTAssertEqual(res.headers.first(name: .location), path)
+        }
+    }
 }
 
 final class CatalogAndCalendarTests: AppTestCase {

@@ -508,7 +508,7 @@ final class LegalAidTests: AppTestCase {
         app.clock.set(day(8))
         rate = try await indicator("notified_defence_designation_rate", region: county(0).code.rawValue)
         XCTAssertEqual([rate.numerator, rate.denominator], [1, 3])
-        XCTAssertFalse(rate.met)
+        XCTAssertEqual(rate.met, false)
         let share = try await indicator("lawyer_share_of_aid_cases", region: county(0).code.rawValue)
         XCTAssertEqual([share.numerator, share.denominator], [1, 1])
     }

@@ -267,7 +267,8 @@ final class IntakePageTests: AppTestCase {
         var visitor = BrowserSession(self)
         let guide = try await visitor.get("/services/notarization.birth").body.string
         XCTAssertTrue(guide.contains("身份证、出生医学证明"))
-        XCTAssertTrue(guide.contains("请到现场办理"))
+        XCTAssertTrue(guide.contains("本事项需到现场办理"))
+        XCTAssertTrue(guide.contains("请到以下窗口办理"))
     }
 
     func testCalendarPageAddsNextYear() async throws {

@@ -111,16 +111,21 @@ struct IndicatorTests {
         let f = IndicatorFigure.ratio(1291, of: 1360)
         #expect(f.numerator == 1291 && f.denominator == 1360)
         #expect(f.rounded == 94.9)
-        #expect(!IndicatorComparator.atLeast.isMet(value: f.value, target: 100))
-        #expect(IndicatorComparator.atLeast.isMet(value: IndicatorFigure.ratio(3, of: 3).value, target: 100))
+        #expect(f.meets(100, .atLeast) == false)
+        #expect(IndicatorFigure.ratio(3, of: 3).meets(100, .atLeast) == true)
         #expect(IndicatorComparator.atLeast.isMet(value: 75.0, target: 75))
         #expect(!IndicatorComparator.atLeast.isMet(value: 74.99, target: 75))
         #expect(IndicatorComparator.atMost.isMet(value: 2, target: 3))
     }
 
-    @Test("nothing to cover is not a shortfall")
+    @Test("nothing to measure has no figure, met or not: 0/0 is not 100%")
     func emptyDenominator() {
-        #expect(IndicatorFigure.ratio(0, of: 0).value == 100)
+        let none = IndicatorFigure.ratio(0, of: 0)
+        #expect(none.value == nil && none.rounded == nil)
+        #expect(none.meets(100, .atLeast) == nil && none.meets(3, .atMost) == nil)
+        #expect(!none.isSmallSample)
+        #expect(IndicatorFigure.ratio(2, of: 2).isSmallSample && !IndicatorFigure.ratio(9, of: 10).isSmallSample)
+        #expect(IndicatorFigure.count(0).meets(1, .atLeast) == false)
     }
 
     @Test("the plan's 2/3 case rounds as reports print it")

@@ -44,6 +44,8 @@ enum UnitRates {
 struct ShortfallUnit: Content, Equatable {
     var code: String
     var name: String
+    /// Where the shortfall is fixed, when it is not a region (a service item handled in person only).
+    var href: String? = nil
 }
 
 struct IndicatorOutcome: Sendable {
@@ -92,6 +94,8 @@ struct IndicatorDefinition: Sendable {
     var targetSource: IndicatorTargetSource = .plan
     /// What the numerator counts, as the dashboard words it after "n / m".
     var counted: String = "个单位达到要求"
+    /// A rate over cases (on time, rated, successful), not a count of every unit: few cases make it unreliable.
+    var sampled = false
     var compute: @Sendable (IndicatorScope, any SQLDatabase) async throws -> IndicatorOutcome
 }
 
@@ -110,10 +114,11 @@ final class IndicatorRegistry: Sendable {
         var name: String
         var capability: String
         var unit: String
-        var value: Double
+        /// Null when there is nothing to measure; `met` is then null too.
+        var value: Double?
         var target: Double
         var comparator: String
-        var met: Bool
+        var met: Bool?
         var numerator: Int?
         var denominator: Int?
         var basis: String
@@ -123,6 +128,22 @@ final class IndicatorRegistry: Sendable {
         var counted: String
         var shortfalls: [ShortfallUnit]
         var shortfallCount: Int
+        /// A rate over fewer than `IndicatorFigure.smallSample` cases, shown with a warning.
+        var smallSample: Bool
+
+        // `value` and `met` are written as null when there is no figure, so that a department system reads
+        // "no data" rather than guessing from a missing key.
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id); try c.encode(name, forKey: .name); try c.encode(capability, forKey: .capability)
+            try c.encode(unit, forKey: .unit); try c.encode(value, forKey: .value); try c.encode(target, forKey: .target)
+            try c.encode(comparator, forKey: .comparator); try c.encode(met, forKey: .met)
+            try c.encodeIfPresent(numerator, forKey: .numerator); try c.encodeIfPresent(denominator, forKey: .denominator)
+            try c.encode(basis, forKey: .basis); try c.encode(targetSource, forKey: .targetSource)
+            try c.encode(targetSourceName, forKey: .targetSourceName); try c.encode(counted, forKey: .counted)
+            try c.encode(shortfalls, forKey: .shortfalls); try c.encode(shortfallCount, forKey: .shortfallCount)
+            try c.encode(smallSample, forKey: .smallSample)
+        }
     }
 
     /// Targets administrators have set in place of the registered ones.
@@ -151,11 +172,12 @@ final class IndicatorRegistry: Sendable {
             let target = outcome.target ?? d.target
             results.append(Result(id: d.id, name: d.name, capability: d.capability, unit: d.unit.rawValue,
                                   value: outcome.figure.rounded, target: target, comparator: d.comparator.rawValue,
-                                  met: d.comparator.isMet(value: outcome.figure.value, target: target),
+                                  met: outcome.figure.meets(target, d.comparator),
                                   numerator: outcome.figure.numerator, denominator: outcome.figure.denominator,
                                   basis: d.basis, targetSource: d.targetSource.rawValue,
                                   targetSourceName: d.targetSource == .bureau && targets[d.id] != nil ? "本局调整的目标" : d.targetSource.chineseName,
-                                  counted: d.counted, shortfalls: outcome.shortfalls, shortfallCount: outcome.shortfallCount))
+                                  counted: d.counted, shortfalls: outcome.shortfalls, shortfallCount: outcome.shortfallCount,
+                                  smallSample: d.sampled && outcome.figure.isSmallSample))
         }
         return results
     }

@@ -13,6 +13,9 @@ enum IndicatorPages {
         var valueText: String
         var targetText: String
         var moreShortfalls: Int
+        /// 达标, 未达标 or 暂无数据, and the badge's style.
+        var verdict: String
+        var verdictStyle: String
         /// The city's administrators set targets on the dashboard.
         var canSetTarget = false
     }
@@ -22,12 +25,15 @@ enum IndicatorPages {
             var trimmed = r
             trimmed.shortfalls = Array(r.shortfalls.prefix(limit))
             let percent = r.unit == IndicatorUnit.percent.rawValue
-            let text = percent ? String(format: "%.1f%%", r.value) : String(Int(r.value))
+            let text = r.value.map { percent ? String(format: "%.1f%%", $0) : String(Int($0)) } ?? "暂无数据"
             let symbol = r.comparator == IndicatorComparator.atLeast.rawValue ? "≥" : "≤"
             let target = "目标 \(symbol) " + (percent ? String(format: "%g%%", r.target) : String(format: "%g", r.target))
-            let scale = r.unit == IndicatorUnit.percent.rawValue ? 100.0 : max(r.target, r.value, 1)
-            return IndicatorCard(result: trimmed, bar: min(100, r.value / scale * 100), targetMark: min(100, r.target / scale * 100),
-                                 valueText: text, targetText: target, moreShortfalls: max(0, r.shortfallCount - trimmed.shortfalls.count))
+            let value = r.value ?? 0
+            let scale = r.unit == IndicatorUnit.percent.rawValue ? 100.0 : max(r.target, value, 1)
+            let verdict = switch r.met { case true?: ("达标", "ok"); case false?: ("未达标", "warn"); case nil: ("暂无数据", "muted") }
+            return IndicatorCard(result: trimmed, bar: min(100, value / scale * 100), targetMark: min(100, r.target / scale * 100),
+                                 valueText: text, targetText: target, moreShortfalls: max(0, r.shortfallCount - trimmed.shortfalls.count),
+                                 verdict: verdict.0, verdictStyle: verdict.1)
         }
     }
 
@@ -55,7 +61,7 @@ enum IndicatorPages {
             page: req.pageMeta(title: "指标看板"), regionName: row.name, regionCode: row.code, year: scope.year,
             regions: choices.map { SelectOption(value: $0.code, label: $0.name, selected: $0.code == row.code) },
             cards: cards(results, limit: IndicatorRegistry.shortfallLimit).map { var c = $0; c.canSetTarget = p.role == .cityAdmin; return c },
-            metCount: results.filter(\.met).count))
+            metCount: results.filter { $0.met == true }.count))
     }
 
     static func setTarget(_ req: Request) async throws -> Response {

@@ -41,7 +41,7 @@ enum Catalog {
                  fee: "免费", timeLimit: "收到申请之日起 7 日内决定是否给予法律援助", location: "市、县（区）法律援助中心及各公共法律服务中心窗口"),
             item("legal_aid.criminal", .legalAid, "刑事法律援助申请", conditions: "犯罪嫌疑人、被告人因经济困难或其他原因没有委托辩护人",
                  materials: "身份证件；案件有关材料", steps: "提交申请 → 审查 → 指派律师 → 办理", fee: "免费",
-                 timeLimit: "收到申请之日起 7 日内决定", location: "市、县（区）法律援助中心", online: false),
+                 timeLimit: "收到申请之日起 7 日内决定", location: "市、县（区）法律援助中心"),
             item("mediation.people", .mediation, "人民调解申请", conditions: "民间纠纷双方当事人自愿调解",
                  materials: "身份证件；纠纷情况说明及相关证据", steps: "申请 → 征得双方同意 → 调解 → 达成协议 → 回访履行", fee: "免费",
                  timeLimit: "一般 30 日内调解终结", location: "村（社区）、镇（街道）人民调解委员会，行业性专业性人民调解委员会"),

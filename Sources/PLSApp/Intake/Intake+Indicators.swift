@@ -7,7 +7,7 @@ enum IntakeIndicators {
                              numerator: String, denominator: String) -> IndicatorDefinition {
         // The plan asks for evaluation of every service and for measuring satisfaction, but sets no number.
         IndicatorDefinition(id: id, name: name, capability: "intake", unit: .percent, target: target, comparator: .atLeast, basis: basis,
-                            targetSource: .bureau, counted: counted) { scope, db in
+                            targetSource: .bureau, counted: counted, sampled: true) { scope, db in
             // PostgreSQL sums bigints into numeric: cast back so both databases return integers.
             let units = try await db.raw("""
                 SELECT SUBSTR(region_code, 1, \(unsafeRaw: String(scope.unitWidth))) AS unit,
@@ -26,5 +26,22 @@ enum IntakeIndicators {
              counted: "件已评价", numerator: "rated", denominator: "concluded"),
         rate("satisfaction_rate", "群众满意率", target: 95, basis: "实施方案四（九）：开展群众满意度测评（满意、非常满意占已评价的比例）",
              counted: "件满意", numerator: "satisfied", denominator: "rated"),
+        onlineAcceptance,
     ]
+
+    /// 所有法律服务事项网上受理: the share of the catalog's items a citizen can apply for online. The catalog is the
+    /// city's, so every region shows the city's figure; the items handled in person only are the shortfalls.
+    static let onlineAcceptance = IndicatorDefinition(
+        id: "online_acceptance_rate", name: "服务事项网上受理率", capability: "intake", unit: .percent, target: 100, comparator: .atLeast,
+        basis: "实施方案四（十）：以网络平台统领实体平台、热线平台，实现“一网通办”，所有法律服务事项网上受理",
+        counted: "项服务事项可网上申请"
+    ) { _, db in
+        let items = try await Catalog.items(on: db)
+        let offline = items.filter { !$0.online }
+        return IndicatorOutcome(figure: .ratio(items.count - offline.count, of: items.count),
+                                shortfalls: offline.prefix(IndicatorRegistry.shortfallLimit).map {
+                                    ShortfallUnit(code: $0.code, name: $0.name + "（仅现场办理）", href: "/admin/catalog/\($0.code)")
+                                },
+                                shortfallCount: offline.count)
+    }
 }

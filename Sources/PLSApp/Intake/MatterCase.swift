@@ -47,6 +47,9 @@ protocol MatterCase: Sendable {
     // MARK: Deadlines and figures
     /// The case watches its request's acceptance itself (legal aid: the decision, whose clock stops for material).
     var watchesItsOwnAcceptance: Bool { get }
+    /// The capability's own application page for a catalog item, when it asks more than the general form
+    /// (legal aid: the statement of means and the pledge). `/apply/:code` leads there: one route, one set of data.
+    func applicationPath(for itemCode: String) -> String?
     /// The case's steps due by `horizon` and not yet told at their last level (`Deadlines.notFinished`), for the
     /// deadline watch (`Deadlines.scan`): reminded before, told after, escalated to the county.
     func deadlines(dueBy horizon: CivilDate, today: CivilDate, on db: any SQLDatabase) async throws -> [WatchedDeadline]
@@ -57,6 +60,7 @@ protocol MatterCase: Sendable {
 }
 
 extension MatterCase {
+    func applicationPath(for itemCode: String) -> String? { nil }
     var acceptedOnIntake: Bool { true }
     var windowChecksIdentity: Bool { true }
     func open(for r: ServiceRequest, itemCode: String?, category: PLSDomain.Category, app: Application, on db: any Database) async throws {}

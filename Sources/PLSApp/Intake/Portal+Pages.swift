@@ -24,6 +24,8 @@ enum PortalPages {
         var item: Catalog.Item
         var matterName: String
         var rule: String
+        /// Where to go, with address, telephone and hours: every guide shows them, an in-person-only one first.
+        var windows: [InstitutionController.Row]
     }
 
     static func guide(_ req: Request) async throws -> View {
@@ -32,7 +34,31 @@ enum PortalPages {
         let rules = try await Catalog.rules(type, on: req.sql)
         return try await req.view.render("portal/guide", GuideContext(
             page: req.pageMeta(title: item.name), item: item, matterName: type.chineseName,
-            rule: "受理 \(rules.accept.chineseDescription)内，办结 \(rules.conclude.chineseDescription)内（节假日顺延）"))
+            rule: "受理 \(rules.accept.chineseDescription)内，办结 \(rules.conclude.chineseDescription)内（节假日顺延）",
+            windows: try await windows(for: type, on: req.sql)))
+    }
+
+    /// The institutions whose windows take the matter, the city's first, then by county (at most 30: a guide, not a directory).
+    static func windows(for type: MatterType, on db: any SQLDatabase) async throws -> [InstitutionController.Row] {
+        var rows: [InstitutionController.Row] = []
+        for t in type.windows where rows.count < 30 {
+            var filter = InstitutionController.Filter()
+            filter.type = t
+            rows += try await InstitutionController.list(filter, scope: .everything, page: PageRequest(page: 1, per: 30 - rows.count), on: db).items
+        }
+        return rows
+    }
+
+    /// An item handled in person only is not applied for online, whoever asks: the guide says where to go and when.
+    /// An item whose capability has its own application page is applied for there.
+    static func leadElsewhere(_ item: Catalog.Item, _ req: Request) -> Response? {
+        if !item.online {
+            return req.redirect(to: "/services/\(item.code)", flash: "“\(item.name)”需到现场办理，请按下方地点和办公时间前往")
+        }
+        if let path = MatterType(rawValue: item.matterType).flatMap(MatterCases.forMatter)?.applicationPath(for: item.code) {
+            return req.redirect(to: path)
+        }
+        return nil
     }
 
     struct ApplyContext: Encodable {
@@ -54,8 +80,9 @@ enum PortalPages {
     }
 
     static func applyForm(_ req: Request) async throws -> Response {
-        let p = try citizen(req)
         guard let item = try await Catalog.item(req.parameters.get("code") ?? "", on: req.sql), item.active else { throw AppError.notFound("服务事项") }
+        if let refused = leadElsewhere(item, req) { return refused }
+        let p = try citizen(req)
         var v = ["name": "", "mobile": ""]
         if let account = try await Account.find(p.accountID, on: req.db), let cipher = account.mobileCipher {
             v["mobile"] = (try? req.personalData.decrypt(cipher)) ?? ""
@@ -77,6 +104,7 @@ enum PortalPages {
     static func apply(_ req: Request) async throws -> Response {
         let p = try citizen(req)
         guard let item = try await Catalog.item(req.parameters.get("code") ?? "", on: req.sql), item.active else { throw AppError.notFound("服务事项") }
+        if let refused = leadElsewhere(item, req) { return refused }
         var values = RequestForm.read(req)
         values.v["matterType"] = item.matterType
         values.v["itemCode"] = item.code

@@ -65,6 +65,8 @@ enum Intake {
         if let code = input.itemCode, !code.isEmpty {
             if let item = try await Catalog.item(code, on: db), item.active {
                 if let matter, item.matterType != matter.rawValue { errors.add("itemCode", "服务事项与事项类型不符") }
+                // Staff register in-person items at the window or on a call; a citizen is told where to go.
+                if !item.online, p.role == .citizen { errors.add("itemCode", "“\(item.name)”需到现场办理：\(item.location)") }
                 itemCode = code
             } else {
                 errors.add("itemCode", "服务事项不存在或已停用")

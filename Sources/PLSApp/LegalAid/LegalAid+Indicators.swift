@@ -7,7 +7,7 @@ enum LegalAidIndicators {
     private static func rate(_ id: String, _ name: String, target: Double, basis: String, counted: String,
                              query: @escaping @Sendable (IndicatorScope) -> SQLQueryString) -> IndicatorDefinition {
         IndicatorDefinition(id: id, name: name, capability: "legal_aid", unit: .percent, target: target, comparator: .atLeast, basis: basis,
-                            counted: counted) { scope, db in
+                            counted: counted, sampled: true) { scope, db in
             let units = try await db.raw(query(scope)).all(decoding: UnitRates.Row.self)
             return try await UnitRates.outcome(units, target: scope.target, on: db)
         }
@@ -44,7 +44,7 @@ enum LegalAidIndicators {
         // keeps as cases are designated (`RunningFigure.lawyerShare`).
         IndicatorDefinition(id: "lawyer_share_of_aid_cases", name: "律师承办法律援助案件占比", capability: "legal_aid", unit: .percent,
                             target: 75, comparator: .atLeast, basis: "实施方案二（四）：律师承办法律援助案件量占总量的 75% 以上",
-                            counted: "件由律师承办") { s, db in
+                            counted: "件由律师承办", sampled: true) { s, db in
             try await UnitRates.outcome(try await RunningFigure.lawyerShare.units(s, on: db), target: s.target, on: db)
         },
     ]

@@ -88,6 +88,10 @@ extension LegalAidMatterCase {
     /// The decision is legal aid's acceptance, and its clock stops while material is awaited.
     var watchesItsOwnAcceptance: Bool { true }
 
+    func applicationPath(for itemCode: String) -> String? {
+        itemCode == "legal_aid.criminal" ? "/legal-aid/apply?kind=criminal" : "/legal-aid/apply"
+    }
+
     /// The decision (art. 43: 7 days, paused for material), the designation (arts. 36, 43: 3 days) and the review of
     /// an objection (art. 49: 5 days, by the county's justice bureau).
     func deadlines(dueBy horizon: CivilDate, today: CivilDate, on db: any SQLDatabase) async throws -> [WatchedDeadline] {

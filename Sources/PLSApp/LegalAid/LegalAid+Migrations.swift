@@ -203,3 +203,17 @@ struct M025AddMigrantWorkerClaims: AsyncMigration {
         try await sql.raw("ALTER TABLE legal_aid_matters DROP COLUMN migrant_worker_claims").run()
     }
 }
+
+/// Criminal legal aid is applied for online too: a suspect's or defendant's relatives apply on their behalf
+/// (法律援助法 art. 39), and the application page takes criminal cases. The catalog first said in person only.
+struct M028ApplyForCriminalLegalAidOnline: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await (database as! any SQLDatabase).update("matter_items").set("online", to: true)
+            .where("code", .equal, "legal_aid.criminal").run()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await (database as! any SQLDatabase).update("matter_items").set("online", to: false)
+            .where("code", .equal, "legal_aid.criminal").run()
+    }
+}

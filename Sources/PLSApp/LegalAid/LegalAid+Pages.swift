@@ -82,10 +82,11 @@ enum LegalAidPages {
     }
 
     static func applyFields(_ v: [String: String], statuses: [String], pledge: Bool, req: Request) async throws -> [FormField] {
-        var matter = FormField(name: "matter", label: "申请事项", kind: .select, required: true)
+        // Not `required` in the page: a criminal application is for the defence and names no matter (art. 24).
+        var matter = FormField(name: "matter", label: "申请事项（刑事案件不必选择）", kind: .select)
         matter.options = try await matterOptions(v["matter"], on: req.sql)
         var kind = FormField(name: "kind", label: "案件类型", kind: .select)
-        kind.options = [AidCaseKind.civil, .administrative].map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == v["kind"]) }
+        kind.options = [AidCaseKind.civil, .administrative, .criminal].map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == v["kind"]) }
         kind.half = true
         var region = FormField(name: "regionCode", label: "所在村（社区）或镇（街道）", kind: .text, value: v["regionCode"] ?? "", required: true,
                                hint: "输入名称可选择，例如“城关区 · 三阳街道”")
@@ -111,7 +112,7 @@ enum LegalAidPages {
     static func applyForm(_ req: Request) async throws -> Response {
         let p = try PortalPages.citizen(req)
         var v: [String: String] = [:]
-        for k in ["matter", "regionCode", "householdSize", "householdMonthlyIncome", "claim"] { v[k] = (try? req.query.get(String.self, at: k)) ?? "" }
+        for k in ["matter", "kind", "regionCode", "householdSize", "householdMonthlyIncome", "claim"] { v[k] = (try? req.query.get(String.self, at: k)) ?? "" }
         // The county chosen in the pre-check is a starting point; the applicant narrows it to their village.
         if let code = v["regionCode"], DivisionCode(code)?.level == .county { v["regionCode"] = "" }
         v["name"] = p.displayName == "示范群众" ? "" : p.displayName

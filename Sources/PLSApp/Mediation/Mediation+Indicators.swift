@@ -9,14 +9,14 @@ enum MediationIndicators {
         IndicatorDefinition(id: "mediation_success_rate", name: "人民调解成功率", capability: "mediation", unit: .percent, target: 95,
                             comparator: .atLeast, basis: "实施方案二（三）：人民调解成功率稳步提升（调解成功占已结案件，不含当事人拒绝调解的）",
                             targetSource: .rising,
-                            counted: "件调解成功") { s, db in
+                            counted: "件调解成功", sampled: true) { s, db in
             // From the running figures the database keeps as cases close (`RunningFigure.mediationSuccess`).
             try await UnitRates.outcome(try await RunningFigure.mediationSuccess.units(s, on: db), target: s.target, on: db)
         },
         IndicatorDefinition(id: "mediation_fulfilment_rate", name: "调解协议履行率", capability: "mediation", unit: .percent, target: 95,
                             comparator: .atLeast, basis: "实施方案二（三）：调解协议履行率稳步提升（履行期限已届满的协议中已全部履行的）",
                             targetSource: .rising,
-                            counted: "份协议已履行") { s, db in
+                            counted: "份协议已履行", sampled: true) { s, db in
             let units = try await db.raw("""
                 SELECT SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
                        CAST(SUM(CASE WHEN a.unfulfilled = 0 THEN 1 ELSE 0 END) AS BIGINT) AS num
