@@ -308,7 +308,18 @@ final class LegalAidTests: AppTestCase {
                 WHERE a.username = \(bind: username) AND n.request_id = \(bind: id) ORDER BY n.created_at
                 """).all(decodingColumn: "text", as: String.self)
         }
+        // The queue flags the step that is past due, and the step's indicator counts it once it falls due.
+        let countyCode = String(village.code.rawValue.prefix(6)) + "000000"
+        func flagged() async throws -> [UUID: String] {
+            let res = try await send(.GET, "/api/v1/requests?overdue=true&matterType=legal_aid&per=100", token: try await token("aid"))
+            XCTAssertEqual(res.status, .ok, res.body.string)
+            let rows = try res.content.decode(Paged<RequestViews.Row>.self).items
+            return Dictionary(uniqueKeysWithValues: rows.compactMap { r in r.overdueStep.map { (r.id, $0) } })
+        }
         app.clock.set(day(3))  // Thursday: two working days left
+        let onTimeBefore = try await indicator("aid_decision_on_time_rate", region: countyCode)
+        var flags = try await flagged()
+        XCTAssertNil(flags[id])
         var told = try await Deadlines.scan(app: app)
         var seen = try await notices("aid")
         XCTAssertEqual(seen, [])
@@ -320,6 +331,13 @@ final class LegalAidTests: AppTestCase {
         told = try await Deadlines.scan(app: app)
         XCTAssertEqual(told, 0, "once")
         app.clock.set(day(8))  // Tuesday 1 December: overdue
+        flags = try await flagged()
+        XCTAssertEqual(flags[id], "审查决定")
+        XCTAssertNil(flags[waiting!.request.id], "waiting for material is not late")
+        let onTimeLate = try await indicator("aid_decision_on_time_rate", region: countyCode)
+        XCTAssertEqual(onTimeLate.denominator, (onTimeBefore.denominator ?? 0) + 1)
+        XCTAssertEqual(onTimeLate.numerator, onTimeBefore.numerator)
+        XCTAssertEqual(onTimeLate.targetSource, "law")
         _ = try await Deadlines.scan(app: app)
         seen = try await notices("aid")
         XCTAssertEqual(seen.count, 2)
@@ -342,6 +360,8 @@ final class LegalAidTests: AppTestCase {
         XCTAssertEqual(res.status, .ok, res.body.string)
         XCTAssertEqual(try decode(res).legalAid.designationDue, "2026-12-07")
         app.clock.set(day(15))
+        flags = try await flagged()
+        XCTAssertEqual(flags[id], "指派", "decided, the designation is now the late step")
         _ = try await Deadlines.scan(app: app)
         seen = try await notices("aid")
         XCTAssertTrue(seen.contains { $0.contains("指派承办人员") && $0.hasPrefix("超期提醒") }, "\(seen)")

@@ -130,7 +130,7 @@ final class SpeedPathTests: AppTestCase {
     /// part still checks its binds.)
     func testListRowsReadDirectlyEqualDecodedRows() async throws {
         _ = try await DemoRequests.generate(count: 120, app: app, on: app.db)
-        let query = SQLQueryString(RequestViews.selectFrom) + " ORDER BY r.created_at DESC"
+        let query = RequestViews.selectFrom(today: app.today) + " ORDER BY r.created_at DESC"
         let direct = try await ColumnRows.all(query, on: sql, RequestViews.stored)
         let decoded = try await sql.raw(query).all().map { try RequestViews.stored(DecodedColumns(row: $0)) }
         XCTAssertEqual(direct.count, 120)
@@ -147,6 +147,7 @@ final class SpeedPathTests: AppTestCase {
             XCTAssertEqual(a.practitionerId, b.practitionerId)
             XCTAssertEqual(a.practitionerName, b.practitionerName)
             XCTAssertEqual(a.concludeDue, b.concludeDue)
+            XCTAssertEqual(a.overdueStep, b.overdueStep)
             XCTAssertEqual(a.createdAt, b.createdAt)
         }
         // A filter with binds of each kind: text, and the date of the duplicate check.

@@ -47,6 +47,9 @@ protocol MatterCase: Sendable {
     // MARK: Deadlines and figures
     /// The case watches its request's acceptance itself (legal aid: the decision, whose clock stops for material).
     var watchesItsOwnAcceptance: Bool { get }
+    /// The case's own steps that are past due, as SQL conditions on the request `r` (tested only on this matter's
+    /// requests): the queue flags them as it flags a late conclusion. The same steps as `deadlines` escalates.
+    func overdueSteps(today: CivilDate) -> [OverdueStep]
     /// The capability's own application page for a catalog item, when it asks more than the general form
     /// (legal aid: the statement of means and the pledge). `/apply/:code` leads there: one route, one set of data.
     func applicationPath(for itemCode: String) -> String?
@@ -60,6 +63,7 @@ protocol MatterCase: Sendable {
 }
 
 extension MatterCase {
+    func overdueSteps(today: CivilDate) -> [OverdueStep] { [] }
     func applicationPath(for itemCode: String) -> String? { nil }
     var acceptedOnIntake: Bool { true }
     var windowChecksIdentity: Bool { true }
@@ -147,4 +151,10 @@ extension Request {
         let view = try await self.view.render(template, context)
         return String(buffer: view.data)
     }
+}
+
+/// A step of a case that can fall past due: its name in the queue ("审查决定") and when it has.
+struct OverdueStep: Sendable {
+    var name: String
+    var condition: SQLQueryString
 }

@@ -94,7 +94,7 @@ enum Dispatch {
         filter.category = category
         filter.createdSince = since
         let clause = RequestViews.whereClause(filter, scope: scope, today: today)
-        return try await ColumnRows.all(SQLQueryString(RequestViews.selectFrom) + clause + " ORDER BY r.created_at DESC LIMIT 10", on: db) {
+        return try await ColumnRows.all(RequestViews.selectFrom(today: today) + clause + " ORDER BY r.created_at DESC LIMIT 10", on: db) {
             try RequestViews.row(try RequestViews.stored($0), today: today, protector: protector)
         }
     }

@@ -29,7 +29,10 @@ enum RequestViews {
         var practitionerId: UUID?
         var practitionerName: String?
         var concludeDue: String?
+        /// Any step past due: the conclusion, the acceptance or a step of the case.
         var overdue: Bool
+        /// Which step is past due (办结, 受理, 审查决定, 指派 …); nil when none.
+        var overdueStep: String?
         var createdAt: Date
     }
 
@@ -50,6 +53,7 @@ enum RequestViews {
         var practitionerId: UUID?
         var practitionerName: String?
         var concludeDue: String?
+        var overdueStep: String?
         var createdAt: Date
     }
 
@@ -61,7 +65,7 @@ enum RequestViews {
                regionCode: try r.text("region_code"), regionName: try r.text("region_name"), status: try r.text("status"),
                institutionId: try r.optionalUUID("institution_id"), institutionName: try r.optionalText("institution_name"),
                practitionerId: try r.optionalUUID("practitioner_id"), practitionerName: try r.optionalText("practitioner_name"),
-               concludeDue: try r.optionalText("conclude_due"), createdAt: try r.date("created_at"))
+               concludeDue: try r.optionalText("conclude_due"), overdueStep: try r.optionalText("overdue_step"), createdAt: try r.date("created_at"))
     }
 
     static func row(_ s: Stored, today: CivilDate, protector: PersonalDataProtector) throws -> Row {
@@ -73,7 +77,8 @@ enum RequestViews {
                    priorityGroups: DelimitedList.decode(s.priorityGroups), regionCode: s.regionCode, regionName: s.regionName,
                    status: s.status, statusName: status.chineseName, institutionId: s.institutionId, institutionName: s.institutionName,
                    practitionerId: s.practitionerId, practitionerName: s.practitionerName, concludeDue: s.concludeDue,
-                   overdue: isOverdue(status: status, due: s.concludeDue, today: today), createdAt: s.createdAt)
+                   overdue: s.overdueStep != nil || isOverdue(status: status, due: s.concludeDue, today: today),
+                   overdueStep: s.overdueStep, createdAt: s.createdAt)
     }
 
     static func isOverdue(status: RequestStatus, due: String?, today: CivilDate) -> Bool {
@@ -83,13 +88,35 @@ enum RequestViews {
 
     /// The columns of a list row and the names they show, as SQL text: the busiest query of the platform
     /// skips SQLKit's builder, whose identifier quoting cost more than the query.
-    static let selectFrom = """
+    static func selectFrom(today: CivilDate) -> SQLQueryString {
+        """
         SELECT r.id, r.number, r.matter_type, r.category, r.channel, r.applicant_name, r.applicant_mobile_masked, r.priority_groups,
                r.region_code, g.name AS region_name, r.status, r.institution_id, i.name AS institution_name, r.practitioner_id,
-               p.name AS practitioner_name, r.conclude_due, r.created_at
+               p.name AS practitioner_name, r.conclude_due, r.created_at,
+        """ + " " + overdueStep(today: today) + """
+         AS overdue_step
         FROM service_requests r JOIN regions g ON g.code = r.region_code
         LEFT JOIN institutions i ON i.id = r.institution_id LEFT JOIN practitioners p ON p.id = r.practitioner_id
         """
+    }
+
+    /// The first step of a request that is past due, by name, or NULL: the conclusion, the acceptance (where the
+    /// case does not watch its own), then each case's steps. Evaluated per row, so the flag is never stale.
+    static func overdueStep(today: CivilDate) -> SQLQueryString {
+        let t = today.description
+        let open = RequestStatus.open.filter { $0 != .suspended }.map(\.rawValue)
+        var expr: SQLQueryString = "CASE WHEN r.status IN (\(binds: open)) AND r.conclude_due < \(bind: t) THEN \(literal: "办结")"
+        let own = MatterCases.registered.filter(\.watchesItsOwnAcceptance).map(\.matter.rawValue)
+        expr = expr + " WHEN r.status = \(bind: RequestStatus.submitted.rawValue) AND r.accept_due < \(bind: t)"
+        if !own.isEmpty { expr = expr + " AND r.matter_type NOT IN (\(binds: own))" }
+        expr = expr + " THEN \(literal: "受理")"
+        for c in MatterCases.registered {
+            for step in c.overdueSteps(today: today) {
+                expr = expr + " WHEN r.matter_type = \(bind: c.matter.rawValue) AND (" + step.condition + ") THEN \(literal: step.name)"
+            }
+        }
+        return expr + " END"
+    }
 
     struct Filter: Sendable {
         var status: RequestStatus?
@@ -160,7 +187,7 @@ enum RequestViews {
         if let v = f.createdSince { conditions.append("r.created_at >= \(bind: v)") }
         let open: [any Encodable & Sendable] = RequestStatus.open.filter { $0 != .suspended }.map(\.rawValue)
         if f.overdue {
-            conditions.append("r.status IN (\(binds: open)) AND r.conclude_due < \(bind: today.description)")
+            conditions.append("(" + overdueStep(today: today) + ") IS NOT NULL")
         }
         if f.dueSoon, let soon {
             conditions.append("r.status IN (\(binds: open)) AND r.conclude_due >= \(bind: today.description) AND r.conclude_due <= \(bind: soon.description)")
@@ -178,7 +205,7 @@ enum RequestViews {
         if let counted = try await RequestCounts.total(f, scope: scope, on: db) { total = counted } else {
             total = try await db.raw("SELECT COUNT(*) AS n FROM service_requests r" + clause).first(decodingColumn: "n", as: Int.self) ?? 0
         }
-        let rows = try await ColumnRows.all(SQLQueryString(selectFrom) + clause + " ORDER BY r.created_at DESC LIMIT \(literal: page.per) OFFSET \(literal: page.offset)",
+        let rows = try await ColumnRows.all(selectFrom(today: today) + clause + " ORDER BY r.created_at DESC LIMIT \(literal: page.per) OFFSET \(literal: page.offset)",
                                             on: db, stored)
         return Paged(items: try rows.map { try row($0, today: today, protector: protector) }, total: total, page: page.page, per: page.per)
     }

@@ -12,7 +12,7 @@ extension RequestViews.Row: JSONWritable {
             $0.field("status", status); $0.field("statusName", statusName); $0.field("institutionId", institutionId)
             $0.field("institutionName", institutionName); $0.field("practitionerId", practitionerId)
             $0.field("practitionerName", practitionerName); $0.field("concludeDue", concludeDue); $0.field("overdue", overdue)
-            $0.field("createdAt", createdAt)
+            $0.field("overdueStep", overdueStep); $0.field("createdAt", createdAt)
         }
     }
 }

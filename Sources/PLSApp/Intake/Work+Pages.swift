@@ -36,7 +36,7 @@ enum WorkPages {
              Cell(text: r.applicantName + " " + r.applicantMobile + groupsNote(r.priorityGroups)), Cell(text: r.regionName),
              Cell(text: r.statusName, badge: r.overdue ? "warn" : (r.status == "concluded" ? "ok" : "muted")),
              Cell(text: r.practitionerName ?? r.institutionName ?? "—"),
-             Cell(text: (r.concludeDue ?? "—") + (r.overdue ? "（已超期）" : ""))]
+             Cell(text: (r.concludeDue ?? "—") + (r.overdueStep.map { "（\($0)已超期）" } ?? ""), badge: r.overdue ? "warn" : nil)]
         }, total: result.total, page: page, request: req)
         return try await req.view.render("work/queue", QueueContext(
             page: req.pageMeta(title: "事项"), heading: mine ? "我承办的事项" : "事项", filters: filters, table: table,

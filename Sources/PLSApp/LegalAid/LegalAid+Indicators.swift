@@ -4,10 +4,10 @@ import PLSDomain
 
 /// The plan's legal aid targets, per region and year, and the monthly counts the dashboard shows.
 enum LegalAidIndicators {
-    private static func rate(_ id: String, _ name: String, target: Double, basis: String, counted: String,
+    private static func rate(_ id: String, _ name: String, target: Double, basis: String, source: IndicatorTargetSource = .plan, counted: String,
                              query: @escaping @Sendable (IndicatorScope) -> SQLQueryString) -> IndicatorDefinition {
         IndicatorDefinition(id: id, name: name, capability: "legal_aid", unit: .percent, target: target, comparator: .atLeast, basis: basis,
-                            counted: counted, sampled: true) { scope, db in
+                            targetSource: source, counted: counted, sampled: true) { scope, db in
             let units = try await db.raw(query(scope)).all(decoding: UnitRates.Row.self)
             return try await UnitRates.outcome(units, target: scope.target, on: db)
         }
@@ -37,6 +37,50 @@ enum LegalAidIndicators {
             WHERE c.notifying_organ IS NOT NULL AND r.region_code LIKE \(bind: s.region.scopePrefix + "%")
               AND c.received_on >= \(bind: s.firstDay) AND c.received_on <= \(bind: s.lastDay)
               AND (c.designated_on IS NOT NULL OR c.designation_due < \(bind: s.today.description))
+            GROUP BY SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth)))
+            """
+        },
+        // The statutory steps of every application, each on time or not (the steps the deadline watch escalates).
+        // Decisions on applications received in the year that are made or have fallen due; on time by the due day,
+        // which the clock's pause for missing material moves (an application waiting for material is not late).
+        rate("aid_decision_on_time_rate", "法律援助按时审查决定率", target: 100,
+             basis: "法律援助法第四十三条：收到申请之日起七日内作出是否给予法律援助的决定", source: .law,
+             counted: "件按时作出决定") { s in
+            """
+            SELECT SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
+                   CAST(SUM(CASE WHEN c.decided_on IS NOT NULL AND c.decided_on <= r.accept_due THEN 1 ELSE 0 END) AS BIGINT) AS num
+            FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
+            WHERE c.organ_name IS NULL AND r.accept_due IS NOT NULL AND r.region_code LIKE \(bind: s.region.scopePrefix + "%")
+              AND c.received_on >= \(bind: s.firstDay) AND c.received_on <= \(bind: s.lastDay)
+              AND (c.decided_on IS NOT NULL OR (r.accept_due < \(bind: s.today.description) AND c.materials_requested_on IS NULL))
+            GROUP BY SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth)))
+            """
+        },
+        // Every designation done or fallen due (granted applications and notices alike), on time by its due day.
+        rate("aid_designation_on_time_rate", "法律援助按时指派率", target: 100,
+             basis: "法律援助法第四十三条、第三十六条：决定给予法律援助或收到通知之日起三日内指派", source: .law,
+             counted: "件按时指派") { s in
+            """
+            SELECT SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
+                   CAST(SUM(CASE WHEN c.designated_on IS NOT NULL AND c.designated_on <= c.designation_due THEN 1 ELSE 0 END) AS BIGINT) AS num
+            FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
+            WHERE c.designation_due IS NOT NULL AND r.region_code LIKE \(bind: s.region.scopePrefix + "%")
+              AND c.designation_due >= \(bind: s.firstDay) AND c.designation_due <= \(bind: s.lastDay)
+              AND (c.designated_on IS NOT NULL OR c.designation_due < \(bind: s.today.description))
+            GROUP BY SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth)))
+            """
+        },
+        // Objections reviewed or fallen due, on time by the fifth day.
+        rate("aid_objection_review_on_time_rate", "法律援助异议按时审查率", target: 100,
+             basis: "法律援助法第四十九条：司法行政部门自收到异议之日起五日内审查", source: .law,
+             counted: "件异议按时审查") { s in
+            """
+            SELECT SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
+                   CAST(SUM(CASE WHEN c.reviewed_on IS NOT NULL AND c.reviewed_on <= c.review_due THEN 1 ELSE 0 END) AS BIGINT) AS num
+            FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
+            WHERE c.review_due IS NOT NULL AND r.region_code LIKE \(bind: s.region.scopePrefix + "%")
+              AND c.review_due >= \(bind: s.firstDay) AND c.review_due <= \(bind: s.lastDay)
+              AND (c.reviewed_on IS NOT NULL OR c.review_due < \(bind: s.today.description))
             GROUP BY SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth)))
             """
         },
