@@ -1,7 +1,9 @@
-// The little script PLS needs: confirm before destructive form posts. Pages work without it.
+// The little script PLS needs: confirm before irreversible form posts (on the form, or on the button pressed).
+// Pages work without it.
 document.addEventListener("submit", function (event) {
   var form = event.target;
-  var message = form.getAttribute && form.getAttribute("data-confirm");
+  var button = event.submitter;
+  var message = (button && button.getAttribute && button.getAttribute("data-confirm")) || (form.getAttribute && form.getAttribute("data-confirm"));
   if (message && !window.confirm(message)) { event.preventDefault(); }
 });
 

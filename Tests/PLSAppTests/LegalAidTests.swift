@@ -367,6 +367,32 @@ final class LegalAidTests: AppTestCase {
         XCTAssertTrue(seen.contains { $0.contains("指派承办人员") && $0.hasPrefix("超期提醒") }, "\(seen)")
     }
 
+    /// Arts. 41–44: the legal aid centre decides; the hotline and the other windows register and forward.
+    func testOnlyTheLegalAidCentreDecides() async throws {
+        let (_, detail) = try await apply(try await citizen(), application())
+        let id = try XCTUnwrap(detail).request.id
+        for username in ["operator", "clerk", "county-admin"] {
+            let res = try await send(.POST, "/api/v1/legal-aid/cases/\(id)/decision", token: try await token(username),
+                                     json: LegalAidCases.StepInput(grant: true))
+            XCTAssertEqual(res.status, .forbidden, username)
+            let designation = try await send(.POST, "/api/v1/legal-aid/cases/\(id)/provisional", token: try await token(username),
+                                             json: LegalAidCases.StepInput(ground: "imminent_deadline"))
+            XCTAssertEqual(designation.status, .forbidden, username)
+        }
+        // No decision without choosing one; the centre's clerk then decides.
+        var res = try await send(.POST, "/api/v1/legal-aid/cases/\(id)/decision", token: try await token("aid"), json: LegalAidCases.StepInput())
+        XCTAssertEqual(try errorBody(res).fields["grant"], "请选择给予或不予法律援助")
+        res = try await send(.POST, "/api/v1/legal-aid/cases/\(id)/decision", token: try await token("aid"), json: LegalAidCases.StepInput(grant: true))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+
+        // The operator's page offers no decision form.
+        var browser = BrowserSession(self)
+        try await browser.signIn("operator")
+        let page = try await browser.get("/work/\(id)")
+        XCTAssertEqual(page.status, .ok)
+        XCTAssertFalse(page.body.string.contains("/legal-aid/decision"))
+    }
+
     func testRefusalObjectionAndReview() async throws {
         let me = try await citizen()
         let (_, created) = try await apply(me, application(income: 9000))

@@ -87,6 +87,7 @@ def test_one_matter_from_every_desk(browser):
     page.get_by_role("link", name=number).click()
     page.get_by_role("button", name="开始办理").click()
     page.get_by_label("办理情况").fill("已指导申请人向劳动监察大队投诉，并代写劳动仲裁申请书")
+    page.once("dialog", lambda d: d.accept())
     page.get_by_role("button", name="办结", exact=True).click()
     expect(page.locator(".status-pill")).to_contain_text("已办结")
     sign_out(page)

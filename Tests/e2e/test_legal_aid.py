@@ -72,8 +72,15 @@ def test_a_citizen_gets_legal_aid_from_precheck_to_closing(browser):
     page.get_by_role("link", name="返回").click()
     page.get_by_role("button", name="材料已补齐").click()
     expect(page.locator(".flash")).to_have_text("已收到补充材料")
+    # Nothing is pre-selected; the decision is confirmed before it is made (it cannot be taken back).
+    expect(page.get_by_label("给予法律援助")).not_to_be_checked()
+    expect(page.get_by_label("不予法律援助")).not_to_be_checked()
+    page.get_by_label("给予法律援助").check()
+    asked = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
     page.get_by_role("button", name="作出决定").click()
     expect(page.locator(".flash")).to_have_text("已审查决定")
+    assert asked and "不能撤回" in asked[0], asked
     expect(page.get_by_role("link", name="给予法律援助决定书")).to_be_visible()
     page.get_by_label("或按执业证号指派").fill(lawyer_licence())
     shot(page, "legal-aid-case-desktop")
@@ -89,6 +96,7 @@ def test_a_citizen_gets_legal_aid_from_precheck_to_closing(browser):
     page.get_by_role("button", name="开始办理").click()
     page.get_by_label("办理阶段").select_option("arbitration")
     page.get_by_label("结案报告").fill("经劳动仲裁调解，包工头当庭支付全部欠薪四万元。")
+    page.once("dialog", lambda d: d.accept())
     page.get_by_role("button", name="提交结案").click()
     expect(page.locator(".flash")).to_have_text("已结案")
     expect(page.locator(".status-pill")).to_have_text("已办结")

@@ -207,7 +207,10 @@ enum LegalAidCases {
         case .closing:
             return RequestActions.mayAct(.conclude, on: r, p) && (RequestLifecycle.dispatchers.contains(p.role) || p.role == .practitioner)
         default:
-            return RequestLifecycle.dispatchers.contains(p.role) && p.role != .institutionAdmin && RequestActions.mayAct(.accept, on: r, p)
+            // Arts. 41–44: the legal aid centre examines, decides, designates and terminates; the hotline and the other
+            // windows register and forward. Only the case's own centre's staff take these steps.
+            return p.role == .windowClerk && p.institutionID != nil && p.institutionID == c.centreID
+                && RequestActions.mayAct(.accept, on: r, p)
         }
     }
 
