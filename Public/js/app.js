@@ -18,3 +18,10 @@ document.addEventListener("click", function (event) {
   var el = event.target;
   if (el.hasAttribute && el.hasAttribute("data-print")) { window.print(); }
 });
+
+// A page answered at an anchor (the legal aid pre-check's verdict) takes the focus there, so that a screen reader
+// and a phone's screen both start at the answer.
+document.addEventListener("DOMContentLoaded", function () {
+  var target = location.hash && document.getElementById(location.hash.slice(1));
+  if (target && target.hasAttribute("tabindex")) { target.focus(); }
+});

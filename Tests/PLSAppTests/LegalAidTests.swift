@@ -367,6 +367,40 @@ final class LegalAidTests: AppTestCase {
         XCTAssertTrue(seen.contains { $0.contains("指派承办人员") && $0.hasPrefix("超期提醒") }, "\(seen)")
     }
 
+    /// Issue #20, item 1: a citizen who is not signed in reaches the citizen sign-in and comes back to the
+    /// application with the pre-check's figures.
+    func testAnAnonymousApplicantSignsInAsACitizenAndComesBackWithThePreCheck() async throws {
+        var browser = BrowserSession(self)
+        let target = "/legal-aid/apply?matter=labor_relationship_or_pay&householdSize=4&householdMonthlyIncome=2600"
+        var res = try await browser.get(target)
+        XCTAssertEqual(res.status, .seeOther)
+        let location = try XCTUnwrap(res.headers.first(name: .location))
+        XCTAssertTrue(location.hasPrefix("/login/citizen?next="), location)
+        XCTAssertEqual(location.dropFirst("/login/citizen?next=".count).removingPercentEncoding, target)
+        res = try await browser.get(location)
+        XCTAssertTrue(res.body.string.contains("name=\"next\""), "the sign-in keeps the return address")
+        // Asking for a code keeps it too.
+        res = try await browser.post("/login/citizen", [("mobile", DemoCity.citizenMobile), ("action", "send"), ("next", target)])
+        XCTAssertEqual(res.status, .ok)
+        XCTAssertTrue(res.body.string.contains("householdSize=4"), "still carried after the code is sent")
+        res = try await browser.post("/login/citizen", [("mobile", DemoCity.citizenMobile), ("password", DemoCity.password),
+                                                         ("action", "login"), ("next", target)])
+        XCTAssertEqual(res.status, .seeOther)
+        let back = try XCTUnwrap(res.headers.first(name: .location))
+        XCTAssertTrue(back.hasPrefix(target + "&flash="), back)
+        res = try await browser.get(back)
+        XCTAssertEqual(res.status, .ok)
+        XCTAssertTrue(res.body.string.contains("id=\"householdSize\" name=\"householdSize\" type=\"number\" value=\"4\""), "the pre-check's figures are filled in")
+        XCTAssertTrue(res.body.string.contains("value=\"2600\""))
+        // A staff page still leads to the staff sign-in; an address elsewhere is not followed.
+        var anonymous = BrowserSession(self)
+        res = try await anonymous.get("/work")
+        XCTAssertTrue(res.headers.first(name: .location)?.hasPrefix("/login?next=") == true)
+        res = try await anonymous.post("/login/citizen", [("mobile", DemoCity.citizenMobile), ("password", DemoCity.password),
+                                                           ("action", "login"), ("next", "//evil.example/")])
+        XCTAssertTrue(res.headers.first(name: .location)?.hasPrefix("/?flash=") == true)
+    }
+
     /// Arts. 41–44: the legal aid centre decides; the hotline and the other windows register and forward.
     func testOnlyTheLegalAidCentreDecides() async throws {
         let (_, detail) = try await apply(try await citizen(), application())

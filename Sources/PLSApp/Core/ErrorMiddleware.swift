@@ -26,8 +26,11 @@ struct AppErrorMiddleware: AsyncMiddleware {
                 return response
             }
             if appError.status == .unauthorized {
+                // Back where they were after signing in, with what the address carried (the pre-check's figures);
+                // a citizen's page leads to the citizen's sign-in, any other to the staff's.
                 let next = request.url.path + (request.url.query.map { "?" + $0 } ?? "")
-                return request.redirect(to: "/login?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"))
+                let login = HomePages.isCitizenPage(request.url.path) ? "/login/citizen" : "/login"
+                return request.redirect(to: login + "?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"))
             }
             let context = ErrorPage(page: request.pageMeta(title: "出错了"), status: Int(appError.status.code), message: appError.message)
             let response = try await request.view.render("error", context).encodeResponse(for: request)

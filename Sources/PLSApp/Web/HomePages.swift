@@ -64,6 +64,11 @@ enum HomePages {
     }
 
     /// Only paths on this site: never an open redirect.
+    /// The pages a citizen signs in for: their matters, applying, legal aid's application.
+    static func isCitizenPage(_ path: String) -> Bool {
+        path == "/my" || path.hasPrefix("/my/") || path.hasPrefix("/apply/") || path.hasPrefix("/legal-aid/apply")
+    }
+
     static func safeNext(_ next: String?) -> String? {
         guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return nil }
         return next

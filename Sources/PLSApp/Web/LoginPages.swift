@@ -49,13 +49,16 @@ enum LoginPages {
         var notice: String?
         var fields: [String: String]
         var demoOutbox: Bool
+        /// Where to return after signing in (kept through sending the code).
+        var next: String
     }
 
-    struct CitizenForm: Content { var mobile: String?; var code: String?; var password: String?; var action: String? }
+    struct CitizenForm: Content { var mobile: String?; var code: String?; var password: String?; var action: String?; var next: String? }
 
     static func citizenForm(_ req: Request) async throws -> View {
         try await req.view.render("login-citizen", CitizenContext(page: req.pageMeta(title: "群众登录"), mobile: "", error: nil, notice: nil,
-                                                                   fields: [:], demoOutbox: req.showsDemoOutbox))
+                                                                   fields: [:], demoOutbox: req.showsDemoOutbox,
+                                                                   next: HomePages.safeNext(try? req.query.get(String.self, at: "next")) ?? ""))
     }
 
     static func citizenSubmit(_ req: Request) async throws -> Response {
@@ -63,7 +66,7 @@ enum LoginPages {
         func render(_ status: HTTPStatus, error: String? = nil, notice: String? = nil, fields: [String: String] = [:]) async throws -> Response {
             let view = try await req.view.render("login-citizen", CitizenContext(
                 page: req.pageMeta(title: "群众登录"), mobile: form.mobile ?? "", error: error, notice: notice, fields: fields,
-                demoOutbox: req.showsDemoOutbox))
+                demoOutbox: req.showsDemoOutbox, next: HomePages.safeNext(form.next) ?? ""))
             let response = try await view.encodeResponse(for: req)
             response.status = status
             return response
@@ -79,7 +82,7 @@ enum LoginPages {
             let account = try await AuthController.authenticateCitizen(mobile: mobile, code: form.code, password: form.password,
                                                                        address: req.clientAddress, app: req.application, on: req.db)
             await req.signIn(account)
-            return req.redirect(to: "/?flash=" + ("登录成功".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+            return req.redirect(to: HomePages.safeNext(form.next) ?? "/", flash: "登录成功")
         } catch let e as AppError {
             let response = try await render(e.status, error: e.message, fields: e.fields)
             if let wait = e.retryAfter { response.headers.replaceOrAdd(name: .retryAfter, value: String(wait)) }
