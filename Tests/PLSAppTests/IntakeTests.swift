@@ -456,6 +456,50 @@ final class IntakeTests: AppTestCase {
             XCTAssertEqual(res.headers.first(name: .location), path)
         }
     }
+
+    /// Issue #20, item 3: places are named by their path, typed or chosen; two villages of one name are told apart.
+    func testPlacesAreChosenByTheirNamesNeverByCode() async throws {
+        let admin = try await token("admin")
+        let village = try XCTUnwrap(city.regions.first { $0.level == .village })
+        let town = try XCTUnwrap(city.regions.first { $0.code == village.code.parent })
+        let county = try XCTUnwrap(city.regions.first { $0.code == town.code.parent })
+        let path = "\(county.name) · \(town.name) · \(village.name)"
+        var res = try await send(.GET, "/api/v1/regions?q=\(village.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)", token: admin)
+        let rows = try res.content.decode(Paged<RegionController.Row>.self).items
+        XCTAssertEqual(rows.first { $0.code == village.code.rawValue }?.path, path)
+
+        // A second village of the same name in another town: the name alone is ambiguous, the path is not.
+        let otherTown = try XCTUnwrap(city.regions.first { $0.level == .town && $0.code != town.code && $0.code.parent == county.code })
+        let twinCode = String(otherTown.code.rawValue.prefix(9)) + "998"
+        res = try await send(.POST, "/api/v1/regions", token: admin, json: RegionController.Input(code: twinCode, name: village.name, level: "village", parentCode: otherTown.code.rawValue, population: 800))
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let citizen = try await citizenToken()
+        var body = input()
+        body.regionCode = village.name
+        var (refused, _) = try await create(citizen, body)
+        XCTAssertTrue(try errorBody(refused).fields["regionCode"]?.contains("请从列表中选择") == true, refused.body.string)
+        body.regionCode = "不存在的村"
+        (refused, _) = try await create(citizen, body)
+        XCTAssertNotNil(try errorBody(refused).fields["regionCode"])
+        body.regionCode = path
+        var (made, detail) = try await create(citizen, body)
+        XCTAssertEqual(made.status, .created, made.body.string)
+        XCTAssertEqual(detail?.regionCode, village.code.rawValue)
+        body.regionCode = "\(otherTown.name) · \(village.name)"
+        (made, detail) = try await create(citizen, body)
+        XCTAssertEqual(detail?.regionCode, twinCode, "the town tells the twins apart")
+
+        // The form offers paths and shows one after an error, never the code.
+        var browser = BrowserSession(self)
+        _ = try await browser.post("/login/citizen", [("mobile", DemoCity.citizenMobile), ("password", DemoCity.password), ("action", "login")])
+        let form = try await browser.get("/apply/consultation.general")
+        XCTAssertTrue(form.body.string.contains("<option value=\"\(path)\">"), "the list offers the path")
+        let page = try await browser.post("/apply/consultation.general", [("category", "labor"), ("description", ""), ("name", "王秀英"),
+                                                                          ("mobile", DemoCity.citizenMobile), ("regionCode", village.code.rawValue)])
+        XCTAssertEqual(page.status, .unprocessableEntity)
+        XCTAssertTrue(page.body.string.contains("value=\"\(path)\""), "a code sent back is shown as its path")
+        XCTAssertFalse(page.body.string.contains("value=\"\(village.code.rawValue)\""))
+    }
 }
 
 final class CatalogAndCalendarTests: AppTestCase {

@@ -91,6 +91,8 @@ enum PortalPages {
     }
 
     static func render(_ req: Request, item: Catalog.Item, v: [String: String], groups: [String], error: AppError?) async throws -> Response {
+        var v = v
+        v["regionCode"] = try await RegionNames.label(v["regionCode"], on: req.sql)
         let ctx = ApplyContext(page: req.pageMeta(title: "申请：\(item.name)"), item: item, v: v,
                                errors: error.map(RequestForm.pageFields) ?? [:], error: error?.message,
                                categories: RequestForm.categoryOptions(v["category"]), groups: RequestForm.groupOptions(groups),

@@ -5,8 +5,12 @@ import PLSDomain
 /// What the intake forms (portal, hotline console, window) share: region choices and reading the form.
 enum RequestForm {
     /// Counties, towns and villages: where a matter happened.
+    /// The places a matter can be in, each offered and sent back by its path ("西山县 · 城关镇 · 凤埠社区"):
+    /// the box never shows a code, and `RegionNames.code(for:)` reads the path back.
     static func regionOptions(on db: any SQLDatabase, within scope: DataScope = .everything) async throws -> [SelectOption] {
-        try await RegionChoices.options(on: db, scope: scope, levels: [.county, .town, .village])
+        try await RegionChoices.options(on: db, scope: scope, levels: [.county, .town, .village]).map {
+            SelectOption(value: $0.label, label: "", selected: false)
+        }
     }
 
     struct Values {

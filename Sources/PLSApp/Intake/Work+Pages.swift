@@ -173,6 +173,8 @@ enum WorkPages {
             f.mobileHash = req.personalData.lookupHash(m.digits)
             history = try await RequestViews.list(f, scope: p.scope, page: PageRequest(page: 1, per: 10), today: req.today, protector: req.personalData, on: req.sql).items
         }
+        var v = v
+        v["regionCode"] = try await RegionNames.label(v["regionCode"], on: req.sql)
         let ctx = IntakeContext(
             page: req.pageMeta(title: mode == "hotline" ? "12348 热线坐席" : "窗口登记"), mode: mode,
             heading: mode == "hotline" ? "12348 热线坐席" : "窗口登记", v: v, errors: error.map(RequestForm.pageFields) ?? [:], error: error?.message,

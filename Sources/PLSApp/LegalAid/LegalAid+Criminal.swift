@@ -62,7 +62,7 @@ enum CriminalLegalAid {
             case .failure(let problem): errors.add("suspectIdNumber", problem.message)
             }
         }
-        let regionCode = (input.regionCode ?? "").trimmingCharacters(in: .whitespaces)
+        let regionCode = try await RegionNames.code(for: input.regionCode, on: db) ?? ""
         if let region = try await RegionController.find(regionCode, on: db), region.active, region.level != RegionLevel.city.rawValue {
             if case .region(let scope) = p.scope, !scope.contains(DivisionCode(regionCode)!) { errors.add("regionCode", "该区划不在您的管辖范围内") }
         } else {

@@ -88,7 +88,8 @@ enum LegalAidPages {
         var kind = FormField(name: "kind", label: "案件类型", kind: .select)
         kind.options = [AidCaseKind.civil, .administrative, .criminal].map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == v["kind"]) }
         kind.half = true
-        var region = FormField(name: "regionCode", label: "所在村（社区）或镇（街道）", kind: .text, value: v["regionCode"] ?? "", required: true,
+        var region = FormField(name: "regionCode", label: "所在村（社区）或镇（街道）", kind: .text,
+                               value: try await RegionNames.label(v["regionCode"], on: req.sql), required: true,
                                hint: "输入名称可选择，例如“城关区 · 三阳街道”")
         region.datalist = true
         region.options = try await RequestForm.regionOptions(on: req.sql)

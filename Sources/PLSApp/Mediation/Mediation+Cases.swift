@@ -81,7 +81,7 @@ enum MediationCases {
         } else if source == .listeningPoint {
             errors.add("listeningPointId", "请选择百姓说事点")
         }
-        let regionCode = input.regionCode?.nilIfEmpty ?? listeningPoint?.region ?? ""
+        let regionCode = try await RegionNames.code(for: input.regionCode, on: db)?.nilIfEmpty ?? listeningPoint?.region ?? ""
         var committee = own?.id ?? input.committeeId ?? listeningPoint?.committee
         if committee == nil {
             // The committee of the village, else of the town, where the dispute arose.

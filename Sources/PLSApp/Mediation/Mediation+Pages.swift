@@ -48,7 +48,8 @@ enum MediationPages {
         point.half = true
         var category = FormField.select("category", "纠纷类别", Category.self, selected: v["category"], blank: "请选择")
         category.half = true
-        var region = FormField(name: "regionCode", label: "纠纷发生地（村、社区）", value: v["regionCode"] ?? "", hint: "经说事点登记的可不填")
+        var region = FormField(name: "regionCode", label: "纠纷发生地（村、社区）", value: try await RegionNames.label(v["regionCode"], on: req.sql),
+                               hint: "输入村（社区）名称选择；经说事点登记的可不填")
         region.datalist = true
         region.options = try await RequestForm.regionOptions(on: req.sql)
         region.half = true

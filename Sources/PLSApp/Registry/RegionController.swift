@@ -13,6 +13,8 @@ struct RegionController {
         var parentCode: String?
         var population: Int
         var active: Bool
+        /// The names from the county down ("西山县 · 城关镇 · 凤埠社区"): how a list tells two villages of one name apart.
+        var path: String? = nil
     }
 
     struct Filter {
@@ -51,7 +53,8 @@ struct RegionController {
         let items = try await base(db.select().columns("code", "name", "level", "kind", "parent_code", "population", "active"))
             .orderBy("code").limit(page.per).offset(page.offset)
             .all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
-        return Paged(items: items, total: total, page: page.page, per: page.per)
+        let paths = try await RegionNames.paths(items.map(\.code), on: db)
+        return Paged(items: items.map { var r = $0; r.path = paths[r.code] ?? r.name; return r }, total: total, page: page.page, per: page.per)
     }
 
     static func find(_ code: String, on db: any SQLDatabase) async throws -> Row? {
