@@ -96,3 +96,8 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         self.init(dayNumber: seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
     }
 }
+
+extension CivilDate {
+    /// As documents print a date: 2026 年 12 月 6 日.
+    public var chineseText: String { "\(year) 年 \(month) 月 \(day) 日" }
+}

@@ -187,8 +187,8 @@ final class IntakeTests: AppTestCase {
         d = try res.content.decode(RequestViews.Detail.self)
         XCTAssertEqual(d?.status, "concluded")
         XCTAssertEqual(d?.concludedOnTime, true)
-        let invitation = try await SmsMessage.query(on: app.db).filter(\.$mobileMasked == "138****0000").sort(\.$createdAt, .descending).first()
-        XCTAssertTrue(try app.personalData.open(invitation?.text)?.contains("\(d!.number) 已办结") ?? false, "the applicant is invited to rate by SMS")
+        let sent = try await SmsMessage.query(on: app.db).filter(\.$mobileMasked == "138****0000").all().map { try app.personalData.open($0.text) }
+        XCTAssertTrue(sent.contains { $0.contains("\(d!.number) 已办结") && $0.contains("/rate/") }, "the applicant is invited to rate by SMS")
 
         res = try await send(.POST, "/api/v1/requests/\(id)/evaluation", token: citizen, json: RequestActions.EvaluationInput(rating: 5, comment: "律师很耐心"))
         XCTAssertEqual(res.status, .ok, res.body.string)
@@ -499,6 +499,68 @@ final class IntakeTests: AppTestCase {
         XCTAssertEqual(page.status, .unprocessableEntity)
         XCTAssertTrue(page.body.string.contains("value=\"\(path)\""), "a code sent back is shown as its path")
         XCTAssertFalse(page.body.string.contains("value=\"\(village.code.rawValue)\""))
+    }
+
+    /// Issue #20, item 4: every step that changes what the citizen should expect tells them, in `/my` and by SMS.
+    func testTheCitizenIsToldAtEveryStep() async throws {
+        let citizen = try await citizenToken()
+        var body = input()
+        body.itemCode = "consultation.general"
+        let (_, made) = try await create(citizen, body)
+        let r = try XCTUnwrap(made)
+        func told() async throws -> [String] {
+            let res = try await send(.GET, "/api/v1/notifications?per=100", token: citizen)
+            return try res.content.decode(Paged<Notifications.Item>.self).items.filter { $0.requestId == r.id }.map(\.text)
+        }
+        func texts() async throws -> [String] {
+            try await SmsMessage.query(on: app.db).sort(\.$createdAt).all().map { try app.personalData.open($0.text) }.filter { $0.contains(r.number) }
+        }
+        var seen = try await told()
+        XCTAssertEqual(seen.count, 1)
+        XCTAssertTrue(seen[0].contains("\(r.number) 已提交") && seen[0].contains("所需材料"), seen[0])
+        let clerk = try await token("county-admin")
+        let accepted = try await act(clerk, r.id, "accept")
+        XCTAssertEqual(accepted.status, .ok, accepted.body.string)
+        seen = try await told()
+        XCTAssertTrue(seen.contains { $0.contains("\(r.number) 已受理") }, "\(seen)")
+        let lawyer = city.practitioners.first { $0.type == .lawyer && $0.region.rawValue.hasPrefix(county(0).code.scopePrefix) }!
+        let assigned = try await act(clerk, r.id, "assign", .init(practitionerId: lawyer.id))
+        XCTAssertEqual(assigned.status, .ok, assigned.body.string)
+        seen = try await told()
+        XCTAssertTrue(seen.contains { $0.contains("已交由\(lawyer.name)承办") }, "\(seen)")
+        let sms = try await texts()
+        XCTAssertEqual(sms.count, 3, "\(sms)")
+        XCTAssertTrue(sms.allSatisfy { $0.hasPrefix("【") })
+    }
+
+    /// Issue #20, item 5: a receipt the person can keep or print, online and at the window.
+    func testEverySubmittedMatterGivesAReceipt() async throws {
+        var body = input()
+        body.itemCode = "consultation.general"
+        let (_, made) = try await create(try await citizenToken(), body)
+        let r = try XCTUnwrap(made)
+        var browser = BrowserSession(self)
+        _ = try await browser.post("/login/citizen", [("mobile", DemoCity.citizenMobile), ("password", DemoCity.password), ("action", "login")])
+        var page = try await browser.get("/my/\(r.number)/receipt")
+        XCTAssertEqual(page.status, .ok)
+        for text in ["受理回执", r.number, "受理期限", "\(r.acceptDue!) 前", "拨打 12348", "data-print"] {
+            XCTAssertTrue(page.body.string.contains(text), text)
+        }
+        let detail = try await browser.get("/my/\(r.number)")
+        XCTAssertTrue(detail.body.string.contains("/my/\(r.number)/receipt"))
+        page = try await browser.get("/my")
+        XCTAssertTrue(page.body.string.contains("最新消息") && page.body.string.contains("\(r.number) 已提交"), "the messages show on 我的事项")
+        // At the window, the clerk prints it from the work page.
+        var clerk = BrowserSession(self)
+        try await clerk.signIn("county-admin")
+        page = try await clerk.get("/work/\(r.id)/receipt")
+        XCTAssertEqual(page.status, .ok)
+        XCTAssertTrue(page.body.string.contains(r.number))
+        // Without signing in, the citizen's sign-in comes first.
+        var anonymous = BrowserSession(self)
+        let asked = try await anonymous.get("/my/\(r.number)/receipt")
+        XCTAssertEqual(asked.status, .seeOther)
+        XCTAssertTrue(asked.headers.first(name: .location)?.hasPrefix("/login/citizen?next=") == true)
     }
 }
 

@@ -207,8 +207,8 @@ final class IntakePageTests: AppTestCase {
             matterType: "consultation", category: "labor", description: "欠薪", applicant: .init(name: "赵四", mobile: "13600001234"),
             regionCode: village, answer: "可申请劳动仲裁"))
         XCTAssertEqual(created.status, .created)
-        let sms = try await SmsMessage.query(on: app.db).filter(\.$mobileMasked == "136****1234").first()
-        let text = try XCTUnwrap(try app.personalData.open(sms?.text))
+        let sent = try await SmsMessage.query(on: app.db).filter(\.$mobileMasked == "136****1234").all().map { try app.personalData.open($0.text) }
+        let text = try XCTUnwrap(sent.first { $0.contains("/rate/") })
         let path = try XCTUnwrap(text.range(of: #"/rate/[A-Za-z0-9_-]+"#, options: .regularExpression).map { String(text[$0]) })
 
         var visitor = BrowserSession(self)

@@ -34,6 +34,8 @@ extension RouteGroups {
         web.post("apply", ":code", use: PortalPages.apply)
         web.get("my", use: PortalPages.mine)
         web.get("my", ":number", use: PortalPages.myDetailPage)
+        web.get("my", ":number", "receipt", use: PortalPages.receipt)
+        web.get("work", ":id", "receipt", use: PortalPages.receipt)
         web.post("my", ":number", "evaluation", use: PortalPages.rate)
         web.grouped(SignedInFirst()).on(.POST, "my", ":number", "attachments", body: .stream, use: AttachmentPages.uploadFromPortal)
         web.get("my", ":number", "attachments", ":attachment", use: AttachmentPages.downloadFromPortal)

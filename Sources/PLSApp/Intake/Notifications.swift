@@ -40,6 +40,17 @@ enum Notifications {
         try await notify(accounts: targets, request: r.id, text: text, now: now, on: sql)
     }
 
+    /// Tells the person served what changed and what to expect next: in their matters (`/my`, the notifications
+    /// API) when they have an account, and by SMS to the applicant's mobile, in the write's transaction.
+    static func tellApplicant(_ r: ServiceRequest, _ text: String, app: Application, on db: any Database, at now: Date) async throws {
+        if let account = r.citizenAccountID {
+            try await notify(accounts: [account], request: r.id, text: text, now: now, on: db as! any SQLDatabase)
+        }
+        if let mobile = MobileNumber((try? app.personalData.decrypt(r.applicantMobileCipher)) ?? "") {
+            try await app.sms.send(to: mobile, text: "【示范市公共法律服务】" + text, on: db, at: now)
+        }
+    }
+
     /// An SMS to each of `accounts` that has a mobile number on file (queued in the write's transaction).
     static func sms(accounts: [UUID], text: String, app: Application, on db: any Database, at now: Date) async throws {
         for account in try await Account.query(on: db).filter(\.$id ~~ accounts).all() {

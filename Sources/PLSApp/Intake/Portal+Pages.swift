@@ -123,8 +123,11 @@ enum PortalPages {
     }
 
     struct MyContext: Encodable {
+        struct Message: Encodable { var at: String; var text: String; var href: String?; var unread: Bool }
         var page: PageMeta
         var table: TableView
+        /// What the platform told them lately (submission, acceptance, who handles it, decisions …).
+        var messages: [Message]
     }
 
     static func mine(_ req: Request) async throws -> View {
@@ -136,7 +139,55 @@ enum PortalPages {
             [Cell(text: r.number, href: p.role == .citizen ? "/my/\(r.number)" : "/work/\(r.id)"), Cell(text: r.matterTypeName + " · " + r.categoryName),
              Cell(text: r.statusName, badge: r.status == "concluded" ? "ok" : (r.overdue ? "warn" : "muted")), Cell(text: String(f.string(from: r.createdAt).prefix(16)))]
         }, total: result.total, page: page, request: req)
-        return try await req.view.render("portal/mine", MyContext(page: req.pageMeta(title: "我的事项"), table: table))
+        struct N: Decodable { var text: String; var createdAt: Date; var readAt: Date?; var number: String? }
+        let notes = try await req.sql.raw("""
+            SELECT n.text, n.created_at, n.read_at, r.number FROM notifications n LEFT JOIN service_requests r ON r.id = n.request_id
+            WHERE n.account_id = \(bind: p.accountID) ORDER BY n.created_at DESC LIMIT 10
+            """).all(decoding: N.self, keyDecodingStrategy: .snakeCase)
+        let messages = notes.map {
+            MyContext.Message(at: String(f.string(from: $0.createdAt).prefix(16)), text: $0.text,
+                              href: p.role == .citizen ? $0.number.map { "/my/\($0)" } : nil, unread: $0.readAt == nil)
+        }
+        return try await req.view.render("portal/mine", MyContext(page: req.pageMeta(title: "我的事项"), table: table, messages: messages))
+    }
+
+    struct ReceiptContext: Encodable {
+        struct Row: Encodable { var label: String; var value: String }
+        var issuer: String
+        var number: String
+        var rows: [Row]
+        var follow: [String]
+        var back: String
+        var date: String
+    }
+
+    /// 受理回执: what the person keeps or prints, online or at the window — the number, the deadlines, what to
+    /// bring and how to follow it. The citizen reads their own; staff read those in their scope.
+    static func receipt(_ req: Request) async throws -> View {
+        let p = try req.principal()
+        let key = req.parameters.get("number") ?? req.parameters.get("id") ?? ""
+        let r = try await RequestViews.find(key, scope: p.scope, on: req.db)
+        let d = try await RequestViews.detail(r, for: p, app: req.application, on: req.sql)
+        var item: Catalog.Item?
+        if let code = d.itemCode { item = try await Catalog.item(code, on: req.sql) }
+        let f = DateFormatter.chinaTime
+        var rows: [ReceiptContext.Row] = [
+            .init(label: "事项", value: d.matterTypeName + " · " + (item?.name ?? d.categoryName)),
+            .init(label: "申请人", value: d.applicant.name + "（" + d.applicant.mobile + "）"),
+            .init(label: "所在地", value: d.regionName),
+            .init(label: "提交时间", value: String(f.string(from: d.createdAt).prefix(16)) + "，经" + d.channelName),
+            .init(label: "当前状态", value: d.statusName),
+        ]
+        if let due = d.acceptDue, r.requestStatus == .submitted { rows.append(.init(label: "受理期限", value: "\(due) 前（节假日顺延）")) }
+        if let due = d.concludeDue { rows.append(.init(label: "办结期限", value: "\(due) 前（节假日顺延）")) }
+        if let who = d.practitionerName ?? d.institutionName { rows.append(.init(label: "承办", value: who)) }
+        if let materials = item?.materials, materials != "无" { rows.append(.init(label: "所需材料", value: materials)) }
+        let meta = req.pageMeta(title: "受理回执")
+        return try await req.view.render("portal/receipt", ReceiptContext(
+            issuer: meta.cityName + "公共法律服务平台", number: d.number, rows: rows,
+            follow: ["登录平台，在“我的事项”中查看（网上申请的）", "在平台首页“进度查询”中输入事项编号和手机号码",
+                     "拨打 12348 公共法律服务热线，报事项编号查询"],
+            back: p.role == .citizen ? "/my/\(d.number)" : "/work/\(d.id)", date: req.today.chineseText))
     }
 
     struct DetailContext: Encodable {

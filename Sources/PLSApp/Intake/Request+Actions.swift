@@ -47,9 +47,47 @@ enum RequestActions {
         "mediation_terminated": "终止调解", "not_mediated": "当事人拒绝调解", "certified": "已出具文书", "withdrawn": "申请人撤回", "other": "其他",
     ]
 
+    /// What the applicant is told when a step changes what they should expect (the conclusion tells them itself).
+    static func applicantNotice(_ action: RequestAction, _ r: ServiceRequest, input: Input, note: String?,
+                                on db: any SQLDatabase) async throws -> String? {
+        let aid = r.matterType == MatterType.legalAid.rawValue
+        switch action {
+        case .accept where aid:
+            return "您的法律援助申请 \(r.number) 经审查决定给予法律援助，将尽快指派承办人员（法律援助法第四十三条）。"
+        case .reject where aid:
+            return "您的法律援助申请 \(r.number) 经审查决定不予法律援助：\(input.reason ?? "")。如有异议，可向司法行政部门提出（法律援助法第四十九条）。"
+        case .accept:
+            return "您的事项 \(r.number) 已受理，将于 \(r.concludeDue ?? "办理时限") 前办结（节假日顺延）。"
+        case .assign:
+            var who = "承办机构"
+            if let id = r.practitionerID {
+                who = try await db.select().column("name").from(Practitioner.schema).where("id", .equal, id)
+                    .first(decodingColumn: "name", as: String.self) ?? who
+            } else if let id = r.institutionID {
+                who = try await db.select().column("name").from(Institution.schema).where("id", .equal, id)
+                    .first(decodingColumn: "name", as: String.self) ?? who
+            }
+            return "您的事项 \(r.number) 已交由\(who)承办，承办人员将与您联系。"
+        case .reject:
+            return "您的事项 \(r.number) 不予受理：\(input.reason ?? "")。如有疑问请拨打 12348。"
+        case .transfer:
+            let target = TransferTarget(rawValue: r.transferTarget ?? "")?.chineseName ?? "有关部门"
+            return "您的事项 \(r.number) 已转\(target)办理，请留意对方联系。"
+        case .suspend:
+            return "您的事项 \(r.number) 暂时中止办理：\(note ?? "")。中止期间不计入办理时限。"
+        case .resume:
+            return "您的事项 \(r.number) 已恢复办理，办结期限 \(r.concludeDue ?? "")。"
+        case .reopen:
+            return "您的事项 \(r.number) 已重新办理。"
+        case .submit, .start, .takeBack, .conclude:
+            return nil
+        }
+    }
+
     /// Checks the action's own input and applies it to `r` inside a ledger write.
+    /// `tell`: whether the applicant is told here; an intake tells them once, after it is written (`Intake.create`).
     static func apply(_ action: RequestAction, to r: ServiceRequest, input: Input, by p: Principal, writer w: Ledger.Writer,
-                      app: Application, now: Date) async throws {
+                      app: Application, now: Date, tell: Bool = true) async throws {
         let from = r.requestStatus
         let to: RequestStatus
         switch RequestLifecycle.next(from: from, action: action, by: p.role) {
@@ -145,10 +183,8 @@ enum RequestActions {
             note = "\(outcomes[outcome]!)：\(summary)"
             try await Stats.add(region: r.regionCode, year: today.year, concluded: 1, onTime: onTime ? 1 : 0, on: sql)
             // 服务一次、评价一次: the applicant is invited to rate, by SMS as well as in the portal.
-            if let mobile = MobileNumber((try? app.personalData.decrypt(r.applicantMobileCipher)) ?? "") {
-                try await app.sms.send(to: mobile, text: "【示范市公共法律服务】您的事项 \(r.number) 已办结，请对本次服务评价："
-                                       + RatingLink.url(for: r.id!, app: app), on: db, at: now)
-            }
+            try await Notifications.tellApplicant(r, "您的事项 \(r.number) 已办结（\(outcomes[outcome]!)），请对本次服务评价："
+                                                  + RatingLink.url(for: r.id!, app: app), app: app, on: db, at: now)
         case .reopen:
             if from == .concluded {
                 // The conclusion is set aside: take it out of the running figures it was counted in.
@@ -165,6 +201,9 @@ enum RequestActions {
             throw AppError.conflict("invalid_transition", "事项已提交")
         }
         try await MatterCases.forMatter(matter)?.follow(action, r, input: input, today: today, app: app, on: db)
+        if tell, let told = try await applicantNotice(action, r, input: input, note: note, on: sql) {
+            try await Notifications.tellApplicant(r, told, app: app, on: db, at: now)
+        }
         r.status = to.rawValue
         r.updatedAt = now
         try await w.save(r)
@@ -175,7 +214,8 @@ enum RequestActions {
 
     /// After acceptance, when the matter type is set to assign automatically: the best candidate,
     /// or in rotation the least-loaded eligible one. Full practitioners are never chosen.
-    static func autoAssign(_ r: ServiceRequest, by p: Principal, writer w: Ledger.Writer, app: Application, now: Date) async throws {
+    static func autoAssign(_ r: ServiceRequest, by p: Principal, writer w: Ledger.Writer, app: Application, now: Date,
+                           tell: Bool = true) async throws {
         let sql = w.db as! any SQLDatabase
         guard r.requestStatus == .accepted, let matter = MatterType(rawValue: r.matterType),
               let mode = Catalog.AutoAssign(rawValue: app.rulesCache.rules(matter).autoAssign), mode != .off else { return }
@@ -183,7 +223,7 @@ enum RequestActions {
         let pick = mode == .best ? eligible.first : eligible.min { ($0.openLoad, $0.name) < ($1.openLoad, $1.name) }
         guard let pick else { return }
         try await apply(.assign, to: r, input: .init(note: "自动分派（\(mode == .best ? "最佳匹配" : "轮流")）给\(pick.name)", practitionerId: pick.practitionerId),
-                        by: p, writer: w, app: app, now: now)
+                        by: p, writer: w, app: app, now: now, tell: tell)
     }
 
     /// Finds the request in the principal's scope and applies one action, in its own transaction.

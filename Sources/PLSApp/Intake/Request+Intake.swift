@@ -99,7 +99,7 @@ enum Intake {
         }
         if let id, id.age(on: today) >= 60, !groups.contains(.elderly) { groups.append(.elderly) }
         if let id, id.age(on: today) < 18, !groups.contains(.minor) { groups.append(.minor) }
-        let regionCode = (input.regionCode ?? "").trimmingCharacters(in: .whitespaces)
+        let regionCode = try await RegionNames.code(for: input.regionCode, on: db) ?? ""
         if regionCode.isEmpty {
             errors.add("regionCode", "请选择事项所在的村（社区）或镇（街道）")
         } else if let region = try await regions.find(regionCode, on: db), region.active {
@@ -108,7 +108,7 @@ enum Intake {
                 errors.add("regionCode", "该区划不在您的管辖范围内")
             }
         } else {
-            errors.add("regionCode", "区划不存在或已停用")
+            errors.add("regionCode", RegionNames.problem(regionCode))
         }
         let answer = errors.optional(input.answer, "answer", "解答内容", maxLength: 2000)
         if answer != nil {
@@ -170,7 +170,7 @@ enum Intake {
         // What the write does decides how its batch is written (`Ledger.Batch`): a plain intake only holds its rows, and
         // is written in one step with the others of its batch; a case, an automatic assignment (which weighs open loads)
         // or an answer on the spot (the running figures, the rating SMS) writes or reads more, and opens a transaction.
-        return try await app.ledger.write(on: db, numbersOn: today.description) { w in
+        let created = try await app.ledger.write(on: db, numbersOn: today.description) { w in
             let tx = w.db
             let start = w.mark
             if let scopedKey {
@@ -221,15 +221,50 @@ enum Intake {
                 try await matterCase.open(for: r, itemCode: v.itemCode, category: v.category, app: app, on: tx)
             }
             if v.accept {
-                try await RequestActions.apply(.accept, to: r, input: .init(), by: p, writer: w, app: app, now: now)
+                try await RequestActions.apply(.accept, to: r, input: .init(), by: p, writer: w, app: app, now: now, tell: false)
             }
             if let answer = v.answer {
                 try await RequestActions.apply(.conclude, to: r, input: .init(outcome: "answered", summary: answer), by: p, writer: w, app: app, now: now)
             } else if v.accept {
-                try await RequestActions.autoAssign(r, by: p, writer: w, app: app, now: now)
+                try await RequestActions.autoAssign(r, by: p, writer: w, app: app, now: now, tell: false)
             }
             if let scopedKey { try await w.saveKey(scopedKey, for: r, at: now) }
             return Created(request: r, replayed: false, timeline: w.events(since: start).map(RequestViews.TimelineEntry.init))
+        }
+        if !created.replayed { await tellAfterIntake(created.request, itemCode: v.itemCode, app: app, at: now) }
+        return created
+    }
+
+    /// The applicant hears once that the matter is in: its number, when to expect the next step, who handles it,
+    /// what to bring. Sent after the intake is written, as a write of its own, so that a plain intake stays a
+    /// one-step write (`GroupCommitter`); the request is saved whatever happens to the message, and a failure is logged.
+    static func tellAfterIntake(_ r: ServiceRequest, itemCode: String?, app: Application, at now: Date) async {
+        let status = r.requestStatus
+        guard status != .concluded else { return }  // the conclusion has told them, with the rating link
+        var text: String
+        if status == .submitted {
+            text = r.matterType == MatterType.legalAid.rawValue
+                ? "您的法律援助申请 \(r.number) 已提交，将于 \(r.acceptDue ?? "") 前作出是否给予法律援助的决定（法律援助法第四十三条）。"
+                : "您的事项 \(r.number) 已提交，将于 \(r.acceptDue ?? "") 前受理。"
+        } else {
+            text = "您的事项 \(r.number) 已受理，将于 \(r.concludeDue ?? "") 前办结（节假日顺延）。"
+        }
+        do {
+            let sql = app.db as! any SQLDatabase
+            if let id = r.practitionerID, let name = try await sql.select().column("name").from(Practitioner.schema).where("id", .equal, id)
+                .first(decodingColumn: "name", as: String.self) {
+                text += "承办：\(name)，承办人员将与您联系。"
+            }
+            if let code = itemCode, let item = try await Catalog.item(code, on: sql), item.materials != "无" {
+                text += "所需材料：\(item.materials)。"
+            }
+            text += "进度可在“我的事项”查看或拨打 12348 查询。"
+            // Through the ledger's writer like every other write: a transaction of its own on another pooled
+            // connection would wait for the writer's lock while holding a connection the writer may need.
+            let message = text
+            try await app.ledger.write(on: app.db) { w in try await Notifications.tellApplicant(r, message, app: app, on: w.db, at: now) }
+        } catch {
+            app.logger.warning("request \(r.number) was saved, but its applicant was not told: \(String(reflecting: error))")
         }
     }
 }

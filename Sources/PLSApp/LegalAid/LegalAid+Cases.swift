@@ -67,8 +67,12 @@ enum LegalAidCases {
         return (size, fen)
     }
 
-    static func apply(_ input: ApplicationInput, by p: Principal, idempotencyKey: String?, app: Application) async throws -> ServiceRequest {
+    static func apply(_ submitted: ApplicationInput, by p: Principal, idempotencyKey: String?, app: Application) async throws -> ServiceRequest {
         let db = app.db as! any SQLDatabase
+        // The place as named on the page ("西山县 · 城关镇 · 凤埠社区") or its code.
+        var named = submitted
+        named.regionCode = try await RegionNames.code(for: submitted.regionCode, on: db)
+        let input = named
         var errors = FieldErrors()
         let kind = input.kind.flatMap { $0.isEmpty ? nil : $0 }.map { AidCaseKind(rawValue: $0) } ?? .civil
         if kind == nil { errors.add("kind", "案件类型应为民事、行政或刑事") }
@@ -284,10 +288,8 @@ enum LegalAidCases {
             c.missingMaterials = items.joined(separator: "\n")
             try await c.save(on: db)
             event(r, "request_materials", "一次性告知需补充：" + items.joined(separator: "；") + "。补充期间不计入审查期限（第四十三条）", by: p, now: now, writer: w)
-            if let mobile = MobileNumber((try? app.personalData.decrypt(r.applicantMobileCipher)) ?? "") {
-                try await app.sms.send(to: mobile, text: "【示范市公共法律服务】您的法律援助申请 \(r.number) 需补充材料：" + items.joined(separator: "；")
-                                       + "。请尽快提交，补充期间审查暂停计时。", on: db, at: now)
-            }
+            try await Notifications.tellApplicant(r, "您的法律援助申请 \(r.number) 需补充材料：" + items.joined(separator: "；")
+                                                  + "。请尽快提交，补充期间审查暂停计时。", app: app, on: db, at: now)
         case .materialsReceived:
             let since = CivilDate(c.materialsRequestedOn!)!
             let paused = c.pause + DeadlineRule.Pause.between(since, today, on: calendar)
