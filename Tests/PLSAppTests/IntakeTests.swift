@@ -562,6 +562,33 @@ final class IntakeTests: AppTestCase {
         XCTAssertEqual(asked.status, .seeOther)
         XCTAssertTrue(asked.headers.first(name: .location)?.hasPrefix("/login/citizen?next=") == true)
     }
+
+    /// Issue #20, items 7 and 11: the outcomes offered fit the matter; a refused conclusion keeps the chosen outcome
+    /// and the text typed.
+    func testConclusionOffersOutcomesThatFitTheMatterAndKeepsWhatWasTyped() async throws {
+        let op = try await token("operator")
+        var body = input()
+        body.accept = true
+        let (_, made) = try await create(op, body)
+        let r = try XCTUnwrap(made)
+        var res = try await act(op, r.id, "conclude", .init(outcome: "settled", summary: "调解成功"))
+        XCTAssertEqual(try errorBody(res).fields["outcome"], "“调解成功”不适用于法律咨询事项")
+        var browser = BrowserSession(self)
+        try await browser.signIn("operator")
+        let page = try await browser.get("/work/\(r.id)")
+        XCTAssertTrue(page.body.string.contains("<option value=\"answered\" selected>已解答</option>"))
+        XCTAssertFalse(page.body.string.contains("value=\"settled\""), "no 调解成功 for a consultation")
+        let refused = try await browser.post("/work/\(r.id)/conclude", [("outcome", "withdrawn"), ("summary", "")])
+        XCTAssertEqual(refused.status, .unprocessableEntity)
+        XCTAssertTrue(refused.body.string.contains("<option value=\"withdrawn\" selected>"), "the chosen outcome stays")
+        XCTAssertTrue(refused.body.string.contains("aria-invalid=\"true\" aria-describedby=\"summary-error\""))
+        let typed = try await browser.post("/work/\(r.id)/conclude", [("outcome", "settled"), ("summary", "已电话解答劳动仲裁时效")])
+        XCTAssertEqual(typed.status, .unprocessableEntity)
+        XCTAssertTrue(typed.body.string.contains(">已电话解答劳动仲裁时效</textarea>"), "the text stays")
+        res = try await act(op, r.id, "conclude", .init(summary: "已解答"))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        XCTAssertEqual(try res.content.decode(RequestViews.Detail.self).outcome, "answered", "the matter's first outcome by default")
+    }
 }
 
 final class CatalogAndCalendarTests: AppTestCase {

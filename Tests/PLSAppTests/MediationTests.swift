@@ -191,6 +191,26 @@ final class MediationTests: AppTestCase {
         XCTAssertEqual(try decode(res).mediation.courtDecisionName, "裁定确认调解协议有效")
     }
 
+    /// Issue #20, item 7: a validation error never empties what the mediator typed into the outcome form.
+    func testTheOutcomeFormKeepsTheFactsAndTheAgreementOnAnError() async throws {
+        let mediator = try await token("mediator")
+        let d = try decode(try await dispute(mediator, point: try await point()))
+        let id = d.request.id
+        _ = try await step(mediator, id, "consent", .init(given: true))
+        _ = try await send(.POST, "/api/v1/requests/\(id)/start", token: mediator)
+        var browser = BrowserSession(self)
+        try await browser.signIn("mediator")
+        // The parties' confirmation is missing: refused, and every word stays.
+        let page = try await browser.post("/work/\(id)/mediation/outcome", [
+            ("result", "success"), ("form", "oral"), ("facts", "李建国装修时在公共通道堆放建材"),
+            ("terms", "李建国于 12 月 3 日前清理通道"), ("signedOn", "2026-11-23")])
+        XCTAssertEqual(page.status, .unprocessableEntity)
+        let html = page.body.string
+        XCTAssertTrue(html.contains(">李建国装修时在公共通道堆放建材</textarea>"), "the facts stay")
+        XCTAssertTrue(html.contains(">李建国于 12 月 3 日前清理通道</textarea>"), "the agreement stays")
+        XCTAssertTrue(html.contains("<option value=\"oral\" selected>"), "the chosen form stays")
+    }
+
     func testACommitteeTakesDisputesInForItselfOnly() async throws {
         let admin = try await token("admin")
         let made = try await send(.POST, "/api/v1/accounts", token: admin, json: [

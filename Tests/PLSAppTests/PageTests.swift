@@ -57,6 +57,24 @@ final class PageTests: AppTestCase {
         XCTAssertEqual(res.status, .seeOther)
     }
 
+    /// Issue #20, item 11: every role lands on its own work, not on the wall of indicator cards.
+    func testEachRoleLandsOnItsOwnWork() async throws {
+        let expected = ["operator": "/hotline", "aid": "/legal-aid/desk", "clerk": "/window", "adviser": "/adviser",
+                        "mediator": "/work", "admin": "/admin", "leader": "/admin"]
+        for (username, landing) in expected {
+            var browser = BrowserSession(self)
+            let res = try await browser.post("/login", [("username", username), ("password", DemoCity.password)])
+            XCTAssertEqual(res.status, .seeOther, username)
+            XCTAssertEqual(res.headers.first(name: .location), landing, username)
+            let page = try await browser.get(landing)
+            XCTAssertEqual(page.status, .ok, "\(username) \(landing)")
+        }
+        // A return address still wins.
+        var browser = BrowserSession(self)
+        let res = try await browser.post("/login", [("username", "operator"), ("password", DemoCity.password), ("next", "/work")])
+        XCTAssertEqual(res.headers.first(name: .location), "/work")
+    }
+
     func testInstitutionFormKeepsInputOnError() async throws {
         var browser = BrowserSession(self)
         try await browser.signIn("county-admin")

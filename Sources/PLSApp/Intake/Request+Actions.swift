@@ -84,6 +84,18 @@ enum RequestActions {
         }
     }
 
+    /// The outcomes a matter of this type can conclude with (no 调解成功 for a consultation); the first is the default.
+    static func outcomes(for matter: MatterType) -> [String] {
+        switch matter {
+        case .consultation: ["answered", "resolved", "withdrawn", "other"]
+        case .legalAid: ["aid_closed", "aid_terminated", "withdrawn", "other"]
+        case .mediation: ["settled", "not_settled", "mediation_terminated", "not_mediated", "withdrawn"]
+        case .notarization, .judicialAppraisal: ["certified", "resolved", "withdrawn", "other"]
+        case .arbitration: ["resolved", "settled", "withdrawn", "other"]
+        case .villageAdviser, .legalPublicity, .complaint: ["resolved", "withdrawn", "other"]
+        }
+    }
+
     /// Checks the action's own input and applies it to `r` inside a ledger write.
     /// `tell`: whether the applicant is told here; an intake tells them once, after it is written (`Intake.create`).
     static func apply(_ action: RequestAction, to r: ServiceRequest, input: Input, by p: Principal, writer w: Ledger.Writer,
@@ -171,8 +183,10 @@ enum RequestActions {
             r.transferTarget = nil
             r.transferReference = nil
         case .conclude:
-            let outcome = input.outcome?.nilIfEmpty ?? "resolved"
+            let allowed = outcomes(for: matter)
+            let outcome = input.outcome?.nilIfEmpty ?? allowed[0]
             if outcomes[outcome] == nil { errors.add("outcome", "办理结果取值无效") }
+            else if !allowed.contains(outcome) { errors.add("outcome", "“\(outcomes[outcome]!)”不适用于\(matter.chineseName)事项") }
             let summary = errors.required(input.summary, "summary", "办理情况", maxLength: 2000)
             try errors.throwIfAny()
             r.outcome = outcome

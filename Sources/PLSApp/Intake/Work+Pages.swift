@@ -69,6 +69,8 @@ enum WorkPages {
         var caseNotices: [String]
         var casePanels: [String]
         var caseForms: [String]
+        /// The failed form's text by `action_field` (`conclude_summary`, `reject_reason` …).
+        var kept: [String: String]
     }
 
     static func detail(_ req: Request, error: AppError? = nil) async throws -> Response {
@@ -81,7 +83,17 @@ enum WorkPages {
         let input = CasePageInput(page: req.pageMeta(title: "事项 \(d.number)"), detail: d, request: r, error: error)
         var parts: [CasePageParts] = []
         for c in MatterCases.registered { parts.append(try await c.workPage(input, req: req)) }
-        let outcomes = RequestActions.outcomes.sorted { $0.key < $1.key }.map { SelectOption(value: $0.key, label: $0.value, selected: $0.key == "resolved") }
+        let matter = MatterType(rawValue: d.matterType) ?? .consultation
+        let chosen = error == nil ? nil : req.formValue("outcome")
+        let allowed = RequestActions.outcomes(for: matter)
+        let outcomes = allowed.map { SelectOption(value: $0, label: RequestActions.outcomes[$0] ?? $0, selected: $0 == (chosen ?? allowed[0])) }
+        // What was typed into the form that failed, so that a validation error never empties it.
+        var kept: [String: String] = [:]
+        if error != nil, let action = req.parameters.get("action") {
+            for field in ["reason", "summary", "note", "reference"] {
+                if let v = req.formValue(field) { kept["\(action.replacingOccurrences(of: "-", with: "_"))_\(field)"] = v }
+            }
+        }
         let ctx = DetailContext(
             page: input.page, d: d, timeline: TimelineItem.from(d.timeline),
             // Leaf reads `take-back` as a subtraction: the keys are camel case.
@@ -92,7 +104,8 @@ enum WorkPages {
             error: error?.message, errors: error?.fields ?? [:], created: DateFormatter.chinaTime.string(from: d.createdAt),
             groupNames: d.priorityGroups.compactMap { PriorityGroup(rawValue: $0)?.chineseName }, hasCandidates: !candidates.isEmpty,
             attachments: AttachmentView.list(files, base: "/work/\(d.id)"), hasAttachments: !files.isEmpty, canUpload: Attachments.mayUpload(r, p),
-            caseNotices: parts.compactMap(\.notice), casePanels: parts.compactMap(\.panel), caseForms: parts.compactMap(\.forms))
+            caseNotices: parts.compactMap(\.notice), casePanels: parts.compactMap(\.panel), caseForms: parts.compactMap(\.forms),
+            kept: kept)
         let response = try await req.view.render("work/detail", ctx).encodeResponse(for: req)
         if let error { response.status = error.status }
         return response

@@ -109,16 +109,28 @@ enum MediationPages {
         var fulfilment: [SelectOption]
         var decisions: [SelectOption]
         var today: String
+        /// What the failed form carried, so that a validation error never empties the facts or the agreement.
+        var kept: [String: String]
     }
 
     static func forms(_ m: MediationCases.View, req: Request) -> CaseForms {
+        // Only a failed post carries values back (the page is then answered from the step's route).
+        let posted = req.method == .POST
+        var kept: [String: String] = [:]
+        if posted {
+            for f in ["advice", "attendees", "record", "facts", "terms", "reason", "note", "court"] { kept[f] = req.formValue(f) ?? "" }
+        }
+        let result = posted ? req.formValue("result") : nil
+        let form = posted ? req.formValue("form") : nil
         return CaseForms(
             steps: Dictionary(uniqueKeysWithValues: m.steps.map { ($0 == "court-decision" ? "courtDecision" : $0, true) }),
-            outcomes: [MediationOutcome.success, .failure, .terminated].map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0 == .success) },
-            forms: AgreementForm.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0 == .written) },
+            outcomes: [MediationOutcome.success, .failure, .terminated].map {
+                SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == (result ?? MediationOutcome.success.rawValue)) },
+            forms: AgreementForm.allCases.map {
+                SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == (form ?? AgreementForm.written.rawValue)) },
             fulfilment: [FulfilmentStatus.fulfilled, .partlyFulfilled, .notFulfilled].map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: false) },
             decisions: CourtDecision.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: false) },
-            today: req.today.description)
+            today: req.today.description, kept: kept)
     }
 
     static func step(_ req: Request) async throws -> Response {

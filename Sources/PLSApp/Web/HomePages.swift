@@ -64,6 +64,26 @@ enum HomePages {
     }
 
     /// Only paths on this site: never an open redirect.
+    /// Where each role starts its day: the operator on the call console, a legal aid centre's clerk on its desk,
+    /// another window's clerk at the window, a village adviser on the visit log, a practitioner on their queue;
+    /// administrators, leaders and auditors on the dashboard.
+    static func landing(for p: Principal, on db: any SQLDatabase) async throws -> String {
+        switch p.role {
+        case .hotlineOperator: return "/hotline"
+        case .windowClerk:
+            guard let id = p.institutionID else { return "/window" }
+            let type = try await db.select().column("type").from(Institution.schema).where("id", .equal, id)
+                .first(decodingColumn: "type", as: String.self)
+            return type == InstitutionType.legalAidCentre.rawValue ? "/legal-aid/desk" : "/window"
+        case .practitioner:
+            guard let id = p.practitionerID else { return "/work" }
+            let advises = try await db.select().column("id").from("adviser_assignments").where("practitioner_id", .equal, id)
+                .where("end_on", .is, SQLLiteral.null).limit(1).all().isEmpty == false
+            return advises ? "/adviser" : "/work"
+        default: return "/admin"
+        }
+    }
+
     /// The pages a citizen signs in for: their matters, applying, legal aid's application.
     static func isCitizenPage(_ path: String) -> Bool {
         path == "/my" || path.hasPrefix("/my/") || path.hasPrefix("/apply/") || path.hasPrefix("/legal-aid/apply")

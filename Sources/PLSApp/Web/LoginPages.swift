@@ -31,7 +31,9 @@ enum LoginPages {
             let account = try await AuthController.authenticateStaff(username: username, password: password, address: req.clientAddress,
                                                                      app: req.application, on: req.db)
             await req.signIn(account)
-            return req.redirect(to: HomePages.safeNext(form.next) ?? "/admin")
+            if let next = HomePages.safeNext(form.next) { return req.redirect(to: next) }
+            guard let p = Principal(account) else { return req.redirect(to: "/admin") }
+            return req.redirect(to: try await HomePages.landing(for: p, on: req.sql))
         } catch let e as AppError {
             let view = try await req.view.render("login", StaffContext(page: req.pageMeta(title: "工作人员登录"), username: form.username ?? "",
                                                                        next: HomePages.safeNext(form.next) ?? "", error: e.message, fields: e.fields))
