@@ -26,6 +26,8 @@ func routes(_ app: Application) throws {
     web.get("login", use: LoginPages.staffForm)
     web.post("login", use: LoginPages.staffSubmit)
     web.get("login", "citizen", use: LoginPages.citizenForm)
+    web.get("accessibility", use: SitePages.accessibility)
+    web.get("search", use: SitePages.search)
     web.post("login", "citizen", use: LoginPages.citizenSubmit)
     web.post("logout", use: LoginPages.logout)
     web.get("account", "password", use: LoginPages.passwordForm)

@@ -75,6 +75,30 @@ final class PageTests: AppTestCase {
         XCTAssertEqual(res.headers.first(name: .location), "/work")
     }
 
+    /// Issue #20, government website conventions: the footer's identification, an accessibility statement, site search.
+    func testTheSiteCarriesItsIdentificationAStatementAndASearch() async throws {
+        var browser = BrowserSession(self)
+        var home = try await browser.get("/")
+        XCTAssertTrue(home.body.string.contains("href=\"/accessibility#correction\">我要纠错</a>"))
+        XCTAssertFalse(home.body.string.contains("网站标识码"), "nothing is made up when it is not configured")
+        app.settings.siteIdentity = SiteIdentity(siteCode: "3499000001", icpNumber: "皖ICP备00000000号", psbNumber: "皖公网安备 34990002000001号",
+                                                 correctionURL: "https://zfwzzc.www.gov.cn/")
+        home = try await browser.get("/")
+        for text in ["网站标识码 3499000001", "皖ICP备00000000号", "皖公网安备 34990002000001号", "href=\"https://zfwzzc.www.gov.cn/\">我要纠错"] {
+            XCTAssertTrue(home.body.string.contains(text), text)
+        }
+        let statement = try await browser.get("/accessibility")
+        XCTAssertEqual(statement.status, .ok)
+        XCTAssertTrue(statement.body.string.contains("无障碍声明") && statement.body.string.contains("id=\"correction\""))
+        var found = try await browser.get("/search?q=\("公证".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)")
+        XCTAssertTrue(found.body.string.contains("/services/notarization.birth"))
+        found = try await browser.get("/search?q=\("讨薪".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)")
+        XCTAssertTrue(found.body.string.contains("href=\"/legal-aid\""))
+        found = try await browser.get("/search?q=\(String(repeating: "x", count: 5000))")
+        XCTAssertEqual(found.status, .ok)
+        XCTAssertTrue(found.body.string.contains("没有找到相关内容"))
+    }
+
     func testInstitutionFormKeepsInputOnError() async throws {
         var browser = BrowserSession(self)
         try await browser.signIn("county-admin")

@@ -12,6 +12,10 @@ public struct Settings: Sendable {
     public var trustedProxies: Set<String> = []
     /// Multiplies every rate limit (`PLS_RATE_LIMIT_SCALE`): for load tests and the test command, never below 1.
     public var rateLimitScale = 1
+    /// What the footer of a government website carries (政府网站发展指引): the site identification code, the ICP and
+    /// public security filing numbers, and where errors are reported (`PLS_SITE_CODE`, `PLS_ICP_NUMBER`,
+    /// `PLS_PSB_NUMBER`, `PLS_CORRECTION_URL`). Unset, they are left out (the correction link goes to our own page).
+    public var siteIdentity = SiteIdentity()
     /// Behind https: cookies are `Secure` and responses carry HSTS.
     public var secureTransport: Bool { publicURL.lowercased().hasPrefix("https://") }
     public var secretKey: SymmetricKey {
@@ -53,6 +57,9 @@ public struct Settings: Sendable {
         var settings = Settings(databaseURL: url, dataDirectory: dir, demo: demo, secretKey: key,
                                 publicURL: publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL)
         settings.rateLimitScale = min(max(1, Environment.get("PLS_RATE_LIMIT_SCALE").flatMap(Int.init) ?? 1), 10_000)
+        func text(_ key: String) -> String? { Environment.get(key).flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 } }
+        settings.siteIdentity = SiteIdentity(siteCode: text("PLS_SITE_CODE"), icpNumber: text("PLS_ICP_NUMBER"),
+                                             psbNumber: text("PLS_PSB_NUMBER"), correctionURL: text("PLS_CORRECTION_URL") ?? "/accessibility#correction")
         settings.trustedProxies = Set((Environment.get("PLS_TRUSTED_PROXIES") ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         return settings
@@ -117,4 +124,12 @@ extension Application {
         }
         set { storage[SettingsKey.self] = newValue }
     }
+}
+
+/// The footer's identification of a government website.
+public struct SiteIdentity: Sendable, Encodable {
+    public var siteCode: String?
+    public var icpNumber: String?
+    public var psbNumber: String?
+    public var correctionURL = "/accessibility#correction"
 }

@@ -111,3 +111,40 @@ enum HomePages {
             messages: try messages.map { .init(mobile: $0.mobileMasked, text: try req.personalData.open($0.text), at: formatter.string(from: $0.createdAt)) }))
     }
 }
+
+/// 无障碍声明 and 站内搜索: what a government website carries besides its services (政府网站发展指引).
+enum SitePages {
+    static func accessibility(_ req: Request) async throws -> View {
+        struct Context: Encodable { var page: PageMeta }
+        return try await req.view.render("accessibility", Context(page: req.pageMeta(title: "无障碍声明")))
+    }
+
+    struct Result: Encodable { var title: String; var href: String; var summary: String }
+
+    /// The public pages, by what they are for, searched with the service guides.
+    static let pages: [(title: String, href: String, words: String)] = [
+        ("法律援助自助预审", "/legal-aid", "法律援助 免费 律师 经济困难 预审 农民工 讨薪 工伤"),
+        ("办事指南", "/services", "办事 指南 材料 流程 收费 时限 地点"),
+        ("进度查询", "/lookup", "进度 查询 事项编号 办理"),
+        ("群众登录", "/login/citizen", "登录 注册 验证码 手机"),
+        ("无障碍声明", "/accessibility", "无障碍 长者模式 老年人 纠错"),
+    ]
+
+    static func search(_ req: Request) async throws -> View {
+        struct Context: Encodable { var page: PageMeta; var q: String; var results: [Result] }
+        let q = String(((try? req.query.get(String.self, at: "q")) ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(40))
+        var results: [Result] = []
+        if !q.isEmpty {
+            let words = q.split(whereSeparator: \.isWhitespace).map(String.init)
+            func matches(_ text: String) -> Bool { words.allSatisfy { text.localizedCaseInsensitiveContains($0) } }
+            for item in try await Catalog.items(on: req.sql)
+            where matches(item.name + item.conditions + item.materials + item.steps + item.location) {
+                results.append(Result(title: item.name, href: "/services/\(item.code)", summary: "办理条件：" + item.conditions))
+            }
+            for page in pages where matches(page.title + page.words) {
+                results.append(Result(title: page.title, href: page.href, summary: page.words))
+            }
+        }
+        return try await req.view.render("search", Context(page: req.pageMeta(title: "站内搜索"), q: q, results: results))
+    }
+}

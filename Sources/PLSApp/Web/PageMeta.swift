@@ -15,6 +15,7 @@ struct PageMeta: Encodable, Sendable {
     var nav: [NavItem]
     var path: String
     var flash: String?
+    var site = SiteIdentity()
 }
 
 extension Request {
@@ -65,7 +66,8 @@ extension Request {
         return PageMeta(title: title, csrf: csrfToken, elder: cookies[Self.elderCookie]?.string == "1",
                         demo: application.settings.demo,
                         user: principal.map { .init(name: $0.displayName, role: $0.role.rawValue, roleName: $0.role.chineseName, isStaff: $0.role.isStaff) },
-                        nav: nav, path: path, flash: flash ?? (try? query.get(String.self, at: "flash")))
+                        nav: nav, path: path, flash: flash ?? (try? query.get(String.self, at: "flash")),
+                        site: application.settings.siteIdentity)
     }
 }
 
