@@ -240,6 +240,23 @@ final class IntakePageTests: AppTestCase {
         let page = try await op.get("/hotline?mobile=13611112222")
         XCTAssertTrue(page.body.string.contains("来电人历史事项"))
         XCTAssertEqual(page.body.string.components(separatedBy: "class=\"history-list\"").count, 2)
+
+        // Enter in the number field (the form's first button) looks the caller up: nothing saved, nothing typed lost,
+        // the history with dates and handlers, the name filled, the duplicate shown as soon as number and category are known.
+        let enter = try await op.post("/hotline", [("action", "lookup"), ("mobile", "13611112222"), ("category", "labor"),
+                                                   ("description", "又来电催问"), ("formToken", "t3")])
+        XCTAssertEqual(enter.status, .ok)
+        let html = enter.body.string
+        XCTAssertTrue(html.contains("value=\"lookup\""), "the lookup button comes first in the form")
+        XCTAssertLessThan(html.range(of: "value=\"lookup\"")!.lowerBound, html.range(of: "value=\"answer\"")!.lowerBound)
+        XCTAssertTrue(html.contains("承办：") && html.contains("value=\"李建国\""), "history with handlers; the name filled")
+        XCTAssertTrue(html.contains("疑似重复") && html.contains(">又来电催问</textarea>"))
+        let still = try await ServiceRequest.query(on: app.db).count()
+        XCTAssertEqual(still, 2)
+        var clerk = BrowserSession(self)
+        try await clerk.signIn("clerk")
+        let window = try await clerk.get("/window")
+        XCTAssertTrue(window.body.string.contains("申请人历史事项") && !window.body.string.contains("来电人历史事项"))
     }
 
     func testRatingFromTheSmsLinkWithoutSigningIn() async throws {

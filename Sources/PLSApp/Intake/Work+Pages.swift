@@ -166,7 +166,7 @@ enum WorkPages {
         var matters: [SelectOption]
         var groups: [SelectOption]
         var regions: [SelectOption]
-        var history: [RequestViews.Row]
+        var history: [HistoryItem]
         var duplicates: [RequestViews.Row]
         var formToken: String
         var quick: [SelectOption]
@@ -175,10 +175,15 @@ enum WorkPages {
         var hasDuplicates: Bool
     }
 
+    /// One earlier matter of the caller: when, what, how it stands, who handles it.
+    struct HistoryItem: Encodable {
+        var id: UUID; var number: String; var date: String; var what: String; var status: String; var handler: String
+    }
+
     static let quickCategories: [PLSDomain.Category] = [.labor, .marriageFamily, .contractDebt, .traffic, .property, .land, .consumer, .personalInjury]
 
     static func intakePage(_ req: Request, mode: String, v: [String: String], groups: [String], error: AppError? = nil,
-                           duplicates: [RequestViews.Row] = []) async throws -> Response {
+                           duplicates: [RequestViews.Row] = [], lookedUp: Bool = false) async throws -> Response {
         let p = try req.staff()
         var history: [RequestViews.Row] = []
         if let m = MobileNumber(v["mobile"] ?? "") {
@@ -188,16 +193,25 @@ enum WorkPages {
         }
         var v = v
         v["regionCode"] = try await RegionNames.label(v["regionCode"], on: req.sql)
+        // A known caller's name is filled from their last matter (the operator corrects it if someone else calls).
+        if (v["name"] ?? "").isEmpty, let last = history.first { v["name"] = last.applicantName }
+        let f = DateFormatter.chinaTime
+        let items = history.map {
+            HistoryItem(id: $0.id, number: $0.number, date: String(f.string(from: $0.createdAt).prefix(10)),
+                        what: $0.matterTypeName + " · " + $0.categoryName, status: $0.statusName,
+                        handler: $0.practitionerName ?? $0.institutionName ?? "未分派")
+        }
         let ctx = IntakeContext(
             page: req.pageMeta(title: mode == "hotline" ? "12348 热线坐席" : "窗口登记"), mode: mode,
             heading: mode == "hotline" ? "12348 热线坐席" : "窗口登记", v: v, errors: error.map(RequestForm.pageFields) ?? [:], error: error?.message,
             categories: RequestForm.categoryOptions(v["category"]), matters: RequestForm.matterOptions(v["matterType"] ?? "consultation"),
             groups: RequestForm.groupOptions(groups), regions: try await RequestForm.regionOptions(on: req.sql, within: p.scope),
-            history: history, duplicates: duplicates, formToken: v["formToken"]?.nilIfEmpty ?? Tokens.random(bytes: 12),
+            history: items, duplicates: duplicates, formToken: v["formToken"]?.nilIfEmpty ?? Tokens.random(bytes: 12),
             quick: quickCategories.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == v["category"]) },
             hasHistory: !history.isEmpty, hasDuplicates: !duplicates.isEmpty)
         let response = try await req.view.render("work/intake", ctx).encodeResponse(for: req)
-        if let error { response.status = error.status } else if !duplicates.isEmpty { response.status = .conflict }
+        // A save held back for possible duplicates is a conflict; a lookup that shows them is an answer.
+        if let error { response.status = error.status } else if !duplicates.isEmpty, !lookedUp { response.status = .conflict }
         return response
     }
 
@@ -224,6 +238,16 @@ enum WorkPages {
         values.v["formToken"] = req.formValue("formToken") ?? ""
         values.v["channel"] = mode == "hotline" ? RequestChannel.hotline.rawValue : RequestChannel.window.rawValue
         let answerNow = req.formValue("action") == "answer"
+        // Enter in a field: the caller's history and duplicates for what is typed so far; nothing is saved.
+        if req.formValue("action") == "lookup" {
+            var dups: [RequestViews.Row] = []
+            if let mobile = MobileNumber(values.v["mobile"] ?? ""), let category = Category(rawValue: values.v["category"] ?? "") {
+                dups = try await Dispatch.duplicates(mobileHash: req.personalData.lookupHash(mobile.digits), category: category,
+                                                     since: req.now.addingTimeInterval(-30 * 86_400), scope: p.scope, today: req.today,
+                                                     protector: req.personalData, on: req.sql)
+            }
+            return try await intakePage(req, mode: mode, v: values.v, groups: values.groups, duplicates: dups, lookedUp: true)
+        }
         do {
             let valid = try await Intake.validate(RequestForm.input(values, answer: answerNow), by: p, today: req.today, regions: req.application.regionDirectory, on: req.sql)
             if answerNow, (values.v["answer"] ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
