@@ -418,6 +418,7 @@ final class LegalAidTests: AppTestCase {
         XCTAssertEqual(try errorBody(res).fields["grant"], "请选择给予或不予法律援助")
         res = try await send(.POST, "/api/v1/legal-aid/cases/\(id)/decision", token: try await token("aid"), json: LegalAidCases.StepInput(grant: true))
         XCTAssertEqual(res.status, .ok, res.body.string)
+        XCTAssertEqual(try decode(res).request.statusName, "已决定给予法律援助", "not 已受理: the citizen reads what was decided")
 
         // The operator's page offers no decision form.
         var browser = BrowserSession(self)

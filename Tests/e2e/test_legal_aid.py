@@ -86,7 +86,7 @@ def test_a_citizen_gets_legal_aid_from_precheck_to_closing(browser):
     shot(page, "legal-aid-case-desktop")
     page.get_by_role("button", name="指派", exact=True).click()
     expect(page.locator(".flash")).to_have_text("已指派")
-    expect(page.locator(".status-pill")).to_have_text("已分派")
+    expect(page.locator(".status-pill")).to_have_text("已指派承办人员")
     page.get_by_role("button", name="退出").click()
 
     # The lawyer starts and closes with the stage reached; the subsidy is computed.

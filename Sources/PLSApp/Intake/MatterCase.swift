@@ -50,6 +50,9 @@ protocol MatterCase: Sendable {
     /// The case's own steps that are past due, as SQL conditions on the request `r` (tested only on this matter's
     /// requests): the queue flags them as it flags a late conclusion. The same steps as `deadlines` escalates.
     func overdueSteps(today: CivilDate) -> [OverdueStep]
+    /// How the case names a status where the general name would mislead (legal aid: 已受理 after a grant reads
+    /// 已决定给予法律援助); nil keeps the general name.
+    func statusName(_ status: RequestStatus) -> String?
     /// The capability's own application page for a catalog item, when it asks more than the general form
     /// (legal aid: the statement of means and the pledge). `/apply/:code` leads there: one route, one set of data.
     func applicationPath(for itemCode: String) -> String?
@@ -64,6 +67,7 @@ protocol MatterCase: Sendable {
 
 extension MatterCase {
     func overdueSteps(today: CivilDate) -> [OverdueStep] { [] }
+    func statusName(_ status: RequestStatus) -> String? { nil }
     func applicationPath(for itemCode: String) -> String? { nil }
     var acceptedOnIntake: Bool { true }
     var windowChecksIdentity: Bool { true }
@@ -157,4 +161,11 @@ extension Request {
 struct OverdueStep: Sendable {
     var name: String
     var condition: SQLQueryString
+}
+
+extension MatterCases {
+    /// A status as the matter's case names it.
+    static func statusName(_ status: RequestStatus, matter: String) -> String {
+        MatterType(rawValue: matter).flatMap(forMatter)?.statusName(status) ?? status.chineseName
+    }
 }

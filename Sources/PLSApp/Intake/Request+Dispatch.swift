@@ -119,7 +119,7 @@ enum Dispatch {
         }
         let timeline = try await RequestViews.timeline(r.id!, protector: app.personalData, on: app.db as! any SQLDatabase)
         return PublicView(number: r.number, matterTypeName: MatterType(rawValue: r.matterType)?.chineseName ?? r.matterType, status: r.status,
-                          statusName: r.requestStatus.chineseName, createdAt: r.createdAt, concludeDue: r.concludeDue,
+                          statusName: MatterCases.statusName(r.requestStatus, matter: r.matterType), createdAt: r.createdAt, concludeDue: r.concludeDue,
                           steps: timeline.map { .init(at: $0.at, actionName: $0.actionName, statusName: $0.toStatusName) })
     }
 }

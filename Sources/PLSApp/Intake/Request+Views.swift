@@ -75,7 +75,7 @@ enum RequestViews {
                    channel: s.channel, channelName: RequestChannel(rawValue: s.channel)?.chineseName ?? s.channel,
                    applicantName: try protector.open(s.applicantName), applicantMobile: s.applicantMobileMasked,
                    priorityGroups: DelimitedList.decode(s.priorityGroups), regionCode: s.regionCode, regionName: s.regionName,
-                   status: s.status, statusName: status.chineseName, institutionId: s.institutionId, institutionName: s.institutionName,
+                   status: s.status, statusName: MatterCases.statusName(status, matter: s.matterType), institutionId: s.institutionId, institutionName: s.institutionName,
                    practitionerId: s.practitionerId, practitionerName: s.practitionerName, concludeDue: s.concludeDue,
                    overdue: s.overdueStep != nil || isOverdue(status: status, due: s.concludeDue, today: today),
                    overdueStep: s.overdueStep, createdAt: s.createdAt)
@@ -396,7 +396,7 @@ enum RequestViews {
             applicant: Applicant(name: try app.personalData.open(r.applicantName), mobile: r.applicantMobileMasked, idNumber: r.applicantIDMasked.map(Masking.idNumber),
                                  birthDate: r.applicantBirthDate.map { String($0.prefix(7)) }, sex: r.applicantSex),
             priorityGroups: DelimitedList.decode(r.priorityGroupsText), regionCode: r.regionCode, regionName: regionName ?? r.regionCode,
-            status: r.status, statusName: status.chineseName, institutionId: r.institutionID, institutionName: institutionName,
+            status: r.status, statusName: MatterCases.statusName(status, matter: r.matterType), institutionId: r.institutionID, institutionName: institutionName,
             practitionerId: r.practitionerID, practitionerName: practitionerName, acceptDue: r.acceptDue, concludeDue: r.concludeDue,
             overdue: isOverdue(status: status, due: r.concludeDue, today: app.today), suspendedOn: r.suspendedOn,
             transferTarget: r.transferTarget, transferReference: r.transferReference, externalReference: r.externalReference,

@@ -106,6 +106,16 @@ extension LegalAidMatterCase {
         ]
     }
 
+    func statusName(_ status: RequestStatus) -> String? {
+        switch status {
+        case .submitted: "审查中"
+        case .accepted: "已决定给予法律援助"
+        case .assigned: "已指派承办人员"
+        case .rejected: "不予法律援助"
+        default: nil
+        }
+    }
+
     func applicationPath(for itemCode: String) -> String? {
         itemCode == "legal_aid.criminal" ? "/legal-aid/apply?kind=criminal" : "/legal-aid/apply"
     }
