@@ -49,3 +49,13 @@ def sign_in(page, username, password="demo12348"):
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
+
+
+def precheck(page, size, income, county="349901000000", matter="labor_relationship_or_pay"):
+    """The legal aid pre-check as a citizen fills it in."""
+    page.goto(BASE + "/legal-aid")
+    page.get_by_label("您要解决的问题").select_option(matter)
+    page.get_by_label("您所在的县（区）").select_option(county)
+    page.get_by_label("家庭人口（人）").fill(str(size))
+    page.get_by_label("家庭月总收入（元）").fill(str(income))
+    page.get_by_role("button", name="开始预审").click()

@@ -1,17 +1,12 @@
 """Issue #20: each journey as its person walks it, at the width where it broke."""
 import re
 from playwright.sync_api import expect
-from conftest import BASE, shot, sign_in
+from conftest import BASE, precheck, shot, sign_in
 
 
 def test_a_citizen_not_signed_in_prechecks_signs_in_and_applies_on_a_phone(phone):
     page = phone
-    page.goto(BASE + "/legal-aid")
-    page.get_by_label("您要解决的问题").select_option("labor_relationship_or_pay")
-    page.get_by_label("您所在的县（区）").select_option("349901000000")
-    page.get_by_label("家庭人口（人）").fill("4")
-    page.get_by_label("家庭月总收入（元）").fill("2600")
-    page.get_by_role("button", name="开始预审").click()
+    precheck(page, 4, 2600)
     # The verdict is where the eye is: on the first screen, with the focus.
     verdict = page.locator("#result")
     expect(verdict).to_be_focused()

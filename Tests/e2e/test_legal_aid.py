@@ -2,7 +2,7 @@ import json
 import re
 import urllib.request
 from playwright.sync_api import expect
-from conftest import BASE, shot, sign_in
+from conftest import BASE, precheck, shot, sign_in
 
 
 def api(path, token=None, body=None):
@@ -27,12 +27,7 @@ def test_a_citizen_gets_legal_aid_from_precheck_to_closing(browser):
     page.get_by_text("使用密码登录").click()
     page.get_by_label("密码").fill("demo12348")
     page.get_by_role("button", name="登录", exact=True).click()
-    page.goto(BASE + "/legal-aid")
-    page.get_by_label("您要解决的问题").select_option("labor_relationship_or_pay")
-    page.get_by_label("您所在的县（区）").select_option("349901000000")
-    page.get_by_label("家庭人口（人）").fill("3")
-    page.get_by_label("家庭月总收入（元）").fill("3600")
-    page.get_by_role("button", name="开始预审").click()
+    precheck(page, 3, 3600)
     expect(page.get_by_text("初步符合法律援助条件")).to_be_visible()
     expect(page.get_by_text("法律援助法第三十四条")).to_be_visible()
     shot(page, "legal-aid-check-phone")

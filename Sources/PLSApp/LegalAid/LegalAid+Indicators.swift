@@ -13,6 +13,24 @@ enum LegalAidIndicators {
         }
     }
 
+    /// A statutory step of the cases in the year (`inYear` between the year's first and last day), counted once it is
+    /// done or has fallen due, on time when done by its due day. Column names are ours, never input.
+    private static func stepOnTime(_ id: String, _ name: String, basis: String, source: IndicatorTargetSource = .law, counted: String,
+                                   done: String, due: String, inYear: String, only: String = "1 = 1",
+                                   notWaiting: String = "1 = 1") -> IndicatorDefinition {
+        rate(id, name, target: 100, basis: basis, source: source, counted: counted) { s in
+            """
+            SELECT SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
+                   CAST(SUM(CASE WHEN \(unsafeRaw: done) IS NOT NULL AND \(unsafeRaw: done) <= \(unsafeRaw: due) THEN 1 ELSE 0 END) AS BIGINT) AS num
+            FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
+            WHERE \(unsafeRaw: only) AND \(unsafeRaw: due) IS NOT NULL AND r.region_code LIKE \(bind: s.region.scopePrefix + "%")
+              AND \(unsafeRaw: inYear) >= \(bind: s.firstDay) AND \(unsafeRaw: inYear) <= \(bind: s.lastDay)
+              AND (\(unsafeRaw: done) IS NOT NULL OR (\(unsafeRaw: due) < \(bind: s.today.description) AND \(unsafeRaw: notWaiting)))
+            GROUP BY SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth)))
+            """
+        }
+    }
+
     static let all: [IndicatorDefinition] = [
         // Suspects and defendants without counsel reported at the stations, and those a duty lawyer helped.
         rate("duty_lawyer_coverage", "值班律师法律帮助覆盖率", target: 100,
@@ -27,63 +45,25 @@ enum LegalAidIndicators {
             """
         },
         // Notices whose designation is done or has fallen due; on time when designated by the due day.
-        rate("notified_defence_designation_rate", "通知辩护按时指派率", target: 100,
-             basis: "实施方案二（四）：符合通知辩护条件的，指派律师辩护的比例达 100%（法律援助法第三十六条：收到通知后三日内指派律师）",
-             counted: "件通知辩护按时指派") { s in
-            """
-            SELECT SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
-                   CAST(SUM(CASE WHEN c.designated_on IS NOT NULL AND c.designated_on <= c.designation_due THEN 1 ELSE 0 END) AS BIGINT) AS num
-            FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
-            WHERE c.notifying_organ IS NOT NULL AND r.region_code LIKE \(bind: s.region.scopePrefix + "%")
-              AND c.received_on >= \(bind: s.firstDay) AND c.received_on <= \(bind: s.lastDay)
-              AND (c.designated_on IS NOT NULL OR c.designation_due < \(bind: s.today.description))
-            GROUP BY SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth)))
-            """
-        },
+        stepOnTime("notified_defence_designation_rate", "通知辩护按时指派率",
+                   basis: "实施方案二（四）：符合通知辩护条件的，指派律师辩护的比例达 100%（法律援助法第三十六条：收到通知后三日内指派律师）",
+                   source: .plan, counted: "件通知辩护按时指派", done: "c.designated_on", due: "c.designation_due", inYear: "c.received_on",
+                   only: "c.notifying_organ IS NOT NULL"),
         // The statutory steps of every application, each on time or not (the steps the deadline watch escalates).
-        // Decisions on applications received in the year that are made or have fallen due; on time by the due day,
-        // which the clock's pause for missing material moves (an application waiting for material is not late).
-        rate("aid_decision_on_time_rate", "法律援助按时审查决定率", target: 100,
-             basis: "法律援助法第四十三条：收到申请之日起七日内作出是否给予法律援助的决定", source: .law,
-             counted: "件按时作出决定") { s in
-            """
-            SELECT SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
-                   CAST(SUM(CASE WHEN c.decided_on IS NOT NULL AND c.decided_on <= r.accept_due THEN 1 ELSE 0 END) AS BIGINT) AS num
-            FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
-            WHERE c.organ_name IS NULL AND r.accept_due IS NOT NULL AND r.region_code LIKE \(bind: s.region.scopePrefix + "%")
-              AND c.received_on >= \(bind: s.firstDay) AND c.received_on <= \(bind: s.lastDay)
-              AND (c.decided_on IS NOT NULL OR (r.accept_due < \(bind: s.today.description) AND c.materials_requested_on IS NULL))
-            GROUP BY SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth)))
-            """
-        },
-        // Every designation done or fallen due (granted applications and notices alike), on time by its due day.
-        rate("aid_designation_on_time_rate", "法律援助按时指派率", target: 100,
-             basis: "法律援助法第四十三条、第三十六条：决定给予法律援助或收到通知之日起三日内指派", source: .law,
-             counted: "件按时指派") { s in
-            """
-            SELECT SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
-                   CAST(SUM(CASE WHEN c.designated_on IS NOT NULL AND c.designated_on <= c.designation_due THEN 1 ELSE 0 END) AS BIGINT) AS num
-            FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
-            WHERE c.designation_due IS NOT NULL AND r.region_code LIKE \(bind: s.region.scopePrefix + "%")
-              AND c.designation_due >= \(bind: s.firstDay) AND c.designation_due <= \(bind: s.lastDay)
-              AND (c.designated_on IS NOT NULL OR c.designation_due < \(bind: s.today.description))
-            GROUP BY SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth)))
-            """
-        },
-        // Objections reviewed or fallen due, on time by the fifth day.
-        rate("aid_objection_review_on_time_rate", "法律援助异议按时审查率", target: 100,
-             basis: "法律援助法第四十九条：司法行政部门自收到异议之日起五日内审查", source: .law,
-             counted: "件异议按时审查") { s in
-            """
-            SELECT SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
-                   CAST(SUM(CASE WHEN c.reviewed_on IS NOT NULL AND c.reviewed_on <= c.review_due THEN 1 ELSE 0 END) AS BIGINT) AS num
-            FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
-            WHERE c.review_due IS NOT NULL AND r.region_code LIKE \(bind: s.region.scopePrefix + "%")
-              AND c.review_due >= \(bind: s.firstDay) AND c.review_due <= \(bind: s.lastDay)
-              AND (c.reviewed_on IS NOT NULL OR c.review_due < \(bind: s.today.description))
-            GROUP BY SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth)))
-            """
-        },
+        // Decisions on applications received in the year; the due day moves with the clock's pause for missing
+        // material, and an application waiting for material is not late.
+        stepOnTime("aid_decision_on_time_rate", "法律援助按时审查决定率",
+                   basis: "法律援助法第四十三条：收到申请之日起七日内作出是否给予法律援助的决定",
+                   counted: "件按时作出决定", done: "c.decided_on", due: "r.accept_due", inYear: "c.received_on",
+                   only: "c.organ_name IS NULL", notWaiting: "c.materials_requested_on IS NULL"),
+        // Every designation (granted applications and notices alike) due in the year.
+        stepOnTime("aid_designation_on_time_rate", "法律援助按时指派率",
+                   basis: "法律援助法第四十三条、第三十六条：决定给予法律援助或收到通知之日起三日内指派",
+                   counted: "件按时指派", done: "c.designated_on", due: "c.designation_due", inYear: "c.designation_due"),
+        // Objections due for review in the year, on time by the fifth day.
+        stepOnTime("aid_objection_review_on_time_rate", "法律援助异议按时审查率",
+                   basis: "法律援助法第四十九条：司法行政部门自收到异议之日起五日内审查",
+                   counted: "件异议按时审查", done: "c.reviewed_on", due: "c.review_due", inYear: "c.review_due"),
         // Cases designated in the year, and those designated to a lawyer: from the running figures the database
         // keeps as cases are designated (`RunningFigure.lawyerShare`).
         IndicatorDefinition(id: "lawyer_share_of_aid_cases", name: "律师承办法律援助案件占比", capability: "legal_aid", unit: .percent,
