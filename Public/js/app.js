@@ -23,5 +23,8 @@ document.addEventListener("click", function (event) {
 // and a phone's screen both start at the answer.
 document.addEventListener("DOMContentLoaded", function () {
   var target = location.hash && document.getElementById(location.hash.slice(1));
-  if (target && target.hasAttribute("tabindex")) { target.focus(); }
+  if (target && target.hasAttribute("tabindex")) { target.focus(); return; }
+  // A form answered with errors: the summary, which links to each field, takes the focus.
+  var summary = document.querySelector("[data-focus]");
+  if (summary) { summary.focus(); }
 });

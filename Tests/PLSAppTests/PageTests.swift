@@ -109,6 +109,10 @@ final class PageTests: AppTestCase {
         let html = res.body.string
         XCTAssertTrue(html.contains("安徽表单律师事务所"), "entered values stay")
         XCTAssertTrue(html.contains("请输入数字"))
+        // The summary links to the field in error, which says so to a screen reader.
+        XCTAssertTrue(html.contains("<a href=\"#latitude\">纬度：请输入数字</a>"), html)
+        XCTAssertTrue(html.contains("aria-invalid=\"true\" aria-describedby=\"latitude-error\""))
+        XCTAssertTrue(html.contains("id=\"latitude-error\""))
         let count = try await Institution.query(on: app.db).count()
         XCTAssertEqual(count, city.institutions.count)
     }

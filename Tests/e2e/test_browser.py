@@ -76,9 +76,14 @@ def test_form_errors_are_shown_beside_fields_and_input_is_kept(desktop):
     page.get_by_label("所在区划").fill("349902000000")
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_role("alert")).to_contain_text("提交的信息有误")
-    expect(page.get_by_text("该区划不在您的管辖范围内")).to_be_visible()
-    expect(page.get_by_text("请填写地址")).to_be_visible()
-    expect(page.get_by_text("请选择调委会类别")).to_be_visible()
+    # The summary takes the focus and links to each field; each field says what is wrong beside it.
+    expect(page.get_by_role("alert")).to_be_focused()
+    expect(page.get_by_role("link", name="地址：请填写地址")).to_be_visible()
+    errors = page.locator(".field-error")
+    expect(errors.get_by_text("该区划不在您的管辖范围内")).to_be_visible()
+    expect(errors.get_by_text("请填写地址")).to_be_visible()
+    expect(errors.get_by_text("请选择调委会类别")).to_be_visible()
+    expect(page.get_by_label("地址")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("名称")).to_have_value("城关区物业纠纷人民调解委员会")
     shot(page, "form-errors-desktop")
 

@@ -38,7 +38,7 @@ def test_a_citizen_gets_legal_aid_from_precheck_to_closing(browser):
     page.get_by_label("申请人姓名").fill("王秀英")
     page.get_by_role("button", name="提交申请").click()
     # The statement of means is required: named, and nothing typed is lost.
-    expect(page.get_by_text("个人诚信承诺")).to_be_visible()
+    expect(page.locator(".field-error").get_by_text("个人诚信承诺")).to_be_visible()
     expect(page.get_by_label("案情简述")).to_have_value(re.compile("拖欠工资"))
     page.get_by_label("本人承诺如实说明家庭经济状况，如有虚假愿承担相应责任").check()
     shot(page, "legal-aid-apply-phone")

@@ -17,7 +17,7 @@ def test_a_dispute_from_a_listening_point_to_fulfilment(browser):
     page.get_by_label("申请方手机").fill("13900000031")
     page.get_by_role("button", name="登记并受理").click()
     # The other party is missing: named, and the story typed is kept.
-    expect(page.get_by_text("请填写当事人姓名或名称")).to_be_visible()
+    expect(page.locator(".field-error").get_by_text("请填写当事人姓名或名称").first).to_be_visible()
     expect(page.get_by_label("纠纷情况")).to_have_value(re.compile("堆放建材"))
     page.get_by_label("被申请方当事人（个人或单位）").fill("李建国")
     shot(page, "mediation-new-phone")
