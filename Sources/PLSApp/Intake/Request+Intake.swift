@@ -264,7 +264,8 @@ enum Intake {
             let message = text
             try await app.ledger.write(on: app.db) { w in try await Notifications.tellApplicant(r, message, app: app, on: w.db, at: now) }
         } catch {
-            app.logger.warning("request \(r.number) was saved, but its applicant was not told: \(String(reflecting: error))")
+            // The error's type only: a database's message can quote the values it was given (a person's data).
+            app.logger.warning("request \(r.number) was saved, but its applicant was not told (\(String(describing: type(of: error))))")
         }
     }
 }
