@@ -419,6 +419,12 @@ final class LegalAidTests: AppTestCase {
         res = try await send(.POST, "/api/v1/legal-aid/cases/\(id)/decision", token: try await token("aid"), json: LegalAidCases.StepInput(grant: true))
         XCTAssertEqual(res.status, .ok, res.body.string)
         XCTAssertEqual(try decode(res).request.statusName, "已决定给予法律援助", "not 已受理: the citizen reads what was decided")
+        // The applicant is told in legal aid's own words: the decision due on submission, then the decision.
+        let told = try await sql.raw("SELECT text FROM notifications WHERE request_id = \(bind: id) ORDER BY created_at")
+            .all(decodingColumn: "text", as: String.self)
+        XCTAssertTrue(told.contains { $0.contains("前作出是否给予法律援助的决定") }, "\(told)")
+        XCTAssertTrue(told.contains { $0.contains("经审查决定给予法律援助") }, "\(told)")
+        XCTAssertFalse(told.contains { $0.contains("已受理") }, "\(told)")
 
         // The operator's page offers no decision form.
         var browser = BrowserSession(self)

@@ -53,6 +53,9 @@ protocol MatterCase: Sendable {
     /// How the case names a status where the general name would mislead (legal aid: 已受理 after a grant reads
     /// 已决定给予法律援助); nil keeps the general name.
     func statusName(_ status: RequestStatus) -> String?
+    /// What the applicant is told, in the case's own words, when a step changes what they should expect
+    /// (`.submit`: the intake itself; legal aid speaks of its decision, not of acceptance); nil keeps the general words.
+    func applicantNotice(_ action: RequestAction, _ r: ServiceRequest, reason: String?) -> String?
     /// The capability's own application page for a catalog item, when it asks more than the general form
     /// (legal aid: the statement of means and the pledge). `/apply/:code` leads there: one route, one set of data.
     func applicationPath(for itemCode: String) -> String?
@@ -68,6 +71,7 @@ protocol MatterCase: Sendable {
 extension MatterCase {
     func overdueSteps(today: CivilDate) -> [OverdueStep] { [] }
     func statusName(_ status: RequestStatus) -> String? { nil }
+    func applicantNotice(_ action: RequestAction, _ r: ServiceRequest, reason: String?) -> String? { nil }
     func applicationPath(for itemCode: String) -> String? { nil }
     var acceptedOnIntake: Bool { true }
     var windowChecksIdentity: Bool { true }

@@ -50,12 +50,10 @@ enum RequestActions {
     /// What the applicant is told when a step changes what they should expect (the conclusion tells them itself).
     static func applicantNotice(_ action: RequestAction, _ r: ServiceRequest, input: Input, note: String?,
                                 on db: any SQLDatabase) async throws -> String? {
-        let aid = r.matterType == MatterType.legalAid.rawValue
+        if let own = MatterType(rawValue: r.matterType).flatMap(MatterCases.forMatter)?.applicantNotice(action, r, reason: input.reason) {
+            return own
+        }
         switch action {
-        case .accept where aid:
-            return "您的法律援助申请 \(r.number) 经审查决定给予法律援助，将尽快指派承办人员（法律援助法第四十三条）。"
-        case .reject where aid:
-            return "您的法律援助申请 \(r.number) 经审查决定不予法律援助：\(input.reason ?? "")。如有异议，可向司法行政部门提出（法律援助法第四十九条）。"
         case .accept:
             return "您的事项 \(r.number) 已受理，将于 \(r.concludeDue ?? "办理时限") 前办结（节假日顺延）。"
         case .assign:

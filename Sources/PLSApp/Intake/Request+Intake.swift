@@ -242,10 +242,10 @@ enum Intake {
         let status = r.requestStatus
         guard status != .concluded else { return }  // the conclusion has told them, with the rating link
         var text: String
-        if status == .submitted {
-            text = r.matterType == MatterType.legalAid.rawValue
-                ? "您的法律援助申请 \(r.number) 已提交，将于 \(r.acceptDue ?? "") 前作出是否给予法律援助的决定（法律援助法第四十三条）。"
-                : "您的事项 \(r.number) 已提交，将于 \(r.acceptDue ?? "") 前受理。"
+        if let own = MatterType(rawValue: r.matterType).flatMap(MatterCases.forMatter)?.applicantNotice(.submit, r, reason: nil) {
+            text = own
+        } else if status == .submitted {
+            text = "您的事项 \(r.number) 已提交，将于 \(r.acceptDue ?? "") 前受理。"
         } else {
             text = "您的事项 \(r.number) 已受理，将于 \(r.concludeDue ?? "") 前办结（节假日顺延）。"
         }

@@ -116,6 +116,18 @@ extension LegalAidMatterCase {
         }
     }
 
+    func applicantNotice(_ action: RequestAction, _ r: ServiceRequest, reason: String?) -> String? {
+        switch action {
+        case .submit where r.requestStatus == .submitted:
+            "您的法律援助申请 \(r.number) 已提交，将于 \(r.acceptDue ?? "") 前作出是否给予法律援助的决定（法律援助法第四十三条）。"
+        case .accept:
+            "您的法律援助申请 \(r.number) 经审查决定给予法律援助，将尽快指派承办人员（法律援助法第四十三条）。"
+        case .reject:
+            "您的法律援助申请 \(r.number) 经审查决定不予法律援助：\(reason ?? "")。如有异议，可向司法行政部门提出（法律援助法第四十九条）。"
+        default: nil
+        }
+    }
+
     func applicationPath(for itemCode: String) -> String? {
         itemCode == "legal_aid.criminal" ? "/legal-aid/apply?kind=criminal" : "/legal-aid/apply"
     }
