@@ -182,7 +182,8 @@ public struct DemoCity: Sendable {
             var specs = specialities
             if specs.isEmpty, [.lawyer, .grassrootsLegalWorker, .legalAidOfficer, .mediator].contains(type) {
                 var chosen = Set<Category>()
-                let pool = Category.allCases.filter { $0 != .other }
+                // The pool as it was before 邻里纠纷 was added: the demo city's people stay who the tests know.
+                let pool = Category.allCases.filter { $0 != .other && $0 != .neighbourhood }
                 for _ in 0..<int(1...3) { chosen.insert(pick(pool)) }
                 specs = pool.filter(chosen.contains)
             }

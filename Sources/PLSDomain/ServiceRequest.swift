@@ -76,6 +76,8 @@ public enum RequestChannel: String, ChineseNamed, Codable {
     case transfer12345 = "transfer_12345"
     case transfer110 = "transfer_110"
     case referral
+    /// Carried on from a village legal adviser's visit (`VillageAdvisers.toRequest`).
+    case villageAdviser = "village_adviser"
     public var chineseName: String {
         switch self {
         case .web: "网上"
@@ -85,6 +87,7 @@ public enum RequestChannel: String, ChineseNamed, Codable {
         case .transfer12345: "12345 转来"
         case .transfer110: "110 转来"
         case .referral: "司法机关移送"
+        case .villageAdviser: "驻村法律顾问"
         }
     }
 }

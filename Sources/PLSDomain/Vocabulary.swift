@@ -104,6 +104,8 @@ public enum PractitionerStatus: String, ChineseNamed, Codable {
 public enum Category: String, ChineseNamed, Codable {
     case labor
     case marriageFamily = "marriage_family"
+    /// The commonest category of people's mediation (邻里纠纷: boundaries, noise, water, access).
+    case neighbourhood
     case foodDrug = "food_drug"
     case educationMedical = "education_medical"
     case environment, traffic, property, consumer, tourism, land
@@ -114,6 +116,7 @@ public enum Category: String, ChineseNamed, Codable {
         switch self {
         case .labor: "劳动保障"
         case .marriageFamily: "婚姻家庭"
+        case .neighbourhood: "邻里纠纷"
         case .foodDrug: "食品药品"
         case .educationMedical: "教育医疗"
         case .environment: "环境污染"

@@ -49,11 +49,19 @@ final class GrassrootsTests: AppTestCase {
         XCTAssertTrue(try errorBody(res).fields["regionCode"]?.contains("未受聘") == true)
 
         // A consultation met on the visit becomes a request in one step, once.
+        // Without the person, nobody could call them back: refused, nothing made.
         res = try await send(.POST, "/api/v1/village-advisers/services/\(logged.id)/request", token: adviser, json: ["description": "村民咨询土地承包合同纠纷，需进一步解答"])
+        XCTAssertEqual(Set(try errorBody(res).fields.keys), ["personName", "personMobile"])
+        res = try await send(.POST, "/api/v1/village-advisers/services/\(logged.id)/request", token: adviser,
+                             json: ["description": "村民咨询土地承包合同纠纷，需进一步解答", "name": "李秀英", "mobile": "13912345678", "category": "land"])
         XCTAssertEqual(res.status, .created, res.body.string)
         let request = try res.content.decode(RequestViews.Detail.self)
         XCTAssertEqual(request.matterType, "consultation")
         XCTAssertEqual(request.regionCode, village.code)
+        XCTAssertEqual(request.channel, "village_adviser", "carried on by the adviser, not referred by a court")
+        XCTAssertEqual(request.category, "land")
+        XCTAssertEqual(request.applicant.name, "李秀英")
+        XCTAssertEqual(request.applicant.mobile, "139****5678")
         res = try await send(.POST, "/api/v1/village-advisers/services/\(logged.id)/request", token: adviser)
         XCTAssertEqual(res.status, .conflict)
         res = try await send(.POST, "/api/v1/village-advisers/services/\(logged.id)/request", token: try await token("leader"))
@@ -236,11 +244,23 @@ final class GrassrootsTests: AppTestCase {
         var res = try await adviser.post("/adviser", [("regionCode", village.code), ("servedOn", "2026-11-23"), ("hours", "1.5"),
                                                       ("kind", "dispute_resolution"), ("items", "1"), ("people", "2"), ("notes", "宅基地边界纠纷"),
                                                       ("toRequest[]", "1")])
+        // A dispute carried on needs the person and its category; the form comes back whole and nothing is logged.
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertTrue(res.body.string.contains("纠纷须选择类别"))
+        XCTAssertTrue(res.body.string.contains("宅基地边界纠纷"), "what was typed stays")
+        res = try await adviser.post("/adviser", [("regionCode", village.code), ("servedOn", "2026-11-23"), ("hours", "1.5"),
+                                                  ("kind", "dispute_resolution"), ("items", "1"), ("people", "2"), ("notes", "宅基地边界纠纷"),
+                                                  ("toRequest[]", "1"), ("personName", "王建国"), ("personMobile", "13712345678"),
+                                                  ("category", "neighbourhood")])
         XCTAssertEqual(res.status, .seeOther, res.body.string)
         XCTAssertTrue(res.headers.first(name: .location)?.contains("flash") == true)
         let mediation = try await sql.raw("SELECT COUNT(*) AS n FROM service_requests WHERE matter_type = 'mediation' AND region_code = \(bind: village.code)")
             .first(decodingColumn: "n", as: Int.self)
-        XCTAssertEqual(mediation, 1, "the dispute went on as a mediation case")
+        XCTAssertEqual(mediation, 1, "the dispute went on as a mediation case, once")
+        let carried = try await sql.raw("SELECT category, channel FROM service_requests WHERE matter_type = 'mediation' AND region_code = \(bind: village.code)")
+            .first()
+        XCTAssertEqual(try carried?.decode(column: "category", as: String.self), "neighbourhood")
+        XCTAssertEqual(try carried?.decode(column: "channel", as: String.self), "village_adviser")
         res = try await adviser.post("/adviser", [("regionCode", village.code), ("hours", "0.2"), ("kind", "publicity")])
         XCTAssertEqual(res.status, .unprocessableEntity)
         XCTAssertTrue(res.body.string.contains("服务时长应在 0.5–12 小时之间"))

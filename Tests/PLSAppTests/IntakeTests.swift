@@ -589,6 +589,138 @@ final class IntakeTests: AppTestCase {
         XCTAssertEqual(res.status, .ok, res.body.string)
         XCTAssertEqual(try res.content.decode(RequestViews.Detail.self).outcome, "answered", "the matter's first outcome by default")
     }
+
+    /// Issue #20, item 10: the assigned practitioner hears of it (in-app with a count beside 提醒, SMS to their mobile),
+    /// and only they (recorded each time) read the applicant's full number.
+    func testTheAssignedPractitionerIsToldAndMayReachTheApplicant() async throws {
+        let op = try await token("operator"), lawyerToken = try await token("lawyer")
+        let lawyer = city.accounts.first { $0.username == "lawyer" }!
+        let account = try await Account.query(on: app.db).filter(\.$username == "lawyer").first()!
+        account.mobileCipher = try app.personalData.encrypt("13911112222")
+        try await account.save(on: app.db)
+        var body = input(mobile: "13755556666")
+        body.accept = true
+        let (_, made) = try await create(op, body)
+        let r = try XCTUnwrap(made)
+        var res = try await send(.POST, "/api/v1/requests/\(r.id)/contact", token: lawyerToken)
+        XCTAssertEqual(res.status, .notFound, "not theirs yet: outside their scope")
+        res = try await act(op, r.id, "assign", .init(practitionerId: lawyer.practitionerID))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        res = try await send(.GET, "/api/v1/notifications", token: lawyerToken)
+        let told = try res.content.decode(Paged<Notifications.Item>.self).items
+        XCTAssertTrue(told.contains { $0.text.hasPrefix("新分派：事项 \(r.number)") && $0.requestId == r.id }, "\(told.map(\.text))")
+        let sms = try await SmsMessage.query(on: app.db).filter(\.$mobileHash == app.personalData.lookupHash("13911112222")).all()
+        XCTAssertTrue(try sms.contains { try app.personalData.open($0.text).contains("新分派：事项 \(r.number)") })
+        var browser = BrowserSession(self)
+        try await browser.signIn("lawyer")
+        let queue = try await browser.get("/work")
+        XCTAssertTrue(queue.body.string.contains("提醒（1）"), "the unread count beside 提醒")
+        XCTAssertFalse(queue.body.string.contains("href=\"/admin/indicators\""), "a practitioner's navigation shows only their work")
+
+        // The full number: to the handler, on the timeline; never to others.
+        res = try await send(.POST, "/api/v1/requests/\(r.id)/contact", token: op)
+        XCTAssertEqual(res.status, .forbidden)
+        XCTAssertTrue(try errorBody(res).message.contains("12348"))
+        res = try await send(.POST, "/api/v1/requests/\(r.id)/contact", token: lawyerToken)
+        XCTAssertEqual(try res.content.decode(RequestActions.Contact.self).mobile, "13755556666")
+        let page = try await browser.post("/work/\(r.id)/contact", [])
+        XCTAssertEqual(page.status, .ok)
+        XCTAssertTrue(page.body.string.contains("tel:13755556666"))
+        let detail = try await send(.GET, "/api/v1/requests/\(r.id)", token: op).content.decode(RequestViews.Detail.self)
+        XCTAssertEqual(detail.timeline.filter { $0.action == "view_contact" }.count, 2)
+        XCTAssertEqual(detail.applicant.mobile, "137****6666", "views stay masked")
+    }
+
+    /// Issue #20, item 9: a repeat call about an open matter is added to it (催办), from the API and from the console.
+    func testARepeatCallUrgesTheOpenMatterInsteadOfMakingANewOne() async throws {
+        let op = try await token("operator")
+        let lawyer = city.accounts.first { $0.username == "lawyer" }!
+        var body = input(mobile: "13766667777")
+        body.accept = true
+        let (_, made) = try await create(op, body)
+        let r = try XCTUnwrap(made)
+        _ = try await act(op, r.id, "assign", .init(practitionerId: lawyer.practitionerID))
+        var res = try await send(.POST, "/api/v1/requests/\(r.id)/urge", token: op, json: ["note": "申请人询问何时联系"])
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        let d = try res.content.decode(RequestViews.Detail.self)
+        XCTAssertEqual(d.timeline.last?.action, "urge")
+        XCTAssertEqual(d.timeline.last?.actionName, "催办")
+        XCTAssertEqual(d.status, "assigned", "urging changes no status")
+        let told = try await send(.GET, "/api/v1/notifications", token: try await token("lawyer")).content.decode(Paged<Notifications.Item>.self)
+        XCTAssertTrue(told.items.contains { $0.text.hasPrefix("催办：事项 \(r.number)") })
+        res = try await send(.POST, "/api/v1/requests/\(r.id)/urge", token: try await citizenToken())
+        XCTAssertEqual(res.status, .forbidden)
+        res = try await send(.POST, "/api/v1/requests/\(r.id)/urge", token: op, json: ["note": String(repeating: "催", count: 501)])
+        XCTAssertNotNil(try errorBody(res).fields["note"])
+
+        // At the console: the number and the category show the open matter with a button that urges it.
+        var browser = BrowserSession(self)
+        try await browser.signIn("operator")
+        let console = try await browser.post("/hotline", [("action", "lookup"), ("mobile", "13766667777"), ("category", "labor")])
+        XCTAssertEqual(console.status, .ok)
+        XCTAssertTrue(console.body.string.contains("name=\"urge\" value=\"\(r.id)\""))
+        let urged = try await browser.post("/hotline", [("urge", r.id.uuidString), ("mobile", "13766667777"), ("description", "第三次来电催问")])
+        XCTAssertEqual(urged.status, .seeOther)
+        let events = try await send(.GET, "/api/v1/requests/\(r.id)", token: op).content.decode(RequestViews.Detail.self).timeline
+        XCTAssertEqual(events.filter { $0.action == "urge" }.last?.note, "申请人催办：第三次来电催问")
+        let count = try await ServiceRequest.query(on: app.db).count()
+        XCTAssertEqual(count, 1, "no new matter")
+
+        // A concluded matter is not urged: the caller's new ask is a new matter.
+        _ = try await act(op, r.id, "conclude", .init(summary: "已解答"))
+        res = try await send(.POST, "/api/v1/requests/\(r.id)/urge", token: op)
+        XCTAssertEqual(res.status, .conflict)
+    }
+
+    /// Issue #20, item 11: a wrong category is corrected with the change on the timeline.
+    func testAWrongCategoryIsCorrectedOnTheTimeline() async throws {
+        let clerk = try await token("clerk")
+        let (_, made) = try await create(clerk, input(id: "11010519491231002X"))
+        let r = try XCTUnwrap(made)
+        var res = try await send(.POST, "/api/v1/requests/\(r.id)/category", token: clerk, json: ["category": "labor"])
+        XCTAssertEqual(try errorBody(res).fields["category"], "类别未改变")
+        res = try await send(.POST, "/api/v1/requests/\(r.id)/category", token: clerk, json: ["category": "astrology"])
+        XCTAssertNotNil(try errorBody(res).fields["category"])
+        res = try await send(.POST, "/api/v1/requests/\(r.id)/category", token: clerk, json: ["category": "neighbourhood", "reason": "实为宅基地相邻纠纷"])
+        let d = try res.content.decode(RequestViews.Detail.self)
+        XCTAssertEqual(d.category, "neighbourhood")
+        XCTAssertEqual(d.categoryName, "邻里纠纷")
+        XCTAssertEqual(d.timeline.last?.note, "类别由“劳动保障”更正为“邻里纠纷”：实为宅基地相邻纠纷")
+        res = try await send(.POST, "/api/v1/requests/\(r.id)/category", token: try await token("leader"), json: ["category": "labor"])
+        XCTAssertEqual(res.status, .forbidden)
+        var browser = BrowserSession(self)
+        try await browser.signIn("clerk")
+        let page = try await browser.post("/work/\(r.id)/category", [("category", "neighbourhood"), ("reason", "再次核对")])
+        XCTAssertEqual(page.status, .unprocessableEntity)
+        XCTAssertTrue(page.body.string.contains("类别未改变") && page.body.string.contains("value=\"再次核对\""))
+    }
+
+    /// Issue #20, item 10: scores separate people and say how ties were broken; staff find anyone eligible by name.
+    func testCandidatesAreSeparatedAndSearchableByName() async throws {
+        let clerk = try await token("clerk")
+        let (_, made) = try await create(clerk, input(id: "11010519491231002X"))
+        let r = try XCTUnwrap(made)
+        var res = try await send(.GET, "/api/v1/requests/\(r.id)/candidates", token: clerk)
+        let all = try res.content.decode([Dispatch.Candidate].self)
+        XCTAssertGreaterThan(all.count, 1)
+        for (above, below) in zip(all, all.dropFirst()) {
+            XCTAssertGreaterThanOrEqual(above.score, below.score)
+            if above.score == below.score { XCTAssertEqual(below.tieBreak?.hasPrefix("与\(above.name)同分"), true) } else { XCTAssertNil(below.tieBreak) }
+        }
+        let someone = all.last!
+        res = try await send(.GET, "/api/v1/requests/\(r.id)/candidates?q=\(someone.name.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)!)", token: clerk)
+        let found = try res.content.decode([Dispatch.Candidate].self)
+        XCTAssertTrue(found.contains { $0.practitionerId == someone.practitionerId })
+        XCTAssertTrue(found.allSatisfy { $0.name.contains(someone.name) })
+        res = try await send(.GET, "/api/v1/requests/\(r.id)/candidates?q=%25", token: clerk)
+        XCTAssertEqual(try res.content.decode([Dispatch.Candidate].self).count, 0, "a % is a character, not a wildcard")
+        res = try await send(.GET, "/api/v1/requests/\(r.id)/candidates?q=\(String(repeating: "a", count: 41))", token: clerk)
+        XCTAssertNotNil(try errorBody(res).fields["q"])
+        var browser = BrowserSession(self)
+        try await browser.signIn("clerk")
+        let page = try await browser.get("/work/\(r.id)?who=%E6%B2%A1%E6%9C%89%E8%BF%99%E4%B8%AA%E4%BA%BA")
+        XCTAssertTrue(page.body.string.contains("没有姓名或执业证号含“没有这个人”的可承办人员"))
+    }
 }
 
 final class CatalogAndCalendarTests: AppTestCase {

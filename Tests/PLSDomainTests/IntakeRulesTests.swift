@@ -176,27 +176,42 @@ struct LifecycleTests {
 
 @Suite("Matching demand to supply")
 struct MatchingTests {
-    func facts(spec: Bool = true, serves: Bool = true, county: Bool = true, load: Int = 0, cap: Int = 10,
-               avg: Double? = nil, n: Int = 0) -> Matching.Facts {
-        .init(specialityMatches: spec, servesRegion: serves, sameCounty: county, openLoad: load, capacity: cap,
-              averageRating: avg, ratingCount: n, onDutyToday: nil)
+    func facts(rank: Int? = 0, place: Matching.Place = .village, load: Int = 0, cap: Int = 10,
+               avg: Double? = nil, n: Int = 0, recent: Int = 0, duty: Bool? = nil) -> Matching.Facts {
+        .init(specialityRank: rank, place: place, openLoad: load, capacity: cap, averageRating: avg, ratingCount: n,
+              recentAssignments: recent, onDutyToday: duty)
     }
 
     @Test func specialityAndPlaceOutweighLoad() {
         let specialist = Matching.score(facts(load: 5))
-        let idle = Matching.score(facts(spec: false, load: 0))
+        let idle = Matching.score(facts(rank: nil, load: 0))
         #expect(specialist.value > idle.value)
-        #expect(specialist.reasons.contains { $0.contains("专长") })
+        #expect(specialist.reasons.contains { $0.contains("主要专长") })
     }
 
-    @Test func nearbyBeatsFarAway() {
-        #expect(Matching.score(facts(serves: false, county: true)).value > Matching.score(facts(serves: false, county: false)).value)
+    @Test func mainSpecialityBeatsASecondOne() {
+        #expect(Matching.score(facts(rank: 0)).value == Matching.score(facts(rank: 1)).value + 5)
+        #expect(Matching.score(facts(rank: 1)).value > Matching.score(facts(rank: 2)).value)
+    }
+
+    @Test func nearerBeatsFarther() {
+        let places: [Matching.Place] = [.village, .town, .county, .sameCounty, .elsewhere]
+        let values = places.map { Matching.score(facts(place: $0)).value }
+        #expect(values == values.sorted(by: >))
+        #expect(Set(values).count == places.count)
+    }
+
+    @Test("each open matter costs points, not only a full desk")
+    func loadSeparatesPeople() {
+        #expect(Matching.score(facts(load: 1)).value == Matching.score(facts(load: 0)).value - 2)
+        #expect(Matching.score(facts(load: 3, cap: 7)).value == 81.4)
     }
 
     @Test func fullPractitionersSinkAndSayWhy() {
         let full = Matching.score(facts(load: 10, cap: 10))
         #expect(full.overCapacity)
-        #expect(full.value < Matching.score(facts(spec: false, serves: false, county: false)).value)
+        #expect(full.value < Matching.score(facts(rank: nil, place: .elsewhere)).value)
+        #expect(full.reasons.last == "已满负荷（−60）")
     }
 
     @Test("one glowing rating does not outweigh many")
@@ -204,5 +219,36 @@ struct MatchingTests {
         let one = Matching.score(facts(avg: 5, n: 1)).value
         let many = Matching.score(facts(avg: 4.6, n: 40)).value
         #expect(many > one)
+        // Out-of-range averages from bad data neither overflow nor dominate.
+        #expect(Matching.score(facts(avg: 99, n: 10)).value == Matching.score(facts(avg: 5, n: 10)).value)
+    }
+
+    @Test("work lately assigned shares the next one round, at most 5 points")
+    func recentAssignmentsRotate() {
+        #expect(Matching.score(facts(recent: 4)).value == Matching.score(facts()).value - 2)
+        #expect(Matching.score(facts(recent: 400)).value == Matching.score(facts()).value - 5)
+        #expect(Matching.score(facts(recent: 4)).reasons.contains("近 30 日已分派 4 件（−2）"))
+    }
+
+    @Test func theDemoCaseNoLongerTies() {
+        // The demo's first candidates: one free, one with two open matters, one on duty.
+        let a = Matching.score(facts()), b = Matching.score(facts(load: 2)), c = Matching.score(facts(rank: 2, duty: true))
+        #expect(Set([a.value, b.value, c.value]).count == 3)
+        #expect(a.value == 90 && a.reasons.first == "主要专长与纠纷类别一致（+40）")
+    }
+
+    @Test("ties are broken by a rule the list names")
+    func tieBreaks() {
+        let entries = [
+            Matching.Entry(score: 80, openLoad: 2, recentAssignments: 0, name: "乙"),
+            Matching.Entry(score: 80, openLoad: 1, recentAssignments: 3, name: "甲"),
+            Matching.Entry(score: 90, openLoad: 5, recentAssignments: 0, name: "丙"),
+            Matching.Entry(score: 80, openLoad: 2, recentAssignments: 1, name: "丁"),
+            Matching.Entry(score: 80, openLoad: 2, recentAssignments: 1, name: "戊"),
+        ]
+        let ranked = Matching.rank(entries)
+        #expect(ranked.map { entries[$0.index].name } == ["丙", "甲", "乙", "丁", "戊"])
+        #expect(ranked.map(\.tieBreak) == [nil, nil, "与甲同分，在办件数较少者优先", "与乙同分，近 30 日分派较少者优先", "与丁同分，按姓名排序"])
+        #expect(Matching.rank([]).isEmpty)
     }
 }

@@ -166,10 +166,25 @@ struct SessionPrincipalAuthenticator: AsyncMiddleware {
             let stale = account.credentialsChangedAt.map { changed in signedInAt.map { $0 < Self.milliseconds(changed) } ?? true } ?? false
             if !stale, let principal = Principal(account) {
                 request.auth.login(principal)
+                // The count beside 提醒 in a staff page's navigation (pages are GETs; a post answers with a redirect).
+                if request.method == .GET, principal.role.isStaff {
+                    request.storage[UnreadNotifications.self] = try await UnreadNotifications.count(principal.accountID, on: request.sql)
+                }
             } else {
                 request.session.destroy()
             }
         }
         return try await next.respond(to: request)
+    }
+}
+
+/// Unread notifications of the signed-in account, counted up to 99 (the badge says "99+" beyond).
+enum UnreadNotifications: StorageKey {
+    typealias Value = Int
+
+    static func count(_ account: UUID, on db: any SQLDatabase) async throws -> Int {
+        try await db.raw("""
+            SELECT COUNT(*) AS n FROM (SELECT 1 FROM notifications WHERE account_id = \(bind: account) AND read_at IS NULL LIMIT 100) AS u
+            """).first(decodingColumn: "n", as: Int.self) ?? 0
     }
 }

@@ -77,13 +77,14 @@ enum VillageAdviserController {
         try await VillageAdvisers.photo(req, service: try req.uuid("id"), photo: try req.uuid("photoId"))
     }
 
-    struct ToRequestInput: Content { var description: String? }
+    struct ToRequestInput: Content { var description: String?; var name: String?; var mobile: String?; var category: String? }
 
     static func apiToRequest(_ req: Request) async throws -> Response {
         let p = try req.staff()
         guard let id = req.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.notFound("服务记录") }
         let input = req.body.data == nil ? ToRequestInput() : try req.content.decode(ToRequestInput.self)
-        let r = try await VillageAdvisers.toRequest(id, description: input.description, by: p, app: req.application)
+        let r = try await VillageAdvisers.toRequest(id, .init(description: input.description, name: input.name, mobile: input.mobile,
+                                                              category: input.category), by: p, app: req.application)
         return try Response(status: .created, headers: ["Location": "/api/v1/requests/\(r.id!)"])
             .encodeJSON(try await RequestViews.detail(r, for: p, app: req.application, on: req.sql))
     }

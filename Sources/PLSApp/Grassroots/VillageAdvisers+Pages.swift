@@ -20,6 +20,7 @@ enum GrassrootsPages {
         var errors: [String: String]
         var v: [String: String]
         var hasVillages: Bool
+        var categories: [SelectOption]
     }
 
     static func logPage(_ req: Request, error: AppError? = nil, v: [String: String] = [:]) async throws -> Response {
@@ -36,7 +37,9 @@ enum GrassrootsPages {
                 return SelectOption(value: s, label: s + " 小时", selected: s == (v["hours"] ?? "2"))
             },
             today: req.today.description, summary: summary, recent: recent, error: error?.message, errors: error?.fields ?? [:], v: v,
-            hasVillages: summary.villages.contains(where: \.current))
+            hasVillages: summary.villages.contains(where: \.current),
+            categories: [SelectOption(value: "", label: "请选择", selected: (v["category"] ?? "").isEmpty)]
+                + PLSDomain.Category.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == v["category"]) })
         let response = try await req.view.render("grassroots/log", ctx).encodeResponse(for: req)
         if let error { response.status = error.status }
         return response
@@ -50,13 +53,19 @@ enum GrassrootsPages {
         let form = try await req.receiveForm(limit: VillageAdvisers.uploadLimit)
         defer { form.discard() }
         var v: [String: String] = [:]
-        for k in ["regionCode", "servedOn", "hours", "kind", "items", "people", "notes"] { v[k] = form.text(k) ?? "" }
+        for k in ["regionCode", "servedOn", "hours", "kind", "items", "people", "notes", "personName", "personMobile", "category"] { v[k] = form.text(k) ?? "" }
         var numbers = FieldErrors()
         if let raw = v["items"]?.nilIfEmpty, Int(raw) == nil { numbers.add("items", "服务件数应为整数") }
         if let raw = v["people"]?.nilIfEmpty, Int(raw) == nil { numbers.add("people", "服务人数应为整数") }
         let carryOn = form.texts("toRequest").contains("1")
+        if carryOn { v["toRequest"] = "1" }
         // Checked before anything is saved, so that a failed carry-on never leaves hours logged twice.
-        if carryOn, AdviserServiceKind(rawValue: v["kind"] ?? "")?.becomes == nil { numbers.add("kind", "只有法律咨询和矛盾纠纷可以转为事项") }
+        let carry = VillageAdvisers.Carry(description: v["notes"], name: v["personName"], mobile: v["personMobile"], category: v["category"])
+        if carryOn {
+            let kind = AdviserServiceKind(rawValue: v["kind"] ?? "")
+            if kind?.becomes == nil { numbers.add("kind", "只有法律咨询和矛盾纠纷可以转为事项") }
+            for (field, message) in VillageAdvisers.checkCarry(carry, kind: kind) { numbers.add(field, message) }
+        }
         if !numbers.fields.isEmpty { return try await logPage(req, error: AppError.validation(numbers.fields), v: v) }
         let photos = try await form.bytes(of: "photos", app: req.application)
         do {
@@ -66,7 +75,7 @@ enum GrassrootsPages {
                                                   photos: photos, by: p, today: req.today, now: req.now, app: req.application)
             if carryOn {
                 do {
-                    let r = try await VillageAdvisers.toRequest(s.id, description: v["notes"], by: p, app: req.application)
+                    let r = try await VillageAdvisers.toRequest(s.id, carry, by: p, app: req.application)
                     return req.redirect(to: "/adviser", flash: "已登记 \(s.hours.shortText) 小时服务，并转为事项 \(r.number)")
                 } catch let e as AppError {
                     return req.redirect(to: "/adviser", flash: "已登记 \(s.hours.shortText) 小时服务；转为事项未成功：\(e.message)")

@@ -327,8 +327,27 @@ enum VillageAdvisers {
         }
     }
 
-    /// A consultation or dispute met on a visit becomes a service request in one step, linked to the entry.
-    static func toRequest(_ id: UUID, description: String?, by p: Principal, app: Application) async throws -> ServiceRequest {
+    /// Who is to be served when a visit is carried on: the person met, how to reach them, and what the matter is about.
+    struct Carry: Sendable {
+        var description: String?
+        var name: String?
+        var mobile: String?
+        var category: String?
+    }
+
+    /// The person's fields checked before anything is saved (the log page checks them before logging the hours).
+    static func checkCarry(_ c: Carry, kind: AdviserServiceKind?) -> [String: String] {
+        var errors = FieldErrors()
+        _ = errors.required(c.name, "personName", "当事人姓名", maxLength: 50)
+        if MobileNumber(c.mobile ?? "") == nil { errors.add("personMobile", "请填写当事人的 11 位手机号码，承办人员据此联系") }
+        if kind?.becomes == .mediation, (c.category ?? "").isEmpty { errors.add("category", "纠纷须选择类别（如邻里纠纷）") }
+        else if let raw = c.category?.nilIfEmpty, Category(rawValue: raw) == nil { errors.add("category", "类别取值无效") }
+        return errors.fields
+    }
+
+    /// A consultation or dispute met on a visit becomes a service request in one step, linked to the entry: in the
+    /// person's own name and number, through the adviser's channel, a dispute under its category.
+    static func toRequest(_ id: UUID, _ carry: Carry, by p: Principal, app: Application) async throws -> ServiceRequest {
         // Those who may log (the adviser, clerks and administrators of the area) may carry a visit on.
         try p.require(p.role.isStaff && !p.role.isReadOnly && ![.hotlineOperator, .institutionAdmin].contains(p.role))
         let db = app.db as! any SQLDatabase
@@ -339,13 +358,15 @@ enum VillageAdvisers {
         guard let matter = AdviserServiceKind(rawValue: s.kind)?.becomes else {
             throw AppError.conflict("not_convertible", "只有法律咨询和矛盾纠纷可以转为事项")
         }
+        let problems = checkCarry(carry, kind: AdviserServiceKind(rawValue: s.kind))
+        if !problems.isEmpty { throw AppError.validation(problems) }
         let desk = p.asIntakeDesk(region: DivisionCode(s.regionCode), institution: p.institutionID)
-        var valid = try await Intake.validate(Intake.Input(
-            matterType: matter.rawValue, itemCode: nil, category: Category.other.rawValue, channel: RequestChannel.referral.rawValue,
-            description: description?.nilIfEmpty ?? s.notes ?? "\(s.regionName)法律顾问\(s.servedOn)服务中发现：\(s.kindName)",
-            applicant: .init(name: s.regionName + "群众", mobile: "13000000000", idNumber: nil), priorityGroups: nil, regionCode: s.regionCode,
+        let valid = try await Intake.validate(Intake.Input(
+            matterType: matter.rawValue, itemCode: nil, category: carry.category?.nilIfEmpty ?? Category.other.rawValue,
+            channel: RequestChannel.villageAdviser.rawValue,
+            description: carry.description?.nilIfEmpty ?? s.notes ?? "\(s.regionName)法律顾问\(s.servedOn)服务中发现：\(s.kindName)",
+            applicant: .init(name: carry.name, mobile: carry.mobile, idNumber: nil), priorityGroups: nil, regionCode: s.regionCode,
             externalReference: nil, accept: true, answer: nil), by: desk, today: app.today, regions: app.regionDirectory, on: db)
-        valid.mobile = nil
         let created = try await Intake.create(valid, by: desk, idempotencyKey: "adviser-service-\(id)", app: app, on: app.db) { r, w in
             let sql = w.db as! any SQLDatabase
             // Read again inside the write: a clerk may have carried the same visit on a moment ago.

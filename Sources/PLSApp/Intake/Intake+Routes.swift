@@ -18,6 +18,9 @@ extension RouteGroups {
                           use: RequestController.action(action))
         }
         requests.post(":id", "evaluation", use: RequestController.apiEvaluate)
+        requests.post(":id", "urge", use: RequestController.apiUrge)
+        requests.post(":id", "category", use: RequestController.apiRecategorize)
+        requests.post(":id", "contact", use: RequestController.apiContact)
         requests.grouped(SignedInFirst()).on(.POST, ":id", "attachments", body: .stream, use: Attachments.apiUpload)
         requests.get(":id", "attachments", use: Attachments.apiList)
         requests.get(":id", "attachments", ":attachment", use: Attachments.apiDownload)
@@ -47,6 +50,7 @@ extension RouteGroups {
         web.get("work", ":id", use: WorkPages.detailPage)
         web.grouped(SignedInFirst()).on(.POST, "work", ":id", "attachments", body: .stream, use: AttachmentPages.uploadFromWork)
         web.get("work", ":id", "attachments", ":attachment", use: AttachmentPages.downloadFromWork)
+        web.post("work", ":id", "contact", use: WorkPages.contact)
         web.post("work", ":id", ":action", use: WorkPages.act)
         web.get("hotline", use: WorkPages.hotline)
         web.post("hotline", use: WorkPages.hotlineSubmit)

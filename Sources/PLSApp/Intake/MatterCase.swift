@@ -59,6 +59,9 @@ protocol MatterCase: Sendable {
     /// The capability's own application page for a catalog item, when it asks more than the general form
     /// (legal aid: the statement of means and the pledge). `/apply/:code` leads there: one route, one set of data.
     func applicationPath(for itemCode: String) -> String?
+    /// Where the clerks of an institution of this type start their day, when the case keeps its own desk
+    /// (the legal aid centre's clerks decide and designate there, not at a general window).
+    func desk(forInstitutionType type: InstitutionType) -> String?
     /// The case's steps due by `horizon` and not yet told at their last level (`Deadlines.notFinished`), for the
     /// deadline watch (`Deadlines.scan`): reminded before, told after, escalated to the county.
     func deadlines(dueBy horizon: CivilDate, today: CivilDate, on db: any SQLDatabase) async throws -> [WatchedDeadline]
@@ -73,6 +76,7 @@ extension MatterCase {
     func statusName(_ status: RequestStatus) -> String? { nil }
     func applicantNotice(_ action: RequestAction, _ r: ServiceRequest, reason: String?) -> String? { nil }
     func applicationPath(for itemCode: String) -> String? { nil }
+    func desk(forInstitutionType type: InstitutionType) -> String? { nil }
     var acceptedOnIntake: Bool { true }
     var windowChecksIdentity: Bool { true }
     func open(for r: ServiceRequest, itemCode: String?, category: PLSDomain.Category, app: Application, on db: any Database) async throws {}

@@ -16,13 +16,18 @@ enum Dispatch {
         var reasons: [String]
         var openLoad: Int
         var overCapacity: Bool
+        var recentAssignments: Int
+        /// Why this one stands below an equal score (fewer open matters first, then fewer lately assigned, then by name).
+        var tieBreak: String?
     }
 
     /// How many open requests a practitioner can carry before matching treats them as full.
     static let capacity = 10
 
     /// `today` lets the duty roster count; legal aid draws only on its roster (法律援助法 arts. 25–26).
-    static func candidates(for r: ServiceRequest, limit: Int = 20, today: CivilDate, on db: any SQLDatabase) async throws -> [Candidate] {
+    /// `name`: staff looking for a particular person among those eligible (part of the name or the licence number).
+    static func candidates(for r: ServiceRequest, limit: Int = 20, today: CivilDate, name: String? = nil,
+                           on db: any SQLDatabase) async throws -> [Candidate] {
         let matter = MatterType(rawValue: r.matterType) ?? .consultation
         var types = matter.practitionerTypes.map(\.rawValue)
         guard !types.isEmpty else { return [] }
@@ -47,6 +52,9 @@ enum Dispatch {
             .where(rule?.condition ?? SQLQueryString("1 = 1"))
             .where(SQLColumn("status", table: "p"), .equal, SQLBind(PractitionerStatus.practising.rawValue))
             .where(SQLColumn("active", table: "i"), .equal, SQLBind(true))
+            .where(name.map { q in SQLGroupExpression(SQLBinaryExpression(SQLLike.contains(SQLColumn("name", table: "p"), q), .or,
+                                                                            SQLLike.startsWith(SQLColumn("licence_number", table: "p"), q))) }
+                   ?? SQLQueryString("1 = 1"))
             .where { $0.where(SQLColumn("region_code", table: "p"), .like, SQLBind(county + "%"))
                 .orWhere(SQLColumn("region_code", table: "p"), .equal, SQLBind(DemoCity.cityCode.rawValue)) }
             .limit(500)
@@ -66,24 +74,48 @@ enum Dispatch {
             .groupBy("practitioner_id").all(decoding: Rated.self, keyDecodingStrategy: .snakeCase)
         let onDuty = Set(try await db.select().column("practitioner_id").from("duty_shifts").where("day", .equal, SQLBind(today.description))
             .where("practitioner_id", .in, SQLBind.group(ids)).all(decodingColumn: "practitioner_id", as: UUID.self))
+        // Taken on in the last 30 days: new matters of theirs, whatever their state now.
+        let recent = try await db.select().column("practitioner_id").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+            .from(ServiceRequest.schema).where("practitioner_id", .in, SQLBind.group(ids))
+            .where("created_at", .greaterThanOrEqual, SQLBind(today.adding(days: -30).startInChina)).groupBy("practitioner_id")
+            .all(decoding: Load.self, keyDecodingStrategy: .snakeCase)
         let loadBy = Dictionary(uniqueKeysWithValues: loads.map { ($0.practitionerId, $0.n) })
+        let recentBy = Dictionary(uniqueKeysWithValues: recent.map { ($0.practitionerId, $0.n) })
         let ratingBy = Dictionary(uniqueKeysWithValues: ratings.map { ($0.practitionerId, $0) })
         let region = DivisionCode(r.regionCode)
-        return people.map { p in
+        let scored = people.map { p in
             let served = DelimitedList.decode(p.regionsServed).compactMap(DivisionCode.init)
             let facts = Matching.Facts(
-                specialityMatches: DelimitedList.decode(p.specialities).contains(r.category),
-                servesRegion: region.map { code in served.contains { $0.contains(code) && $0.level != .city } } ?? false,
-                sameCounty: p.regionCode.hasPrefix(county), openLoad: loadBy[p.id] ?? 0, capacity: capacity,
+                specialityRank: DelimitedList.decode(p.specialities).firstIndex(of: r.category),
+                place: place(of: region, served: served, worksIn: p.regionCode, county: county),
+                openLoad: loadBy[p.id] ?? 0, capacity: capacity,
                 averageRating: ratingBy[p.id]?.avg, ratingCount: ratingBy[p.id]?.n ?? 0,
-                onDutyToday: onDuty.contains(p.id))
+                recentAssignments: recentBy[p.id] ?? 0, onDutyToday: onDuty.contains(p.id))
             let s = Matching.score(facts)
             return Candidate(practitionerId: p.id, name: p.name, type: p.type, typeName: PractitionerType(rawValue: p.type)?.chineseName ?? p.type,
                              institutionId: p.institutionId, institutionName: p.institutionName, score: s.value, reasons: s.reasons,
-                             openLoad: facts.openLoad, overCapacity: s.overCapacity)
+                             openLoad: facts.openLoad, overCapacity: s.overCapacity, recentAssignments: facts.recentAssignments)
         }
-        .sorted { ($0.score, $1.name) > ($1.score, $0.name) }
-        .prefix(limit).map { $0 }
+        let ranked = Matching.rank(scored.map { .init(score: $0.score, openLoad: $0.openLoad, recentAssignments: $0.recentAssignments, name: $0.name) })
+        return ranked.prefix(limit).map { var c = scored[$0.index]; c.tieBreak = $0.tieBreak; return c }
+    }
+
+    /// The name (or licence number) staff typed to find someone among the eligible: `who` on pages, `q` in the API.
+    static func searchedName(_ req: Request, key: String) throws -> String? {
+        guard let raw = (try? req.query.get(String.self, at: key))?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+        guard raw.count <= 40 else { throw AppError.validation([key: "姓名或执业证号不超过 40 个字"]) }
+        return raw
+    }
+
+    /// The nearest of the practitioner's service areas to the request's place.
+    static func place(of region: DivisionCode?, served: [DivisionCode], worksIn: String, county: String) -> Matching.Place {
+        if let region {
+            let covering = served.filter { $0.level != .city && $0.contains(region) }
+            if covering.contains(where: { $0.level == .village || $0.level == .naturalVillage }) { return .village }
+            if covering.contains(where: { $0.level == .town }) { return .town }
+            if !covering.isEmpty { return .county }
+        }
+        return worksIn.hasPrefix(county) ? .sameCounty : .elsewhere
     }
 
     /// Possible duplicates: the same person (mobile) with the same category in the last 30 days.

@@ -33,7 +33,8 @@ enum Intake {
         switch role {
         case .citizen: [.web, .mobile]
         case .hotlineOperator: [.hotline, .transfer12345, .transfer110]
-        case .windowClerk: [.window, .referral]
+        // A town's clerk also takes in what a village legal adviser carries on from a visit.
+        case .windowClerk: [.window, .referral, .villageAdviser]
         case .cityAdmin, .countyAdmin, .institutionAdmin: RequestChannel.allCases
         default: []
         }

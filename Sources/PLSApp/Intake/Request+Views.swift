@@ -312,9 +312,13 @@ enum RequestViews {
         }
     }
 
+    /// The events that change no status (`RequestActions.urge` and the like).
+    static let sideActionNames = ["urge": "催办", "recategorize": "更正类别", "view_contact": "查看联系电话"]
+
     static func actionName(_ raw: String) -> String {
         if raw == "evaluate" { return "评价" }
         if raw == "notify" { return "提醒" }
+        if let name = sideActionNames[raw] { return name }
         if let name = MatterCases.eventNames[raw] { return name }
         return RequestAction(rawValue: raw)?.chineseName ?? raw
     }

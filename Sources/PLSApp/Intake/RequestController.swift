@@ -48,6 +48,24 @@ enum RequestController {
         return try await RequestViews.detail(r, for: p, app: req.application, on: req.sql).jsonResponse()
     }
 
+    static func apiUrge(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        let input = req.body.data == nil ? RequestActions.UrgeInput() : try req.content.decode(RequestActions.UrgeInput.self)
+        let r = try await RequestActions.urge(req.parameters.get("id") ?? "", input, by: p, app: req.application)
+        return try await RequestViews.detail(r, for: p, app: req.application, on: req.sql).jsonResponse()
+    }
+
+    static func apiRecategorize(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        let r = try await RequestActions.recategorize(req.parameters.get("id") ?? "", try req.content.decode(RequestActions.CategoryInput.self),
+                                                      by: p, app: req.application)
+        return try await RequestViews.detail(r, for: p, app: req.application, on: req.sql).jsonResponse()
+    }
+
+    static func apiContact(_ req: Request) async throws -> RequestActions.Contact {
+        try await RequestActions.revealContact(req.parameters.get("id") ?? "", by: try req.staff(), app: req.application)
+    }
+
     struct BulkAssignInput: Content { var requestIds: [UUID]?; var practitionerId: UUID?; var institutionId: UUID? }
     struct BulkResult: Content {
         struct Failure: Content { var requestId: UUID; var code: String; var message: String }
@@ -75,7 +93,7 @@ enum RequestController {
         let p = try req.staff()
         try p.require(RequestLifecycle.dispatchers.contains(p.role))
         let r = try await RequestViews.find(req.parameters.get("id") ?? "", scope: p.scope, on: req.db)
-        return try await Dispatch.candidates(for: r, today: req.today, on: req.sql)
+        return try await Dispatch.candidates(for: r, today: req.today, name: Dispatch.searchedName(req, key: "q"), on: req.sql)
     }
 
     static func apiDuplicates(_ req: Request) async throws -> [RequestViews.Row] {

@@ -62,6 +62,8 @@ enum WorkPages {
         var created: String
         var groupNames: [String]
         var hasCandidates: Bool
+        /// The name searched for among the eligible.
+        var who: String?
         var attachments: [AttachmentView]
         var hasAttachments: Bool
         var canUpload: Bool
@@ -71,14 +73,30 @@ enum WorkPages {
         var caseForms: [String]
         /// The failed form's text by `action_field` (`conclude_summary`, `reject_reason` …).
         var kept: [String: String]
+        /// The applicant's full number, once the handler has asked for it.
+        var contact: RequestActions.Contact?
+        var canReachApplicant: Bool
+        var canCorrectCategory: Bool
+        var categories: [SelectOption]
     }
 
-    static func detail(_ req: Request, error: AppError? = nil) async throws -> Response {
+    /// The handler asks for the applicant's full number (recorded); the page shows it beside the masked one.
+    static func contact(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        do {
+            let c = try await RequestActions.revealContact(req.parameters.get("id") ?? "", by: p, app: req.application)
+            return try await detail(req, contact: c)
+        } catch let e as AppError where e.status == .forbidden {
+            return try await detail(req, error: e)
+        }
+    }
+
+    static func detail(_ req: Request, error: AppError? = nil, contact: RequestActions.Contact? = nil) async throws -> Response {
         let p = try req.staff()
         let r = try await RequestViews.find(req.parameters.get("id") ?? "", scope: p.scope, on: req.db)
         let d = try await RequestViews.detail(r, for: p, app: req.application, on: req.sql)
         var candidates: [Dispatch.Candidate] = []
-        if d.actions.contains(RequestAction.assign.rawValue) { candidates = try await Dispatch.candidates(for: r, limit: 8, today: req.today, on: req.sql) }
+        if d.actions.contains(RequestAction.assign.rawValue) { candidates = try await Dispatch.candidates(for: r, limit: 8, today: req.today, name: Dispatch.searchedName(req, key: "who"), on: req.sql) }
         let files = try await Attachments.list(r.id!, on: req.sql)
         let input = CasePageInput(page: req.pageMeta(title: "事项 \(d.number)"), detail: d, request: r, error: error)
         var parts: [CasePageParts] = []
@@ -103,9 +121,11 @@ enum WorkPages {
             outcomes: outcomes, ratings: Rating.allCases.reversed().map { SelectOption(value: String($0.rawValue), label: $0.chineseName, selected: false) },
             error: error?.message, errors: error?.fields ?? [:], created: DateFormatter.chinaTime.string(from: d.createdAt),
             groupNames: d.priorityGroups.compactMap { PriorityGroup(rawValue: $0)?.chineseName }, hasCandidates: !candidates.isEmpty,
-            attachments: AttachmentView.list(files, base: "/work/\(d.id)"), hasAttachments: !files.isEmpty, canUpload: Attachments.mayUpload(r, p),
+            who: try? Dispatch.searchedName(req, key: "who"), attachments: AttachmentView.list(files, base: "/work/\(d.id)"), hasAttachments: !files.isEmpty, canUpload: Attachments.mayUpload(r, p),
             caseNotices: parts.compactMap(\.notice), casePanels: parts.compactMap(\.panel), caseForms: parts.compactMap(\.forms),
-            kept: kept)
+            kept: kept, contact: contact, canReachApplicant: RequestActions.mayReachApplicant(r, p),
+            canCorrectCategory: r.requestStatus.isOpen && RequestActions.mayCorrect(r, p),
+            categories: PLSDomain.Category.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == d.category) })
         let response = try await req.view.render("work/detail", ctx).encodeResponse(for: req)
         if let error { response.status = error.status }
         return response
@@ -119,6 +139,11 @@ enum WorkPages {
         let id = req.parameters.get("id") ?? ""
         let name = req.parameters.get("action") ?? ""
         do {
+            if name == "category" {
+                _ = try await RequestActions.recategorize(id, .init(category: req.formValue("category"), reason: req.formValue("reason")),
+                                                          by: p, app: req.application)
+                return req.redirect(to: "/work/\(id)", flash: "已更正类别")
+            }
             if name == "evaluation" {
                 _ = try await RequestActions.evaluate(id, .init(rating: req.formValue("rating").flatMap(Int.init), comment: req.formValue("comment")),
                                                       by: p, app: req.application)
@@ -167,7 +192,7 @@ enum WorkPages {
         var groups: [SelectOption]
         var regions: [SelectOption]
         var history: [HistoryItem]
-        var duplicates: [RequestViews.Row]
+        var duplicates: [HistoryItem]
         var formToken: String
         var quick: [SelectOption]
         // Leaf treats an empty array as true: these say whether there is anything to show.
@@ -178,6 +203,15 @@ enum WorkPages {
     /// One earlier matter of the caller: when, what, how it stands, who handles it.
     struct HistoryItem: Encodable {
         var id: UUID; var number: String; var date: String; var what: String; var status: String; var handler: String
+        /// Still open: a repeat call is added to it (催办) instead of making a new matter.
+        var open: Bool
+
+        init(_ r: RequestViews.Row) {
+            id = r.id; number = r.number; date = String(DateFormatter.chinaTime.string(from: r.createdAt).prefix(10))
+            what = r.matterTypeName + " · " + r.categoryName; status = r.statusName
+            handler = r.practitionerName ?? r.institutionName ?? "未分派"
+            open = RequestStatus(rawValue: r.status)?.isOpen ?? false
+        }
     }
 
     static let quickCategories: [PLSDomain.Category] = [.labor, .marriageFamily, .contractDebt, .traffic, .property, .land, .consumer, .personalInjury]
@@ -195,18 +229,12 @@ enum WorkPages {
         v["regionCode"] = try await RegionNames.label(v["regionCode"], on: req.sql)
         // A known caller's name is filled from their last matter (the operator corrects it if someone else calls).
         if (v["name"] ?? "").isEmpty, let last = history.first { v["name"] = last.applicantName }
-        let f = DateFormatter.chinaTime
-        let items = history.map {
-            HistoryItem(id: $0.id, number: $0.number, date: String(f.string(from: $0.createdAt).prefix(10)),
-                        what: $0.matterTypeName + " · " + $0.categoryName, status: $0.statusName,
-                        handler: $0.practitionerName ?? $0.institutionName ?? "未分派")
-        }
         let ctx = IntakeContext(
             page: req.pageMeta(title: mode == "hotline" ? "12348 热线坐席" : "窗口登记"), mode: mode,
             heading: mode == "hotline" ? "12348 热线坐席" : "窗口登记", v: v, errors: error.map(RequestForm.pageFields) ?? [:], error: error?.message,
             categories: RequestForm.categoryOptions(v["category"]), matters: RequestForm.matterOptions(v["matterType"] ?? "consultation"),
             groups: RequestForm.groupOptions(groups), regions: try await RequestForm.regionOptions(on: req.sql, within: p.scope),
-            history: items, duplicates: duplicates, formToken: v["formToken"]?.nilIfEmpty ?? Tokens.random(bytes: 12),
+            history: history.map(HistoryItem.init), duplicates: duplicates.map(HistoryItem.init), formToken: v["formToken"]?.nilIfEmpty ?? Tokens.random(bytes: 12),
             quick: quickCategories.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == v["category"]) },
             hasHistory: !history.isEmpty, hasDuplicates: !duplicates.isEmpty)
         let response = try await req.view.render("work/intake", ctx).encodeResponse(for: req)
@@ -238,6 +266,15 @@ enum WorkPages {
         values.v["formToken"] = req.formValue("formToken") ?? ""
         values.v["channel"] = mode == "hotline" ? RequestChannel.hotline.rawValue : RequestChannel.window.rawValue
         let answerNow = req.formValue("action") == "answer"
+        // A repeat call about an open matter: recorded on it, with what the caller said now, instead of a new matter.
+        if let target = req.formValue("urge")?.nilIfEmpty {
+            do {
+                let r = try await RequestActions.urge(target, .init(note: values.v["description"]?.nilIfEmpty), by: p, app: req.application)
+                return req.redirect(to: "/\(mode)", flash: "已记录催办：事项 \(r.number)，已提醒承办人员")
+            } catch let e as AppError where [.unprocessableEntity, .conflict].contains(e.status) {
+                return try await intakePage(req, mode: mode, v: values.v, groups: values.groups, error: e)
+            }
+        }
         // Enter in a field: the caller's history and duplicates for what is typed so far; nothing is saved.
         if req.formValue("action") == "lookup" {
             var dups: [RequestViews.Row] = []
@@ -284,6 +321,7 @@ enum WorkPages {
             .where("account_id", .equal, SQLBind(p.accountID)).orderBy("created_at", .descending).limit(50)
             .all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
         try await req.sql.raw("UPDATE notifications SET read_at = \(bind: req.now) WHERE account_id = \(bind: p.accountID) AND read_at IS NULL").run()
+        req.storage[UnreadNotifications.self] = 0
         let f = DateFormatter.chinaTime
         return try await req.view.render("work/notifications", NotificationsContext(page: req.pageMeta(title: "提醒"), items: rows.map {
             .init(text: $0.text, at: f.string(from: $0.createdAt), href: $0.requestId.map { "/work/\($0)" }, read: $0.readAt != nil)

@@ -128,6 +128,8 @@ extension LegalAidMatterCase {
         }
     }
 
+    func desk(forInstitutionType type: InstitutionType) -> String? { type == .legalAidCentre ? "/legal-aid/desk" : nil }
+
     func applicationPath(for itemCode: String) -> String? {
         itemCode == "legal_aid.criminal" ? "/legal-aid/apply?kind=criminal" : "/legal-aid/apply"
     }

@@ -173,6 +173,8 @@ enum LegalAidPages {
         var steps: [String: Bool]
         var candidates: [Dispatch.Candidate]
         var hasCandidates: Bool
+        /// The name searched for among the roster.
+        var who: String?
         var provisionalGrounds: [SelectOption]
         var terminationGrounds: [SelectOption]
         var stages: [SelectOption]
@@ -181,7 +183,7 @@ enum LegalAidPages {
     static func forms(_ aid: LegalAidCases.View, request r: ServiceRequest, req: Request) async throws -> CaseForms {
         var candidates: [Dispatch.Candidate] = []
         if aid.steps.contains(LegalAidCases.Step.designation.rawValue) {
-            candidates = try await Dispatch.candidates(for: r, limit: 8, today: req.today, on: req.sql)
+            candidates = try await Dispatch.candidates(for: r, limit: 8, today: req.today, name: Dispatch.searchedName(req, key: "who"), on: req.sql)
         }
         let kind = AidCaseKind(rawValue: aid.kind) ?? .civil
         func camel(_ s: String) -> String {
@@ -189,7 +191,7 @@ enum LegalAidPages {
             return parts.first.map(String.init)! + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
         }
         return CaseForms(steps: Dictionary(uniqueKeysWithValues: aid.steps.map { (camel($0), true) }), candidates: candidates,
-                         hasCandidates: !candidates.isEmpty,
+                         hasCandidates: !candidates.isEmpty, who: try? Dispatch.searchedName(req, key: "who"),
                          provisionalGrounds: ProvisionalGround.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: false) },
                          terminationGrounds: TerminationGround.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: false) },
                          stages: kind.stages.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == aid.stage) })

@@ -172,7 +172,7 @@ enum LegalAidController {
         let p = try req.staff()
         let r = try await RequestViews.find(req.parameters.get("id") ?? "", scope: p.scope, on: req.db)
         guard r.matterType == MatterType.legalAid.rawValue else { throw AppError.notFound("法律援助案件") }
-        return try await Dispatch.candidates(for: r, today: req.today, on: req.sql)
+        return try await Dispatch.candidates(for: r, today: req.today, name: Dispatch.searchedName(req, key: "q"), on: req.sql)
     }
 
     // MARK: Criminal legal aid

@@ -64,7 +64,7 @@ enum HomePages {
     }
 
     /// Only paths on this site: never an open redirect.
-    /// Where each role starts its day: the operator on the call console, a legal aid centre's clerk on its desk,
+    /// Where each role starts its day: the operator on the call console, a clerk on their matter case's desk (`MatterCase.desk`),
     /// another window's clerk at the window, a village adviser on the visit log, a practitioner on their queue;
     /// administrators, leaders and auditors on the dashboard.
     static func landing(for p: Principal, on db: any SQLDatabase) async throws -> String {
@@ -72,9 +72,9 @@ enum HomePages {
         case .hotlineOperator: return "/hotline"
         case .windowClerk:
             guard let id = p.institutionID else { return "/window" }
-            let type = try await db.select().column("type").from(Institution.schema).where("id", .equal, id)
-                .first(decodingColumn: "type", as: String.self)
-            return type == InstitutionType.legalAidCentre.rawValue ? "/legal-aid/desk" : "/window"
+            guard let type = try await db.select().column("type").from(Institution.schema).where("id", .equal, id)
+                .first(decodingColumn: "type", as: String.self).flatMap(InstitutionType.init(rawValue:)) else { return "/window" }
+            return MatterCases.registered.lazy.compactMap { $0.desk(forInstitutionType: type) }.first ?? "/window"
         case .practitioner:
             guard let id = p.practitionerID else { return "/work" }
             let advises = try await db.select().column("id").from("adviser_assignments").where("practitioner_id", .equal, id)

@@ -21,6 +21,13 @@ struct PageMeta: Encodable, Sendable {
 extension Request {
     static let elderCookie = "pls-elder"
 
+    /// 提醒, with the unread count the session's authenticator took (`UnreadNotifications`).
+    private func notificationsItem(_ path: String) -> PageMeta.NavItem {
+        let unread = storage[UnreadNotifications.self] ?? 0
+        return .init(href: "/notifications", label: unread == 0 ? "提醒" : "提醒（\(unread > 99 ? "99+" : String(unread))）",
+                     current: path == "/notifications")
+    }
+
     func pageMeta(title: String, flash: String? = nil) -> PageMeta {
         let principal = auth.get(Principal.self)
         let path = url.path
@@ -33,7 +40,13 @@ extension Request {
         if principal?.role == .citizen {
             nav.append(.init(href: "/my", label: "我的事项", current: path.hasPrefix("/my")))
         }
-        if let p = principal, p.role.isStaff {
+        if let p = principal, p.role == .practitioner {
+            // A practitioner works their own matters, mediation cases and village visits: nothing else in the way.
+            nav.append(.init(href: "/work", label: "我承办的事项", current: path.hasPrefix("/work")))
+            nav.append(.init(href: "/mediation", label: "人民调解", current: path.hasPrefix("/mediation")))
+            nav.append(.init(href: "/adviser", label: "驻村服务", current: path == "/adviser"))
+            nav.append(notificationsItem(path))
+        } else if let p = principal, p.role.isStaff {
             nav.append(.init(href: "/admin", label: "工作台", current: path == "/admin"))
             nav.append(.init(href: "/work", label: "事项", current: path.hasPrefix("/work")))
             if Intake.channels(for: p.role).contains(.hotline) {
@@ -44,12 +57,8 @@ extension Request {
             }
             nav.append(.init(href: "/legal-aid/desk", label: "法律援助", current: path.hasPrefix("/legal-aid") || path == "/admin/legal-aid"))
             nav.append(.init(href: "/mediation", label: "人民调解", current: path.hasPrefix("/mediation")))
-            if p.role == .practitioner {
-                nav.append(.init(href: "/adviser", label: "驻村服务", current: path == "/adviser"))
-            } else {
-                nav.append(.init(href: "/grassroots", label: "法律顾问", current: path.hasPrefix("/grassroots")))
-            }
-            nav.append(.init(href: "/notifications", label: "提醒", current: path == "/notifications"))
+            nav.append(.init(href: "/grassroots", label: "法律顾问", current: path.hasPrefix("/grassroots")))
+            nav.append(notificationsItem(path))
             nav.append(.init(href: "/admin/indicators", label: "指标", current: path.hasPrefix("/admin/indicators")))
             nav.append(.init(href: "/admin/regions", label: "行政区划", current: path.hasPrefix("/admin/regions")))
             nav.append(.init(href: "/admin/institutions", label: "机构", current: path.hasPrefix("/admin/institutions")))
