@@ -28,3 +28,32 @@ document.addEventListener("DOMContentLoaded", function () {
   var summary = document.querySelector("[data-focus]");
   if (summary) { summary.focus(); }
 });
+
+// The call console and the window: as soon as the number and the category are known, the possible duplicates
+// (and the open matters a repeat call can urge) appear without pressing anything. Without script, Enter looks them up.
+(function () {
+  var timer = null;
+  function refresh(form) {
+    var panel = form.querySelector("[data-duplicates]");
+    if (!panel) { return; }
+    var mobile = (form.querySelector("#mobile") || {}).value || "";
+    var picked = form.querySelector("input[name=category]:checked");
+    var other = form.querySelector("#categoryOther");
+    var category = picked ? picked.value : (other && other.value) || "";
+    if (!/^1\d{10}$/.test(mobile.trim()) || !category) { return; }
+    var url = panel.getAttribute("data-duplicates") + "?mobile=" + encodeURIComponent(mobile.trim()) + "&category=" + encodeURIComponent(category);
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) { if (html !== null) { panel.innerHTML = html; } })
+      .catch(function () {});
+  }
+  function watch(event) {
+    var form = event.target && event.target.form;
+    if (!form || !form.classList.contains("intake")) { return; }
+    if (["mobile", "category", "categoryOther"].indexOf(event.target.name) < 0) { return; }
+    clearTimeout(timer);
+    timer = setTimeout(function () { refresh(form); }, 250);
+  }
+  document.addEventListener("input", watch);
+  document.addEventListener("change", watch);
+})();

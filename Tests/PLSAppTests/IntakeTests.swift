@@ -582,6 +582,7 @@ final class IntakeTests: AppTestCase {
         XCTAssertEqual(refused.status, .unprocessableEntity)
         XCTAssertTrue(refused.body.string.contains("<option value=\"withdrawn\" selected>"), "the chosen outcome stays")
         XCTAssertTrue(refused.body.string.contains("aria-invalid=\"true\" aria-describedby=\"summary-error\""))
+        XCTAssertTrue(refused.body.string.contains("<a href=\"#summary\">办理情况："), "the summary links to the field")
         let typed = try await browser.post("/work/\(r.id)/conclude", [("outcome", "settled"), ("summary", "已电话解答劳动仲裁时效")])
         XCTAssertEqual(typed.status, .unprocessableEntity)
         XCTAssertTrue(typed.body.string.contains(">已电话解答劳动仲裁时效</textarea>"), "the text stays")
@@ -693,6 +694,12 @@ final class IntakeTests: AppTestCase {
         let page = try await browser.post("/work/\(r.id)/category", [("category", "neighbourhood"), ("reason", "再次核对")])
         XCTAssertEqual(page.status, .unprocessableEntity)
         XCTAssertTrue(page.body.string.contains("类别未改变") && page.body.string.contains("value=\"再次核对\""))
+        // A refused reason shows in its own form only (reject, suspend and transfer all send `reason`).
+        let transfer = try await browser.post("/work/\(r.id)/transfer", [("target", "12345"), ("reason", "")])
+        XCTAssertEqual(transfer.status, .unprocessableEntity)
+        XCTAssertTrue(transfer.body.string.contains("<a href=\"#transfer-reason\">转办理由："))
+        XCTAssertTrue(transfer.body.string.contains("aria-describedby=\"transfer-reason-error\""))
+        XCTAssertFalse(transfer.body.string.contains("category-reason-error"))
     }
 
     /// Issue #20, item 10: scores separate people and say how ties were broken; staff find anyone eligible by name.

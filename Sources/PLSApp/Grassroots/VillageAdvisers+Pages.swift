@@ -21,6 +21,7 @@ enum GrassrootsPages {
         var v: [String: String]
         var hasVillages: Bool
         var categories: [SelectOption]
+        var errorLinks: [ErrorLink]
     }
 
     static func logPage(_ req: Request, error: AppError? = nil, v: [String: String] = [:]) async throws -> Response {
@@ -39,7 +40,12 @@ enum GrassrootsPages {
             today: req.today.description, summary: summary, recent: recent, error: error?.message, errors: error?.fields ?? [:], v: v,
             hasVillages: summary.villages.contains(where: \.current),
             categories: [SelectOption(value: "", label: "请选择", selected: (v["category"] ?? "").isEmpty)]
-                + PLSDomain.Category.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == v["category"]) })
+                + PLSDomain.Category.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == v["category"]) },
+            errorLinks: ErrorLink.links(error?.fields ?? [:], [
+                ("regionCode", "regionCode", "服务村（社区）"), ("servedOn", "servedOn", "日期"), ("hours", "hours", "时长"), ("kind", "kind", "服务类型"),
+                ("items", "items", "件数"), ("people", "people", "服务人数"), ("photos", "photos", "现场照片"),
+                ("personName", "personName", "当事人姓名"), ("personMobile", "personMobile", "当事人手机号码"), ("category", "category", "类别"),
+            ]))
         let response = try await req.view.render("grassroots/log", ctx).encodeResponse(for: req)
         if let error { response.status = error.status }
         return response

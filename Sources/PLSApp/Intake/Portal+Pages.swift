@@ -67,6 +67,7 @@ enum PortalPages {
         var v: [String: String]
         var errors: [String: String]
         var error: String?
+        var errorLinks: [ErrorLink]
         var categories: [SelectOption]
         var groups: [SelectOption]
         var regions: [SelectOption]
@@ -95,6 +96,7 @@ enum PortalPages {
         v["regionCode"] = try await RegionNames.label(v["regionCode"], on: req.sql)
         let ctx = ApplyContext(page: req.pageMeta(title: "申请：\(item.name)"), item: item, v: v,
                                errors: error.map(RequestForm.pageFields) ?? [:], error: error?.message,
+                               errorLinks: ErrorLink.links(error.map(RequestForm.pageFields) ?? [:], RequestForm.summaryFields),
                                categories: RequestForm.categoryOptions(v["category"]), groups: RequestForm.groupOptions(groups),
                                regions: try await RequestForm.regionOptions(on: req.sql),
                                formToken: req.formValue("formToken")?.nilIfEmpty ?? Tokens.random(bytes: 12))

@@ -37,6 +37,12 @@ enum RequestForm {
                             accept: nil, answer: answer ? v["answer"] : nil)
     }
 
+    /// The intake forms' fields, for the error summary's links.
+    static let summaryFields: [(key: String, id: String, label: String)] = [
+        ("category", "category", "类别"), ("mobile", "mobile", "手机号码"), ("name", "name", "姓名"), ("idNumber", "idNumber", "身份证号码"),
+        ("description", "description", "诉求"), ("regionCode", "regionCode", "所在地"), ("answer", "answer", "解答内容"),
+    ]
+
     /// API field names as the form names them.
     static func pageFields(_ e: AppError) -> [String: String] {
         var f: [String: String] = [:]

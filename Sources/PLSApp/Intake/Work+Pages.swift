@@ -73,6 +73,9 @@ enum WorkPages {
         var caseForms: [String]
         /// The failed form's text by `action_field` (`conclude_summary`, `reject_reason` …).
         var kept: [String: String]
+        /// The failed general form's errors by `action_field`, so that a refused reason shows in that form only.
+        var formErrors: [String: String]
+        var errorLinks: [ErrorLink]
         /// The applicant's full number, once the handler has asked for it.
         var contact: RequestActions.Contact?
         var canReachApplicant: Bool
@@ -106,11 +109,14 @@ enum WorkPages {
         let allowed = RequestActions.outcomes(for: matter)
         let outcomes = allowed.map { SelectOption(value: $0, label: RequestActions.outcomes[$0] ?? $0, selected: $0 == (chosen ?? allowed[0])) }
         // What was typed into the form that failed, so that a validation error never empties it.
-        var kept: [String: String] = [:]
-        if error != nil, let action = req.parameters.get("action") {
+        var kept: [String: String] = [:], formErrors: [String: String] = [:], links: [ErrorLink] = []
+        if let error, let raw = req.parameters.get("action") {
+            let action = raw.replacingOccurrences(of: "-", with: "_")
             for field in ["reason", "summary", "note", "reference"] {
-                if let v = req.formValue(field) { kept["\(action.replacingOccurrences(of: "-", with: "_"))_\(field)"] = v }
+                if let v = req.formValue(field) { kept["\(action)_\(field)"] = v }
             }
+            for (field, message) in error.fields { formErrors["\(action)_\(field)"] = message }
+            links = ErrorLink.links(formErrors, actionFields)
         }
         let ctx = DetailContext(
             page: input.page, d: d, timeline: TimelineItem.from(d.timeline),
@@ -123,13 +129,21 @@ enum WorkPages {
             groupNames: d.priorityGroups.compactMap { PriorityGroup(rawValue: $0)?.chineseName }, hasCandidates: !candidates.isEmpty,
             who: try? Dispatch.searchedName(req, key: "who"), attachments: AttachmentView.list(files, base: "/work/\(d.id)"), hasAttachments: !files.isEmpty, canUpload: Attachments.mayUpload(r, p),
             caseNotices: parts.compactMap(\.notice), casePanels: parts.compactMap(\.panel), caseForms: parts.compactMap(\.forms),
-            kept: kept, contact: contact, canReachApplicant: RequestActions.mayReachApplicant(r, p),
+            kept: kept, formErrors: formErrors, errorLinks: links, contact: contact, canReachApplicant: RequestActions.mayReachApplicant(r, p),
             canCorrectCategory: r.requestStatus.isOpen && RequestActions.mayCorrect(r, p),
             categories: PLSDomain.Category.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == d.category) })
         let response = try await req.view.render("work/detail", ctx).encodeResponse(for: req)
         if let error { response.status = error.status }
         return response
     }
+
+    /// The general action forms' fields on the work page (`action_field`, element id, label).
+    static let actionFields: [(key: String, id: String, label: String)] = [
+        ("reject_reason", "reject-reason", "不予受理的理由"), ("assign_practitionerId", "assign", "承办人员"), ("assign_institutionId", "assign", "承办机构"),
+        ("suspend_reason", "suspend-reason", "中止原因"), ("conclude_outcome", "outcome", "办理结果"), ("conclude_summary", "summary", "办理情况"),
+        ("transfer_target", "target", "转办对象"), ("transfer_reason", "transfer-reason", "转办理由"), ("transfer_reference", "reference", "对方工单号"),
+        ("category_category", "category", "类别"), ("category_reason", "category-reason", "更正说明"),
+    ]
 
     static func detailPage(_ req: Request) async throws -> Response { try await detail(req) }
 
@@ -198,6 +212,7 @@ enum WorkPages {
         // Leaf treats an empty array as true: these say whether there is anything to show.
         var hasHistory: Bool
         var hasDuplicates: Bool
+        var errorLinks: [ErrorLink]
     }
 
     /// One earlier matter of the caller: when, what, how it stands, who handles it.
@@ -236,7 +251,8 @@ enum WorkPages {
             groups: RequestForm.groupOptions(groups), regions: try await RequestForm.regionOptions(on: req.sql, within: p.scope),
             history: history.map(HistoryItem.init), duplicates: duplicates.map(HistoryItem.init), formToken: v["formToken"]?.nilIfEmpty ?? Tokens.random(bytes: 12),
             quick: quickCategories.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == v["category"]) },
-            hasHistory: !history.isEmpty, hasDuplicates: !duplicates.isEmpty)
+            hasHistory: !history.isEmpty, hasDuplicates: !duplicates.isEmpty,
+            errorLinks: ErrorLink.links(error.map(RequestForm.pageFields) ?? [:], RequestForm.summaryFields))
         let response = try await req.view.render("work/intake", ctx).encodeResponse(for: req)
         // A save held back for possible duplicates is a conflict; a lookup that shows them is an answer.
         if let error { response.status = error.status } else if !duplicates.isEmpty, !lookedUp { response.status = .conflict }
@@ -306,6 +322,25 @@ enum WorkPages {
             return try await intakePage(req, mode: mode, v: values.v, groups: values.groups, error: e)
         }
     }
+
+    struct DuplicatesContext: Encodable { var duplicates: [HistoryItem]; var hasDuplicates: Bool }
+
+    /// The possible duplicates for the number and category typed so far, as the console's panel (fetched by app.js
+    /// as soon as both are known).
+    static func duplicatesPanel(_ req: Request, mode: String) async throws -> View {
+        let p = try requireChannel(req, mode)
+        var dups: [RequestViews.Row] = []
+        if let mobile = MobileNumber((try? req.query.get(String.self, at: "mobile")) ?? ""),
+           let category = (try? req.query.get(String.self, at: "category")).flatMap(Category.init(rawValue:)) {
+            dups = try await Dispatch.duplicates(mobileHash: req.personalData.lookupHash(mobile.digits), category: category,
+                                                 since: req.now.addingTimeInterval(-30 * 86_400), scope: p.scope, today: req.today,
+                                                 protector: req.personalData, on: req.sql)
+        }
+        return try await req.view.render("work/duplicates", DuplicatesContext(duplicates: dups.map(HistoryItem.init), hasDuplicates: !dups.isEmpty))
+    }
+
+    static func hotlineDuplicates(_ req: Request) async throws -> View { try await duplicatesPanel(req, mode: "hotline") }
+    static func windowDuplicates(_ req: Request) async throws -> View { try await duplicatesPanel(req, mode: "window") }
 
     static func hotlineSubmit(_ req: Request) async throws -> Response { try await submit(req, mode: "hotline") }
     static func windowSubmit(_ req: Request) async throws -> Response { try await submit(req, mode: "window") }

@@ -219,3 +219,18 @@ struct RelatedTable: Encodable {
     var heading: String
     var table: TableView
 }
+
+/// One line of a form's error summary (`errors.leaf`): the message, linked to the field it is about.
+struct ErrorLink: Encodable, Sendable {
+    var id: String
+    var text: String
+
+    /// The page's fields in order, each as (error key, element id, label); errors of keys the page does not list
+    /// follow, linked by their own name.
+    static func links(_ errors: [String: String], _ fields: [(key: String, id: String, label: String)]) -> [ErrorLink] {
+        var out = fields.compactMap { f in errors[f.key].map { ErrorLink(id: f.id, text: f.label + "：" + $0) } }
+        let listed = Set(fields.map(\.key))
+        out += errors.keys.sorted().filter { !listed.contains($0) }.map { ErrorLink(id: $0, text: errors[$0]!) }
+        return out
+    }
+}
