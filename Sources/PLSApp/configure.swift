@@ -140,6 +140,10 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     }
     if settings.demo, try await DemoLoader.isEmpty(app.db) {
         try await DemoLoader.load(DemoCity(scale: options.demoScale), app: app, on: app.db)
+        // A year of history for the full city (tests use the small one, empty): loads, ratings and indicators to look at.
+        if options.demoScale == .full, settings.demoHistory > 0 {
+            _ = try await DemoRequests.generate(count: settings.demoHistory, app: app, on: app.db)
+        }
         // Planner statistics for the tables just filled: without them PostgreSQL chose plans that made the city's
         // indicators take 7-10 s instead of 0.2 s (SQLite's `PRAGMA optimize` above does this for the embedded database).
         if !settings.usesEmbeddedDatabase, let sql = app.db as? any SQLDatabase { try await sql.raw("ANALYZE").run() }

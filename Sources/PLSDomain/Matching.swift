@@ -21,8 +21,9 @@ public enum Matching {
     }
 
     public struct Facts: Sendable {
-        /// Where the request's category stands in the practitioner's specialities: 0 is their main one; nil, not listed.
-        public var specialityRank: Int?
+        /// How many specialities the practitioner lists, when the request's category is one of them (nil when it is
+        /// not): one who does only this is the closer match.
+        public var specialityCount: Int?
         public var place: Place
         public var openLoad: Int
         public var capacity: Int
@@ -33,9 +34,9 @@ public enum Matching {
         /// From the duty rota; nil until the centre keeps one.
         public var onDutyToday: Bool?
 
-        public init(specialityRank: Int?, place: Place, openLoad: Int, capacity: Int, averageRating: Double?, ratingCount: Int,
+        public init(specialityCount: Int?, place: Place, openLoad: Int, capacity: Int, averageRating: Double?, ratingCount: Int,
                     recentAssignments: Int = 0, onDutyToday: Bool?) {
-            self.specialityRank = specialityRank
+            self.specialityCount = specialityCount
             self.place = place
             self.openLoad = openLoad
             self.capacity = capacity
@@ -63,11 +64,9 @@ public enum Matching {
     public static func score(_ f: Facts) -> Score {
         var value = 0.0, reasons: [String] = []
         func add(_ p: Double, _ why: String) { value += p; reasons.append("\(why)（\(points(p))）") }
-        switch f.specialityRank {
-        case 0?: add(40, "主要专长与纠纷类别一致")
-        case 1?: add(35, "第二专长与纠纷类别一致")
-        case .some: add(30, "专长包括该纠纷类别")
-        case nil: break
+        if let n = f.specialityCount {
+            let count = max(1, n)
+            add(tenth(30 + 10 / Double(count)), count == 1 ? "专攻该纠纷类别" : "专长包括该纠纷类别（共 \(count) 项专长）")
         }
         if f.place != .elsewhere { add(f.place.points, f.place.reason) }
         let capacity = max(1, f.capacity)

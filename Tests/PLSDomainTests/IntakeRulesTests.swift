@@ -176,22 +176,25 @@ struct LifecycleTests {
 
 @Suite("Matching demand to supply")
 struct MatchingTests {
-    func facts(rank: Int? = 0, place: Matching.Place = .village, load: Int = 0, cap: Int = 10,
+    func facts(specs: Int? = 1, place: Matching.Place = .village, load: Int = 0, cap: Int = 10,
                avg: Double? = nil, n: Int = 0, recent: Int = 0, duty: Bool? = nil) -> Matching.Facts {
-        .init(specialityRank: rank, place: place, openLoad: load, capacity: cap, averageRating: avg, ratingCount: n,
+        .init(specialityCount: specs, place: place, openLoad: load, capacity: cap, averageRating: avg, ratingCount: n,
               recentAssignments: recent, onDutyToday: duty)
     }
 
     @Test func specialityAndPlaceOutweighLoad() {
         let specialist = Matching.score(facts(load: 5))
-        let idle = Matching.score(facts(rank: nil, load: 0))
+        let idle = Matching.score(facts(specs: nil, load: 0))
         #expect(specialist.value > idle.value)
-        #expect(specialist.reasons.contains { $0.contains("主要专长") })
+        #expect(specialist.reasons.first == "专攻该纠纷类别（+40）")
     }
 
-    @Test func mainSpecialityBeatsASecondOne() {
-        #expect(Matching.score(facts(rank: 0)).value == Matching.score(facts(rank: 1)).value + 5)
-        #expect(Matching.score(facts(rank: 1)).value > Matching.score(facts(rank: 2)).value)
+    @Test("one who does only this matter's kind beats a generalist")
+    func narrowerSpecialistsRankHigher() {
+        #expect(Matching.score(facts(specs: 1)).value == Matching.score(facts(specs: 2)).value + 5)
+        #expect(Matching.score(facts(specs: 2)).value > Matching.score(facts(specs: 3)).value)
+        #expect(Matching.score(facts(specs: 3)).reasons.first == "专长包括该纠纷类别（共 3 项专长）（+33.3）")
+        #expect(Matching.score(facts(specs: 0)).value == Matching.score(facts(specs: 1)).value, "a bad count is read as one")
     }
 
     @Test func nearerBeatsFarther() {
@@ -210,7 +213,7 @@ struct MatchingTests {
     @Test func fullPractitionersSinkAndSayWhy() {
         let full = Matching.score(facts(load: 10, cap: 10))
         #expect(full.overCapacity)
-        #expect(full.value < Matching.score(facts(rank: nil, place: .elsewhere)).value)
+        #expect(full.value < Matching.score(facts(specs: nil, place: .elsewhere)).value)
         #expect(full.reasons.last == "已满负荷（−60）")
     }
 
@@ -232,9 +235,9 @@ struct MatchingTests {
 
     @Test func theDemoCaseNoLongerTies() {
         // The demo's first candidates: one free, one with two open matters, one on duty.
-        let a = Matching.score(facts()), b = Matching.score(facts(load: 2)), c = Matching.score(facts(rank: 2, duty: true))
+        let a = Matching.score(facts()), b = Matching.score(facts(load: 2)), c = Matching.score(facts(specs: 3, duty: true))
         #expect(Set([a.value, b.value, c.value]).count == 3)
-        #expect(a.value == 90 && a.reasons.first == "主要专长与纠纷类别一致（+40）")
+        #expect(a.value == 90 && a.reasons.first == "专攻该纠纷类别（+40）")
     }
 
     @Test("ties are broken by a rule the list names")

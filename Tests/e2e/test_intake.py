@@ -33,7 +33,7 @@ def test_one_matter_from_every_desk(browser):
     page.get_by_label("申请人姓名").fill("王秀英")
     page.get_by_role("button", name="提交申请").click()
     # Nothing lost on an error: the missing place is named and the text stays.
-    expect(page.get_by_text("请选择事项所在的村（社区）或镇（街道）")).to_be_visible()
+    expect(page.locator(".field-error").get_by_text("请选择事项所在的村（社区）或镇（街道）")).to_be_visible()
     expect(page.get_by_label("请说明您的情况和诉求")).to_have_value(re.compile("拖欠工资"))
     page.get_by_label("事项所在地").fill("349901001001")
     page.get_by_label("农民工").check()

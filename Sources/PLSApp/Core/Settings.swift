@@ -11,6 +11,9 @@ public struct Settings: Sendable {
     /// Reverse proxies whose `X-Forwarded-For` is believed (`PLS_TRUSTED_PROXIES`, comma-separated addresses).
     public var trustedProxies: Set<String> = []
     /// Multiplies every rate limit (`PLS_RATE_LIMIT_SCALE`): for load tests and the test command, never below 1.
+    /// Requests of history the demo city gets on its first start (`PLS_DEMO_HISTORY`, 0 for none): queues, ratings,
+    /// loads and indicators then look like a city's, not an empty one's.
+    public var demoHistory = 3_000
     public var rateLimitScale = 1
     /// What the footer of a government website carries (政府网站发展指引): the site identification code, the ICP and
     /// public security filing numbers, and where errors are reported (`PLS_SITE_CODE`, `PLS_ICP_NUMBER`,
@@ -57,6 +60,7 @@ public struct Settings: Sendable {
         var settings = Settings(databaseURL: url, dataDirectory: dir, demo: demo, secretKey: key,
                                 publicURL: publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL)
         settings.rateLimitScale = min(max(1, Environment.get("PLS_RATE_LIMIT_SCALE").flatMap(Int.init) ?? 1), 10_000)
+        settings.demoHistory = min(max(0, Environment.get("PLS_DEMO_HISTORY").flatMap(Int.init) ?? 3_000), 1_000_000)
         func text(_ key: String) -> String? { Environment.get(key).flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 } }
         settings.siteIdentity = SiteIdentity(siteCode: text("PLS_SITE_CODE"), icpNumber: text("PLS_ICP_NUMBER"),
                                              psbNumber: text("PLS_PSB_NUMBER"), correctionURL: text("PLS_CORRECTION_URL") ?? "/accessibility#correction")

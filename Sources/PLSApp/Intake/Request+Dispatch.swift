@@ -85,8 +85,9 @@ enum Dispatch {
         let region = DivisionCode(r.regionCode)
         let scored = people.map { p in
             let served = DelimitedList.decode(p.regionsServed).compactMap(DivisionCode.init)
+            let specialities = DelimitedList.decode(p.specialities)
             let facts = Matching.Facts(
-                specialityRank: DelimitedList.decode(p.specialities).firstIndex(of: r.category),
+                specialityCount: specialities.contains(r.category) ? specialities.count : nil,
                 place: place(of: region, served: served, worksIn: p.regionCode, county: county),
                 openLoad: loadBy[p.id] ?? 0, capacity: capacity,
                 averageRating: ratingBy[p.id]?.avg, ratingCount: ratingBy[p.id]?.n ?? 0,
