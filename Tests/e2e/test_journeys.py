@@ -70,6 +70,10 @@ def test_elder_mode_enlarges_every_control_and_the_phone_navigation_shows_every_
     button = page.get_by_role("button", name="标准模式").bounding_box()
     assert button["height"] >= 44, button
     shot(page, "journey-elder-window-phone")
+    # Larger text never pushes a page wider than the phone (a long option, a file input, a run of column names).
+    for path in ["/window", "/grassroots", "/work", "/admin/indicators"]:
+        page.goto(BASE + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, path
     page.get_by_role("button", name="标准模式").click()
 
 
@@ -187,3 +191,32 @@ def test_an_adviser_carries_a_dispute_on_in_the_persons_name_on_a_phone(phone):
     page.get_by_label("类别").select_option(label="邻里纠纷")
     page.get_by_role("button", name="登记服务").click()
     expect(page.locator(".flash")).to_have_text(re.compile(r"并转为事项 FW\d{14}"))
+
+
+def test_each_role_lands_on_its_work_and_enter_looks_the_caller_up(desktop):
+    page = desktop
+    # The operator starts on the call console; Enter in the number looks the caller up and saves nothing.
+    sign_in(page, "operator")
+    expect(page).to_have_url(re.compile(r"/hotline$"))
+    mobile = "1340%07d" % random.randrange(10**7)
+    number = new_call(page, mobile)
+    page.goto(BASE + "/hotline")
+    page.get_by_label("来电号码").fill(mobile)
+    page.get_by_label("来电号码").press("Enter")
+    history = page.locator(".history")
+    expect(history.get_by_role("heading", name="来电人历史事项")).to_be_visible()
+    expect(history.get_by_role("link", name=number)).to_be_visible()
+    expect(history.get_by_text(re.compile(r"法律咨询 · 劳动保障 · 已受理 · 承办：未分派"))).to_be_visible()
+    expect(page.get_by_label("姓名")).to_have_value("赵敏")
+    expect(page.locator(".flash")).to_have_count(0)
+    page.get_by_role("button", name="退出").click()
+    for user, landing in [("adviser", r"/adviser$"), ("lawyer", r"/work$"), ("aid", r"/legal-aid/desk$"), ("clerk", r"/window$"),
+                          ("leader", r"/admin$")]:
+        sign_in(page, user)
+        expect(page).to_have_url(re.compile(landing))
+        page.get_by_role("button", name="退出").click()
+    # A rate with nothing to count says so, never "0/0 达标".
+    sign_in(page, "leader")
+    page.goto(BASE + "/admin/indicators")
+    card = page.locator("article.indicator", has_text="法律援助异议按时审查率")
+    expect(card.locator(".badge").first).to_have_text("暂无数据")
