@@ -11,13 +11,13 @@ public struct ConfigureOptions: Sendable {
     public var databaseURL: String??
     public var dataDirectory: String?
     public var demo: Bool?
-    public var demoScale: DemoCity.Scale
+    public var demoScale: DemoScale
     public var quiet: Bool
     /// Tests start each case from an empty PostgreSQL schema (SQLite starts from a new file).
     public var resetDatabase: Bool
 
     public init(databaseURL: String?? = nil, dataDirectory: String? = nil, demo: Bool? = nil,
-                demoScale: DemoCity.Scale = .full, quiet: Bool = false, resetDatabase: Bool = false) {
+                demoScale: DemoScale = .full, quiet: Bool = false, resetDatabase: Bool = false) {
         self.resetDatabase = resetDatabase
         self.databaseURL = databaseURL
         self.dataDirectory = dataDirectory
@@ -27,7 +27,13 @@ public struct ConfigureOptions: Sendable {
     }
 }
 
+/// What to tell whoever started the server when it cannot start (missing resources, a bad setting), in Chinese;
+/// nil for an error that has no such message.
+public func startupProblem(_ error: any Error) -> String? { (error as? AppError)?.message }
+
 public func configure(_ app: Application, options: ConfigureOptions = .init()) async throws {
+    // Templates, public files and the calendar wherever the server is started from (`ResourceRoot`).
+    app.directory = try ResourceRoot.locate()
     var settings = try Settings.load(from: app.environment, logger: app.logger)
     if let url = options.databaseURL { settings.databaseURL = url }
     if let dir = options.dataDirectory { settings.dataDirectory = dir }
@@ -37,6 +43,10 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     // MARK: Database
     // SQL is never logged with its values (names, mobiles, free text), at any level.
     try PrivateFiles.prepare(directory: settings.dataDirectory, files: [settings.sqliteFile, settings.sqliteFile + "-wal", settings.sqliteFile + "-shm"])
+    // A server keeps the data directory's lock shared for its life: `pls restore` never swaps the file under it.
+    if settings.usesEmbeddedDatabase, app.environment.arguments.dropFirst().first == "serve" {
+        try DataDirectoryLock.holdShared(in: settings.dataDirectory)
+    }
     // The wall clock, not the app's: file times are the system's, whatever date a test or demo sets.
     ReceivedForm.clearLeftovers(dataDirectory: settings.dataDirectory, now: Date())
     if let url = settings.databaseURL {
@@ -53,6 +63,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.middleware = .init()
     let inFlight = InFlightRequests()
     app.middleware.use(inFlight)
+    app.middleware.use(MetricsMiddleware(metrics: app.metrics))
     app.middleware.use(RoutePatternLoggingMiddleware())
     app.middleware.use(AppErrorMiddleware())
     app.middleware.use(SecurityHeadersMiddleware(strictTransport: settings.secureTransport))
@@ -97,7 +108,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.databases.middleware.use(RegionDirectory.Invalidation(directory: app.regionDirectory))
     app.databases.middleware.use(TokenCache.Invalidation(cache: app.tokenCache))
     app.rulesCache = Catalog.RulesCache()
-    app.sms = LogOnlySmsGateway(logger: app.logger, personalData: app.personalData)
+    app.smsProvider = try SmsOutbox.provider(from: ProcessInfo.processInfo.environment, app: app)
 
     // MARK: Commands
     app.asyncCommands.use(RegionsCommand(), as: "regions")
@@ -105,10 +116,13 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.asyncCommands.use(CalendarCommand(), as: "calendar")
     app.asyncCommands.use(LedgerCommand(), as: "ledger")
     app.asyncCommands.use(DemoCommand(), as: "demo")
+    app.asyncCommands.use(SetupCommand(), as: "setup")
+    app.asyncCommands.use(BackupCommand(), as: "backup")
     // The overdue scan belongs to the server, not to one-off commands such as `pls demo generate`.
     let command = app.environment.arguments.dropFirst().first
     if app.environment != .testing, command == nil || command == "serve" {
         app.lifecycle.use(OverdueScanner(interval: .minutes(5)))
+        app.lifecycle.use(SmsDispatcher())
     }
 
     try routes(app)
@@ -138,16 +152,15 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
         throw AppError(.internalServerError, "demo_database",
                        "数据目录中是演示数据（演示账号密码公开），不能在其他机器可访问的地址上提供服务：请换用新的数据目录（PLS_DATA_DIR），或明确设置 PLS_DEMO=1")
     }
-    if settings.demo, try await DemoLoader.isEmpty(app.db) {
-        try await DemoLoader.load(DemoCity(scale: options.demoScale), app: app, on: app.db)
-        // A year of history for the full city (tests use the small one, empty): loads, ratings and indicators to look at.
-        if options.demoScale == .full, settings.demoHistory > 0 {
-            _ = try await DemoRequests.generate(count: settings.demoHistory, app: app, on: app.db)
-        }
-        // Planner statistics for the tables just filled: without them PostgreSQL chose plans that made the city's
-        // indicators take 7-10 s instead of 0.2 s (SQLite's `PRAGMA optimize` above does this for the embedded database).
-        if !settings.usesEmbeddedDatabase, let sql = app.db as? any SQLDatabase { try await sql.raw("ANALYZE").run() }
-        if !options.quiet { print(DemoLoader.loginsBanner()) }
+    if settings.demo { try await DemoLoader.loadIfEmpty(app: app, options: options) }
+    try await app.cityStore.reload(from: app.db as! any SQLDatabase)
+    if app.city.code == nil, !options.quiet, app.environment.arguments.dropFirst().first == "serve" {
+        // A first start without the demo: what to do next, where the administrator is looking.
+        print("""
+            尚未设置城市：平台在导入行政区划、创建市级管理员之后才能使用。在同一数据目录中运行：
+              PLS_DEMO=0 PLS_PASSWORD=初始密码 pls setup --regions 行政区划.csv --admin 管理员用户名 --sms-signature 【X市公共法律服务】
+            详见 README 的“Starting for a real city”。
+            """)
     }
 }
 
@@ -184,6 +197,9 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M026CreateDeadlineNotices(),
         M027MarkSchoolKinds(),
         M028ApplyForCriminalLegalAidOnline(),
+        M029CreateCitySettings(),
+        M030AddSmsOutbox(),
+        M031CreateAuditLog(),
     ]
 }
 

@@ -13,9 +13,12 @@ func routes(_ app: Application) throws {
         } catch {
             throw AppError(.serviceUnavailable, "database_unavailable", "数据库不可用")
         }
+        // Ready, but a deadline this year or next would ignore holidays: said here for whoever watches the service.
+        if let warning = req.application.calendarWarning { return ["status": "ready", "calendar": warning] }
         return ["status": "ready"]
     }
 
+    app.get("metrics", use: MetricsEndpoint.serve)
     let api = app.grouped("api", "v1").grouped(BearerPrincipalAuthenticator())
 
     let web = app.grouped(app.sessions.middleware, SessionPrincipalAuthenticator(), CSRFMiddleware())
@@ -35,6 +38,9 @@ func routes(_ app: Application) throws {
 
     let admin = web.grouped("admin")
     admin.get(use: AdminPages.dashboard)
+    api.get("audit-log", use: AuditLog.apiList)
+    admin.get("audit", use: AuditLog.page)
+    admin.get("audit.csv", use: AuditLog.csv)
 
     // MARK: Capabilities (one line each)
     let groups = RouteGroups(api: api, web: web, admin: admin)

@@ -60,6 +60,9 @@ public struct DemoCity: Sendable {
     public static let cityCode = DivisionCode("349900000000")!
     public static let cityName = "示范市"
     public static let password = "demo12348"
+
+    /// The city-level region at the root of this city's registry (`cityCode`, unless `relocated`).
+    public var rootCode: DivisionCode { regions.first { $0.level == .city }?.code ?? Self.cityCode }
     public static let citizenMobile = "13800000000"
 
     public private(set) var regions: [Region] = []
@@ -71,6 +74,22 @@ public struct DemoCity: Sendable {
 
     public init(scale: Scale = .full) {
         build(scale)
+    }
+
+    /// The same city under other codes and another name: every code's first four digits (province and city) become
+    /// `prefix`, and "示范市" in every name becomes `name`. Tests run the journeys on it to show that nothing in the
+    /// code assumes the demo city.
+    public func relocated(toCityPrefix prefix: String, name: String) -> DemoCity {
+        precondition(prefix.count == 4 && prefix.allSatisfy(\.isNumber) && !prefix.hasSuffix("00"), "a province and city code")
+        func move(_ code: DivisionCode) -> DivisionCode { DivisionCode(prefix + code.rawValue.dropFirst(4))! }
+        func rename(_ text: String) -> String { text.replacingOccurrences(of: Self.cityName, with: name) }
+        var city = self
+        city.regions = regions.map { var r = $0; r.code = move(r.code); r.name = rename(r.name); return r }
+        city.institutions = institutions.map { var i = $0; i.region = move(i.region); i.name = rename(i.name); i.address = rename(i.address); return i }
+        city.practitioners = practitioners.map { var p = $0; p.region = move(p.region); p.regionsServed = p.regionsServed.map(move); return p }
+        city.accounts = accounts.map { var a = $0; a.region = move(a.region); a.displayName = rename(a.displayName); return a }
+        city.regionNames = Dictionary(uniqueKeysWithValues: regionNames.map { (move($0.key), rename($0.value)) })
+        return city
     }
 
     // MARK: - Generation
@@ -330,7 +349,7 @@ public struct DemoCity: Sendable {
                   institutionID: worker.institutionID, practitionerID: worker.id),
             .init(username: "leader", mobile: nil, displayName: "市司法局领导", role: .leader, region: city),
             .init(username: "auditor", mobile: nil, displayName: "审计员", role: .auditor, region: city),
-            .init(username: nil, mobile: Self.citizenMobile, displayName: "示范群众", role: .citizen, region: city),
+            .init(username: nil, mobile: Self.citizenMobile, displayName: "用户0000", role: .citizen, region: city),
         ]
     }
 

@@ -43,7 +43,7 @@ public enum HashChain {
     }
 
     /// The separator and the escape character are escaped; most fields have neither, and skip the work.
-    private static func escape(_ field: String) -> String {
+    static func escape(_ field: String) -> String {
         guard field.utf8.contains(where: { $0 == UInt8(ascii: "|") || $0 == UInt8(ascii: "\\") }) else { return field }
         return field.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|")
     }

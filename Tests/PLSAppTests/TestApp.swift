@@ -10,7 +10,11 @@ import NIOConcurrencyHelpers
 class AppTestCase: XCTestCase {
     var app: Application!
     var dataDir: String!
-    let city = DemoCity(scale: .small)
+    /// The city each test starts with: the small demo city, or another (`SecondCityTests`).
+    var city: DemoCity { Self.smallDemoCity }
+    /// Whether `city` is the demo city, loaded as the demo is; another city is loaded as data, with the demo off.
+    var usesDemoCity: Bool { true }
+    static let smallDemoCity = DemoCity(scale: .small)
     /// The date the demo city is loaded on (duty rotas and practice years hang on it); nil: the wall clock.
     var loadedOn: Date? { nil }
 
@@ -19,8 +23,12 @@ class AppTestCase: XCTestCase {
         app = try await Application.make(.testing)
         app.logger.logLevel = .warning
         if let loadedOn { app.clock.set(loadedOn) }
-        try await configure(app, options: ConfigureOptions(dataDirectory: dataDir, demo: true, demoScale: .small,
+        try await configure(app, options: ConfigureOptions(dataDirectory: dataDir, demo: usesDemoCity, demoScale: .small,
                                                            quiet: true, resetDatabase: true))
+        if !usesDemoCity {
+            try await DemoLoader.load(city, app: app, on: app.db)
+            try await app.cityStore.reload(from: app.db as! any SQLDatabase)
+        }
         if let log = ProcessInfo.processInfo.environment["PLS_RESPONSES_LOG"] { app.middleware.use(ResponseRecorder(path: log), at: .beginning) }
     }
 

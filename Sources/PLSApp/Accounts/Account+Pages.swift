@@ -133,7 +133,7 @@ enum AccountPages {
         let (values, input, readErrors) = try await read(req)
         do {
             if !readErrors.isEmpty { throw AppError.validation(readErrors) }
-            let account = try await AccountController.save(input, existing: nil, by: p, now: req.now, on: req.db)
+            let account = try await AccountController.save(input, existing: nil, by: p, actor: req.auditActor, protector: req.personalData, now: req.now, on: req.db)
             return req.redirect(to: "/admin/accounts/\(account.id!)", flash: "已创建账号 \(account.username ?? "")")
         } catch let e as AppError where e.status == .unprocessableEntity {
             return try await req.renderForm(title: "新增账号", action: "/admin/accounts/new",
@@ -168,7 +168,7 @@ enum AccountPages {
         let (values, input, readErrors) = try await read(req)
         do {
             if !readErrors.isEmpty { throw AppError.validation(readErrors) }
-            _ = try await AccountController.save(input, existing: account, by: p, now: req.now, on: req.db)
+            _ = try await AccountController.save(input, existing: account, by: p, actor: req.auditActor, protector: req.personalData, now: req.now, on: req.db)
             return req.redirect(to: "/admin/accounts/\(id)", flash: "已保存")
         } catch let e as AppError where e.status == .unprocessableEntity {
             return try await req.renderForm(title: "修改账号", action: "/admin/accounts/\(id)/edit",
@@ -181,7 +181,7 @@ enum AccountPages {
     static func deactivate(_ req: Request) async throws -> Response {
         let p = try requireManager(req)
         let id = try req.uuid("id")
-        try await AccountController.setActive(id, false, by: p, on: req.db, now: req.now)
+        try await AccountController.setActive(id, false, by: p, actor: req.auditActor, protector: req.personalData, on: req.db, now: req.now)
         return req.redirect(to: "/admin/accounts/\(id)", flash: "已停用该账号")
     }
 }

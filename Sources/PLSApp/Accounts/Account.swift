@@ -65,8 +65,8 @@ final class OneTimeCode: Model, @unchecked Sendable {
     init() {}
 }
 
-/// What the SMS gateway was asked to send. The log-only gateway keeps it here;
-/// in demo mode the outbox page shows it so a visitor can sign in as a citizen.
+/// One SMS in the outbox (`SmsOutbox`): written with the act that causes it, delivered after; in demo mode the
+/// outbox page shows it so a visitor can sign in as a citizen.
 final class SmsMessage: Model, @unchecked Sendable {
     static let schema = "sms_messages"
 
@@ -75,6 +75,13 @@ final class SmsMessage: Model, @unchecked Sendable {
     @Field(key: "mobile_hash") var mobileHash: String
     @Field(key: "text") var text: String
     @Field(key: "created_at") var createdAt: Date
+    /// The outbox (`SmsOutbox`): the number to deliver to, and how delivery stands.
+    @OptionalField(key: "mobile_cipher") var mobileCipher: String?
+    @OptionalField(key: "status") var status: String?
+    @OptionalField(key: "attempts") var attempts: Int?
+    @OptionalField(key: "next_attempt_at") var nextAttemptAt: Date?
+    @OptionalField(key: "sent_at") var sentAt: Date?
+    @OptionalField(key: "last_error") var lastError: String?
 
     init() {}
 }

@@ -118,7 +118,18 @@ struct AccountController {
         if password.count < 8 || !hasLetter || !hasDigit { errors.add(field, "密码至少 8 位，且须同时包含字母和数字") }
     }
 
-    static func save(_ input: Input, existing: Account?, by principal: Principal, now: Date, on db: any Database) async throws -> Account {
+    /// What the audit log keeps of an account (never its password or number).
+    struct Audited: Encodable {
+        var username: String?; var displayName: String; var role: String; var regionCode: String
+        var institutionId: UUID?; var practitionerId: UUID?; var active: Bool; var passwordSet: Bool?
+        init(_ a: Account, passwordSet: Bool? = nil) {
+            username = a.username; displayName = a.displayName; role = a.role; regionCode = a.regionCode
+            institutionId = a.institutionID; practitionerId = a.practitionerID; active = a.active; self.passwordSet = passwordSet
+        }
+    }
+
+    static func save(_ input: Input, existing: Account?, by principal: Principal, actor: AuditLog.Actor, protector: PersonalDataProtector,
+                     now: Date, on db: any Database) async throws -> Account {
         try principal.require(RegistryPermission.canManageAccounts(principal.role))
         let sql = db as! any SQLDatabase
         var errors = FieldErrors()
@@ -162,6 +173,7 @@ struct AccountController {
         if existing == nil || !password.isEmpty { validatePassword(password, &errors) }
         try errors.throwIfAny()
 
+        let before = existing.map { Audited($0) }
         let account = existing ?? Account()
         account.username = username
         account.displayName = displayName
@@ -178,22 +190,31 @@ struct AccountController {
             account.failedLogins = 0
             account.active = true
         }
-        try await account.save(on: db)
-        if let id = account.id, existing != nil, !password.isEmpty {
-            try await ApiToken.query(on: db).filter(\.$accountID == id).delete()
-            try await SignInAttempts.clear(account: id, on: db as! any SQLDatabase)
+        try await db.atomic { tx in
+            try await account.save(on: tx)
+            if let id = account.id, existing != nil, !password.isEmpty {
+                try await ApiToken.query(on: tx).filter(\.$accountID == id).delete()
+                try await SignInAttempts.clear(account: id, on: tx as! any SQLDatabase)
+            }
+            try await AuditLog.record(existing == nil ? "account.create" : "account.update", target: "账号 \(username)（\(displayName)）",
+                                      before: before, after: Audited(account, passwordSet: password.isEmpty ? nil : true),
+                                      by: actor, protector: protector, on: tx as! any SQLDatabase, at: now)
         }
         return account
     }
 
-    static func setActive(_ id: UUID, _ active: Bool, by principal: Principal, on db: any Database, now: Date) async throws {
+    static func setActive(_ id: UUID, _ active: Bool, by principal: Principal, actor: AuditLog.Actor, protector: PersonalDataProtector,
+                          on db: any Database, now: Date) async throws {
         try principal.require(RegistryPermission.canManageAccounts(principal.role))
         _ = try await find(id, scope: principal.scope, now: now, on: db as! any SQLDatabase)
         guard id != principal.accountID else { throw AppError.conflict("cannot_deactivate_self", "不能停用自己的账号") }
         guard let account = try await Account.find(id, on: db) else { throw AppError.notFound("账号") }
+        let before = Audited(account)
         try await db.atomic { tx in
             account.active = active
             try await account.save(on: tx)
+            try await AuditLog.record(active ? "account.update" : "account.deactivate", target: "账号 \(account.username ?? "")（\(account.displayName)）",
+                                      before: before, after: Audited(account), by: actor, protector: protector, on: tx as! any SQLDatabase, at: now)
             if active { try await SignInAttempts.clear(account: id, on: tx as! any SQLDatabase) }
             if !active { try await ApiToken.query(on: tx).filter(\.$accountID == id).delete() }
         }
@@ -217,7 +238,7 @@ extension AccountController {
 
     static func apiCreate(_ req: Request) async throws -> Response {
         let p = try req.staff()
-        let account = try await save(try req.content.decode(Input.self), existing: nil, by: p, now: req.now, on: req.db)
+        let account = try await save(try req.content.decode(Input.self), existing: nil, by: p, actor: req.auditActor, protector: req.personalData, now: req.now, on: req.db)
         return try Response(status: .created, headers: ["Location": "/api/v1/accounts/\(account.id!)"])
             .encodeJSON(try await find(account.id!, scope: p.scope, now: req.now, on: req.sql))
     }
@@ -228,14 +249,14 @@ extension AccountController {
         try p.require(RegistryPermission.canManageAccounts(p.role))
         _ = try await find(id, scope: p.scope, now: req.now, on: req.sql)
         guard let account = try await Account.find(id, on: req.db), account.role != Role.citizen.rawValue else { throw AppError.notFound("账号") }
-        _ = try await save(try req.content.decode(Input.self), existing: account, by: p, now: req.now, on: req.db)
+        _ = try await save(try req.content.decode(Input.self), existing: account, by: p, actor: req.auditActor, protector: req.personalData, now: req.now, on: req.db)
         return try await find(id, scope: p.scope, now: req.now, on: req.sql)
     }
 
     static func apiDeactivate(_ req: Request) async throws -> Row {
         let p = try req.staff()
         let id = try req.uuid("id")
-        try await setActive(id, false, by: p, on: req.db, now: req.now)
+        try await setActive(id, false, by: p, actor: req.auditActor, protector: req.personalData, on: req.db, now: req.now)
         return try await find(id, scope: p.scope, now: req.now, on: req.sql)
     }
 }

@@ -17,6 +17,8 @@ extension RouteGroups {
         accounts.get(":id", use: AccountController.apiGet)
         accounts.put(":id", use: AccountController.apiUpdate)
         accounts.post(":id", "deactivate", use: AccountController.apiDeactivate)
+        api.get("sms-outbox", use: SmsOutbox.apiList)
+        admin.get("sms", use: SmsOutbox.page)
         admin.get("accounts", use: AccountPages.list)
         admin.get("accounts", "new", use: AccountPages.newForm)
         admin.post("accounts", "new", use: AccountPages.create)

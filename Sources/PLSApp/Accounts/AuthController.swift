@@ -5,6 +5,9 @@ import PLSDomain
 
 /// Sign-in: staff by username and password, citizens by mobile and an SMS code or password.
 struct AuthController {
+    /// What a citizen signed up by SMS is called until they give their name.
+    static let placeholderNamePrefix = "用户"
+
     static let tokenLifetime: TimeInterval = 12 * 60 * 60
     static let codeLifetime: TimeInterval = 5 * 60
     static let codeResendInterval: TimeInterval = 60
@@ -77,7 +80,7 @@ struct AuthController {
             otc.consumed = false
             otc.createdAt = now
             try await otc.create(on: tx)
-            try await app.sms.send(to: mobile, text: "【示范市公共法律服务】您的登录验证码为 \(code)，5 分钟内有效。如非本人操作请忽略。", on: tx, at: now)
+            try await app.sendSMS(to: mobile, "您的登录验证码为 \(code)，5 分钟内有效。如非本人操作请忽略。", on: tx, at: now)
         }
     }
 
@@ -126,9 +129,13 @@ struct AuthController {
             account.mobileHash = hash
             account.mobileCipher = try app.personalData.encrypt(mobile.digits)
             account.mobileMasked = mobile.masked
-            account.displayName = "用户" + mobile.digits.suffix(4)
+            account.displayName = placeholderNamePrefix + mobile.digits.suffix(4)
             account.role = Role.citizen.rawValue
-            account.regionCode = DemoCity.cityCode.rawValue
+            // A citizen belongs to the city as a whole (their matters carry their own places).
+            guard let city = app.city.code else {
+                throw AppError(.serviceUnavailable, "not_set_up", "平台尚未完成设置（未导入行政区划），暂不能注册")
+            }
+            account.regionCode = city.rawValue
             account.failedLogins = 0
             account.active = true
             try await account.create(on: tx)

@@ -66,7 +66,8 @@ enum CalendarPages {
             let h = parseDates(holidays, field: "holidays", errors: &errors)
             let m = parseDates(makeup, field: "makeupWorkdays", errors: &errors)
             try errors.throwIfAny()
-            try await CalendarStore.save(year: year, .init(source: source, holidays: h, makeupWorkdays: m), at: req.now, on: req.db)
+            try await CalendarStore.save(year: year, .init(source: source, holidays: h, makeupWorkdays: m), at: req.now,
+                                         audit: (req.auditActor, req.personalData), on: req.db)
             try await req.application.calendarStore.reload(from: req.sql)
             return req.redirect(to: "/admin/calendar", flash: "已保存 \(year) 年节假日安排")
         } catch let e as AppError where e.status == .unprocessableEntity {

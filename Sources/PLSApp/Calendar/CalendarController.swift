@@ -28,7 +28,8 @@ enum CalendarController {
         let p = try req.staff()
         try p.require(p.role == .cityAdmin)
         guard let y = req.parameters.get("year").flatMap(Int.init) else { throw AppError.notFound("年份") }
-        try await CalendarStore.save(year: y, try req.content.decode(CalendarStore.YearInput.self), at: req.now, on: req.db)
+        try await CalendarStore.save(year: y, try req.content.decode(CalendarStore.YearInput.self), at: req.now,
+                                     audit: (req.auditActor, req.personalData), on: req.db)
         try await req.application.calendarStore.reload(from: req.sql)
         return try await year(y, on: req.sql)
     }

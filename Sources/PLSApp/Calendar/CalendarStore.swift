@@ -52,7 +52,9 @@ final class CalendarStore: Sendable {
     }
 
     /// Replaces one year's arrangement in one transaction.
-    static func save(year: Int, _ input: YearInput, at now: Date, on database: any Database) async throws {
+    /// `audit`: who changed it, for the audit log (the first start's seeding from the bundled file is no one's act).
+    static func save(year: Int, _ input: YearInput, at now: Date, audit: (actor: AuditLog.Actor, protector: PersonalDataProtector)? = nil,
+                     on database: any Database) async throws {
         var errors = FieldErrors()
         let source = errors.required(input.source, "source", "依据（国务院办公厅通知）", maxLength: 200)
         if !(2000...2100).contains(year) { errors.add("year", "年份应在 2000–2100 之间") }
@@ -62,8 +64,24 @@ final class CalendarStore: Sendable {
         if let d = both.sorted().first { errors.add("makeupWorkdays", "\(d) 不能既是节假日又是调休上班日") }
         for d in input.makeupWorkdays where !d.isWeekend { errors.add("makeupWorkdays", "\(d) 是工作日，无需调休上班") }
         try errors.throwIfAny()
-        try await database.atomic { tx in
+        struct Arrangement: Codable { var source: String; var holidays: [String]; var makeupWorkdays: [String] }
+        var before: Arrangement?
+        if audit != nil {
+            let db = database as! any SQLDatabase
+            if let stored = try await db.select().column("source").from("calendar_years").where("year", .equal, year).first(decodingColumn: "source", as: String.self) {
+                struct D: Decodable { var day: String; var kind: String }
+                let days = try await db.select().columns("day", "kind").from("calendar_days").where("year", .equal, year).orderBy("day").all(decoding: D.self)
+                before = Arrangement(source: stored, holidays: days.filter { $0.kind == "holiday" }.map(\.day),
+                                     makeupWorkdays: days.filter { $0.kind == "makeup" }.map(\.day))
+            }
+        }
+        let after = Arrangement(source: source, holidays: input.holidays.sorted().map(\.description), makeupWorkdays: input.makeupWorkdays.sorted().map(\.description))
+        try await database.atomic { [before] tx in
             let sql = tx as! any SQLDatabase
+            if let audit {
+                try await AuditLog.record("calendar.year", target: "\(year) 年节假日安排", before: before, after: after, by: audit.actor,
+                                          protector: audit.protector, on: sql, at: now)
+            }
             try await sql.delete(from: "calendar_days").where("year", .equal, year).run()
             try await sql.delete(from: "calendar_years").where("year", .equal, year).run()
             try await sql.insert(into: "calendar_years").columns("year", "source", "updated_at")

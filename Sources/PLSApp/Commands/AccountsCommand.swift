@@ -30,15 +30,15 @@ struct AccountsCreateCommand: AsyncCommand {
 
     func run(using context: CommandContext, signature: Signature) async throws {
         // The command line acts with the city administrator's rights.
-        let system = Principal(system: ())
+        let system = Principal(system: context.application.city)
         let input = AccountController.Input(
             username: signature.username, displayName: signature.name ?? signature.username, role: signature.role,
-            regionCode: signature.region ?? DemoCity.cityCode.rawValue,
+            regionCode: signature.region ?? context.application.city.code?.rawValue ?? "",
             institutionId: signature.institution.flatMap(UUID.init(uuidString:)),
             practitionerId: signature.practitioner.flatMap(UUID.init(uuidString:)),
             password: signature.password ?? Environment.get("PLS_PASSWORD"))
         do {
-            let account = try await AccountController.save(input, existing: nil, by: system, now: context.application.clock.now, on: context.application.db)
+            let account = try await AccountController.save(input, existing: nil, by: system, actor: .commandLine, protector: context.application.personalData, now: context.application.clock.now, on: context.application.db)
             context.console.success("已创建账号 \(account.username ?? "") (\(account.id!))")
         } catch let e as AppError {
             context.console.error(e.message)
@@ -50,7 +50,7 @@ struct AccountsCreateCommand: AsyncCommand {
 
 extension Principal {
     /// The operator at the command line: a city administrator that is no account.
-    init(system: Void) {
-        self.init(accountID: UUID(), displayName: "system", role: .cityAdmin, region: DemoCity.cityCode, institutionID: nil, practitionerID: nil)
+    init(system city: CityIdentity) {
+        self.init(accountID: UUID(), displayName: "system", role: .cityAdmin, region: city.code, institutionID: nil, practitionerID: nil)
     }
 }

@@ -10,10 +10,10 @@ public struct Settings: Sendable {
     public var publicURL: String
     /// Reverse proxies whose `X-Forwarded-For` is believed (`PLS_TRUSTED_PROXIES`, comma-separated addresses).
     public var trustedProxies: Set<String> = []
-    /// Multiplies every rate limit (`PLS_RATE_LIMIT_SCALE`): for load tests and the test command, never below 1.
     /// Requests of history the demo city gets on its first start (`PLS_DEMO_HISTORY`, 0 for none): queues, ratings,
     /// loads and indicators then look like a city's, not an empty one's.
     public var demoHistory = 3_000
+    /// Multiplies every rate limit (`PLS_RATE_LIMIT_SCALE`): for load tests and the test command, never below 1.
     public var rateLimitScale = 1
     /// What the footer of a government website carries (政府网站发展指引): the site identification code, the ICP and
     /// public security filing numbers, and where errors are reported (`PLS_SITE_CODE`, `PLS_ICP_NUMBER`,

@@ -18,7 +18,8 @@ enum RosterController {
     static func apiEnd(_ req: Request) async throws -> HTTPStatus {
         let p = try req.staff()
         guard let id = req.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.notFound("名册记录") }
-        try await Rosters.end(try Rosters.kind(req), id, by: p, today: req.today, on: req.sql)
+        try await Rosters.end(try Rosters.kind(req), id, by: p, actor: req.auditActor, protector: req.personalData, today: req.today,
+                              now: req.now, on: req.sql)
         return .noContent
     }
 

@@ -74,7 +74,7 @@ enum RostersDemo {
         let county = city.regions.first { $0.level == .county }!
         try await DemoLoader.insertRows(db, "training_sessions", ["id", "title", "held_on", "region_code", "hours", "audience", "created_at"], [
             [SQLBind(cityTraining), SQLBind("\(today.year) 年村（居）法律顾问业务培训"), SQLBind(CivilDate(year: today.year, month: 4, day: 16)!.description),
-             SQLBind(DemoCity.cityCode.rawValue), SQLBind(6.0), SQLBind("村（居）法律顾问"), SQLBind(created)],
+             SQLBind(city.rootCode.rawValue), SQLBind(6.0), SQLBind("村（居）法律顾问"), SQLBind(created)],
             [SQLBind(countyTraining), SQLBind("\(county.name)人民调解员岗前培训"), SQLBind(CivilDate(year: today.year, month: 9, day: 8)!.description),
              SQLBind(county.code.rawValue), SQLBind(3.0), SQLBind("人民调解员"), SQLBind(created)],
         ])

@@ -166,12 +166,18 @@ enum Rosters {
                      partnerId: v!.partner, name: v!.name, detail: v!.detail, startOn: v!.start.description, endOn: nil)
     }
 
-    static func end(_ kind: RosterKind, _ id: UUID, by p: Principal, today: CivilDate, on db: any SQLDatabase) async throws {
+    static func end(_ kind: RosterKind, _ id: UUID, by p: Principal, actor: AuditLog.Actor, protector: PersonalDataProtector, today: CivilDate,
+                    now: Date, on db: any SQLDatabase) async throws {
         try p.require(editors.contains(p.role))
         guard let region = try await db.select().column("region_code").from("grassroots_rosters").where("id", .equal, SQLBind(id))
             .where("kind", .equal, SQLBind(kind.rawValue)).first(decodingColumn: "region_code", as: String.self),
               p.scope == .everything || p.scope.includes(regionCode: region) else { throw AppError.notFound("名册记录") }
-        try await db.update("grassroots_rosters").set("end_on", to: SQLBind(today.description)).where("id", .equal, SQLBind(id)).run()
+        try await (db as! any Database).atomic { tx in
+            let sql = tx as! any SQLDatabase
+            try await sql.update("grassroots_rosters").set("end_on", to: SQLBind(today.description)).where("id", .equal, SQLBind(id)).run()
+            try await AuditLog.record("roster.end", target: "\(kind.chineseName) \(id.uuidString.lowercased())（\(region)）",
+                                      before: ["endOn": nil as String?], after: ["endOn": today.description], by: actor, protector: protector, on: sql, at: now)
+        }
     }
 
     // MARK: Spreadsheets

@@ -29,7 +29,7 @@ enum TrainingPages {
         let regions = canOrganise ? try await RegionChoices.options(on: req, scope: p.scope).filter { DivisionCode($0.value).map { [.city, .county, .town].contains($0.level) } ?? false } : []
         var v = values
         if v["heldOn"] == nil { v["heldOn"] = req.today.description }
-        if v["regionCode"] == nil { v["regionCode"] = p.region?.rawValue ?? DemoCity.cityCode.rawValue }
+        if v["regionCode"] == nil { v["regionCode"] = p.region?.rawValue ?? req.city.code?.rawValue ?? "" }
         let response = try await req.view.render("grassroots/trainings", ListContext(
             page: req.pageMeta(title: "培训考核"), table: table, canOrganise: canOrganise, values: v, error: error?.message,
             errors: error?.fields ?? [:], regions: regions.map { var o = $0; o.selected = $0.value == v["regionCode"]; return o })).encodeResponse(for: req)

@@ -19,7 +19,8 @@ enum VillageAdviserController {
 
     static func apiAssign(_ req: Request) async throws -> Response {
         let p = try req.staff()
-        let a = try await VillageAdvisers.assign(try req.content.decode(VillageAdvisers.AssignmentInput.self), by: p, today: req.today, now: req.now, on: req.sql)
+        let a = try await VillageAdvisers.assign(try req.content.decode(VillageAdvisers.AssignmentInput.self), by: p, actor: req.auditActor,
+                                                 protector: req.personalData, today: req.today, now: req.now, on: req.sql)
         return try Response(status: .created).encodeJSON(a)
     }
 
@@ -34,7 +35,8 @@ enum VillageAdviserController {
             day = CivilDate(raw)
             if day == nil { throw AppError.validation(["endOn": "日期格式应为 YYYY-MM-DD"]) }
         }
-        try await VillageAdvisers.endAssignment(id, on: day, by: p, today: req.today, on: req.sql)
+        try await VillageAdvisers.endAssignment(id, on: day, by: p, actor: req.auditActor, protector: req.personalData, today: req.today,
+                                                now: req.now, on: req.sql)
         return .noContent
     }
 

@@ -40,7 +40,8 @@ enum VillageAdvisers {
 
     /// County and city administrators assign; one adviser may serve several villages, and a village's
     /// earlier advisers stay on record with their end dates.
-    static func assign(_ input: AssignmentInput, by p: Principal, today: CivilDate, now: Date, on db: any SQLDatabase) async throws -> Assignment {
+    static func assign(_ input: AssignmentInput, by p: Principal, actor: AuditLog.Actor, protector: PersonalDataProtector, today: CivilDate,
+                       now: Date, on db: any SQLDatabase) async throws -> Assignment {
         try p.require(p.role == .cityAdmin || p.role == .countyAdmin)
         var errors = FieldErrors()
         let code = (input.regionCode ?? "").trimmingCharacters(in: .whitespaces)
@@ -61,13 +62,20 @@ enum VillageAdvisers {
         }
         try errors.throwIfAny()
         let id = UUID()
-        try await db.insert(into: "adviser_assignments").columns("id", "practitioner_id", "region_code", "start_on", "end_on", "created_at")
-            .values(SQLBind(id), SQLBind(practitioner!.id), SQLBind(code), SQLBind(start!.description), SQLBind(end?.description), SQLBind(now)).run()
-        return Assignment(id: id, practitionerId: practitioner!.id, practitionerName: practitioner!.name, regionCode: code, regionName: region!.name,
-                          startOn: start!.description, endOn: end?.description)
+        let made = Assignment(id: id, practitionerId: practitioner!.id, practitionerName: practitioner!.name, regionCode: code, regionName: region!.name,
+                              startOn: start!.description, endOn: end?.description)
+        try await (db as! any Database).atomic { tx in
+            let sql = tx as! any SQLDatabase
+            try await sql.insert(into: "adviser_assignments").columns("id", "practitioner_id", "region_code", "start_on", "end_on", "created_at")
+                .values(SQLBind(id), SQLBind(made.practitionerId), SQLBind(code), SQLBind(made.startOn), SQLBind(made.endOn), SQLBind(now)).run()
+            try await AuditLog.record("adviser.assign", target: "\(made.regionName)法律顾问 \(made.practitionerName)", after: made,
+                                      by: actor, protector: protector, on: sql, at: now)
+        }
+        return made
     }
 
-    static func endAssignment(_ id: UUID, on day: CivilDate?, by p: Principal, today: CivilDate, on db: any SQLDatabase) async throws {
+    static func endAssignment(_ id: UUID, on day: CivilDate?, by p: Principal, actor: AuditLog.Actor, protector: PersonalDataProtector,
+                              today: CivilDate, now: Date, on db: any SQLDatabase) async throws {
         try p.require(p.role == .cityAdmin || p.role == .countyAdmin)
         struct R: Decodable { var regionCode: String; var startOn: String }
         guard let row = try await db.select().columns("region_code", "start_on").from("adviser_assignments").where("id", .equal, SQLBind(id))
@@ -76,7 +84,12 @@ enum VillageAdvisers {
         }
         let end = day ?? today
         if end.description < row.startOn { throw AppError.validation(["endOn": "结束日期应不早于起始日期"]) }
-        try await db.update("adviser_assignments").set("end_on", to: SQLBind(end.description)).where("id", .equal, SQLBind(id)).run()
+        try await (db as! any Database).atomic { tx in
+            let sql = tx as! any SQLDatabase
+            try await sql.update("adviser_assignments").set("end_on", to: SQLBind(end.description)).where("id", .equal, SQLBind(id)).run()
+            try await AuditLog.record("adviser.end", target: "聘任记录 \(id.uuidString.lowercased())（\(row.regionCode)）",
+                                      before: ["endOn": nil as String?], after: ["endOn": end.description], by: actor, protector: protector, on: sql, at: now)
+        }
     }
 
     // MARK: The service log

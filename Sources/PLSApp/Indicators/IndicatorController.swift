@@ -11,7 +11,7 @@ struct IndicatorController {
 
     /// The region asked for, defaulting to the principal's own; outside their scope it is 403.
     static func scope(_ req: Request, _ p: Principal) async throws -> (IndicatorScope, RegionController.Row) {
-        let raw = (try? req.query.get(String.self, at: "region")).flatMap { $0.isEmpty ? nil : $0 } ?? p.region?.rawValue ?? DemoCity.cityCode.rawValue
+        let raw = (try? req.query.get(String.self, at: "region")).flatMap { $0.isEmpty ? nil : $0 } ?? p.region?.rawValue ?? req.city.code?.rawValue ?? ""
         guard let code = DivisionCode(raw), code.level != .naturalVillage else {
             throw AppError.validation(["region": "区划代码无效"])
         }

@@ -52,9 +52,10 @@ enum IndicatorPages {
         let (scope, row) = try await IndicatorController.scope(req, p)
         let results = try await req.application.indicators.compute(scope, on: req.sql)
         // The regions one may switch between: the city and its counties, as far as the scope reaches.
-        let counties = try await RegionController.list(.init(parent: DemoCity.cityCode.rawValue), page: PageRequest(page: 1, per: 100), on: req.sql)
+        let cityCode = req.city.code?.rawValue ?? row.code
+        let counties = try await RegionController.list(.init(parent: cityCode), page: PageRequest(page: 1, per: 100), on: req.sql)
         var choices = [RegionController.Row]()
-        if p.scope == .everything, let city = try await RegionController.find(DemoCity.cityCode.rawValue, on: req.sql) { choices.append(city) }
+        if p.scope == .everything, let city = try await RegionController.find(cityCode, on: req.sql) { choices.append(city) }
         choices += counties.items.filter { c in p.scope == .everything || (p.region.map { DivisionCode(c.code).map($0.contains) ?? false } ?? false) }
         if !choices.contains(where: { $0.code == row.code }) { choices.append(row) }
         return try await req.view.render("indicators/indicators", IndicatorsContext(
@@ -69,7 +70,7 @@ enum IndicatorPages {
         try p.require(p.role == .cityAdmin)
         let id = req.parameters.get("id") ?? ""
         do {
-            _ = try await IndicatorTargets.setTarget(id, req.formValue("target").flatMap(Double.init), app: req.application, now: req.now)
+            _ = try await IndicatorTargets.setTarget(id, req.formValue("target").flatMap(Double.init), actor: req.auditActor, app: req.application, now: req.now)
             return req.redirect(to: "/admin/indicators", flash: "已修改指标目标")
         } catch let e as AppError where e.status == .unprocessableEntity {
             return req.redirect(to: "/admin/indicators", flash: e.fields["target"] ?? e.message)

@@ -43,7 +43,7 @@ enum CatalogPages {
             _ = try await Catalog.updateRules(type, .init(acceptDays: req.formValue("acceptDays").flatMap(Int.init), acceptUnit: req.formValue("acceptUnit"),
                                                           concludeDays: req.formValue("concludeDays").flatMap(Int.init),
                                                           concludeUnit: req.formValue("concludeUnit"), autoAssign: req.formValue("autoAssign")),
-                                              on: req.sql)
+                                              actor: req.auditActor, protector: req.personalData, now: req.now, on: req.sql)
             try await req.application.rulesCache.reload(from: req.sql)
             return req.redirect(to: "/admin/rules", flash: "已保存\(type.chineseName)的办理时限")
         } catch let e as AppError where e.status == .unprocessableEntity {
@@ -102,7 +102,7 @@ enum CatalogPages {
                                       location: req.formValue("location"), online: req.formValue("online").map { $0 == "true" },
                                       active: req.formValue("active").map { $0 == "true" }, sort: nil)
         do {
-            let saved = try await Catalog.update(item.code, input, on: req.sql)
+            let saved = try await Catalog.update(item.code, input, actor: req.auditActor, protector: req.personalData, now: req.now, on: req.sql)
             return req.redirect(to: "/admin/catalog", flash: "已保存“\(saved.name)”的办事指南")
         } catch let e as AppError where e.status == .unprocessableEntity {
             item.name = input.name ?? ""; item.conditions = input.conditions ?? ""; item.materials = input.materials ?? ""

@@ -56,19 +56,19 @@ enum Catalog {
                  timeLimit: "受理之日起 15 个工作日内", location: "市、县（区）公证处"),
             item("notarization.foreign", .notarization, "涉外公证（出国留学、定居、探亲）", conditions: "公证书拟在境外使用",
                  materials: "身份证、护照；拟公证事项的证明材料；使用国要求的其他材料", steps: "网上预约 → 提交材料 → 核实 → 出具公证书及译文 → 办理认证",
-                 fee: "按物价部门核定标准收费", timeLimit: "受理之日起 15 个工作日内", location: "示范市公证处"),
+                 fee: "按物价部门核定标准收费", timeLimit: "受理之日起 15 个工作日内", location: "市公证处（办理涉外公证）"),
             item("appraisal.clinical", .judicialAppraisal, "法医临床鉴定（伤残、损伤程度）", conditions: "司法机关、仲裁机构或当事人委托",
                  materials: "委托书；身份证；病历、影像资料", steps: "委托 → 受理（7 日内）→ 检验 → 出具鉴定意见书",
                  fee: "按收费标准；法律援助受援人可申请减免", timeLimit: "受理之日起 30 个工作日内", location: "司法鉴定机构", online: false),
             item("appraisal.traffic", .judicialAppraisal, "道路交通事故鉴定", conditions: "交通事故处理、诉讼或保险理赔需要",
                  materials: "委托书；事故认定书；车辆及现场资料", steps: "委托 → 受理 → 检验 → 出具鉴定意见书", fee: "按收费标准",
-                 timeLimit: "受理之日起 30 个工作日内", location: "示范交通事故司法鉴定所", online: false),
+                 timeLimit: "受理之日起 30 个工作日内", location: "道路交通事故司法鉴定机构", online: false),
             item("appraisal.medical", .judicialAppraisal, "医疗损害鉴定", conditions: "医疗纠纷处理或诉讼需要",
                  materials: "委托书；病历资料；医患双方陈述", steps: "委托 → 受理 → 听证 → 出具鉴定意见书", fee: "按收费标准",
-                 timeLimit: "受理之日起 30 个工作日内", location: "示范市人民医院司法鉴定所", online: false),
+                 timeLimit: "受理之日起 30 个工作日内", location: "医疗损害司法鉴定机构", online: false),
             item("arbitration.commercial", .arbitration, "合同纠纷和其他财产权益纠纷仲裁", conditions: "当事人之间有书面仲裁协议",
                  materials: "仲裁申请书；仲裁协议；证据材料；身份证明", steps: "申请 → 立案 → 组庭 → 开庭 → 裁决", fee: "按仲裁委员会收费办法",
-                 timeLimit: "组庭后四个月内作出裁决", location: "示范仲裁委员会"),
+                 timeLimit: "组庭后四个月内作出裁决", location: "仲裁委员会"),
             item("arbitration.online", .arbitration, "网上仲裁", conditions: "当事人约定或同意采用网上仲裁",
                  materials: "电子仲裁申请书及证据", steps: "网上申请 → 网上立案 → 在线开庭 → 电子裁决书", fee: "按仲裁委员会收费办法",
                  timeLimit: "组庭后四个月内作出裁决", location: "网上办理"),
@@ -193,8 +193,10 @@ extension Catalog {
         var timeLimit: String?; var location: String?; var online: Bool?; var active: Bool?; var sort: Int?
     }
 
-    static func update(_ code: String, _ input: ItemInput, on db: any SQLDatabase) async throws -> Item {
+    static func update(_ code: String, _ input: ItemInput, actor: AuditLog.Actor, protector: PersonalDataProtector, now: Date,
+                       on db: any SQLDatabase) async throws -> Item {
         guard var item = try await item(code, on: db) else { throw AppError.notFound("服务事项") }
+        let before = item
         var errors = FieldErrors()
         item.name = errors.required(input.name, "name", "事项名称", maxLength: 60)
         item.conditions = errors.required(input.conditions, "conditions", "办理条件", maxLength: 1000)
@@ -207,18 +209,25 @@ extension Catalog {
         item.active = input.active ?? item.active
         item.sort = input.sort ?? item.sort
         try errors.throwIfAny()
-        try await db.update("matter_items")
-            .set("name", to: SQLBind(item.name)).set("conditions", to: SQLBind(item.conditions)).set("materials", to: SQLBind(item.materials))
-            .set("steps", to: SQLBind(item.steps)).set("fee", to: SQLBind(item.fee)).set("time_limit", to: SQLBind(item.timeLimit))
-            .set("location", to: SQLBind(item.location)).set("online", to: SQLBind(item.online)).set("active", to: SQLBind(item.active))
-            .set("sort", to: SQLBind(item.sort)).where("code", .equal, code).run()
+        let after = item
+        try await (db as! any Database).atomic { tx in
+            let sql = tx as! any SQLDatabase
+            try await sql.update("matter_items")
+                .set("name", to: SQLBind(after.name)).set("conditions", to: SQLBind(after.conditions)).set("materials", to: SQLBind(after.materials))
+                .set("steps", to: SQLBind(after.steps)).set("fee", to: SQLBind(after.fee)).set("time_limit", to: SQLBind(after.timeLimit))
+                .set("location", to: SQLBind(after.location)).set("online", to: SQLBind(after.online)).set("active", to: SQLBind(after.active))
+                .set("sort", to: SQLBind(after.sort)).where("code", .equal, code).run()
+            try await AuditLog.record("catalog.item", target: "办事指南 \(after.name)（\(code)）", before: before, after: after,
+                                      by: actor, protector: protector, on: sql, at: now)
+        }
         return item
     }
 
     static func apiUpdate(_ req: Request) async throws -> Item {
         let p = try req.staff()
         try p.require(p.role == .cityAdmin)
-        return try await update(req.parameters.get("code") ?? "", try req.content.decode(ItemInput.self), on: req.sql)
+        return try await update(req.parameters.get("code") ?? "", try req.content.decode(ItemInput.self), actor: req.auditActor,
+                                protector: req.personalData, now: req.now, on: req.sql)
     }
 
     static func apiRules(_ req: Request) async throws -> [Rules] {
@@ -228,7 +237,8 @@ extension Catalog {
 
     struct RulesInput: Content { var acceptDays: Int?; var acceptUnit: String?; var concludeDays: Int?; var concludeUnit: String?; var autoAssign: String? }
 
-    static func updateRules(_ type: MatterType, _ input: RulesInput, on db: any SQLDatabase) async throws -> Rules {
+    static func updateRules(_ type: MatterType, _ input: RulesInput, actor: AuditLog.Actor, protector: PersonalDataProtector, now: Date,
+                            on db: any SQLDatabase) async throws -> Rules {
         var errors = FieldErrors()
         let acceptDays = input.acceptDays ?? -1, concludeDays = input.concludeDays ?? -1
         errors.check((0...365).contains(acceptDays), "acceptDays", "受理时限应为 0–365")
@@ -239,10 +249,17 @@ extension Catalog {
         try errors.throwIfAny()
         let rules = Rules(matterType: type.rawValue, acceptDays: acceptDays, acceptUnit: acceptUnit!.rawValue, concludeDays: concludeDays,
                           concludeUnit: concludeUnit!.rawValue, autoAssign: auto!.rawValue)
-        try await db.update("deadline_rules")
-            .set("accept_days", to: SQLBind(rules.acceptDays)).set("accept_unit", to: SQLBind(rules.acceptUnit))
-            .set("conclude_days", to: SQLBind(rules.concludeDays)).set("conclude_unit", to: SQLBind(rules.concludeUnit))
-            .set("auto_assign", to: SQLBind(rules.autoAssign)).where("matter_type", .equal, type.rawValue).run()
+        let before = try await db.select().columns("matter_type", "accept_days", "accept_unit", "conclude_days", "conclude_unit", "auto_assign")
+            .from("deadline_rules").where("matter_type", .equal, type.rawValue).first(decoding: Rules.self, keyDecodingStrategy: .snakeCase)
+        try await (db as! any Database).atomic { tx in
+            let sql = tx as! any SQLDatabase
+            try await sql.update("deadline_rules")
+                .set("accept_days", to: SQLBind(rules.acceptDays)).set("accept_unit", to: SQLBind(rules.acceptUnit))
+                .set("conclude_days", to: SQLBind(rules.concludeDays)).set("conclude_unit", to: SQLBind(rules.concludeUnit))
+                .set("auto_assign", to: SQLBind(rules.autoAssign)).where("matter_type", .equal, type.rawValue).run()
+            try await AuditLog.record("catalog.rules", target: "\(type.chineseName)办理时限", before: before, after: rules,
+                                      by: actor, protector: protector, on: sql, at: now)
+        }
         return rules
     }
 
@@ -250,7 +267,8 @@ extension Catalog {
         let p = try req.staff()
         try p.require(p.role == .cityAdmin)
         guard let type = MatterType(rawValue: req.parameters.get("matterType") ?? "") else { throw AppError.notFound("事项类型") }
-        let rules = try await updateRules(type, try req.content.decode(RulesInput.self), on: req.sql)
+        let rules = try await updateRules(type, try req.content.decode(RulesInput.self), actor: req.auditActor, protector: req.personalData,
+                                          now: req.now, on: req.sql)
         try await req.application.rulesCache.reload(from: req.sql)
         return rules
     }

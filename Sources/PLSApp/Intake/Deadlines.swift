@@ -99,7 +99,7 @@ enum Deadlines {
                 }
                 try await Notifications.notify(accounts: targets, request: d.requestID, text: text, now: now, on: sql)
                 if level >= .overdue {
-                    try await Notifications.sms(accounts: targets, text: "【示范市公共法律服务】事项 \(d.number) 的“\(d.name)”已超期，请登录平台处理。",
+                    try await Notifications.sms(accounts: targets, text: "事项 \(d.number) 的“\(d.name)”已超期，请登录平台处理。",
                                                 app: app, on: tx, at: now)
                 }
                 return true

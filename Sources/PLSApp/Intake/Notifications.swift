@@ -47,7 +47,7 @@ enum Notifications {
             try await notify(accounts: [account], request: r.id, text: text, now: now, on: db as! any SQLDatabase)
         }
         if let mobile = MobileNumber((try? app.personalData.decrypt(r.applicantMobileCipher)) ?? "") {
-            try await app.sms.send(to: mobile, text: "【示范市公共法律服务】" + text, on: db, at: now)
+            try await app.sendSMS(to: mobile, text, on: db, at: now)
         }
     }
 
@@ -55,7 +55,7 @@ enum Notifications {
     static func sms(accounts: [UUID], text: String, app: Application, on db: any Database, at now: Date) async throws {
         for account in try await Account.query(on: db).filter(\.$id ~~ accounts).all() {
             if let cipher = account.mobileCipher, let mobile = MobileNumber((try? app.personalData.decrypt(cipher)) ?? "") {
-                try await app.sms.send(to: mobile, text: text, on: db, at: now)
+                try await app.sendSMS(to: mobile, text, on: db, at: now)
             }
         }
     }
@@ -97,7 +97,7 @@ enum Notifications {
                 try await notify(accounts: targets, request: r.id,
                                  text: "超期提醒：事项 \(r.number) 应于 \(r.concludeDue) 前办结，已超期" + (level == 2 ? "（已超过一个工作日，请县级督办）" : ""),
                                  now: now, on: sql)
-                try await sms(accounts: targets, text: "【示范市公共法律服务】事项 \(r.number) 已超期，请登录平台处理。", app: app, on: tx, at: now)
+                try await sms(accounts: targets, text: "事项 \(r.number) 已超期，请登录平台处理。", app: app, on: tx, at: now)
             }
             raised += 1
         }

@@ -160,7 +160,7 @@ enum RequestActions {
             let text = "新分派：事项 \(r.number)（\(matter.chineseName) · \(PLSDomain.Category(rawValue: r.category)?.chineseName ?? r.category)）"
                 + "由您承办，办结期限 \(r.concludeDue ?? "—")，请及时联系申请人。"
             try await Notifications.notify(accounts: handlers, request: r.id, text: text, now: now, on: sql)
-            try await Notifications.sms(accounts: handlers, text: "【示范市公共法律服务】" + text, app: app, on: db, at: now)
+            try await Notifications.sms(accounts: handlers, text: text, app: app, on: db, at: now)
         case .start:
             break
         case .suspend:

@@ -35,6 +35,8 @@ enum Dispatch {
         let rule = try await MatterCases.forMatter(matter)?.candidateRule(for: r, today: today, on: db)
         if let narrower = rule?.practitionerTypes { types = narrower.map(\.rawValue) }
         let county = Notifications.countyPrefix(r.regionCode)
+        // The city the place lies in: its city-level institutions serve every county.
+        let city = DivisionCode(r.regionCode)?.ancestor(at: .city)?.rawValue ?? ""
         struct P: Decodable {
             var id: UUID; var name: String; var type: String; var institutionId: UUID; var institutionName: String
             var regionCode: String; var specialities: String; var regionsServed: String
@@ -56,7 +58,7 @@ enum Dispatch {
                                                                             SQLLike.startsWith(SQLColumn("licence_number", table: "p"), q))) }
                    ?? SQLQueryString("1 = 1"))
             .where { $0.where(SQLColumn("region_code", table: "p"), .like, SQLBind(county + "%"))
-                .orWhere(SQLColumn("region_code", table: "p"), .equal, SQLBind(DemoCity.cityCode.rawValue)) }
+                .orWhere(SQLColumn("region_code", table: "p"), .equal, SQLBind(city)) }
             .limit(500)
             .all(decoding: P.self, keyDecodingStrategy: .snakeCase)
         guard !people.isEmpty else { return [] }

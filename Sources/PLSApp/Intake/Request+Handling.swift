@@ -75,19 +75,23 @@ extension RequestActions {
     }
 
     /// The applicant's name and full mobile for the handler who must call them; each reading is on the timeline.
-    static func revealContact(_ idOrNumber: String, by p: Principal, app: Application) async throws -> Contact {
+    static func revealContact(_ idOrNumber: String, by p: Principal, actor: AuditLog.Actor, app: Application) async throws -> Contact {
         let found = try await RequestViews.find(idOrNumber, scope: p.scope, on: app.db)
         guard mayReachApplicant(found, p) else {
             throw AppError(.forbidden, "forbidden", "只有承办人员可以查看申请人的完整号码；其他人员请通过 12348 热线回拨")
         }
         let now = app.clock.now
-        return try await app.ledger.write(on: app.db) { w in
+        let contact = try await app.ledger.write(on: app.db) { w in
             let r = try await RequestViews.find(idOrNumber, scope: p.scope, on: w.db)
             w.append(LedgerEvent(requestID: r.id!, atMillis: now.millis, actorID: p.accountID, actorName: p.displayName, action: "view_contact",
                                  fromStatus: r.status, toStatus: r.status, note: "查看申请人完整联系电话（用于联系申请人）"))
             return Contact(name: try app.personalData.open(r.applicantName),
                            mobile: try app.personalData.decrypt(r.applicantMobileCipher))
         }
+        // The audit log keeps every reading of a person's full number, beside the timeline's event.
+        try await AuditLog.record("personal_data.read", target: "事项 \(found.number) 申请人手机号码", by: actor, protector: app.personalData,
+                                  on: app.db as! any SQLDatabase, at: now)
+        return contact
     }
 
     static func practitionerAccounts(_ practitioner: UUID?, on db: any SQLDatabase) async throws -> [UUID] {

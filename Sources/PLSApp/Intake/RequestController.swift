@@ -63,7 +63,7 @@ enum RequestController {
     }
 
     static func apiContact(_ req: Request) async throws -> RequestActions.Contact {
-        try await RequestActions.revealContact(req.parameters.get("id") ?? "", by: try req.staff(), app: req.application)
+        try await RequestActions.revealContact(req.parameters.get("id") ?? "", by: try req.staff(), actor: req.auditActor, app: req.application)
     }
 
     struct BulkAssignInput: Content { var requestIds: [UUID]?; var practitionerId: UUID?; var institutionId: UUID? }

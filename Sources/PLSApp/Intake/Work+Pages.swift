@@ -87,7 +87,7 @@ enum WorkPages {
     static func contact(_ req: Request) async throws -> Response {
         let p = try req.staff()
         do {
-            let c = try await RequestActions.revealContact(req.parameters.get("id") ?? "", by: p, app: req.application)
+            let c = try await RequestActions.revealContact(req.parameters.get("id") ?? "", by: p, actor: req.auditActor, app: req.application)
             return try await detail(req, contact: c)
         } catch let e as AppError where e.status == .forbidden {
             return try await detail(req, error: e)

@@ -29,6 +29,8 @@ final class GroupCommitter: Sendable {
 
     private struct Queue {
         var pending: [Job] = []
+        var batchesTaken = 0
+        var writesTaken = 0
         var draining = false
     }
     private let queue = NIOLockedValueBox(Queue())
@@ -93,9 +95,14 @@ final class GroupCommitter: Sendable {
         queue.withLockedValue { q in
             let batch = Array(q.pending.prefix(maxBatch))
             q.pending.removeFirst(batch.count)
-            if batch.isEmpty { q.draining = false }
+            if batch.isEmpty { q.draining = false } else { q.batchesTaken += 1; q.writesTaken += batch.count }
             return batch
         }
+    }
+
+    /// For `/metrics`: writes waiting, and the batches and writes taken so far (their ratio is the mean batch size).
+    var load: (waiting: Int, batches: Int, writes: Int) {
+        queue.withLockedValue { ($0.pending.count, $0.batchesTaken, $0.writesTaken) }
     }
 
     /// Runs the batches until none is waiting. On SQLite all on one connection: taking it from the pool for each

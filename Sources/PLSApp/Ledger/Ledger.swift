@@ -40,6 +40,8 @@ final class Ledger: Sendable {
 
     /// How the batches went (`GroupCommitter.Counts`).
     var counts: GroupCommitter.Counts { committer.counts.withLockedValue { $0 } }
+    /// Writes waiting and batches taken (`GroupCommitter.load`).
+    var load: (waiting: Int, batches: Int, writes: Int) { committer.load }
 
     /// Closes the ledger's own connection once the batches under way are written; the application's shutdown calls it.
     func shutdown() async {

@@ -133,7 +133,7 @@ enum LegalAidCases {
         let county = LegalAidSettings.countyCode(of: r.regionCode) ?? r.regionCode
         let centre = try await sql.select().column("id").from(Institution.schema)
             .where("type", .equal, SQLBind(InstitutionType.legalAidCentre.rawValue)).where("active", .equal, SQLBind(true))
-            .where { $0.where("region_code", .equal, SQLBind(county)).orWhere("region_code", .equal, SQLBind(DemoCity.cityCode.rawValue)) }
+            .where { $0.where("region_code", .equal, SQLBind(county)).orWhere("region_code", .equal, SQLBind(DivisionCode(county)?.ancestor(at: .city)?.rawValue ?? "")) }
             .orderBy("region_code", .descending).first(decodingColumn: "id", as: UUID.self)
         let today = app.today
         let c = LegalAidCase(requestID: r.id!, kind: kind, receivedOn: today, now: app.clock.now)

@@ -36,7 +36,7 @@ enum LegalAidDemo {
         let surnames = Array("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
         for county in counties {
             let prefix = String(county.code.rawValue.prefix(6))
-            let lawyers = (criminalByCounty[prefix] ?? []) + (criminalByCounty[String(DemoCity.cityCode.rawValue.prefix(6))] ?? [])
+            let lawyers = (criminalByCounty[prefix] ?? []) + (criminalByCounty[String(city.rootCode.rawValue.prefix(6))] ?? [])
             let centre = city.institutions.first { $0.type == .legalAidCentre && $0.region == county.code }?.id
             for kind in DutyStationKind.allCases {
                 let id = UUID(uuidString: "00000000-0000-4000-8000-\(prefix)\(CivilDate.pad(DutyStationKind.allCases.firstIndex(of: kind)!, 6))")!

@@ -116,7 +116,8 @@ enum LegalAidPages {
         for k in ["matter", "kind", "regionCode", "householdSize", "householdMonthlyIncome", "claim"] { v[k] = (try? req.query.get(String.self, at: k)) ?? "" }
         // The county chosen in the pre-check is a starting point; the applicant narrows it to their village.
         if let code = v["regionCode"], DivisionCode(code)?.level == .county { v["regionCode"] = "" }
-        v["name"] = p.displayName == "示范群众" ? "" : p.displayName
+        // A citizen signed up by SMS is "用户" and four digits until they give a name: not a name to print on an application.
+        v["name"] = p.displayName.hasPrefix(AuthController.placeholderNamePrefix) ? "" : p.displayName
         if let account = try await Account.find(p.accountID, on: req.db), let cipher = account.mobileCipher {
             v["mobile"] = (try? req.personalData.decrypt(cipher)) ?? ""
         }
@@ -282,10 +283,23 @@ enum LegalAidPages {
         default:
             throw AppError.notFound("文书")
         }
+        let prefix = try await documentPrefix(ofCentreFor: r.id!, on: req.sql)
         return try await req.view.render("legal-aid/notice", NoticeContext(
-            title: title, centre: centre, docNumber: "\(DemoCity.cityName)援〔\(date.prefix(4))〕\(d.number.suffix(10)) 号",
+            title: title, centre: centre, docNumber: "\(prefix)援〔\(date.prefix(4))〕\(d.number.suffix(10)) 号",
             recipient: recipient, paragraphs: paragraphs, date: chineseDate(date),
-            back: p.role == .citizen ? "/my/\(d.number)" : "/work/\(d.id)", cityName: DemoCity.cityName))
+            back: p.role == .citizen ? "/my/\(d.number)" : "/work/\(d.id)", cityName: req.city.name))
+    }
+
+    /// The centre's own prefix of document numbers (`X援〔2027〕N号`, set on the institution), else the short name of
+    /// the place it serves ("城关区" → "城关").
+    static func documentPrefix(ofCentreFor request: UUID, on db: any SQLDatabase) async throws -> String {
+        struct Row: Decodable { var documentPrefix: String?; var regionName: String? }
+        let row = try await db.raw("""
+            SELECT i.document_prefix, g.name AS region_name FROM legal_aid_cases c JOIN institutions i ON i.id = c.centre_id
+            LEFT JOIN regions g ON g.code = i.region_code WHERE c.request_id = \(bind: request)
+            """).first(decoding: Row.self, keyDecodingStrategy: .snakeCase)
+        if let own = row?.documentPrefix?.nilIfEmpty { return own }
+        return row?.regionName.map(CityIdentity.shortName) ?? "法援"
     }
 
     static func chineseDate(_ s: String) -> String {
@@ -440,7 +454,7 @@ enum LegalAidPages {
             lawyers = try await req.sql.raw("""
                 SELECT p.id, p.name FROM practitioners p JOIN legal_aid_roster l ON l.practitioner_id = p.id
                 WHERE p.type = 'lawyer' AND l.active = \(bind: true) AND l.criminal = \(bind: true)
-                  AND (p.region_code LIKE \(bind: String(station.regionCode.prefix(6)) + "%") OR p.region_code = \(bind: DemoCity.cityCode.rawValue))
+                  AND (p.region_code LIKE \(bind: String(station.regionCode.prefix(6)) + "%") OR p.region_code = \(bind: DivisionCode(station.regionCode)?.ancestor(at: .city)?.rawValue ?? ""))
                 ORDER BY p.name LIMIT 200
                 """).all(decoding: L.self).map { SelectOption(value: $0.id.uuidString, label: $0.name, selected: false) }
         }
@@ -562,7 +576,7 @@ enum LegalAidPages {
             case "thresholds":
                 _ = try await LegalAidSettings.saveThreshold(county: key, .init(minimumLivingAllowance: req.formValue("minimumLivingAllowance").flatMap(Double.init),
                                                                                 multiple: req.formValue("multiple").flatMap(Double.init)),
-                                                             by: p, now: req.now, on: req.sql)
+                                                             by: p, actor: req.auditActor, protector: req.personalData, now: req.now, on: req.sql)
             case "rules":
                 try p.require(p.role == .cityAdmin)
                 _ = try await LegalAidSettings.saveRule(key, .init(days: req.formValue("days").flatMap(Int.init), unit: req.formValue("unit")), on: req.sql)

@@ -1,5 +1,6 @@
 import Vapor
 import SQLKit
+import Fluent
 import PLSDomain
 
 /// What the city sets for legal aid: the scope of matters, each county's hardship threshold, the time
@@ -122,7 +123,8 @@ enum LegalAidSettings {
         }
     }
 
-    static func saveThreshold(county: String, _ input: ThresholdInput, by p: Principal, now: Date, on db: any SQLDatabase) async throws -> ThresholdView {
+    static func saveThreshold(county: String, _ input: ThresholdInput, by p: Principal, actor: AuditLog.Actor, protector: PersonalDataProtector,
+                              now: Date, on db: any SQLDatabase) async throws -> ThresholdView {
         try p.require(p.role == .cityAdmin || p.role == .countyAdmin)
         guard let code = DivisionCode(county), code.level == .county,
               let region = try await RegionController.find(county, on: db) else { throw AppError.notFound("县（区）") }
@@ -137,12 +139,22 @@ enum LegalAidSettings {
             errors.add("multiple", "倍数不应超过 10")
         }
         try errors.throwIfAny()
-        try await db.raw("""
-            INSERT INTO legal_aid_thresholds (county_code, minimum_living_allowance, multiple, updated_at)
-            VALUES (\(bind: county), \(bind: allowance!), \(bind: multiple), \(bind: now))
-            ON CONFLICT (county_code) DO UPDATE SET minimum_living_allowance = excluded.minimum_living_allowance,
-              multiple = excluded.multiple, updated_at = excluded.updated_at
-            """).run()
+        struct Stored: Codable { var minimumLivingAllowanceFen: Int64; var multiple: Double }
+        let before = try await db.raw("SELECT minimum_living_allowance, multiple FROM legal_aid_thresholds WHERE county_code = \(bind: county)")
+            .first().map { Stored(minimumLivingAllowanceFen: try $0.decode(column: "minimum_living_allowance", as: Int64.self),
+                                  multiple: try $0.decode(column: "multiple", as: Double.self)) }
+        try await (db as! any Database).atomic { tx in
+            let sql = tx as! any SQLDatabase
+            try await sql.raw("""
+                INSERT INTO legal_aid_thresholds (county_code, minimum_living_allowance, multiple, updated_at)
+                VALUES (\(bind: county), \(bind: allowance!), \(bind: multiple), \(bind: now))
+                ON CONFLICT (county_code) DO UPDATE SET minimum_living_allowance = excluded.minimum_living_allowance,
+                  multiple = excluded.multiple, updated_at = excluded.updated_at
+                """).run()
+            try await AuditLog.record("legal_aid.threshold", target: "\(region.name)经济困难标准", before: before,
+                                      after: Stored(minimumLivingAllowanceFen: Int64(allowance!), multiple: multiple),
+                                      by: actor, protector: protector, on: sql, at: now)
+        }
         let t = HardshipThreshold(minimumLivingAllowance: allowance!, multiple: multiple)
         return ThresholdView(countyCode: county, countyName: region.name, minimumLivingAllowance: Money.toYuan(allowance!),
                              multiple: multiple, threshold: Money.toYuan(t.perHead), updatedAt: now,

@@ -86,7 +86,8 @@ enum LegalAidController {
     static func apiSaveThreshold(_ req: Request) async throws -> LegalAidSettings.ThresholdView {
         let p = try req.staff()
         return try await LegalAidSettings.saveThreshold(county: req.parameters.get("countyCode") ?? "",
-                                                        try req.content.decode(LegalAidSettings.ThresholdInput.self), by: p, now: req.now, on: req.sql)
+                                                        try req.content.decode(LegalAidSettings.ThresholdInput.self), by: p,
+                                                        actor: req.auditActor, protector: req.personalData, now: req.now, on: req.sql)
     }
 
     static func apiRules(_ req: Request) async throws -> [LegalAidSettings.RuleView] {

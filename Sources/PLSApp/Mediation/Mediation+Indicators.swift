@@ -41,7 +41,7 @@ enum MediationIndicators {
                 WHERE type = \(bind: InstitutionType.mediationCommittee.rawValue) AND committee_kind = \(bind: MediationCommitteeKind.industry.rawValue)
                   AND active = \(bind: true) AND industry_field IS NOT NULL
                 """).all(decoding: F.self)
-            let cityUnit = String(DemoCity.cityCode.rawValue.prefix(6))
+            let cityUnit = String((s.region.ancestor(at: .city) ?? s.region).rawValue.prefix(6))
             let cityFields = Set(rows.filter { $0.unit == cityUnit }.map(\.field))
             func fields(of prefix: String) -> Set<String> {
                 prefix.count <= 4 ? Set(rows.map(\.field)) : cityFields.union(rows.filter { $0.unit.hasPrefix(String(prefix.prefix(6))) }.map(\.field))

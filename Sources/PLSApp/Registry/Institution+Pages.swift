@@ -106,11 +106,13 @@ enum InstitutionPages {
                                        blank: "按名称判断")
               f.hint = "中心校和市直校须配备法治辅导员（实施方案二（四））"
               return f }(),
+            FormField(name: "documentPrefix", label: "文书编号前缀（仅法律援助中心）", value: v["documentPrefix"] ?? "",
+                      hint: "如填“西江”，文书编号为“西江援〔2027〕…号”；不填则用所在地简称"),
         ]
     }
 
     static let formKeys = ["type", "name", "regionCode", "address", "phone", "openingHours", "latitude", "longitude", "committeeKind", "industryField",
-                           "bodyKind", "enforcementHeavy", "schoolKind"]
+                           "bodyKind", "enforcementHeavy", "schoolKind", "documentPrefix"]
 
     /// Reads the form; numbers that do not parse are named rather than dropped.
     static func input(_ req: Request) -> ([String: String], InstitutionController.Input, [String: String]) {
@@ -127,7 +129,7 @@ enum InstitutionPages {
                                                 phone: v["phone"], openingHours: v["openingHours"], latitude: number("latitude"),
                                                 longitude: number("longitude"), committeeKind: v["committeeKind"], industryField: v["industryField"],
                                                 bodyKind: v["bodyKind"], enforcementHeavy: v["enforcementHeavy"] == "true",
-                                                schoolKind: v["schoolKind"])
+                                                schoolKind: v["schoolKind"], documentPrefix: v["documentPrefix"])
         return (v, input, errors)
     }
 
@@ -163,7 +165,7 @@ enum InstitutionPages {
                       "openingHours": r.openingHours, "latitude": r.latitude.map { String($0) } ?? "",
                       "longitude": r.longitude.map { String($0) } ?? "", "committeeKind": r.committeeKind ?? "", "industryField": r.industryField ?? "",
                       "bodyKind": r.bodyKind ?? "", "enforcementHeavy": r.enforcementHeavy == true ? "true" : "",
-                      "schoolKind": r.schoolKind ?? ""]
+                      "schoolKind": r.schoolKind ?? "", "documentPrefix": r.documentPrefix ?? ""]
         return try await req.renderForm(title: "修改：\(r.name)", action: "/admin/institutions/\(id)/edit",
                                         fields: fields(values, regions: try await RegionChoices.options(on: req, scope: p.scope),
                                                        lockTypeAndRegion: p.role == .institutionAdmin),

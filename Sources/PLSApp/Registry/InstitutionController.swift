@@ -23,6 +23,8 @@ struct InstitutionController {
         var enforcementHeavy: Bool?
         var adviserExpected: Bool?
         var schoolKind: String?
+        /// Legal aid centres: the prefix of their document numbers (`X援〔2027〕N号`); nil prints the place's short name.
+        var documentPrefix: String?
         var active: Bool
     }
 
@@ -62,7 +64,8 @@ struct InstitutionController {
             .column(SQLColumn("longitude", table: "i")).column(SQLColumn("committee_kind", table: "i"))
             .column(SQLColumn("industry_field", table: "i")).column(SQLColumn("body_kind", table: "i"))
             .column(SQLColumn("enforcement_heavy", table: "i")).column(SQLColumn("adviser_expected", table: "i"))
-            .column(SQLColumn("school_kind", table: "i")).column(SQLColumn("active", table: "i"))
+            .column(SQLColumn("school_kind", table: "i")).column(SQLColumn("document_prefix", table: "i"))
+            .column(SQLColumn("active", table: "i"))
             .from(SQLAlias(SQLIdentifier(Institution.schema), as: SQLIdentifier("i")))
             .join(SQLAlias(SQLIdentifier(Region.schema), as: SQLIdentifier("r")), method: SQLJoinMethod.inner,
                   on: SQLColumn("region_code", table: "i"), .equal, SQLColumn("code", table: "r"))
@@ -130,6 +133,8 @@ struct InstitutionController {
         var enforcementHeavy: Bool?
         /// Schools: central, city_level or other; when left out, suggested from the name and region.
         var schoolKind: String?
+        /// Legal aid centres: the prefix of their document numbers, e.g. "西江" for 西江援〔2027〕N号.
+        var documentPrefix: String?
     }
 
     /// Checks an institution as the principal submits it; the region must lie in their scope.
@@ -185,6 +190,14 @@ struct InstitutionController {
         } else {
             out.schoolKind = nil
         }
+        if type == .legalAidCentre {
+            out.documentPrefix = errors.optional(input.documentPrefix, "documentPrefix", "文书编号前缀", maxLength: 12)
+            if let prefix = out.documentPrefix, prefix.contains(where: { "〔〕[]".contains($0) || $0.isNumber }) {
+                errors.add("documentPrefix", "文书编号前缀只写机构简称（如“西江”），不含年份和括号")
+            }
+        } else {
+            out.documentPrefix = nil
+        }
         try errors.throwIfAny()
         return out
     }
@@ -203,6 +216,7 @@ struct InstitutionController {
         model.bodyKind = input.bodyKind
         model.enforcementHeavy = input.enforcementHeavy
         model.schoolKind = input.schoolKind
+        model.documentPrefix = input.documentPrefix
         model.adviserExpected = input.bodyKind.flatMap(GovernmentBodyKind.init(rawValue:)).map { kind in
             GovernmentBodies.expectsAdviser(kind: kind, level: DivisionCode(input.regionCode!)?.level ?? .village,
                                             enforcementHeavy: input.enforcementHeavy ?? false)

@@ -15,7 +15,7 @@ enum RegionPages {
     static func list(_ req: Request) async throws -> View {
         let p = try req.staff()
         var filter = RegionController.Filter(from: req)
-        if filter.parent == nil && filter.q == nil && filter.level == nil { filter.parent = DemoCity.cityCode.rawValue }
+        if filter.parent == nil && filter.q == nil && filter.level == nil { filter.parent = req.city.code?.rawValue }
         let page = try PageRequest(from: req)
         let result = try await RegionController.list(filter, page: page, on: req.sql)
         var heading = "行政区划"

@@ -48,6 +48,7 @@ final class Institution: Model, @unchecked Sendable {
     @OptionalField(key: "adviser_expected") var adviserExpected: Bool?
     /// Schools only: central, city-level or other (二(四) counts the first two).
     @OptionalField(key: "school_kind") var schoolKind: String?
+    @OptionalField(key: "document_prefix") var documentPrefix: String?
     @Field(key: "active") var active: Bool
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?

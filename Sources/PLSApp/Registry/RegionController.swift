@@ -132,8 +132,10 @@ struct RegionController {
         }
     }
 
-    /// Validates a whole CSV file, then imports it in one transaction: all or nothing.
-    static func importCSV(_ text: String, on database: any Database) async throws -> Int {
+    /// Validates a whole CSV file, then imports it in one transaction: all or nothing. `check` runs inside the
+    /// transaction after the rows are in (setup's one-city rule); its error imports nothing.
+    static func importCSV(_ text: String, on database: any Database,
+                          check: (@Sendable (any SQLDatabase) async throws -> Void)? = nil) async throws -> Int {
         let sql = database as! any SQLDatabase
         let existing = Set(try await sql.select().column("code").from(Region.schema).all(decodingColumn: "code", as: String.self))
         let rows: [RegionCSV.Row]
@@ -145,6 +147,7 @@ struct RegionController {
         }
         try await database.atomic { tx in
             try await insert(rows, on: tx as! any SQLDatabase)
+            try await check?(tx as! any SQLDatabase)
         }
         return rows.count
     }

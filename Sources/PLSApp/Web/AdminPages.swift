@@ -20,7 +20,7 @@ enum AdminPages {
         let scope = p.scope
         async let institutions = InstitutionController.list(.init(), scope: scope, page: PageRequest(page: 1, per: 1), on: db)
         async let practitioners = PractitionerController.list(.init(), scope: scope, page: PageRequest(page: 1, per: 1), on: db)
-        let region = p.region ?? DemoCity.cityCode
+        guard let region = p.region ?? req.city.code else { throw CitySetup.notSetUp }
         let regionRow = try await RegionController.find(region.rawValue, on: db)
         let results = try await req.application.indicators.compute(IndicatorScope(region: region, year: req.today.year, today: req.today), on: db)
         var tiles = [Tile(label: "机构", value: try await institutions.total, href: "/admin/institutions"),

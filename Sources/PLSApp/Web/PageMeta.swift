@@ -7,7 +7,9 @@ struct PageMeta: Encodable, Sendable {
     struct UserInfo: Encodable, Sendable { var name: String; var role: String; var roleName: String; var isStaff: Bool }
 
     var title: String
-    var cityName = DemoCity.cityName
+    var cityName: String
+    /// The platform's title ("X公共法律服务网"), the city's setting.
+    var siteTitle: String
     var csrf: String
     var elder: Bool
     var demo: Bool
@@ -16,6 +18,8 @@ struct PageMeta: Encodable, Sendable {
     var path: String
     var flash: String?
     var site = SiteIdentity()
+    /// Staff pages: the holiday calendar lacks this year or the next (`Application.calendarWarning`).
+    var calendarWarning: String? = nil
 }
 
 extension Request {
@@ -66,17 +70,22 @@ extension Request {
             if RegistryPermission.canManageAccounts(p.role) {
                 nav.append(.init(href: "/admin/accounts", label: "账号", current: path.hasPrefix("/admin/accounts")))
             }
+            if p.role == .cityAdmin || p.role == .auditor {
+                nav.append(.init(href: "/admin/audit", label: "审计日志", current: path.hasPrefix("/admin/audit")))
+            }
             if p.role == .cityAdmin {
                 nav.append(.init(href: "/admin/catalog", label: "办事指南", current: path.hasPrefix("/admin/catalog")))
                 nav.append(.init(href: "/admin/rules", label: "时限", current: path.hasPrefix("/admin/rules")))
                 nav.append(.init(href: "/admin/calendar", label: "节假日", current: path.hasPrefix("/admin/calendar")))
+                nav.append(.init(href: "/admin/sms", label: "短信", current: path.hasPrefix("/admin/sms")))
             }
         }
-        return PageMeta(title: title, csrf: csrfToken, elder: cookies[Self.elderCookie]?.string == "1",
+        return PageMeta(title: title, cityName: city.name, siteTitle: city.title, csrf: csrfToken, elder: cookies[Self.elderCookie]?.string == "1",
                         demo: application.settings.demo,
                         user: principal.map { .init(name: $0.displayName, role: $0.role.rawValue, roleName: $0.role.chineseName, isStaff: $0.role.isStaff) },
                         nav: nav, path: path, flash: flash ?? (try? query.get(String.self, at: "flash")),
-                        site: application.settings.siteIdentity)
+                        site: application.settings.siteIdentity,
+                        calendarWarning: principal?.role.isStaff == true ? application.calendarWarning : nil)
     }
 }
 

@@ -1,0 +1,97 @@
+import Vapor
+import SQLKit
+import Prometheus
+import PLSDomain
+
+/// `/metrics` in Prometheus's text format (swift-prometheus): requests by route and status, their latency, the
+/// ledger's queue and batches, SMS sent, open and overdue matters. Only a caller on the machine (loopback) or one
+/// showing `PLS_METRICS_TOKEN` may read it: the figures describe the service, not for the public.
+final class ServiceMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    static let latencyBuckets: [Duration] = [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                                             .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5)]
+
+    func record(route: String, method: String, status: UInt, duration: Duration) {
+        registry.makeCounter(descriptor: .init(metricName: "http_requests", unitName: "total", helpText: "HTTP requests by route pattern and status"),
+                             labels: [("route", route), ("method", method), ("status", String(status))]).increment()
+        registry.makeDurationHistogram(descriptor: .init(metricName: "http_request_duration", unitName: "seconds", helpText: "Time to answer, by route pattern"),
+                                       labels: [("route", route)], buckets: Self.latencyBuckets).record(duration)
+    }
+
+    /// The figures read at each scrape (a few indexed counts), then the whole text.
+    func scrape(app: Application) async throws -> String {
+        let load = app.ledger.load
+        func gauge(_ name: String, _ unit: String, _ help: String, _ value: Double, labels: [(String, String)] = []) {
+            registry.makeGauge(descriptor: .init(metricName: name, unitName: unit, helpText: help), labels: labels).set(value)
+        }
+        gauge("ledger_queue", "writes", "Writes waiting for the ledger's next batch", Double(load.waiting))
+        gauge("ledger_batches", "taken", "Ledger batches committed since start", Double(load.batches))
+        gauge("ledger_batched", "writes", "Writes committed in batches since start (÷ batches = mean batch size)", Double(load.writes))
+        let db = app.db as! any SQLDatabase
+        let today = app.today.description
+        let open = RequestStatus.open.filter { $0 != .suspended }.map(\.rawValue)
+        let overdue = try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(ServiceRequest.schema)
+            .where("status", .in, open).where("conclude_due", .lessThan, today).first(decodingColumn: "n", as: Int.self) ?? 0
+        gauge("requests_overdue", "count", "Open matters past their conclusion date", Double(overdue))
+        let openCount = try await db.raw("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM request_counts WHERE status IN \(SQLBind.group(open))")
+            .first(decodingColumn: "n", as: Int.self) ?? 0
+        gauge("requests_open", "count", "Matters still being handled", Double(openCount))
+        let sms = try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("sms_messages")
+            .first(decodingColumn: "n", as: Int.self) ?? 0
+        gauge("sms_messages", "total", "SMS messages handed to the gateway since the database was created", Double(sms))
+        gauge("calendar_missing_years", "count", "This year and next without holidays in the calendar (deadlines would skip weekends only)",
+              Double([app.today.year, app.today.year + 1].filter { !app.workingCalendar.knownYears.contains($0) }.count))
+        return registry.emitToString()
+    }
+}
+
+/// Records every answer's route pattern, status and time (outermost but one, so errors are counted as sent).
+struct MetricsMiddleware: AsyncMiddleware {
+    let metrics: ServiceMetrics
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let started = ContinuousClock.now
+        let route = request.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "unmatched"
+        do {
+            let response = try await next.respond(to: request)
+            metrics.record(route: route, method: request.method.rawValue, status: response.status.code, duration: ContinuousClock.now - started)
+            return response
+        } catch {
+            let status = (error as? any AbortError)?.status.code ?? 500
+            metrics.record(route: route, method: request.method.rawValue, status: status, duration: ContinuousClock.now - started)
+            throw error
+        }
+    }
+}
+
+extension Application {
+    private struct MetricsKey: StorageKey { typealias Value = ServiceMetrics }
+    var metrics: ServiceMetrics {
+        if let m = storage[MetricsKey.self] { return m }
+        let m = ServiceMetrics()
+        storage[MetricsKey.self] = m
+        return m
+    }
+}
+
+enum MetricsEndpoint {
+    /// Loopback callers, or `Authorization: Bearer <PLS_METRICS_TOKEN>`.
+    static func serve(_ req: Request) async throws -> Response {
+        let token = Environment.get("PLS_METRICS_TOKEN").flatMap { $0.isEmpty ? nil : $0 }
+        let fromLoopback = req.isLocalCaller
+        let shown = req.headers.bearerAuthorization?.token
+        guard fromLoopback || (token != nil && shown.map { constantTimeEqual($0, token!) } == true) else {
+            throw AppError(.forbidden, "forbidden", "指标数据仅限本机或持有 PLS_METRICS_TOKEN 的采集程序读取")
+        }
+        let text = try await req.application.metrics.scrape(app: req.application)
+        var headers = HTTPHeaders()
+        headers.contentType = HTTPMediaType(type: "text", subType: "plain", parameters: ["version": "0.0.4", "charset": "utf-8"])
+        return Response(status: .ok, headers: headers, body: .init(string: text))
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
