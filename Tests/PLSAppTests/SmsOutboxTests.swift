@@ -158,3 +158,22 @@ final class SmsOutboxTests: AppTestCase {
         }
     }
 }
+
+/// Issue #21, item 5: /metrics only for the machine itself or a scraper showing the token.
+final class MetricsTests: AppTestCase {
+    func testMetricsAreForTheMachineOrTheTokenOnly() async throws {
+        // In-process requests come from no address: not the machine's own.
+        var res = try await send(.GET, "/metrics")
+        XCTAssertEqual(res.status, .forbidden)
+        setenv("PLS_METRICS_TOKEN", "scrape-token-1", 1)
+        defer { unsetenv("PLS_METRICS_TOKEN") }
+        res = try await send(.GET, "/metrics", token: "wrong")
+        XCTAssertEqual(res.status, .forbidden)
+        _ = try await send(.GET, "/api/v1/catalog")
+        res = try await send(.GET, "/metrics", token: "scrape-token-1")
+        XCTAssertEqual(res.status, .ok)
+        XCTAssertTrue(res.body.string.contains(#"http_requests_total{route="/api/v1/catalog",method="GET",status="200"} 1"#), res.body.string)
+        XCTAssertTrue(res.body.string.contains("http_request_duration_seconds_bucket"))
+        XCTAssertTrue(res.body.string.contains("calendar_missing_years_count"))
+    }
+}

@@ -132,6 +132,11 @@ def test_backup_under_write_load_and_restore():
 
             with urllib.request.urlopen(base + "/", timeout=10) as home:
                 assert "公共法律服务网" in home.read().decode()
+            # /metrics answers a caller on this machine in Prometheus's text format.
+            with urllib.request.urlopen(base + "/metrics", timeout=10) as m:
+                text = m.read().decode()
+                assert 'http_requests_total{route="/",method="GET",status="200"} 1' in text, text[:2000]
+                assert "sms_outbox_backlog_messages" in text and "requests_overdue_count" in text
             token = post("/api/v1/auth/login", {"username": "operator", "password": "demo12348"})["token"]
             stop = threading.Event()
             written = [0]

@@ -38,7 +38,13 @@ final class ServiceMetrics: Sendable {
         gauge("requests_open", "count", "Matters still being handled", Double(openCount))
         let sms = try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("sms_messages")
             .first(decodingColumn: "n", as: Int.self) ?? 0
-        gauge("sms_messages", "total", "SMS messages handed to the gateway since the database was created", Double(sms))
+        gauge("sms_messages", "total", "SMS messages written to the outbox since the database was created", Double(sms))
+        let backlog = try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("sms_messages")
+            .where("status", .in, [SmsOutbox.Status.pending.rawValue, SmsOutbox.Status.sending.rawValue]).first(decodingColumn: "n", as: Int.self) ?? 0
+        gauge("sms_outbox_backlog", "messages", "SMS waiting for the provider to accept them", Double(backlog))
+        let failed = try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("sms_messages")
+            .where("status", .equal, SmsOutbox.Status.failed.rawValue).first(decodingColumn: "n", as: Int.self) ?? 0
+        gauge("sms_failed", "messages", "SMS given up (refused by the provider, or after every retry)", Double(failed))
         gauge("calendar_missing_years", "count", "This year and next without holidays in the calendar (deadlines would skip weekends only)",
               Double([app.today.year, app.today.year + 1].filter { !app.workingCalendar.knownYears.contains($0) }.count))
         return registry.emitToString()

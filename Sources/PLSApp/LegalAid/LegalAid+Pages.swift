@@ -579,7 +579,7 @@ enum LegalAidPages {
                                                              by: p, actor: req.auditActor, protector: req.personalData, now: req.now, on: req.sql)
             case "rules":
                 try p.require(p.role == .cityAdmin)
-                _ = try await LegalAidSettings.saveRule(key, .init(days: req.formValue("days").flatMap(Int.init), unit: req.formValue("unit")), on: req.sql)
+                _ = try await LegalAidSettings.saveRule(key, .init(days: req.formValue("days").flatMap(Int.init), unit: req.formValue("unit")), actor: req.auditActor, protector: req.personalData, now: req.now, on: req.sql)
             case "rates":
                 try p.require(p.role == .cityAdmin)
                 let parts = key.split(separator: ":").map(String.init)

@@ -182,15 +182,22 @@ enum LegalAidSettings {
         }
     }
 
-    static func saveRule(_ key: String, _ input: RuleInput, on db: any SQLDatabase) async throws -> RuleView {
+    static func saveRule(_ key: String, _ input: RuleInput, actor: AuditLog.Actor, protector: PersonalDataProtector, now: Date,
+                         on db: any SQLDatabase) async throws -> RuleView {
         guard let k = AidDeadline(rawValue: key) else { throw AppError.notFound("时限") }
         var errors = FieldErrors()
         // The law's periods are the longest allowed; a city may only be quicker.
         if !(1...k.defaultRule.days).contains(input.days ?? 0) { errors.add("days", "天数应在 1–\(k.defaultRule.days) 之间（\(k.chineseName)）") }
         let unit = errors.choice(input.unit, "unit", "计算方式", as: DeadlineRule.Unit.self)
         try errors.throwIfAny()
-        try await db.update("legal_aid_rules").set("days", to: SQLBind(input.days!)).set("unit", to: SQLBind(unit!.rawValue))
-            .where("key", .equal, SQLBind(k.rawValue)).run()
+        let before = try await ruleViews(on: db).first { $0.key == key }
+        try await (db as! any Database).atomic { tx in
+            let sql = tx as! any SQLDatabase
+            try await sql.update("legal_aid_rules").set("days", to: SQLBind(input.days!)).set("unit", to: SQLBind(unit!.rawValue))
+                .where("key", .equal, SQLBind(k.rawValue)).run()
+            try await AuditLog.record("catalog.rules", target: "法律援助\(k.chineseName)时限", before: before,
+                                      after: ["days": "\(input.days!)", "unit": unit!.rawValue], by: actor, protector: protector, on: sql, at: now)
+        }
         return try await ruleViews(on: db).first { $0.key == key }!
     }
 

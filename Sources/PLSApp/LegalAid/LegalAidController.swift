@@ -98,7 +98,7 @@ enum LegalAidController {
     static func apiSaveRule(_ req: Request) async throws -> LegalAidSettings.RuleView {
         let p = try req.staff()
         try p.require(p.role == .cityAdmin)
-        return try await LegalAidSettings.saveRule(req.parameters.get("key") ?? "", try req.content.decode(LegalAidSettings.RuleInput.self), on: req.sql)
+        return try await LegalAidSettings.saveRule(req.parameters.get("key") ?? "", try req.content.decode(LegalAidSettings.RuleInput.self), actor: req.auditActor, protector: req.personalData, now: req.now, on: req.sql)
     }
 
     static func apiRates(_ req: Request) async throws -> [LegalAidSettings.RateView] {
