@@ -121,8 +121,8 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     // The overdue scan belongs to the server, not to one-off commands such as `pls demo generate`.
     let command = app.environment.arguments.dropFirst().first
     if app.environment != .testing, command == nil || command == "serve" {
-        app.lifecycle.use(OverdueScanner(interval: .minutes(5)))
-        app.lifecycle.use(SmsDispatcher())
+        app.lifecycle.use(RepeatingJob.overdueScan(every: .minutes(5)))
+        app.lifecycle.use(RepeatingJob.smsDelivery)
     }
 
     try routes(app)

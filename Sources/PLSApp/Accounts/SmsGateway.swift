@@ -219,25 +219,11 @@ enum SmsOutbox {
     }
 }
 
-/// Delivers the outbox every two seconds while the server is up.
-struct SmsDispatcher: LifecycleHandler {
-    func didBootAsync(_ app: Application) async throws {
-        let task = app.eventLoopGroup.next().scheduleRepeatedAsyncTask(initialDelay: .seconds(1), delay: .seconds(2)) { _ in
-            app.eventLoopGroup.next().makeFutureWithTask {
-                do { try await SmsOutbox.deliverDue(app: app) } catch { app.logger.report(error: error) }
-            }
-        }
-        app.storage[Key.self] = task
+extension RepeatingJob {
+    /// Delivers the outbox every two seconds.
+    static let smsDelivery = RepeatingJob(name: "sms", initialDelay: .seconds(1), interval: .seconds(2)) { app in
+        do { try await SmsOutbox.deliverDue(app: app) } catch { app.logger.report(error: error) }
     }
-
-    func shutdownAsync(_ app: Application) async {
-        guard let task = app.storage[Key.self] else { return }
-        let cancelled = app.eventLoopGroup.any().makePromise(of: Void.self)
-        task.cancel(promise: cancelled)
-        try? await cancelled.futureResult.get()
-    }
-
-    struct Key: StorageKey { typealias Value = RepeatedTask }
 }
 
 extension Application {

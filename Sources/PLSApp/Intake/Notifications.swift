@@ -127,30 +127,15 @@ enum Notifications {
     }
 }
 
-/// Runs the overdue scan every few minutes while the server is up.
-struct OverdueScanner: LifecycleHandler {
-    let interval: TimeAmount
-
-    func didBootAsync(_ app: Application) async throws {
-        let task = app.eventLoopGroup.next().scheduleRepeatedAsyncTask(initialDelay: .seconds(30), delay: interval) { _ in
-            app.eventLoopGroup.next().makeFutureWithTask {
-                do { try await Notifications.scanOverdue(app: app) } catch { app.logger.report(error: error) }
-                do { try await Deadlines.scan(app: app) } catch { app.logger.report(error: error) }
-                for c in MatterCases.registered {
-                    do { try await c.remind(app: app) } catch { app.logger.report(error: error) }
-                }
+extension RepeatingJob {
+    /// The overdue scan, the deadline watch and each matter case's reminders, every few minutes.
+    static func overdueScan(every interval: TimeAmount) -> RepeatingJob {
+        RepeatingJob(name: "overdue", initialDelay: .seconds(30), interval: interval) { app in
+            do { try await Notifications.scanOverdue(app: app) } catch { app.logger.report(error: error) }
+            do { try await Deadlines.scan(app: app) } catch { app.logger.report(error: error) }
+            for c in MatterCases.registered {
+                do { try await c.remind(app: app) } catch { app.logger.report(error: error) }
             }
         }
-        app.storage[Key.self] = task
     }
-
-    /// Waits for a scan under way: the databases close right after, and a scan still running would find none.
-    func shutdownAsync(_ app: Application) async {
-        guard let task = app.storage[Key.self] else { return }
-        let cancelled = app.eventLoopGroup.any().makePromise(of: Void.self)
-        task.cancel(promise: cancelled)
-        try? await cancelled.futureResult.get()
-    }
-
-    struct Key: StorageKey { typealias Value = RepeatedTask }
 }
