@@ -88,6 +88,24 @@ def test_setup_puts_a_real_city_into_service_from_an_empty_data_directory():
         assert "已创建市级管理员 nl-admin" in out
         assert "✓ 城市：南岭市" in out and "✗ 机构：尚未登记" in out, out
         assert "示范市" not in out
+        # Institutions and practitioners from spreadsheets: a bad row is named by its line and nothing is imported.
+        inst_bad = os.path.join(files, "inst-bad.csv")
+        write(inst_bad, ["type,name,region_code,address,phone,opening_hours",
+                         "legal_aid_centre,五华区法律援助中心,530102000000,五华区人民路1号,0871-1234567,周一至周五",
+                         "law_firm,云岭律师事务所,539999000000,某路,0871-7654321,"])
+        r = run(["setup", "--institutions", inst_bad], data, PLS_DEMO="0")
+        assert r.returncode != 0 and "第 3 行" in (r.stdout + r.stderr) and "未导入任何数据" in (r.stdout + r.stderr), r.stdout + r.stderr
+        inst = os.path.join(files, "inst.csv")
+        write(inst, ["type,name,region_code,address,phone,opening_hours",
+                     "legal_aid_centre,五华区法律援助中心,530102000000,五华区人民路1号,0871-1234567,周一至周五",
+                     "law_firm,云岭律师事务所,530102000000,五华区翠湖路8号,0871-7654321,"])
+        people = os.path.join(files, "people.csv")
+        write(people, ["type,name,gender,licence_number,institution,specialities,regions_served",
+                       "lawyer,李明,male,15301201010000001,云岭律师事务所,labor;neighbourhood,530102001001"])
+        r = run(["setup", "--institutions", inst, "--practitioners", people], data, PLS_DEMO="0")
+        out = r.stdout + r.stderr
+        assert r.returncode == 0, out
+        assert "已导入 2 个机构" in out and "已导入 1 个法律服务人员" in out and "✓ 机构 2 个" in out, out
         # Run again: the regions are there already, the administrator too; both said plainly.
         r = run(["setup", "--regions", good], data, PLS_DEMO="0")
         assert r.returncode != 0 and "行政区划已导入（7 个）" in (r.stdout + r.stderr)

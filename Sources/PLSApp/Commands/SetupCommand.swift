@@ -19,6 +19,10 @@ struct SetupCommand: AsyncCommand {
         var name: String?
         @Option(name: "sms-signature", help: "The SMS sender signature, e.g. 【西江市公共法律服务】")
         var smsSignature: String?
+        @Option(name: "institutions", help: "CSV or XLSX: type,name,region_code,address,phone,opening_hours")
+        var institutions: String?
+        @Option(name: "practitioners", help: "CSV or XLSX: type,name,gender,licence_number,institution,specialities,regions_served")
+        var practitioners: String?
     }
 
     var help: String { "Set the platform up for a real city: regions, the first administrator, the SMS signature; then a checklist" }
@@ -28,10 +32,11 @@ struct SetupCommand: AsyncCommand {
         do {
             try await Self.setUp(app: app, regionsFile: signature.regions, admin: signature.admin, adminName: signature.name,
                                  smsSignature: signature.smsSignature, password: Environment.get("PLS_PASSWORD"),
+                                 institutions: signature.institutions, practitioners: signature.practitioners,
                                  say: { context.console.success($0) })
         } catch let e as AppError {
             context.console.error(e.message)
-            for (field, message) in e.fields.sorted(by: { $0.key < $1.key }) where !e.message.contains(message) {
+            for (field, message) in e.fields.sorted(by: { $0.key.localizedStandardCompare($1.key) == .orderedAscending }) where !e.message.contains(message) {
                 context.console.error("  \(field): \(message)")
             }
             throw ExitCode(1)
@@ -40,7 +45,7 @@ struct SetupCommand: AsyncCommand {
     }
 
     static func setUp(app: Application, regionsFile: String?, admin: String?, adminName: String?, smsSignature: String?,
-                      password: String?, say: (String) -> Void) async throws {
+                      password: String?, institutions: String? = nil, practitioners: String? = nil, say: (String) -> Void) async throws {
         let sql = app.db as! any SQLDatabase
         if app.settings.demo, try await DemoLoader.holdsDemoCity(app.db) {
             throw AppError.validation(["PLS_DEMO": "数据目录中是演示数据：请在新的数据目录中、以 PLS_DEMO=0 运行 pls setup"])
@@ -86,6 +91,16 @@ struct SetupCommand: AsyncCommand {
                                                 regionCode: city.rawValue, institutionId: nil, practitionerId: nil, password: password)
             let account = try await AccountController.save(input, existing: nil, by: Principal(system: app.city), actor: .commandLine, protector: app.personalData, now: app.clock.now, on: app.db)
             say("已创建市级管理员 \(account.username ?? admin)")
+        }
+        for (file, kind) in [(institutions, "机构"), (practitioners, "法律服务人员")] {
+            guard let file else { continue }
+            guard app.city.code != nil else { throw AppError.validation([kind: "请先导入行政区划（--regions）"]) }
+            guard let data = FileManager.default.contents(atPath: file) else { throw AppError.validation([kind: "无法读取文件 \(file)"]) }
+            let buffer = ByteBuffer(data: data)
+            let system = Principal(system: app.city)
+            let count = kind == "机构" ? try await RegistryImport.institutions(buffer, by: system, on: app.db)
+                : try await RegistryImport.practitioners(buffer, by: system, on: app.db)
+            say("已导入 \(count) 个\(kind)")
         }
     }
 
