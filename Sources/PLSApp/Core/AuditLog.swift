@@ -78,7 +78,7 @@ enum AuditLog {
         "account.create": "新建账号", "account.update": "修改账号", "account.deactivate": "停用账号",
         "legal_aid.threshold": "修改经济困难标准", "indicator.target": "修改指标目标", "catalog.rules": "修改办理时限",
         "catalog.item": "修改办事指南", "calendar.year": "修改节假日安排", "adviser.assign": "聘任村（居）法律顾问",
-        "adviser.end": "解聘村（居）法律顾问", "roster.end": "移出名册", "city.settings": "修改城市设置",
+        "adviser.end": "解聘村（居）法律顾问", "roster.add": "加入名册", "roster.import": "导入名册", "roster.end": "移出名册", "city.settings": "修改城市设置",
         "personal_data.read": "查看完整个人信息",
     ]
 

@@ -11,7 +11,7 @@ enum RosterController {
 
     static func apiAdd(_ req: Request) async throws -> Response {
         let p = try req.staff()
-        let e = try await Rosters.add(try Rosters.kind(req), try req.content.decode(Rosters.Input.self), by: p, today: req.today, now: req.now, on: req.sql)
+        let e = try await Rosters.add(try Rosters.kind(req), try req.content.decode(Rosters.Input.self), by: p, actor: req.auditActor, protector: req.personalData, today: req.today, now: req.now, on: req.sql)
         return try Response(status: .created).encodeJSON(e)
     }
 
@@ -33,7 +33,7 @@ enum RosterController {
         let p = try req.staff()
         try req.limit(.importFile, key: p.accountID.uuidString)
         let kind = try Rosters.kind(req)
-        let result = try await Rosters.importSheet(kind, req.body.data, by: p, today: req.today, now: req.now, app: req.application)
+        let result = try await Rosters.importSheet(kind, req.body.data, by: p, actor: req.auditActor, today: req.today, now: req.now, app: req.application)
         if !result.errors.isEmpty { throw VillageAdviserController.rejected(result) }
         return try Response(status: .created).encodeJSON(result)
     }

@@ -70,7 +70,7 @@ enum RosterPages {
             _ = try await Rosters.add(kind, .init(regionCode: req.formValue("regionCode"), institutionId: req.formValue("institutionId").flatMap(UUID.init(uuidString:)),
                                                   partnerId: req.formValue("partnerId").flatMap(UUID.init(uuidString:)), name: req.formValue("name"),
                                                   detail: req.formValue("detail"), startOn: req.formValue("startOn")),
-                                      by: p, today: req.today, now: req.now, on: req.sql)
+                                      by: p, actor: req.auditActor, protector: req.personalData, today: req.today, now: req.now, on: req.sql)
             return req.redirect(to: "/rosters?kind=\(kind.rawValue)", flash: "已列入\(kind.chineseName)名册")
         } catch let e as AppError where e.status == .unprocessableEntity {
             return try await render(req, kind: kind, error: e)
@@ -83,7 +83,7 @@ enum RosterPages {
         let kind = try Rosters.kind(req)
         let result: VillageAdvisers.ImportResult
         do {
-            result = try await Rosters.importSheet(kind, try await req.receivedFile(limit: SheetFile.uploadLimit)?.data, by: p, today: req.today, now: req.now, app: req.application)
+            result = try await Rosters.importSheet(kind, try await req.receivedFile(limit: SheetFile.uploadLimit)?.data, by: p, actor: req.auditActor, today: req.today, now: req.now, app: req.application)
         } catch let e as AppError where [.unprocessableEntity, .payloadTooLarge, .badRequest].contains(e.status) {
             return try await render(req, kind: kind, error: AppError.validation(e.fields, message: e.fields["file"] ?? e.message))
         }

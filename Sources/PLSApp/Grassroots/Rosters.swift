@@ -155,12 +155,21 @@ enum Rosters {
 
     static let editors: Set<Role> = [.cityAdmin, .countyAdmin, .windowClerk]
 
-    static func add(_ kind: RosterKind, _ input: Input, by p: Principal, today: CivilDate, now: Date, on db: any SQLDatabase) async throws -> Entry {
+    static func add(_ kind: RosterKind, _ input: Input, by p: Principal, actor: AuditLog.Actor, protector: PersonalDataProtector, today: CivilDate,
+                    now: Date, on db: any SQLDatabase) async throws -> Entry {
         try p.require(editors.contains(p.role))
         var errors = FieldErrors()
         let v = validate(kind, input, by: p, today: today, places: try await Places.load(for: [input], on: db), errors: &errors)
         try errors.throwIfAny()
-        let id = try await insert(kind, v!, now: now, on: db)
+        let valid = v!
+        let id = try await (db as! any Database).atomic { tx in
+            let sql = tx as! any SQLDatabase
+            let id = try await insert(kind, valid, now: now, on: sql)
+            try await AuditLog.record("roster.add", target: "\(kind.chineseName) \(valid.name)",
+                                      after: ["name": valid.name, "detail": valid.detail, "region": valid.regionCode, "startOn": valid.start.description],
+                                      by: actor, protector: protector, on: sql, at: now)
+            return id
+        }
         return try await list(kind, prefix: "", page: PageRequest(page: 1, per: 100), on: db).items.first { $0.id == id }
             ?? Entry(id: id, kind: kind.rawValue, regionCode: v!.regionCode, regionName: "", institutionId: v!.institution, institutionName: nil,
                      partnerId: v!.partner, name: v!.name, detail: v!.detail, startOn: v!.start.description, endOn: nil)
@@ -186,7 +195,8 @@ enum Rosters {
     /// detail, the partner (a law firm's id, for pairings) and the start date.
     static let columns = ["place", "name", "detail", "partner", "start_on"]
 
-    static func importSheet(_ kind: RosterKind, _ file: ByteBuffer?, by p: Principal, today: CivilDate, now: Date, app: Application) async throws -> VillageAdvisers.ImportResult {
+    static func importSheet(_ kind: RosterKind, _ file: ByteBuffer?, by p: Principal, actor: AuditLog.Actor, today: CivilDate, now: Date,
+                            app: Application) async throws -> VillageAdvisers.ImportResult {
         try p.require(editors.contains(p.role))
         let db = app.db as! any SQLDatabase
         let (rows, firstLine) = try SheetFile.records(file, columns: columns)
@@ -214,6 +224,9 @@ enum Rosters {
         let entries = valid
         try await app.db.atomic { tx in
             for v in entries { _ = try await insert(kind, v, now: now, on: tx as! any SQLDatabase) }
+            try await AuditLog.record("roster.import", target: "\(kind.chineseName)（导入 \(entries.count) 条）",
+                                      after: entries.map { ["name": $0.name, "region": $0.regionCode] }, by: actor, protector: app.personalData,
+                                      on: tx as! any SQLDatabase, at: now)
         }
         return .init(imported: entries.count, errors: [])
     }
