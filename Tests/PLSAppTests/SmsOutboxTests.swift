@@ -16,13 +16,15 @@ final class SmsOutboxTests: AppTestCase {
         let script: NIOLockedValueBox<[HTTPStatus]>
         var port: Int { app.http.server.shared.localAddress?.port ?? 0 }
 
-        init(script: [HTTPStatus], route: String, answer: @escaping @Sendable (HTTPStatus) -> String = { _ in "{}" }) async throws {
+        init(script: [HTTPStatus], route: String, delay: Duration = .zero,
+             answer: @escaping @Sendable (HTTPStatus) -> String = { _ in "{}" }) async throws {
             app = try await Application.make(.testing)
             app.logger.logLevel = .critical
             self.script = NIOLockedValueBox(script)
             let received = self.received, script = self.script
             app.post(PathComponent(stringLiteral: route)) { req async -> Response in
                 received.withLockedValue { $0.append((req.headers, req.body.string ?? "")) }
+                if delay > .zero { try? await Task.sleep(for: delay) }
                 let status = script.withLockedValue { $0.isEmpty ? .ok : $0.removeFirst() }
                 return Response(status: status, body: .init(string: answer(status)))
             }
@@ -120,6 +122,22 @@ final class SmsOutboxTests: AppTestCase {
         XCTAssertEqual(ids.last, second.id!.uuidString.lowercased())
     }
 
+    func testAProviderThatDoesNotAnswerIsTriedAgainLater() async throws {
+        // The stub holds every request for two seconds; the provider waits one.
+        let stub = try await Stub(script: [], route: "slow", delay: .seconds(2))
+        defer { Task { try? await stub.stop() } }
+        app.smsProvider = WebhookSmsProvider(url: URI(string: "http://127.0.0.1:\(stub.port)/slow"), secret: SymmetricKey(data: Data("s".utf8)),
+                                             client: app.client, timeout: .seconds(1))
+        try await sendCode("13912345672")
+        let started = ContinuousClock.now
+        let accepted = try await SmsOutbox.deliverDue(app: app)
+        XCTAssertEqual(accepted, 0)
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(2), "not held by the provider")
+        let row = try await SmsMessage.query(on: app.db).first()!
+        XCTAssertEqual(row.status, "pending", "a timeout is tried again")
+        XCTAssertTrue(row.lastError?.hasPrefix("网关不可达") == true, row.lastError ?? "")
+    }
+
     func testAlibabaCloudSendSmsIsSignedAsTheServiceRequires() async throws {
         // The signature of Alibaba Cloud's documented example (RPC signature 1.0).
         let example = AliyunSmsProvider.signed([
@@ -175,5 +193,32 @@ final class MetricsTests: AppTestCase {
         XCTAssertTrue(res.body.string.contains(#"http_requests_total{route="/api/v1/catalog",method="GET",status="200"} 1"#), res.body.string)
         XCTAssertTrue(res.body.string.contains("http_request_duration_seconds_bucket"))
         XCTAssertTrue(res.body.string.contains("calendar_missing_years_count"))
+    }
+}
+
+/// Issue #21, item 3: deadlines are never computed silently without holidays.
+final class CalendarCoverageTests: AppTestCase {
+    func testAMissingYearShowsOnReadyzAndOnEveryStaffPageUntilItIsAdded() async throws {
+        app.clock.set(Date(timeIntervalSince1970: 1_796_544_000))  // 2026-12-06, with 2027's holidays not yet entered
+        var res = try await send(.GET, "/readyz")
+        XCTAssertEqual(res.status, .ok)
+        XCTAssertTrue(res.body.string.contains("节假日安排缺少 2027 年"), res.body.string)
+        var browser = BrowserSession(self)
+        try await browser.signIn("clerk")
+        let staffPage = try await browser.get("/work")
+        XCTAssertTrue(staffPage.body.string.contains("class=\"calendar-warning\""))
+        let publicPage = try await send(.GET, "/")
+        XCTAssertFalse(publicPage.body.string.contains("calendar-warning"), "the public does not see it")
+        let day = { (s: String) in CivilDate(s)! }
+        res = try await send(.PUT, "/api/v1/calendar/2027", token: try await token("admin"), json: CalendarStore.YearInput(
+            source: "国办发明电〔2026〕号", holidays: [day("2027-01-01"), day("2027-02-06")], makeupWorkdays: [day("2027-01-31")]))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        res = try await send(.GET, "/readyz")
+        XCTAssertEqual(res.body.string, #"{"status":"ready"}"#)
+        let after = try await browser.get("/work")
+        XCTAssertFalse(after.body.string.contains("class=\"calendar-warning\""))
+        // The change is an administrative act on the record.
+        let log = try await send(.GET, "/api/v1/audit-log?action=calendar.year", token: try await token("auditor"))
+        XCTAssertEqual(try log.content.decode(Paged<AuditLog.Item>.self).items.first?.target, "2027 年节假日安排")
     }
 }

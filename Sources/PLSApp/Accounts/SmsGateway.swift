@@ -37,6 +37,8 @@ struct WebhookSmsProvider: SmsProvider {
     let url: URI
     let secret: SymmetricKey
     let client: any Client
+    /// A provider that does not answer within this is tried again later (the delivery loop never hangs on it).
+    var timeout: TimeAmount = .seconds(10)
     var name: String { "webhook" }
 
     struct Body: Content { var id: String; var mobile: String; var text: String }
@@ -54,7 +56,7 @@ struct WebhookSmsProvider: SmsProvider {
         headers.add(name: "X-PLS-Signature", value: Self.signature(of: body, secret: secret))
         let response: ClientResponse
         do {
-            response = try await client.post(url, headers: headers) { $0.body = ByteBuffer(data: body) }.get()
+            response = try await client.post(url, headers: headers) { [timeout] in $0.body = ByteBuffer(data: body); $0.timeout = timeout }.get()
         } catch {
             throw SmsNotAccepted(reason: "网关不可达：\(type(of: error))", retryable: true)
         }
@@ -76,6 +78,7 @@ struct AliyunSmsProvider: SmsProvider {
     let templateParameter: String
     let endpoint: URI
     let client: any Client
+    var timeout: TimeAmount = .seconds(10)
     var name: String { "aliyun" }
 
     /// RFC 3986 percent-encoding as the RPC signature requires (space as %20, `~` kept).
@@ -111,7 +114,7 @@ struct AliyunSmsProvider: SmsProvider {
         headers.contentType = .urlEncodedForm
         let response: ClientResponse
         do {
-            response = try await client.post(endpoint, headers: headers) { $0.body = ByteBuffer(string: form) }.get()
+            response = try await client.post(endpoint, headers: headers) { [timeout] in $0.body = ByteBuffer(string: form); $0.timeout = timeout }.get()
         } catch {
             throw SmsNotAccepted(reason: "阿里云短信不可达：\(type(of: error))", retryable: true)
         }
