@@ -200,6 +200,7 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M029CreateCitySettings(),
         M030AddSmsOutbox(),
         M031CreateAuditLog(),
+        M032CreateRatingInvitations(),
     ]
 }
 

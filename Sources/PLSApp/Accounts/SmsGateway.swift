@@ -141,9 +141,12 @@ enum SmsOutbox {
         // Codes, names and links in the text: sealed at rest like any personal data.
         message.text = try app.personalData.seal(text)
         message.createdAt = now
-        message.status = Status.pending.rawValue
+        // The log-only provider has nowhere to deliver to: the row is the message, recorded as it is written.
+        let recordedOnly = app.smsProvider is LogOnlySmsProvider
+        message.status = recordedOnly ? Status.sent.rawValue : Status.pending.rawValue
         message.attempts = 0
         message.nextAttemptAt = now
+        if recordedOnly { message.sentAt = now }
         try await message.create(on: db)
     }
 
@@ -158,7 +161,7 @@ enum SmsOutbox {
     /// Delivers what is due, each message claimed first (several processes may run this), and returns how many were
     /// accepted. A claim that outlived its process (stopped mid-send) falls due again, under the same id.
     @discardableResult
-    static func deliverDue(app: Application, limit: Int = 50) async throws -> Int {
+    static func deliverDue(app: Application, limit: Int = 200) async throws -> Int {
         let db = app.db as! any SQLDatabase
         let now = app.clock.now
         struct Row: Decodable { var id: UUID; var mobileCipher: String?; var text: String; var attempts: Int? }

@@ -133,6 +133,7 @@ extension RepeatingJob {
         RepeatingJob(name: "overdue", initialDelay: .seconds(30), interval: interval) { app in
             do { try await Notifications.scanOverdue(app: app) } catch { app.logger.report(error: error) }
             do { try await Deadlines.scan(app: app) } catch { app.logger.report(error: error) }
+            do { try await RatingInvitations.send(app: app) } catch { app.logger.report(error: error) }
             for c in MatterCases.registered {
                 do { try await c.remind(app: app) } catch { app.logger.report(error: error) }
             }

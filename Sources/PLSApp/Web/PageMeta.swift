@@ -56,6 +56,9 @@ extension Request {
             if Intake.channels(for: p.role).contains(.hotline) {
                 nav.append(.init(href: "/hotline", label: "12348 热线", current: path == "/hotline"))
             }
+            if RatingInvitations.mayFollowUp(p) {
+                nav.append(.init(href: "/hotline/follow-ups", label: "回访", current: path == "/hotline/follow-ups"))
+            }
             if Intake.channels(for: p.role).contains(.window) {
                 nav.append(.init(href: "/window", label: "窗口登记", current: path == "/window"))
             }
