@@ -44,3 +44,11 @@ extension DateFormatter {
         return f
     }
 }
+
+/// Equal byte strings compared in time that does not depend on where they differ (signatures, tokens).
+func constantTimeEqual(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
+    guard a.count == b.count else { return false }
+    var diff: UInt8 = 0
+    for (x, y) in zip(a, b) { diff |= x ^ y }
+    return diff == 0
+}

@@ -86,18 +86,12 @@ enum MetricsEndpoint {
         let token = Environment.get("PLS_METRICS_TOKEN").flatMap { $0.isEmpty ? nil : $0 }
         let fromLoopback = req.isLocalCaller
         let shown = req.headers.bearerAuthorization?.token
-        guard fromLoopback || (token != nil && shown.map { constantTimeEqual($0, token!) } == true) else {
+        guard fromLoopback || (token != nil && shown.map { constantTimeEqual(Array($0.utf8), Array(token!.utf8)) } == true) else {
             throw AppError(.forbidden, "forbidden", "指标数据仅限本机或持有 PLS_METRICS_TOKEN 的采集程序读取")
         }
         let text = try await req.application.metrics.scrape(app: req.application)
         var headers = HTTPHeaders()
         headers.contentType = HTTPMediaType(type: "text", subType: "plain", parameters: ["version": "0.0.4", "charset": "utf-8"])
         return Response(status: .ok, headers: headers, body: .init(string: text))
-    }
-
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }

@@ -121,6 +121,13 @@ enum Dispatch {
         return worksIn.hasPrefix(county) ? .sameCounty : .elsewhere
     }
 
+    /// The duplicate check as every console and the API make it: the caller's number, the category, the last 30 days,
+    /// within the principal's scope.
+    static func recentDuplicates(_ req: Request, mobile: MobileNumber, category: PLSDomain.Category?, scope: DataScope) async throws -> [RequestViews.Row] {
+        try await duplicates(mobileHash: req.personalData.lookupHash(mobile.digits), category: category, since: req.now.addingTimeInterval(-30 * 86_400),
+                             scope: scope, today: req.today, protector: req.personalData, on: req.sql)
+    }
+
     /// Possible duplicates: the same person (mobile) with the same category in the last 30 days.
     static func duplicates(mobileHash: String, category: PLSDomain.Category?, since: Date, scope: DataScope, today: CivilDate,
                            protector: PersonalDataProtector, on db: any SQLDatabase) async throws -> [RequestViews.Row] {

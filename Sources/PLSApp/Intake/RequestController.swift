@@ -104,9 +104,7 @@ enum RequestController {
         let raw = (try? req.query.get(String.self, at: "category")).flatMap { $0.isEmpty ? nil : $0 }
         let category = raw.flatMap(Category.init(rawValue:))
         if raw != nil, category == nil { throw AppError.validation(["category": "类别取值无效"]) }
-        return try await Dispatch.duplicates(mobileHash: req.personalData.lookupHash(mobile.digits), category: category,
-                                             since: req.now.addingTimeInterval(-30 * 86_400), scope: p.scope, today: req.today,
-                                                         protector: req.personalData, on: req.sql)
+        return try await Dispatch.recentDuplicates(req, mobile: mobile, category: category, scope: p.scope)
     }
 
     static func apiLookup(_ req: Request) async throws -> Dispatch.PublicView {

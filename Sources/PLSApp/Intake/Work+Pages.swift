@@ -295,9 +295,7 @@ enum WorkPages {
         if req.formValue("action") == "lookup" {
             var dups: [RequestViews.Row] = []
             if let mobile = MobileNumber(values.v["mobile"] ?? ""), let category = Category(rawValue: values.v["category"] ?? "") {
-                dups = try await Dispatch.duplicates(mobileHash: req.personalData.lookupHash(mobile.digits), category: category,
-                                                     since: req.now.addingTimeInterval(-30 * 86_400), scope: p.scope, today: req.today,
-                                                     protector: req.personalData, on: req.sql)
+                dups = try await Dispatch.recentDuplicates(req, mobile: mobile, category: category, scope: p.scope)
             }
             return try await intakePage(req, mode: mode, v: values.v, groups: values.groups, duplicates: dups, lookedUp: true)
         }
@@ -308,9 +306,7 @@ enum WorkPages {
             }
             // Possible duplicates are shown before saving; the clerk confirms to go on.
             if req.formValue("confirmDuplicate") != "1", let mobile = valid.mobile {
-                let dups = try await Dispatch.duplicates(mobileHash: req.personalData.lookupHash(mobile.digits), category: valid.category,
-                                                         since: req.now.addingTimeInterval(-30 * 86_400), scope: p.scope, today: req.today,
-                                                         protector: req.personalData, on: req.sql)
+                let dups = try await Dispatch.recentDuplicates(req, mobile: mobile, category: valid.category, scope: p.scope)
                 if !dups.isEmpty { return try await intakePage(req, mode: mode, v: values.v, groups: values.groups, duplicates: dups) }
             }
             let created = try await Intake.create(valid, by: p, idempotencyKey: values.v["formToken"]?.nilIfEmpty, app: req.application, on: req.db)
@@ -332,9 +328,7 @@ enum WorkPages {
         var dups: [RequestViews.Row] = []
         if let mobile = MobileNumber((try? req.query.get(String.self, at: "mobile")) ?? ""),
            let category = (try? req.query.get(String.self, at: "category")).flatMap(Category.init(rawValue:)) {
-            dups = try await Dispatch.duplicates(mobileHash: req.personalData.lookupHash(mobile.digits), category: category,
-                                                 since: req.now.addingTimeInterval(-30 * 86_400), scope: p.scope, today: req.today,
-                                                 protector: req.personalData, on: req.sql)
+            dups = try await Dispatch.recentDuplicates(req, mobile: mobile, category: category, scope: p.scope)
         }
         return try await req.view.render("work/duplicates", DuplicatesContext(duplicates: dups.map(HistoryItem.init), hasDuplicates: !dups.isEmpty))
     }

@@ -106,6 +106,7 @@ struct AliyunSmsProvider: SmsProvider {
             "AccessKeyId": accessKeyId, "Action": "SendSms", "Format": "JSON", "PhoneNumbers": mobile.digits, "RegionId": "cn-hangzhou",
             "SignName": signName, "SignatureMethod": "HMAC-SHA1", "SignatureNonce": id.uuidString.lowercased(), "SignatureVersion": "1.0",
             "TemplateCode": templateCode, "TemplateParam": String(decoding: try JSONEncoder().encode([templateParameter: content]), as: UTF8.self),
+            // The wall clock, not the app's: the provider refuses a request whose time is far from its own.
             "Timestamp": ISO8601DateFormatter().string(from: Date()), "Version": "2017-05-25", "OutId": id.uuidString.lowercased(),
         ]
         let form = Self.signed(parameters, secret: accessKeySecret).sorted { $0.key < $1.key }
