@@ -201,6 +201,7 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M030AddSmsOutbox(),
         M031CreateAuditLog(),
         M032CreateRatingInvitations(),
+        M033IndexLegalAidSteps(),
     ]
 }
 

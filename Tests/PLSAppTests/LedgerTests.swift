@@ -128,8 +128,8 @@ final class GroupCommitTests: AppTestCase {
         await other.shutdown()
         let third = try await intake(3)
         if !usesPostgres {
-            XCTAssertEqual(other.counts, .init(oneStepBatches: 1, transactionBatches: 1),
-                           "a fresh process reads the stored head (the intake in one step; the applicant's notice after it)")
+            XCTAssertEqual(other.counts, .init(oneStepBatches: 1, transactionBatches: 0),
+                           "a fresh process reads the stored head (the intake and the applicant's notice in one step)")
             XCTAssertEqual(ours.counts.batchesRunAgain, 1, "ours found the head moved, and ran the batch again in a transaction")
         }
         let sequences = [first, second, third].map { Int($0.number.suffix(6))! }
@@ -242,8 +242,8 @@ final class GroupCommitTests: AppTestCase {
         let after = app.ledger.counts
         XCTAssertEqual(after.oneStepBatches - before.oneStepBatches, usesPostgres ? 0 : 5, "four intakes and one retry")
         if !usesPostgres {
-            // The applicant's notice (SMS and in-app) is a write of its own after each intake, so the intake stays one step.
-            XCTAssertEqual(after.transactionBatches - before.transactionBatches, 4, "one notice for each of the four intakes")
+            // The applicant's notice (SMS and in-app) is held with the intake's rows: still one step, no transaction.
+            XCTAssertEqual(after.transactionBatches - before.transactionBatches, 0, "the notices keep the intakes one step")
         }
         XCTAssertEqual(after.batchesRunAgain, before.batchesRunAgain)
         let sequences = numbers.map { Int($0.suffix(6))! }
@@ -253,6 +253,9 @@ final class GroupCommitTests: AppTestCase {
         let stored = try await sql.raw("SELECT COUNT(*) AS n FROM service_requests WHERE applicant_mobile_hash IN (\(binds: hashes))")
             .first(decodingColumn: "n", as: Int.self)
         XCTAssertEqual(stored, 4, "the retry with the same key made no second request")
+        let messages = try await sql.raw("SELECT COUNT(*) AS n FROM sms_messages WHERE mobile_hash IN (\(binds: hashes))")
+            .first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(messages, 4, "each applicant is told once, in the intake's write (not again on the retry)")
         let verify = try await Ledger.verify(on: sql, protector: app.personalData)
         XCTAssertNil(verify.problem)
         XCTAssertEqual(verify.checked, eventsBefore + 2 + 1 + 2 + 1, "accepted intakes have two events")

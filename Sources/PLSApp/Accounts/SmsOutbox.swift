@@ -134,21 +134,25 @@ struct AliyunSmsProvider: SmsProvider {
 enum SmsOutbox {
     /// Writes the message to the outbox in the caller's transaction; delivery follows the commit.
     static func enqueue(to mobile: MobileNumber, text: String, app: Application, on db: any Database, at now: Date) async throws {
-        let message = SmsMessage()
-        message.id = UUID()
-        message.mobileMasked = mobile.masked
-        message.mobileHash = app.personalData.lookupHash(mobile.digits)
-        message.mobileCipher = try app.personalData.encrypt(mobile.digits)
-        // Codes, names and links in the text: sealed at rest like any personal data.
-        message.text = try app.personalData.seal(text)
-        message.createdAt = now
+        try await BulkRows.insert(SmsMessage.schema, columns, [try row(to: mobile, text: text, app: app, at: now)][...], on: db as! any SQLDatabase)
+    }
+
+    /// Held with the ledger write's other new rows (`Ledger.Writer.insert(into:)`), written with them.
+    static func enqueue(to mobile: MobileNumber, text: String, app: Application, writer w: Ledger.Writer, at now: Date) async throws {
+        try await w.insert(into: SmsMessage.schema, columns: columns, try row(to: mobile, text: text, app: app, at: now))
+    }
+
+    static let columns = ["id", "mobile_masked", "mobile_hash", "mobile_cipher", "text", "created_at", "status", "attempts",
+                          "next_attempt_at", "sent_at"]
+
+    private static func row(to mobile: MobileNumber, text: String, app: Application, at now: Date) throws -> [BulkCell] {
         // The log-only provider has nowhere to deliver to: the row is the message, recorded as it is written.
         let recordedOnly = app.smsProvider is LogOnlySmsProvider
-        message.status = recordedOnly ? Status.sent.rawValue : Status.pending.rawValue
-        message.attempts = 0
-        message.nextAttemptAt = now
-        if recordedOnly { message.sentAt = now }
-        try await message.create(on: db)
+        // Codes, names and links in the text: sealed at rest like any personal data.
+        return [BulkCell(UUID()), BulkCell(mobile.masked), BulkCell(app.personalData.lookupHash(mobile.digits)),
+                BulkCell(try app.personalData.encrypt(mobile.digits)), BulkCell(try app.personalData.seal(text)), BulkCell(now),
+                BulkCell((recordedOnly ? Status.sent : Status.pending).rawValue), BulkCell(0), BulkCell(now),
+                BulkCell(recordedOnly ? now : nil)]
     }
 
     enum Status: String { case pending, sending, sent, failed }
@@ -238,6 +242,10 @@ extension Application {
     /// provider requires and which the code never spells: into the outbox, in the caller's transaction.
     func sendSMS(to mobile: MobileNumber, _ text: String, on db: any Database, at now: Date) async throws {
         try await SmsOutbox.enqueue(to: mobile, text: city.smsSignature + text, app: self, on: db, at: now)
+    }
+
+    func sendSMS(to mobile: MobileNumber, _ text: String, writer w: Ledger.Writer, at now: Date) async throws {
+        try await SmsOutbox.enqueue(to: mobile, text: city.smsSignature + text, app: self, writer: w, at: now)
     }
 
     private struct SmsProviderKey: StorageKey { typealias Value = any SmsProvider }

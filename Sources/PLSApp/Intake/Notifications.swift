@@ -51,6 +51,17 @@ enum Notifications {
         }
     }
 
+    /// The same, its rows held with the ledger write's other new rows: an intake with its notice stays a one-step write.
+    static func tellApplicant(_ r: ServiceRequest, _ text: String, app: Application, writer w: Ledger.Writer, at now: Date) async throws {
+        if let account = r.citizenAccountID {
+            try await w.insert(into: "notifications", columns: ["id", "account_id", "request_id", "text", "created_at"],
+                               [BulkCell(UUID()), BulkCell(account), BulkCell(r.id), BulkCell(text), BulkCell(now)])
+        }
+        if let mobile = MobileNumber((try? app.personalData.decrypt(r.applicantMobileCipher)) ?? "") {
+            try await app.sendSMS(to: mobile, text, writer: w, at: now)
+        }
+    }
+
     /// An SMS to each of `accounts` that has a mobile number on file (queued in the write's transaction).
     static func sms(accounts: [UUID], text: String, app: Application, on db: any Database, at now: Date) async throws {
         for account in try await Account.query(on: db).filter(\.$id ~~ accounts).all() {

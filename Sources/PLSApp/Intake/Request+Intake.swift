@@ -230,16 +230,16 @@ enum Intake {
                 try await RequestActions.autoAssign(r, by: p, writer: w, app: app, now: now, tell: false)
             }
             if let scopedKey { try await w.saveKey(scopedKey, for: r, at: now) }
+            try await tellAfterIntake(r, itemCode: v.itemCode, app: app, writer: w, at: now)
             return Created(request: r, replayed: false, timeline: w.events(since: start).map(RequestViews.TimelineEntry.init))
         }
-        if !created.replayed { await tellAfterIntake(created.request, itemCode: v.itemCode, app: app, at: now) }
         return created
     }
 
     /// The applicant hears once that the matter is in: its number, when to expect the next step, who handles it,
-    /// what to bring. Sent after the intake is written, as a write of its own, so that a plain intake stays a
-    /// one-step write (`GroupCommitter`); the request is saved whatever happens to the message, and a failure is logged.
-    static func tellAfterIntake(_ r: ServiceRequest, itemCode: String?, app: Application, at now: Date) async {
+    /// what to bring. Written with the intake (its rows held with the request's, so a plain intake stays a one-step
+    /// write, `Ledger.Writer.insert(into:)`); a detail that cannot be read leaves it out rather than fail the intake.
+    static func tellAfterIntake(_ r: ServiceRequest, itemCode: String?, app: Application, writer w: Ledger.Writer, at now: Date) async throws {
         let status = r.requestStatus
         guard status != .concluded else { return }  // the conclusion has told them, with the rating link
         var text: String
@@ -250,8 +250,8 @@ enum Intake {
         } else {
             text = "您的事项 \(r.number) 已受理，将于 \(r.concludeDue ?? "") 前办结（节假日顺延）。"
         }
+        let sql = w.db as! any SQLDatabase
         do {
-            let sql = app.db as! any SQLDatabase
             if let id = r.practitionerID, let name = try await sql.select().column("name").from(Practitioner.schema).where("id", .equal, id)
                 .first(decodingColumn: "name", as: String.self) {
                 text += "承办：\(name)，承办人员将与您联系。"
@@ -259,14 +259,11 @@ enum Intake {
             if let code = itemCode, let item = try await Catalog.item(code, on: sql), item.materials != "无" {
                 text += "所需材料：\(item.materials)。"
             }
-            text += "进度可在“我的事项”查看或拨打 12348 查询。"
-            // Through the ledger's writer like every other write: a transaction of its own on another pooled
-            // connection would wait for the writer's lock while holding a connection the writer may need.
-            let message = text
-            try await app.ledger.write(on: app.db) { w in try await Notifications.tellApplicant(r, message, app: app, on: w.db, at: now) }
         } catch {
             // The error's type only: a database's message can quote the values it was given (a person's data).
-            app.logger.warning("request \(r.number) was saved, but its applicant was not told (\(String(describing: type(of: error))))")
+            app.logger.warning("request \(r.number): the notice goes without its handler or materials (\(String(describing: type(of: error))))")
         }
+        text += "进度可在“我的事项”查看或拨打 12348 查询。"
+        try await Notifications.tellApplicant(r, text, app: app, writer: w, at: now)
     }
 }

@@ -311,6 +311,7 @@ final class GroupCommitter: Sendable {
             }
             for row in held.requests { try tx.run(Ledger.Held.requestInsert, row) }
             for row in held.keys { try tx.run(Ledger.Held.keyInsert, row) }
+            for row in held.rows { try tx.run(row.insert, row.cells) }
             for row in held.events { try tx.run(Ledger.Held.eventInsert, row) }
             if seq != startSeq {
                 try tx.run("UPDATE ledger_head SET last_seq = ?, last_hash = ? WHERE id = 1", [BulkCell(seq), BulkCell(hash)])

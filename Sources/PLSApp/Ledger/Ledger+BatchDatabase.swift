@@ -28,7 +28,7 @@ extension Ledger {
         }
 
         /// The tables whose rows a batch holds until it writes them (the day counters follow the requests by trigger).
-        static let heldTables = ["service_requests", "idempotency_keys", "request_events", "request_day_counters"]
+        static let heldTables = ["service_requests", "idempotency_keys", "request_events", "request_day_counters", "notifications", "sms_messages"]
 
         /// Whether a statement of a write's body (`writes`, or reads one of `heldTables`) needs `prepare` first: most
         /// do not, and go straight on (a task per statement would cost every write of the batch a hop).

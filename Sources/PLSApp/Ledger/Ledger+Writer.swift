@@ -9,13 +9,15 @@ extension Ledger {
         var requests: [[BulkCell]]
         var keys: [[BulkCell]]
         var events: [[BulkCell]]
+        /// Other new rows (a notice, an SMS), each with its one-row insert, in the order they were made.
+        var rows: [(insert: String, cells: [BulkCell])] = []
 
         static let keyColumns = ["scoped_key", "request_id", "created_at"]
         static let requestInsert = insert(ServiceRequest.schema, ServiceRequest.insertColumns)
         static let keyInsert = insert("idempotency_keys", keyColumns)
         static let eventInsert = insert("request_events", Ledger.eventColumns)
 
-        private static func insert(_ table: String, _ columns: [String]) -> String {
+        static func insert(_ table: String, _ columns: [String]) -> String {
             "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(repeatElement("?", count: columns.count).joined(separator: ", ")))"
         }
     }
@@ -46,6 +48,9 @@ extension Ledger {
         private var deferredIDs: Set<UUID> = []
         /// Idempotency keys of held requests, written after them (they refer to them).
         private var deferredKeys: [(key: String, request: ServiceRequest, at: Date)] = []
+        /// Other new rows a write makes (`insert(into:)`), held with the requests: a write that only adds rows (an intake
+        /// with the applicant's notice and SMS) stays a one-step write instead of opening the batch's transaction.
+        private var deferredRows: [(table: String, columns: [String], cells: [BulkCell])] = []
 
         /// Whether the database writes the day counters itself (SQLite: a trigger on every new request, M021).
         private let countersKeptByTrigger: Bool
@@ -128,20 +133,39 @@ extension Ledger {
                 .first(decodingColumn: "request_id", as: UUID.self)
         }
 
+        /// Inserts one new row that nothing in the batch reads back: held for the batch's insert while deferring.
+        func insert(into table: String, columns: [String], _ cells: [BulkCell]) async throws {
+            if deferring {
+                deferredRows.append((table, columns, cells))
+                return
+            }
+            try await BulkRows.insert(table, columns, [cells][...], on: db as! any SQLDatabase)
+        }
+
         /// Whether new rows wait for the batch's insert.
-        var holdsRows: Bool { !deferred.isEmpty }
+        var holdsRows: Bool { !deferred.isEmpty || !deferredRows.isEmpty }
 
         /// Writes the held requests and their keys; before any write that reads, and at the flush.
         func writeDeferred() async throws {
-            guard !deferred.isEmpty else { return }
+            guard holdsRows else { return }
             let sql = base as! any SQLDatabase
             for start in stride(from: 0, to: deferred.count, by: 200) {
                 try await ServiceRequest.insertRows(deferred[start..<min(start + 200, deferred.count)], on: sql)
             }
             if !deferredKeys.isEmpty { try await BulkRows.insert("idempotency_keys", Held.keyColumns, keyCells[...], on: sql) }
+            // After the requests they may refer to; rows of one table and shape go in one statement.
+            var start = 0
+            while start < deferredRows.count {
+                let (table, columns, _) = deferredRows[start]
+                var end = start + 1
+                while end < deferredRows.count, end - start < 200, deferredRows[end].table == table, deferredRows[end].columns == columns { end += 1 }
+                try await BulkRows.insert(table, columns, deferredRows[start..<end].map(\.cells)[...], on: sql)
+                start = end
+            }
             deferred.removeAll()
             deferredIDs.removeAll()
             deferredKeys.removeAll()
+            deferredRows.removeAll()
         }
 
         private var keyCells: [[BulkCell]] { deferredKeys.map { [BulkCell($0.key), BulkCell($0.request.id!), BulkCell($0.at)] } }
@@ -160,7 +184,12 @@ extension Ledger {
 
         /// Everything held, as cells, for the ledger's own connection to write (a batch of rows-only writes, whose
         /// day counters the database keeps).
-        var held: Held { get throws { Held(requests: deferred.map(\.insertCells), keys: keyCells, events: try eventCells) } }
+        var held: Held {
+            get throws {
+                Held(requests: deferred.map(\.insertCells), keys: keyCells, events: try eventCells,
+                     rows: deferredRows.map { (Held.insert($0.table, $0.columns), $0.cells) })
+            }
+        }
 
         /// The next sequence number of `day` for a request number. Safe because every write that numbers
         /// requests runs under the ledger's lock.

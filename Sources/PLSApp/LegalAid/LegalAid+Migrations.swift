@@ -217,3 +217,19 @@ struct M028ApplyForCriminalLegalAidOnline: AsyncMigration {
             .where("code", .equal, "legal_aid.criminal").run()
     }
 }
+
+/// The step indicators (`LegalAidIndicators.stepOnTime`) pick the year's cases by the day received, the designation's
+/// due day and the objection review's due day: without these they read every case at every indicator request.
+struct M033IndexLegalAidSteps: AsyncMigration {
+    static let indexes = [("lac_received_idx", "received_on"), ("lac_designation_due_idx", "designation_due"), ("lac_review_due_idx", "review_due")]
+
+    func prepare(on database: any Database) async throws {
+        let sql = database as! any SQLDatabase
+        for (name, column) in Self.indexes { try await sql.create(index: name).on(LegalAidCase.schema).column(column).run() }
+    }
+
+    func revert(on database: any Database) async throws {
+        let sql = database as! any SQLDatabase
+        for (name, _) in Self.indexes { try await sql.drop(index: name).run() }
+    }
+}
