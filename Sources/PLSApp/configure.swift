@@ -98,7 +98,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     for migration in migrations(settings) { app.migrations.add(migration) }
 
     // MARK: Capabilities
-    app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all)
+    app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all + EvaluationIndicators.all)
     app.calendarStore = CalendarStore()
     app.ledger = Ledger(databases: app.databases, sqliteFile: settings.usesEmbeddedDatabase ? settings.sqliteFile : nil,
                         protector: settings.personalData)
@@ -202,6 +202,7 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M031CreateAuditLog(),
         M032CreateRatingInvitations(),
         M033IndexLegalAidSteps(),
+        M034CreateRectifications(),
     ]
 }
 

@@ -52,6 +52,7 @@ func routes(_ app: Application) throws {
     groups.legalAid()
     groups.mediation()
     groups.grassroots()
+    groups.evaluation()
 }
 
 /// The three groups a capability adds its routes to: the API (bearer tokens), the pages (session and CSRF) and the

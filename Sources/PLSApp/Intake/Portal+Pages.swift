@@ -205,6 +205,8 @@ enum PortalPages {
         var canUpload: Bool
         /// The matter cases' parts of the page (HTML from their own templates).
         var caseParts: [String]
+        /// What was done about a bad rating, and the person's one rating of it.
+        var rectification: Rectifications.View?
     }
 
     static func myDetail(_ req: Request, error: AppError? = nil) async throws -> Response {
@@ -220,7 +222,9 @@ enum PortalPages {
                                 ratings: Rating.allCases.reversed().map { SelectOption(value: String($0.rawValue), label: $0.chineseName, selected: false) },
                                 error: error?.message, created: DateFormatter.chinaTime.string(from: d.createdAt),
                                 attachments: AttachmentView.list(files, base: "/my/\(d.number)"), hasAttachments: !files.isEmpty,
-                                canUpload: Attachments.mayUpload(r, p), caseParts: parts)
+                                canUpload: Attachments.mayUpload(r, p), caseParts: parts,
+                                rectification: try await (r.rating ?? 5) <= 2 ? Rectifications.find(request: r.id!, on: req.sql)
+                                    .map { try Rectifications.view($0, for: p, protector: req.personalData, today: req.today) } : nil)
         let response = try await req.view.render("portal/detail", ctx).encodeResponse(for: req)
         if let error { response.status = error.status }
         return response

@@ -338,10 +338,7 @@ enum RequestActions {
                                    toStatus: r.status, note: "\(via)：\(rating.chineseName)" + (comment.map { "。\($0)" } ?? "")))
         let year = r.concludedOn.flatMap(CivilDate.init)?.year ?? CivilDate(now).year
         try await Stats.add(region: r.regionCode, year: year, rated: 1, satisfied: rating.isSatisfied ? 1 : 0, on: w.db as! any SQLDatabase)
-        if rating.isBad {
-            try await Notifications.notifyInstitutionOrCounty(
-                r, text: "差评待整改：事项 \(r.number) 收到“\(rating.chineseName)”评价，请核实并整改", now: now, on: w.db)
-        }
+        if rating.isBad { try await Rectifications.open(for: r, rating: rating, writer: w, app: app, at: now) }
     }
 }
 

@@ -81,6 +81,8 @@ enum WorkPages {
         var canReachApplicant: Bool
         var canCorrectCategory: Bool
         var categories: [SelectOption]
+        /// The rectification a bad rating opened, with the page it is worked on.
+        var rectification: Rectifications.View?
     }
 
     /// The handler asks for the applicant's full number (recorded); the page shows it beside the masked one.
@@ -131,7 +133,9 @@ enum WorkPages {
             caseNotices: parts.compactMap(\.notice), casePanels: parts.compactMap(\.panel), caseForms: parts.compactMap(\.forms),
             kept: kept, formErrors: formErrors, errorLinks: links, contact: contact, canReachApplicant: RequestActions.mayReachApplicant(r, p),
             canCorrectCategory: r.requestStatus.isOpen && RequestActions.mayCorrect(r, p),
-            categories: PLSDomain.Category.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == d.category) })
+            categories: PLSDomain.Category.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == d.category) },
+            rectification: try await (r.rating ?? 5) <= 2 ? Rectifications.find(request: r.id!, on: req.sql)
+                .map { try Rectifications.view($0, for: p, protector: req.personalData, today: req.today) } : nil)
         let response = try await req.view.render("work/detail", ctx).encodeResponse(for: req)
         if let error { response.status = error.status }
         return response

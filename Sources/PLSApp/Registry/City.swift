@@ -15,10 +15,14 @@ struct CityIdentity: Sendable, Equatable, Content {
     var smsSignature: String
     /// The platform's title in the header, page titles and documents.
     var title: String
+    /// Working days to call back a bad rating, and to rectify and reply (`RectificationRules`; 15 by the national
+    /// rule, some provinces 5).
+    var callbackDays = RectificationRules.standard.callbackDays
+    var rectificationDays = RectificationRules.standard.rectifyDays
 
     static let unconfigured = CityIdentity(code: nil, name: "", smsSignature: "【公共法律服务】", title: "公共法律服务网")
 
-    enum CodingKeys: String, CodingKey { case code, name, smsSignature, title }
+    enum CodingKeys: String, CodingKey { case code, name, smsSignature, title, callbackDays, rectificationDays }
     init(code: DivisionCode?, name: String, smsSignature: String, title: String) {
         self.code = code; self.name = name; self.smsSignature = smsSignature; self.title = title
     }
@@ -28,6 +32,8 @@ struct CityIdentity: Sendable, Equatable, Content {
         name = try c.decode(String.self, forKey: .name)
         smsSignature = try c.decode(String.self, forKey: .smsSignature)
         title = try c.decode(String.self, forKey: .title)
+        callbackDays = try c.decodeIfPresent(Int.self, forKey: .callbackDays) ?? RectificationRules.standard.callbackDays
+        rectificationDays = try c.decodeIfPresent(Int.self, forKey: .rectificationDays) ?? RectificationRules.standard.rectifyDays
     }
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -35,6 +41,8 @@ struct CityIdentity: Sendable, Equatable, Content {
         try c.encode(name, forKey: .name)
         try c.encode(smsSignature, forKey: .smsSignature)
         try c.encode(title, forKey: .title)
+        try c.encode(callbackDays, forKey: .callbackDays)
+        try c.encode(rectificationDays, forKey: .rectificationDays)
     }
 
     /// The defaults a city's name gives: 【X公共法律服务】 and "X公共法律服务网".
@@ -74,6 +82,8 @@ final class CityStore: Sendable {
             switch s.key {
             case "sms_signature": city.smsSignature = s.value
             case "title": city.title = s.value
+            case "callback_days": city.callbackDays = Int(s.value).map { min(max($0, RectificationRules.callbackRange.lowerBound), RectificationRules.callbackRange.upperBound) } ?? city.callbackDays
+            case "rectification_days": city.rectificationDays = Int(s.value).map { min(max($0, RectificationRules.rectifyRange.lowerBound), RectificationRules.rectifyRange.upperBound) } ?? city.rectificationDays
             default: break
             }
         }
@@ -81,7 +91,7 @@ final class CityStore: Sendable {
         return city
     }
 
-    enum Key: String { case smsSignature = "sms_signature", title }
+    enum Key: String { case smsSignature = "sms_signature", title, callbackDays = "callback_days", rectificationDays = "rectification_days" }
 
     /// Sets one setting (nil or empty: back to the default from the city's name).
     static func set(_ key: Key, _ value: String?, on db: any SQLDatabase) async throws {
@@ -92,7 +102,7 @@ final class CityStore: Sendable {
     }
 
     /// The checks on a setting as typed: a signature is 【2–16 characters】, as SMS providers require.
-    static func validate(smsSignature: String?, title: String?) -> [String: String] {
+    static func validate(smsSignature: String?, title: String?, callbackDays: Int? = nil, rectificationDays: Int? = nil) -> [String: String] {
         var errors = FieldErrors()
         if let s = smsSignature?.nilIfEmpty {
             let inner = s.hasPrefix("【") && s.hasSuffix("】") ? String(s.dropFirst().dropLast()) : ""
@@ -101,6 +111,8 @@ final class CityStore: Sendable {
             }
         }
         _ = errors.optional(title, "title", "平台名称", maxLength: 40)
+        if let d = callbackDays { errors.check(RectificationRules.callbackRange.contains(d), "callbackDays", "差评回访期限应为 1–5 个工作日") }
+        if let d = rectificationDays { errors.check(RectificationRules.rectifyRange.contains(d), "rectificationDays", "差评整改期限应为 1–30 个工作日") }
         return errors.fields
     }
 }
@@ -119,7 +131,7 @@ struct ReloadCityAfterChanges: AsyncMiddleware {
 /// `GET /api/v1/city` (anyone: the name and title the platform shows) and `PUT` (the city administrator: the SMS
 /// signature and the title).
 enum CityController {
-    struct Input: Content { var smsSignature: String?; var title: String? }
+    struct Input: Content { var smsSignature: String?; var title: String?; var callbackDays: Int?; var rectificationDays: Int? }
 
     static func apiGet(_ req: Request) async throws -> CityIdentity { req.city }
 
@@ -128,7 +140,8 @@ enum CityController {
         try p.require(p.role == .cityAdmin)
         guard req.city.code != nil else { throw CitySetup.notSetUp }
         let input = try req.content.decode(Input.self)
-        let problems = CityStore.validate(smsSignature: input.smsSignature, title: input.title)
+        let problems = CityStore.validate(smsSignature: input.smsSignature, title: input.title, callbackDays: input.callbackDays,
+                                          rectificationDays: input.rectificationDays)
         if !problems.isEmpty { throw AppError.validation(problems) }
         let before = req.city
         let actor = req.auditActor, protector = req.personalData, now = req.now
@@ -136,8 +149,15 @@ enum CityController {
             let sql = tx as! any SQLDatabase
             try await CityStore.set(.smsSignature, input.smsSignature, on: sql)
             try await CityStore.set(.title, input.title, on: sql)
-            try await AuditLog.record("city.settings", target: "\(before.name)城市设置", before: ["smsSignature": before.smsSignature, "title": before.title],
-                                      after: ["smsSignature": input.smsSignature, "title": input.title], by: actor, protector: protector, on: sql, at: now)
+            // Absent: left as it is (a client that knows only the signature and title keeps the time limits).
+            if let d = input.callbackDays { try await CityStore.set(.callbackDays, String(d), on: sql) }
+            if let d = input.rectificationDays { try await CityStore.set(.rectificationDays, String(d), on: sql) }
+            try await AuditLog.record("city.settings", target: "\(before.name)城市设置",
+                                      before: ["smsSignature": before.smsSignature, "title": before.title, "callbackDays": String(before.callbackDays),
+                                               "rectificationDays": String(before.rectificationDays)],
+                                      after: ["smsSignature": input.smsSignature, "title": input.title, "callbackDays": input.callbackDays.map(String.init),
+                                              "rectificationDays": input.rectificationDays.map(String.init)],
+                                      by: actor, protector: protector, on: sql, at: now)
         }
         return try await req.application.cityStore.reload(from: req.sql)
     }

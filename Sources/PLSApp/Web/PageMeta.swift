@@ -59,6 +59,9 @@ extension Request {
             if RatingInvitations.mayFollowUp(p) {
                 nav.append(.init(href: "/hotline/follow-ups", label: "回访", current: path == "/hotline/follow-ups"))
             }
+            if RectificationPages.mayOpenQueue(p) {
+                nav.append(.init(href: "/rectifications", label: "差评整改", current: path.hasPrefix("/rectifications")))
+            }
             if Intake.channels(for: p.role).contains(.window) {
                 nav.append(.init(href: "/window", label: "窗口登记", current: path == "/window"))
             }
