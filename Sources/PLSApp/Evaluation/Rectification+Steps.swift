@@ -157,9 +157,9 @@ extension Rectifications {
                 let satisfied = Rating(rawValue: x.rating)?.isSatisfied == true ? 1 : 0
                 try await Stats.add(region: r.regionCode, year: year, rated: -1, satisfied: -satisfied, on: sql)
             }
-            try await Notifications.notifyInstitutionOrCounty(
-                r, text: "差评申诉复核：事项 \(r.number) 的申诉\(next == .withdrawn ? "成立，该评价不计入满意度" : "不成立，请继续整改")",
-                now: now, on: db)
+            try await notifyHandlers(institution: x.institutionId, regionCode: x.regionCode, request: r.id,
+                                     text: "差评申诉复核：事项 \(r.number) 的申诉\(next == .withdrawn ? "成立，该评价不计入满意度" : "不成立，请继续整改")",
+                                     now: now, on: sql)
         case .evaluation:
             if let rating = input.rating.flatMap(Rating.init(rawValue:)), rating.isBad {
                 let admins = try await Notifications.accounts(role: .countyAdmin, regionPrefix: county, on: sql)

@@ -115,19 +115,37 @@ enum Rectifications {
         let sql = w.db as! any SQLDatabase
         let today = CivilDate(now), calendar = app.workingCalendar, rules = rules(app)
         let callbackDue = rules.callbackDue(ratedOn: today, on: calendar), rectifyDue = rules.rectifyDue(ratedOn: today, on: calendar)
+        // Answered on the spot at a window, a matter has no assigned institution: the one whose staff concluded it served.
+        var institution = r.institutionID
+        if institution == nil {
+            institution = try await sql.raw("""
+                SELECT a.institution_id FROM request_events e JOIN accounts a ON a.id = e.actor_account_id
+                WHERE e.request_id = \(bind: r.id!) AND e.action = \(bind: RequestAction.conclude.rawValue) ORDER BY e.seq DESC LIMIT 1
+                """).first(decodingColumn: "institution_id", as: UUID?.self) ?? nil
+        }
         try await sql.insert(into: schema)
             .columns("id", "request_id", "institution_id", "region_code", "rating", "rated_on", "status", "callback_due", "rectify_due",
                      "callback_attempts", "created_at", "updated_at")
-            .values(SQLBind(UUID()), SQLBind(r.id!), SQLBind(r.institutionID), SQLBind(r.regionCode), SQLBind(rating.rawValue),
+            .values(SQLBind(UUID()), SQLBind(r.id!), SQLBind(institution), SQLBind(r.regionCode), SQLBind(rating.rawValue),
                     SQLBind(today.description), SQLBind(RectificationStatus.awaitingCallback.rawValue), SQLBind(callbackDue.description),
                     SQLBind(rectifyDue.description), SQLBind(0), SQLBind(now), SQLBind(now))
             .run()
         w.append(LedgerEvent(requestID: r.id!, atMillis: now.millis, actorID: nil, actorName: "系统", action: "rectification.open",
                              fromStatus: r.status, toStatus: r.status,
                              note: "差评整改：\(callbackDue) 前回访，\(rectifyDue) 前整改并答复", noteIsFixedWording: true))
-        try await Notifications.notifyInstitutionOrCounty(
-            r, text: "差评待整改：事项 \(r.number) 收到“\(rating.chineseName)”评价，请于 \(callbackDue) 前回访、\(rectifyDue) 前整改并答复",
-            now: now, on: w.db)
+        try await notifyHandlers(institution: institution, regionCode: r.regionCode, request: r.id,
+                                 text: "差评待整改：事项 \(r.number) 收到“\(rating.chineseName)”评价，请于 \(callbackDue) 前回访、\(rectifyDue) 前整改并答复",
+                                 now: now, on: sql)
+    }
+
+    /// Those who take the steps (`mayHandle`): the institution's administrators and window staff; without any, the county's.
+    static func notifyHandlers(institution: UUID?, regionCode: String, request: UUID?, text: String, now: Date, on sql: any SQLDatabase) async throws {
+        var targets: [UUID] = []
+        if let institution { targets = try await Notifications.accounts(roles: [.institutionAdmin, .windowClerk], institution: institution, on: sql) }
+        if targets.isEmpty {
+            targets = try await Notifications.accounts(role: .countyAdmin, regionPrefix: Notifications.countyPrefix(regionCode), on: sql)
+        }
+        try await Notifications.notify(accounts: targets, request: request, text: text, now: now, on: sql)
     }
 
     // MARK: Reading
