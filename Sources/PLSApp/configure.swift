@@ -203,6 +203,7 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M032CreateRatingInvitations(),
         M033IndexLegalAidSteps(),
         M034CreateRectifications(),
+        M035CreateComplaintsAndCreditRecords(),
     ]
 }
 

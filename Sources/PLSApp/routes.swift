@@ -53,6 +53,7 @@ func routes(_ app: Application) throws {
     groups.mediation()
     groups.grassroots()
     groups.evaluation()
+    groups.complaints()
 }
 
 /// The three groups a capability adds its routes to: the API (bearer tokens), the pages (session and CSRF) and the

@@ -111,9 +111,11 @@ enum Rectifications {
     }
 
     /// Opens the rectification of a bad rating, in the rating's write, and tells the institution (or the county).
-    static func open(for r: ServiceRequest, rating: Rating, writer w: Ledger.Writer, app: Application, at now: Date) async throws {
+    /// `ratedOn`: the day of the rating (today, but for the demo's history).
+    static func open(for r: ServiceRequest, rating: Rating, writer w: Ledger.Writer, app: Application, at now: Date,
+                     ratedOn: CivilDate? = nil) async throws {
         let sql = w.db as! any SQLDatabase
-        let today = CivilDate(now), calendar = app.workingCalendar, rules = rules(app)
+        let today = ratedOn ?? CivilDate(now), calendar = app.workingCalendar, rules = rules(app)
         let callbackDue = rules.callbackDue(ratedOn: today, on: calendar), rectifyDue = rules.rectifyDue(ratedOn: today, on: calendar)
         // Answered on the spot at a window, a matter has no assigned institution: the one whose staff concluded it served.
         var institution = r.institutionID

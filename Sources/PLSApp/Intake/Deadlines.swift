@@ -66,6 +66,7 @@ enum Deadlines {
         var watched = try await acceptance(dueBy: horizon, on: db)
         for c in MatterCases.registered { watched += try await c.deadlines(dueBy: horizon, today: today, on: db) }
         watched += try await Rectifications.deadlines(dueBy: horizon, on: db)
+        watched += try await Complaints.deadlines(dueBy: horizon, on: db)
         var told = 0
         for d in watched {
             let stage = DeadlineStage.on(today, due: d.due, calendar: calendar)

@@ -40,9 +40,11 @@ extension Request {
             nav.append(.init(href: "/services", label: "办事指南", current: path.hasPrefix("/services") || path.hasPrefix("/apply")))
             nav.append(.init(href: "/legal-aid", label: "法律援助", current: path == "/legal-aid" || path.hasPrefix("/legal-aid/apply")))
             nav.append(.init(href: "/lookup", label: "进度查询", current: path == "/lookup"))
+            nav.append(.init(href: "/credit", label: "信用查询", current: path == "/credit"))
         }
         if principal?.role == .citizen {
             nav.append(.init(href: "/my", label: "我的事项", current: path.hasPrefix("/my")))
+            nav.append(.init(href: "/complaints/new", label: "我要投诉", current: path.hasPrefix("/complaints")))
         }
         if let p = principal, p.role == .practitioner {
             // A practitioner works their own matters, mediation cases and village visits: nothing else in the way.
@@ -61,6 +63,9 @@ extension Request {
             }
             if RectificationPages.mayOpenQueue(p) {
                 nav.append(.init(href: "/rectifications", label: "差评整改", current: path.hasPrefix("/rectifications")))
+            }
+            if ComplaintPages.mayOpenDesk(p) {
+                nav.append(.init(href: "/complaints", label: "投诉", current: path.hasPrefix("/complaints")))
             }
             if Intake.channels(for: p.role).contains(.window) {
                 nav.append(.init(href: "/window", label: "窗口登记", current: path == "/window"))

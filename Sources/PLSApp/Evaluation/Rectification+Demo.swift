@@ -1,0 +1,59 @@
+import Vapor
+import SQLKit
+import PLSDomain
+
+/// The demo's rectifications: the history's most recent bad ratings, one in each state, taken through the real steps
+/// (so the timelines, notices and figures are what a city would see).
+enum RectificationDemo {
+    static func seed(app: Application) async throws {
+        struct Row: Decodable { var id: UUID; var rating: Int; var ratedAt: Date }
+        let sql = app.db as! any SQLDatabase
+        let rows = try await sql.raw("""
+            SELECT r.id, r.rating, r.rated_at FROM service_requests r
+            WHERE r.rating <= 2 AND r.rated_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM rectifications x WHERE x.request_id = r.id)
+            ORDER BY r.rated_at DESC LIMIT 8
+            """).all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
+        let targets: [RectificationStatus] = [.awaitingCallback, .rectifying, .rectified, .replied, .closed, .appealed, .withdrawn, .awaitingCallback]
+        // Steps are recorded as the city administrator's (the events name an account).
+        guard let admin = try await sql.raw("SELECT id FROM accounts WHERE role = \(bind: Role.cityAdmin.rawValue) ORDER BY username LIMIT 1")
+            .first(decodingColumn: "id", as: UUID.self) else { return }
+        let system = Principal(accountID: admin, displayName: "示范数据", role: .cityAdmin, region: app.city.code, institutionID: nil, practitionerID: nil)
+        for (row, target) in zip(rows, targets) {
+            guard let rating = Rating(rawValue: row.rating) else { continue }
+            try await app.ledger.write(on: app.db) { w in
+                let r = try await RequestViews.find(row.id.uuidString, scope: .everything, on: w.db)
+                try await Rectifications.open(for: r, rating: rating, writer: w, app: app, at: app.clock.now, ratedOn: CivilDate(row.ratedAt))
+            }
+            guard let x = try await Rectifications.find(request: row.id, on: sql) else { continue }
+            let institutionAdmin = Principal(accountID: system.accountID, displayName: "示范数据", role: .institutionAdmin,
+                                             region: DivisionCode(x.regionCode), institutionID: x.institutionId, practitionerID: nil)
+            let county = Principal(accountID: system.accountID, displayName: "示范数据", role: .countyAdmin,
+                                   region: DivisionCode(Notifications.countyPrefix(x.regionCode).padding(toLength: 12, withPad: "0", startingAt: 0)),
+                                   institutionID: nil, practitionerID: nil)
+            typealias Input = Rectifications.StepInput
+            var steps: [(RectificationStep, Input, Principal)] = []
+            let callback = Input(reached: true, attempts: 1, note: "已电话联系当事人，了解不满意的原因")
+            let rectify = Input(verification: "经核实，办理过程中解释不够清楚", measures: "对承办人员进行服务规范培训，并重新向当事人解释")
+            let reply = Input(reply: "经核实，已对相关人员进行培训并重新解答您的问题，感谢监督")
+            switch target {
+            case .awaitingCallback: break
+            case .rectifying: steps = [(.callback, callback, system)]
+            case .rectified: steps = [(.callback, callback, system), (.rectify, rectify, system)]
+            case .replied: steps = [(.callback, callback, system), (.rectify, rectify, system), (.reply, reply, system)]
+            case .closed:
+                steps = [(.callback, callback, system), (.rectify, rectify, system), (.reply, reply, system)]
+            case .appealed, .withdrawn:
+                guard x.institutionId != nil else { continue }
+                steps = [(.appeal, Input(kind: "mistaken", reason: "当事人来电称误选评价"), institutionAdmin)]
+                if target == .withdrawn { steps.append((.appealDecision, Input(reason: "经核实为误评", upheld: true), county)) }
+            }
+            for (step, input, by) in steps { _ = try await Rectifications.take(step, on: x.id, input, by: by, app: app) }
+            if target == .closed {
+                // The person's own rating of the rectification, recorded on a follow-up call.
+                let op = Principal(accountID: system.accountID, displayName: "12348 热线坐席", role: .hotlineOperator, region: app.city.code,
+                                   institutionID: nil, practitionerID: nil)
+                _ = try await Rectifications.take(.evaluation, on: x.id, Input(rating: 4, comment: "整改及时"), by: op, app: app)
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Testing
+@testable import PLSDomain
+
+/// The evaluation loop's rules (国办发〔2019〕51号) on the 2026 calendar: rectification limits in working days across the
+/// National Day holiday, the order of the steps, one appeal; complaints' acceptance clock and its one pause.
+@Suite("Rectification and complaint rules")
+struct EvaluationRuleTests {
+    static let calendar = DeadlineStageTests.calendar
+    func d(_ s: String) -> CivilDate { CivilDate(s)! }
+
+    @Test("A bad rating on the eve of National Day: called back and rectified counting working days only")
+    func limitsAcrossTheHoliday() {
+        let rules = RectificationRules.standard
+        // Wednesday 30 September: the next working day is Thursday 8 October (1–7 off, 10 October a make-up Saturday).
+        #expect(rules.callbackDue(ratedOn: d("2026-09-30"), on: Self.calendar) == d("2026-10-08"))
+        // Fifteen working days: 8, 9, 10 (make-up), 12–16, 19–23, 26, 27 October.
+        #expect(rules.rectifyDue(ratedOn: d("2026-09-30"), on: Self.calendar) == d("2026-10-27"))
+        // A province that gives five: 8, 9, 10, 12, 13 October.
+        let five = RectificationRules(callbackDays: 1, rectifyDays: 5, appealDecisionDays: 5)
+        #expect(five.rectifyDue(ratedOn: d("2026-09-30"), on: Self.calendar) == d("2026-10-13"))
+        #expect(rules.appealDue(appealedOn: d("2026-03-02"), on: Self.calendar) == d("2026-03-09"))
+    }
+
+    @Test("The steps go in order; a callback not answered is tried up to three times")
+    func order() {
+        #expect(RectificationFlow.next(.rectify, from: .awaitingCallback) == .failure(.notNow("请先回访当事人，核实情况后再整改")))
+        #expect(RectificationFlow.next(.callback, from: .awaitingCallback, reached: false, attempts: 1) == .success(.awaitingCallback))
+        #expect(RectificationFlow.next(.callback, from: .awaitingCallback, reached: false, attempts: 3) == .success(.rectifying))
+        #expect(RectificationFlow.next(.callback, from: .awaitingCallback, reached: true, attempts: 1) == .success(.rectifying))
+        #expect(RectificationFlow.next(.rectify, from: .rectifying) == .success(.rectified))
+        #expect(RectificationFlow.next(.reply, from: .rectifying).isFailure)
+        #expect(RectificationFlow.next(.reply, from: .rectified) == .success(.replied))
+        #expect(RectificationFlow.next(.evaluation, from: .rectified).isFailure)
+        #expect(RectificationFlow.next(.evaluation, from: .replied) == .success(.closed))
+        #expect(RectificationFlow.next(.evaluation, from: .closed).isFailure)
+    }
+
+    @Test("One appeal, before the reply; rejected, it returns to where it was")
+    func appeals() {
+        #expect(RectificationFlow.next(.appeal, from: .rectifying) == .success(.appealed))
+        #expect(RectificationFlow.next(.appeal, from: .rectifying, appealed: true).isFailure)
+        #expect(RectificationFlow.next(.appeal, from: .replied).isFailure)
+        #expect(RectificationFlow.next(.appealDecision, from: .appealed, upheld: true) == .success(.withdrawn))
+        #expect(RectificationFlow.next(.appealDecision, from: .appealed, upheld: false, before: .awaitingCallback) == .success(.awaitingCallback))
+        #expect(RectificationFlow.next(.appealDecision, from: .rectifying).isFailure)
+        #expect(!RectificationStatus.withdrawn.isOpen && RectificationStatus.appealed.isOpen)
+    }
+
+    @Test("A complaint: ten working days to accept, paused while material is awaited; sixty days to decide, extended once")
+    func complaints() {
+        let rules = ComplaintRules.standard
+        // Registered Monday 21 September: 22–24 September (25–27 the Mid-Autumn holiday), 28–30 September, then 8, 9,
+        // 10 (make-up) and 12 October.
+        #expect(rules.acceptDue(registeredOn: d("2026-09-21"), on: Self.calendar) == d("2026-10-12"))
+        // Material awaited from 22 to 25 September: the working days 23 and 24 more.
+        let paused = DeadlineRule.Pause.between(d("2026-09-22"), d("2026-09-25"), on: Self.calendar)
+        #expect(rules.acceptDue(registeredOn: d("2026-09-21"), paused: paused, on: Self.calendar) == d("2026-10-14"))
+        // Sixty calendar days from acceptance, rolled to a working day; the extension adds thirty.
+        let due = rules.decisionDue(from: d("2026-08-03"), extended: false, on: Self.calendar)
+        #expect(due == d("2026-10-08"), "2 October falls in the holiday: the next working day")
+        #expect(rules.decisionDue(from: d("2026-08-03"), extended: true, on: Self.calendar) == d("2026-11-02"))
+        #expect(ComplaintFlow.next(.requestMaterial, from: .registered) == .success(.awaitingMaterial))
+        #expect(ComplaintFlow.next(.requestMaterial, from: .registered, materialRequested: true).isFailure)
+        #expect(ComplaintFlow.next(.decide, from: .registered).isFailure)
+        #expect(ComplaintFlow.next(.extend, from: .investigating, extended: true).isFailure)
+        #expect(ComplaintFlow.next(.accept, from: .refused).isFailure)
+    }
+}
+
+extension Result {
+    var isFailure: Bool { if case .failure = self { true } else { false } }
+}
