@@ -204,6 +204,7 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M033IndexLegalAidSteps(),
         M034CreateRectifications(),
         M035CreateComplaintsAndCreditRecords(),
+        M036AddStepFigures(),
     ]
 }
 

@@ -283,6 +283,7 @@ final class LegalAidTests: AppTestCase {
         XCTAssertFalse(grant.body.string.contains("11010519491231002X"), "the ID number is masked even in print")
         let refusal = try await browser.get("/legal-aid/cases/\(id)/notices/refusal")
         XCTAssertEqual(refusal.status, .notFound)
+        try await assertRunningFiguresMatchRecount()
     }
 
     // MARK: Refusal, objection, review
@@ -475,6 +476,10 @@ final class LegalAidTests: AppTestCase {
         XCTAssertNil(d.legalAid.decision)
         res = try await step(aid, id, "decision", .init(grant: true))
         XCTAssertEqual(try decode(res).request.status, "accepted")
+        // The step indicators' figures followed the refusal, the review that reopened the decision, and the new one.
+        try await assertRunningFiguresMatchRecount()
+        let figures = try await sql.raw("SELECT figure FROM indicator_figures WHERE den > 0").all(decodingColumn: "figure", as: String.self)
+        XCTAssertTrue(Set(figures).isSuperset(of: ["aid_decision_on_time", "aid_review_on_time"]), "\(figures)")
     }
 
     // MARK: Provisional aid and termination

@@ -72,6 +72,20 @@ class AppTestCase: XCTestCase {
 
     var sql: any SQLDatabase { app.db as! any SQLDatabase }
 
+    /// The running figures the triggers kept equal a recount from the case rows (`RunningFigure.refill`).
+    func assertRunningFiguresMatchRecount(file: StaticString = #filePath, line: UInt = #line) async throws {
+        struct Figure: Decodable, Hashable { var figure: String; var regionCode: String; var year: Int; var num: Int; var den: Int }
+        func figures() async throws -> Set<Figure> {
+            Set(try await sql.raw("SELECT figure, region_code, year, num, den FROM indicator_figures WHERE den <> 0 OR num <> 0")
+                .all(decoding: Figure.self, keyDecodingStrategy: .snakeCase))
+        }
+        let kept = try await figures()
+        try await RunningFigure.refill(on: sql)
+        let recounted = try await figures()
+        XCTAssertEqual(kept, recounted, "running figures drifted from the rows", file: file, line: line)
+        XCTAssertFalse(kept.isEmpty, file: file, line: line)
+    }
+
     func county(_ index: Int) -> DemoCity.Region { city.regions.filter { $0.level == .county }[index] }
 }
 

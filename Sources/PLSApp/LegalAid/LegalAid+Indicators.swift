@@ -14,20 +14,29 @@ enum LegalAidIndicators {
     }
 
     /// A statutory step of the cases in the year (`inYear` between the year's first and last day), counted once it is
-    /// done or has fallen due, on time when done by its due day. Column names are ours, never input.
+    /// done or has fallen due, on time when done by its due day. The steps done come from their running figure
+    /// (`figure`, kept by M036's triggers); those not done and past due are read from the cases, found by the empty
+    /// column. Column names are ours, never input.
     private static func stepOnTime(_ id: String, _ name: String, basis: String, source: IndicatorTargetSource = .law, counted: String,
-                                   done: String, due: String, inYear: String, only: String = "1 = 1",
+                                   figure: RunningFigure, done: String, due: String, inYear: String, only: String = "1 = 1",
                                    notWaiting: String = "1 = 1") -> IndicatorDefinition {
-        rate(id, name, target: 100, basis: basis, source: source, counted: counted) { s in
-            """
-            SELECT SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
-                   CAST(SUM(CASE WHEN \(unsafeRaw: done) IS NOT NULL AND \(unsafeRaw: done) <= \(unsafeRaw: due) THEN 1 ELSE 0 END) AS BIGINT) AS num
-            FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
-            WHERE \(unsafeRaw: only) AND \(unsafeRaw: due) IS NOT NULL AND r.region_code LIKE \(bind: s.region.scopePrefix + "%")
-              AND \(unsafeRaw: inYear) >= \(bind: s.firstDay) AND \(unsafeRaw: inYear) <= \(bind: s.lastDay)
-              AND (\(unsafeRaw: done) IS NOT NULL OR (\(unsafeRaw: due) < \(bind: s.today.description) AND \(unsafeRaw: notWaiting)))
-            GROUP BY SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth)))
-            """
+        IndicatorDefinition(id: id, name: name, capability: "legal_aid", unit: .percent, target: 100, comparator: .atLeast, basis: basis,
+                            targetSource: source, counted: counted, sampled: true) { s, db in
+            let doneUnits = try await figure.units(s, on: db)
+            let late = try await db.raw("""
+                SELECT SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den, CAST(0 AS BIGINT) AS num
+                FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
+                WHERE \(unsafeRaw: done) IS NULL AND \(unsafeRaw: only) AND \(unsafeRaw: due) IS NOT NULL AND \(unsafeRaw: due) < \(bind: s.today.description)
+                  AND \(unsafeRaw: notWaiting) AND r.region_code LIKE \(bind: s.region.scopePrefix + "%")
+                  AND \(unsafeRaw: inYear) >= \(bind: s.firstDay) AND \(unsafeRaw: inYear) <= \(bind: s.lastDay)
+                GROUP BY SUBSTR(r.region_code, 1, \(unsafeRaw: String(s.unitWidth)))
+                """).all(decoding: UnitRates.Row.self)
+            var units: [String: UnitRates.Row] = [:]
+            for u in doneUnits + late {
+                units[u.unit, default: .init(unit: u.unit, num: 0, den: 0)].num += u.num
+                units[u.unit, default: .init(unit: u.unit, num: 0, den: 0)].den += u.den
+            }
+            return try await UnitRates.outcome(units.values.sorted { $0.unit < $1.unit }, target: s.target, on: db)
         }
     }
 
@@ -47,23 +56,23 @@ enum LegalAidIndicators {
         // Notices whose designation is done or has fallen due; on time when designated by the due day.
         stepOnTime("notified_defence_designation_rate", "通知辩护按时指派率",
                    basis: "实施方案二（四）：符合通知辩护条件的，指派律师辩护的比例达 100%（法律援助法第三十六条：收到通知后三日内指派律师）",
-                   source: .plan, counted: "件通知辩护按时指派", done: "c.designated_on", due: "c.designation_due", inYear: "c.received_on",
+                   source: .plan, counted: "件通知辩护按时指派", figure: .notifiedDesignationOnTime, done: "c.designated_on", due: "c.designation_due", inYear: "c.received_on",
                    only: "c.notifying_organ IS NOT NULL"),
         // The statutory steps of every application, each on time or not (the steps the deadline watch escalates).
         // Decisions on applications received in the year; the due day moves with the clock's pause for missing
         // material, and an application waiting for material is not late.
         stepOnTime("aid_decision_on_time_rate", "法律援助按时审查决定率",
                    basis: "法律援助法第四十三条：收到申请之日起七日内作出是否给予法律援助的决定",
-                   counted: "件按时作出决定", done: "c.decided_on", due: "r.accept_due", inYear: "c.received_on",
+                   counted: "件按时作出决定", figure: .decisionOnTime, done: "c.decided_on", due: "r.accept_due", inYear: "c.received_on",
                    only: "c.organ_name IS NULL", notWaiting: "c.materials_requested_on IS NULL"),
         // Every designation (granted applications and notices alike) due in the year.
         stepOnTime("aid_designation_on_time_rate", "法律援助按时指派率",
                    basis: "法律援助法第四十三条、第三十六条：决定给予法律援助或收到通知之日起三日内指派",
-                   counted: "件按时指派", done: "c.designated_on", due: "c.designation_due", inYear: "c.designation_due"),
+                   counted: "件按时指派", figure: .designationOnTime, done: "c.designated_on", due: "c.designation_due", inYear: "c.designation_due"),
         // Objections due for review in the year, on time by the fifth day.
         stepOnTime("aid_objection_review_on_time_rate", "法律援助异议按时审查率",
                    basis: "法律援助法第四十九条：司法行政部门自收到异议之日起五日内审查",
-                   counted: "件异议按时审查", done: "c.reviewed_on", due: "c.review_due", inYear: "c.review_due"),
+                   counted: "件异议按时审查", figure: .reviewOnTime, done: "c.reviewed_on", due: "c.review_due", inYear: "c.review_due"),
         // Cases designated in the year, and those designated to a lawyer: from the running figures the database
         // keeps as cases are designated (`RunningFigure.lawyerShare`).
         IndicatorDefinition(id: "lawyer_share_of_aid_cases", name: "律师承办法律援助案件占比", capability: "legal_aid", unit: .percent,
@@ -144,6 +153,21 @@ enum LegalAidIndicators {
 
 extension RunningFigure {
     /// Designations that went to lawyers, per region and year of designation (M020's triggers keep it).
+    // The steps done on time (`LegalAidIndicators.stepOnTime`), as M036 keeps them; `r.` is the case's request.
+    static let notifiedDesignationOnTime = RunningFigure(
+        name: "aid_notified_designation_on_time", table: "legal_aid_cases",
+        counts: "X.designated_on IS NOT NULL AND X.designation_due IS NOT NULL AND X.notifying_organ IS NOT NULL",
+        numerator: "CASE WHEN X.designated_on <= X.designation_due THEN 1 ELSE 0 END", year: "CAST(SUBSTR(X.received_on, 1, 4) AS INTEGER)")
+    static let decisionOnTime = RunningFigure(
+        name: "aid_decision_on_time", table: "legal_aid_cases", counts: "X.decided_on IS NOT NULL AND X.organ_name IS NULL AND r.accept_due IS NOT NULL",
+        numerator: "CASE WHEN X.decided_on <= r.accept_due THEN 1 ELSE 0 END", year: "CAST(SUBSTR(X.received_on, 1, 4) AS INTEGER)")
+    static let designationOnTime = RunningFigure(
+        name: "aid_designation_on_time", table: "legal_aid_cases", counts: "X.designated_on IS NOT NULL AND X.designation_due IS NOT NULL",
+        numerator: "CASE WHEN X.designated_on <= X.designation_due THEN 1 ELSE 0 END", year: "CAST(SUBSTR(X.designation_due, 1, 4) AS INTEGER)")
+    static let reviewOnTime = RunningFigure(
+        name: "aid_review_on_time", table: "legal_aid_cases", counts: "X.reviewed_on IS NOT NULL AND X.review_due IS NOT NULL",
+        numerator: "CASE WHEN X.reviewed_on <= X.review_due THEN 1 ELSE 0 END", year: "CAST(SUBSTR(X.review_due, 1, 4) AS INTEGER)")
+
     static let lawyerShare = RunningFigure(
         name: "lawyer_share", table: "legal_aid_cases", counts: "X.designated_on IS NOT NULL",
         numerator: "CASE WHEN X.designee_type = 'lawyer' THEN 1 ELSE 0 END", year: "CAST(SUBSTR(X.designated_on, 1, 4) AS INTEGER)")

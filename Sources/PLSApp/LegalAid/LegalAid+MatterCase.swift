@@ -9,7 +9,7 @@ struct LegalAidMatterCase: MatterCase {
     /// Accepted only by the centre's decision on it (法律援助法 art. 43).
     var acceptedOnIntake: Bool { false }
     var eventNames: [String: String] { LegalAidCases.eventNames }
-    var runningFigures: [RunningFigure] { [.lawyerShare] }
+    var runningFigures: [RunningFigure] { [.lawyerShare, .notifiedDesignationOnTime, .decisionOnTime, .designationOnTime, .reviewOnTime] }
 
     /// Entered through the general intake: the case row with what is known; the centre completes it.
     func open(for r: ServiceRequest, itemCode: String?, category: PLSDomain.Category, app: Application, on db: any Database) async throws {
