@@ -152,7 +152,7 @@ final class RectificationTests: AppTestCase {
         guard x.institutionId != nil else { return XCTFail("the window's answer has its institution") }
         let ia = try await handlerToken(for: x)
         func ratedCount() async throws -> Int {
-            try await sql.raw("SELECT COALESCE(SUM(rated), 0) AS n FROM request_stats").first(decodingColumn: "n", as: Int.self) ?? 0
+            try await sql.raw("SELECT CAST(COALESCE(SUM(rated), 0) AS BIGINT) AS n FROM request_stats").first(decodingColumn: "n", as: Int.self) ?? 0
         }
         let before = try await ratedCount()
 
@@ -267,5 +267,17 @@ final class RectificationTests: AppTestCase {
         page = try await person.get("/my/\(r.number)")
         XCTAssertEqual(page.status, .ok)
         XCTAssertTrue(page.body.string.contains("您的评价的处理情况"))
+    }
+}
+
+/// The demo city's history gets rectifications in every state, through the real steps.
+final class RectificationDemoTests: AppTestCase {
+    func testTheDemoHistoryHasARectificationInEachState() async throws {
+        _ = try await DemoRequests.generate(count: 400, app: app, on: app.db)
+        try await RectificationDemo.seed(app: app)
+        let statuses = try await sql.raw("SELECT status FROM rectifications").all(decodingColumn: "status", as: String.self)
+        XCTAssertEqual(Set(statuses), Set(RectificationStatus.allCases.map(\.rawValue)), "\(statuses)")
+        let verified = try await Ledger.verify(on: sql, protector: app.personalData)
+        XCTAssertNil(verified.problem)
     }
 }

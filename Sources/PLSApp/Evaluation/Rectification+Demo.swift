@@ -8,17 +8,34 @@ enum RectificationDemo {
     static func seed(app: Application) async throws {
         struct Row: Decodable { var id: UUID; var rating: Int; var ratedAt: Date }
         let sql = app.db as! any SQLDatabase
-        let rows = try await sql.raw("""
-            SELECT r.id, r.rating, r.rated_at FROM service_requests r
-            WHERE r.rating <= 2 AND r.rated_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM rectifications x WHERE x.request_id = r.id)
-            ORDER BY r.rated_at DESC LIMIT 8
-            """).all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
-        let targets: [RectificationStatus] = [.awaitingCallback, .rectifying, .rectified, .replied, .closed, .appealed, .withdrawn, .awaitingCallback]
+        // In the first county administrator's county first, so that signing in as one shows them; the appeals need a
+        // handling institution.
+        let county = try await sql.raw("SELECT region_code FROM accounts WHERE role = \(bind: Role.countyAdmin.rawValue) ORDER BY username LIMIT 1")
+            .first(decodingColumn: "region_code", as: String.self).map(Notifications.countyPrefix) ?? ""
+        func rows(withInstitution: Bool, limit: Int) async throws -> [Row] {
+            try await sql.raw("""
+                SELECT r.id, r.rating, r.rated_at FROM service_requests r
+                WHERE r.rating <= 2 AND r.rated_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM rectifications x WHERE x.request_id = r.id)
+                """ + (withInstitution ? " AND r.institution_id IS NOT NULL" : "")
+                + " ORDER BY CASE WHEN r.region_code LIKE \(bind: county + "%") THEN 0 ELSE 1 END, r.rated_at DESC LIMIT \(unsafeRaw: String(limit))")
+                .all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
+        }
+        let appeals = try await rows(withInstitution: true, limit: 2)
+        let plain = try await rows(withInstitution: false, limit: 8).filter { r in !appeals.contains { $0.id == r.id } }.prefix(6)
+        let targets: [RectificationStatus] = [.awaitingCallback, .rectifying, .rectified, .replied, .closed, .awaitingCallback]
         // Steps are recorded as the city administrator's (the events name an account).
         guard let admin = try await sql.raw("SELECT id FROM accounts WHERE role = \(bind: Role.cityAdmin.rawValue) ORDER BY username LIMIT 1")
             .first(decodingColumn: "id", as: UUID.self) else { return }
         let system = Principal(accountID: admin, displayName: "示范数据", role: .cityAdmin, region: app.city.code, institutionID: nil, practitionerID: nil)
-        for (row, target) in zip(rows, targets) {
+        // A published commendation and an unpublished sanction for the demo lawyer, for the credit lookup.
+        if let lawyer = try await sql.raw("SELECT practitioner_id FROM accounts WHERE username = 'lawyer'").first(decodingColumn: "practitioner_id", as: UUID?.self) ?? nil {
+            let today = app.today
+            try await CreditRecords.add(subject: .practitioner, id: lawyer, kind: .commendation, title: "年度优秀法律援助律师", documentNumber: "示司〔\(today.year)〕12号",
+                                        decidedOn: today.adding(days: -90), publicUntil: today.adding(days: 275), source: nil, by: system, on: sql, at: app.clock.now)
+            try await CreditRecords.add(subject: .practitioner, id: lawyer, kind: .qualityReview, title: "案卷评查：良好", documentNumber: nil,
+                                        decidedOn: today.adding(days: -30), publicUntil: nil, source: nil, by: system, on: sql, at: app.clock.now)
+        }
+        for (row, target) in Array(zip(plain, targets)) + zip(appeals, [RectificationStatus.appealed, .withdrawn]) {
             guard let rating = Rating(rawValue: row.rating) else { continue }
             try await app.ledger.write(on: app.db) { w in
                 let r = try await RequestViews.find(row.id.uuidString, scope: .everything, on: w.db)
@@ -50,7 +67,9 @@ enum RectificationDemo {
             for (step, input, by) in steps { _ = try await Rectifications.take(step, on: x.id, input, by: by, app: app) }
             if target == .closed {
                 // The person's own rating of the rectification, recorded on a follow-up call.
-                let op = Principal(accountID: system.accountID, displayName: "12348 热线坐席", role: .hotlineOperator, region: app.city.code,
+                // Its region the city's (the city's settings may not be read yet on a first start).
+                let op = Principal(accountID: system.accountID, displayName: "12348 热线坐席", role: .hotlineOperator,
+                                   region: DivisionCode(x.regionCode)?.ancestor(at: .city),
                                    institutionID: nil, practitionerID: nil)
                 _ = try await Rectifications.take(.evaluation, on: x.id, Input(rating: 4, comment: "整改及时"), by: op, app: app)
             }

@@ -1,0 +1,77 @@
+"""Issue #22: the county decides an appeal against a rating; a citizen complains on a phone and follows it; anyone
+looks up a practitioner's published credit record."""
+import json
+import re
+import urllib.request
+from playwright.sync_api import expect
+from conftest import BASE, shot, sign_in
+
+
+def api(path, token=None, body=None):
+    req = urllib.request.Request(BASE + path, data=json.dumps(body).encode() if body is not None else None,
+                                 method="POST" if body is not None else "GET", headers={"Content-Type": "application/json"})
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.load(r)
+
+
+def demo_lawyer():
+    admin = api("/api/v1/auth/login", body={"username": "admin", "password": "demo12348"})["token"]
+    me = api("/api/v1/auth/login", body={"username": "lawyer", "password": "demo12348"})["token"]
+    practitioner = api("/api/v1/me", me)["practitioner"]
+    return api("/api/v1/practitioners/" + practitioner["id"], admin)
+
+
+def test_the_county_decides_an_appeal_and_a_missing_reason_is_shown_where_it_is_typed(desktop):
+    page = desktop
+    page.on("dialog", lambda d: d.accept())
+    sign_in(page, "county-admin")
+    page.get_by_role("link", name="差评整改").first.click()
+    page.get_by_label("状态").select_option("appealed")
+    page.get_by_role("button", name="查询").click()
+    page.locator("table a").first.click()
+    expect(page.get_by_role("heading", name="申诉复核")).to_be_visible()
+    shot(page, "rectification-appeal-desktop")
+    page.get_by_role("button", name="提交复核").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("link", name=re.compile("复核意见"))).to_be_visible()
+    page.get_by_label("申诉成立，该评价不计入满意度").check()
+    page.get_by_label("复核意见").fill("经核实为当事人误选")
+    page.get_by_role("button", name="提交复核").click()
+    expect(page.get_by_text("申诉成立，评价不计").first).to_be_visible()
+    expect(page.get_by_text("经核实为当事人误选")).to_be_visible()
+
+
+def test_a_citizen_complains_on_a_phone_and_anyone_looks_up_the_credit_record(phone):
+    page = phone
+    lawyer = demo_lawyer()
+    # The public lookup, by licence number: the published commendation, not the staff-only review.
+    page.goto(BASE + "/credit")
+    page.get_by_label("机构名称、人员姓名或执业证号").fill(lawyer["licenceNumber"])
+    page.get_by_role("button", name="查询").click()
+    expect(page.get_by_text("年度优秀法律援助律师")).to_be_visible()
+    expect(page.get_by_text("案卷评查")).to_have_count(0)
+    shot(page, "credit-lookup-phone")
+
+    page.goto(BASE + "/login/citizen")
+    page.get_by_label("手机号").fill("13800000000")
+    page.get_by_text("使用密码登录").click()
+    page.get_by_label("密码").fill("demo12348")
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.get_by_role("link", name="我要投诉").click()
+    page.get_by_label("投诉事实和请求").fill("约定的会见没有来，电话也不接")
+    page.get_by_role("button", name="提交投诉").click()
+    expect(page.locator(".error-summary")).to_be_focused()
+    expect(page.get_by_label("投诉事实和请求")).to_have_value("约定的会见没有来，电话也不接")
+    page.get_by_label("被投诉的机构或人员").fill(lawyer["licenceNumber"])
+    page.get_by_role("button", name="提交投诉").click()
+    expect(page.get_by_text("投诉已登记")).to_be_visible()
+    expect(page.get_by_text("待受理")).to_be_visible()
+    expect(page.get_by_text(lawyer["name"]).first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "complaint-registered-phone")
+    # Listed with their matters, to come back to.
+    page.get_by_role("link", name="我的事项").click()
+    expect(page.get_by_role("heading", name="我的投诉")).to_be_visible()
