@@ -73,6 +73,8 @@ enum Dispatch {
             .column(SQLFunction("AVG", args: SQLRaw("CAST(rating AS DOUBLE PRECISION)")), as: "avg")
             .column(SQLFunction("COUNT", args: [SQLColumn("rating")]), as: "n")
             .from(ServiceRequest.schema).where("practitioner_id", .in, SQLBind.group(ids)).where("rating", .isNot, SQLLiteral.null)
+            // A rating withdrawn on appeal (mistaken or malicious) weighs on nobody.
+            .where(SQLRaw("NOT EXISTS (SELECT 1 FROM rectifications x WHERE x.request_id = service_requests.id AND x.status = 'withdrawn')"))
             .groupBy("practitioner_id").all(decoding: Rated.self, keyDecodingStrategy: .snakeCase)
         let onDuty = Set(try await db.select().column("practitioner_id").from("duty_shifts").where("day", .equal, SQLBind(today.description))
             .where("practitioner_id", .in, SQLBind.group(ids)).all(decodingColumn: "practitioner_id", as: UUID.self))
