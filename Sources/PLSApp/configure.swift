@@ -205,6 +205,8 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M034CreateRectifications(),
         M035CreateComplaintsAndCreditRecords(),
         M036AddStepFigures(),
+        M037CreatePublicInterestServices(),
+        M038IndexRatedAt(),
     ]
 }
 

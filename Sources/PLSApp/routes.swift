@@ -54,6 +54,8 @@ func routes(_ app: Application) throws {
     groups.grassroots()
     groups.evaluation()
     groups.complaints()
+    groups.publicInterest()
+    groups.ratingRankings()
 }
 
 /// The three groups a capability adds its routes to: the API (bearer tokens), the pages (session and CSRF) and the

@@ -70,3 +70,26 @@ struct EvaluationRuleTests {
 extension Result {
     var isFailure: Bool { if case .failure = self { true } else { false } }
 }
+
+@Suite("Monthly rating rankings")
+struct RatingRankingTests {
+    func line(_ id: String, _ rated: Int, _ satisfied: Int) -> RatingLine { RatingLine(id: id, rated: rated, satisfied: satisfied, bad: 0, rectifiedOnTime: 0) }
+
+    @Test("Ranked by satisfaction, then by how many rated; ties share a rank; the bottom tenth of those fairly rated is marked")
+    func ranking() {
+        let ranked = RatingRanking.rank([line("a", 10, 9), line("b", 20, 18), line("c", 5, 5), line("d", 2, 0), line("e", 10, 5), line("f", 20, 18)])
+        #expect(ranked.map(\.line.id) == ["c", "b", "f", "a", "e", "d"])
+        #expect(ranked.map(\.rank) == [1, 2, 2, 4, 5, 6])
+        // d has only two ratings: too few to be put at the bottom; e is, as the lowest of five fairly rated.
+        #expect(ranked.filter(\.bottom).map(\.line.id) == ["e"])
+        #expect(ranked[0].line.satisfaction == 100)
+    }
+
+    @Test("Nobody is at the bottom alone, or without ratings")
+    func alone() {
+        #expect(RatingRanking.rank([line("a", 10, 1)]).allSatisfy { !$0.bottom })
+        #expect(RatingRanking.rank([line("a", 0, 0), line("b", 0, 0)]).allSatisfy { !$0.bottom })
+        let twenty = (0..<20).map { line(String(format: "%02d", $0), 10, $0 % 10) }
+        #expect(RatingRanking.rank(twenty).filter(\.bottom).count == 2, "a tenth of twenty")
+    }
+}

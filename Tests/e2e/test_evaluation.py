@@ -73,5 +73,5 @@ def test_a_citizen_complains_on_a_phone_and_anyone_looks_up_the_credit_record(ph
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "complaint-registered-phone")
     # Listed with their matters, to come back to.
-    page.get_by_role("link", name="我的事项").click()
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="我的事项").click()
     expect(page.get_by_role("heading", name="我的投诉")).to_be_visible()

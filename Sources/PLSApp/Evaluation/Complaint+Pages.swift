@@ -44,7 +44,7 @@ enum ComplaintController {
         let p = try req.principal()
         let page = try PageRequest(from: req)
         let (status, open) = try status(req)
-        let (rows, total) = try await Complaints.list(status: status, open: open, scope: p.scope, page: page, on: req.sql)
+        let (rows, total) = try await Complaints.list(status: status, open: open, for: p, page: page, on: req.sql)
         var items: [Complaints.View] = []
         for c in rows { items.append(try await Complaints.view(c, for: p, app: req.application, on: req.sql)) }
         return Paged(items: items, total: total, page: page.page, per: page.per)
@@ -79,7 +79,7 @@ enum ComplaintPages {
         let page = try PageRequest(from: req)
         let raw = (try? req.query.get(String.self, at: "status")) ?? "open"
         let status = raw.isEmpty || raw == "open" ? nil : ComplaintStatus(rawValue: raw)
-        let (rows, total) = try await Complaints.list(status: status, open: raw == "open", scope: p.scope, page: page, on: req.sql)
+        let (rows, total) = try await Complaints.list(status: status, open: raw == "open", for: p, page: page, on: req.sql)
         let today = req.today.description
         let table = TableView(columns: ["投诉编号", "被投诉方", "类型", "状态", "受理期限", "处理期限"], rows: rows.map { c in
             let late = (c.state == .registered || c.state == .awaitingMaterial) && c.acceptDue < today || c.state == .investigating && c.decisionDue < today
@@ -243,7 +243,13 @@ enum CreditController {
         var publicUntil: String?
     }
 
-    struct Lookup: Content { var q: String; var items: [Entry]; var total: Int }
+    /// `publicInterest`: this year's public-interest service of the practitioners found (item 7: shown in the record).
+    struct Lookup: Content { var q: String; var items: [Entry]; var total: Int; var publicInterest: [PublicInterest.Total] }
+
+    static func publicInterest(_ q: String, req: Request) async throws -> [PublicInterest.Total] {
+        try await PublicInterest.totals(year: req.today.year, scope: .everything, names: [q], page: PageRequest(page: 1, per: 10),
+                                        annualHours: req.city.publicInterestHours, on: req.sql).items
+    }
 
     /// Commendations, penalties and sanctions are published for their period; the rest are the staff's.
     static let publicKinds: [CreditRecords.Kind] = [.commendation, .administrativePenalty, .professionalSanction]
@@ -283,7 +289,7 @@ enum CreditController {
         let q = try query(req)
         let staff = req.auth.get(Principal.self)?.role.isStaff == true
         let items = try await lookup(q, staff: staff, today: req.today, on: req.sql)
-        return Lookup(q: q, items: items, total: items.count)
+        return Lookup(q: q, items: items, total: items.count, publicInterest: try await publicInterest(q, req: req))
     }
 
     struct AddInput: Content {
@@ -332,8 +338,12 @@ enum CreditController {
         let q = ((try? req.query.get(String.self, at: "q")) ?? "").trimmingCharacters(in: .whitespaces)
         let staff = req.auth.get(Principal.self)?.role.isStaff == true
         let items = q.isEmpty || q.count > 100 ? [] : try await lookup(q, staff: staff, today: req.today, on: req.sql)
-        struct Context: Encodable { var page: PageMeta; var q: String; var items: [Entry]; var searched: Bool; var staff: Bool }
+        let service = q.isEmpty || q.count > 100 ? [] : try await publicInterest(q, req: req)
+        struct Context: Encodable {
+            var page: PageMeta; var q: String; var items: [Entry]; var searched: Bool; var staff: Bool; var publicInterest: [PublicInterest.Total]
+            var year: Int
+        }
         return try await req.view.render("evaluation/credit", Context(page: req.pageMeta(title: "信用信息查询"), q: q, items: items,
-                                                                       searched: !q.isEmpty, staff: staff))
+                                                                       searched: !q.isEmpty, staff: staff, publicInterest: service, year: req.today.year))
     }
 }

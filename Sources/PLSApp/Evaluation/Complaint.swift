@@ -211,6 +211,8 @@ enum Complaints {
     }
 
     static func visible(_ c: Stored, to p: Principal) -> Bool {
+        // A practitioner sees the complaints about themselves, not their colleagues'.
+        if p.role == .practitioner { return c.practitionerId != nil && c.practitionerId == p.practitionerID }
         switch p.scope {
         case .own(let account): return c.complainantAccountId == account
         default: return p.scope.includes(region: DivisionCode(c.regionCode), institution: c.institutionId)
@@ -251,9 +253,13 @@ enum Complaints {
             }.map(\.rawValue) : [])
     }
 
-    static func list(status: ComplaintStatus?, open: Bool, scope: DataScope, page: PageRequest, on db: any SQLDatabase) async throws -> (rows: [Stored], total: Int) {
+    static func list(status: ComplaintStatus?, open: Bool, for p: Principal, page: PageRequest, on db: any SQLDatabase) async throws -> (rows: [Stored], total: Int) {
         var conditions: [SQLQueryString] = []
-        if let c = scope.condition(scopeColumns) { conditions.append(c) }
+        if p.role == .practitioner {
+            conditions.append(p.practitionerID.map { "c.practitioner_id = \(bind: $0)" } ?? "1 = 0")
+        } else if let c = p.scope.condition(scopeColumns) {
+            conditions.append(c)
+        }
         if let status { conditions.append("c.status = \(bind: status.rawValue)") }
         if open { conditions.append("c.status IN (\(binds: ComplaintStatus.allCases.filter(\.isOpen).map(\.rawValue)))") }
         let clause: SQLQueryString = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")

@@ -29,5 +29,46 @@ enum EvaluationIndicators {
         stepOnTime("rectification_on_time_rate", "差评按时整改率",
                    basis: "国办发〔2019〕51号：差评整改并答复当事人（期限由市司法局设定，默认 15 个工作日）",
                    counted: "件差评按时整改答复", done: "x.replied_on", due: "x.rectify_due"),
+        // Complaints registered in the year and settled, or past a limit: on time when accepted (or refused) within the
+        // acceptance period and decided within the decision period.
+        IndicatorDefinition(id: "complaint_on_time_rate", name: "投诉按时办结率", capability: "evaluation", unit: .percent, target: 100,
+                            comparator: .atLeast, basis: "投诉在受理期限（默认 10 个工作日）内受理、处理期限（默认 60 日）内作出决定",
+                            targetSource: .law, counted: "件投诉按时办结", sampled: true) { s, db in
+            let units = try await db.raw("""
+                SELECT SUBSTR(c.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
+                       CAST(SUM(CASE WHEN c.status = 'refused' AND c.decided_on <= c.accept_due THEN 1
+                                     WHEN c.status = 'decided' AND c.decided_on <= c.decision_due AND c.accepted_on <= c.accept_due THEN 1
+                                     ELSE 0 END) AS BIGINT) AS num
+                FROM complaints c
+                WHERE c.region_code LIKE \(bind: s.region.scopePrefix + "%") AND c.registered_on >= \(bind: s.firstDay)
+                  AND c.registered_on <= \(bind: s.lastDay)
+                  AND (c.status IN ('refused', 'decided') OR c.decision_due < \(bind: s.today.description)
+                       OR (c.accepted_on IS NULL AND c.accept_due < \(bind: s.today.description)))
+                GROUP BY SUBSTR(c.region_code, 1, \(unsafeRaw: String(s.unitWidth)))
+                """).all(decoding: UnitRates.Row.self)
+            return try await UnitRates.outcome(units, target: s.target, on: db)
+        },
+        // Lawyers and grassroots legal service workers whose public-interest and village adviser hours of the year reach
+        // the bureau's annual hours (`city_settings.public_interest_hours`, 50 unless set).
+        IndicatorDefinition(id: "public_interest_hours_met", name: "公益法律服务时长达标率", capability: "evaluation", unit: .percent, target: 100,
+                            comparator: .atLeast, basis: "实施方案：律师、基层法律服务工作者参与公益法律服务，纳入年度考核（年度时长由市司法局设定）",
+                            targetSource: .bureau, counted: "名人员达到年度公益服务时长") { s, db in
+            let first = CivilDate.pad(s.year, 4) + "-01-01", last = CivilDate.pad(s.year, 4) + "-12-31"
+            let units = try await db.raw("""
+                SELECT SUBSTR(p.region_code, 1, \(unsafeRaw: String(s.unitWidth))) AS unit, COUNT(*) AS den,
+                       CAST(SUM(CASE WHEN COALESCE((SELECT SUM(x.hours) FROM public_interest_services x WHERE x.practitioner_id = p.id
+                                                     AND x.served_on >= \(bind: first) AND x.served_on <= \(bind: last)), 0)
+                                        + COALESCE((SELECT SUM(a.hours) FROM adviser_services a WHERE a.practitioner_id = p.id
+                                                     AND a.served_on >= \(bind: first) AND a.served_on <= \(bind: last)), 0)
+                                        >= COALESCE((SELECT CAST(value AS INTEGER) FROM city_settings WHERE key = 'public_interest_hours'),
+                                                    \(unsafeRaw: String(PublicInterestRules.defaultAnnualHours)))
+                                     THEN 1 ELSE 0 END) AS BIGINT) AS num
+                FROM practitioners p
+                WHERE p.status = 'practising' AND p.type IN (\(binds: PublicInterest.countedTypes.map(\.rawValue)))
+                  AND p.region_code LIKE \(bind: s.region.scopePrefix + "%")
+                GROUP BY SUBSTR(p.region_code, 1, \(unsafeRaw: String(s.unitWidth)))
+                """).all(decoding: UnitRates.Row.self)
+            return try await UnitRates.outcome(units, target: s.target, on: db)
+        },
     ]
 }

@@ -153,7 +153,7 @@ enum PortalPages {
             MyContext.Message(at: String(f.string(from: $0.createdAt).prefix(16)), text: $0.text,
                               href: p.role == .citizen ? $0.number.map { "/my/\($0)" } : nil, unread: $0.readAt == nil)
         }
-        let complaints = try await Complaints.list(status: nil, open: false, scope: p.scope, page: PageRequest(page: 1, per: 10), on: req.sql).rows
+        let complaints = try await Complaints.list(status: nil, open: false, for: p, page: PageRequest(page: 1, per: 10), on: req.sql).rows
             .map { MyContext.Complaint(number: $0.number, href: "/complaints/\($0.id)", status: $0.state.chineseName, on: $0.registeredOn) }
         return try await req.view.render("portal/mine", MyContext(page: req.pageMeta(title: "我的事项"), table: table, messages: messages,
                                                                   complaints: complaints))

@@ -19,10 +19,12 @@ struct CityIdentity: Sendable, Equatable, Content {
     /// rule, some provinces 5).
     var callbackDays = RectificationRules.standard.callbackDays
     var rectificationDays = RectificationRules.standard.rectifyDays
+    /// The annual hours of public-interest service asked of each lawyer and grassroots legal service worker.
+    var publicInterestHours = PublicInterestRules.defaultAnnualHours
 
     static let unconfigured = CityIdentity(code: nil, name: "", smsSignature: "【公共法律服务】", title: "公共法律服务网")
 
-    enum CodingKeys: String, CodingKey { case code, name, smsSignature, title, callbackDays, rectificationDays }
+    enum CodingKeys: String, CodingKey { case code, name, smsSignature, title, callbackDays, rectificationDays, publicInterestHours }
     init(code: DivisionCode?, name: String, smsSignature: String, title: String) {
         self.code = code; self.name = name; self.smsSignature = smsSignature; self.title = title
     }
@@ -34,6 +36,7 @@ struct CityIdentity: Sendable, Equatable, Content {
         title = try c.decode(String.self, forKey: .title)
         callbackDays = try c.decodeIfPresent(Int.self, forKey: .callbackDays) ?? RectificationRules.standard.callbackDays
         rectificationDays = try c.decodeIfPresent(Int.self, forKey: .rectificationDays) ?? RectificationRules.standard.rectifyDays
+        publicInterestHours = try c.decodeIfPresent(Int.self, forKey: .publicInterestHours) ?? PublicInterestRules.defaultAnnualHours
     }
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -43,6 +46,7 @@ struct CityIdentity: Sendable, Equatable, Content {
         try c.encode(title, forKey: .title)
         try c.encode(callbackDays, forKey: .callbackDays)
         try c.encode(rectificationDays, forKey: .rectificationDays)
+        try c.encode(publicInterestHours, forKey: .publicInterestHours)
     }
 
     /// The defaults a city's name gives: 【X公共法律服务】 and "X公共法律服务网".
@@ -83,6 +87,7 @@ final class CityStore: Sendable {
             case "sms_signature": city.smsSignature = s.value
             case "title": city.title = s.value
             case "callback_days": city.callbackDays = Int(s.value).map { min(max($0, RectificationRules.callbackRange.lowerBound), RectificationRules.callbackRange.upperBound) } ?? city.callbackDays
+            case "public_interest_hours": city.publicInterestHours = Int(s.value).map { min(max($0, PublicInterestRules.annualHoursRange.lowerBound), PublicInterestRules.annualHoursRange.upperBound) } ?? city.publicInterestHours
             case "rectification_days": city.rectificationDays = Int(s.value).map { min(max($0, RectificationRules.rectifyRange.lowerBound), RectificationRules.rectifyRange.upperBound) } ?? city.rectificationDays
             default: break
             }
@@ -91,7 +96,8 @@ final class CityStore: Sendable {
         return city
     }
 
-    enum Key: String { case smsSignature = "sms_signature", title, callbackDays = "callback_days", rectificationDays = "rectification_days" }
+    enum Key: String { case smsSignature = "sms_signature", title, callbackDays = "callback_days", rectificationDays = "rectification_days",
+                     publicInterestHours = "public_interest_hours" }
 
     /// Sets one setting (nil or empty: back to the default from the city's name).
     static func set(_ key: Key, _ value: String?, on db: any SQLDatabase) async throws {
@@ -102,7 +108,8 @@ final class CityStore: Sendable {
     }
 
     /// The checks on a setting as typed: a signature is 【2–16 characters】, as SMS providers require.
-    static func validate(smsSignature: String?, title: String?, callbackDays: Int? = nil, rectificationDays: Int? = nil) -> [String: String] {
+    static func validate(smsSignature: String?, title: String?, callbackDays: Int? = nil, rectificationDays: Int? = nil,
+                         publicInterestHours: Int? = nil) -> [String: String] {
         var errors = FieldErrors()
         if let s = smsSignature?.nilIfEmpty {
             let inner = s.hasPrefix("【") && s.hasSuffix("】") ? String(s.dropFirst().dropLast()) : ""
@@ -113,6 +120,7 @@ final class CityStore: Sendable {
         _ = errors.optional(title, "title", "平台名称", maxLength: 40)
         if let d = callbackDays { errors.check(RectificationRules.callbackRange.contains(d), "callbackDays", "差评回访期限应为 1–5 个工作日") }
         if let d = rectificationDays { errors.check(RectificationRules.rectifyRange.contains(d), "rectificationDays", "差评整改期限应为 1–30 个工作日") }
+        if let h = publicInterestHours { errors.check(PublicInterestRules.annualHoursRange.contains(h), "publicInterestHours", "年度公益法律服务时长应为 0–500 小时") }
         return errors.fields
     }
 }
@@ -131,7 +139,7 @@ struct ReloadCityAfterChanges: AsyncMiddleware {
 /// `GET /api/v1/city` (anyone: the name and title the platform shows) and `PUT` (the city administrator: the SMS
 /// signature and the title).
 enum CityController {
-    struct Input: Content { var smsSignature: String?; var title: String?; var callbackDays: Int?; var rectificationDays: Int? }
+    struct Input: Content { var smsSignature: String?; var title: String?; var callbackDays: Int?; var rectificationDays: Int?; var publicInterestHours: Int? }
 
     static func apiGet(_ req: Request) async throws -> CityIdentity { req.city }
 
@@ -141,7 +149,7 @@ enum CityController {
         guard req.city.code != nil else { throw CitySetup.notSetUp }
         let input = try req.content.decode(Input.self)
         let problems = CityStore.validate(smsSignature: input.smsSignature, title: input.title, callbackDays: input.callbackDays,
-                                          rectificationDays: input.rectificationDays)
+                                          rectificationDays: input.rectificationDays, publicInterestHours: input.publicInterestHours)
         if !problems.isEmpty { throw AppError.validation(problems) }
         let before = req.city
         let actor = req.auditActor, protector = req.personalData, now = req.now
@@ -152,11 +160,13 @@ enum CityController {
             // Absent: left as it is (a client that knows only the signature and title keeps the time limits).
             if let d = input.callbackDays { try await CityStore.set(.callbackDays, String(d), on: sql) }
             if let d = input.rectificationDays { try await CityStore.set(.rectificationDays, String(d), on: sql) }
+            if let h = input.publicInterestHours { try await CityStore.set(.publicInterestHours, String(h), on: sql) }
             try await AuditLog.record("city.settings", target: "\(before.name)城市设置",
                                       before: ["smsSignature": before.smsSignature, "title": before.title, "callbackDays": String(before.callbackDays),
-                                               "rectificationDays": String(before.rectificationDays)],
+                                               "rectificationDays": String(before.rectificationDays), "publicInterestHours": String(before.publicInterestHours)],
                                       after: ["smsSignature": input.smsSignature, "title": input.title, "callbackDays": input.callbackDays.map(String.init),
-                                              "rectificationDays": input.rectificationDays.map(String.init)],
+                                              "rectificationDays": input.rectificationDays.map(String.init),
+                                              "publicInterestHours": input.publicInterestHours.map(String.init)],
                                       by: actor, protector: protector, on: sql, at: now)
         }
         return try await req.application.cityStore.reload(from: req.sql)

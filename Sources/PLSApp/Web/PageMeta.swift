@@ -51,6 +51,7 @@ extension Request {
             nav.append(.init(href: "/work", label: "我承办的事项", current: path.hasPrefix("/work")))
             nav.append(.init(href: "/mediation", label: "人民调解", current: path.hasPrefix("/mediation")))
             nav.append(.init(href: "/adviser", label: "驻村服务", current: path == "/adviser"))
+            nav.append(.init(href: "/public-interest", label: "公益服务", current: path == "/public-interest"))
             nav.append(notificationsItem(path))
         } else if let p = principal, p.role.isStaff {
             nav.append(.init(href: "/admin", label: "工作台", current: path == "/admin"))
@@ -66,6 +67,12 @@ extension Request {
             }
             if ComplaintPages.mayOpenDesk(p) {
                 nav.append(.init(href: "/complaints", label: "投诉", current: path.hasPrefix("/complaints")))
+            }
+            if PublicInterestController.mayRead(p) {
+                nav.append(.init(href: "/public-interest", label: "公益服务", current: path == "/public-interest"))
+            }
+            if RatingRankings.mayRead(p) {
+                nav.append(.init(href: "/rankings", label: "好差评排名", current: path.hasPrefix("/rankings")))
             }
             if Intake.channels(for: p.role).contains(.window) {
                 nav.append(.init(href: "/window", label: "窗口登记", current: path == "/window"))
