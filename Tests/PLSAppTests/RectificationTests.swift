@@ -277,6 +277,10 @@ final class RectificationDemoTests: AppTestCase {
         try await RectificationDemo.seed(app: app)
         let statuses = try await sql.raw("SELECT status FROM rectifications").all(decodingColumn: "status", as: String.self)
         XCTAssertEqual(Set(statuses), Set(RectificationStatus.allCases.map(\.rawValue)), "\(statuses)")
+        let credit = try await sql.raw("SELECT COUNT(*) AS n FROM credit_records").first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(credit, 2, "a published commendation and a staff-only review for the demo lawyer")
+        let service = try await sql.raw("SELECT COUNT(*) AS n FROM public_interest_services").first(decodingColumn: "n", as: Int.self) ?? 0
+        XCTAssertGreaterThan(service, 0)
         let verified = try await Ledger.verify(on: sql, protector: app.personalData)
         XCTAssertNil(verified.problem)
     }

@@ -34,6 +34,18 @@ enum RectificationDemo {
                                         decidedOn: today.adding(days: -90), publicUntil: today.adding(days: 275), source: nil, by: system, on: sql, at: app.clock.now)
             try await CreditRecords.add(subject: .practitioner, id: lawyer, kind: .qualityReview, title: "案卷评查：良好", documentNumber: nil,
                                         decidedOn: today.adding(days: -30), publicUntil: nil, source: nil, by: system, on: sql, at: app.clock.now)
+            // And some public-interest service this year (as the lawyer logged it).
+            for (kind, days, hours, text) in [(PublicInterestKind.petitionReception, 40, 3.5, "区信访接待中心律师值班"),
+                                              (.campaign, 20, 2.0, "根治欠薪专项行动现场咨询"), (.legalEducation, 6, 1.5, "社区普法讲座")]
+                where today.adding(days: -days).year == today.year {
+                try await sql.insert(into: "public_interest_services")
+                    .columns("id", "practitioner_id", "region_code", "kind", "served_on", "hours", "description", "entered_by", "created_at")
+                    .values(SQLBind(UUID()), SQLBind(lawyer),
+                            SQLBind(try await sql.raw("SELECT region_code FROM practitioners WHERE id = \(bind: lawyer)").first(decodingColumn: "region_code", as: String.self) ?? ""),
+                            SQLBind(kind.rawValue), SQLBind(today.adding(days: -days).description), SQLBind(hours),
+                            SQLBind(try app.personalData.seal(text)), SQLBind(admin), SQLBind(app.clock.now))
+                    .run()
+            }
         }
         for (row, target) in Array(zip(plain, targets)) + zip(appeals, [RectificationStatus.appealed, .withdrawn]) {
             guard let rating = Rating(rawValue: row.rating) else { continue }
