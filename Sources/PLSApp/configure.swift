@@ -207,6 +207,7 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M036AddStepFigures(),
         M037CreatePublicInterestServices(),
         M038IndexRatedAt(),
+        M039CreateQualityReviews(),
     ]
 }
 

@@ -56,6 +56,7 @@ func routes(_ app: Application) throws {
     groups.complaints()
     groups.publicInterest()
     groups.ratingRankings()
+    groups.qualityReviews()
 }
 
 /// The three groups a capability adds its routes to: the API (bearer tokens), the pages (session and CSRF) and the

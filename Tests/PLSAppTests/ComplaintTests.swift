@@ -128,6 +128,31 @@ final class ComplaintTests: AppTestCase {
         XCTAssertFalse(page.body.string.contains("通报批评"))
     }
 
+    func testTheBureauEntersARecordOnTheLookupPage() async throws {
+        let licence = try await sql.raw("SELECT licence_number FROM practitioners WHERE id = \(bind: lawyer.practitionerID!)")
+            .first(decodingColumn: "licence_number", as: String.self)!
+        var browser = BrowserSession(self)
+        try await browser.signIn("county-admin")
+        var page = try await browser.get("/credit")
+        XCTAssertTrue(page.body.string.contains("录入信用记录"))
+        page = try await browser.post("/credit", [("subject", licence), ("kind", "commendation"), ("title", ""), ("decidedOn", "2026-02-01"),
+                                                  ("publicUntil", "2027-02-01")])
+        XCTAssertEqual(page.status, .unprocessableEntity)
+        XCTAssertTrue(page.body.string.contains("2027-02-01"), "what was typed is kept")
+        page = try await browser.post("/credit", [("subject", licence), ("kind", "commendation"), ("title", "优秀公益律师"), ("documentNumber", "示司〔2026〕3号"),
+                                                  ("decidedOn", "2026-02-01"), ("publicUntil", "2027-02-01")])
+        XCTAssertEqual(page.status, .seeOther, page.body.string)
+        let lookup = try await send(.GET, "/api/v1/credit?q=\(licence)").content.decode(CreditController.Lookup.self)
+        XCTAssertEqual(lookup.items.map(\.title), ["优秀公益律师"])
+        // Nobody else enters records.
+        var clerk = BrowserSession(self)
+        try await clerk.signIn("clerk")
+        page = try await clerk.get("/credit")
+        XCTAssertFalse(page.body.string.contains("录入信用记录"))
+        page = try await clerk.post("/credit", [("subject", licence), ("kind", "commendation"), ("title", "x"), ("decidedOn", "2026-02-01")])
+        XCTAssertEqual(page.status, .forbidden)
+    }
+
     func testACitizenComplainsOnlineAndSeesOnlyTheirOwn() async throws {
         var browser = BrowserSession(self)
         _ = try await browser.get("/login/citizen")

@@ -270,15 +270,19 @@ final class RectificationTests: AppTestCase {
     }
 }
 
-/// The demo city's history gets rectifications in every state, through the real steps.
+/// The demo city's history gets rectifications and complaints in every state, and a review sample, through the real steps.
 final class RectificationDemoTests: AppTestCase {
     func testTheDemoHistoryHasARectificationInEachState() async throws {
         _ = try await DemoRequests.generate(count: 400, app: app, on: app.db)
-        try await RectificationDemo.seed(app: app)
+        try await EvaluationDemo.seed(app: app)
         let statuses = try await sql.raw("SELECT status FROM rectifications").all(decodingColumn: "status", as: String.self)
         XCTAssertEqual(Set(statuses), Set(RectificationStatus.allCases.map(\.rawValue)), "\(statuses)")
-        let credit = try await sql.raw("SELECT COUNT(*) AS n FROM credit_records").first(decodingColumn: "n", as: Int.self)
-        XCTAssertEqual(credit, 2, "a published commendation and a staff-only review for the demo lawyer")
+        let credit = Set(try await sql.raw("SELECT kind FROM credit_records").all(decodingColumn: "kind", as: String.self))
+        XCTAssertTrue(credit.isSuperset(of: ["commendation", "quality_review", "upheld_complaint"]), "\(credit)")
+        let complaints = try await sql.raw("SELECT status FROM complaints").all(decodingColumn: "status", as: String.self)
+        XCTAssertEqual(Set(complaints), Set(ComplaintStatus.allCases.map(\.rawValue)))
+        let reviews = Set(try await sql.raw("SELECT status FROM quality_reviews").all(decodingColumn: "status", as: String.self))
+        XCTAssertEqual(reviews, ["pending", "reviewed"])
         let service = try await sql.raw("SELECT COUNT(*) AS n FROM public_interest_services").first(decodingColumn: "n", as: Int.self) ?? 0
         XCTAssertGreaterThan(service, 0)
         let verified = try await Ledger.verify(on: sql, protector: app.personalData)

@@ -93,3 +93,30 @@ struct RatingRankingTests {
         #expect(RatingRanking.rank(twenty).filter(\.bottom).count == 2, "a tenth of twenty")
     }
 }
+
+@Suite("Case-file review samples and checklists")
+struct QualityReviewRuleTests {
+    @Test("The sample is a share rounded up, at least one, the same for the same seed and cases, another for another seed")
+    func sample() {
+        let ids = (0..<45).map { "case-\($0)" }
+        let a = QualitySample.draw(ids, share: 0.05, seed: "2026-11")
+        #expect(a.count == 3, "5% of 45 is 2.25: three")
+        #expect(QualitySample.draw(ids.reversed(), share: 0.05, seed: "2026-11") == a, "the order the cases come in does not matter")
+        #expect(QualitySample.draw(ids, share: 0.05, seed: "2026-12") != a)
+        #expect(QualitySample.draw(["only"], share: 0.05, seed: "x") == ["only"])
+        #expect(QualitySample.draw([], share: 0.05, seed: "x").isEmpty)
+        #expect(QualitySample.draw(ids, share: 2, seed: "x").count == 45)
+        #expect(QualitySample.fnv1a("a") == 0xaf63dc4c8601ec8c, "FNV-1a's published value for \"a\"")
+    }
+
+    @Test("Legal aid's checklist follows articles 57 and 59; scores are one per item within its points")
+    func checklist() {
+        let items = ReviewChecklist.defaults(for: .legalAid)
+        #expect(items.map(\.points).reduce(0, +) == 100)
+        #expect(items.allSatisfy { $0.text.contains("第五十九条") })
+        #expect(ReviewChecklist.problems(scores: [25, 25, 25, 25], items: items) == nil)
+        #expect(ReviewChecklist.problems(scores: [25, 25, 25], items: items) == "请为每一项评分（共 4 项）")
+        #expect(ReviewChecklist.problems(scores: [25, 26, 25, 25], items: items) == "第 2 项的分数应为 0–25")
+        #expect(ReviewChecklist.problems(scores: [25, -1, 25, 25], items: items) != nil)
+    }
+}

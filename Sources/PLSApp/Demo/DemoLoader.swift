@@ -17,7 +17,7 @@ enum DemoLoader {
         if options.demoScale == .full, app.settings.demoHistory > 0, app.environment.arguments.dropFirst().first == "serve" {
             _ = try await DemoRequests.generate(count: app.settings.demoHistory, app: app, on: app.db)
             do {
-                try await RectificationDemo.seed(app: app)
+                try await EvaluationDemo.seed(app: app)
             } catch {
                 // The history's extras make the demo richer; without them it still serves.
                 app.logger.warning("demo rectifications not added: \(String(describing: error))")

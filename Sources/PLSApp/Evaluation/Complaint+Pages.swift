@@ -21,6 +21,7 @@ extension RouteGroups {
         web.get("complaints", ":id", "letter", use: ComplaintPages.letter)
         web.post("complaints", ":id", ":step", use: ComplaintPages.step)
         web.get("credit", use: CreditController.page)
+        web.post("credit", use: CreditController.addFromPage)
     }
 }
 
@@ -302,11 +303,17 @@ enum CreditController {
         var publicUntil: String?
     }
 
+    static func mayAdd(_ p: Principal) -> Bool { [.cityAdmin, .countyAdmin].contains(p.role) }
+
     /// The bureau enters commendations, penalties and sanctions with their document and publication period.
     static func apiAdd(_ req: Request) async throws -> Response {
+        try await add(try req.content.decode(AddInput.self), req: req)
+        return Response(status: .created)
+    }
+
+    static func add(_ input: AddInput, req: Request) async throws {
         let p = try req.staff()
-        try p.require([.cityAdmin, .countyAdmin].contains(p.role))
-        let input = try req.content.decode(AddInput.self)
+        try p.require(mayAdd(p))
         var errors = FieldErrors()
         let subject = errors.choice(input.subject, "subject", "对象", as: CreditRecords.Subject.self)
         let kind = errors.choice(input.kind, "kind", "类型", as: CreditRecords.Kind.self)
@@ -330,20 +337,50 @@ enum CreditController {
             try await AuditLog.record("credit.add", target: title, after: ["kind": kind!.rawValue, "documentNumber": number, "publicUntil": until?.description],
                                       by: actor, protector: protector, on: sql, at: now)
         }
-        return Response(status: .created)
     }
 
-    /// 信用查询: the public lookup page.
-    static func page(_ req: Request) async throws -> View {
+    /// The same from the lookup page: the subject named as on a complaint (licence number, or a unique name).
+    static func addFromPage(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        try p.require(mayAdd(p))
+        do {
+            let (institution, practitioner) = try await ComplaintPages.respondent(req.formValue("subject"), on: req.sql)
+            try await add(AddInput(subject: practitioner != nil ? "practitioner" : "institution", subjectId: practitioner ?? institution,
+                                   kind: req.formValue("kind"), title: req.formValue("title"), documentNumber: req.formValue("documentNumber"),
+                                   decidedOn: req.formValue("decidedOn"), publicUntil: req.formValue("publicUntil")), req: req)
+            return req.redirect(to: "/credit?q=" + (req.formValue("subject")?.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""),
+                                flash: "已录入信用记录")
+        } catch let e as AppError where e.status.code < 500 {
+            var fields = e.fields
+            if let m = fields.removeValue(forKey: "respondent") ?? fields.removeValue(forKey: "subjectId") { fields["subject"] = m }
+            let response = try await page(req, error: AppError(e.status, e.code, e.message, fields: fields)).encodeResponse(for: req)
+            response.status = e.status
+            return response
+        }
+    }
+
+    /// 信用查询: the public lookup page; the bureau's staff enter records there too.
+    static func page(_ req: Request) async throws -> View { try await page(req, error: nil) }
+
+    static func page(_ req: Request, error: AppError?) async throws -> View {
         let q = ((try? req.query.get(String.self, at: "q")) ?? "").trimmingCharacters(in: .whitespaces)
         let staff = req.auth.get(Principal.self)?.role.isStaff == true
         let items = q.isEmpty || q.count > 100 ? [] : try await lookup(q, staff: staff, today: req.today, on: req.sql)
         let service = q.isEmpty || q.count > 100 ? [] : try await publicInterest(q, req: req)
         struct Context: Encodable {
             var page: PageMeta; var q: String; var items: [Entry]; var searched: Bool; var staff: Bool; var publicInterest: [PublicInterest.Total]
-            var year: Int
+            var year: Int; var canAdd: Bool; var kinds: [SelectOption]; var error: String?; var errors: [String: String]; var kept: [String: String]
+            var errorLinks: [ErrorLink]
         }
-        return try await req.view.render("evaluation/credit", Context(page: req.pageMeta(title: "信用信息查询"), q: q, items: items,
-                                                                       searched: !q.isEmpty, staff: staff, publicInterest: service, year: req.today.year))
+        var kept: [String: String] = [:]
+        if error != nil { for f in ["subject", "kind", "title", "documentNumber", "decidedOn", "publicUntil"] { kept[f] = req.formValue(f) } }
+        let fields = [("subject", "cr-subject", "对象"), ("kind", "cr-kind", "类型"), ("title", "cr-title", "事由"), ("documentNumber", "cr-number", "文书编号"),
+                      ("decidedOn", "cr-decided", "决定日期"), ("publicUntil", "cr-until", "公示截止")].map { (key: $0.0, id: $0.1, label: $0.2) }
+        return try await req.view.render("evaluation/credit", Context(
+            page: req.pageMeta(title: "信用信息查询"), q: q, items: items, searched: !q.isEmpty, staff: staff, publicInterest: service,
+            year: req.today.year, canAdd: req.auth.get(Principal.self).map(mayAdd) ?? false,
+            kinds: [CreditRecords.Kind.commendation, .administrativePenalty, .professionalSanction].map {
+                SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == kept["kind"]) },
+            error: error?.message, errors: error?.fields ?? [:], kept: kept, errorLinks: ErrorLink.links(error?.fields ?? [:], fields)))
     }
 }

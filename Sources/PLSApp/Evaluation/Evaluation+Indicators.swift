@@ -48,6 +48,28 @@ enum EvaluationIndicators {
                 """).all(decoding: UnitRates.Row.self)
             return try await UnitRates.outcome(units, target: s.target, on: db)
         },
+        // Cases reviewed in the year (案卷评查) against the cases concluded (`request_stats`), per unit.
+        IndicatorDefinition(id: "quality_review_coverage", name: "案卷评查覆盖率", capability: "evaluation", unit: .percent,
+                            target: QualitySample.defaultShare * 100, comparator: .atLeast,
+                            basis: "法律援助法第五十七、五十九条：案卷检查等方式督促提升服务质量（抽查比例由市司法局设定，默认 5%）",
+                            targetSource: .bureau, counted: "件案卷已评查") { s, db in
+            let width = String(s.unitWidth)
+            struct N: Decodable { var unit: String; var n: Int }
+            let reviewed = try await db.raw("""
+                SELECT SUBSTR(q.region_code, 1, \(unsafeRaw: width)) AS unit, COUNT(*) AS n FROM quality_reviews q
+                WHERE q.status = 'reviewed' AND q.period >= \(bind: CivilDate.pad(s.year, 4) + "-01") AND q.period <= \(bind: CivilDate.pad(s.year, 4) + "-12")
+                  AND q.region_code LIKE \(bind: s.region.scopePrefix + "%")
+                GROUP BY SUBSTR(q.region_code, 1, \(unsafeRaw: width))
+                """).all(decoding: N.self)
+            let concluded = try await db.raw("""
+                SELECT SUBSTR(region_code, 1, \(unsafeRaw: width)) AS unit, CAST(SUM(concluded) AS BIGINT) AS n FROM request_stats
+                WHERE year = \(bind: s.year) AND region_code LIKE \(bind: s.region.scopePrefix + "%")
+                GROUP BY SUBSTR(region_code, 1, \(unsafeRaw: width))
+                """).all(decoding: N.self)
+            let done = Dictionary(reviewed.map { ($0.unit, $0.n) }, uniquingKeysWith: +)
+            let units = concluded.filter { $0.n > 0 }.map { UnitRates.Row(unit: $0.unit, num: done[$0.unit] ?? 0, den: $0.n) }
+            return try await UnitRates.outcome(units, target: s.target, on: db)
+        },
         // Lawyers and grassroots legal service workers whose public-interest and village adviser hours of the year reach
         // the bureau's annual hours (`city_settings.public_interest_hours`, 50 unless set).
         IndicatorDefinition(id: "public_interest_hours_met", name: "公益法律服务时长达标率", capability: "evaluation", unit: .percent, target: 100,

@@ -31,6 +31,10 @@ enum RatingRankings {
         var bottom: Bool
         /// At the bottom last month too: the practice of 约谈.
         var bottomTwoMonths: Bool
+        /// Institutions: the month's case-file review scores (percent of the checklist's points, on average).
+        var reviewScore: Double?
+        /// Practitioners: the month's public-interest service, in hours.
+        var publicInterestHours: Double?
     }
 
     struct Report: Content { var month: String; var of: String; var ofName: String; var items: [Item] }
@@ -38,7 +42,7 @@ enum RatingRankings {
     /// "2026-11" → its first day and the next month's, as instants in China.
     static func month(_ raw: String) -> (start: CivilDate, end: CivilDate)? {
         let parts = raw.split(separator: "-")
-        guard parts.count == 2, let y = Int(parts[0]), let m = Int(parts[1]), (2000...2100).contains(y),
+        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let y = Int(parts[0]), let m = Int(parts[1]), (2000...2100).contains(y),
               let start = CivilDate(year: y, month: m, day: 1) else { return nil }
         let end = m == 12 ? CivilDate(year: y + 1, month: 1, day: 1)! : CivilDate(year: y, month: m + 1, day: 1)!
         return (start, end)
@@ -98,10 +102,27 @@ enum RatingRankings {
         let before = RatingRanking.rank(try await lines(of, from: previousStart, to: start, scope: scope, on: db).map(\.line))
         let bottomBefore = Set(before.filter(\.bottom).map(\.line.id))
         let names = Dictionary(this.map { ($0.line.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        struct Extra: Decodable { var id: UUID; var value: Double? }
+        var extra: [String: Double] = [:]
+        let ids = this.compactMap { UUID(uuidString: $0.line.id) }
+        if !ids.isEmpty, of == .institution {
+            for e in try await db.raw("""
+                SELECT institution_id AS id, AVG(CAST(total AS DOUBLE PRECISION) * 100 / max_total) AS value FROM quality_reviews
+                WHERE period = \(bind: raw) AND status = 'reviewed' AND max_total > 0 AND institution_id IN (\(binds: ids)) GROUP BY institution_id
+                """).all(decoding: Extra.self) { extra[e.id.uuidString] = e.value }
+        } else if !ids.isEmpty, of == .practitioner {
+            for e in try await db.raw("""
+                SELECT practitioner_id AS id, SUM(hours) AS value FROM public_interest_services
+                WHERE served_on >= \(bind: start.description) AND served_on < \(bind: end.description) AND practitioner_id IN (\(binds: ids))
+                GROUP BY practitioner_id
+                """).all(decoding: Extra.self) { extra[e.id.uuidString] = e.value }
+        }
         let items = RatingRanking.rank(this.map(\.line)).map { r in
             Item(id: r.line.id, name: names[r.line.id] ?? "", rank: r.rank, rated: r.line.rated, satisfied: r.line.satisfied,
                  satisfaction: r.line.satisfaction.map { ($0 * 10).rounded() / 10 }, bad: r.line.bad, rectifiedOnTime: r.line.rectifiedOnTime,
-                 bottom: r.bottom, bottomTwoMonths: r.bottom && bottomBefore.contains(r.line.id))
+                 bottom: r.bottom, bottomTwoMonths: r.bottom && bottomBefore.contains(r.line.id),
+                 reviewScore: of == .institution ? extra[r.line.id].map { ($0 * 10).rounded() / 10 } : nil,
+                 publicInterestHours: of == .practitioner ? (extra[r.line.id] ?? 0) : nil)
         }
         return Report(month: raw, of: of.rawValue, ofName: of.chineseName, items: items)
     }
@@ -128,12 +149,13 @@ enum RatingRankings {
 
     static func export(_ req: Request, _ format: SheetFile.Format) async throws -> Response {
         let r = try await apiReport(req)
-        var rows = [["名次", r.ofName, "评价数", "满意数", "满意率（%）", "差评数", "差评按时整改数", "末位", "连续两月末位"]]
+        var rows = [["名次", r.ofName, "评价数", "满意数", "满意率（%）", "差评数", "差评按时整改数", "案卷评查得分", "公益服务（小时）", "末位", "连续两月末位"]]
         for i in r.items {
             rows.append([String(i.rank), i.name, String(i.rated), String(i.satisfied), i.satisfaction.map { String($0) } ?? "", String(i.bad),
-                         String(i.rectifiedOnTime), i.bottom ? "是" : "", i.bottomTwoMonths ? "是" : ""])
+                         String(i.rectifiedOnTime), i.reviewScore.map { String($0) } ?? "", i.publicInterestHours.map { String($0) } ?? "",
+                         i.bottom ? "是" : "", i.bottomTwoMonths ? "是" : ""])
         }
-        return try SheetFile.response(rows, numeric: [0, 2, 3, 4, 5, 6], name: "ratings-\(r.of)-\(r.month)", format: format)
+        return try SheetFile.response(rows, numeric: [0, 2, 3, 4, 5, 6, 7, 8], name: "ratings-\(r.of)-\(r.month)", format: format)
     }
 
     static func page(_ req: Request) async throws -> View {

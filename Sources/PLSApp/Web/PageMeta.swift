@@ -74,6 +74,9 @@ extension Request {
             if RatingRankings.mayRead(p) {
                 nav.append(.init(href: "/rankings", label: "好差评排名", current: path.hasPrefix("/rankings")))
             }
+            if QualityReviews.mayRead(p) {
+                nav.append(.init(href: "/quality-reviews", label: "案卷评查", current: path.hasPrefix("/quality-reviews")))
+            }
             if Intake.channels(for: p.role).contains(.window) {
                 nav.append(.init(href: "/window", label: "窗口登记", current: path == "/window"))
             }

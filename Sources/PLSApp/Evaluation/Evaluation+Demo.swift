@@ -2,9 +2,10 @@ import Vapor
 import SQLKit
 import PLSDomain
 
-/// The demo's rectifications: the history's most recent bad ratings, one in each state, taken through the real steps
-/// (so the timelines, notices and figures are what a city would see).
-enum RectificationDemo {
+/// The demo's evaluation loop, taken through the real steps (so timelines, notices and figures are what a city would
+/// see): the history's most recent bad ratings, a rectification in each state; complaints in each state; last month's
+/// case-file review sample, half of it scored; the demo lawyer's credit record and public-interest service.
+enum EvaluationDemo {
     static func seed(app: Application) async throws {
         struct Row: Decodable { var id: UUID; var rating: Int; var ratedAt: Date }
         let sql = app.db as! any SQLDatabase
@@ -85,6 +86,50 @@ enum RectificationDemo {
                                    institutionID: nil, practitionerID: nil)
                 _ = try await Rectifications.take(.evaluation, on: x.id, Input(rating: 4, comment: "整改及时"), by: op, app: app)
             }
+        }
+        try await seedComplaints(app: app, by: system)
+        try await seedReviews(app: app, by: system)
+    }
+
+    /// A complaint in each state against the demo lawyer, registered by the hotline, handled by the lawyer's county.
+    private static func seedComplaints(app: Application, by system: Principal) async throws {
+        let sql = app.db as! any SQLDatabase
+        struct P: Decodable { var practitionerId: UUID?; var regionCode: String }
+        guard let lawyer = try await sql.raw("SELECT practitioner_id, region_code FROM accounts WHERE username = 'lawyer'")
+            .first(decoding: P.self, keyDecodingStrategy: .snakeCase), let id = lawyer.practitionerId,
+              let region = try await sql.raw("SELECT region_code FROM practitioners WHERE id = \(bind: id)").first(decodingColumn: "region_code", as: String.self)
+        else { return }
+        let hotline = Principal(accountID: system.accountID, displayName: "12348 热线坐席", role: .hotlineOperator,
+                                region: DivisionCode(region)?.ancestor(at: .city), institutionID: nil, practitionerID: nil)
+        let county = Principal(accountID: system.accountID, displayName: "示范数据", role: .countyAdmin,
+                               region: DivisionCode(Notifications.countyPrefix(region).padding(toLength: 12, withPad: "0", startingAt: 0)),
+                               institutionID: nil, practitionerID: nil)
+        typealias S = Complaints.StepInput
+        let cases: [(String, [(ComplaintStep, S)])] = [
+            ("律师收取代理费后长时间未联系，电话不接", []),
+            ("律师未经同意将案件转交他人办理", [(.requestMaterial, S(note: "委托代理合同和付款凭证"))]),
+            ("约定的开庭律师未到庭", [(.accept, S()), (.statement, S(party: "respondent", text: "因法院临时改期，已提前告知当事人"))]),
+            ("律师收费未开具发票", [(.accept, S()), (.decide, S(upheld: true, finding: "经查，收费未开具发票属实，责令补开发票并予以批评教育"))]),
+            ("对律师的代理意见不满意", [(.refuse, S(reason: "属于对代理意见的专业分歧，不属于投诉受理范围，可与律师协商或另行委托"))]),
+        ]
+        for (n, (content, steps)) in cases.enumerated() {
+            let c = try await Complaints.register(.init(kind: n == 3 ? "fees" : "conduct", practitionerId: id, name: "赵\(["明", "芳", "强", "丽", "军"][n])",
+                                                        mobile: "1390000100\(n)", content: content), by: hotline, app: app)
+            for (step, input) in steps { _ = try await Complaints.take(step, on: c.id, input, by: county, app: app) }
+        }
+    }
+
+    /// Last month's sample, half of it scored.
+    private static func seedReviews(app: Application, by system: Principal) async throws {
+        let last = app.today.adding(days: -app.today.day)
+        let period = CivilDate.pad(last.year, 4) + "-" + CivilDate.pad(last.month, 2)
+        _ = try await QualityReviews.draw(.init(period: period, share: 0.02), by: system, app: app)
+        let rows = try await QualityReviews.list(period: period, status: "pending", scope: .everything, page: PageRequest(page: 1, per: 100),
+                                                 on: app.db as! any SQLDatabase).items
+        for (i, r) in rows.enumerated() where i % 2 == 0 {
+            let items = try await QualityReviews.checklist(MatterType(rawValue: r.matterType) ?? .consultation, on: app.db as! any SQLDatabase)
+            _ = try await QualityReviews.score(r.id, .init(scores: items.map { $0.points - (i % 3) * 2 }, comment: i % 3 == 0 ? nil : "文书个别要素缺失，请补正"),
+                                               by: system, app: app)
         }
     }
 }
