@@ -75,3 +75,30 @@ def test_a_citizen_complains_on_a_phone_and_anyone_looks_up_the_credit_record(ph
     # Listed with their matters, to come back to.
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="我的事项").click()
     expect(page.get_by_role("heading", name="我的投诉")).to_be_visible()
+
+
+def test_the_reviewer_scores_a_sampled_case_on_a_tablet(browser):
+    ctx = browser.new_context(viewport={"width": 768, "height": 1024}, locale="zh-CN", has_touch=True)
+    page = ctx.new_page()
+    page.on("dialog", lambda d: d.accept())
+    sign_in(page, "county-admin")
+    page.get_by_role("link", name="案卷评查").first.click()
+    page.locator("tr", has_text="待评查").first.get_by_role("link").click()
+    expect(page.get_by_role("heading", name="评查清单")).to_be_visible()
+    inputs = page.locator("form.review-checklist input[type=number]")
+    count = inputs.count()
+    assert count >= 2
+    # One score left out: refused, the others kept.
+    for i in range(count - 1):
+        inputs.nth(i).fill("20")
+    page.get_by_role("button", name="保存评查结果").click()
+    expect(page.locator(".error-summary")).to_be_focused()
+    expect(inputs.nth(0)).to_have_value("20")
+    inputs.nth(count - 1).fill("18")
+    page.get_by_label("评查意见和整改要求").fill("结案报告未写明法律依据，请补正")
+    page.get_by_role("button", name="保存评查结果").click()
+    expect(page.get_by_text("已保存评查结果")).to_be_visible()
+    expect(page.get_by_text("已评查").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 768
+    shot(page, "quality-review-tablet")
+    ctx.close()
