@@ -101,3 +101,20 @@ extension CivilDate {
     /// As documents print a date: 2026 年 12 月 6 日.
     public var chineseText: String { "\(year) 年 \(month) 月 \(day) 日" }
 }
+
+public extension CivilDate {
+    /// A month as people write it, `YYYY-MM` (2000–2100): its first day and the next month's. Nil for anything else.
+    static func month(_ raw: String) -> (start: CivilDate, end: CivilDate)? {
+        let parts = raw.split(separator: "-")
+        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let y = Int(parts[0]), let m = Int(parts[1]),
+              (2000...2100).contains(y), let start = CivilDate(year: y, month: m, day: 1) else { return nil }
+        return (start, start.nextMonthStart)
+    }
+
+    /// `YYYY-MM` of this date.
+    var monthKey: String { Self.pad(year, 4) + "-" + Self.pad(month, 2) }
+
+    /// The first day of the month after this date's, and of the one before.
+    var nextMonthStart: CivilDate { month == 12 ? CivilDate(year: year + 1, month: 1, day: 1)! : CivilDate(year: year, month: month + 1, day: 1)! }
+    var previousMonthStart: CivilDate { month == 1 ? CivilDate(year: year - 1, month: 12, day: 1)! : CivilDate(year: year, month: month - 1, day: 1)! }
+}

@@ -120,3 +120,15 @@ struct QualityReviewRuleTests {
         #expect(ReviewChecklist.problems(scores: [25, -1, 25, 25], items: items) != nil)
     }
 }
+
+@Suite("Months as people write them")
+struct MonthTests {
+    @Test("YYYY-MM only, its first day and the next month's; the month before across a new year")
+    func months() {
+        #expect(CivilDate.month("2026-12")! == (CivilDate("2026-12-01")!, CivilDate("2027-01-01")!))
+        #expect(CivilDate.month("2026-02")!.end == CivilDate("2026-03-01")!)
+        for bad in ["2026-3", "2026-13", "26-03", "2026-03-01", "1999-12", "", "+202-03"] { #expect(CivilDate.month(bad) == nil, "\(bad)") }
+        #expect(CivilDate("2026-01-15")!.previousMonthStart == CivilDate("2025-12-01")!)
+        #expect(CivilDate("2026-01-15")!.previousMonthStart.monthKey == "2025-12")
+    }
+}

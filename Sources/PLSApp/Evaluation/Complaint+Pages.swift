@@ -46,15 +46,10 @@ enum ComplaintController {
         let page = try PageRequest(from: req)
         let (status, open) = try status(req)
         let (rows, total) = try await Complaints.list(status: status, open: open, for: p, page: page, on: req.sql)
-        var items: [Complaints.View] = []
-        for c in rows { items.append(try await Complaints.view(c, for: p, app: req.application, on: req.sql)) }
-        return Paged(items: items, total: total, page: page.page, per: page.per)
+        return Paged(items: try await Complaints.views(rows, for: p, app: req.application, on: req.sql), total: total, page: page.page, per: page.per)
     }
 
-    static func id(_ req: Request) throws -> UUID {
-        guard let id = req.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.notFound("投诉") }
-        return id
-    }
+    static func id(_ req: Request) throws -> UUID { try req.uuid("id", notFound: "投诉") }
 
     static func apiGet(_ req: Request) async throws -> Complaints.View {
         let p = try req.principal()

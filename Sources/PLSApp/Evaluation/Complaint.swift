@@ -224,16 +224,31 @@ enum Complaints {
         p.role == .cityAdmin || (p.role == .countyAdmin && p.scope.includes(regionCode: c.regionCode))
     }
 
-    static func statements(_ id: UUID, protector: PersonalDataProtector, on db: any SQLDatabase) async throws -> [Statement] {
-        struct Row: Decodable { var party: String; var text: String; var recordedOn: String; var recordedBy: String }
-        return try await db.raw("SELECT party, text, recorded_on, recorded_by FROM complaint_statements WHERE complaint_id = \(bind: id) ORDER BY created_at")
-            .all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
-            .map { Statement(party: $0.party, partyName: partyNames[$0.party] ?? $0.party, text: (try? protector.open($0.text)) ?? "", recordedOn: $0.recordedOn, recordedBy: $0.recordedBy) }
+    /// The statements of several complaints in one query (a list's page reads them at once).
+    static func statements(_ ids: [UUID], protector: PersonalDataProtector, on db: any SQLDatabase) async throws -> [UUID: [Statement]] {
+        guard !ids.isEmpty else { return [:] }
+        struct Row: Decodable { var complaintId: UUID; var party: String; var text: String; var recordedOn: String; var recordedBy: String }
+        let rows = try await db.raw("""
+            SELECT complaint_id, party, text, recorded_on, recorded_by FROM complaint_statements WHERE complaint_id IN (\(binds: ids)) ORDER BY created_at
+            """).all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
+        return Dictionary(grouping: rows, by: \.complaintId).mapValues { group in
+            group.map { Statement(party: $0.party, partyName: partyNames[$0.party] ?? $0.party, text: (try? protector.open($0.text)) ?? "",
+                                  recordedOn: $0.recordedOn, recordedBy: $0.recordedBy) }
+        }
     }
 
     static let partyNames = ["complainant": "投诉人", "respondent": "被投诉人", "witness": "其他知情人"]
 
     static func view(_ c: Stored, for p: Principal, app: Application, on db: any SQLDatabase) async throws -> View {
+        try await views([c], for: p, app: app, on: db)[0]
+    }
+
+    static func views(_ rows: [Stored], for p: Principal, app: Application, on db: any SQLDatabase) async throws -> [View] {
+        let heard = try await statements(rows.map(\.id), protector: app.personalData, on: db)
+        return try rows.map { try view($0, statements: heard[$0.id] ?? [], for: p, app: app) }
+    }
+
+    private static func view(_ c: Stored, statements: [Statement], for p: Principal, app: Application) throws -> View {
         let protector = app.personalData, today = app.today.description
         let state = c.state
         let overdue = (state == .registered || state == .awaitingMaterial) && c.acceptDue < today || state == .investigating && c.decisionDue < today
@@ -247,7 +262,7 @@ enum Complaints {
             materialNote: try protector.open(c.materialNote), materialReceivedOn: c.materialReceivedOn, acceptedOn: c.acceptedOn,
             extendedOn: c.extendedOn, extensionReason: try protector.open(c.extensionReason), decidedOn: c.decidedOn, upheld: c.upheld,
             finding: try protector.open(c.finding), refusedReason: try protector.open(c.refusedReason),
-            statements: try await statements(c.id, protector: protector, on: db), overdue: overdue,
+            statements: statements, overdue: overdue,
             steps: mayHandle(c, p) ? ComplaintStep.allCases.filter {
                 ComplaintFlow.next($0, from: state, materialRequested: c.materialRequestedOn != nil, extended: c.extendedOn != nil).isSuccess
             }.map(\.rawValue) : [])

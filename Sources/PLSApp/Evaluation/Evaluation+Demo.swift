@@ -121,8 +121,7 @@ enum EvaluationDemo {
 
     /// Last month's sample, half of it scored.
     private static func seedReviews(app: Application, by system: Principal) async throws {
-        let last = app.today.adding(days: -app.today.day)
-        let period = CivilDate.pad(last.year, 4) + "-" + CivilDate.pad(last.month, 2)
+        let period = app.today.previousMonthStart.monthKey
         _ = try await QualityReviews.draw(.init(period: period, share: 0.02), by: system, app: app)
         let rows = try await QualityReviews.list(period: period, status: "pending", scope: .everything, page: PageRequest(page: 1, per: 100),
                                                  on: app.db as! any SQLDatabase).items

@@ -68,12 +68,10 @@ enum PublicInterest {
         if let day, let hours = input.hours {
             for (field, problem) in PublicInterestRules.problems(day: day, hours: hours, today: app.today) { errors.add(field, problem) }
         }
-        guard let practitionerID = input.practitionerId ?? p.practitionerID else {
-            errors.add("practitionerId", "请选择法律服务人员")
-            try errors.throwIfAny()
-            throw AppError.validation(["practitionerId": "请选择法律服务人员"])
-        }
+        let chosen = input.practitionerId ?? p.practitionerID
+        if chosen == nil { errors.add("practitionerId", "请选择法律服务人员") }
         try errors.throwIfAny()
+        let practitionerID = chosen!
         let sql = app.db as! any SQLDatabase
         struct Row: Decodable { var id: UUID; var name: String; var institutionId: UUID; var regionCode: String }
         guard let who = try await sql.raw("SELECT id, name, institution_id, region_code FROM practitioners WHERE id = \(bind: practitionerID)")

@@ -22,10 +22,7 @@ extension RouteGroups {
 }
 
 enum QualityReviewController {
-    static func id(_ req: Request) throws -> UUID {
-        guard let id = req.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.notFound("评查记录") }
-        return id
-    }
+    static func id(_ req: Request) throws -> UUID { try req.uuid("id", notFound: "评查记录") }
 
     static func matter(_ req: Request) throws -> MatterType {
         guard let m = req.parameters.get("matterType").flatMap(MatterType.init(rawValue:)) else { throw AppError.notFound("事项类型") }
@@ -34,7 +31,7 @@ enum QualityReviewController {
 
     static func filters(_ req: Request) throws -> (String?, String?) {
         let period = (try? req.query.get(String.self, at: "period")).flatMap { $0.isEmpty ? nil : $0 }
-        if let period, RatingRankings.month(period) == nil { throw AppError.validation(["period": "评查期间为月份，格式 YYYY-MM"]) }
+        if let period, CivilDate.month(period) == nil { throw AppError.validation(["period": "评查期间为月份，格式 YYYY-MM"]) }
         let status = (try? req.query.get(String.self, at: "status")).flatMap { $0.isEmpty ? nil : $0 }
         if let status, !["pending", "reviewed"].contains(status) { throw AppError.validation(["status": "状态为 pending 或 reviewed"]) }
         return (period, status)
@@ -114,10 +111,9 @@ enum QualityReviewController {
              Cell(text: r.statusName, badge: r.status == "reviewed" ? "ok" : "muted"),
              Cell(text: r.total.map { "\($0)/\(r.maxTotal ?? 100)" } ?? "")]
         }, total: result.total, page: pageRequest, request: req)
-        let lastMonth = req.today.adding(days: -req.today.day)
         return try await req.view.render("evaluation/quality-reviews", ListContext(
             page: req.pageMeta(title: "案卷评查"), table: table,
-            period: period ?? CivilDate.pad(lastMonth.year, 4) + "-" + CivilDate.pad(lastMonth.month, 2),
+            period: period ?? req.today.previousMonthStart.monthKey,
             canDraw: QualityReviews.mayReview(p), drawn: drawn, error: error))
     }
 

@@ -78,7 +78,7 @@ enum QualityReviews {
     // MARK: Drawing
 
     static func period(_ raw: String?) throws -> (String, CivilDate, CivilDate) {
-        guard let raw, let (start, end) = RatingRankings.month(raw) else { throw AppError.validation(["period": "评查期间为月份，格式 YYYY-MM"]) }
+        guard let raw, let (start, end) = CivilDate.month(raw) else { throw AppError.validation(["period": "评查期间为月份，格式 YYYY-MM"]) }
         return (raw, start, end)
     }
 

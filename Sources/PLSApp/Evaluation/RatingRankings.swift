@@ -39,15 +39,6 @@ enum RatingRankings {
 
     struct Report: Content { var month: String; var of: String; var ofName: String; var items: [Item] }
 
-    /// "2026-11" → its first day and the next month's, as instants in China.
-    static func month(_ raw: String) -> (start: CivilDate, end: CivilDate)? {
-        let parts = raw.split(separator: "-")
-        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let y = Int(parts[0]), let m = Int(parts[1]), (2000...2100).contains(y),
-              let start = CivilDate(year: y, month: m, day: 1) else { return nil }
-        let end = m == 12 ? CivilDate(year: y + 1, month: 1, day: 1)! : CivilDate(year: y, month: m + 1, day: 1)!
-        return (start, end)
-    }
-
     static func lines(_ of: Of, from start: CivilDate, to end: CivilDate, scope: DataScope,
                       on db: any SQLDatabase) async throws -> [(line: RatingLine, name: String)] {
         // The concluding staff member (the last conclusion, if it was reopened), and their institution.
@@ -96,10 +87,9 @@ enum RatingRankings {
     }
 
     static func report(_ of: Of, month raw: String, scope: DataScope, on db: any SQLDatabase) async throws -> Report {
-        guard let (start, end) = month(raw) else { throw AppError.validation(["month": "月份格式为 YYYY-MM"]) }
+        guard let (start, end) = CivilDate.month(raw) else { throw AppError.validation(["month": "月份格式为 YYYY-MM"]) }
         let this = try await lines(of, from: start, to: end, scope: scope, on: db)
-        let previousStart = start.month == 1 ? CivilDate(year: start.year - 1, month: 12, day: 1)! : CivilDate(year: start.year, month: start.month - 1, day: 1)!
-        let before = RatingRanking.rank(try await lines(of, from: previousStart, to: start, scope: scope, on: db).map(\.line))
+        let before = RatingRanking.rank(try await lines(of, from: start.previousMonthStart, to: start, scope: scope, on: db).map(\.line))
         let bottomBefore = Set(before.filter(\.bottom).map(\.line.id))
         let names = Dictionary(this.map { ($0.line.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         struct Extra: Decodable { var id: UUID; var value: Double? }
@@ -134,9 +124,7 @@ enum RatingRankings {
     static func query(_ req: Request) throws -> (Of, String) {
         let raw = (try? req.query.get(String.self, at: "of")) ?? Of.institution.rawValue
         guard let of = Of(rawValue: raw.isEmpty ? Of.institution.rawValue : raw) else { throw AppError.validation(["of": "排名对象为 institution、practitioner 或 post"]) }
-        let lastMonth = req.today.adding(days: -req.today.day)
-        let month = (try? req.query.get(String.self, at: "month")).flatMap { $0.isEmpty ? nil : $0 }
-            ?? CivilDate.pad(lastMonth.year, 4) + "-" + CivilDate.pad(lastMonth.month, 2)
+        let month = (try? req.query.get(String.self, at: "month")).flatMap { $0.isEmpty ? nil : $0 } ?? req.today.previousMonthStart.monthKey
         return (of, month)
     }
 

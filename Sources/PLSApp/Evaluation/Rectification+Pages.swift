@@ -42,10 +42,7 @@ enum RectificationController {
                                              today: req.today, by: p, on: req.sql)
     }
 
-    static func id(_ req: Request) throws -> UUID {
-        guard let id = req.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.notFound("整改记录") }
-        return id
-    }
+    static func id(_ req: Request) throws -> UUID { try req.uuid("id", notFound: "整改记录") }
 
     static func apiGet(_ req: Request) async throws -> Rectifications.View {
         let p = try req.principal()

@@ -298,9 +298,9 @@ extension InstitutionController {
 }
 
 extension Request {
-    /// A UUID path parameter; a malformed one is simply a record that does not exist.
-    func uuid(_ name: String) throws -> UUID {
-        guard let raw = parameters.get(name), let id = UUID(uuidString: raw) else { throw AppError.notFound() }
+    /// A UUID path parameter; a malformed one is simply a record that does not exist (`what` names it in the message).
+    func uuid(_ name: String, notFound what: String = "记录") throws -> UUID {
+        guard let raw = parameters.get(name), let id = UUID(uuidString: raw) else { throw AppError.notFound(what) }
         return id
     }
 }
