@@ -85,10 +85,10 @@ struct M036AddStepFigures: AsyncMigration {
         try await sql.drop(index: "lac_reviewed_idx").run()
         for f in Self.figures {
             if sqlite {
-                for op in ["insert", "update", "delete"] { try await sql.raw(SQLQueryString("DROP TRIGGER IF EXISTS indicator_figure_\(f.name)_\(op)")).run() }
+                for op in ["insert", "update", "delete"] { try await sql.raw(SQLQueryString("DROP TRIGGER IF EXISTS indicator_figure_" + f.name + "_" + op)).run() }
             } else {
-                try await sql.raw(SQLQueryString("DROP TRIGGER IF EXISTS indicator_figure_\(f.name) ON legal_aid_cases")).run()
-                try await sql.raw(SQLQueryString("DROP FUNCTION IF EXISTS indicator_figure_\(f.name)()")).run()
+                try await sql.raw(SQLQueryString("DROP TRIGGER IF EXISTS indicator_figure_" + f.name + " ON legal_aid_cases")).run()
+                try await sql.raw(SQLQueryString("DROP FUNCTION IF EXISTS indicator_figure_" + f.name + "()")).run()
             }
             try await sql.raw("DELETE FROM indicator_figures WHERE figure = \(bind: f.name)").run()
         }
