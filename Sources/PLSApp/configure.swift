@@ -208,6 +208,18 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M037CreatePublicInterestServices(),
         M038IndexRatedAt(),
         M039CreateQualityReviews(),
+        M040KeyDeadlineNoticesBySubject(),
+        M041AddReviewRectification(),
+        M042AddLegalAidReplacement(),
+    ]
+}
+
+extension Deadlines {
+    /// Every capability whose steps outside a matter case are watched (reminded before, escalated after): one line each.
+    static let watchers: [@Sendable (CivilDate, any SQLDatabase) async throws -> [WatchedDeadline]] = [
+        { try await Rectifications.deadlines(dueBy: $0, on: $1) },
+        { try await Complaints.deadlines(dueBy: $0, on: $1) },
+        { try await QualityReviews.deadlines(dueBy: $0, on: $1) },
     ]
 }
 

@@ -41,6 +41,33 @@ public enum ReviewChecklist {
     }
 }
 
+/// The grade of a scored case (优秀 90%, 良好 80%, 合格 60% of the checklist's points). A case below 良好 must be
+/// rectified: the reviewer writes what is to be put right and the institution reports what it did.
+public enum ReviewGrade: String, Sendable, CaseIterable {
+    case excellent, good, pass, fail
+
+    public static func of(total: Int, max: Int) -> ReviewGrade {
+        guard max > 0 else { return .fail }
+        // In whole points times ten, so that 89.9% is not rounded up into 优秀.
+        let share = total * 1000 / max
+        if share >= 900 { return .excellent }
+        if share >= 800 { return .good }
+        if share >= 600 { return .pass }
+        return .fail
+    }
+
+    public var chineseName: String {
+        switch self {
+        case .excellent: "优秀"
+        case .good: "良好"
+        case .pass: "合格"
+        case .fail: "不合格"
+        }
+    }
+
+    public var needsRectification: Bool { self == .pass || self == .fail }
+}
+
 /// The sample: every closed case of the period and unit ordered by a hash of the recorded seed and its id, the first
 /// share of them taken (at least one when there is any). The same seed and cases always give the same sample, so
 /// anyone can check it was not chosen by hand.

@@ -97,6 +97,38 @@ final class ComplaintTests: AppTestCase {
         XCTAssertEqual(publicView.total, 0)
     }
 
+    /// A complaint about an institution, with no matter of the complainant's behind it, is watched like a request's steps:
+    /// the county is reminded before the acceptance limit and told again after it, once per level however often the
+    /// watch runs.
+    func testTheAcceptanceLimitOfAComplaintWithoutAMatterIsWatched() async throws {
+        let institution = try await sql.raw("SELECT institution_id FROM practitioners WHERE id = \(bind: lawyer.practitionerID!)")
+            .first(decodingColumn: "institution_id", as: UUID.self)!
+        let res = try await complaint(["kind": .init("conduct"), "institutionId": .init(institution), "name": .init("钱多多"),
+                                       "mobile": .init("13955570002"), "content": .init("前台人员态度恶劣")], token: try await token("operator"))
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let c = try res.content.decode(Complaints.View.self)
+        XCTAssertEqual(c.acceptDue, "2026-03-16")
+        func levels() async throws -> [Int] {
+            try await sql.raw("SELECT level FROM deadline_notices WHERE subject_id = \(bind: c.id) AND step = 'complaint.accept' ORDER BY level")
+                .all(decodingColumn: "level", as: Int.self)
+        }
+        app.clock.set(day(13))  // Sunday 15 March: due on the next working day
+        try await Deadlines.scan(app: app)
+        var told = try await levels()
+        XCTAssertEqual(told, [DeadlineStage.dueSoon.rawValue])
+        app.clock.set(day(16))  // Wednesday 18 March: two working days past
+        try await Deadlines.scan(app: app)
+        try await Deadlines.scan(app: app)
+        told = try await levels()
+        XCTAssertEqual(told, [DeadlineStage.dueSoon, .overdue, .escalated].map(\.rawValue), "each level once")
+        let countyAdmin = try XCTUnwrap(city.accounts.first { $0.username == "county-admin" })
+        let texts = try await sql.raw("SELECT n.text FROM notifications n JOIN accounts a ON a.id = n.account_id WHERE a.username = \(bind: countyAdmin.username)")
+            .all(decodingColumn: "text", as: String.self).filter { $0.contains(c.number) }
+        XCTAssertTrue(texts.contains { $0.hasPrefix("到期提醒：投诉 \(c.number)") && $0.contains("投诉受理") }, "\(texts)")
+        XCTAssertTrue(texts.contains { $0.hasPrefix("超期督办：投诉 \(c.number)") }, "\(texts)")
+        XCTAssertEqual(texts.filter { $0.contains("“投诉受理”") }.count, 2, "reminded, then escalated (the county takes the step itself): \(texts)")
+    }
+
     func testTheCreditLookupShowsPublishedEntriesForTheirPeriodOnly() async throws {
         let admin = try await token("admin")
         let licence = try await sql.raw("SELECT licence_number FROM practitioners WHERE id = \(bind: lawyer.practitionerID!)")

@@ -291,6 +291,75 @@ final class LegalAidTests: AppTestCase {
     /// Every statutory deadline is watched (issue #19, item 2): the 7-day decision reminds the centre on the last working
     /// day before it, tells it the day after, and the county a working day later; each once, whoever scans; a clock
     /// stopped for material is not overdue; the designation that follows the decision is watched in its turn.
+    /// Arts. 55–56: a recipient's complaint that the designee does not do their duty, upheld by the county, orders the
+    /// centre to designate someone else; the order is watched like the designation, and the centre's replacement (from
+    /// the roster, with its reason) is on the timeline, told to everyone concerned. Re-designating without that step is
+    /// refused.
+    func testAnUpheldComplaintOrdersAReplacementTheCentreMakes() async throws {
+        let me = try await citizen()
+        let (_, created) = try await apply(me, application())
+        let id = try XCTUnwrap(created).request.id
+        var aid = try await token("aid")
+        var res = try await step(aid, id, "decision", .init(grant: true, reason: "符合经济困难标准"))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        let first = try XCTUnwrap(city.accounts.first { $0.username == "lawyer" }?.practitionerID)
+        res = try await step(aid, id, "designation", .init(practitionerId: first))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        res = try await send(.GET, "/api/v1/legal-aid/cases/\(id)/candidates", token: aid)
+        let other = try XCTUnwrap(try res.content.decode([Dispatch.Candidate].self).first { $0.practitionerId != first }?.practitionerId)
+        res = try await step(aid, id, "designation", .init(practitionerId: other))
+        XCTAssertEqual(res.status, .conflict)
+        XCTAssertTrue(try errorBody(res).message.contains("第五十六条"))
+
+        // The recipient complains; the county accepts and upholds it.
+        res = try await send(.POST, "/api/v1/complaints", token: me, json: Complaints.Input(
+            kind: "legal_aid_replacement", channel: nil, institutionId: nil, practitionerId: first, requestId: id, name: nil, mobile: nil,
+            content: "承办律师两个月未与我联系，也未去法院立案，要求更换"))
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let complaint = try res.content.decode(Complaints.View.self)
+        let county = try await token("county-admin")
+        res = try await send(.POST, "/api/v1/complaints/\(complaint.id)/accept", token: county, json: [String: String]())
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        res = try await send(.POST, "/api/v1/complaints/\(complaint.id)/decide", token: county,
+                             json: ["upheld": AnyEncodable(true), "finding": AnyEncodable("经查属实，承办律师未依法履行职责")])
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        res = try await send(.GET, "/api/v1/legal-aid/cases/\(id)", token: aid)
+        let ordered = try decode(res)
+        XCTAssertEqual(ordered.legalAid.replacementDue, "2026-11-26", "the designation's three days from Monday")
+        let centreNotices = try await sql.raw("SELECT text FROM notifications WHERE request_id = \(bind: id)").all(decodingColumn: "text", as: String.self)
+        XCTAssertTrue(centreNotices.contains { $0.contains("请于 2026-11-26 前更换") }, "\(centreNotices)")
+
+        // Not made by the day after: the centre is told it is overdue.
+        app.clock.set(day(4))
+        try await Deadlines.scan(app: app)
+        let watched = try await sql.raw("SELECT level FROM deadline_notices WHERE subject_id = \(bind: id) AND step = 'legal_aid.replacement'")
+            .all(decodingColumn: "level", as: Int.self)
+        XCTAssertEqual(watched.max(), DeadlineStage.overdue.rawValue, "\(watched)")
+
+        // The centre replaces: not with the same lawyer, not without a reason.
+        aid = try await token("aid")
+        res = try await step(aid, id, "replacement", .init(reason: "投诉成立", practitionerId: first))
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        res = try await step(aid, id, "replacement", .init(practitionerId: other))
+        XCTAssertEqual(try errorBody(res).fields["reason"], "请填写更换理由")
+        res = try await send(.POST, "/api/v1/legal-aid/cases/\(id)/replacement", token: try await token("lawyer"),
+                             json: LegalAidCases.StepInput(reason: "x", practitionerId: other))
+        XCTAssertEqual(res.status, .forbidden, "the designee does not replace themself")
+        res = try await step(aid, id, "replacement", .init(reason: "受援人投诉 \(complaint.number) 成立", practitionerId: other))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        let replaced = try decode(res)
+        XCTAssertEqual(replaced.request.practitionerId, other)
+        XCTAssertEqual(replaced.request.status, "assigned")
+        XCTAssertNil(replaced.legalAid.replacementDue)
+        XCTAssertTrue(replaced.request.timeline.contains { $0.action == "replace_designee" && $0.actionName == "更换承办人员" && ($0.note ?? "").contains("第五十六条") })
+        let texts = try await SmsMessage.query(on: app.db).filter(\.$mobileHash == app.personalData.lookupHash(DemoCity.citizenMobile)).all()
+            .map { try app.personalData.open($0.text) }
+        XCTAssertTrue(texts.contains { $0.contains("已更换承办人员") }, "\(texts)")
+        // The order, made, is no longer watched.
+        let open = try await LegalAidMatterCase().deadlines(dueBy: CivilDate(day(30)), today: CivilDate(day(4)), on: sql)
+        XCTAssertFalse(open.contains { $0.requestID == id && $0.step == "legal_aid.replacement" })
+    }
+
     func testTheDecisionDeadlineRemindsThenEscalates() async throws {
         let me = try await citizen()
         let (created, detail) = try await apply(me, application())
@@ -352,7 +421,7 @@ final class LegalAidTests: AppTestCase {
         XCTAssertTrue(county.first?.hasPrefix("超期督办") == true)
         told = try await Deadlines.scan(app: app)
         XCTAssertEqual(told, 0)
-        let waited = try await sql.raw("SELECT COUNT(*) AS n FROM deadline_notices WHERE request_id = \(bind: waiting!.request.id)")
+        let waited = try await sql.raw("SELECT COUNT(*) AS n FROM deadline_notices WHERE subject_id = \(bind: waiting!.request.id)")
             .first(decodingColumn: "n", as: Int.self)
         XCTAssertEqual(waited, 0, "the clock stood still for material")
 

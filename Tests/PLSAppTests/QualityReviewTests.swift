@@ -102,4 +102,59 @@ final class QualityReviewTests: AppTestCase {
         XCTAssertEqual(page.status, .unprocessableEntity)
         XCTAssertTrue(page.body.string.contains("value=\"40\"") && page.body.string.contains("需补充"))
     }
+
+    /// A case graded below 良好 is rectified: the reviewer must say what to put right, the institution's own staff report
+    /// it within the city's limit (reminded, then escalated), and the reviewer hears of it.
+    func testACaseBelowGoodIsRectifiedByTheInstitutionWithinTheLimit() async throws {
+        let clerk = try await token("clerk")
+        for n in 0..<3 { _ = try await concluded(n, clerk: clerk) }
+        let countyAdmin = try await token("county-admin")
+        var res = try await send(.POST, "/api/v1/quality-reviews/samples", token: countyAdmin, json: ["period": AnyEncodable("2026-03"), "share": AnyEncodable(1.0)])
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        let list = try await send(.GET, "/api/v1/quality-reviews?period=2026-03", token: countyAdmin).content.decode(Paged<QualityReviews.Row>.self)
+        let id = try XCTUnwrap(list.items.first).id
+        res = try await send(.POST, "/api/v1/quality-reviews/\(id)/score", token: countyAdmin, json: QualityReviews.ScoreInput(scores: [20, 15, 20, 15]))
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertEqual(try errorBody(res).fields["rectification"], "得分 70/100，评为“合格”，请写明整改要求")
+        res = try await send(.POST, "/api/v1/quality-reviews/\(id)/score", token: countyAdmin,
+                             json: QualityReviews.ScoreInput(scores: [20, 15, 20, 15], rectification: "补正答复依据，建立办结前复核"))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        var d = try res.content.decode(QualityReviews.Detail.self)
+        XCTAssertEqual(d.review.status, "rectifying")
+        XCTAssertEqual(d.review.gradeName, "合格")
+        XCTAssertEqual(d.review.rectifyDue, "2026-03-23", "fifteen working days from Monday 2 March")
+
+        // Someone else's clerk (the county's legal aid centre) neither sees nor rectifies it; the reviewer does not rectify.
+        res = try await send(.GET, "/api/v1/quality-reviews/\(id)", token: try await token("aid"))
+        XCTAssertEqual(res.status, .notFound)
+        res = try await send(.POST, "/api/v1/quality-reviews/\(id)/rectify", token: countyAdmin, json: ["report": "x"])
+        XCTAssertEqual(res.status, .forbidden)
+
+        // Past the limit: the institution is told, then the county.
+        app.clock.set(Date(timeIntervalSince1970: 1_772_416_800 + 24 * 86_400))  // Thursday 26 March
+        try await Deadlines.scan(app: app)
+        let levels = try await sql.raw("SELECT level FROM deadline_notices WHERE subject_id = \(bind: id) AND step = 'review.rectify' ORDER BY level")
+            .all(decodingColumn: "level", as: Int.self)
+        XCTAssertEqual(levels, [DeadlineStage.dueSoon, .overdue, .escalated].map(\.rawValue))
+
+        // The institution's clerk reports on the review page; an empty report is refused with the page kept.
+        var browser = BrowserSession(self)
+        try await browser.signIn("clerk")
+        var page = try await browser.get("/quality-reviews/\(id)")
+        XCTAssertTrue(page.body.string.contains("报告整改情况") && page.body.string.contains("补正答复依据"))
+        page = try await browser.post("/quality-reviews/\(id)/rectify", [("report", " ")])
+        XCTAssertEqual(page.status, .unprocessableEntity)
+        XCTAssertTrue(page.body.string.contains("请填写整改情况"))
+        page = try await browser.post("/quality-reviews/\(id)/rectify", [("report", "已补正答复依据，并建立办结前复核制度")])
+        XCTAssertEqual(page.status, .seeOther, page.body.string)
+        d = try await send(.GET, "/api/v1/quality-reviews/\(id)", token: try await token("county-admin")).content.decode(QualityReviews.Detail.self)
+        XCTAssertEqual(d.review.status, "rectified")
+        XCTAssertEqual(d.review.rectifiedOn, "2026-03-26")
+        XCTAssertEqual(d.rectificationReport, "已补正答复依据，并建立办结前复核制度")
+        let told = try await sql.raw("SELECT text FROM notifications WHERE text LIKE '案卷评查整改已报告%'").all(decodingColumn: "text", as: String.self)
+        XCTAssertEqual(told.count, 1)
+        XCTAssertTrue(told[0].hasSuffix("已超过整改期限"), told[0])
+        res = try await send(.POST, "/api/v1/quality-reviews/\(id)/rectify", token: try await token("clerk"), json: ["report": "again"])
+        XCTAssertEqual(res.status, .conflict)
+    }
 }

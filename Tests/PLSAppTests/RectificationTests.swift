@@ -201,7 +201,7 @@ final class RectificationTests: AppTestCase {
         let x = try XCTUnwrap(xList.items.first)
         app.clock.set(day(5))  // Saturday 7 March: the callback was due on Tuesday
         _ = try await Deadlines.scan(app: app)
-        let notices = try await sql.raw("SELECT step, level FROM deadline_notices WHERE request_id = \(bind: r.id)")
+        let notices = try await sql.raw("SELECT step, level FROM deadline_notices WHERE subject_id = \(bind: r.id)")
             .all(decoding: Row.self)
         XCTAssertTrue(notices.contains { $0.step == "rectification.callback" && $0.level == DeadlineStage.escalated.rawValue }, "\(notices)")
         let texts = try await sql.raw("SELECT text FROM notifications WHERE request_id = \(bind: r.id)").all(decodingColumn: "text", as: String.self)
@@ -282,7 +282,7 @@ final class RectificationDemoTests: AppTestCase {
         let complaints = try await sql.raw("SELECT status FROM complaints").all(decodingColumn: "status", as: String.self)
         XCTAssertEqual(Set(complaints), Set(ComplaintStatus.allCases.map(\.rawValue)))
         let reviews = Set(try await sql.raw("SELECT status FROM quality_reviews").all(decodingColumn: "status", as: String.self))
-        XCTAssertEqual(reviews, ["pending", "reviewed"])
+        XCTAssertEqual(reviews, Set(QualityReviews.Status.allCases.map(\.rawValue)))
         let service = try await sql.raw("SELECT COUNT(*) AS n FROM public_interest_services").first(decodingColumn: "n", as: Int.self) ?? 0
         XCTAssertGreaterThan(service, 0)
         let verified = try await Ledger.verify(on: sql, protector: app.personalData)

@@ -119,6 +119,18 @@ struct QualityReviewRuleTests {
         #expect(ReviewChecklist.problems(scores: [25, 26, 25, 25], items: items) == "第 2 项的分数应为 0–25")
         #expect(ReviewChecklist.problems(scores: [25, -1, 25, 25], items: items) != nil)
     }
+
+    @Test("Grades at 90, 80 and 60 per cent of the points, never rounded up; below 良好 a case is rectified")
+    func grades() {
+        #expect(ReviewGrade.of(total: 90, max: 100) == .excellent)
+        #expect(ReviewGrade.of(total: 899, max: 1000) == .good, "89.9% is not 优秀")
+        #expect(ReviewGrade.of(total: 40, max: 50) == .good)
+        #expect(ReviewGrade.of(total: 79, max: 100) == .pass)
+        #expect(ReviewGrade.of(total: 60, max: 100) == .pass)
+        #expect(ReviewGrade.of(total: 59, max: 100) == .fail)
+        #expect(ReviewGrade.of(total: 0, max: 0) == .fail, "an empty checklist earns nothing")
+        #expect(ReviewGrade.allCases.filter(\.needsRectification) == [.pass, .fail])
+    }
 }
 
 @Suite("Months as people write them")

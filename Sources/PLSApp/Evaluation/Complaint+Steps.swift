@@ -128,14 +128,8 @@ extension Complaints {
                                                 documentNumber: c.number, decidedOn: app.today, publicUntil: nil, source: c.id, by: p, on: sql, at: now)
                 }
                 if ComplaintKind(rawValue: c.kind) == .legalAidReplacement, let request = c.requestId {
-                    // Art. 56: the centre designates someone else; its staff are told to (the designation is theirs to make).
-                    let centre = try await sql.raw("SELECT centre_id FROM legal_aid_cases WHERE request_id = \(bind: request)")
-                        .first(decodingColumn: "centre_id", as: UUID?.self) ?? nil
-                    if let centre {
-                        let staff = try await Notifications.accounts(roles: [.institutionAdmin, .windowClerk], institution: centre, on: sql)
-                        try await Notifications.notify(accounts: staff, request: request,
-                                                       text: "受援人投诉 \(c.number) 成立：请依法更换承办人员（法律援助法第五十六条）", now: now, on: sql)
-                    }
+                    // Art. 56: the centre designates someone else, through the legal aid step (the choice is theirs).
+                    _ = try await LegalAidCases.orderReplacement(request: request, complaint: c.number, app: app, on: db, at: now)
                 }
             }
         case .materialReceived, .statement:
@@ -147,20 +141,21 @@ extension Complaints {
 
     /// Acceptance and decision: the county's own steps, escalated to it (there is no institution above it here).
     static func deadlines(dueBy horizon: CivilDate, on db: any SQLDatabase) async throws -> [WatchedDeadline] {
-        struct Row: Decodable { var requestId: UUID?; var number: String; var regionCode: String; var due: String }
-        // Only complaints about a matter can be watched by request (the notices are keyed by it).
+        struct Row: Decodable { var id: UUID; var requestId: UUID?; var number: String; var regionCode: String; var due: String }
         func rows(_ step: String, due: String, statuses: [ComplaintStatus]) async throws -> [Row] {
             try await db.raw("""
-                SELECT c.request_id, c.number, c.region_code, \(unsafeRaw: due) AS due FROM complaints c
-                WHERE c.request_id IS NOT NULL AND c.status IN (\(binds: statuses.map(\.rawValue))) AND \(unsafeRaw: due) <= \(bind: horizon.description) AND
-                """ + " " + Deadlines.notFinished(request: "c.request_id", step: step, due: due) + " ORDER BY due LIMIT 500")
+                SELECT c.id, c.request_id, c.number, c.region_code, \(unsafeRaw: due) AS due FROM complaints c
+                WHERE c.status IN (\(binds: statuses.map(\.rawValue))) AND \(unsafeRaw: due) <= \(bind: horizon.description) AND
+                """ + " " + Deadlines.notFinished(subject: "c.id", step: step, due: due) + " ORDER BY due LIMIT 500")
                 .all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
         }
         func watched(_ rows: [Row], _ step: String, _ name: String) -> [WatchedDeadline] {
             rows.compactMap { c in
-                guard let request = c.requestId, let due = CivilDate(c.due) else { return nil }
-                return WatchedDeadline(requestID: request, number: c.number, regionCode: c.regionCode, step: step, name: name, due: due,
-                                       institutionID: nil, countyTakesIt: true)
+                guard let due = CivilDate(c.due) else { return nil }
+                var d = WatchedDeadline(subjectID: c.id, requestID: c.requestId, number: c.number, regionCode: c.regionCode, step: step,
+                                        name: name, due: due, institutionID: nil, countyTakesIt: true)
+                d.noun = "投诉"
+                return d
             }
         }
         return watched(try await rows("complaint.accept", due: "c.accept_due", statuses: [.registered]), "complaint.accept", "投诉受理")

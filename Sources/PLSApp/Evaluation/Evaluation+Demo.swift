@@ -119,16 +119,26 @@ enum EvaluationDemo {
         }
     }
 
-    /// Last month's sample, half of it scored.
+    /// Last month's sample in every state: the second case below 良好 and rectified, the third below 良好 and being
+    /// rectified, every other one after them left for the reviewer (the last always), the rest scored.
     private static func seedReviews(app: Application, by system: Principal) async throws {
         let period = app.today.previousMonthStart.monthKey
         _ = try await QualityReviews.draw(.init(period: period, share: 0.02), by: system, app: app)
         let rows = try await QualityReviews.list(period: period, status: "pending", scope: .everything, page: PageRequest(page: 1, per: 100),
                                                  on: app.db as! any SQLDatabase).items
-        for (i, r) in rows.enumerated() where i % 2 == 0 {
+        for (i, r) in rows.enumerated() where i < rows.count - 1 && (i < 3 || i % 2 == 0) {
             let items = try await QualityReviews.checklist(MatterType(rawValue: r.matterType) ?? .consultation, on: app.db as! any SQLDatabase)
-            _ = try await QualityReviews.score(r.id, .init(scores: items.map { $0.points - (i % 3) * 2 }, comment: i % 3 == 0 ? nil : "文书个别要素缺失，请补正"),
+            let weak = i == 1 || i == 2
+            _ = try await QualityReviews.score(r.id, .init(scores: items.map { weak ? $0.points * 2 / 3 : $0.points - (i % 3) * 2 },
+                                                           comment: i % 3 == 0 ? nil : "文书个别要素缺失，请补正",
+                                                           rectification: weak ? "补正案卷文书，办结前由负责人复核" : nil),
                                                by: system, app: app)
+            if i == 1 {
+                // Reported as the institution's staff would on the review page (the demo has no account at every institution).
+                let staff = Principal(accountID: system.accountID, displayName: r.institutionName, role: .institutionAdmin, region: nil,
+                                      institutionID: r.institutionId, practitionerID: nil)
+                _ = try await QualityReviews.rectify(r.id, .init(report: "已补正文书，建立办结前负责人复核制度"), by: staff, app: app)
+            }
         }
     }
 }

@@ -13,11 +13,13 @@ extension RouteGroups {
         group.put("checklists", ":matterType", use: QualityReviewController.apiSetChecklist)
         group.get(":id", use: QualityReviewController.apiGet)
         group.post(":id", "score", use: QualityReviewController.apiScore)
+        group.post(":id", "rectify", use: QualityReviewController.apiRectify)
         web.get("quality-reviews", use: QualityReviewController.page)
         web.post("quality-reviews", "samples", use: QualityReviewController.drawFromPage)
         web.get("quality-reviews", "export.xlsx") { try await QualityReviewController.export($0, .xlsx) }
         web.get("quality-reviews", ":id", use: QualityReviewController.detail)
         web.post("quality-reviews", ":id", "score", use: QualityReviewController.scoreFromPage)
+        web.post("quality-reviews", ":id", "rectify", use: QualityReviewController.rectifyFromPage)
     }
 }
 
@@ -33,7 +35,9 @@ enum QualityReviewController {
         let period = (try? req.query.get(String.self, at: "period")).flatMap { $0.isEmpty ? nil : $0 }
         if let period, CivilDate.month(period) == nil { throw AppError.validation(["period": "评查期间为月份，格式 YYYY-MM"]) }
         let status = (try? req.query.get(String.self, at: "status")).flatMap { $0.isEmpty ? nil : $0 }
-        if let status, !["pending", "reviewed"].contains(status) { throw AppError.validation(["status": "状态为 pending 或 reviewed"]) }
+        if let status, QualityReviews.Status(rawValue: status) == nil {
+            throw AppError.validation(["status": "状态为 " + QualityReviews.Status.allCases.map(\.rawValue).joined(separator: "、") + " 之一"])
+        }
         return (period, status)
     }
 
@@ -45,7 +49,7 @@ enum QualityReviewController {
         let p = try req.staff()
         try p.require(QualityReviews.mayRead(p))
         let (period, status) = try filters(req)
-        return try await QualityReviews.list(period: period, status: status, scope: p.scope, page: try PageRequest(from: req), on: req.sql)
+        return try await QualityReviews.list(period: period, status: status, scope: QualityReviews.scope(p), page: try PageRequest(from: req), on: req.sql)
     }
 
     static func apiGet(_ req: Request) async throws -> QualityReviews.Detail {
@@ -58,10 +62,14 @@ enum QualityReviewController {
         try await QualityReviews.score(try id(req), try req.content.decode(QualityReviews.ScoreInput.self), by: try req.staff(), app: req.application)
     }
 
+    static func apiRectify(_ req: Request) async throws -> QualityReviews.Detail {
+        try await QualityReviews.rectify(try id(req), try req.content.decode(QualityReviews.RectifyInput.self), by: try req.staff(), app: req.application)
+    }
+
     static func export(_ req: Request, _ format: SheetFile.Format) async throws -> Response {
         let p = try req.staff()
         try p.require(QualityReviews.mayRead(p))
-        return try await QualityReviews.export(period: try? req.query.get(String.self, at: "period"), scope: p.scope, format: format, on: req.sql)
+        return try await QualityReviews.export(period: try? req.query.get(String.self, at: "period"), scope: QualityReviews.scope(p), format: format, on: req.sql)
     }
 
     static func apiChecklist(_ req: Request) async throws -> [ReviewItem] {
@@ -100,16 +108,24 @@ enum QualityReviewController {
 
     static func page(_ req: Request) async throws -> View { try await page(req, drawn: nil, error: nil) }
 
+    static func badge(_ status: String) -> String {
+        switch QualityReviews.Status(rawValue: status) {
+        case .reviewed?, .rectified?: "ok"
+        case .rectifying?: "warn"
+        default: "muted"
+        }
+    }
+
     static func page(_ req: Request, drawn: String?, error: String?) async throws -> View {
         let p = try req.staff()
         try p.require(QualityReviews.mayRead(p))
         let (period, status) = try filters(req)
         let pageRequest = try PageRequest(from: req)
-        let result = try await QualityReviews.list(period: period, status: status, scope: p.scope, page: pageRequest, on: req.sql)
+        let result = try await QualityReviews.list(period: period, status: status, scope: QualityReviews.scope(p), page: pageRequest, on: req.sql)
         let table = TableView(columns: ["期间", "事项编号", "事项类型", "机构", "状态", "得分"], rows: result.items.map { r in
             [Cell(text: r.period), Cell(text: r.number, href: "/quality-reviews/\(r.id)"), Cell(text: r.matterTypeName), Cell(text: r.institutionName),
-             Cell(text: r.statusName, badge: r.status == "reviewed" ? "ok" : "muted"),
-             Cell(text: r.total.map { "\($0)/\(r.maxTotal ?? 100)" } ?? "")]
+             Cell(text: r.statusName, badge: badge(r.status)),
+             Cell(text: r.total.map { "\($0)/\(r.maxTotal ?? 100)" + (r.gradeName.map { "（\($0)）" } ?? "") } ?? "")]
         }, total: result.total, page: pageRequest, request: req)
         return try await req.view.render("evaluation/quality-reviews", ListContext(
             page: req.pageMeta(title: "案卷评查"), table: table,
@@ -132,6 +148,9 @@ enum QualityReviewController {
 
     struct DetailContext: Encodable {
         var page: PageMeta; var d: QualityReviews.Detail; var lines: [Line]; var canScore: Bool; var error: String?; var comment: String
+        var rectification: String
+        /// The institution's form to report its rectification, with what was typed.
+        var canRectify: Bool; var report: String
         /// The form shown without inputs to change (scored already, or read by someone who does not score).
         var readonly: Bool
         struct Line: Encodable { var index: Int; var text: String; var points: Int; var score: String }
@@ -149,11 +168,13 @@ enum QualityReviewController {
             DetailContext.Line(index: i, text: item.text, points: item.points,
                                score: d.scores.flatMap { i < $0.count ? String($0[i]) : nil } ?? req.formValue("score\(i)") ?? typedScores.flatMap { i < $0.count ? $0[i] : nil } ?? "")
         }
-        let canScore = QualityReviews.mayReview(p) && d.review.status == "pending"
+        let canScore = QualityReviews.mayReview(p) && d.review.status == QualityReviews.Status.pending.rawValue
+        let canRectify = QualityReviews.mayRectify(p, institution: d.review.institutionId) && d.review.status == QualityReviews.Status.rectifying.rawValue
         let response = try await req.view.render("evaluation/quality-review", DetailContext(
             page: req.pageMeta(title: "案卷评查 \(d.review.number)"), d: d, lines: lines,
             canScore: canScore, error: error.map { $0.fields.values.first ?? $0.message },
-            comment: d.comment ?? req.formValue("comment") ?? "", readonly: !canScore)).encodeResponse(for: req)
+            comment: d.comment ?? req.formValue("comment") ?? "", rectification: d.rectification ?? req.formValue("rectification") ?? "",
+            canRectify: canRectify, report: req.formValue("report") ?? "", readonly: !canScore)).encodeResponse(for: req)
         if let error { response.status = error.status }
         return response
     }
@@ -166,9 +187,20 @@ enum QualityReviewController {
             // A score left empty is not a zero: it is missing.
             let raw = (0..<d.items.count).map { req.formValue("score\($0)")?.trimmingCharacters(in: .whitespaces) ?? "" }
             let scores = raw.compactMap { Int($0.prefix(4)) }
-            _ = try await QualityReviews.score(id, .init(scores: scores.count == raw.count ? scores : [], comment: req.formValue("comment")),
-                                               by: p, app: req.application)
+            _ = try await QualityReviews.score(id, .init(scores: scores.count == raw.count ? scores : [], comment: req.formValue("comment"),
+                                                         rectification: req.formValue("rectification")), by: p, app: req.application)
             return req.redirect(to: "/quality-reviews/\(id)", flash: "已保存评查结果")
+        } catch let e as AppError where e.status.code < 500 && e.status != .notFound {
+            return try await detail(req, error: e)
+        }
+    }
+
+    static func rectifyFromPage(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        let id = try id(req)
+        do {
+            _ = try await QualityReviews.rectify(id, .init(report: req.formValue("report")), by: p, app: req.application)
+            return req.redirect(to: "/quality-reviews/\(id)", flash: "已报告整改情况")
         } catch let e as AppError where e.status.code < 500 && e.status != .notFound {
             return try await detail(req, error: e)
         }

@@ -5,11 +5,25 @@ import PLSDomain
 
 /// 案卷评查 (issue #22, item 5): each month's closed cases of each institution sampled by a recorded rule
 /// (`QualitySample`), scored by the county or city bureau on the matter type's checklist (`ReviewChecklist`, editable),
-/// the result sent to the institution and kept in its credit record; an anonymised export for a third-party assessor.
+/// the result sent to the institution and kept in its credit record; a case graded below 良好 rectified by the institution
+/// within the city's rectification limit (watched like every deadline); an anonymised export for a third-party assessor.
 extension ReviewItem: Content {}
 
 enum QualityReviews {
     static let schema = "quality_reviews"
+
+    enum Status: String, CaseIterable, Sendable {
+        case pending, reviewed, rectifying, rectified
+
+        var chineseName: String {
+            switch self {
+            case .pending: "待评查"
+            case .reviewed: "已评查"
+            case .rectifying: "整改中"
+            case .rectified: "已整改"
+            }
+        }
+    }
 
     struct Row: Content {
         var id: UUID
@@ -27,6 +41,10 @@ enum QualityReviews {
         var maxTotal: Int?
         var reviewedOn: String?
         var reviewerName: String?
+        /// 优秀, 良好, 合格 or 不合格, once scored.
+        var gradeName: String?
+        var rectifyDue: String?
+        var rectifiedOn: String?
     }
 
     struct Detail: Content {
@@ -34,33 +52,49 @@ enum QualityReviews {
         var items: [ReviewItem]
         var scores: [Int]?
         var comment: String?
+        /// What the reviewer asked the institution to put right, and what it reported.
+        var rectification: String?
+        var rectificationReport: String?
         var seed: String
         var share: Double
     }
 
     struct DrawInput: Content { var period: String?; var share: Double? }
     struct DrawResult: Content { var period: String; var seed: String; var share: Double; var drawn: Int; var candidates: Int }
-    struct ScoreInput: Content { var scores: [Int]?; var comment: String? }
+    struct ScoreInput: Content { var scores: [Int]?; var comment: String?; var rectification: String? }
+    struct RectifyInput: Content { var report: String? }
 
     static func mayReview(_ p: Principal) -> Bool { p.role == .countyAdmin || p.role == .cityAdmin }
-    static func mayRead(_ p: Principal) -> Bool { mayReview(p) || [.institutionAdmin, .leader, .auditor].contains(p.role) }
+    static func mayRead(_ p: Principal) -> Bool { mayReview(p) || [.institutionAdmin, .windowClerk, .leader, .auditor].contains(p.role) }
+    /// The reviewed institution's own staff rectify (a legal aid centre's clerks among them).
+    static func mayRectify(_ p: Principal, institution: UUID) -> Bool {
+        [.institutionAdmin, .windowClerk].contains(p.role) && p.institutionID == institution
+    }
+    /// What `p` sees: a window clerk only their own institution's reviews (their region holds other institutions').
+    static func scope(_ p: Principal) -> DataScope {
+        p.role == .windowClerk ? (p.institutionID.map { .institution($0) } ?? .own(p.accountID)) : p.scope
+    }
 
     static let select = """
         SELECT q.id, q.period, q.request_id, r.number, q.matter_type, q.institution_id, i.name AS institution_name, q.region_code, q.status,
-               q.total, q.max_total, q.reviewed_on, q.reviewer_name, q.items, q.scores, q.comment, q.seed, q.share
+               q.total, q.max_total, q.reviewed_on, q.reviewer_name, q.items, q.scores, q.comment, q.seed, q.share,
+               q.rectification, q.rectify_due, q.rectification_report, q.rectified_on
         FROM quality_reviews q JOIN service_requests r ON r.id = q.request_id JOIN institutions i ON i.id = q.institution_id
         """
     struct Stored: Decodable {
         var id: UUID; var period: String; var requestId: UUID; var number: String; var matterType: String; var institutionId: UUID
         var institutionName: String; var regionCode: String; var status: String; var total: Int?; var maxTotal: Int?; var reviewedOn: String?
         var reviewerName: String?; var items: String?; var scores: String?; var comment: String?; var seed: String; var share: Double
+        var rectification: String?; var rectifyDue: String?; var rectificationReport: String?; var rectifiedOn: String?
     }
 
     static func row(_ s: Stored) -> Row {
         Row(id: s.id, period: s.period, requestId: s.requestId, number: s.number, matterType: s.matterType,
             matterTypeName: MatterType(rawValue: s.matterType)?.chineseName ?? s.matterType, institutionId: s.institutionId,
-            institutionName: s.institutionName, regionCode: s.regionCode, status: s.status, statusName: s.status == "reviewed" ? "已评查" : "待评查",
-            total: s.total, maxTotal: s.maxTotal, reviewedOn: s.reviewedOn, reviewerName: s.reviewerName)
+            institutionName: s.institutionName, regionCode: s.regionCode, status: s.status,
+            statusName: Status(rawValue: s.status)?.chineseName ?? s.status,
+            total: s.total, maxTotal: s.maxTotal, reviewedOn: s.reviewedOn, reviewerName: s.reviewerName,
+            gradeName: s.total.map { ReviewGrade.of(total: $0, max: s.maxTotal ?? 0).chineseName }, rectifyDue: s.rectifyDue, rectifiedOn: s.rectifiedOn)
     }
 
     static let scopeColumns = ScopeColumns(region: "q.region_code", institution: "q.institution_id", owner: nil)
@@ -140,43 +174,97 @@ enum QualityReviews {
 
     static func find(_ id: UUID, for p: Principal, protector: PersonalDataProtector, on db: any SQLDatabase) async throws -> Detail {
         guard let s = try await db.raw(SQLQueryString(select) + " WHERE q.id = \(bind: id)").first(decoding: Stored.self, keyDecodingStrategy: .snakeCase),
-              p.scope.includes(region: DivisionCode(s.regionCode), institution: s.institutionId) else { throw AppError.notFound("评查记录") }
+              scope(p).includes(region: DivisionCode(s.regionCode), institution: s.institutionId) else { throw AppError.notFound("评查记录") }
         let kept = try s.items.flatMap { try JSONDecoder().decode([ReviewItem].self, from: Data($0.utf8)) }
         let items = if let kept { kept } else { try await checklist(MatterType(rawValue: s.matterType) ?? .consultation, on: db) }
         return Detail(review: row(s), items: items, scores: s.scores.map { $0.split(separator: ",").compactMap { Int($0) } },
-                      comment: try protector.open(s.comment), seed: s.seed, share: s.share)
+                      comment: try protector.open(s.comment), rectification: try protector.open(s.rectification),
+                      rectificationReport: try protector.open(s.rectificationReport), seed: s.seed, share: s.share)
     }
 
     /// Scores a sampled case on its checklist (kept with the scores, so a later edit of the checklist changes nothing
-    /// here); the institution is told and the result enters its credit record (for staff).
+    /// here); the institution is told and the result enters its credit record (for staff). Below 良好 the reviewer says
+    /// what is to be put right (at any grade they may), and the institution has the city's rectification limit to do it.
     static func score(_ id: UUID, _ input: ScoreInput, by p: Principal, app: Application) async throws -> Detail {
         guard mayReview(p) else { throw AppError(.forbidden, "forbidden", "评查由县（区）、市司法局组织") }
         let sql = app.db as! any SQLDatabase
         let before = try await find(id, for: p, protector: app.personalData, on: sql)
-        guard before.review.status == "pending" else { throw AppError.conflict("already_reviewed", "该案卷已评查") }
+        guard before.review.status == Status.pending.rawValue else { throw AppError.conflict("already_reviewed", "该案卷已评查") }
         var errors = FieldErrors()
         let scores = input.scores ?? []
         if let problem = ReviewChecklist.problems(scores: scores, items: before.items) { errors.add("scores", problem) }
         let comment = errors.optional(input.comment, "comment", "评查意见", maxLength: 2000)
-        try errors.throwIfAny()
+        let rectification = errors.optional(input.rectification, "rectification", "整改要求", maxLength: 2000)
         let total = scores.reduce(0, +), max = before.items.reduce(0) { $0 + $1.points }
+        let grade = ReviewGrade.of(total: total, max: max)
+        if errors.fields.isEmpty, grade.needsRectification, rectification == nil {
+            errors.add("rectification", "得分 \(total)/\(max)，评为“\(grade.chineseName)”，请写明整改要求")
+        }
+        try errors.throwIfAny()
         let items = String(decoding: try JSONEncoder().encode(before.items), as: UTF8.self)
+        let now = app.clock.now, today = app.today
+        let rectifyDue = rectification == nil ? nil : Rectifications.rules(app).rectifyDue(ratedOn: today, on: app.workingCalendar)
+        try await app.db.atomic { tx in
+            let db = tx as! any SQLDatabase
+            try await db.update(schema).set("status", to: (rectification == nil ? Status.reviewed : .rectifying).rawValue)
+                .set("scores", to: scores.map(String.init).joined(separator: ","))
+                .set("items", to: items).set("total", to: total).set("max_total", to: max)
+                .set("comment", to: SQLBind(try app.personalData.seal(ifAny: comment))).set("reviewed_on", to: today.description)
+                .set("rectification", to: SQLBind(try app.personalData.seal(ifAny: rectification)))
+                .set("rectify_due", to: SQLBind(rectifyDue?.description))
+                .set("reviewer_id", to: p.accountID).set("reviewer_name", to: p.displayName)
+                .where("id", .equal, id).where("status", .equal, Status.pending.rawValue).run()
+            let staff = try await Notifications.accounts(roles: [.institutionAdmin, .windowClerk], institution: before.review.institutionId, on: db)
+            var text = "案卷评查结果：事项 \(before.review.number) 得分 \(total)/\(max)（\(grade.chineseName)）" + (comment.map { "。\($0)" } ?? "")
+            if let rectification, let rectifyDue { text += "。整改要求：\(rectification)。请于 \(rectifyDue) 前整改并报告" }
+            try await Notifications.notify(accounts: staff, request: before.review.requestId, text: text, now: now, on: db)
+            try await CreditRecords.add(subject: .institution, id: before.review.institutionId, kind: .qualityReview,
+                                        title: "案卷评查 \(before.review.period)：事项 \(before.review.number) 得分 \(total)/\(max)（\(grade.chineseName)）",
+                                        documentNumber: nil, decidedOn: today, publicUntil: nil, source: id, by: p, on: db, at: now)
+        }
+        return try await find(id, for: p, protector: app.personalData, on: sql)
+    }
+
+    /// The institution reports what it put right; the reviewer is told.
+    static func rectify(_ id: UUID, _ input: RectifyInput, by p: Principal, app: Application) async throws -> Detail {
+        let sql = app.db as! any SQLDatabase
+        let before = try await find(id, for: p, protector: app.personalData, on: sql)
+        guard mayRectify(p, institution: before.review.institutionId) else { throw AppError(.forbidden, "forbidden", "整改由被评查机构报告") }
+        guard before.review.status == Status.rectifying.rawValue else { throw AppError.conflict("not_rectifying", "该案卷没有待完成的整改") }
+        var errors = FieldErrors()
+        let report = errors.required(input.report, "report", "整改情况", maxLength: 2000)
+        try errors.throwIfAny()
         let now = app.clock.now, today = app.today
         try await app.db.atomic { tx in
             let db = tx as! any SQLDatabase
-            try await db.update(schema).set("status", to: "reviewed").set("scores", to: scores.map(String.init).joined(separator: ","))
-                .set("items", to: items).set("total", to: total).set("max_total", to: max)
-                .set("comment", to: SQLBind(try app.personalData.seal(ifAny: comment))).set("reviewed_on", to: today.description)
-                .set("reviewer_id", to: p.accountID).set("reviewer_name", to: p.displayName)
-                .where("id", .equal, id).where("status", .equal, "pending").run()
-            let staff = try await Notifications.accounts(roles: [.institutionAdmin, .windowClerk], institution: before.review.institutionId, on: db)
-            try await Notifications.notify(accounts: staff, request: before.review.requestId,
-                                           text: "案卷评查结果：事项 \(before.review.number) 得分 \(total)/\(max)" + (comment.map { "。\($0)" } ?? ""), now: now, on: db)
-            try await CreditRecords.add(subject: .institution, id: before.review.institutionId, kind: .qualityReview,
-                                        title: "案卷评查 \(before.review.period)：事项 \(before.review.number) 得分 \(total)/\(max)", documentNumber: nil,
-                                        decidedOn: today, publicUntil: nil, source: id, by: p, on: db, at: now)
+            try await db.update(schema).set("status", to: Status.rectified.rawValue).set("rectified_on", to: today.description)
+                .set("rectification_report", to: try app.personalData.seal(report))
+                .where("id", .equal, id).where("status", .equal, Status.rectifying.rawValue).run()
+            let reviewer = try await db.raw("SELECT reviewer_id FROM quality_reviews WHERE id = \(bind: id)").first(decodingColumn: "reviewer_id", as: UUID?.self) ?? nil
+            let late = before.review.rectifyDue.flatMap(CivilDate.init).map { today > $0 } ?? false
+            try await Notifications.notify(accounts: reviewer.map { [$0] } ?? [], request: before.review.requestId,
+                                           text: "案卷评查整改已报告：事项 \(before.review.number)（\(before.review.institutionName)）" + (late ? "，已超过整改期限" : ""),
+                                           now: now, on: db)
         }
         return try await find(id, for: p, protector: app.personalData, on: sql)
+    }
+
+    /// The institution's rectification after a review, reminded before its limit and escalated to the county after.
+    static func deadlines(dueBy horizon: CivilDate, on db: any SQLDatabase) async throws -> [WatchedDeadline] {
+        struct R: Decodable { var id: UUID; var requestId: UUID; var number: String; var regionCode: String; var institutionId: UUID; var due: String }
+        let step = "review.rectify"
+        let rows = try await db.raw("""
+            SELECT q.id, q.request_id, r.number, q.region_code, q.institution_id, q.rectify_due AS due
+            FROM quality_reviews q JOIN service_requests r ON r.id = q.request_id
+            WHERE q.status = \(bind: Status.rectifying.rawValue) AND q.rectify_due <= \(bind: horizon.description) AND
+            """ + " " + Deadlines.notFinished(subject: "q.id", step: step, due: "q.rectify_due") + " ORDER BY due LIMIT 500")
+            .all(decoding: R.self, keyDecodingStrategy: .snakeCase)
+        return rows.compactMap { q in
+            CivilDate(q.due).map {
+                WatchedDeadline(subjectID: q.id, requestID: q.requestId, number: q.number, regionCode: q.regionCode, step: step,
+                                name: "案卷评查整改", due: $0, institutionID: q.institutionId)
+            }
+        }
     }
 
     /// For a third-party assessor: the sample without anything that names or reaches a person (no names, numbers,
@@ -199,7 +287,7 @@ enum QualityReviews {
                           PLSDomain.Category(rawValue: r.category)?.chineseName ?? r.category, r.concludedOn ?? "",
                           r.outcome.flatMap { RequestActions.outcomes[$0] } ?? "", r.countyName ?? "",
                           InstitutionType(rawValue: r.institutionType)?.chineseName ?? r.institutionType,
-                          r.status == "reviewed" ? "已评查" : "待评查", r.total.map(String.init) ?? "", r.maxTotal.map(String.init) ?? ""])
+                          Status(rawValue: r.status)?.chineseName ?? r.status, r.total.map(String.init) ?? "", r.maxTotal.map(String.init) ?? ""])
         }
         return try SheetFile.response(sheet, numeric: [0, 8, 9], name: "quality-review-\(name)", format: format)
     }
@@ -241,5 +329,22 @@ struct M039CreateQualityReviews: AsyncMigration {
     func revert(on database: any Database) async throws {
         try await database.schema("review_checklists").delete()
         try await database.schema(QualityReviews.schema).delete()
+    }
+}
+
+/// A case graded below 良好 is rectified: what the reviewer asked, by when, and what the institution reported.
+struct M041AddReviewRectification: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        for field in ["rectification", "rectify_due", "rectification_report", "rectified_on"] {
+            try await database.schema(QualityReviews.schema).field(.definition(name: .key(FieldKey(stringLiteral: field)), dataType: .string, constraints: [])).update()
+        }
+        try await (database as! any SQLDatabase).create(index: "qr_rectify_idx").on(QualityReviews.schema).column("status").column("rectify_due").run()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await (database as! any SQLDatabase).drop(index: "qr_rectify_idx").run()
+        for field in ["rectification", "rectify_due", "rectification_report", "rectified_on"] {
+            try await database.schema(QualityReviews.schema).deleteField(FieldKey(stringLiteral: field)).update()
+        }
     }
 }

@@ -181,7 +181,7 @@ extension Rectifications {
                 SELECT x.request_id, r.number, x.region_code, x.institution_id, \(unsafeRaw: due) AS due
                 FROM rectifications x JOIN service_requests r ON r.id = x.request_id
                 WHERE x.status IN (\(binds: statuses.map(\.rawValue))) AND \(unsafeRaw: due) <= \(bind: horizon.description) AND
-                """ + " " + Deadlines.notFinished(request: "x.request_id", step: step, due: due) + " ORDER BY due LIMIT 500")
+                """ + " " + Deadlines.notFinished(subject: "x.request_id", step: step, due: due) + " ORDER BY due LIMIT 500")
                 .all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
         }
         func watched(_ rows: [Row], _ step: String, _ name: String, county: Bool = false) -> [WatchedDeadline] {

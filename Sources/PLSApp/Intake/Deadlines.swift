@@ -3,9 +3,14 @@ import Fluent
 import SQLKit
 import PLSDomain
 
-/// A deadline the system computed and watches: a step of a request that someone must take by `due`.
+/// A deadline the system computed and watches: a step that someone must take by `due`, of a request or of something
+/// else the bureau follows up (a complaint about an institution, the rectification after a case-file review).
 struct WatchedDeadline: Sendable {
-    var requestID: UUID
+    /// Whose step it is: the request, complaint or review; the notices are recorded against it.
+    var subjectID: UUID
+    /// The request the notice links to, where there is one.
+    var requestID: UUID?
+    /// The number people know it by (the request's, the complaint's).
     var number: String
     var regionCode: String
     /// The step, as recorded with each notice (`accept`, `legal_aid.designation`, …).
@@ -19,22 +24,46 @@ struct WatchedDeadline: Sendable {
     /// Told after the due date and escalated to the county (false: only reminded before, where another reminder
     /// follows up, or where the step is the parties' to take).
     var escalates = true
+    /// What `number` numbers, as the notice says it.
+    var noun = "事项"
+
+    /// A step of a request.
+    init(requestID: UUID, number: String, regionCode: String, step: String, name: String, due: CivilDate,
+         institutionID: UUID?, countyTakesIt: Bool = false, escalates: Bool = true) {
+        self.init(subjectID: requestID, requestID: requestID, number: number, regionCode: regionCode, step: step, name: name, due: due,
+                  institutionID: institutionID, countyTakesIt: countyTakesIt, escalates: escalates)
+    }
+
+    init(subjectID: UUID, requestID: UUID?, number: String, regionCode: String, step: String, name: String, due: CivilDate,
+         institutionID: UUID?, countyTakesIt: Bool = false, escalates: Bool = true) {
+        self.subjectID = subjectID
+        self.requestID = requestID
+        self.number = number
+        self.regionCode = regionCode
+        self.step = step
+        self.name = name
+        self.due = due
+        self.institutionID = institutionID
+        self.countyTakesIt = countyTakesIt
+        self.escalates = escalates
+    }
 }
 
 /// The watch over every computed deadline: reminded on the last working day before it falls due, overdue to the
 /// responsible institution the day after, to the county once a full working day has passed (`DeadlineStage`).
-/// Each notice is recorded once per deadline and level (`deadline_notices`), so a scan run by several processes,
+/// Each notice is recorded once per subject, step, due date and level (`deadline_notices`), so a scan run by several processes,
 /// or again, tells nobody twice; a due date that moves (the clock paused for material) is watched afresh.
 /// The request's own acceptance is watched here; a matter case adds its steps (`MatterCase.deadlines`). The
-/// conclusion deadline keeps its own scan (`Notifications.scanOverdue`).
+/// conclusion deadline keeps its own scan (`Notifications.scanOverdue`); the other capabilities' steps come from
+/// `Deadlines.watchers` (configure).
 enum Deadlines {
     static let acceptStep = "accept"
 
     /// SQL that leaves out a deadline already told at its last level: the scan's queries stay short however many
     /// overdue steps nobody has taken.
-    static func notFinished(request: String, step: String, due: String, escalates: Bool = true) -> SQLQueryString {
+    static func notFinished(subject: String, step: String, due: String, escalates: Bool = true) -> SQLQueryString {
         """
-        NOT EXISTS (SELECT 1 FROM deadline_notices n WHERE n.request_id = \(unsafeRaw: request) AND n.step = \(bind: step)
+        NOT EXISTS (SELECT 1 FROM deadline_notices n WHERE n.subject_id = \(unsafeRaw: subject) AND n.step = \(bind: step)
           AND n.due_on = \(unsafeRaw: due) AND n.level = \(bind: escalates ? DeadlineStage.escalated.rawValue : DeadlineStage.dueSoon.rawValue))
         """
     }
@@ -48,7 +77,7 @@ enum Deadlines {
             WHERE r.status = \(bind: RequestStatus.submitted.rawValue) AND r.accept_due <= \(bind: horizon.description)
             """
         if !own.isEmpty { query = query + " AND r.matter_type NOT IN (\(binds: own))" }
-        query = query + " AND " + notFinished(request: "r.id", step: acceptStep, due: "r.accept_due") + " ORDER BY r.accept_due LIMIT 500"
+        query = query + " AND " + notFinished(subject: "r.id", step: acceptStep, due: "r.accept_due") + " ORDER BY r.accept_due LIMIT 500"
         return try await db.raw(query).all(decoding: Row.self, keyDecodingStrategy: .snakeCase).compactMap { r in
             CivilDate(r.acceptDue).map {
                 WatchedDeadline(requestID: r.id, number: r.number, regionCode: r.regionCode, step: acceptStep, name: "受理", due: $0,
@@ -65,8 +94,7 @@ enum Deadlines {
         let horizon = calendar.nextWorkingDay(onOrAfter: today.adding(days: 1))
         var watched = try await acceptance(dueBy: horizon, on: db)
         for c in MatterCases.registered { watched += try await c.deadlines(dueBy: horizon, today: today, on: db) }
-        watched += try await Rectifications.deadlines(dueBy: horizon, on: db)
-        watched += try await Complaints.deadlines(dueBy: horizon, on: db)
+        for watch in watchers { watched += try await watch(horizon, db) }
         var told = 0
         for d in watched {
             let stage = DeadlineStage.on(today, due: d.due, calendar: calendar)
@@ -78,8 +106,8 @@ enum Deadlines {
                 var fresh: [DeadlineStage] = []
                 for level in DeadlineStage.allCases where level > .open && level <= reached {
                     let inserted = try await sql.raw("""
-                        INSERT INTO deadline_notices (request_id, step, due_on, level, created_at)
-                        VALUES (\(bind: d.requestID), \(bind: d.step), \(bind: d.due.description), \(bind: level.rawValue), \(bind: now))
+                        INSERT INTO deadline_notices (subject_id, step, due_on, level, created_at)
+                        VALUES (\(bind: d.subjectID), \(bind: d.step), \(bind: d.due.description), \(bind: level.rawValue), \(bind: now))
                         ON CONFLICT DO NOTHING RETURNING level
                         """).all()
                     if !inserted.isEmpty { fresh.append(level) }
@@ -95,13 +123,13 @@ enum Deadlines {
                 }
                 let text: String
                 switch level {
-                case .dueSoon: text = "到期提醒：事项 \(d.number) 的“\(d.name)”应于 \(d.due) 前完成"
-                case .overdue: text = "超期提醒：事项 \(d.number) 的“\(d.name)”应于 \(d.due) 前完成，已超期"
-                default: text = "超期督办：事项 \(d.number) 的“\(d.name)”应于 \(d.due) 前完成，已超期一个工作日以上，请县级督办"
+                case .dueSoon: text = "到期提醒：\(d.noun) \(d.number) 的“\(d.name)”应于 \(d.due) 前完成"
+                case .overdue: text = "超期提醒：\(d.noun) \(d.number) 的“\(d.name)”应于 \(d.due) 前完成，已超期"
+                default: text = "超期督办：\(d.noun) \(d.number) 的“\(d.name)”应于 \(d.due) 前完成，已超期一个工作日以上，请县级督办"
                 }
                 try await Notifications.notify(accounts: targets, request: d.requestID, text: text, now: now, on: sql)
                 if level >= .overdue {
-                    try await Notifications.sms(accounts: targets, text: "事项 \(d.number) 的“\(d.name)”已超期，请登录平台处理。",
+                    try await Notifications.sms(accounts: targets, text: "\(d.noun) \(d.number) 的“\(d.name)”已超期，请登录平台处理。",
                                                 app: app, on: tx, at: now)
                 }
                 return true
@@ -113,6 +141,7 @@ enum Deadlines {
 }
 
 /// The notices told about each watched deadline, one row per level: the record that makes the scan tell once.
+/// (Keyed by request until M040 keyed them by subject.)
 struct M026CreateDeadlineNotices: AsyncMigration {
     func prepare(on database: any Database) async throws {
         try await database.schema("deadline_notices")
@@ -127,5 +156,47 @@ struct M026CreateDeadlineNotices: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await database.schema("deadline_notices").delete()
+    }
+}
+
+/// Steps of complaints and reviews, which need not concern a request, are watched like a request's: the notices are keyed
+/// by the subject whose step it is. The table is rebuilt (SQLite cannot drop a column's reference) with its rows kept.
+struct M040KeyDeadlineNoticesBySubject: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema("deadline_notices_next")
+            .field("subject_id", .uuid, .required)
+            .field("step", .string, .required)
+            .field("due_on", .string, .required)
+            .field("level", .int, .required)
+            .field("created_at", .datetime, .required)
+            .unique(on: "subject_id", "step", "due_on", "level", name: "deadline_notices_once")
+            .create()
+        let sql = database as! any SQLDatabase
+        try await sql.raw("""
+            INSERT INTO deadline_notices_next (subject_id, step, due_on, level, created_at)
+            SELECT request_id, step, due_on, level, created_at FROM deadline_notices
+            """).run()
+        try await database.schema("deadline_notices").delete()
+        try await sql.raw("ALTER TABLE deadline_notices_next RENAME TO deadline_notices").run()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema("deadline_notices_by_request")
+            .field("request_id", .uuid, .required, .references("service_requests", "id"))
+            .field("step", .string, .required)
+            .field("due_on", .string, .required)
+            .field("level", .int, .required)
+            .field("created_at", .datetime, .required)
+            .unique(on: "request_id", "step", "due_on", "level")
+            .create()
+        let sql = database as! any SQLDatabase
+        // Notices about anything but a request have no place in the older table.
+        try await sql.raw("""
+            INSERT INTO deadline_notices_by_request (request_id, step, due_on, level, created_at)
+            SELECT n.subject_id, n.step, n.due_on, n.level, n.created_at FROM deadline_notices n
+            WHERE EXISTS (SELECT 1 FROM service_requests r WHERE r.id = n.subject_id)
+            """).run()
+        try await database.schema("deadline_notices").delete()
+        try await sql.raw("ALTER TABLE deadline_notices_by_request RENAME TO deadline_notices").run()
     }
 }

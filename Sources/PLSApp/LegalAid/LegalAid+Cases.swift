@@ -149,7 +149,7 @@ enum LegalAidCases {
     enum Step: String, CaseIterable, Sendable {
         case missingMaterials = "missing-materials"
         case materialsReceived = "materials-received"
-        case decision, provisional, designation, objection, review, termination, closing
+        case decision, provisional, designation, replacement, objection, review, termination, closing
 
         var chineseName: String {
             switch self {
@@ -158,6 +158,7 @@ enum LegalAidCases {
             case .decision: "审查决定"
             case .provisional: "先行提供法律援助"
             case .designation: "指派"
+            case .replacement: "更换承办人员"
             case .objection: "提出异议"
             case .review: "异议审查"
             case .termination: "终止法律援助"
@@ -191,7 +192,7 @@ enum LegalAidCases {
     /// The timeline names of the steps that leave the status as it is.
     static let eventNames: [String: String] = [
         "request_materials": "一次性告知补充材料", "materials_received": "收到补充材料", "decide": "审查决定",
-        "object": "提出异议", "review": "异议审查",
+        "object": "提出异议", "review": "异议审查", "replace_designee": "更换承办人员",
     ]
 
     static func load(_ r: ServiceRequest, on db: any Database) async throws -> LegalAidCase {
@@ -242,7 +243,10 @@ enum LegalAidCases {
         case .provisional:
             return status == .submitted && c.decision == nil && !c.isNotified ? nil : "只有审查中的申请可以先行提供法律援助"
         case .designation:
-            return [.accepted, .assigned].contains(status) ? nil : "给予法律援助后才能指派"
+            if status == .assigned { return "已指派承办人员；如需更换，请“更换承办人员”并写明理由（法律援助法第五十六条）" }
+            return status == .accepted ? nil : "给予法律援助后才能指派"
+        case .replacement:
+            return [.assigned, .inProgress].contains(status) && r.practitionerID != nil ? nil : "指派承办人员后、结案前才能更换"
         case .objection:
             // Art. 49: against a refusal or a termination; once per decision.
             if c.objectionOn != nil && c.reviewResult != "corrected" { return "已提出过异议" }
@@ -340,6 +344,8 @@ enum LegalAidCases {
         case .designation:
             guard let pid = input.practitionerId else { throw AppError.validation(["practitionerId": "请选择承办的法律援助人员"]) }
             try await RequestActions.apply(.assign, to: r, input: .init(note: input.note?.nilIfEmpty, practitionerId: pid), by: p, writer: w, app: app, now: now)
+        case .replacement:
+            try await replace(r, c, input: input, by: p, writer: w, app: app, now: now)
         case .objection:
             let text = errors.required(input.text ?? input.reason, "text", "异议理由", maxLength: 1000)
             try errors.throwIfAny()
@@ -407,6 +413,65 @@ enum LegalAidCases {
             fresh.subsidy = SubsidyRate.subsidy(kind: fresh.caseKind, stage: stage!, terminated: false, rates: try await LegalAidSettings.rates(on: sql))
             try await fresh.save(on: db)
         }
+    }
+
+    /// Art. 56: the recipient who shows that the designee does not perform their duties may ask the centre for another;
+    /// the centre designates one from the roster (as for a designation), with its reason on the record. The new designee
+    /// is told (and by SMS), the one replaced too, and the recipient; a replacement ordered on an upheld complaint is
+    /// then no longer due.
+    private static func replace(_ r: ServiceRequest, _ c: LegalAidCase, input: StepInput, by p: Principal, writer w: Ledger.Writer,
+                                app: Application, now: Date) async throws {
+        let sql = w.db as! any SQLDatabase
+        let today = CivilDate(now)
+        var errors = FieldErrors()
+        if input.practitionerId == nil { errors.add("practitionerId", "请选择新的承办人员") }
+        if let pid = input.practitionerId, pid == r.practitionerID { errors.add("practitionerId", "新的承办人员不能是原承办人员") }
+        let reason = errors.required(input.reason, "reason", "更换理由", maxLength: 500)
+        try errors.throwIfAny()
+        let pid = input.practitionerId!
+        let type = try await checkDesignee(pid, for: c, today: today, on: sql)
+        struct P: Decodable { var id: UUID; var institutionId: UUID; var name: String; var status: String }
+        let people = try await sql.select().columns("id", "institution_id", "name", "status").from(Practitioner.schema)
+            .where("id", .in, SQLBind.group([pid] + (r.practitionerID.map { [$0] } ?? []))).all(decoding: P.self, keyDecodingStrategy: .snakeCase)
+        guard let next = people.first(where: { $0.id == pid }) else { throw AppError.validation(["practitionerId": "人员不存在"]) }
+        guard next.status == PractitionerStatus.practising.rawValue else { throw AppError.validation(["practitionerId": "\(next.name)目前不在执业状态"]) }
+        let previous = r.practitionerID
+        let previousName = people.first { $0.id == previous }?.name ?? "原承办人员"
+        r.practitionerID = pid
+        r.institutionID = next.institutionId
+        r.updatedAt = now
+        try await w.save(r)
+        c.designeeType = type.rawValue
+        c.replacementDue = nil
+        try await c.save(on: w.db)
+        event(r, "replace_designee", "更换承办人员：\(previousName) → \(next.name)（法律援助法第五十六条）：\(reason)", by: p, now: now, writer: w)
+        let incoming = try await RequestActions.practitionerAccounts(pid, on: sql)
+        let text = "更换指派：法律援助事项 \(r.number) 改由您承办，办结期限 \(r.concludeDue ?? "—")，请及时联系受援人。"
+        try await Notifications.notify(accounts: incoming, request: r.id, text: text, now: now, on: sql)
+        try await Notifications.sms(accounts: incoming, text: text, app: app, on: w.db, at: now)
+        let outgoing = try await RequestActions.practitionerAccounts(previous, on: sql)
+        try await Notifications.notify(accounts: outgoing, request: r.id, text: "法律援助事项 \(r.number) 已改由\(next.name)承办，请做好交接。", now: now, on: sql)
+        try await Notifications.tellApplicant(r, "您的法律援助事项 \(r.number) 已更换承办人员，改由\(next.name)承办，承办人员将与您联系。",
+                                              app: app, on: w.db, at: now)
+    }
+
+    /// An upheld complaint asking for another designee (art. 56): the centre is to replace them within the designation
+    /// limit (the platform's rule: the law sets no days), watched like the designation; returns the due day, or nil when
+    /// the case no longer has a designee to replace.
+    static func orderReplacement(request: UUID, complaint number: String, app: Application, on db: any Database, at now: Date) async throws -> CivilDate? {
+        let sql = db as! any SQLDatabase
+        guard let c = try await LegalAidCase.find(request, on: db), let r = try await ServiceRequest.find(request, on: db),
+              [.assigned, .inProgress].contains(r.requestStatus), r.practitionerID != nil else { return nil }
+        let today = CivilDate(now)
+        let due = try await LegalAidSettings.rules(on: sql)[.designation]!.due(from: today, on: app.workingCalendar)
+        c.replacementDue = due.description
+        try await c.save(on: db)
+        if let centre = c.centreID {
+            let staff = try await Notifications.accounts(roles: [.institutionAdmin, .windowClerk], institution: centre, on: sql)
+            try await Notifications.notify(accounts: staff, request: request,
+                                           text: "受援人投诉 \(number) 成立：请于 \(due) 前更换事项 \(r.number) 的承办人员（法律援助法第五十六条）", now: now, on: sql)
+        }
+        return due
     }
 
     static func refusalText(_ reason: String) -> String {

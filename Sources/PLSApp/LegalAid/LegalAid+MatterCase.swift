@@ -144,7 +144,7 @@ extension LegalAidMatterCase {
                 SELECT r.id, r.number, r.region_code, c.centre_id, \(unsafeRaw: due) AS due
                 FROM legal_aid_cases c JOIN service_requests r ON r.id = c.request_id
                 WHERE \(unsafeRaw: due) IS NOT NULL AND \(unsafeRaw: due) <= \(bind: horizon.description) AND
-                """ + " " + condition + " AND " + Deadlines.notFinished(request: "r.id", step: step, due: due) + " ORDER BY due LIMIT 500")
+                """ + " " + condition + " AND " + Deadlines.notFinished(subject: "r.id", step: step, due: due) + " ORDER BY due LIMIT 500")
                 .all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
         }
         func watched(_ rows: [Row], _ step: String, _ name: String, county: Bool = false) -> [WatchedDeadline] {
@@ -161,8 +161,11 @@ extension LegalAidMatterCase {
         let designations = try await rows("legal_aid.designation", due: "c.designation_due",
                                           "c.designated_on IS NULL AND r.status IN (\(binds: open))")
         let reviews = try await rows("legal_aid.objection_review", due: "c.review_due", "c.review_result IS NULL")
+        let replacements = try await rows("legal_aid.replacement", due: "c.replacement_due",
+                                          "r.status IN (\(binds: [RequestStatus.assigned, .inProgress].map(\.rawValue)))")
         return watched(decisions, "legal_aid.decision", "法律援助审查决定（法律援助法第四十三条）")
             + watched(designations, "legal_aid.designation", "指派承办人员（法律援助法第三十六条、第四十三条）")
             + watched(reviews, "legal_aid.objection_review", "审查异议（法律援助法第四十九条）", county: true)
+            + watched(replacements, "legal_aid.replacement", "更换承办人员（法律援助法第五十六条）")
     }
 }

@@ -233,3 +233,14 @@ struct M033IndexLegalAidSteps: AsyncMigration {
         for (name, _) in Self.indexes { try await sql.drop(index: name).run() }
     }
 }
+
+/// The replacement of a designee ordered on an upheld complaint (法律援助法第五十六条), watched until it is made.
+struct M042AddLegalAidReplacement: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(LegalAidCase.schema).field("replacement_due", .string).update()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(LegalAidCase.schema).deleteField("replacement_due").update()
+    }
+}

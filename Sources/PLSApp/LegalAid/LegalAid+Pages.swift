@@ -172,6 +172,11 @@ enum LegalAidPages {
     /// The extra context the work page needs for a legal aid case.
     struct CaseForms: Encodable {
         var steps: [String: Bool]
+        /// The designation form, or the same list for a replacement (art. 56, with its reason).
+        var designate: Designate?
+        struct Designate: Encodable { var step: String; var title: String; var button: String; var needsReason: Bool }
+        /// The reason typed into a refused replacement, kept.
+        var typedReason: String?
         var candidates: [Dispatch.Candidate]
         var hasCandidates: Bool
         /// The name searched for among the roster.
@@ -183,15 +188,22 @@ enum LegalAidPages {
 
     static func forms(_ aid: LegalAidCases.View, request r: ServiceRequest, req: Request) async throws -> CaseForms {
         var candidates: [Dispatch.Candidate] = []
+        var designate: CaseForms.Designate?
         if aid.steps.contains(LegalAidCases.Step.designation.rawValue) {
+            designate = .init(step: LegalAidCases.Step.designation.rawValue, title: "指派（法律援助人员库）", button: "指派", needsReason: false)
+        } else if aid.steps.contains(LegalAidCases.Step.replacement.rawValue) {
+            designate = .init(step: LegalAidCases.Step.replacement.rawValue, title: "更换承办人员（法律援助法第五十六条）", button: "更换", needsReason: true)
+        }
+        if designate != nil {
             candidates = try await Dispatch.candidates(for: r, limit: 8, today: req.today, name: Dispatch.searchedName(req, key: "who"), on: req.sql)
+                .filter { $0.practitionerId != r.practitionerID }
         }
         let kind = AidCaseKind(rawValue: aid.kind) ?? .civil
         func camel(_ s: String) -> String {
             let parts = s.split(separator: "-")
             return parts.first.map(String.init)! + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
         }
-        return CaseForms(steps: Dictionary(uniqueKeysWithValues: aid.steps.map { (camel($0), true) }), candidates: candidates,
+        return CaseForms(steps: Dictionary(uniqueKeysWithValues: aid.steps.map { (camel($0), true) }), designate: designate, typedReason: req.formValue("reason"), candidates: candidates,
                          hasCandidates: !candidates.isEmpty, who: try? Dispatch.searchedName(req, key: "who"),
                          provisionalGrounds: ProvisionalGround.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: false) },
                          terminationGrounds: TerminationGround.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: false) },

@@ -37,6 +37,8 @@ extension LegalAidCases {
         var designatedOn: String?
         var designationOnTime: Bool?
         var designeeTypeName: String?
+        /// A replacement of the designee ordered on an upheld complaint (art. 56), until made.
+        var replacementDue: String?
         var objectionOn: String?
         var objectionText: String?
         var reviewDue: String?
@@ -105,7 +107,7 @@ extension LegalAidCases {
             decidedOn: c.decidedOn, decisionReason: try protector.open(c.decisionReason), provisional: c.provisionalGround != nil,
             provisionalGroundName: c.provisionalGround.flatMap(ProvisionalGround.init)?.chineseName,
             designationDue: c.designationDue, designatedOn: c.designatedOn, designationOnTime: onTime,
-            designeeTypeName: c.designeeType.flatMap(PractitionerType.init)?.chineseName,
+            designeeTypeName: c.designeeType.flatMap(PractitionerType.init)?.chineseName, replacementDue: c.replacementDue,
             objectionOn: c.objectionOn, objectionText: try protector.open(c.objectionText), reviewDue: c.reviewDue, reviewResult: c.reviewResult,
             reviewResultName: c.reviewResult.map { $0 == "upheld" ? "维持原决定" : "责令改正" }, reviewReason: try protector.open(c.reviewReason),
             terminationGroundName: c.terminationGround.flatMap(TerminationGround.init)?.chineseName,

@@ -31,6 +31,8 @@ final class LegalAidCase: Model, @unchecked Sendable {
     @OptionalField(key: "decision_reason") var decisionReason: String?
     @OptionalField(key: "provisional_ground") var provisionalGround: String?
     @OptionalField(key: "designation_due") var designationDue: String?
+    /// Set when an upheld complaint orders another designee (art. 56); cleared by the replacement.
+    @OptionalField(key: "replacement_due") var replacementDue: String?
     @OptionalField(key: "designated_on") var designatedOn: String?
     @OptionalField(key: "designee_type") var designeeType: String?
     @OptionalField(key: "objection_on") var objectionOn: String?

@@ -61,14 +61,14 @@ extension MediationMatterCase {
             FROM mediation_cases c JOIN service_requests r ON r.id = c.request_id
             WHERE c.confirmation_due IS NOT NULL AND c.confirmation_applied_on IS NULL
               AND c.confirmation_due >= \(bind: today.description) AND c.confirmation_due <= \(bind: horizon.description) AND
-            """ + " " + Deadlines.notFinished(request: "r.id", step: "mediation.confirmation", due: "c.confirmation_due", escalates: false)
+            """ + " " + Deadlines.notFinished(subject: "r.id", step: "mediation.confirmation", due: "c.confirmation_due", escalates: false)
             + " LIMIT 500").all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
         let obligations = try await db.raw("""
             SELECT r.id, r.number, r.region_code, r.institution_id, MIN(o.due_on) AS due
             FROM mediation_obligations o JOIN service_requests r ON r.id = o.request_id
             WHERE o.status IN (\(binds: [FulfilmentStatus.pending.rawValue, FulfilmentStatus.partlyFulfilled.rawValue]))
               AND o.due_on >= \(bind: today.description) AND o.due_on <= \(bind: horizon.description) AND
-            """ + " " + Deadlines.notFinished(request: "r.id", step: "mediation.obligation", due: "o.due_on", escalates: false)
+            """ + " " + Deadlines.notFinished(subject: "r.id", step: "mediation.obligation", due: "o.due_on", escalates: false)
             + " GROUP BY r.id, r.number, r.region_code, r.institution_id LIMIT 500").all(decoding: Row.self, keyDecodingStrategy: .snakeCase)
         func watched(_ rows: [Row], _ step: String, _ name: String) -> [WatchedDeadline] {
             rows.compactMap { r in
