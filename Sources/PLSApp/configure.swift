@@ -211,6 +211,7 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M040KeyDeadlineNoticesBySubject(),
         M041AddReviewRectification(),
         M042AddLegalAidReplacement(),
+        M043AddCreditDocuments(),
     ]
 }
 

@@ -160,29 +160,72 @@ final class ComplaintTests: AppTestCase {
         XCTAssertFalse(page.body.string.contains("通报批评"))
     }
 
-    func testTheBureauEntersARecordOnTheLookupPage() async throws {
+    func testTheBureauEntersARecordOnTheLookupPageWithItsDocument() async throws {
         let licence = try await sql.raw("SELECT licence_number FROM practitioners WHERE id = \(bind: lawyer.practitionerID!)")
             .first(decodingColumn: "licence_number", as: String.self)!
+        let pdf = Array("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".utf8)
         var browser = BrowserSession(self)
         try await browser.signIn("county-admin")
         var page = try await browser.get("/credit")
-        XCTAssertTrue(page.body.string.contains("录入信用记录"))
-        page = try await browser.post("/credit", [("subject", licence), ("kind", "commendation"), ("title", ""), ("decidedOn", "2026-02-01"),
-                                                  ("publicUntil", "2027-02-01")])
+        XCTAssertTrue(page.body.string.contains("录入信用记录") && page.body.string.contains("enctype=\"multipart/form-data\""))
+        page = try await browser.postMultipart("/credit", [("subject", licence), ("kind", "commendation"), ("title", ""), ("decidedOn", "2026-02-01"),
+                                                           ("publicUntil", "2027-02-01")], files: [])
         XCTAssertEqual(page.status, .unprocessableEntity)
         XCTAssertTrue(page.body.string.contains("2027-02-01"), "what was typed is kept")
-        page = try await browser.post("/credit", [("subject", licence), ("kind", "commendation"), ("title", "优秀公益律师"), ("documentNumber", "示司〔2026〕3号"),
-                                                  ("decidedOn", "2026-02-01"), ("publicUntil", "2027-02-01")])
+        // A file that is not a document is refused, and nothing is written.
+        page = try await browser.postMultipart("/credit", [("subject", licence), ("kind", "commendation"), ("title", "优秀公益律师"), ("decidedOn", "2026-02-01")],
+                                               files: [("document", "决定.pdf", Array("<html>".utf8))])
+        XCTAssertEqual(page.status, .unprocessableEntity)
+        XCTAssertTrue(page.body.string.contains("文书只能是 PDF、JPG 或 PNG 文件") && page.body.string.contains("优秀公益律师"))
+        var count = try await sql.raw("SELECT COUNT(*) AS n FROM credit_records").first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(count, 0)
+        page = try await browser.postMultipart("/credit", [("subject", licence), ("kind", "commendation"), ("title", "优秀公益律师"),
+                                                           ("documentNumber", "示司〔2026〕3号"), ("decidedOn", "2026-02-01"), ("publicUntil", "2027-02-01")],
+                                               files: [("document", "表彰决定.pdf", pdf)])
         XCTAssertEqual(page.status, .seeOther, page.body.string)
         let lookup = try await send(.GET, "/api/v1/credit?q=\(licence)").content.decode(CreditController.Lookup.self)
         XCTAssertEqual(lookup.items.map(\.title), ["优秀公益律师"])
+        let url = try XCTUnwrap(lookup.items.first?.documentUrl)
+        // The public reads the published document.
+        var anonymous = BrowserSession(self)
+        var file = try await anonymous.get(url)
+        XCTAssertEqual(file.status, .ok)
+        XCTAssertEqual(file.headers.contentType, .pdf)
+        XCTAssertEqual(Array(file.body.readableBytesView), pdf)
+
+        // An unpublished penalty, its document attached by the API afterwards: staff only.
+        let admin = try await token("admin")
+        var res = try await send(.POST, "/api/v1/credit", token: admin, json: [
+            "subject": AnyEncodable("practitioner"), "subjectId": AnyEncodable(lawyer.practitionerID!), "kind": AnyEncodable("administrative_penalty"),
+            "title": AnyEncodable("警告"), "decidedOn": AnyEncodable("2026-02-10")])
+        XCTAssertEqual(res.status, .created, res.body.string)
+        struct Created: Decodable { var id: UUID }
+        let penalty = try res.content.decode(Created.self).id
+        res = try await upload(Array("not a pdf".utf8), as: "text/plain", to: "/api/v1/credit/\(penalty)/document", token: admin)
+        XCTAssertEqual(res.status.code / 100, 4)
+        res = try await app.testable().sendRequest(.POST, "/api/v1/credit/\(penalty)/document",
+                                                   headers: ["Content-Type": "multipart/form-data; boundary=b1"],
+                                                   body: ByteBuffer(string: "--b1\r\nContent-Disposition: form-data; name=\"file\"; filename=\"警告.pdf\"\r\n\r\n"
+                                                                    + String(decoding: pdf, as: UTF8.self) + "\r\n--b1--\r\n")) { req async throws in
+            req.headers.bearerAuthorization = BearerAuthorization(token: admin)
+        }
+        XCTAssertEqual(res.status, .created, res.body.string)
+        file = try await anonymous.get("/credit/\(penalty)/document")
+        XCTAssertEqual(file.status, .notFound, "not published")
+        file = try await browser.get("/credit/\(penalty)/document")
+        XCTAssertEqual(file.status, .ok)
+        count = try await sql.raw("SELECT COUNT(*) AS n FROM credit_records WHERE document_sha256 IS NOT NULL").first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(count, 2)
+
         // Nobody else enters records.
         var clerk = BrowserSession(self)
         try await clerk.signIn("clerk")
         page = try await clerk.get("/credit")
         XCTAssertFalse(page.body.string.contains("录入信用记录"))
-        page = try await clerk.post("/credit", [("subject", licence), ("kind", "commendation"), ("title", "x"), ("decidedOn", "2026-02-01")])
+        page = try await clerk.postMultipart("/credit", [("subject", licence), ("kind", "commendation"), ("title", "x"), ("decidedOn", "2026-02-01")], files: [])
         XCTAssertEqual(page.status, .forbidden)
+        res = try await upload(pdf, as: "application/pdf", to: "/api/v1/credit/\(penalty)/document", token: try await token("clerk"))
+        XCTAssertEqual(res.status, .forbidden)
     }
 
     func testACitizenComplainsOnlineAndSeesOnlyTheirOwn() async throws {

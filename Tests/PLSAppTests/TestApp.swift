@@ -137,6 +137,28 @@ struct BrowserSession {
         return res
     }
 
+    /// Posts a multipart form (a page's form with a file input), the CSRF token in its address as the page sends it.
+    mutating func postMultipart(_ path: String, _ form: [(String, String)], files: [(name: String, filename: String, bytes: [UInt8])]) async throws -> XCTHTTPResponse {
+        if cookies[CSRFMiddleware.cookieName] == nil { _ = try await get("/") }
+        let boundary = "plsbrowserboundary"
+        var body = ByteBuffer()
+        for (k, v) in form { body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(k)\"\r\n\r\n\(v)\r\n") }
+        for f in files {
+            body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(f.name)\"; filename=\"\(f.filename)\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+            body.writeBytes(f.bytes)
+            body.writeString("\r\n")
+        }
+        body.writeString("--\(boundary)--\r\n")
+        var headers = HTTPHeaders()
+        headers.replaceOrAdd(name: .contentType, value: "multipart/form-data; boundary=\(boundary)")
+        headers.add(name: .accept, value: "text/html")
+        headers.add(name: .cookie, value: cookieHeader)
+        let token = cookies[CSRFMiddleware.cookieName] ?? ""
+        let res = try await test.app.testable().sendRequest(.POST, path + (path.contains("?") ? "&" : "?") + "_csrf=" + token, headers: headers, body: body) { _ async throws in }
+        remember(res)
+        return res
+    }
+
     mutating func signIn(_ username: String) async throws {
         _ = try await get("/login")
         let res = try await post("/login", [("username", username), ("password", DemoCity.password)])

@@ -14,6 +14,8 @@ extension RouteGroups {
         }
         api.get("credit", use: CreditController.apiLookup)
         api.post("credit", use: CreditController.apiAdd)
+        api.grouped(SignedInFirst()).on(.POST, "credit", ":id", "document", body: .stream, use: CreditController.apiAttach)
+        api.get("credit", ":id", "document", use: CreditController.document)
         web.get("complaints", use: ComplaintPages.desk)
         web.get("complaints", "new", use: ComplaintPages.newForm)
         web.post("complaints", "new", use: ComplaintPages.register)
@@ -21,7 +23,8 @@ extension RouteGroups {
         web.get("complaints", ":id", "letter", use: ComplaintPages.letter)
         web.post("complaints", ":id", ":step", use: ComplaintPages.step)
         web.get("credit", use: CreditController.page)
-        web.post("credit", use: CreditController.addFromPage)
+        web.grouped(SignedInFirst()).on(.POST, "credit", body: .stream, use: CreditController.addFromPage)
+        web.get("credit", ":id", "document", use: CreditController.document)
     }
 }
 
@@ -228,6 +231,7 @@ enum ComplaintPages {
 
 enum CreditController {
     struct Entry: Content {
+        var id: UUID
         var subject: String
         var subjectId: UUID
         var subjectName: String
@@ -237,6 +241,8 @@ enum CreditController {
         var documentNumber: String?
         var decidedOn: String
         var publicUntil: String?
+        /// The decision document, where one was kept: shown to whoever may see the entry.
+        var documentUrl: String?
     }
 
     /// `publicInterest`: this year's public-interest service of the practitioners found (item 7: shown in the record).
@@ -252,25 +258,78 @@ enum CreditController {
 
     static func lookup(_ q: String, staff: Bool, today: CivilDate, on db: any SQLDatabase) async throws -> [Entry] {
         struct Row: Decodable {
-            var subjectKind: String; var subjectId: UUID; var kind: String; var title: String; var documentNumber: String?
-            var decidedOn: String; var publicUntil: String?; var subjectName: String?
+            var id: UUID; var subjectKind: String; var subjectId: UUID; var kind: String; var title: String; var documentNumber: String?
+            var decidedOn: String; var publicUntil: String?; var subjectName: String?; var documentType: String?
         }
         var query: SQLQueryString = """
-            SELECT x.subject_kind, x.subject_id, x.kind, x.title, x.document_number, x.decided_on, x.public_until,
+            SELECT x.id, x.subject_kind, x.subject_id, x.kind, x.title, x.document_number, x.decided_on, x.public_until, x.document_type,
                    COALESCE(p.name, i.name) AS subject_name
             FROM credit_records x LEFT JOIN practitioners p ON x.subject_kind = 'practitioner' AND p.id = x.subject_id
             LEFT JOIN institutions i ON x.subject_kind = 'institution' AND i.id = x.subject_id
             WHERE (p.name = \(bind: q) OR p.licence_number = \(bind: q) OR i.name = \(bind: q))
             """
         if !staff {
-            query = query + " AND x.kind IN (\(binds: publicKinds.map(\.rawValue))) AND x.public_until >= \(bind: today.description)"
+            query = query + " AND " + publicNow(today)
         }
         query = query + " ORDER BY x.decided_on DESC LIMIT 100"
         return try await db.raw(query).all(decoding: Row.self, keyDecodingStrategy: .snakeCase).map { r in
-            Entry(subject: r.subjectKind, subjectId: r.subjectId, subjectName: r.subjectName ?? "", kind: r.kind,
+            Entry(id: r.id, subject: r.subjectKind, subjectId: r.subjectId, subjectName: r.subjectName ?? "", kind: r.kind,
                   kindName: CreditRecords.Kind(rawValue: r.kind)?.chineseName ?? r.kind, title: r.title, documentNumber: r.documentNumber,
-                  decidedOn: r.decidedOn, publicUntil: r.publicUntil)
+                  decidedOn: r.decidedOn, publicUntil: r.publicUntil, documentUrl: r.documentType == nil ? nil : "/credit/\(r.id)/document")
         }
+    }
+
+    /// An entry the public sees today: a published kind within its publication period.
+    static func publicNow(_ today: CivilDate) -> SQLQueryString {
+        "x.kind IN (\(binds: publicKinds.map(\.rawValue))) AND x.public_until >= \(bind: today.description)"
+    }
+
+    /// The decision document: to anyone while the entry is public, otherwise to staff.
+    static func document(_ req: Request) async throws -> Response {
+        let id = try req.uuid("id", notFound: "信用记录")
+        let staff = req.auth.get(Principal.self)?.role.isStaff == true
+        struct Stored: Decodable { var documentStored: String; var documentType: String; var title: String }
+        var query: SQLQueryString = "SELECT x.document_stored, x.document_type, x.title FROM credit_records x WHERE x.id = \(bind: id) AND x.document_stored IS NOT NULL"
+        if !staff { query = query + " AND " + publicNow(req.today) }
+        guard let d = try await req.sql.raw(query).first(decoding: Stored.self, keyDecodingStrategy: .snakeCase) else { throw AppError.notFound("文书") }
+        let response = try await req.fileio.asyncStreamFile(at: CreditRecords.documentDirectory(req.application) + "/" + d.documentStored)
+        let parts = d.documentType.split(separator: "/").map(String.init)
+        if parts.count == 2 { response.headers.contentType = HTTPMediaType(type: parts[0], subType: parts[1]) }
+        let name = (d.title + (d.documentType == "application/pdf" ? ".pdf" : d.documentType == "image/png" ? ".png" : ".jpg"))
+            .addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "document"
+        response.headers.replaceOrAdd(name: .contentDisposition, value: "inline; filename*=UTF-8''\(name)")
+        return response
+    }
+
+    /// Attaches (or replaces) the decision document of a record the bureau entered.
+    static func apiAttach(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        try p.require(mayAdd(p))
+        let id = try req.uuid("id", notFound: "信用记录")
+        guard let old = try await req.sql.raw("SELECT document_stored FROM credit_records WHERE id = \(bind: id)").first() else {
+            throw AppError.notFound("信用记录")
+        }
+        guard let file = try await req.receivedFile("file", limit: Attachments.uploadLimit) else { throw AppError.validation(["file": "请选择文书文件"]) }
+        let document: CreditRecords.Document
+        do { document = try await CreditRecords.store(document: Array(file.data.readableBytesView), app: req.application) }
+        catch let e as AppError { throw AppError(e.status, e.code, e.message, fields: e.fields.isEmpty ? [:] : ["file": e.fields.values.first!]) }
+        let actor = req.auditActor, protector = req.personalData, now = req.now
+        do {
+            try await req.db.atomic { tx in
+                let sql = tx as! any SQLDatabase
+                try await sql.update("credit_records").set("document_stored", to: document.storedName).set("document_type", to: document.contentType)
+                    .set("document_sha256", to: document.sha256).where("id", .equal, id).run()
+                try await AuditLog.record("credit.document", target: id.uuidString, after: ["sha256": document.sha256],
+                                          by: actor, protector: protector, on: sql, at: now)
+            }
+        } catch {
+            Attachments.remove(document.storedName, app: req.application, directory: CreditRecords.documentDirectory(req.application))
+            throw error
+        }
+        if let previous = try? old.decode(column: "document_stored", as: String?.self) {
+            Attachments.remove(previous, app: req.application, directory: CreditRecords.documentDirectory(req.application))
+        }
+        return try Response(status: .created).encodeJSON(["id": id.uuidString, "documentUrl": "/credit/\(id)/document", "sha256": document.sha256])
     }
 
     static func query(_ req: Request) throws -> String {
@@ -302,11 +361,13 @@ enum CreditController {
 
     /// The bureau enters commendations, penalties and sanctions with their document and publication period.
     static func apiAdd(_ req: Request) async throws -> Response {
-        try await add(try req.content.decode(AddInput.self), req: req)
-        return Response(status: .created)
+        let id = try await add(try req.content.decode(AddInput.self), req: req)
+        return try Response(status: .created).encodeJSON(["id": id.uuidString])
     }
 
-    static func add(_ input: AddInput, req: Request) async throws {
+    /// `document`: the decision's file, checked by `add`'s caller and written before the row.
+    @discardableResult
+    static func add(_ input: AddInput, document: [UInt8]? = nil, req: Request) async throws -> UUID {
         let p = try req.staff()
         try p.require(mayAdd(p))
         var errors = FieldErrors()
@@ -324,40 +385,56 @@ enum CreditController {
         guard try await req.sql.raw("SELECT id FROM \(ident: table) WHERE id = \(bind: input.subjectId!)").first() != nil else {
             throw AppError.validation(["subjectId": "未找到该机构或人员"])
         }
+        let stored: CreditRecords.Document? = if let document { try await CreditRecords.store(document: document, app: req.application) } else { nil }
         let actor = req.auditActor, protector = req.personalData, now = req.now
-        try await req.db.atomic { tx in
-            let sql = tx as! any SQLDatabase
-            try await CreditRecords.add(subject: subject!, id: input.subjectId!, kind: kind!, title: title, documentNumber: number, decidedOn: decided!,
-                                        publicUntil: until, source: nil, by: p, on: sql, at: now)
-            try await AuditLog.record("credit.add", target: title, after: ["kind": kind!.rawValue, "documentNumber": number, "publicUntil": until?.description],
-                                      by: actor, protector: protector, on: sql, at: now)
+        do {
+            return try await req.db.atomic { tx in
+                let sql = tx as! any SQLDatabase
+                let id = try await CreditRecords.add(subject: subject!, id: input.subjectId!, kind: kind!, title: title, documentNumber: number,
+                                                     decidedOn: decided!, publicUntil: until, source: nil, document: stored, by: p, on: sql, at: now)
+                try await AuditLog.record("credit.add", target: title, after: ["kind": kind!.rawValue, "documentNumber": number, "publicUntil": until?.description,
+                                                                               "document": stored?.sha256],
+                                          by: actor, protector: protector, on: sql, at: now)
+                return id
+            }
+        } catch {
+            if let stored { Attachments.remove(stored.storedName, app: req.application, directory: CreditRecords.documentDirectory(req.application)) }
+            throw error
         }
     }
 
-    /// The same from the lookup page: the subject named as on a complaint (licence number, or a unique name).
+    /// The same from the lookup page: the subject named as on a complaint (licence number, or a unique name), with the
+    /// decision's document if chosen (the form is multipart, received to disk first).
     static func addFromPage(_ req: Request) async throws -> Response {
         let p = try req.staff()
         try p.require(mayAdd(p))
+        let form = try await req.receiveForm(limit: Attachments.uploadLimit)
+        defer { form.discard() }
+        var kept: [String: String] = [:]
+        for f in keptFields { kept[f] = form.text(f) }
         do {
-            let (institution, practitioner) = try await ComplaintPages.respondent(req.formValue("subject"), on: req.sql)
+            let (institution, practitioner) = try await ComplaintPages.respondent(kept["subject"], on: req.sql)
+            let document = try await form.bytes(of: "document", app: req.application).first
             try await add(AddInput(subject: practitioner != nil ? "practitioner" : "institution", subjectId: practitioner ?? institution,
-                                   kind: req.formValue("kind"), title: req.formValue("title"), documentNumber: req.formValue("documentNumber"),
-                                   decidedOn: req.formValue("decidedOn"), publicUntil: req.formValue("publicUntil")), req: req)
-            return req.redirect(to: "/credit?q=" + (req.formValue("subject")?.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""),
+                                   kind: kept["kind"], title: kept["title"], documentNumber: kept["documentNumber"],
+                                   decidedOn: kept["decidedOn"], publicUntil: kept["publicUntil"]), document: document, req: req)
+            return req.redirect(to: "/credit?q=" + (kept["subject"]?.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""),
                                 flash: "已录入信用记录")
         } catch let e as AppError where e.status.code < 500 {
             var fields = e.fields
             if let m = fields.removeValue(forKey: "respondent") ?? fields.removeValue(forKey: "subjectId") { fields["subject"] = m }
-            let response = try await page(req, error: AppError(e.status, e.code, e.message, fields: fields)).encodeResponse(for: req)
+            let response = try await page(req, error: AppError(e.status, e.code, e.message, fields: fields), kept: kept).encodeResponse(for: req)
             response.status = e.status
             return response
         }
     }
 
-    /// 信用查询: the public lookup page; the bureau's staff enter records there too.
-    static func page(_ req: Request) async throws -> View { try await page(req, error: nil) }
+    static let keptFields = ["subject", "kind", "title", "documentNumber", "decidedOn", "publicUntil"]
 
-    static func page(_ req: Request, error: AppError?) async throws -> View {
+    /// 信用查询: the public lookup page; the bureau's staff enter records there too.
+    static func page(_ req: Request) async throws -> View { try await page(req, error: nil, kept: [:]) }
+
+    static func page(_ req: Request, error: AppError?, kept: [String: String]) async throws -> View {
         let q = ((try? req.query.get(String.self, at: "q")) ?? "").trimmingCharacters(in: .whitespaces)
         let staff = req.auth.get(Principal.self)?.role.isStaff == true
         let items = q.isEmpty || q.count > 100 ? [] : try await lookup(q, staff: staff, today: req.today, on: req.sql)
@@ -367,10 +444,8 @@ enum CreditController {
             var year: Int; var canAdd: Bool; var kinds: [SelectOption]; var error: String?; var errors: [String: String]; var kept: [String: String]
             var errorLinks: [ErrorLink]
         }
-        var kept: [String: String] = [:]
-        if error != nil { for f in ["subject", "kind", "title", "documentNumber", "decidedOn", "publicUntil"] { kept[f] = req.formValue(f) } }
         let fields = [("subject", "cr-subject", "对象"), ("kind", "cr-kind", "类型"), ("title", "cr-title", "事由"), ("documentNumber", "cr-number", "文书编号"),
-                      ("decidedOn", "cr-decided", "决定日期"), ("publicUntil", "cr-until", "公示截止")].map { (key: $0.0, id: $0.1, label: $0.2) }
+                      ("decidedOn", "cr-decided", "决定日期"), ("publicUntil", "cr-until", "公示截止"), ("document", "cr-document", "文书文件")].map { (key: $0.0, id: $0.1, label: $0.2) }
         return try await req.view.render("evaluation/credit", Context(
             page: req.pageMeta(title: "信用信息查询"), q: q, items: items, searched: !q.isEmpty, staff: staff, publicInterest: service,
             year: req.today.year, canAdd: req.auth.get(Principal.self).map(mayAdd) ?? false,

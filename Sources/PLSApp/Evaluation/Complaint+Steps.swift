@@ -1,4 +1,5 @@
 import Vapor
+import Crypto
 import Fluent
 import SQLKit
 import PLSDomain
@@ -188,13 +189,50 @@ enum CreditRecords {
         }
     }
 
+    /// The decision's document as kept under the data directory (PDF or an image of it).
+    struct Document: Sendable { var storedName: String; var contentType: String; var sha256: String }
+
+    @discardableResult
     static func add(subject: Subject, id: UUID, kind: Kind, title: String, documentNumber: String?, decidedOn: CivilDate, publicUntil: CivilDate?,
-                    source: UUID?, by p: Principal, on sql: any SQLDatabase, at now: Date) async throws {
+                    source: UUID?, document: Document? = nil, by p: Principal, on sql: any SQLDatabase, at now: Date) async throws -> UUID {
+        let record = UUID()
         try await sql.insert(into: "credit_records")
-            .columns("id", "subject_kind", "subject_id", "kind", "title", "document_number", "decided_on", "public_until", "source_id", "created_by", "created_at")
-            .values(SQLBind(UUID()), SQLBind(subject.rawValue), SQLBind(id), SQLBind(kind.rawValue), SQLBind(title), SQLBind(documentNumber),
-                    SQLBind(decidedOn.description), SQLBind(publicUntil?.description), SQLBind(source), SQLBind(p.accountID), SQLBind(now))
+            .columns("id", "subject_kind", "subject_id", "kind", "title", "document_number", "decided_on", "public_until", "source_id",
+                     "document_stored", "document_type", "document_sha256", "created_by", "created_at")
+            .values(SQLBind(record), SQLBind(subject.rawValue), SQLBind(id), SQLBind(kind.rawValue), SQLBind(title), SQLBind(documentNumber),
+                    SQLBind(decidedOn.description), SQLBind(publicUntil?.description), SQLBind(source),
+                    SQLBind(document?.storedName), SQLBind(document?.contentType), SQLBind(document?.sha256), SQLBind(p.accountID), SQLBind(now))
             .run()
+        return record
+    }
+
+    static func documentDirectory(_ app: Application) -> String { app.settings.dataDirectory + "/credit-documents" }
+
+    /// Checks an uploaded decision document (PDF, JPEG or PNG by its first bytes, at most 10 MB) and writes it, before
+    /// any row points at it.
+    static func store(document bytes: [UInt8], app: Application) async throws -> Document {
+        var errors = FieldErrors()
+        if bytes.count > Attachments.maxBytes { errors.add("document", "文书文件不能超过 10 MB") }
+        let type = Attachments.sniff(bytes)
+        if type == nil { errors.add("document", "文书只能是 PDF、JPG 或 PNG 文件") }
+        try errors.throwIfAny()
+        let stored = try await Attachments.write(bytes, app: app, directory: documentDirectory(app))
+        return Document(storedName: stored, contentType: type!, sha256: Hex.encode(SHA256.hash(data: bytes)))
+    }
+}
+
+/// The decision documents of credit records (行政处罚决定书, 表彰文件), kept beside the records.
+struct M043AddCreditDocuments: AsyncMigration {
+    static let fields = ["document_stored", "document_type", "document_sha256"]
+
+    func prepare(on database: any Database) async throws {
+        for field in Self.fields {
+            try await database.schema("credit_records").field(.definition(name: .key(FieldKey(stringLiteral: field)), dataType: .string, constraints: [])).update()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        for field in Self.fields { try await database.schema("credit_records").deleteField(FieldKey(stringLiteral: field)).update() }
     }
 }
 

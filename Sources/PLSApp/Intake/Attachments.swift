@@ -62,16 +62,16 @@ enum Attachments {
 
     /// Writes an upload under the data directory, named by a new id; returns that stored name. Written before any
     /// row points at it, so a row never points at a missing file.
-    static func write(_ bytes: [UInt8], app: Application) async throws -> String {
-        let dir = directory(app)
+    static func write(_ bytes: [UInt8], app: Application, directory dir: String? = nil) async throws -> String {
+        let dir = dir ?? directory(app)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let name = UUID().uuidString.lowercased()
         try await app.threadPool.runIfActive { try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + name), options: .atomic) }
         return name
     }
 
-    static func remove(_ storedName: String, app: Application) {
-        try? FileManager.default.removeItem(atPath: directory(app) + "/" + storedName)
+    static func remove(_ storedName: String, app: Application, directory dir: String? = nil) {
+        try? FileManager.default.removeItem(atPath: (dir ?? directory(app)) + "/" + storedName)
     }
 
     static func list(_ requestID: UUID, on db: any SQLDatabase) async throws -> [Row] {
