@@ -283,6 +283,8 @@ final class RectificationDemoTests: AppTestCase {
         XCTAssertEqual(Set(complaints), Set(ComplaintStatus.allCases.map(\.rawValue)))
         let reviews = Set(try await sql.raw("SELECT status FROM quality_reviews").all(decodingColumn: "status", as: String.self))
         XCTAssertEqual(reviews, Set(QualityReviews.Status.allCases.map(\.rawValue)))
+        let replacements = try await sql.raw("SELECT COUNT(*) AS n FROM legal_aid_cases WHERE replacement_due IS NOT NULL").first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(replacements, 1, "an upheld recipient's complaint leaves the centre a replacement to make")
         let service = try await sql.raw("SELECT COUNT(*) AS n FROM public_interest_services").first(decodingColumn: "n", as: Int.self) ?? 0
         XCTAssertGreaterThan(service, 0)
         let verified = try await Ledger.verify(on: sql, protector: app.personalData)

@@ -31,7 +31,7 @@ final class DemoRequests: @unchecked Sendable {
                                    "agreement_effective_on", "created_at"]
     static let caseColumns = ["request_id", "kind", "aid_matter", "statuses", "means_test", "eligible_at_intake", "pledge", "received_on",
                               "paused_calendar_days", "paused_working_days", "decision", "decided_on", "designation_due", "designated_on",
-                              "designee_type", "created_at"]
+                              "designee_type", "created_at", "centre_id"]
     private var events = 0
 
     private func run(count: Int, app: Application, on database: any Database) async throws -> Summary {
@@ -61,6 +61,11 @@ final class DemoRequests: @unchecked Sendable {
                 }
             }
         }
+        // Each county's legal aid centre takes its applications (as `LegalAidCases` routes them).
+        struct Centre: Decodable { var id: UUID; var regionCode: String }
+        let centres = Dictionary(try await db.select().columns("id", "region_code").from(Institution.schema)
+            .where("type", .equal, InstitutionType.legalAidCentre.rawValue).all(decoding: Centre.self, keyDecodingStrategy: .snakeCase)
+            .map { (String($0.regionCode.prefix(6)), $0.id) }, uniquingKeysWith: { a, _ in a })
         let operatorID = try await db.select().column("id").from(Account.schema).where("username", .equal, "operator")
             .first(decodingColumn: "id", as: UUID.self)
 
@@ -217,6 +222,7 @@ final class DemoRequests: @unchecked Sendable {
                                 BulkCell(granted ? "granted" : "refused"), BulkCell(day.description),
                                 BulkCell(AidDeadline.designation.defaultRule.due(from: day, on: calendar).description),
                                 BulkCell(designated?.description), BulkCell(assigned ? assignee.flatMap { typeOf[$0.0] } : nil), BulkCell(created),
+                                BulkCell(centres[String(region.prefix(6))]),
                             ])
                         }
                         if matter == .mediation {

@@ -117,6 +117,37 @@ enum EvaluationDemo {
                                                         mobile: "1390000100\(n)", content: content), by: hotline, app: app)
             for (step, input) in steps { _ = try await Complaints.take(step, on: c.id, input, by: county, app: app) }
         }
+        try await seedReplacement(app: app, hotline: hotline, by: system)
+    }
+
+    /// A legal aid recipient's complaint, upheld: the demo centre's clerk (`aid`) has a designee to replace (art. 56).
+    /// The case is made through the real steps (application at the centre's window, decision, designation).
+    private static func seedReplacement(app: Application, hotline: Principal, by system: Principal) async throws {
+        let sql = app.db as! any SQLDatabase
+        struct A: Decodable { var id: UUID; var displayName: String; var regionCode: String; var institutionId: UUID? }
+        guard let a = try await sql.raw("SELECT id, display_name, region_code, institution_id FROM accounts WHERE username = 'aid'")
+            .first(decoding: A.self, keyDecodingStrategy: .snakeCase), let county = DivisionCode(a.regionCode),
+              let village = try await sql.raw("SELECT code FROM regions WHERE level = 'village' AND code LIKE \(bind: county.scopePrefix + "%") ORDER BY code LIMIT 1")
+                .first(decodingColumn: "code", as: String.self) else { return }
+        let clerk = Principal(accountID: a.id, displayName: a.displayName, role: .windowClerk, region: county, institutionID: a.institutionId, practitionerID: nil)
+        let r = try await LegalAidCases.apply(.init(matter: "labor_relationship_or_pay", kind: nil, category: nil,
+                                                    description: "（演示）装修公司拖欠工资五个月，共计三万二千元",
+                                                    applicant: .init(name: "孙桂兰", mobile: "13900001010", idNumber: "340102196503150021"), regionCode: village,
+                                                    householdSize: 3, householdMonthlyIncome: 2_400, statuses: [], claim: nil, pledge: true,
+                                                    priorityGroups: nil, channel: RequestChannel.window.rawValue),
+                                              by: clerk, idempotencyKey: nil, app: app)
+        _ = try await LegalAidCases.perform(.decision, on: r.number, input: .init(grant: true, reason: "家庭人均收入低于经济困难标准"), by: clerk, app: app)
+        let candidates = try await Dispatch.candidates(for: r, limit: 2, today: app.today, on: sql)
+        guard let first = candidates.first?.practitionerId else { return }
+        _ = try await LegalAidCases.perform(.designation, on: r.number, input: .init(practitionerId: first), by: clerk, app: app)
+        typealias S = Complaints.StepInput
+        let c = try await Complaints.register(.init(kind: ComplaintKind.legalAidReplacement.rawValue, practitionerId: first, requestId: r.id,
+                                                    name: "孙桂兰", mobile: "13900001010", content: "承办律师一个多月未与我联系，要求更换承办律师"),
+                                              by: hotline, app: app)
+        let bureau = Principal(accountID: system.accountID, displayName: "示范数据", role: .countyAdmin, region: county, institutionID: nil, practitionerID: nil)
+        _ = try await Complaints.take(.accept, on: c.id, S(), by: bureau, app: app)
+        _ = try await Complaints.take(.decide, on: c.id, S(upheld: true, finding: "经核实，承办律师未及时与受援人联系，不依法履行职责，责令更换"),
+                                      by: bureau, app: app)
     }
 
     /// Last month's sample in every state: the second case below 良好 and rectified, the third below 良好 and being
