@@ -224,6 +224,11 @@ extension Deadlines {
     ]
 }
 
+extension RequestViews {
+    /// The names of the events other capabilities write on a request's timeline (a matter case's come with it).
+    static let capabilityEventNames: [String: String] = Rectifications.eventNames.merging(Complaints.eventNames) { a, _ in a }
+}
+
 extension MatterCases {
     /// Every capability whose matter carries a case of its own: one line each (`MatterCase`).
     static let registered: [any MatterCase] = [

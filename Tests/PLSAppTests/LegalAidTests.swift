@@ -352,6 +352,10 @@ final class LegalAidTests: AppTestCase {
         XCTAssertEqual(replaced.request.status, "assigned")
         XCTAssertNil(replaced.legalAid.replacementDue)
         XCTAssertTrue(replaced.request.timeline.contains { $0.action == "replace_designee" && $0.actionName == "更换承办人员" && ($0.note ?? "").contains("第五十六条") })
+        // Every step on the timeline by its name, the complaint's too, never by its code.
+        let unnamed = replaced.request.timeline.filter { $0.actionName.unicodeScalars.contains { $0.isASCII && $0.properties.isAlphabetic } }
+        XCTAssertEqual(unnamed.map(\.action), [])
+        XCTAssertTrue(replaced.request.timeline.contains { $0.actionName == "投诉作出处理决定" })
         let texts = try await SmsMessage.query(on: app.db).filter(\.$mobileHash == app.personalData.lookupHash(DemoCity.citizenMobile)).all()
             .map { try app.personalData.open($0.text) }
         XCTAssertTrue(texts.contains { $0.contains("已更换承办人员") }, "\(texts)")

@@ -10,6 +10,11 @@ extension ComplaintChannel: ChineseNamed {}
 /// 投诉 (issue #22, item 4): a complaint against an institution or practitioner, registered from the portal, the
 /// hotline, a window or a letter, handled by the county bureau that supervises the respondent. Personal data sealed.
 enum Complaints {
+    /// The timeline's names of what a complaint about a matter records on it.
+    static let eventNames: [String: String] = ComplaintStep.allCases.reduce(into: ["complaint": "投诉登记"]) { names, step in
+        names["complaint.\(step.rawValue)"] = "投诉" + step.chineseName
+    }
+
     static let schema = "complaints"
     static let rules = ComplaintRules.standard
 

@@ -103,7 +103,7 @@ enum QualityReviewController {
     // MARK: Pages
 
     struct ListContext: Encodable {
-        var page: PageMeta; var table: TableView; var period: String; var canDraw: Bool; var drawn: String?; var error: String?
+        var page: PageMeta; var table: TableView; var period: String; var statuses: [SelectOption]; var canDraw: Bool; var drawn: String?; var error: String?
     }
 
     static func page(_ req: Request) async throws -> View { try await page(req, drawn: nil, error: nil) }
@@ -130,6 +130,7 @@ enum QualityReviewController {
         return try await req.view.render("evaluation/quality-reviews", ListContext(
             page: req.pageMeta(title: "案卷评查"), table: table,
             period: period ?? req.today.previousMonthStart.monthKey,
+            statuses: QualityReviews.Status.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == status) },
             canDraw: QualityReviews.mayReview(p), drawn: drawn, error: error))
     }
 

@@ -101,6 +101,11 @@ enum Rectifications {
 
     static let scopeColumns = ScopeColumns(region: "x.region_code", institution: "x.institution_id", owner: "r.citizen_account_id")
 
+    /// The timeline's names of the steps it records on the rated request.
+    static let eventNames = ["rectification.open": "差评整改", "rectification.callback": "差评回访", "rectification.rectify": "核实整改",
+                             "rectification.reply": "整改答复", "rectification.appeal": "差评申诉", "rectification.appeal-decision": "申诉复核",
+                             "rectification.evaluation": "整改复评"]
+
     // MARK: Opening
 
     /// The city's time limits (`CityIdentity`), the appeal's 5 working days fixed.

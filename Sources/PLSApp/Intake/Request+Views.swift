@@ -313,15 +313,12 @@ enum RequestViews {
     }
 
     /// The events that change no status (`RequestActions.urge` and the like).
-    static let sideActionNames = ["urge": "催办", "recategorize": "更正类别", "view_contact": "查看联系电话",
-                                  "rectification.open": "差评整改", "rectification.callback": "差评回访", "rectification.rectify": "核实整改",
-                                  "rectification.reply": "整改答复", "rectification.appeal": "差评申诉", "rectification.appeal-decision": "申诉复核",
-                                  "rectification.evaluation": "整改复评"]
+    static let sideActionNames = ["urge": "催办", "recategorize": "更正类别", "view_contact": "查看联系电话"]
 
     static func actionName(_ raw: String) -> String {
         if raw == "evaluate" { return "评价" }
         if raw == "notify" { return "提醒" }
-        if let name = sideActionNames[raw] { return name }
+        if let name = sideActionNames[raw] ?? capabilityEventNames[raw] { return name }
         if let name = MatterCases.eventNames[raw] { return name }
         return RequestAction(rawValue: raw)?.chineseName ?? raw
     }
