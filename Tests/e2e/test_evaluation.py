@@ -94,11 +94,35 @@ def test_the_reviewer_scores_a_sampled_case_on_a_tablet(browser):
     page.get_by_role("button", name="保存评查结果").click()
     expect(page.locator(".error-summary")).to_be_focused()
     expect(inputs.nth(0)).to_have_value("20")
-    inputs.nth(count - 1).fill("18")
-    page.get_by_label("评查意见和整改要求").fill("结案报告未写明法律依据，请补正")
+    inputs.nth(count - 1).fill("1")
+    page.get_by_label("评查意见").fill("结案报告未写明法律依据")
+    # Below 良好 the reviewer must say what to put right; what was typed stays.
+    page.get_by_role("button", name="保存评查结果").click()
+    expect(page.locator(".error-summary")).to_contain_text("请写明整改要求")
+    expect(page.get_by_label("评查意见")).to_have_value("结案报告未写明法律依据")
+    page.get_by_label("整改要求").fill("补正结案报告的法律依据")
     page.get_by_role("button", name="保存评查结果").click()
     expect(page.get_by_text("已保存评查结果")).to_be_visible()
-    expect(page.get_by_text("已评查").first).to_be_visible()
+    expect(page.get_by_text("整改中").first).to_be_visible()
+    expect(page.get_by_role("heading", name="整改")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 768
     shot(page, "quality-review-tablet")
     ctx.close()
+
+
+def test_the_centre_replaces_a_designee_after_an_upheld_complaint(desktop):
+    """Art. 56: the demo recipient's complaint was upheld; the centre's clerk designates someone else with a reason."""
+    page = desktop
+    sign_in(page, "aid")
+    page.get_by_role("link", name="事项", exact=True).first.click()
+    page.locator("tr", has_text="孙桂兰").first.get_by_role("link").first.click()
+    expect(page.get_by_text(re.compile("投诉成立，应于 .* 前更换"))).to_be_visible()
+    expect(page.get_by_role("heading", name="更换承办人员（法律援助法第五十六条）")).to_be_visible()
+    previous = page.locator("dt", has_text="承办人员").locator("xpath=following-sibling::dd").first.inner_text()
+    page.get_by_label(re.compile("更换理由")).fill("受援人投诉成立，原承办律师未依法履行职责")
+    page.get_by_role("button", name="更换", exact=True).click()
+    expect(page.get_by_text("已更换承办人员").first).to_be_visible()
+    expect(page.get_by_text(re.compile(previous + " → "))).to_be_visible()
+    expect(page.get_by_text("投诉作出处理决定")).to_be_visible()
+    expect(page.get_by_text(re.compile("投诉成立，应于"))).to_have_count(0)
+    shot(page, "legal-aid-replacement-desktop")
