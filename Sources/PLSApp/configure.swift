@@ -123,6 +123,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     if app.environment != .testing, command == nil || command == "serve" {
         app.lifecycle.use(RepeatingJob.overdueScan(every: .minutes(5)))
         app.lifecycle.use(RepeatingJob.smsDelivery)
+        app.lifecycle.use(RepeatingJob.workOrderCallbacks)
     }
 
     try routes(app)
@@ -212,6 +213,8 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M041AddReviewRectification(),
         M042AddLegalAidReplacement(),
         M043AddCreditDocuments(),
+        M044CreateSystemClients(),
+        M045CreateWorkOrderLinks(),
     ]
 }
 
@@ -221,6 +224,13 @@ extension Deadlines {
         { try await Rectifications.deadlines(dueBy: $0, on: $1) },
         { try await Complaints.deadlines(dueBy: $0, on: $1) },
         { try await QualityReviews.deadlines(dueBy: $0, on: $1) },
+    ]
+}
+
+extension RequestActions {
+    /// What other capabilities do in the write that changes a request's status: one line each.
+    static let statusHooks: [@Sendable (ServiceRequest, RequestAction, RequestStatus, String?, Ledger.Writer, Application, Date) async throws -> Void] = [
+        { try await WorkOrders.statusChanged($0, action: $1, to: $2, note: $3, writer: $4, app: $5, at: $6) },
     ]
 }
 

@@ -19,7 +19,8 @@ func routes(_ app: Application) throws {
     }
 
     app.get("metrics", use: MetricsEndpoint.serve)
-    let api = app.grouped("api", "v1").grouped(BearerPrincipalAuthenticator())
+    // A department system's token opens only what its scopes name (`SystemClientGuard`).
+    let api = app.grouped("api", "v1").grouped(BearerPrincipalAuthenticator(), SystemClientGuard())
 
     let web = app.grouped(app.sessions.middleware, SessionPrincipalAuthenticator(), CSRFMiddleware())
     web.get(use: HomePages.home)
@@ -57,6 +58,7 @@ func routes(_ app: Application) throws {
     groups.publicInterest()
     groups.ratingRankings()
     groups.qualityReviews()
+    groups.linkage()
 }
 
 /// The three groups a capability adds its routes to: the API (bearer tokens), the pages (session and CSRF) and the

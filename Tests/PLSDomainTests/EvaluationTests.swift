@@ -144,3 +144,26 @@ struct MonthTests {
         #expect(CivilDate("2026-01-15")!.previousMonthStart.monthKey == "2025-12")
     }
 }
+
+@Suite("Scopes of department systems")
+struct ClientScopeTests {
+    @Test("Known scopes only, none twice, at least one; only the channels other departments send on")
+    func parse() {
+        #expect(ClientScope.parse(["submit:transfer_12345", "read:submitted", "submit:transfer_12345"]) == .success([.submit(.transfer12345), .readSubmitted]))
+        #expect(ClientScope.parse([]) == .failure(.empty))
+        #expect(ClientScope.parse(["submit:web"]) == .failure(.unknown("submit:web")), "a system never submits as a citizen")
+        #expect(ClientScope.parse(["admin"]) == .failure(.unknown("admin")))
+        #expect(ClientScope.all.map(\.rawValue) == ["submit:transfer_12345", "submit:transfer_110", "submit:referral", "read:submitted", "telephony"])
+        for s in ClientScope.all { #expect(ClientScope(rawValue: s.rawValue) == s) }
+    }
+
+    @Test("Callbacks wait 10 s, doubling to an hour, however many attempts")
+    func backoff() {
+        #expect(CallbackSchedule.backoff(afterAttempts: 1) == 10)
+        #expect(CallbackSchedule.backoff(afterAttempts: 2) == 20)
+        #expect(CallbackSchedule.backoff(afterAttempts: 9) == 2_560)
+        #expect(CallbackSchedule.backoff(afterAttempts: 10) == 3_600)
+        #expect(CallbackSchedule.backoff(afterAttempts: 1_000_000) == 3_600)
+        #expect(CallbackSchedule.backoff(afterAttempts: -5) == 10)
+    }
+}

@@ -75,7 +75,9 @@ struct AccountController {
 
     static func list(_ filter: Filter, scope: DataScope, page: PageRequest, now: Date, on db: any SQLDatabase) async throws -> Paged<Row> {
         func filtered(_ s: SQLSelectBuilder) -> SQLSelectBuilder {
-            var s = s.scoped(scope, columns)
+            // A department system's service account is managed with its system (/admin/system-clients), not here.
+            var s = s.scoped(scope, columns).where { $0.where(SQLColumn("username", table: "a"), .is, SQLLiteral.null)
+                .orWhere(SQLColumn("username", table: "a"), .notLike, SQLBind("system:%")) }
             if let role = filter.role { s = s.where(SQLColumn("role", table: "a"), .equal, SQLBind(role.rawValue)) }
             if let region = filter.region { s = s.where(SQLColumn("region_code", table: "a"), .like, SQLBind(region.scopePrefix + "%")) }
             if let q = filter.q {

@@ -79,7 +79,9 @@ enum AuditLog {
         "legal_aid.threshold": "修改经济困难标准", "indicator.target": "修改指标目标", "catalog.rules": "修改办理时限",
         "catalog.item": "修改办事指南", "calendar.year": "修改节假日安排", "adviser.assign": "聘任村（居）法律顾问",
         "adviser.end": "解聘村（居）法律顾问", "roster.add": "加入名册", "roster.import": "导入名册", "roster.end": "移出名册", "city.settings": "修改城市设置",
-        "personal_data.read": "查看完整个人信息",
+        "personal_data.read": "查看完整个人信息", "credit.add": "录入信用记录", "credit.document": "上传信用记录文书",
+        "quality_review.checklist": "修改评查清单", "system_client.create": "登记对接系统", "system_client.rotate": "更换对接系统密钥",
+        "system_client.deactivate": "停用对接系统", "system_client.activate": "启用对接系统",
     ]
 
     struct Filter {

@@ -11,6 +11,8 @@ struct Principal: Authenticatable, Sendable {
     var region: DivisionCode?
     var institutionID: UUID?
     var practitionerID: UUID?
+    /// Set when a department's system calls with its token (`SystemClients`): only its scopes' routes are open to it.
+    var client: SystemClients.Grant? = nil
 
     var scope: DataScope {
         DataScope.of(role: role, accountID: accountID, region: region, institutionID: institutionID)
@@ -76,6 +78,9 @@ struct BearerPrincipalAuthenticator: AsyncBearerAuthenticator {
         var institutionId: UUID?
         var practitionerId: UUID?
         var expiresAt: Date
+        var clientId: UUID?
+        var clientScopes: String?
+        var clientRateLimit: Int?
     }
 
     func authenticate(bearer: BearerAuthorization, for request: Request) async throws {
@@ -88,13 +93,17 @@ struct BearerPrincipalAuthenticator: AsyncBearerAuthenticator {
         }
         // SQL text: SQLKit's builder quoted each identifier at a cost comparable to the query's.
         guard let row = try await request.sql.raw("""
-            SELECT a.id, a.display_name, a.role, a.region_code, a.institution_id, a.practitioner_id, t.expires_at
-            FROM api_tokens t JOIN accounts a ON a.id = t.account_id
+            SELECT a.id, a.display_name, a.role, a.region_code, a.institution_id, a.practitioner_id, t.expires_at,
+                   c.id AS client_id, c.scopes AS client_scopes, c.rate_limit AS client_rate_limit
+            FROM api_tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN system_clients c ON c.account_id = a.id
             WHERE t.token_hash = \(bind: digest) AND t.expires_at > \(bind: now) AND a.active = \(bind: true)
             """).first(decoding: Row.self, keyDecodingStrategy: .snakeCase),
               let role = Role(rawValue: row.role) else { return }
-        let principal = Principal(accountID: row.id, displayName: row.displayName, role: role, region: DivisionCode(row.regionCode),
+        var principal = Principal(accountID: row.id, displayName: row.displayName, role: role, region: DivisionCode(row.regionCode),
                                   institutionID: row.institutionId, practitionerID: row.practitionerId)
+        if let client = row.clientId {
+            principal.client = SystemClients.grant(scopes: row.clientScopes ?? "", id: client, rateLimit: row.clientRateLimit ?? SystemClients.defaultRateLimit)
+        }
         cache.store(principal, for: digest, expiresAt: row.expiresAt)
         request.auth.login(principal)
     }

@@ -71,9 +71,13 @@ final class RateLimiter: Sendable {
     /// Counts one use of `bucket` by `key`; throws 429 with the seconds to wait once the window is used up.
     func hit(_ bucket: Bucket, _ key: String) throws {
         guard let limit = limits[bucket] else { return }
+        try hit(key: bucket.rawValue + "|" + key, limit: limit)
+    }
+
+    /// The same for a limit of the caller's own (a department system's, set when it was registered).
+    func hit(key id: String, limit: Limit) throws {
         let now = ContinuousClock.now
         let wait: Duration? = windows.withLockedValue { w in
-            let id = bucket.rawValue + "|" + key
             if w.count >= capacity {
                 let cutoff = now - limit.window
                 w = w.filter { $0.value.start > cutoff }

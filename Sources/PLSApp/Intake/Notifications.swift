@@ -22,6 +22,8 @@ enum Notifications {
 
     static func accounts(roles: [Role], institution: UUID? = nil, regionPrefix: String? = nil, on db: any SQLDatabase) async throws -> [UUID] {
         var q = db.select().column("id").from(Account.schema).where("role", .in, SQLBind.group(roles.map(\.rawValue))).where("active", .equal, true)
+            // A department system's service account reads no notices.
+            .where { $0.where("username", .is, SQLLiteral.null).orWhere("username", .notLike, SQLBind("system:%")) }
         if let institution { q = q.where("institution_id", .equal, SQLBind(institution)) }
         if let regionPrefix { q = q.where("region_code", .like, regionPrefix + "%") }
         return try await q.all(decodingColumn: "id", as: UUID.self)

@@ -22,6 +22,11 @@ enum Intake {
         var regionCode: String?
         /// The other system's work-order number (12345, 110, a court).
         var externalReference: String?
+        /// The same as a department system sends it (`SystemClients`), with its deadline and where to tell it
+        /// (`WorkOrders`).
+        var externalRef: String?
+        var externalDue: String?
+        var callbackUrl: String?
         /// Staff only: accept at once (default for staff).
         var accept: Bool?
         /// Staff only: a consultation answered on the spot, concluded with this answer.
@@ -59,7 +64,8 @@ enum Intake {
 
     static func validate(_ input: Input, by p: Principal, today: CivilDate, regions: RegionDirectory, on db: any SQLDatabase) async throws -> Valid {
         var errors = FieldErrors()
-        let allowed = channels(for: p.role)
+        // A department's system, only the channels its scopes name.
+        let allowed = p.client.map { g in ClientScope.submitChannels.filter { g.allows(.submit($0)) } } ?? channels(for: p.role)
         if allowed.isEmpty { throw AppError.forbidden }
         let matter = errors.choice(input.matterType, "matterType", "事项类型", as: MatterType.self)
         var itemCode: String?
@@ -116,7 +122,7 @@ enum Intake {
             if p.role == .citizen { errors.add("answer", "群众不能直接办结事项") }
             else if matter != .consultation { errors.add("answer", "只有法律咨询可以当场解答办结") }
         }
-        let external = errors.optional(input.externalReference, "externalReference", "外部工单号", maxLength: 60)
+        let external = errors.optional(input.externalReference ?? input.externalRef, "externalReference", "外部工单号", maxLength: 60)
         try errors.throwIfAny()
         return Valid(matterType: matter!, itemCode: itemCode, category: category!, channel: channel!, description: description, name: name,
                      mobile: mobile!, id: id, priorityGroups: groups, regionCode: regionCode, externalReference: external,

@@ -7,11 +7,27 @@ import PLSDomain
 enum RequestController {
     static func apiCreate(_ req: Request) async throws -> Response {
         let p = try req.principal()
-        let input = try req.content.decode(Intake.Input.self)
-        let key = req.headers.first(name: "Idempotency-Key")?.trimmingCharacters(in: .whitespaces)
+        var input = try req.content.decode(Intake.Input.self)
+        var key = req.headers.first(name: "Idempotency-Key")?.trimmingCharacters(in: .whitespaces)
         if let key, key.isEmpty || key.count > 100 { throw AppError.badRequest("Idempotency-Key 应为 1–100 个字符") }
+        // A department's system: its order waits for our staff to accept it, and is the same order however often it is
+        // sent (its reference is its key).
+        let link = try p.client.map { try WorkOrders.link(from: input, grant: $0) }
+        if let link {
+            input.accept = false
+            input.answer = nil
+            key = "external:" + link.reference
+        }
         let valid = try await Intake.validate(input, by: p, today: req.today, regions: req.application.regionDirectory, on: req.sql)
-        let created = try await Intake.create(valid, by: p, idempotencyKey: key, app: req.application, on: req.db)
+        let app = req.application
+        var linked: (@Sendable (ServiceRequest, Ledger.Writer) async throws -> Void)?
+        if let link, let client = p.client?.clientID {
+            linked = { r, w in
+                try await MatterCases.forMatter(valid.matterType)?.open(for: r, itemCode: valid.itemCode, category: valid.category, app: app, on: w.db)
+                try await WorkOrders.hold(link, for: r, client: client, writer: w, at: app.clock.now)
+            }
+        }
+        let created = try await Intake.create(valid, by: p, idempotencyKey: key, app: app, on: req.db, detail: linked)
         let detail = try await RequestViews.detail(created.request, for: p, app: req.application, on: req.sql, timeline: created.timeline)
         var headers: HTTPHeaders = ["Location": "/api/v1/requests/\(created.request.id!)"]
         if created.replayed { headers.add(name: "Idempotent-Replayed", value: "true") }

@@ -99,6 +99,7 @@ extension Request {
                 nav.append(.init(href: "/admin/rules", label: "时限", current: path.hasPrefix("/admin/rules")))
                 nav.append(.init(href: "/admin/calendar", label: "节假日", current: path.hasPrefix("/admin/calendar")))
                 nav.append(.init(href: "/admin/sms", label: "短信", current: path.hasPrefix("/admin/sms")))
+                nav.append(.init(href: "/admin/system-clients", label: "系统对接", current: path.hasPrefix("/admin/system-clients")))
             }
         }
         return PageMeta(title: title, cityName: city.name, siteTitle: city.title, csrf: csrfToken, elder: cookies[Self.elderCookie]?.string == "1",

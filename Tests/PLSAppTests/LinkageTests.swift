@@ -1,0 +1,248 @@
+import XCTVapor
+import SQLKit
+import Fluent
+import Crypto
+import PLSDomain
+@testable import PLSApp
+
+/// Issue #23, item 3: department systems registered by the city with scopes, exchanging a secret for short-lived
+/// tokens; a 12345 work order submitted with its reference, deadline and callback address; its status told back to the
+/// sender, signed, in order, retried until acknowledged, against a loopback stub that fails on purpose.
+final class LinkageTests: AppTestCase {
+    struct Credentials: Decodable { var id: UUID; var clientId: String; var clientSecret: String }
+    struct Token: Decodable { var access_token: String; var token_type: String; var expires_in: Int; var scope: String }
+
+    var village: DemoCity.Region { city.regions.first { $0.level == .village && $0.code.rawValue.hasPrefix(county(0).code.scopePrefix) }! }
+
+    func register(_ name: String, scopes: [String], token admin: String) async throws -> Credentials {
+        let res = try await send(.POST, "/api/v1/system-clients", token: admin, json: ["name": AnyEncodable(name), "scopes": AnyEncodable(scopes)])
+        XCTAssertEqual(res.status, .created, res.body.string)
+        return try res.content.decode(Credentials.self)
+    }
+
+    func clientToken(_ c: Credentials) async throws -> String {
+        let res = try await app.testable().sendRequest(.POST, "/api/v1/oauth/token", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                                                       body: ByteBuffer(string: "grant_type=client_credentials&client_id=\(c.clientId)&client_secret=\(c.clientSecret)"))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        return try res.content.decode(Token.self).access_token
+    }
+
+    func workOrder(_ ref: String, callback: String?, token: String, channel: String = "transfer_12345") async throws -> XCTHTTPResponse {
+        var body: [String: AnyEncodable] = [
+            "matterType": AnyEncodable("consultation"), "category": AnyEncodable("labor"), "channel": AnyEncodable(channel),
+            "description": AnyEncodable("来电反映用人单位拖欠工资，咨询如何维权"),
+            "applicant": AnyEncodable(["name": "周桂芳", "mobile": "13955571234"]), "regionCode": AnyEncodable(village.code.rawValue),
+            "externalRef": AnyEncodable(ref), "externalDue": AnyEncodable("2026-03-09")]
+        if let callback { body["callbackUrl"] = AnyEncodable(callback) }
+        return try await send(.POST, "/api/v1/requests", token: token, json: body)
+    }
+
+    override func setUp() async throws {
+        try await super.setUp()
+        app.clock.set(Date(timeIntervalSince1970: 1_772_416_800))  // Monday 2 March 2026
+    }
+
+    func testTheCityRegistersASystemThatGetsTokensAndMayCallOnlyWhatItsScopesName() async throws {
+        let admin = try await token("admin")
+        var res = try await send(.POST, "/api/v1/system-clients", token: try await token("county-admin"), json: ["name": AnyEncodable("x"), "scopes": AnyEncodable(["telephony"])])
+        XCTAssertEqual(res.status, .forbidden)
+        res = try await send(.POST, "/api/v1/system-clients", token: admin, json: ["name": AnyEncodable(""), "scopes": AnyEncodable(["submit:web"])])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertEqual(Set(try errorBody(res).fields.keys), ["name", "scopes"])
+        let c = try await register("示范市 12345 政务服务便民热线", scopes: ["submit:transfer_12345", "read:submitted"], token: admin)
+        XCTAssertTrue(c.clientId.hasPrefix("pls-"))
+        // The secret is never listed again.
+        res = try await send(.GET, "/api/v1/system-clients", token: admin)
+        XCTAssertFalse(res.body.string.contains(c.clientSecret))
+
+        // The token: a wrong secret, a wrong grant, then the form, JSON and HTTP Basic.
+        res = try await send(.POST, "/api/v1/oauth/token", json: ["grant_type": "client_credentials", "client_id": c.clientId, "client_secret": "x"])
+        XCTAssertEqual(res.status, .unauthorized)
+        XCTAssertEqual(try errorBody(res).code, "invalid_client")
+        res = try await send(.POST, "/api/v1/oauth/token", json: ["grant_type": "password", "client_id": c.clientId, "client_secret": c.clientSecret])
+        XCTAssertEqual(try errorBody(res).code, "unsupported_grant_type")
+        res = try await send(.POST, "/api/v1/oauth/token", json: ["grant_type": "client_credentials", "client_id": c.clientId, "client_secret": c.clientSecret])
+        let answer = try res.content.decode(Token.self)
+        XCTAssertEqual(answer.token_type, "Bearer")
+        XCTAssertEqual(answer.expires_in, 3_600)
+        XCTAssertEqual(answer.scope, "submit:transfer_12345 read:submitted")
+        let basic = try await app.testable().sendRequest(.POST, "/api/v1/oauth/token", headers: [
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": "Basic " + Data("\(c.clientId):\(c.clientSecret)".utf8).base64EncodedString()], body: ByteBuffer(string: "grant_type=client_credentials"))
+        XCTAssertEqual(basic.status, .ok, basic.body.string)
+        let system = try await clientToken(c)
+
+        // What a hotline operator could do, the system may not: list requests, read one, act, register systems.
+        for (method, path) in [(HTTPMethod.GET, "/api/v1/requests"), (.GET, "/api/v1/indicators"), (.POST, "/api/v1/telephony/events"),
+                               (.GET, "/api/v1/system-clients"), (.GET, "/api/v1/calls")] {
+            res = try await send(method, path, token: system)
+            XCTAssertTrue([.forbidden, .notFound].contains(res.status), "\(method) \(path): \(res.status)")
+        }
+        res = try await send(.GET, "/api/v1/requests", token: system)
+        XCTAssertEqual(try errorBody(res).code, "scope_denied")
+        res = try await send(.GET, "/api/v1/me", token: system)
+        XCTAssertEqual(res.status, .ok)
+        // Only on its own channel.
+        res = try await workOrder("GD-0001", callback: nil, token: system, channel: "hotline")
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertNotNil(try errorBody(res).fields["channel"])
+        res = try await workOrder("GD-0001", callback: "ftp://example.org/x", token: system)
+        XCTAssertNotNil(try errorBody(res).fields["callbackUrl"])
+
+        // Each call is in the log.
+        let calls = try await send(.GET, "/api/v1/system-clients/\(c.id)/calls", token: admin).content.decode(Paged<SystemClients.Call>.self)
+        XCTAssertEqual(calls.total, 7, "every call that reached a route (an address no route serves is a 404 before any)")
+        XCTAssertTrue(calls.items.contains { $0.path == "/api/v1/requests" && $0.status == 403 })
+
+        // Rotated: the old secret and the token it bought stop working at once.
+        res = try await send(.POST, "/api/v1/system-clients/\(c.id)/rotate", token: admin)
+        let rotated = try res.content.decode(Credentials.self)
+        XCTAssertNotEqual(rotated.clientSecret, c.clientSecret)
+        res = try await send(.GET, "/api/v1/me", token: system)
+        XCTAssertEqual(res.status, .unauthorized)
+        res = try await send(.POST, "/api/v1/oauth/token", json: ["grant_type": "client_credentials", "client_id": c.clientId, "client_secret": c.clientSecret])
+        XCTAssertEqual(res.status, .unauthorized)
+        let fresh = try await clientToken(rotated)
+        // Deactivated: nothing works.
+        res = try await send(.POST, "/api/v1/system-clients/\(c.id)/deactivate", token: admin)
+        XCTAssertEqual(res.status, .noContent)
+        res = try await send(.GET, "/api/v1/me", token: fresh)
+        XCTAssertEqual(res.status, .unauthorized)
+        res = try await send(.POST, "/api/v1/oauth/token", json: ["grant_type": "client_credentials", "client_id": c.clientId, "client_secret": rotated.clientSecret])
+        XCTAssertEqual(res.status, .unauthorized)
+    }
+
+    func testAWorkOrderFrom12345IsToldEveryChangeSignedInOrderUntilAcknowledged() async throws {
+        let stub = try await SmsOutboxTests.Stub(script: [.internalServerError], route: "callback12345")
+        defer { Task { try? await stub.stop() } }
+        let admin = try await token("admin")
+        let c = try await register("示范市 12345 政务服务便民热线", scopes: ["submit:transfer_12345", "read:submitted"], token: admin)
+        let other = try await register("示范市 110 指挥中心", scopes: ["submit:transfer_110", "read:submitted"], token: admin)
+        let system = try await clientToken(c)
+        let url = "http://127.0.0.1:\(stub.port)/callback12345"
+
+        var res = try await workOrder("GD20260302-0007", callback: url, token: system)
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let created = try res.content.decode(RequestViews.Detail.self)
+        XCTAssertEqual(created.status, "submitted", "our staff accept it")
+        XCTAssertEqual(created.channel, "transfer_12345")
+        XCTAssertEqual(created.externalReference, "GD20260302-0007")
+        // Sent again (the sender's retry): the same order.
+        res = try await workOrder("GD20260302-0007", callback: url, token: system)
+        XCTAssertEqual(res.status, .ok)
+        XCTAssertEqual(try res.content.decode(RequestViews.Detail.self).id, created.id)
+        var count = try await sql.raw("SELECT COUNT(*) AS n FROM work_order_links").first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(count, 1)
+
+        // Our side works it: accepted, then concluded with the answer.
+        let op = try await token("operator")
+        res = try await send(.POST, "/api/v1/requests/\(created.id)/accept", token: op)
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        res = try await send(.POST, "/api/v1/requests/\(created.id)/conclude", token: op,
+                             json: RequestActions.Input(outcome: "answered", summary: "已告知可向劳动保障监察机构投诉或申请劳动仲裁"))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+
+        // The first notice is refused (500): the second waits for it, in order.
+        var acknowledged = try await WorkOrders.deliverDue(app: app)
+        XCTAssertEqual(acknowledged, 0)
+        XCTAssertEqual(stub.received.withLockedValue { $0.count }, 1)
+        app.clock.set(app.clock.now.addingTimeInterval(11))
+        acknowledged = try await WorkOrders.deliverDue(app: app)
+        XCTAssertEqual(acknowledged, 1, "the first, again; the second waits until it is acknowledged")
+        acknowledged = try await WorkOrders.deliverDue(app: app)
+        XCTAssertEqual(acknowledged, 1)
+        acknowledged = try await WorkOrders.deliverDue(app: app)
+        XCTAssertEqual(acknowledged, 0, "nothing twice")
+        let got = stub.received.withLockedValue { $0 }
+        XCTAssertEqual(got.count, 3)
+        // Each signed with the client's secret, in order.
+        for g in got {
+            let expected = HMAC<SHA256>.authenticationCode(for: Data(g.body.utf8), using: SymmetricKey(data: Data(c.clientSecret.utf8)))
+                .map { String(format: "%02x", $0) }.joined()
+            XCTAssertEqual(g.headers.first(name: "X-PLS-Signature"), expected)
+        }
+        let notices = try got.map { try JSONDecoder().decode([String: AnyDecodable].self, from: Data($0.body.utf8)) }
+        XCTAssertEqual(notices.map { $0["sequence"]?.value as? Int }, [1, 1, 2])
+        XCTAssertEqual(notices.map { $0["status"]?.value as? String }, ["accepted", "accepted", "concluded"])
+        XCTAssertEqual(notices.last?["reference"]?.value as? String, "GD20260302-0007")
+        XCTAssertTrue((notices.last?["text"]?.value as? String)?.contains("劳动仲裁") == true)
+
+        // The sender asks by its own reference; another system does not find it.
+        res = try await send(.GET, "/api/v1/work-orders/GD20260302-0007", token: system)
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        let status = try res.content.decode(WorkOrders.Status.self)
+        XCTAssertEqual(status.status, "concluded")
+        XCTAssertEqual(status.externalDue, "2026-03-09")
+        XCTAssertEqual(status.reply, "已告知可向劳动保障监察机构投诉或申请劳动仲裁")
+        res = try await send(.GET, "/api/v1/work-orders/GD20260302-0007", token: try await clientToken(other))
+        XCTAssertEqual(res.status, .notFound)
+
+        // The delivery log for the administrator.
+        let log = try await send(.GET, "/api/v1/system-clients/\(c.id)/deliveries", token: admin).content.decode(Paged<WorkOrders.DeliveryRow>.self)
+        XCTAssertEqual(log.items.map(\.status), ["delivered", "delivered"])
+        XCTAssertEqual(log.items.last?.attempts, 2)
+        count = try await sql.raw("SELECT COUNT(*) AS n FROM work_order_callbacks WHERE status <> 'delivered'").first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(count, 0)
+    }
+
+    func testANoticeGivenUpOnIsResentByHandAndTheAdministratorSeesItAll() async throws {
+        let admin = try await token("admin")
+        let c = try await register("示范市中级人民法院诉调对接平台", scopes: ["submit:referral"], token: admin)
+        let system = try await clientToken(c)
+        // Nobody listens at this address: every attempt fails.
+        var res = try await workOrder("(2026)示0102诉前调 15 号", callback: "http://127.0.0.1:9/none", token: system, channel: "referral")
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let id = try res.content.decode(RequestViews.Detail.self).id
+        res = try await send(.POST, "/api/v1/requests/\(id)/accept", token: try await token("admin"))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        for _ in 0..<CallbackSchedule.maxAttempts {
+            _ = try await WorkOrders.deliverDue(app: app, timeout: .seconds(1))
+            app.clock.set(app.clock.now.addingTimeInterval(3_601))
+        }
+        let rows = try await send(.GET, "/api/v1/system-clients/\(c.id)/deliveries", token: try await token("admin")).content.decode(Paged<WorkOrders.DeliveryRow>.self)
+        let failed = try XCTUnwrap(rows.items.first)
+        XCTAssertEqual(failed.status, "failed")
+        XCTAssertEqual(failed.attempts, CallbackSchedule.maxAttempts)
+
+        // The page shows it with a resend button; resent, it is due again.
+        var browser = BrowserSession(self)
+        try await browser.signIn("admin")
+        var page = try await browser.get("/admin/system-clients/\(c.id)")
+        XCTAssertEqual(page.status, .ok)
+        XCTAssertTrue(page.body.string.contains("推送失败") && page.body.string.contains("重新推送"))
+        page = try await browser.post("/admin/system-clients/\(c.id)/deliveries/\(failed.id)/resend", [])
+        XCTAssertEqual(page.status, .seeOther, page.body.string)
+        let again = try await sql.raw("SELECT status, attempts FROM work_order_callbacks WHERE id = \(bind: failed.id)").first()
+        XCTAssertEqual(try again?.decode(column: "status", as: String.self), "pending")
+        XCTAssertEqual(try again?.decode(column: "attempts", as: Int.self), 0)
+
+        // Registering on the page shows the secret once, on that answer only.
+        page = try await browser.post("/admin/system-clients", [("name", "示范市信访信息系统"), ("scopes[]", "submit:referral"), ("rateLimit", "120")])
+        XCTAssertEqual(page.status, .created, page.body.string)
+        XCTAssertTrue(page.body.string.contains("只显示这一次") && page.body.string.contains("client_secret"))
+        page = try await browser.get("/admin/system-clients")
+        XCTAssertFalse(page.body.string.contains("只显示这一次"))
+        XCTAssertTrue(page.body.string.contains("示范市信访信息系统"))
+        page = try await browser.post("/admin/system-clients", [("name", ""), ("rateLimit", "5")])
+        XCTAssertEqual(page.status, .unprocessableEntity)
+        XCTAssertTrue(page.body.string.contains("请至少授予一项权限"))
+        // Not for others.
+        var clerk = BrowserSession(self)
+        try await clerk.signIn("county-admin")
+        page = try await clerk.get("/admin/system-clients")
+        XCTAssertEqual(page.status, .forbidden)
+    }
+}
+
+/// A JSON value of any type, for reading what a stub was sent.
+struct AnyDecodable: Decodable {
+    let value: Any
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let i = try? c.decode(Int.self) { value = i }
+        else if let s = try? c.decode(String.self) { value = s }
+        else if let b = try? c.decode(Bool.self) { value = b }
+        else if let d = try? c.decode(Double.self) { value = d }
+        else { value = NSNull() }
+    }
+}
