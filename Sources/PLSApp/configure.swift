@@ -98,7 +98,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     for migration in migrations(settings) { app.migrations.add(migration) }
 
     // MARK: Capabilities
-    app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all + EvaluationIndicators.all)
+    app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all + EvaluationIndicators.all + CallCentreIndicators.all)
     app.calendarStore = CalendarStore()
     app.ledger = Ledger(databases: app.databases, sqliteFile: settings.usesEmbeddedDatabase ? settings.sqliteFile : nil,
                         protector: settings.personalData)
@@ -215,6 +215,7 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M043AddCreditDocuments(),
         M044CreateSystemClients(),
         M045CreateWorkOrderLinks(),
+        M046CreateCalls(),
     ]
 }
 
@@ -224,6 +225,7 @@ extension Deadlines {
         { try await Rectifications.deadlines(dueBy: $0, on: $1) },
         { try await Complaints.deadlines(dueBy: $0, on: $1) },
         { try await QualityReviews.deadlines(dueBy: $0, on: $1) },
+        { try await Calls.deadlines(dueBy: $0, on: $1) },
     ]
 }
 

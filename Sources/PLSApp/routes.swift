@@ -59,6 +59,7 @@ func routes(_ app: Application) throws {
     groups.ratingRankings()
     groups.qualityReviews()
     groups.linkage()
+    groups.callCentre()
 }
 
 /// The three groups a capability adds its routes to: the API (bearer tokens), the pages (session and CSRF) and the

@@ -123,6 +123,11 @@ final class QualityReviewTests: AppTestCase {
         XCTAssertEqual(d.review.status, "rectifying")
         XCTAssertEqual(d.review.gradeName, "合格")
         XCTAssertEqual(d.review.rectifyDue, "2026-03-23", "fifteen working days from Monday 2 March")
+        // Scored, it counts as reviewed, whatever the rectification's state.
+        res = try await send(.GET, "/api/v1/indicators?region=\(county(0).code.rawValue)&year=2026", token: countyAdmin)
+        struct List: Decodable { var items: [IndicatorRegistry.Result] }
+        let coverage = try XCTUnwrap(try res.content.decode(List.self).items.first { $0.id == "quality_review_coverage" })
+        XCTAssertEqual(coverage.numerator, 1)
 
         // Someone else's clerk (the county's legal aid centre) neither sees nor rectifies it; the reviewer does not rectify.
         res = try await send(.GET, "/api/v1/quality-reviews/\(id)", token: try await token("aid"))

@@ -167,3 +167,19 @@ struct ClientScopeTests {
         #expect(CallbackSchedule.backoff(afterAttempts: -5) == 10)
     }
 }
+
+@Suite("Calls as the exchange reports them")
+struct CallFlowTests {
+    @Test("Answered or abandoned from ringing; a voicemail after no answer; nothing moves a call back")
+    func flow() {
+        #expect(CallFlow.next(from: .ringing, on: .answer) == .answered)
+        #expect(CallFlow.next(from: .ringing, on: .hangup) == .abandoned)
+        #expect(CallFlow.next(from: .answered, on: .hangup) == .ended)
+        #expect(CallFlow.next(from: .abandoned, on: .voicemail) == .voicemail)
+        #expect(CallFlow.next(from: .ended, on: .answer) == .ended, "a late answer after the hang-up")
+        #expect(CallFlow.next(from: .ended, on: .rating) == .ended)
+        #expect(CallFlow.next(from: .answered, on: .transfer) == .answered)
+        #expect(CallFlow.next(from: .answered, on: .ring) == .answered, "a repeated ring")
+        for s in CallState.allCases { #expect(CallFlow.next(from: s, on: .rating) == s) }
+    }
+}

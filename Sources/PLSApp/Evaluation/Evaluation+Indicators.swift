@@ -57,7 +57,7 @@ enum EvaluationIndicators {
             struct N: Decodable { var unit: String; var n: Int }
             let reviewed = try await db.raw("""
                 SELECT SUBSTR(q.region_code, 1, \(unsafeRaw: width)) AS unit, COUNT(*) AS n FROM quality_reviews q
-                WHERE q.status = 'reviewed' AND q.period >= \(bind: CivilDate.pad(s.year, 4) + "-01") AND q.period <= \(bind: CivilDate.pad(s.year, 4) + "-12")
+                WHERE q.status <> 'pending' AND q.period >= \(bind: CivilDate.pad(s.year, 4) + "-01") AND q.period <= \(bind: CivilDate.pad(s.year, 4) + "-12")
                   AND q.region_code LIKE \(bind: s.region.scopePrefix + "%")
                 GROUP BY SUBSTR(q.region_code, 1, \(unsafeRaw: width))
                 """).all(decoding: N.self)

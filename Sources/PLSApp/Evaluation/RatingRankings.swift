@@ -98,7 +98,7 @@ enum RatingRankings {
         if !ids.isEmpty, of == .institution {
             for e in try await db.raw("""
                 SELECT institution_id AS id, AVG(CAST(total AS DOUBLE PRECISION) * 100 / max_total) AS value FROM quality_reviews
-                WHERE period = \(bind: raw) AND status = 'reviewed' AND max_total > 0 AND institution_id IN (\(binds: ids)) GROUP BY institution_id
+                WHERE period = \(bind: raw) AND status <> 'pending' AND max_total > 0 AND institution_id IN (\(binds: ids)) GROUP BY institution_id
                 """).all(decoding: Extra.self) { extra[e.id.uuidString] = e.value }
         } else if !ids.isEmpty, of == .practitioner {
             for e in try await db.raw("""

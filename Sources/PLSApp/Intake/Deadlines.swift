@@ -26,6 +26,9 @@ struct WatchedDeadline: Sendable {
     var escalates = true
     /// What `number` numbers, as the notice says it.
     var noun = "事项"
+    /// Those told instead of an institution's staff and the county (the city's hotline for its callbacks); the city's
+    /// administrators are added when it is escalated.
+    var notify: [Role]? = nil
 
     /// A step of a request.
     init(requestID: UUID, number: String, regionCode: String, step: String, name: String, due: CivilDate,
@@ -114,11 +117,13 @@ enum Deadlines {
                 }
                 guard let level = fresh.max() else { return false }
                 var targets: [UUID] = []
-                if level < .escalated, !d.countyTakesIt, let institution = d.institutionID {
+                if let roles = d.notify {
+                    targets = try await Notifications.accounts(roles: level == .escalated ? roles + [.cityAdmin] : roles, on: sql)
+                } else if level < .escalated, !d.countyTakesIt, let institution = d.institutionID {
                     // Its staff who take such steps: the admins and the clerks (a legal aid centre's deciders are clerks).
                     targets = try await Notifications.accounts(roles: [.institutionAdmin, .windowClerk], institution: institution, on: sql)
                 }
-                if targets.isEmpty || level == .escalated {
+                if d.notify == nil, targets.isEmpty || level == .escalated {
                     targets += try await Notifications.accounts(role: .countyAdmin, regionPrefix: Notifications.countyPrefix(d.regionCode), on: sql)
                 }
                 let text: String

@@ -323,6 +323,15 @@ enum RequestActions {
         }
     }
 
+    /// Rating by keypad after a call (the exchange's post-call survey), for the matter the call was about.
+    static func evaluate(byKeypad requestID: UUID, _ rating: Rating, app: Application) async throws -> ServiceRequest {
+        try await app.ledger.write(on: app.db) { w in
+            let r = try await RequestViews.find(requestID.uuidString, scope: .everything, on: w.db)
+            try await record(rating, nil, on: r, actorID: nil, actorName: "来电人", via: "来电按键评价", writer: w, app: app)
+            return r
+        }
+    }
+
     /// 服务一次、评价一次: once, after conclusion; a bad rating opens a rectification for the institution.
     private static func record(_ rating: Rating, _ comment: String?, on r: ServiceRequest, actorID: UUID?, actorName: String, via: String,
                                writer w: Ledger.Writer, app: Application) async throws {

@@ -18,7 +18,7 @@ enum RequestForm {
         var groups: [String]
     }
 
-    static let keys = ["matterType", "itemCode", "category", "description", "name", "mobile", "idNumber", "regionCode", "answer", "externalReference", "channel"]
+    static let keys = ["callId", "matterType", "itemCode", "category", "description", "name", "mobile", "idNumber", "regionCode", "answer", "externalReference", "channel"]
 
     static func read(_ req: Request) -> Values {
         var v: [String: String] = [:]

@@ -271,8 +271,17 @@ enum WorkPages {
     }
 
     static func hotline(_ req: Request) async throws -> Response {
-        _ = try requireChannel(req, "hotline")
-        return try await intakePage(req, mode: "hotline", v: ["mobile": (try? req.query.get(String.self, at: "mobile")) ?? "", "matterType": "consultation"], groups: [])
+        let p = try requireChannel(req, "hotline")
+        var v = ["mobile": (try? req.query.get(String.self, at: "mobile")) ?? "", "matterType": "consultation"]
+        // The screen pop: the call this operator took, its caller's number filled in (never typed again), its history shown.
+        if let raw = try? req.query.get(String.self, at: "call"), let id = UUID(uuidString: raw) {
+            let (call, cipher) = try await Calls.find(id, app: req.application, on: req.sql)
+            guard p.role == .hotlineOperator, try await Calls.isOperator(p, of: id, on: req.sql) else { throw AppError.notFound("通话") }
+            v["mobile"] = try req.personalData.decrypt(cipher)
+            v["callId"] = call.id.uuidString
+            v["callCaption"] = "\(call.callerMasked) · \(call.stateName)"
+        }
+        return try await intakePage(req, mode: "hotline", v: v, groups: [])
     }
 
     static func window(_ req: Request) async throws -> Response {
@@ -315,6 +324,10 @@ enum WorkPages {
             }
             let created = try await Intake.create(valid, by: p, idempotencyKey: values.v["formToken"]?.nilIfEmpty, app: req.application, on: req.db)
             let r = created.request
+            // Taken on a call: the call record points at the matter (the keypad's rating is then its rating).
+            if mode == "hotline", let call = req.formValue("callId").flatMap(UUID.init(uuidString:)) {
+                try await Calls.link(call: call, to: r.id!, operator: p, on: req.sql)
+            }
             return req.redirect(to: answerNow ? "/\(mode)" : "/work/\(r.id!)",
                                 flash: answerNow ? "已当场解答并办结，事项编号 \(r.number)"
                                     : (valid.matterType == .legalAid ? "已登记法律援助申请 \(r.number)，请审查" : "已登记并受理，事项编号 \(r.number)，请分派"))

@@ -1,0 +1,50 @@
+// The 12348 console and wallboard. Ours, no library: the government intranet is offline.
+(function () {
+  "use strict";
+  // Screen pop: the calls ringing at or answered by this operator arrive as server-sent events. An untouched console
+  // opens the call at once (the caller's number and history filled in); one with typing in it shows a banner instead,
+  // so nothing typed is lost.
+  var pop = document.querySelector("[data-call-pop]");
+  if (pop && window.EventSource) {
+    var form = document.getElementById("intake-form");
+    var touched = false;
+    if (form) { form.addEventListener("input", function () { touched = true; }); }
+    var current = pop.getAttribute("data-current-call");
+    var source = new EventSource(pop.getAttribute("data-call-pop"));
+    source.addEventListener("call", function (e) {
+      var call;
+      try { call = JSON.parse(e.data); } catch (err) { return; }
+      if (!call || call.id === current) { return; }
+      if (!touched) { window.location.href = call.href; return; }
+      pop.hidden = false;
+      pop.textContent = "";
+      var text = document.createElement("span");
+      text.textContent = "来电 " + call.callerMasked + "（" + call.stateName + "） ";
+      var link = document.createElement("a");
+      link.href = call.href;
+      link.className = "button primary";
+      link.textContent = "打开来电";
+      pop.appendChild(text);
+      pop.appendChild(link);
+    });
+  }
+  // The wallboard's figures, every five seconds.
+  var board = document.querySelector("[data-wallboard]");
+  if (board && window.fetch) {
+    var refresh = function () {
+      fetch(board.getAttribute("data-wallboard"), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (w) {
+          if (!w) { return; }
+          board.querySelectorAll("[data-field]").forEach(function (el) {
+            var v = w[el.getAttribute("data-field")];
+            el.textContent = v === null || v === undefined ? "—" : v + (el.getAttribute("data-suffix") || "");
+          });
+          var stamp = document.querySelector("[data-wallboard-updated]");
+          if (stamp) { stamp.textContent = new Date().toLocaleTimeString("zh-CN", { hour12: false }); }
+        })
+        .catch(function () {});
+    };
+    setInterval(refresh, 5000);
+  }
+})();
