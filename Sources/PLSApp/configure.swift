@@ -216,6 +216,7 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M044CreateSystemClients(),
         M045CreateWorkOrderLinks(),
         M046CreateCalls(),
+        M047CreateQueueTickets(),
     ]
 }
 

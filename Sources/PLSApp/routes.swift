@@ -60,6 +60,7 @@ func routes(_ app: Application) throws {
     groups.qualityReviews()
     groups.linkage()
     groups.callCentre()
+    groups.centres()
 }
 
 /// The three groups a capability adds its routes to: the API (bearer tokens), the pages (session and CSRF) and the

@@ -1,0 +1,139 @@
+import Vapor
+import SQLKit
+import PLSDomain
+
+extension RouteGroups {
+    /// Walk-in centres: tickets at the entrance, the window's calls, the hall screen.
+    func centres() {
+        let centres = api.grouped("centres", ":institutionId")
+        centres.post("tickets", use: CentreController.apiIssue)
+        centres.post("tickets", "call", use: CentreController.apiCall)
+        centres.post("tickets", ":ticket", "served") { try await CentreController.apiFinish($0, served: true) }
+        centres.post("tickets", ":ticket", "no-show") { try await CentreController.apiFinish($0, served: false) }
+        centres.get("queue", use: CentreController.apiBoard)
+        web.get("centres", ":institutionId", "kiosk", use: CentrePages.kiosk)
+        web.post("centres", ":institutionId", "kiosk", use: CentrePages.kioskIssue)
+        web.get("centres", ":institutionId", "hall", use: CentrePages.hall)
+        web.get("centres", ":institutionId", "hall.json", use: CentreController.apiBoard)
+        web.get("centres", ":institutionId", "queue", use: CentrePages.queue)
+        web.get("queue", use: CentrePages.mine)
+        web.post("centres", ":institutionId", "queue", "call", use: CentrePages.call)
+        web.post("centres", ":institutionId", "queue", ":ticket", ":outcome", use: CentrePages.finish)
+    }
+}
+
+enum CentreController {
+    static func centre(_ req: Request) throws -> UUID { try req.uuid("institutionId", notFound: "服务中心") }
+
+    /// The entrance's kiosk asks without signing in (a touch screen in the hall); limited per address.
+    static func apiIssue(_ req: Request) async throws -> Response {
+        try req.limit(.eligibility)
+        let ticket = try await CentreQueue.issue(at: try centre(req), try req.content.decode(CentreQueue.TicketInput.self), app: req.application)
+        return try Response(status: .created).encodeJSON(ticket)
+    }
+
+    static func apiCall(_ req: Request) async throws -> CentreQueue.Ticket {
+        try await CentreQueue.callNext(at: try centre(req), try req.content.decode(CentreQueue.CallInput.self), by: try req.staff(), app: req.application)
+    }
+
+    static func apiFinish(_ req: Request, served: Bool) async throws -> CentreQueue.Ticket {
+        try await CentreQueue.finish(try req.uuid("ticket", notFound: "号"), at: try centre(req), served: served, by: try req.staff(), app: req.application)
+    }
+
+    /// What the hall screen shows: numbers and windows only, nothing about anyone.
+    static func apiBoard(_ req: Request) async throws -> CentreQueue.Board {
+        try await CentreQueue.board(try centre(req), app: req.application)
+    }
+}
+
+enum CentrePages {
+    struct KioskContext: Encodable {
+        var page: PageMeta; var centreId: UUID; var centreName: String; var matters: [SelectOption]; var groups: [SelectOption]
+        var ticket: CentreQueue.Ticket?; var error: String?
+    }
+
+    static func kiosk(_ req: Request) async throws -> View { try await kiosk(req, ticket: nil, error: nil) }
+
+    static func kiosk(_ req: Request, ticket: CentreQueue.Ticket?, error: String?) async throws -> View {
+        let id = try CentreController.centre(req)
+        let c = try await CentreQueue.centre(id, on: req.sql)
+        return try await req.view.render("centres/kiosk", KioskContext(
+            page: req.pageMeta(title: "取号 · \(c.name)"), centreId: id, centreName: c.name,
+            matters: [MatterType.consultation, .legalAid, .mediation, .notarization, .judicialAppraisal, .arbitration].map {
+                SelectOption(value: $0.rawValue, label: $0.chineseName, selected: false) },
+            groups: [PriorityGroup.elderly, .disabled, .militaryFamily, .veteran, .minor].map {
+                SelectOption(value: $0.rawValue, label: $0.chineseName, selected: false) },
+            ticket: ticket, error: error))
+    }
+
+    static func kioskIssue(_ req: Request) async throws -> Response {
+        try req.limit(.eligibility)
+        do {
+            let group = req.formValue("priority").flatMap { $0.isEmpty ? nil : $0 }
+            let t = try await CentreQueue.issue(at: try CentreController.centre(req),
+                                                .init(matterType: req.formValue("matterType"), priority: group.map { .group($0) }), app: req.application)
+            return try await kiosk(req, ticket: t, error: nil).encodeResponse(status: .created, for: req)
+        } catch let e as AppError where e.status.code < 500 && e.status != .notFound {
+            return try await kiosk(req, ticket: nil, error: e.fields.values.first ?? e.message).encodeResponse(status: e.status, for: req)
+        }
+    }
+
+    struct HallContext: Encodable { var page: PageMeta; var centreId: UUID; var board: CentreQueue.Board }
+
+    static func hall(_ req: Request) async throws -> View {
+        let id = try CentreController.centre(req)
+        let board = try await CentreQueue.board(id, app: req.application)
+        return try await req.view.render("centres/hall", HallContext(page: req.pageMeta(title: "叫号 · \(board.centreName)"), centreId: id, board: board))
+    }
+
+    struct QueueContext: Encodable {
+        var page: PageMeta; var centreId: UUID; var board: CentreQueue.Board; var window: String; var error: String?; var current: CentreQueue.Ticket?
+    }
+
+    static func queue(_ req: Request) async throws -> View { try await queue(req, error: nil, current: nil) }
+
+    static func queue(_ req: Request, error: String?, current: CentreQueue.Ticket?) async throws -> View {
+        let p = try req.staff()
+        let id = try CentreController.centre(req)
+        let c = try await CentreQueue.centre(id, on: req.sql)
+        try p.require(CentreQueue.mayWork(p, centre: id, region: c.region))
+        let window = req.formValue("window") ?? (try? req.query.get(String.self, at: "window")) ?? req.session.data["window"] ?? ""
+        return try await req.view.render("centres/queue", QueueContext(
+            page: req.pageMeta(title: "叫号 · \(c.name)"), centreId: id, board: try await CentreQueue.board(id, app: req.application),
+            window: window, error: error, current: current))
+    }
+
+    /// The window's own centre (the link on the window console).
+    static func mine(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        guard let centre = p.institutionID, (try? await CentreQueue.centre(centre, on: req.sql)) != nil else {
+            throw AppError(.notFound, "not_a_centre", "您所在的机构不设取号叫号（仅公共法律服务中心、站、室）")
+        }
+        return req.redirect(to: "/centres/\(centre)/queue")
+    }
+
+    static func call(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        let id = try CentreController.centre(req)
+        do {
+            let t = try await CentreQueue.callNext(at: id, .init(window: req.formValue("window")), by: p, app: req.application)
+            req.session.data["window"] = t.window
+            return req.redirect(to: "/centres/\(id)/queue", flash: "请 \(t.number) 号到 \(t.window ?? "") 号窗口")
+        } catch let e as AppError where [.unprocessableEntity, .conflict].contains(e.status) {
+            return try await queue(req, error: e.fields.values.first ?? e.message, current: nil).encodeResponse(status: e.status, for: req)
+        }
+    }
+
+    static func finish(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        let id = try CentreController.centre(req)
+        let served = req.parameters.get("outcome") == "served"
+        guard served || req.parameters.get("outcome") == "no-show" else { throw AppError.notFound("操作") }
+        do {
+            let t = try await CentreQueue.finish(try req.uuid("ticket", notFound: "号"), at: id, served: served, by: p, app: req.application)
+            return req.redirect(to: "/centres/\(id)/queue", flash: served ? "\(t.number) 已办结" : "\(t.number) 已过号")
+        } catch let e as AppError where e.status == .conflict {
+            return try await queue(req, error: e.message, current: nil).encodeResponse(status: e.status, for: req)
+        }
+    }
+}

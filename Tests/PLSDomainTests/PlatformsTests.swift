@@ -1,0 +1,68 @@
+import Testing
+@testable import PLSDomain
+
+@Suite("Scopes of department systems")
+struct ClientScopeTests {
+    @Test("Known scopes only, none twice, at least one; only the channels other departments send on")
+    func parse() {
+        #expect(ClientScope.parse(["submit:transfer_12345", "read:submitted", "submit:transfer_12345"]) == .success([.submit(.transfer12345), .readSubmitted]))
+        #expect(ClientScope.parse([]) == .failure(.empty))
+        #expect(ClientScope.parse(["submit:web"]) == .failure(.unknown("submit:web")), "a system never submits as a citizen")
+        #expect(ClientScope.parse(["admin"]) == .failure(.unknown("admin")))
+        #expect(ClientScope.all.map(\.rawValue) == ["submit:transfer_12345", "submit:transfer_110", "submit:referral", "read:submitted", "telephony"])
+        for s in ClientScope.all { #expect(ClientScope(rawValue: s.rawValue) == s) }
+    }
+
+    @Test("Callbacks wait 10 s, doubling to an hour, however many attempts")
+    func backoff() {
+        #expect(CallbackSchedule.backoff(afterAttempts: 1) == 10)
+        #expect(CallbackSchedule.backoff(afterAttempts: 2) == 20)
+        #expect(CallbackSchedule.backoff(afterAttempts: 9) == 2_560)
+        #expect(CallbackSchedule.backoff(afterAttempts: 10) == 3_600)
+        #expect(CallbackSchedule.backoff(afterAttempts: 1_000_000) == 3_600)
+        #expect(CallbackSchedule.backoff(afterAttempts: -5) == 10)
+    }
+}
+
+@Suite("Calls as the exchange reports them")
+struct CallFlowTests {
+    @Test("Answered or abandoned from ringing; a voicemail after no answer; nothing moves a call back")
+    func flow() {
+        #expect(CallFlow.next(from: .ringing, on: .answer) == .answered)
+        #expect(CallFlow.next(from: .ringing, on: .hangup) == .abandoned)
+        #expect(CallFlow.next(from: .answered, on: .hangup) == .ended)
+        #expect(CallFlow.next(from: .abandoned, on: .voicemail) == .voicemail)
+        #expect(CallFlow.next(from: .ended, on: .answer) == .ended, "a late answer after the hang-up")
+        #expect(CallFlow.next(from: .ended, on: .rating) == .ended)
+        #expect(CallFlow.next(from: .answered, on: .transfer) == .answered)
+        #expect(CallFlow.next(from: .answered, on: .ring) == .answered, "a repeated ring")
+        for s in CallState.allCases { #expect(CallFlow.next(from: s, on: .rating) == s) }
+    }
+}
+
+@Suite("Queue tickets at a walk-in centre")
+struct QueueTicketTests {
+    @Test("Numbers by matter letter and the day's sequence")
+    func numbers() {
+        #expect(QueueTicket.number(matter: .consultation, sequence: 7) == "A007")
+        #expect(QueueTicket.number(matter: .legalAid, sequence: 123) == "B123")
+        #expect(QueueTicket.number(matter: .mediation, sequence: 1234) == "C1234")
+        #expect(QueueTicket.number(matter: .complaint, sequence: -3) == "G000")
+    }
+
+    @Test("Priority first, then the longest waiting; a window serving some matters calls only theirs")
+    func next() {
+        let w = [QueueTicket.Waiting(id: "a", priority: false, issuedAt: 10, matter: .consultation),
+                 QueueTicket.Waiting(id: "b", priority: false, issuedAt: 5, matter: .mediation),
+                 QueueTicket.Waiting(id: "c", priority: true, issuedAt: 20, matter: .consultation),
+                 QueueTicket.Waiting(id: "d", priority: true, issuedAt: 30, matter: .legalAid)]
+        #expect(QueueTicket.next(w)?.id == "c", "the elderly visitor who came later goes first")
+        #expect(QueueTicket.next(w, serving: [.mediation])?.id == "b")
+        #expect(QueueTicket.next(w, serving: [.notarization]) == nil)
+        #expect(QueueTicket.next(w.filter { !$0.priority })?.id == "b")
+        #expect(QueueTicket.next([]) == nil)
+        let sameInstant = [QueueTicket.Waiting(id: "z", priority: false, issuedAt: 1, matter: .consultation, sequence: 1),
+                           QueueTicket.Waiting(id: "a", priority: false, issuedAt: 1, matter: .consultation, sequence: 2)]
+        #expect(QueueTicket.next(sameInstant)?.id == "z", "issued in the same instant: by number")
+    }
+}
