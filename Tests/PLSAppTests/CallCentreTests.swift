@@ -174,4 +174,17 @@ final class CallCentreTests: AppTestCase {
         let satisfaction = try XCTUnwrap(items.first { $0.id == "hotline_satisfaction_rate" })
         XCTAssertEqual([satisfaction.numerator, satisfaction.denominator], [0, 1])
     }
+
+    /// The demo's day: calls in every state and tickets waiting, called and served, through the real handlers.
+    func testTheDemoDayHasCallsInEveryStateAndAQueue() async throws {
+        app.clock.set(monday.addingTimeInterval(5 * 3_600))
+        try await PlatformsDemo.seed(app: app)
+        let states = Set(try await sql.raw("SELECT state FROM calls").all(decodingColumn: "state", as: String.self))
+        XCTAssertEqual(states, ["ended", "abandoned", "voicemail"])
+        let board = try await send(.GET, "/api/v1/calls/wallboard", token: try await token("operator")).content.decode(Wallboard.self)
+        XCTAssertGreaterThan(board.answered, 20)
+        XCTAssertGreaterThan(board.callbacksOpen, 0)
+        let tickets = Set(try await sql.raw("SELECT status FROM queue_tickets").all(decodingColumn: "status", as: String.self))
+        XCTAssertEqual(tickets, ["waiting", "called", "served"])
+    }
 }

@@ -22,6 +22,11 @@ enum DemoLoader {
                 // The history's extras make the demo richer; without them it still serves.
                 app.logger.warning("demo rectifications not added: \(String(describing: error))")
             }
+            do {
+                try await PlatformsDemo.seed(app: app)
+            } catch {
+                app.logger.warning("demo calls and tickets not added: \(String(describing: error))")
+            }
         }
         // Planner statistics for the tables just filled: without them PostgreSQL chose plans that made the city's
         // indicators take 7-10 s instead of 0.2 s (SQLite's `PRAGMA optimize` does this for the embedded database).
