@@ -98,7 +98,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     for migration in migrations(settings) { app.migrations.add(migration) }
 
     // MARK: Capabilities
-    app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all + EvaluationIndicators.all + CallCentreIndicators.all)
+    app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all + EvaluationIndicators.all + CallCentreIndicators.all + [CentreStations.indicator])
     app.calendarStore = CalendarStore()
     app.ledger = Ledger(databases: app.databases, sqliteFile: settings.usesEmbeddedDatabase ? settings.sqliteFile : nil,
                         protector: settings.personalData)
@@ -217,6 +217,7 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M045CreateWorkOrderLinks(),
         M046CreateCalls(),
         M047CreateQueueTickets(),
+        M048CreateCentreStations(),
     ]
 }
 

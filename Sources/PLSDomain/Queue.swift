@@ -49,3 +49,4 @@ public enum QueueTicket {
             }
     }
 }
+

@@ -51,6 +51,12 @@ final class CentreQueueTests: AppTestCase {
         let clerk = try await token("clerk")
         res = try await send(.POST, "/api/v1/centres/\(centre)/tickets/call", token: clerk, json: ["window": ""])
         XCTAssertEqual(res.status, .unprocessableEntity)
+        // A window serving mediation only calls the mediation ticket, though others came first.
+        res = try await send(.POST, "/api/v1/centres/\(centre)/tickets/call", token: clerk, json: ["window": AnyEncodable("9"), "matters": AnyEncodable(["x"])])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        res = try await send(.POST, "/api/v1/centres/\(centre)/tickets/call", token: clerk,
+                             json: ["window": AnyEncodable("9"), "matters": AnyEncodable(["notarization"])])
+        XCTAssertEqual(try errorBody(res).code, "queue_empty")
         var called: [String] = []
         for _ in 0..<3 {
             res = try await send(.POST, "/api/v1/centres/\(centre)/tickets/call", token: clerk, json: ["window": "3"])
@@ -75,6 +81,7 @@ final class CentreQueueTests: AppTestCase {
         XCTAssertEqual(board.called.map(\.number).sorted(), ["A002", "C003"])
         XCTAssertEqual(board.servedCount, 1)
         XCTAssertEqual(board.waitingCount, 0)
+        XCTAssertFalse(res.body.string.contains("老年人"), "which group a visitor was served first for is not shown to the hall")
     }
 
     func testTheKioskTheClerksPageAndTheHallScreen() async throws {
@@ -109,5 +116,58 @@ final class CentreQueueTests: AppTestCase {
         try await other.signIn("aid")
         page = try await other.get("/centres/\(centre)/queue")
         XCTAssertEqual(page.status, .forbidden)
+    }
+
+    /// 应驻尽驻: the city's centre hosts every function the plan names, a county's those a county has; the coverage
+    /// indicator counts the centres that do, and names the units that fall short.
+    func testStationedFunctionsAndTheirCoverage() async throws {
+        let admin = try await token("admin")
+        var res = try await send(.GET, "/api/v1/centres/\(centre)/stations", token: admin)
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        var view = try res.content.decode(CentreStations.View.self)
+        XCTAssertEqual(view.level, "city")
+        XCTAssertEqual(view.missing.count, 9, "nothing hosted yet")
+        res = try await send(.PUT, "/api/v1/centres/\(centre)/stations", token: try await token("county-admin"),
+                             json: ["stations": [["function": "legal_aid", "mode": "window"]]])
+        XCTAssertEqual(res.status, .forbidden, "the city's centre is the city's to keep")
+        res = try await send(.PUT, "/api/v1/centres/\(centre)/stations", token: admin,
+                             json: ["stations": [["function": "legal_aid", "mode": "window"], ["function": "legal_aid", "mode": "rota"]]])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        res = try await send(.PUT, "/api/v1/centres/\(centre)/stations", token: admin, json: ["stations": [["function": "x", "mode": "window"]]])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        let all = StationedFunction.allCases.map { ["function": $0.rawValue, "mode": $0 == .examination ? "guidance" : "window"] }
+        res = try await send(.PUT, "/api/v1/centres/\(centre)/stations", token: admin, json: ["stations": all])
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        view = try res.content.decode(CentreStations.View.self)
+        XCTAssertEqual(view.missing, [])
+        XCTAssertEqual(view.stations.first { $0.function == "examination" }?.modeName, "服务指引")
+        // A county's centre with legal aid and mediation only: short.
+        let countyCentre = try await sql.raw("""
+            SELECT id FROM institutions WHERE type = 'public_legal_service_centre' AND region_code = \(bind: county(0).code.rawValue)
+            """).first(decodingColumn: "id", as: UUID.self)
+        let cc = try XCTUnwrap(countyCentre)
+        res = try await send(.PUT, "/api/v1/centres/\(cc)/stations", token: try await token("county-admin"),
+                             json: ["stations": [["function": "legal_aid", "mode": "window"], ["function": "mediation", "mode": "rota"]]])
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        XCTAssertEqual(try res.content.decode(CentreStations.View.self).missing, ["法律咨询", "法治宣传教育", "律师", "公证"])
+        res = try await send(.GET, "/api/v1/indicators?region=\(city.rootCode.rawValue)&year=2026", token: admin)
+        struct List: Decodable { var items: [IndicatorRegistry.Result] }
+        let coverage = try XCTUnwrap(try res.content.decode(List.self).items.first { $0.id == "centre_stationing_coverage" })
+        XCTAssertEqual(coverage.numerator, 1, "the city's centre")
+        XCTAssertEqual(coverage.denominator, city.regions.filter { $0.level == .county }.count + 1)
+        XCTAssertTrue(coverage.shortfalls.contains { $0.code == county(0).code.rawValue })
+        // The county's page: what is missing, and the form.
+        var browser = BrowserSession(self)
+        try await browser.signIn("county-admin")
+        var page = try await browser.get("/centres/\(cc)/stations")
+        XCTAssertEqual(page.status, .ok)
+        XCTAssertTrue(page.body.string.contains("尚缺：法律咨询、法治宣传教育、律师、公证"))
+        page = try await browser.post("/centres/\(cc)/stations", [("mode_legal_aid", "window"), ("mode_mediation", "rota"), ("mode_consultation", "window"),
+                                                                  ("mode_publicity", "guidance"), ("mode_lawyer", "rota"), ("note_lawyer", "各律所轮值"),
+                                                                  ("mode_notarization", "online")])
+        XCTAssertEqual(page.status, .seeOther, page.body.string)
+        page = try await browser.get("/centres/\(cc)/stations")
+        XCTAssertFalse(page.body.string.contains("尚缺"))
+        XCTAssertTrue(page.body.string.contains("各律所轮值"))
     }
 }

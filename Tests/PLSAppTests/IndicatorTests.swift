@@ -42,7 +42,7 @@ final class IndicatorTests: AppTestCase {
                                          "duty_lawyer_coverage", "notified_defence_designation_rate", "lawyer_share_of_aid_cases",
                                          "aid_decision_on_time_rate", "aid_designation_on_time_rate", "aid_objection_review_on_time_rate",
                                          "bad_rating_callback_rate", "rectification_on_time_rate", "complaint_on_time_rate", "public_interest_hours_met", "quality_review_coverage",
-                                         "hotline_answer_rate", "hotline_satisfaction_rate", "dissatisfied_callback_rate",
+                                         "hotline_answer_rate", "hotline_satisfaction_rate", "dissatisfied_callback_rate", "centre_stationing_coverage",
                                          "mediation_success_rate", "mediation_fulfilment_rate", "industry_committee_coverage",
                                          "mediation_committee_composition_rate",
                                          "village_adviser_coverage", "village_adviser_hours_met", "village_adviser_items",

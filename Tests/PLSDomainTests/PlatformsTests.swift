@@ -66,3 +66,16 @@ struct QueueTicketTests {
         #expect(QueueTicket.next(sameInstant)?.id == "z", "issued in the same instant: by number")
     }
 }
+
+@Suite("应驻尽驻 at the city's and the counties' centres")
+struct StationingTests {
+    @Test("The city's centre hosts every function the plan names; a county's, those a county has")
+    func required() {
+        #expect(StationedFunction.required(at: .city).count == 9)
+        #expect(StationedFunction.required(at: .county) == [.legalAid, .mediation, .consultation, .publicity, .lawyer, .notarization])
+        #expect(StationedFunction.required(at: .town).isEmpty)
+        #expect(Stationing.missing(hosted: [.legalAid, .mediation], level: .county) == [.consultation, .publicity, .lawyer, .notarization])
+        #expect(Stationing.missing(hosted: Set(StationedFunction.allCases), level: .city).isEmpty)
+        #expect(StationedFunction.examination.chineseName == "法律职业资格考试")
+    }
+}

@@ -43,6 +43,21 @@ enum PlatformsDemo {
         let clerk = Principal(accountID: try await (app.db as! any SQLDatabase).raw("SELECT id FROM accounts WHERE username = 'clerk'")
                                 .first(decodingColumn: "id", as: UUID.self) ?? UUID(),
                               displayName: "窗口", role: .windowClerk, region: nil, institutionID: centre, practitionerID: nil)
+        // The city's centre hosts every function; the counties' all but notarization (a shortfall to show).
+        let sql = app.db as! any SQLDatabase
+        struct Centre: Decodable { var id: UUID; var regionCode: String }
+        let centres = try await sql.raw("""
+            SELECT i.id, i.region_code FROM institutions i JOIN regions g ON g.code = i.region_code
+            WHERE i.type = 'public_legal_service_centre' AND g.level IN ('city', 'county')
+            """).all(decoding: Centre.self, keyDecodingStrategy: .snakeCase)
+        for c in centres {
+            let functions = c.id == centre ? StationedFunction.allCases : StationedFunction.required(at: .county).filter { $0 != .notarization }
+            for f in functions {
+                try await sql.insert(into: CentreStations.schema).columns("centre_id", "function", "mode", "note", "updated_at")
+                    .values(SQLBind(c.id), SQLBind(f.rawValue), SQLBind((f == .lawyer ? StationingMode.rota : .window).rawValue),
+                            SQLBind(f == .lawyer ? "律师事务所轮流值班" : nil), SQLBind(now)).run()
+            }
+        }
         for window in ["1", "2", "3", "1", "2", "3"] {
             let t = try await CentreQueue.callNext(at: centre, .init(window: window), by: clerk, app: app)
             if window != "3" { _ = try await CentreQueue.finish(t.id, at: centre, served: true, by: clerk, app: app) }

@@ -11,12 +11,16 @@ extension RouteGroups {
         centres.post("tickets", ":ticket", "served") { try await CentreController.apiFinish($0, served: true) }
         centres.post("tickets", ":ticket", "no-show") { try await CentreController.apiFinish($0, served: false) }
         centres.get("queue", use: CentreController.apiBoard)
+        centres.get("stations", use: CentreController.apiStations)
+        centres.put("stations", use: CentreController.apiSaveStations)
         web.get("centres", ":institutionId", "kiosk", use: CentrePages.kiosk)
         web.post("centres", ":institutionId", "kiosk", use: CentrePages.kioskIssue)
         web.get("centres", ":institutionId", "hall", use: CentrePages.hall)
         web.get("centres", ":institutionId", "hall.json", use: CentreController.apiBoard)
         web.get("centres", ":institutionId", "queue", use: CentrePages.queue)
         web.get("queue", use: CentrePages.mine)
+        web.get("centres", ":institutionId", "stations", use: CentrePages.stations)
+        web.post("centres", ":institutionId", "stations", use: CentrePages.saveStations)
         web.post("centres", ":institutionId", "queue", "call", use: CentrePages.call)
         web.post("centres", ":institutionId", "queue", ":ticket", ":outcome", use: CentrePages.finish)
     }
@@ -40,9 +44,19 @@ enum CentreController {
         try await CentreQueue.finish(try req.uuid("ticket", notFound: "号"), at: try centre(req), served: served, by: try req.staff(), app: req.application)
     }
 
+    static func apiStations(_ req: Request) async throws -> CentreStations.View {
+        _ = try req.staff()
+        return try await CentreStations.view(try centre(req), on: req.sql)
+    }
+
+    static func apiSaveStations(_ req: Request) async throws -> CentreStations.View {
+        try await CentreStations.save(try centre(req), try req.content.decode(CentreStations.Input.self), by: try req.staff(), app: req.application,
+                                      actor: req.auditActor)
+    }
+
     /// What the hall screen shows: numbers and windows only, nothing about anyone.
     static func apiBoard(_ req: Request) async throws -> CentreQueue.Board {
-        try await CentreQueue.board(try centre(req), app: req.application)
+        try await CentreQueue.board(try centre(req), forHall: true, app: req.application)
     }
 }
 
@@ -82,12 +96,13 @@ enum CentrePages {
 
     static func hall(_ req: Request) async throws -> View {
         let id = try CentreController.centre(req)
-        let board = try await CentreQueue.board(id, app: req.application)
+        let board = try await CentreQueue.board(id, forHall: true, app: req.application)
         return try await req.view.render("centres/hall", HallContext(page: req.pageMeta(title: "叫号 · \(board.centreName)"), centreId: id, board: board))
     }
 
     struct QueueContext: Encodable {
-        var page: PageMeta; var centreId: UUID; var board: CentreQueue.Board; var window: String; var error: String?; var current: CentreQueue.Ticket?
+        var page: PageMeta; var centreId: UUID; var board: CentreQueue.Board; var window: String; var matters: [SelectOption]; var error: String?
+        var current: CentreQueue.Ticket?
     }
 
     static func queue(_ req: Request) async throws -> View { try await queue(req, error: nil, current: nil) }
@@ -98,9 +113,42 @@ enum CentrePages {
         let c = try await CentreQueue.centre(id, on: req.sql)
         try p.require(CentreQueue.mayWork(p, centre: id, region: c.region))
         let window = req.formValue("window") ?? (try? req.query.get(String.self, at: "window")) ?? req.session.data["window"] ?? ""
+        // The window's matters, as chosen when it last called (kept in the session).
+        let chosen = Set(req.formValues("matters").isEmpty ? (req.session.data["matters"] ?? "").split(separator: ",").map(String.init) : req.formValues("matters"))
         return try await req.view.render("centres/queue", QueueContext(
             page: req.pageMeta(title: "叫号 · \(c.name)"), centreId: id, board: try await CentreQueue.board(id, app: req.application),
-            window: window, error: error, current: current))
+            window: window, matters: [MatterType.consultation, .legalAid, .mediation, .notarization, .judicialAppraisal, .arbitration].map {
+                SelectOption(value: $0.rawValue, label: $0.chineseName, selected: chosen.contains($0.rawValue)) },
+            error: error, current: current))
+    }
+
+    struct StationsContext: Encodable { var page: PageMeta; var v: CentreStations.View; var modes: [SelectOption]; var canEdit: Bool; var error: String? }
+
+    static func stations(_ req: Request) async throws -> View { try await stations(req, error: nil) }
+
+    static func stations(_ req: Request, error: String?) async throws -> View {
+        let p = try req.staff()
+        let id = try CentreController.centre(req)
+        let c = try await CentreStations.centre(id, on: req.sql)
+        return try await req.view.render("centres/stations", StationsContext(
+            page: req.pageMeta(title: "进驻职能 · \(c.name)"), v: try await CentreStations.view(id, on: req.sql),
+            modes: StationingMode.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: false) },
+            canEdit: CentreStations.mayEdit(p, region: c.region), error: error))
+    }
+
+    static func saveStations(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        let id = try CentreController.centre(req)
+        let lines = StationedFunction.allCases.compactMap { f -> CentreStations.Input.Line? in
+            guard let mode = req.formValue("mode_" + f.rawValue), !mode.isEmpty else { return nil }
+            return .init(function: f.rawValue, mode: mode, note: req.formValue("note_" + f.rawValue))
+        }
+        do {
+            _ = try await CentreStations.save(id, .init(stations: lines), by: p, app: req.application, actor: req.auditActor)
+            return req.redirect(to: "/centres/\(id)/stations", flash: "已保存进驻职能")
+        } catch let e as AppError where e.status == .unprocessableEntity {
+            return try await stations(req, error: e.fields.values.first ?? e.message).encodeResponse(status: e.status, for: req)
+        }
     }
 
     /// The window's own centre (the link on the window console).
@@ -116,8 +164,10 @@ enum CentrePages {
         let p = try req.staff()
         let id = try CentreController.centre(req)
         do {
-            let t = try await CentreQueue.callNext(at: id, .init(window: req.formValue("window")), by: p, app: req.application)
+            let matters = req.formValues("matters")
+            let t = try await CentreQueue.callNext(at: id, .init(window: req.formValue("window"), matters: matters), by: p, app: req.application)
             req.session.data["window"] = t.window
+            req.session.data["matters"] = matters.joined(separator: ",")
             return req.redirect(to: "/centres/\(id)/queue", flash: "请 \(t.number) 号到 \(t.window ?? "") 号窗口")
         } catch let e as AppError where [.unprocessableEntity, .conflict].contains(e.status) {
             return try await queue(req, error: e.fields.values.first ?? e.message, current: nil).encodeResponse(status: e.status, for: req)

@@ -49,7 +49,8 @@ enum CentreQueue {
         }
     }
 
-    struct CallInput: Content { var window: String? }
+    /// `matters`: what the window serves (all when empty): it calls only those tickets.
+    struct CallInput: Content { var window: String?; var matters: [String]? }
 
     static func centre(_ id: UUID, on db: any SQLDatabase) async throws -> (name: String, region: String) {
         struct C: Decodable { var name: String; var regionCode: String; var type: String; var active: Bool }
@@ -124,21 +125,25 @@ enum CentreQueue {
         guard mayWork(p, centre: centre, region: c.region) else { throw AppError(.forbidden, "forbidden", "只有本中心的窗口人员可以叫号") }
         var errors = FieldErrors()
         let window = errors.required(input.window, "window", "窗口号", maxLength: 10)
+        var serving = Set<MatterType>()
+        for raw in (input.matters ?? []).prefix(20) {
+            if let m = MatterType(rawValue: raw) { serving.insert(m) } else { errors.add("matters", "办理事项取值无效") }
+        }
         try errors.throwIfAny()
         let today = app.today.description, now = app.clock.now
         for _ in 0..<5 {
             struct W: Decodable { var id: UUID; var priority: Bool; var issuedAt: Date; var matterType: String; var sequence: Int }
             let waiting = try await db.raw("""
                 SELECT id, priority, issued_at, matter_type, sequence FROM queue_tickets
-                WHERE centre_id = \(bind: centre) AND day = \(bind: today) AND status = 'waiting' ORDER BY priority DESC, issued_at, sequence LIMIT 50
+                WHERE centre_id = \(bind: centre) AND day = \(bind: today) AND status = 'waiting' ORDER BY priority DESC, issued_at, sequence LIMIT 500
                 """).all(decoding: W.self, keyDecodingStrategy: .snakeCase)
             let candidates = waiting.map { QueueTicket.Waiting(id: $0.id.uuidString, priority: $0.priority, issuedAt: $0.issuedAt.timeIntervalSince1970,
                                                                matter: MatterType(rawValue: $0.matterType) ?? .consultation, sequence: $0.sequence) }
-            guard let next = QueueTicket.next(candidates), let id = UUID(uuidString: next.id) else {
-                throw AppError.conflict("queue_empty", "当前没有等候的号")
+            guard let next = QueueTicket.next(candidates, serving: serving), let id = UUID(uuidString: next.id) else {
+                throw AppError.conflict("queue_empty", serving.isEmpty ? "当前没有等候的号" : "本窗口办理的事项当前没有等候的号")
             }
             let claimed = try await db.raw("""
-                UPDATE queue_tickets SET status = 'called', called_at = \(bind: now), window = \(bind: window), called_by = \(bind: p.accountID)
+                UPDATE queue_tickets SET status = 'called', called_at = \(bind: now), window_number = \(bind: window), called_by = \(bind: p.accountID)
                 WHERE id = \(bind: id) AND status = 'waiting' RETURNING id
                 """).all()
             if !claimed.isEmpty { return try await find(id, on: db) }
@@ -162,16 +167,16 @@ enum CentreQueue {
         return try await find(ticket, on: db)
     }
 
-    static let columns = "id, number, matter_type, priority, priority_group, status, issued_at, called_at, window, served_at"
+    static let columns = "id, number, matter_type, priority, priority_group, status, issued_at, called_at, window_number, served_at"
     struct Stored: Decodable {
         var id: UUID; var number: String; var matterType: String; var priority: Bool; var priorityGroup: String?; var status: String
-        var issuedAt: Date; var calledAt: Date?; var window: String?; var servedAt: Date?
+        var issuedAt: Date; var calledAt: Date?; var windowNumber: String?; var servedAt: Date?
     }
 
     static func ticket(_ s: Stored) -> Ticket {
         Ticket(id: s.id, number: s.number, matterType: s.matterType, matterTypeName: MatterType(rawValue: s.matterType)?.chineseName ?? s.matterType,
                priority: s.priority, priorityGroupName: s.priorityGroup.flatMap(PriorityGroup.init(rawValue:))?.chineseName, status: s.status,
-               issuedAt: s.issuedAt, calledAt: s.calledAt, window: s.window, servedAt: s.servedAt, ahead: nil)
+               issuedAt: s.issuedAt, calledAt: s.calledAt, window: s.windowNumber, servedAt: s.servedAt, ahead: nil)
     }
 
     static func find(_ id: UUID, on db: any SQLDatabase) async throws -> Ticket {
@@ -190,7 +195,9 @@ enum CentreQueue {
         var averageWaitMinutes: Int?
     }
 
-    static func board(_ centre: UUID, app: Application) async throws -> Board {
+    /// `forHall`: what anyone in the hall may see, the numbers and windows; which group a ticket was served first for
+    /// (残疾人, 老年人) stays with the staff.
+    static func board(_ centre: UUID, forHall: Bool = false, app: Application) async throws -> Board {
         let db = app.db as! any SQLDatabase
         let c = try await self.centre(centre, on: db)
         let today = app.today.description
@@ -212,7 +219,8 @@ enum CentreQueue {
                    CAST(SUM(CASE WHEN status = 'served' THEN 1 ELSE 0 END) AS BIGINT) AS served
             FROM queue_tickets WHERE centre_id = \(bind: centre) AND day = \(bind: today)
             """).first(decoding: Counts.self)
-        return Board(centreName: c.name, called: called, waiting: waiting,
+        func hallView(_ t: Ticket) -> Ticket { var t = t; t.priorityGroupName = nil; return t }
+        return Board(centreName: c.name, called: forHall ? called.map(hallView) : called, waiting: forHall ? [] : waiting,
                      waitingCount: counts?.waiting ?? 0, servedCount: counts?.served ?? 0,
                      averageWaitMinutes: waits.isEmpty ? nil : Int((waits.reduce(0, +) / Double(waits.count) / 60).rounded()))
     }
@@ -233,7 +241,8 @@ struct M047CreateQueueTickets: AsyncMigration {
             .field("status", .string, .required)
             .field("issued_at", .datetime, .required)
             .field("called_at", .datetime)
-            .field("window", .string)
+            // Not "window": a reserved word in PostgreSQL.
+            .field("window_number", .string)
             .field("called_by", .uuid)
             .field("served_at", .datetime)
             .unique(on: "centre_id", "day", "sequence")

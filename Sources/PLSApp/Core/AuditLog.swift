@@ -81,7 +81,7 @@ enum AuditLog {
         "adviser.end": "解聘村（居）法律顾问", "roster.add": "加入名册", "roster.import": "导入名册", "roster.end": "移出名册", "city.settings": "修改城市设置",
         "personal_data.read": "查看完整个人信息", "credit.add": "录入信用记录", "credit.document": "上传信用记录文书",
         "quality_review.checklist": "修改评查清单", "system_client.create": "登记对接系统", "system_client.rotate": "更换对接系统密钥",
-        "system_client.deactivate": "停用对接系统", "system_client.activate": "启用对接系统",
+        "system_client.deactivate": "停用对接系统", "system_client.activate": "启用对接系统", "centre.stations": "修改中心进驻职能",
     ]
 
     struct Filter {
