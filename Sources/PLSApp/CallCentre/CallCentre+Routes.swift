@@ -91,8 +91,9 @@ enum CallCentreController {
     static func stream(_ req: Request) async throws -> Response {
         let p = try operatorOnly(req)
         let db = req.sql, start = req.now
-        let last = req.headers.first(name: "Last-Event-ID").flatMap(Double.init).map { Date(timeIntervalSince1970: $0) }
-        let since = max(last ?? start.addingTimeInterval(-5), start.addingTimeInterval(-60))
+        // The browser's own last event, within the last minute and never ahead of now (the header is the client's to send).
+        let last = req.headers.first(name: "Last-Event-ID").flatMap { Double($0.prefix(24)) }.flatMap { $0.isFinite ? $0 : nil }.map { Date(timeIntervalSince1970: $0) }
+        let since = min(start, max(last ?? start.addingTimeInterval(-5), start.addingTimeInterval(-60)))
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         let response = Response(status: .ok, body: .init(asyncStream: { writer in

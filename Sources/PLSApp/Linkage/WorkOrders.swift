@@ -101,8 +101,9 @@ enum WorkOrders {
 
     enum Delivery: String { case pending, sending, delivered, failed }
 
+    /// The same signature the SMS webhook carries (one way to sign what we send out).
     static func signature(of body: Data, secret: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))).map { String(format: "%02x", $0) }.joined()
+        WebhookSmsProvider.signature(of: body, secret: SymmetricKey(data: Data(secret.utf8)))
     }
 
     /// Sends what is due: per request only its earliest notice not yet acknowledged (order kept), each claimed with a
