@@ -218,6 +218,7 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M046CreateCalls(),
         M047CreateQueueTickets(),
         M048CreateCentreStations(),
+        M049CreateOutboundTransfers(),
     ]
 }
 
@@ -233,14 +234,16 @@ extension Deadlines {
 
 extension RequestActions {
     /// What other capabilities do in the write that changes a request's status: one line each.
-    static let statusHooks: [@Sendable (ServiceRequest, RequestAction, RequestStatus, String?, Ledger.Writer, Application, Date) async throws -> Void] = [
-        { try await WorkOrders.statusChanged($0, action: $1, to: $2, note: $3, writer: $4, app: $5, at: $6) },
+    static let statusHooks: [@Sendable (ServiceRequest, RequestAction, RequestStatus, String?, Ledger.Writer, Principal, Application, Date) async throws -> Void] = [
+        { try await WorkOrders.statusChanged($0, action: $1, to: $2, note: $3, writer: $4, app: $6, at: $7) },
+        { try await OutboundTransfers.statusChanged($0, action: $1, note: $3, writer: $4, by: $5, app: $6, at: $7) },
     ]
 }
 
 extension RequestViews {
     /// The names of the events other capabilities write on a request's timeline (a matter case's come with it).
     static let capabilityEventNames: [String: String] = Rectifications.eventNames.merging(Complaints.eventNames) { a, _ in a }
+        .merging(OutboundTransfers.eventNames) { a, _ in a }
 }
 
 extension MatterCases {

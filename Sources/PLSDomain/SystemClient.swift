@@ -7,17 +7,27 @@ public enum ClientScope: Hashable, Sendable {
     case readSubmitted
     /// Send the exchange's call events (the 12348 call centre).
     case telephony
+    /// Receive the matters our staff transfer to this system (12345, 110) and answer each: accepted or refused.
+    case receive(TransferTarget)
 
     /// The channels a system may submit on: what reaches the platform from another department.
     public static let submitChannels: [RequestChannel] = [.transfer12345, .transfer110, .referral]
 
-    public static let all: [ClientScope] = submitChannels.map { .submit($0) } + [.readSubmitted, .telephony]
+    /// The systems our staff transfer matters to through the platform (the others keep a reference typed by hand).
+    public static let receiveTargets: [TransferTarget] = [.hotline12345, .police110]
+
+    public static let all: [ClientScope] = submitChannels.map { .submit($0) } + [.readSubmitted, .telephony] + receiveTargets.map { .receive($0) }
 
     public init?(rawValue: String) {
         switch rawValue {
         case "read:submitted": self = .readSubmitted
         case "telephony": self = .telephony
         default:
+            if rawValue.hasPrefix("receive:") {
+                guard let target = TransferTarget(rawValue: String(rawValue.dropFirst(8))), Self.receiveTargets.contains(target) else { return nil }
+                self = .receive(target)
+                return
+            }
             guard rawValue.hasPrefix("submit:"), let channel = RequestChannel(rawValue: String(rawValue.dropFirst(7))),
                   Self.submitChannels.contains(channel) else { return nil }
             self = .submit(channel)
@@ -29,6 +39,7 @@ public enum ClientScope: Hashable, Sendable {
         case .submit(let c): "submit:" + c.rawValue
         case .readSubmitted: "read:submitted"
         case .telephony: "telephony"
+        case .receive(let t): "receive:" + t.rawValue
         }
     }
 
@@ -37,6 +48,7 @@ public enum ClientScope: Hashable, Sendable {
         case .submit(let c): "以“\(c.chineseName)”渠道提交工单"
         case .readSubmitted: "查询本系统提交工单的状态"
         case .telephony: "推送话务事件（12348 呼叫中心）"
+        case .receive(let t): "接收转至“\(t.chineseName)”的事项并答复接收或退回"
         }
     }
 

@@ -234,6 +234,102 @@ final class LinkageTests: AppTestCase {
     }
 }
 
+extension LinkageTests {
+    /// Item 3, outbound: a matter our operator transfers to 12345 goes to 12345's system, signed; the system refuses it
+    /// (back in our queue, the operator told) or accepts it with its own reference, once.
+    func testATransferTo12345GoesToItsSystemWhichAcceptsOrRefusesIt() async throws {
+        let stub = try await SmsOutboxTests.Stub(script: [.serviceUnavailable], route: "intake12345")
+        defer { Task { try? await stub.stop() } }
+        let admin = try await token("admin")
+        let url = "http://127.0.0.1:\(stub.port)/intake12345"
+        var res = try await send(.POST, "/api/v1/system-clients", token: admin, json: ["name": AnyEncodable("示范市 12345 热线"), "scopes": AnyEncodable(["receive:12345"])])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertNotNil(try errorBody(res).fields["transferUrl"], "a receiving system needs its address")
+        res = try await send(.POST, "/api/v1/system-clients", token: admin, json: ["name": AnyEncodable("示范市 12345 热线"),
+                                                                               "scopes": AnyEncodable(["receive:12345", "submit:transfer_12345"]), "transferUrl": AnyEncodable(url)])
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let c = try res.content.decode(Credentials.self)
+        res = try await send(.POST, "/api/v1/system-clients", token: admin, json: ["name": AnyEncodable("另一个"), "scopes": AnyEncodable(["receive:12345"]),
+                                                                               "transferUrl": AnyEncodable(url)])
+        XCTAssertTrue(try errorBody(res).fields["scopes"]?.contains("示范市 12345 热线") == true, "one receiver per target")
+        let police = try await register("示范市 110 指挥中心", scopes: ["submit:transfer_110"], token: admin)
+        let system = try await clientToken(c)
+
+        // A caller's matter, taken on the hotline and transferred to 12345.
+        let op = try await token("operator")
+        res = try await send(.POST, "/api/v1/requests", token: op, json: [
+            "matterType": AnyEncodable("consultation"), "category": AnyEncodable("labor"), "channel": AnyEncodable("hotline"),
+            "description": AnyEncodable("小区门口占道经营，噪音扰民"), "applicant": AnyEncodable(["name": "钱国庆", "mobile": "13955570001"]),
+            "regionCode": AnyEncodable(village.code.rawValue)])
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let r = try res.content.decode(RequestViews.Detail.self)
+        XCTAssertEqual(r.status, "accepted", "taken on the call")
+        func transfer() async throws {
+            let res = try await send(.POST, "/api/v1/requests/\(r.id)/transfer", token: op,
+                                     json: RequestActions.Input(reason: "属于城市管理事项", target: "12345"))
+            XCTAssertEqual(res.status, .ok, res.body.string)
+        }
+        try await transfer()
+        // The first attempt is refused (503), the second reaches it, signed, with what 12345 needs to act.
+        var delivered = try await WorkOrders.deliverDue(app: app)
+        XCTAssertEqual(delivered, 0)
+        app.clock.set(app.clock.now.addingTimeInterval(11))
+        delivered = try await WorkOrders.deliverDue(app: app)
+        XCTAssertEqual(delivered, 1)
+        let got = try XCTUnwrap(stub.received.withLockedValue { $0 }.last)
+        let expected = HMAC<SHA256>.authenticationCode(for: Data(got.body.utf8), using: SymmetricKey(data: Data(c.clientSecret.utf8)))
+            .map { String(format: "%02x", $0) }.joined()
+        XCTAssertEqual(got.headers.first(name: "X-PLS-Signature"), expected)
+        let sent = try JSONDecoder().decode([String: AnyDecodable].self, from: Data(got.body.utf8))
+        XCTAssertEqual(sent["kind"]?.value as? String, "transfer")
+        XCTAssertEqual(sent["number"]?.value as? String, r.number)
+        XCTAssertEqual(sent["applicantMobile"]?.value as? String, "13955570001")
+        XCTAssertTrue((sent["reason"]?.value as? String)?.contains("城市管理") == true)
+        // Sealed at rest: the number is not in the stored body.
+        let stored = try await sql.raw("SELECT body FROM work_order_callbacks").all().map { try $0.decode(column: "body", as: String.self) }
+        XCTAssertFalse(stored.contains { $0.contains("13955570001") })
+
+        // Refused, with a reason: back in our queue, the operator told.
+        res = try await send(.POST, "/api/v1/transfers/\(r.number)/answer", token: system, json: ["accepted": AnyEncodable(false)])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        XCTAssertNotNil(try errorBody(res).fields["reason"])
+        res = try await send(.POST, "/api/v1/transfers/\(r.number)/answer", token: try await clientToken(police),
+                             json: ["accepted": AnyEncodable(false), "reason": AnyEncodable("x")])
+        XCTAssertEqual(res.status, .forbidden, "a system without the scope is not let in")
+        res = try await send(.POST, "/api/v1/transfers/\(r.number)/answer", token: system,
+                             json: ["accepted": AnyEncodable(false), "reason": AnyEncodable("诉求涉及劳动报酬，请 12348 先行解答")])
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        XCTAssertEqual(try res.content.decode(OutboundTransfers.Answer.self).status, "accepted")
+        res = try await send(.POST, "/api/v1/transfers/\(r.number)/answer", token: system, json: ["accepted": AnyEncodable(true)])
+        XCTAssertEqual(res.status, .conflict, "answered once")
+        var detail = try await send(.GET, "/api/v1/requests/\(r.id)", token: op).content.decode(RequestViews.Detail.self)
+        XCTAssertEqual(detail.status, "accepted")
+        XCTAssertNil(detail.transferTarget)
+        XCTAssertTrue(detail.timeline.contains { $0.action == "take_back" && ($0.note ?? "").contains("请 12348 先行解答") })
+        let told = try await sql.raw("""
+            SELECT COUNT(*) AS n FROM notifications n JOIN accounts a ON a.id = n.account_id WHERE a.username = 'operator' AND n.text LIKE '%退回%'
+            """).first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(told, 1)
+
+        // Transferred again and accepted with 12345's own reference.
+        try await transfer()
+        res = try await send(.POST, "/api/v1/transfers/\(r.number)/answer", token: system,
+                             json: ["accepted": AnyEncodable(true), "reference": AnyEncodable("GD20260302-0456")])
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        detail = try await send(.GET, "/api/v1/requests/\(r.id)", token: op).content.decode(RequestViews.Detail.self)
+        XCTAssertEqual(detail.status, "transferred")
+        XCTAssertEqual(detail.transferReference, "GD20260302-0456")
+        XCTAssertTrue(detail.timeline.contains { $0.action == "transfer.accepted" })
+        var browser = BrowserSession(self)
+        try await browser.signIn("operator")
+        let page = try await browser.get("/work/\(r.id)")
+        XCTAssertTrue(page.body.string.contains("对方已接收") && page.body.string.contains("对方已退回") && page.body.string.contains("对方接收转办"))
+        // Unknown numbers are not found.
+        res = try await send(.POST, "/api/v1/transfers/FW-none/answer", token: system, json: ["accepted": AnyEncodable(true)])
+        XCTAssertEqual(res.status, .notFound)
+    }
+}
+
 /// A JSON value of any type, for reading what a stub was sent.
 struct AnyDecodable: Decodable {
     let value: Any

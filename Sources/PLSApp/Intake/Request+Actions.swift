@@ -228,7 +228,7 @@ enum RequestActions {
         w.append(LedgerEvent(requestID: r.id!, atMillis: now.millis,
                                        actorID: p.accountID, actorName: p.displayName, action: action.rawValue,
                                        fromStatus: from.rawValue, toStatus: to.rawValue, note: note))
-        for hook in statusHooks { try await hook(r, action, to, note, w, app, now) }
+        for hook in statusHooks { try await hook(r, action, to, note, w, p, app, now) }
     }
 
     /// After acceptance, when the matter type is set to assign automatically: the best candidate,

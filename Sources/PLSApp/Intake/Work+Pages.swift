@@ -83,6 +83,9 @@ enum WorkPages {
         var categories: [SelectOption]
         /// The rectification a bad rating opened, with the page it is worked on.
         var rectification: Rectifications.View?
+        /// Transfers sent to another system through the platform, with its answer.
+        var transfers: [TransferLine]
+        struct TransferLine: Encodable { var system: String; var stateName: String; var reference: String?; var reason: String?; var sentAt: String; var refused: Bool }
     }
 
     /// The handler asks for the applicant's full number (recorded); the page shows it beside the masked one.
@@ -135,7 +138,10 @@ enum WorkPages {
             canCorrectCategory: r.requestStatus.isOpen && RequestActions.mayCorrect(r, p),
             categories: PLSDomain.Category.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == d.category) },
             rectification: try await (r.rating ?? 5) <= 2 ? Rectifications.find(request: r.id!, on: req.sql)
-                .map { try Rectifications.view($0, for: p, protector: req.personalData, today: req.today) } : nil)
+                .map { try Rectifications.view($0, for: p, protector: req.personalData, today: req.today) } : nil,
+            transfers: try await OutboundTransfers.lines(of: r.id!, app: req.application, on: req.sql).map {
+                .init(system: $0.system, stateName: $0.stateName, reference: $0.reference, reason: $0.reason,
+                      sentAt: DateFormatter.chinaTime.string(from: $0.sentAt), refused: $0.state == OutboundTransfers.State.refused.rawValue) })
         let response = try await req.view.render("work/detail", ctx).encodeResponse(for: req)
         if let error { response.status = error.status }
         return response

@@ -16,6 +16,7 @@ extension RouteGroups {
         clients.get(":id", "deliveries", use: LinkageController.apiDeliveries)
         api.post("work-order-callbacks", ":id", "resend", use: LinkageController.apiResend)
         api.get("work-orders", ":reference", use: LinkageController.apiStatus)
+        api.post("transfers", ":number", "answer", use: LinkageController.apiAnswer)
         admin.get("system-clients", use: LinkagePages.list)
         admin.post("system-clients", use: LinkagePages.register)
         admin.get("system-clients", ":id", use: LinkagePages.detail)
@@ -75,6 +76,12 @@ enum LinkageController {
         return .accepted
     }
 
+    /// A receiving system (12345, 110) answers a transfer it was sent.
+    static func apiAnswer(_ req: Request) async throws -> OutboundTransfers.Answer {
+        try await OutboundTransfers.answer(number: req.parameters.get("number") ?? "", try req.content.decode(OutboundTransfers.AnswerInput.self),
+                                           by: try req.principal(), app: req.application)
+    }
+
     /// A system asks after an order it sent, by its own reference.
     static func apiStatus(_ req: Request) async throws -> WorkOrders.Status {
         guard let grant = try req.principal().client else { throw AppError(.forbidden, "forbidden", "仅供对接系统查询其提交的工单") }
@@ -85,7 +92,7 @@ enum LinkageController {
 enum LinkagePages {
     struct ListContext: Encodable {
         var page: PageMeta; var clients: [SystemClients.Row]; var scopes: [SelectOption]; var credentials: SystemClients.Credentials?
-        var error: String?; var errors: [String: String]; var errorLinks: [ErrorLink]; var name: String; var rateLimit: String
+        var error: String?; var errors: [String: String]; var errorLinks: [ErrorLink]; var name: String; var transferUrl: String; var rateLimit: String
     }
 
     static func list(_ req: Request) async throws -> View { try await list(req, credentials: nil, error: nil) }
@@ -97,8 +104,9 @@ enum LinkagePages {
             page: req.pageMeta(title: "系统对接"), clients: try await SystemClients.list(on: req.sql),
             scopes: ClientScope.all.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: chosen.contains($0.rawValue)) },
             credentials: credentials, error: error?.message, errors: error?.fields ?? [:],
-            errorLinks: ErrorLink.links(error?.fields ?? [:], [("name", "sc-name", "系统名称"), ("scopes", "sc-scopes", "权限"), ("rateLimit", "sc-rate", "每分钟调用上限")]),
-            name: error == nil ? "" : req.formValue("name") ?? "", rateLimit: error == nil ? String(SystemClients.defaultRateLimit) : req.formValue("rateLimit") ?? ""))
+            errorLinks: ErrorLink.links(error?.fields ?? [:], [("name", "sc-name", "系统名称"), ("scopes", "sc-scopes", "权限"), ("rateLimit", "sc-rate", "每分钟调用上限"),
+                                                                 ("transferUrl", "sc-transfer-url", "转办推送地址")]),
+            name: error == nil ? "" : req.formValue("name") ?? "", transferUrl: error == nil ? "" : req.formValue("transferUrl") ?? "", rateLimit: error == nil ? String(SystemClients.defaultRateLimit) : req.formValue("rateLimit") ?? ""))
     }
 
     static func register(_ req: Request) async throws -> Response {
@@ -106,7 +114,8 @@ enum LinkagePages {
         let rate = req.formValue("rateLimit").flatMap { $0.isEmpty ? nil : $0 }
         do {
             guard rate == nil || Int(rate!.prefix(7)) != nil else { throw AppError.validation(["rateLimit": "每分钟调用上限应为整数"]) }
-            let created = try await SystemClients.register(.init(name: req.formValue("name"), scopes: req.formValues("scopes"), rateLimit: rate.flatMap { Int($0.prefix(7)) }),
+            let created = try await SystemClients.register(.init(name: req.formValue("name"), scopes: req.formValues("scopes"), rateLimit: rate.flatMap { Int($0.prefix(7)) },
+                                                                 transferUrl: req.formValue("transferUrl")),
                                                            by: p, app: req.application, actor: req.auditActor)
             // The secret is shown on this answer only, never again (not in a redirect's address or a flash).
             return try await list(req, credentials: created, error: nil).encodeResponse(status: .created, for: req)

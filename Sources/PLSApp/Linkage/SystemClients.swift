@@ -39,9 +39,11 @@ enum SystemClients {
         var lastCallAt: Date?
         /// The same in Beijing time, for the page.
         var lastCallText: String?
+        /// Where the matters transferred to it are sent (a system with a `receive:` scope).
+        var transferUrl: String?
     }
 
-    struct CreateInput: Content { var name: String?; var scopes: [String]?; var rateLimit: Int? }
+    struct CreateInput: Content { var name: String?; var scopes: [String]?; var rateLimit: Int?; var transferUrl: String? }
     /// The secret, shown once (on creation and on each rotation).
     struct Credentials: Content { var id: UUID; var clientId: String; var clientSecret: String; var name: String }
 
@@ -65,6 +67,18 @@ enum SystemClients {
         let scopes = parsed
         let rate = input.rateLimit ?? defaultRateLimit
         if !rateLimitRange.contains(rate) { errors.add("rateLimit", "每分钟调用上限应为 \(rateLimitRange.lowerBound)–\(rateLimitRange.upperBound)") }
+        let transferURL = input.transferUrl?.trimmingCharacters(in: .whitespaces).nilIfEmpty
+        let receiving = scopes.compactMap { if case .receive(let t) = $0 { t } else { nil } }
+        if !receiving.isEmpty, transferURL == nil { errors.add("transferUrl", "接收转办的系统须填写转办推送地址") }
+        if let transferURL, !WorkOrders.acceptable(callbackURL: transferURL) {
+            errors.add("transferUrl", "转办推送地址应为 https 地址（本机测试可用 http://127.0.0.1），不超过 500 个字符")
+        }
+        // One system per target: a transfer to 12345 goes to exactly one place.
+        for target in receiving {
+            if let taken = try await OutboundTransfers.receiver(of: target, on: app.db as! any SQLDatabase) {
+                errors.add("scopes", "已有系统“\(taken.name)”接收转至\(target.chineseName)的事项，请先停用它")
+            }
+        }
         try errors.throwIfAny()
         guard let city = app.city.code else { throw AppError.conflict("no_city", "请先导入行政区划（pls setup）") }
         let id = UUID()
@@ -84,12 +98,14 @@ enum SystemClients {
             try await account.create(on: tx)
             let sql = tx as! any SQLDatabase
             try await sql.insert(into: schema)
-                .columns("id", "client_id", "name", "scopes", "secret_digest", "secret_sealed", "account_id", "rate_limit", "active", "created_at", "created_by")
+                .columns("id", "client_id", "name", "scopes", "secret_digest", "secret_sealed", "account_id", "rate_limit", "active", "created_at", "created_by",
+                         "transfer_url")
                 .values(SQLBind(id), SQLBind(clientID), SQLBind(name), SQLBind(DelimitedList.encode(scopes.map(\.rawValue))),
-                        SQLBind(Tokens.digest(secret)), SQLBind(sealed), SQLBind(account.id!), SQLBind(rate), SQLBind(true), SQLBind(now), SQLBind(p.accountID))
+                        SQLBind(Tokens.digest(secret)), SQLBind(sealed), SQLBind(account.id!), SQLBind(rate), SQLBind(true), SQLBind(now), SQLBind(p.accountID),
+                        SQLBind(transferURL))
                 .run()
             try await AuditLog.record("system_client.create", target: name, after: ["clientId": clientID, "scopes": scopes.map(\.rawValue).joined(separator: ","),
-                                                                                    "rateLimit": String(rate)],
+                                                                                    "rateLimit": String(rate), "transferUrl": transferURL ?? ""],
                                       by: actor, protector: app.personalData, on: sql, at: now)
         }
         return Credentials(id: id, clientId: clientID, clientSecret: secret, name: name)
@@ -144,9 +160,9 @@ enum SystemClients {
 
     static func list(on db: any SQLDatabase) async throws -> [Row] {
         struct R: Decodable { var id: UUID; var clientId: String; var name: String; var scopes: String; var rateLimit: Int; var active: Bool
-                              var createdAt: Date; var rotatedAt: Date?; var lastCallAt: Date? }
+                              var createdAt: Date; var rotatedAt: Date?; var lastCallAt: Date?; var transferUrl: String? }
         return try await db.raw("""
-            SELECT c.id, c.client_id, c.name, c.scopes, c.rate_limit, c.active, c.created_at, c.rotated_at,
+            SELECT c.id, c.client_id, c.name, c.scopes, c.rate_limit, c.active, c.created_at, c.rotated_at, c.transfer_url,
                    (SELECT MAX(l.at) FROM system_client_calls l WHERE l.client_id = c.id) AS last_call_at
             FROM system_clients c ORDER BY c.created_at LIMIT 200
             """).all(decoding: R.self, keyDecodingStrategy: .snakeCase).map { r in
@@ -154,7 +170,7 @@ enum SystemClients {
             return Row(id: r.id, clientId: r.clientId, name: r.name, scopes: scopes,
                        scopeNames: scopes.compactMap { ClientScope(rawValue: $0)?.chineseName }, rateLimit: r.rateLimit, active: r.active,
                        createdAt: r.createdAt, rotatedAt: r.rotatedAt, lastCallAt: r.lastCallAt,
-                       lastCallText: r.lastCallAt.map { DateFormatter.chinaTime.string(from: $0) })
+                       lastCallText: r.lastCallAt.map { DateFormatter.chinaTime.string(from: $0) }, transferUrl: r.transferUrl)
         }
     }
 
@@ -228,6 +244,7 @@ struct SystemClientGuard: AsyncMiddleware {
         (.readSubmitted, .GET, "api/v1/work-orders/:reference"),
         (.telephony, .POST, "api/v1/telephony/events"),
     ] + ClientScope.submitChannels.map { (.submit($0), .POST, "api/v1/requests") }
+      + ClientScope.receiveTargets.map { (.receive($0), .POST, "api/v1/transfers/:number/answer") }
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         guard let grant = request.auth.get(Principal.self)?.client else { return try await next.respond(to: request) }

@@ -79,15 +79,23 @@ enum WorkOrders {
         struct L: Decodable { var clientId: UUID; var reference: String; var callbackUrl: String? }
         guard let link = try await sql.raw("SELECT client_id, reference, callback_url FROM work_order_links WHERE request_id = \(bind: r.id!)")
             .first(decoding: L.self, keyDecodingStrategy: .snakeCase), let url = link.callbackUrl else { return }
-        let last = try await sql.raw("SELECT MAX(sequence) AS n FROM work_order_callbacks WHERE request_id = \(bind: r.id!)")
+        try await queue(request: r.id!, client: link.clientId, url: url, app: app, on: sql, at: now) { sequence in
+            Notice(reference: link.reference, number: r.number, sequence: sequence, event: action.rawValue, status: status.rawValue,
+                   statusName: status.chineseName, at: now, text: note.map { String($0.prefix(2000)) })
+        }
+    }
+
+    /// Queues a signed message to a system, after the request's earlier ones (the same order whatever it is: a status
+    /// notice to a sender, a transfer to a receiver); the body is sealed at rest, it carries personal data.
+    static func queue<Body: Encodable>(request: UUID, client: UUID, url: String, app: Application, on sql: any SQLDatabase, at now: Date,
+                                       _ body: (Int) -> Body) async throws {
+        let last = try await sql.raw("SELECT MAX(sequence) AS n FROM work_order_callbacks WHERE request_id = \(bind: request)")
             .first(decodingColumn: "n", as: Int?.self) ?? nil
         let sequence = (last ?? 0) + 1
-        let notice = Notice(reference: link.reference, number: r.number, sequence: sequence, event: action.rawValue, status: status.rawValue,
-                            statusName: status.chineseName, at: now, text: note.map { String($0.prefix(2000)) })
-        let body = String(decoding: try encoder.encode(notice), as: UTF8.self)
+        let text = String(decoding: try encoder.encode(body(sequence)), as: UTF8.self)
         try await sql.insert(into: callbackSchema)
             .columns("id", "request_id", "client_id", "sequence", "url", "body", "status", "attempts", "next_attempt_at", "created_at")
-            .values(SQLBind(UUID()), SQLBind(r.id!), SQLBind(link.clientId), SQLBind(sequence), SQLBind(url), SQLBind(try app.personalData.seal(body)),
+            .values(SQLBind(UUID()), SQLBind(request), SQLBind(client), SQLBind(sequence), SQLBind(url), SQLBind(try app.personalData.seal(text)),
                     SQLBind(Delivery.pending.rawValue), SQLBind(0), SQLBind(now), SQLBind(now))
             .run()
     }
@@ -182,8 +190,8 @@ enum WorkOrders {
     static func deliveries(of client: UUID, page: PageRequest, on db: any SQLDatabase) async throws -> Paged<DeliveryRow> {
         let total = try await db.raw("SELECT COUNT(*) AS n FROM work_order_callbacks WHERE client_id = \(bind: client)").first(decodingColumn: "n", as: Int.self) ?? 0
         let items = try await db.raw("""
-            SELECT d.id, r.number, l.reference, d.sequence, d.status, d.attempts, d.last_status, d.last_error, d.created_at, d.delivered_at
-            FROM work_order_callbacks d JOIN service_requests r ON r.id = d.request_id JOIN work_order_links l ON l.request_id = d.request_id
+            SELECT d.id, r.number, COALESCE(l.reference, r.number) AS reference, d.sequence, d.status, d.attempts, d.last_status, d.last_error, d.created_at, d.delivered_at
+            FROM work_order_callbacks d JOIN service_requests r ON r.id = d.request_id LEFT JOIN work_order_links l ON l.request_id = d.request_id
             WHERE d.client_id = \(bind: client) ORDER BY d.created_at DESC, d.sequence DESC
             LIMIT \(unsafeRaw: String(page.per)) OFFSET \(unsafeRaw: String(page.offset))
             """).all(decoding: DeliveryRow.self, keyDecodingStrategy: .snakeCase)
