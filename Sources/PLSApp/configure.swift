@@ -229,6 +229,7 @@ extension Deadlines {
         { try await Complaints.deadlines(dueBy: $0, on: $1) },
         { try await QualityReviews.deadlines(dueBy: $0, on: $1) },
         { try await Calls.deadlines(dueBy: $0, on: $1) },
+        { try await WorkOrders.deadlines(dueBy: $0, on: $1) },
     ]
 }
 

@@ -330,6 +330,31 @@ extension LinkageTests {
     }
 }
 
+extension LinkageTests {
+    /// The sender's deadline is watched like our own: reminded the working day before, then overdue.
+    func testTheSendersDeadlineIsWatched() async throws {
+        let c = try await register("示范市 12345 政务服务便民热线", scopes: ["submit:transfer_12345"], token: try await token("admin"))
+        let res = try await workOrder("GD-DUE-1", callback: nil, token: try await clientToken(c))
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let id = try res.content.decode(RequestViews.Detail.self).id
+        func levels() async throws -> [String] {
+            try await sql.raw("SELECT level FROM deadline_notices WHERE subject_id = \(bind: id) AND step = 'work_order.due' ORDER BY level")
+                .all().map { try $0.decode(column: "level", as: String.self) }
+        }
+        try await Deadlines.scan(app: app)
+        var seen = try await levels()
+        XCTAssertEqual(seen, [], "due 9 March, a week away")
+        app.clock.set(Date(timeIntervalSince1970: 1_772_762_400))  // Friday 6 March: the working day before
+        try await Deadlines.scan(app: app)
+        seen = try await levels()
+        XCTAssertEqual(seen.count, 1)
+        app.clock.set(Date(timeIntervalSince1970: 1_773_194_400))  // Wednesday 11 March
+        try await Deadlines.scan(app: app)
+        seen = try await levels()
+        XCTAssertGreaterThan(seen.count, 1, "overdue, then escalated")
+    }
+}
+
 /// A JSON value of any type, for reading what a stub was sent.
 struct AnyDecodable: Decodable {
     let value: Any

@@ -227,6 +227,26 @@ enum WorkOrders {
     }
 }
 
+extension WorkOrders {
+    /// The sender's own deadline (externalDue) for orders still open with us: whoever handles it is reminded the working
+    /// day before and told when it passes, then the county (the order is promised to another department).
+    static func deadlines(dueBy horizon: CivilDate, on db: any SQLDatabase) async throws -> [WatchedDeadline] {
+        struct R: Decodable { var id: UUID; var number: String; var regionCode: String; var institutionId: UUID?; var dueOn: String }
+        let open = RequestStatus.open.map(\.rawValue)
+        let rows = try await db.raw("""
+            SELECT r.id, r.number, r.region_code, r.institution_id, l.due_on FROM work_order_links l JOIN service_requests r ON r.id = l.request_id
+            WHERE l.due_on IS NOT NULL AND l.due_on <= \(bind: horizon.description) AND r.status IN (\(binds: open)) AND
+            """ + " " + Deadlines.notFinished(subject: "r.id", step: "work_order.due", due: "l.due_on") + " ORDER BY l.due_on LIMIT 500")
+            .all(decoding: R.self, keyDecodingStrategy: .snakeCase)
+        return rows.compactMap { r in
+            CivilDate(r.dueOn).map {
+                WatchedDeadline(requestID: r.id, number: r.number, regionCode: r.regionCode, step: "work_order.due", name: "来文单位办理期限",
+                                due: $0, institutionID: r.institutionId)
+            }
+        }
+    }
+}
+
 extension RepeatingJob {
     /// Tells senders of work orders every two seconds.
     static let workOrderCallbacks = RepeatingJob(name: "work-order-callbacks", initialDelay: .seconds(2), interval: .seconds(2)) { app in
