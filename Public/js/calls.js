@@ -40,6 +40,19 @@
             var v = w[el.getAttribute("data-field")];
             el.textContent = v === null || v === undefined ? "—" : v + (el.getAttribute("data-suffix") || "");
           });
+          var rows = document.querySelector("[data-wallboard-operators]");
+          if (rows && w.operators) {
+            rows.textContent = "";
+            w.operators.forEach(function (o) {
+              var tr = document.createElement("tr");
+              [["坐席", o.name], ["状态", o.stateName], ["持续（分钟）", o.minutes]].forEach(function (c) {
+                var td = document.createElement("td"); td.setAttribute("data-label", c[0]); td.textContent = c[1]; tr.appendChild(td);
+              });
+              rows.appendChild(tr);
+            });
+            var none = document.querySelector("[data-wallboard-none]");
+            if (none) { none.hidden = w.operators.length > 0; }
+          }
           var stamp = document.querySelector("[data-wallboard-updated]");
           if (stamp) { stamp.textContent = new Date().toLocaleTimeString("zh-CN", { hour12: false }); }
         })

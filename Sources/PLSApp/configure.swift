@@ -219,6 +219,7 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M047CreateQueueTickets(),
         M048CreateCentreStations(),
         M049CreateOutboundTransfers(),
+        M050CreateOperatorStates(),
     ]
 }
 

@@ -50,3 +50,32 @@ public enum CallFlow {
     /// answered within 20 seconds).
     public static let serviceLevelSeconds = 20
 }
+
+/// What a 12348 operator is doing, as the wallboard shows it. The exchange's events move an operator onto a call and,
+/// when it ends, into after-call work (话后处理: finishing the record); the operator says when they are free again, on a
+/// break or gone.
+public enum OperatorState: String, CaseIterable, Sendable, Codable {
+    case available, onCall = "on_call", afterCall = "after_call", onBreak = "on_break", offline
+
+    public var chineseName: String {
+        switch self {
+        case .available: "空闲"
+        case .onCall: "通话中"
+        case .afterCall: "话后处理"
+        case .onBreak: "小休"
+        case .offline: "离线"
+        }
+    }
+
+    /// The states an operator may choose on the console (a call is the exchange's to report).
+    public static let chosen: [OperatorState] = [.available, .afterCall, .onBreak, .offline]
+
+    /// Where a call's event leaves the operator it names, or nil when it changes nothing.
+    public static func after(_ event: CallEvent, callWas state: CallState) -> OperatorState? {
+        switch (event, state) {
+        case (.answer, .ringing): .onCall
+        case (.hangup, .answered), (.transfer, .answered): .afterCall
+        default: nil
+        }
+    }
+}

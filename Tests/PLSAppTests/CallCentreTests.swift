@@ -188,3 +188,55 @@ final class CallCentreTests: AppTestCase {
         XCTAssertEqual(tickets, ["waiting", "called", "served"])
     }
 }
+
+extension CallCentreTests {
+    /// Operators' states: the exchange's events put an operator on a call and into after-call work; the operator says
+    /// when free, on a break or gone; the wallboard counts them and the exchange reads them.
+    func testOperatorStatesFollowTheirCallsAndTheirChoicesOnTheWallboard() async throws {
+        let exchange = try await exchangeToken()
+        let op = try await token("operator")
+        func mine() async throws -> String {
+            let all = try await send(.GET, "/api/v1/operators", token: op).content.decode([OperatorStates.Line].self)
+            return try XCTUnwrap(all.first { $0.username == "operator" }).state
+        }
+        var state = try await mine()
+        XCTAssertEqual(state, "offline", "never signed on")
+        var res = try await send(.PUT, "/api/v1/operators/me/state", token: op, json: ["state": "on_call"])
+        XCTAssertEqual(res.status, .unprocessableEntity, "a call is the exchange's to report")
+        res = try await send(.PUT, "/api/v1/operators/me/state", token: op, json: ["state": "available"])
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        res = try await send(.PUT, "/api/v1/operators/me/state", token: try await token("clerk"), json: ["state": "available"])
+        XCTAssertEqual(res.status, .forbidden)
+
+        try await event(exchange, "S-1", "ring", caller: "13955571234", operator: "operator")
+        state = try await mine()
+        XCTAssertEqual(state, "available", "ringing is not yet a call")
+        try await event(exchange, "S-1", "answer", operator: "operator")
+        state = try await mine()
+        XCTAssertEqual(state, "on_call")
+        var board = try await send(.GET, "/api/v1/calls/wallboard", token: op).content.decode(Wallboard.self)
+        XCTAssertEqual(board.operators.map(\.stateName), ["通话中"])
+        try await event(exchange, "S-1", "hangup")
+        state = try await mine()
+        XCTAssertEqual(state, "after_call")
+        // The exchange reads who is free; it may not set anyone's state.
+        res = try await send(.GET, "/api/v1/operators", token: exchange)
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        res = try await send(.PUT, "/api/v1/operators/me/state", token: exchange, json: ["state": "available"])
+        XCTAssertEqual(res.status, .forbidden)
+
+        // On the console: the bar shows the state; a break from it.
+        var browser = BrowserSession(self)
+        try await browser.signIn("operator")
+        var page = try await browser.get("/hotline")
+        XCTAssertTrue(page.body.string.contains("我的状态") && page.body.string.contains("话后处理"))
+        page = try await browser.post("/hotline/state", [("state", "on_break")])
+        XCTAssertEqual(page.status, .seeOther, page.body.string)
+        board = try await send(.GET, "/api/v1/calls/wallboard", token: op).content.decode(Wallboard.self)
+        XCTAssertEqual([board.operatorsAvailable, board.operatorsAfterCall, board.operatorsOnBreak], [0, 0, 1])
+        var supervisor = BrowserSession(self)
+        try await supervisor.signIn("admin")
+        page = try await supervisor.get("/hotline/wallboard")
+        XCTAssertTrue(page.body.string.contains("坐席状态") && page.body.string.contains("小休"))
+    }
+}

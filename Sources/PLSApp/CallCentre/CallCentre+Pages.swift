@@ -45,6 +45,12 @@ enum CallCentrePages {
         }
     }
 
+    /// The console's state buttons; back to the console with what it showed.
+    static func chooseState(_ req: Request) async throws -> Response {
+        let line = try await OperatorStates.choose(.init(state: req.formValue("state")), by: try req.staff(), app: req.application)
+        return req.redirect(to: "/hotline", flash: "当前状态：\(line.stateName)")
+    }
+
     struct WallboardContext: Encodable { var page: PageMeta; var w: Wallboard; var serviceLevelSeconds: Int; var updated: String }
 
     static func wallboard(_ req: Request) async throws -> View {

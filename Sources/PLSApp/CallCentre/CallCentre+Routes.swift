@@ -15,6 +15,9 @@ extension RouteGroups {
         web.post("hotline", "callbacks", ":id", use: CallCentrePages.callBack)
         web.get("hotline", "wallboard", use: CallCentrePages.wallboard)
         web.get("hotline", "wallboard.json", use: CallCentreController.apiWallboard)
+        api.get("operators", use: CallCentreController.apiOperators)
+        api.put("operators", "me", "state", use: CallCentreController.apiChooseState)
+        web.post("hotline", "state", use: CallCentrePages.chooseState)
     }
 }
 
@@ -52,6 +55,18 @@ enum CallCentreController {
     static func apiWallboard(_ req: Request) async throws -> Wallboard {
         _ = try reader(req)
         return try await Wallboard.now(app: req.application, on: req.sql)
+    }
+
+    /// The operators' states: for the supervisors, and for the exchange (it routes calls to those free).
+    static func apiOperators(_ req: Request) async throws -> [OperatorStates.Line] {
+        let p = try req.principal()
+        if let grant = p.client { guard grant.allows(.telephony) else { throw AppError(.forbidden, "forbidden", "仅供话务系统读取") } }
+        else { try p.require(Calls.mayRead(p)) }
+        return try await OperatorStates.list(app: req.application, on: req.sql)
+    }
+
+    static func apiChooseState(_ req: Request) async throws -> OperatorStates.Line {
+        try await OperatorStates.choose(try req.content.decode(OperatorStates.Input.self), by: try req.staff(), app: req.application)
     }
 
     // MARK: The screen pop
@@ -131,6 +146,11 @@ struct Wallboard: Content {
     var operatorsOnCall: Int
     var callbacksOpen: Int
     var callbacksOverdue: Int
+    /// Operators by state (空闲, 话后处理, 小休), and each with their state.
+    var operatorsAvailable: Int
+    var operatorsAfterCall: Int
+    var operatorsOnBreak: Int
+    var operators: [OperatorStates.Line]
 
     static func now(app: Application, on db: any SQLDatabase) async throws -> Wallboard {
         let today = app.today
@@ -157,11 +177,15 @@ struct Wallboard: Content {
             SELECT COUNT(*) AS open, CAST(SUM(CASE WHEN callback_due < \(bind: today.description) THEN 1 ELSE 0 END) AS BIGINT) AS overdue
             FROM calls WHERE callback_due IS NOT NULL AND callback_done_at IS NULL
             """).first(decoding: C.self)
+        let operators = try await OperatorStates.list(app: app, on: db)
+        func count(_ s: OperatorState) -> Int { operators.filter { $0.state == s.rawValue }.count }
         let answered = r?.answered ?? 0, abandoned = r?.abandoned ?? 0
         let offered = answered + abandoned
         return Wallboard(waiting: r?.waiting ?? 0, answered: answered, abandoned: abandoned, voicemail: r?.voicemail ?? 0,
                          serviceLevel: offered == 0 ? nil : (Double(prompt) * 1000 / Double(offered)).rounded() / 10,
                          averageWaitSeconds: waits.isEmpty ? nil : Int((waits.reduce(0, +) / Double(waits.count)).rounded()),
-                         operatorsOnCall: r?.onCall ?? 0, callbacksOpen: c?.open ?? 0, callbacksOverdue: c?.overdue ?? 0)
+                         operatorsOnCall: r?.onCall ?? 0, callbacksOpen: c?.open ?? 0, callbacksOverdue: c?.overdue ?? 0,
+                         operatorsAvailable: count(.available), operatorsAfterCall: count(.afterCall), operatorsOnBreak: count(.onBreak),
+                         operators: operators.filter { $0.state != OperatorState.offline.rawValue })
     }
 }

@@ -53,8 +53,8 @@ enum Calls {
         let event_ = event!
         let state = try await app.db.atomic { tx -> CallState in
             let sql = tx as! any SQLDatabase
-            struct Stored: Decodable { var id: UUID; var state: String; var requestId: UUID?; var rating: Int? }
-            var stored = try await sql.raw("SELECT id, state, request_id, rating FROM calls WHERE call_id = \(bind: callID)")
+            struct Stored: Decodable { var id: UUID; var state: String; var requestId: UUID?; var rating: Int?; var operatorId: UUID? }
+            var stored = try await sql.raw("SELECT id, state, request_id, rating, operator_id FROM calls WHERE call_id = \(bind: callID)")
                 .first(decoding: Stored.self, keyDecodingStrategy: .snakeCase)
             if stored == nil {
                 // A call is known from its first event (normally the ring).
@@ -66,7 +66,7 @@ enum Calls {
                             \(bind: operatorID), \(bind: CallState.ringing.rawValue), \(bind: at), \(bind: now))
                     ON CONFLICT (call_id) DO NOTHING
                     """).run()
-                stored = try await sql.raw("SELECT id, state, request_id, rating FROM calls WHERE call_id = \(bind: callID)")
+                stored = try await sql.raw("SELECT id, state, request_id, rating, operator_id FROM calls WHERE call_id = \(bind: callID)")
                     .first(decoding: Stored.self, keyDecodingStrategy: .snakeCase)
             }
             guard let call = stored, let current = CallState(rawValue: call.state) else { throw AppError.notFound("通话") }
@@ -94,6 +94,10 @@ enum Calls {
                 }
             }
             try await update.where("id", .equal, call.id).run()
+            // The operator's state follows their calls: on a call when answered, in after-call work when it ends.
+            if let who = operatorID ?? call.operatorId, let state = OperatorState.after(event_, callWas: current) {
+                try await OperatorStates.set(who, to: state, at: now, on: sql)
+            }
             return next
         }
         // The keypad's rating is the rating of the matter the call was about, when it was concluded on the call.

@@ -223,6 +223,8 @@ enum WorkPages {
         var hasHistory: Bool
         var hasDuplicates: Bool
         var errorLinks: [ErrorLink]
+        /// The operator's own state on the hotline console.
+        var operatorState: OperatorStates.Bar?
     }
 
     /// One earlier matter of the caller: when, what, how it stands, who handles it.
@@ -262,7 +264,8 @@ enum WorkPages {
             history: history.map(HistoryItem.init), duplicates: duplicates.map(HistoryItem.init), formToken: v["formToken"]?.nilIfEmpty ?? Tokens.random(bytes: 12),
             quick: quickCategories.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == v["category"]) },
             hasHistory: !history.isEmpty, hasDuplicates: !duplicates.isEmpty,
-            errorLinks: ErrorLink.links(error.map(RequestForm.pageFields) ?? [:], RequestForm.summaryFields))
+            errorLinks: ErrorLink.links(error.map(RequestForm.pageFields) ?? [:], RequestForm.summaryFields),
+            operatorState: mode == "hotline" ? try await OperatorStates.bar(for: p, app: req.application, on: req.sql) : nil)
         let response = try await req.view.render("work/intake", ctx).encodeResponse(for: req)
         // A save held back for possible duplicates is a conflict; a lookup that shows them is an answer.
         if let error { response.status = error.status } else if !duplicates.isEmpty, !lookedUp { response.status = .conflict }

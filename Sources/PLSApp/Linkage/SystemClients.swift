@@ -243,6 +243,7 @@ struct SystemClientGuard: AsyncMiddleware {
         (nil, .GET, "api/v1/me"),
         (.readSubmitted, .GET, "api/v1/work-orders/:reference"),
         (.telephony, .POST, "api/v1/telephony/events"),
+        (.telephony, .GET, "api/v1/operators"),
     ] + ClientScope.submitChannels.map { (.submit($0), .POST, "api/v1/requests") }
       + ClientScope.receiveTargets.map { (.receive($0), .POST, "api/v1/transfers/:number/answer") }
 
