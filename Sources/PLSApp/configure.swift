@@ -124,6 +124,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
         app.lifecycle.use(RepeatingJob.overdueScan(every: .minutes(5)))
         app.lifecycle.use(RepeatingJob.smsDelivery)
         app.lifecycle.use(RepeatingJob.workOrderCallbacks)
+        app.lifecycle.use(RepeatingJob.callQualityDraw)
     }
 
     try routes(app)
@@ -220,6 +221,7 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M048CreateCentreStations(),
         M049CreateOutboundTransfers(),
         M050CreateOperatorStates(),
+        M051CreateCallQualityChecks(),
     ]
 }
 

@@ -60,6 +60,7 @@ func routes(_ app: Application) throws {
     groups.qualityReviews()
     groups.linkage()
     groups.callCentre()
+    groups.callQuality()
     groups.centres()
 }
 

@@ -240,3 +240,99 @@ extension CallCentreTests {
         XCTAssertTrue(page.body.string.contains("坐席状态") && page.body.string.contains("小休"))
     }
 }
+
+extension CallCentreTests {
+    /// 话务质检: a month's sample of each operator's answered calls (5%, rounded up), scored on the checklist, appealed
+    /// once by the operator and decided by the bureau; the scorecard and hotline_qc_rate follow.
+    func testAMonthsSampleOfCallsIsScoredAppealedAndDecided() async throws {
+        let exchange = try await exchangeToken()
+        let second = try await secondOperator()
+        for (i, op) in ["operator", "operator", "operator", second].enumerated() {
+            try await event(exchange, "Q-\(i)", "ring", caller: "1395557000\(i)", operator: op)
+            try await event(exchange, "Q-\(i)", "answer", operator: op)
+            try await event(exchange, "Q-\(i)", "hangup")
+        }
+        try await event(exchange, "Q-9", "ring", caller: "13955570009")
+        try await event(exchange, "Q-9", "hangup")
+        let admin = try await token("admin")
+        var res = try await send(.POST, "/api/v1/call-quality/draw", token: admin, json: ["month": "2026-13"])
+        XCTAssertEqual(res.status, .unprocessableEntity)
+        res = try await send(.POST, "/api/v1/call-quality/draw", token: try await token("operator"), json: ["month": "2026-03"])
+        XCTAssertEqual(res.status, .forbidden)
+        res = try await send(.POST, "/api/v1/call-quality/draw", token: admin, json: ["month": "2026-03"])
+        XCTAssertEqual(try res.content.decode(CallQualityController.DrawAnswer.self).drawn, 2, "one of each operator's calls")
+        res = try await send(.POST, "/api/v1/call-quality/draw", token: admin, json: ["month": "2026-03"])
+        XCTAssertEqual(try res.content.decode(CallQualityController.DrawAnswer.self).drawn, 0, "never drawn twice")
+
+        // An operator sees their own checks only; a window clerk none.
+        let op = try await token("operator")
+        let mine = try await send(.GET, "/api/v1/call-quality?month=2026-03", token: op).content.decode(Paged<CallQualityChecks.Check>.self)
+        XCTAssertEqual(mine.total, 1)
+        let check = try XCTUnwrap(mine.items.first)
+        res = try await send(.GET, "/api/v1/call-quality", token: try await token("clerk"))
+        XCTAssertEqual(res.status, .forbidden)
+        let theirs = try await send(.GET, "/api/v1/call-quality?month=2026-03", token: admin).content.decode(Paged<CallQualityChecks.Check>.self)
+        let other = try XCTUnwrap(theirs.items.first { $0.id != check.id })
+        res = try await send(.GET, "/api/v1/call-quality/\(other.id)", token: op)
+        XCTAssertEqual(res.status, .notFound, "another operator's check is not theirs to read")
+
+        // Scored on the checklist: every item within its points; a failing score says why.
+        res = try await send(.POST, "/api/v1/call-quality/\(check.id)/score", token: admin, json: ["greeting": 20, "accuracy": 41, "attitude": 20])
+        XCTAssertEqual(Set(try errorBody(res).fields.keys), ["accuracy"])
+        res = try await send(.POST, "/api/v1/call-quality/\(check.id)/score", token: admin, json: ["greeting": 10, "accuracy": 30, "attitude": 20, "closure": 10])
+        XCTAssertEqual(Set(try errorBody(res).fields.keys), ["comment"], "70 fails: the reviewer says why")
+        res = try await send(.POST, "/api/v1/call-quality/\(check.id)/score", token: admin, json: [
+            "greeting": AnyEncodable(10), "accuracy": AnyEncodable(30), "attitude": AnyEncodable(20), "closure": AnyEncodable(10),
+            "comment": AnyEncodable("未自报工号；劳动仲裁时效解答不完整")])
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        XCTAssertEqual(try res.content.decode(CallQualityChecks.Check.self).total, 70)
+        res = try await send(.POST, "/api/v1/call-quality/\(check.id)/score", token: admin, json: ["greeting": 20, "accuracy": 40, "attitude": 20, "closure": 20])
+        XCTAssertEqual(res.status, .conflict)
+
+        // The operator appeals once, on the page; the bureau upholds it and scores again.
+        var browser = BrowserSession(self)
+        try await browser.signIn("operator")
+        var page = try await browser.get("/hotline/quality/\(check.id)")
+        XCTAssertTrue(page.body.string.contains("提交申诉") && page.body.string.contains("70"))
+        page = try await browser.post("/hotline/quality/\(check.id)/appeal", [("reason", "")])
+        XCTAssertEqual(page.status, .unprocessableEntity)
+        page = try await browser.post("/hotline/quality/\(check.id)/appeal", [("reason", "开头已自报工号，录音 1 分 02 秒处可查")])
+        XCTAssertEqual(page.status, .seeOther, page.body.string)
+        res = try await send(.POST, "/api/v1/call-quality/\(check.id)/appeal", token: op, json: ["reason": "再次申诉"])
+        XCTAssertEqual(res.status, .conflict, "once")
+        res = try await send(.POST, "/api/v1/call-quality/\(check.id)/decision", token: admin, json: ["upheld": AnyEncodable(true), "note": AnyEncodable("经核录音属实")])
+        XCTAssertNotNil(try errorBody(res).fields["greeting"], "upheld: scored again")
+        res = try await send(.POST, "/api/v1/call-quality/\(check.id)/decision", token: admin, json: [
+            "upheld": AnyEncodable(true), "note": AnyEncodable("经核录音属实"), "greeting": AnyEncodable(20), "accuracy": AnyEncodable(30),
+            "attitude": AnyEncodable(20), "closure": AnyEncodable(10)])
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        let decided = try res.content.decode(CallQualityChecks.Check.self)
+        XCTAssertEqual([decided.total, decided.passed.map { $0 ? 1 : 0 }], [80, 1])
+        XCTAssertEqual(decided.status, "final")
+        let told = try await sql.raw("""
+            SELECT n.text FROM notifications n JOIN accounts a ON a.id = n.account_id WHERE a.username = 'operator' AND n.text LIKE '话务质检%'
+            """).all(decodingColumn: "text", as: String.self)
+        XCTAssertEqual(told.count, 2, "scored, then the decision: \(told)")
+
+        // The scorecard and the year's figure: one of four answered calls checked.
+        let card = try await send(.GET, "/api/v1/call-quality/scorecard?month=2026-03", token: admin).content.decode([CallQualityChecks.ScorecardLine].self)
+        let line = try XCTUnwrap(card.first { $0.operatorId == check.operatorId })
+        XCTAssertEqual([line.answered, line.sampled, line.scored, line.passed, line.appeals], [3, 1, 1, 1, 1])
+        XCTAssertEqual(line.averageScore, 80)
+        res = try await send(.GET, "/api/v1/indicators?region=\(city.rootCode.rawValue)&year=2026", token: admin)
+        struct List: Decodable { var items: [IndicatorRegistry.Result] }
+        let rate = try XCTUnwrap(try res.content.decode(List.self).items.first { $0.id == "hotline_qc_rate" })
+        XCTAssertEqual([rate.numerator, rate.denominator], [1, 4])
+
+        // The city checks more: half of each operator's calls.
+        res = try await send(.PUT, "/api/v1/city", token: admin, json: ["hotlineQcSharePercent": 50])
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        res = try await send(.POST, "/api/v1/call-quality/draw", token: admin, json: ["month": "2026-03"])
+        XCTAssertEqual(try res.content.decode(CallQualityController.DrawAnswer.self).drawn, 1, "two of three for the first operator, one of one for the second")
+        var supervisor = BrowserSession(self)
+        try await supervisor.signIn("admin")
+        page = try await supervisor.get("/hotline/quality?month=2026-03")
+        XCTAssertEqual(page.status, .ok)
+        XCTAssertTrue(page.body.string.contains("坐席质检成绩") && page.body.string.contains("50%"))
+    }
+}

@@ -82,3 +82,37 @@ struct StationingTests {
         #expect(StationedFunction.examination.chineseName == "法律职业资格考试")
     }
 }
+
+@Suite("Quality checks of hotline calls")
+struct CallQualityTests {
+    @Test("Five percent, rounded up: one call of any operator who answered one; never more than answered")
+    func sampleSize() {
+        #expect(CallQuality.sampleSize(answered: 0, sharePercent: 5) == 0)
+        #expect(CallQuality.sampleSize(answered: 1, sharePercent: 5) == 1)
+        #expect(CallQuality.sampleSize(answered: 20, sharePercent: 5) == 1)
+        #expect(CallQuality.sampleSize(answered: 21, sharePercent: 5) == 2)
+        #expect(CallQuality.sampleSize(answered: 400, sharePercent: 5) == 20)
+        #expect(CallQuality.sampleSize(answered: 3, sharePercent: 100) == 3)
+        #expect(CallQuality.sampleSize(answered: 3, sharePercent: 1_000) == 3, "a share out of range is bounded")
+        #expect(CallQuality.sampleSize(answered: Int.max / 200, sharePercent: 5) > 0, "no overflow on a large month")
+    }
+
+    @Test("A seeded draw is reproducible, of the size asked, with no call twice")
+    func draw() {
+        let calls = (1...40).map { "C\($0)" }
+        let a = CallQuality.draw(calls, count: 3, seed: 202603)
+        #expect(a == CallQuality.draw(calls, count: 3, seed: 202603))
+        #expect(a.count == 3 && Set(a).count == 3)
+        #expect(CallQuality.draw(calls, count: 100, seed: 1).count == 40)
+        #expect(CallQuality.draw([String](), count: 3, seed: 1).isEmpty)
+    }
+
+    @Test("The checklist adds to 100; every item scored within its points")
+    func total() {
+        #expect(CallQuality.Item.allCases.map(\.points).reduce(0, +) == 100)
+        #expect(CallQuality.total([.greeting: 20, .accuracy: 35, .attitude: 20, .closure: 15]) == .success(90))
+        #expect(CallQuality.total([.greeting: 20, .accuracy: 35, .attitude: 20]) == .failure(.missing(.closure)))
+        #expect(CallQuality.total([.greeting: 21, .accuracy: 35, .attitude: 20, .closure: 15]) == .failure(.outOfRange(.greeting)))
+        #expect(CallQuality.total([.greeting: -1, .accuracy: 35, .attitude: 20, .closure: 15]) == .failure(.outOfRange(.greeting)))
+    }
+}

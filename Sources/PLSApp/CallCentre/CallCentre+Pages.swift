@@ -98,6 +98,15 @@ enum CallCentreIndicators {
                 FROM calls WHERE rating IS NOT NULL AND rang_at >= \(bind: start) AND rang_at < \(bind: end)
                 """
         },
+        cityRate("hotline_qc_rate", "12348 话务质检率", target: 5, basis: "每月按比例抽检坐席接听的来电并评分；质检率不低于 5%（安徽省 12348 平台承诺）",
+                 counted: "个接听的来电已质检评分") { s in
+            let (start, end) = year(s)
+            return """
+                SELECT CAST(SUM(CASE WHEN q.total IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS num, COUNT(*) AS den
+                FROM calls c LEFT JOIN call_quality_checks q ON q.call_id = c.id
+                WHERE c.answered_at IS NOT NULL AND c.rang_at >= \(bind: start) AND c.rang_at < \(bind: end)
+                """
+        },
         cityRate("dissatisfied_callback_rate", "不满意来电回访率", target: 100, basis: "对不满意的来电人逐一回访（1 个工作日内）",
                  counted: "个不满意来电已按时回访") { s in
             let (start, end) = year(s)

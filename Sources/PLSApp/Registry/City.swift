@@ -21,10 +21,12 @@ struct CityIdentity: Sendable, Equatable, Content {
     var rectificationDays = RectificationRules.standard.rectifyDays
     /// The annual hours of public-interest service asked of each lawyer and grassroots legal service worker.
     var publicInterestHours = PublicInterestRules.defaultAnnualHours
+    /// The share of each operator's answered calls checked each month (话务质检), in percent.
+    var hotlineQcSharePercent = CallQuality.defaultSharePercent
 
     static let unconfigured = CityIdentity(code: nil, name: "", smsSignature: "【公共法律服务】", title: "公共法律服务网")
 
-    enum CodingKeys: String, CodingKey { case code, name, smsSignature, title, callbackDays, rectificationDays, publicInterestHours }
+    enum CodingKeys: String, CodingKey { case code, name, smsSignature, title, callbackDays, rectificationDays, publicInterestHours, hotlineQcSharePercent }
     init(code: DivisionCode?, name: String, smsSignature: String, title: String) {
         self.code = code; self.name = name; self.smsSignature = smsSignature; self.title = title
     }
@@ -37,6 +39,7 @@ struct CityIdentity: Sendable, Equatable, Content {
         callbackDays = try c.decodeIfPresent(Int.self, forKey: .callbackDays) ?? RectificationRules.standard.callbackDays
         rectificationDays = try c.decodeIfPresent(Int.self, forKey: .rectificationDays) ?? RectificationRules.standard.rectifyDays
         publicInterestHours = try c.decodeIfPresent(Int.self, forKey: .publicInterestHours) ?? PublicInterestRules.defaultAnnualHours
+        hotlineQcSharePercent = try c.decodeIfPresent(Int.self, forKey: .hotlineQcSharePercent) ?? CallQuality.defaultSharePercent
     }
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -47,6 +50,7 @@ struct CityIdentity: Sendable, Equatable, Content {
         try c.encode(callbackDays, forKey: .callbackDays)
         try c.encode(rectificationDays, forKey: .rectificationDays)
         try c.encode(publicInterestHours, forKey: .publicInterestHours)
+        try c.encode(hotlineQcSharePercent, forKey: .hotlineQcSharePercent)
     }
 
     /// The defaults a city's name gives: 【X公共法律服务】 and "X公共法律服务网".
@@ -88,6 +92,7 @@ final class CityStore: Sendable {
             case "title": city.title = s.value
             case "callback_days": city.callbackDays = Int(s.value).map { min(max($0, RectificationRules.callbackRange.lowerBound), RectificationRules.callbackRange.upperBound) } ?? city.callbackDays
             case "public_interest_hours": city.publicInterestHours = Int(s.value).map { min(max($0, PublicInterestRules.annualHoursRange.lowerBound), PublicInterestRules.annualHoursRange.upperBound) } ?? city.publicInterestHours
+            case "hotline_qc_share": city.hotlineQcSharePercent = Int(s.value).map { min(max($0, CallQuality.shareRange.lowerBound), CallQuality.shareRange.upperBound) } ?? city.hotlineQcSharePercent
             case "rectification_days": city.rectificationDays = Int(s.value).map { min(max($0, RectificationRules.rectifyRange.lowerBound), RectificationRules.rectifyRange.upperBound) } ?? city.rectificationDays
             default: break
             }
@@ -97,7 +102,7 @@ final class CityStore: Sendable {
     }
 
     enum Key: String { case smsSignature = "sms_signature", title, callbackDays = "callback_days", rectificationDays = "rectification_days",
-                     publicInterestHours = "public_interest_hours" }
+                     publicInterestHours = "public_interest_hours", hotlineQcShare = "hotline_qc_share" }
 
     /// Sets one setting (nil or empty: back to the default from the city's name).
     static func set(_ key: Key, _ value: String?, on db: any SQLDatabase) async throws {
@@ -109,7 +114,7 @@ final class CityStore: Sendable {
 
     /// The checks on a setting as typed: a signature is 【2–16 characters】, as SMS providers require.
     static func validate(smsSignature: String?, title: String?, callbackDays: Int? = nil, rectificationDays: Int? = nil,
-                         publicInterestHours: Int? = nil) -> [String: String] {
+                         publicInterestHours: Int? = nil, hotlineQcSharePercent: Int? = nil) -> [String: String] {
         var errors = FieldErrors()
         if let s = smsSignature?.nilIfEmpty {
             let inner = s.hasPrefix("【") && s.hasSuffix("】") ? String(s.dropFirst().dropLast()) : ""
@@ -121,6 +126,7 @@ final class CityStore: Sendable {
         if let d = callbackDays { errors.check(RectificationRules.callbackRange.contains(d), "callbackDays", "差评回访期限应为 1–5 个工作日") }
         if let d = rectificationDays { errors.check(RectificationRules.rectifyRange.contains(d), "rectificationDays", "差评整改期限应为 1–30 个工作日") }
         if let h = publicInterestHours { errors.check(PublicInterestRules.annualHoursRange.contains(h), "publicInterestHours", "年度公益法律服务时长应为 0–500 小时") }
+        if let s = hotlineQcSharePercent { errors.check(CallQuality.shareRange.contains(s), "hotlineQcSharePercent", "话务质检抽检比例应为 1–100（%）") }
         return errors.fields
     }
 }
@@ -139,7 +145,8 @@ struct ReloadCityAfterChanges: AsyncMiddleware {
 /// `GET /api/v1/city` (anyone: the name and title the platform shows) and `PUT` (the city administrator: the SMS
 /// signature and the title).
 enum CityController {
-    struct Input: Content { var smsSignature: String?; var title: String?; var callbackDays: Int?; var rectificationDays: Int?; var publicInterestHours: Int? }
+    struct Input: Content { var smsSignature: String?; var title: String?; var callbackDays: Int?; var rectificationDays: Int?; var publicInterestHours: Int?
+                         var hotlineQcSharePercent: Int? }
 
     static func apiGet(_ req: Request) async throws -> CityIdentity { req.city }
 
@@ -149,7 +156,8 @@ enum CityController {
         guard req.city.code != nil else { throw CitySetup.notSetUp }
         let input = try req.content.decode(Input.self)
         let problems = CityStore.validate(smsSignature: input.smsSignature, title: input.title, callbackDays: input.callbackDays,
-                                          rectificationDays: input.rectificationDays, publicInterestHours: input.publicInterestHours)
+                                          rectificationDays: input.rectificationDays, publicInterestHours: input.publicInterestHours,
+                                          hotlineQcSharePercent: input.hotlineQcSharePercent)
         if !problems.isEmpty { throw AppError.validation(problems) }
         let before = req.city
         let actor = req.auditActor, protector = req.personalData, now = req.now
@@ -161,12 +169,15 @@ enum CityController {
             if let d = input.callbackDays { try await CityStore.set(.callbackDays, String(d), on: sql) }
             if let d = input.rectificationDays { try await CityStore.set(.rectificationDays, String(d), on: sql) }
             if let h = input.publicInterestHours { try await CityStore.set(.publicInterestHours, String(h), on: sql) }
+            if let s = input.hotlineQcSharePercent { try await CityStore.set(.hotlineQcShare, String(s), on: sql) }
             try await AuditLog.record("city.settings", target: "\(before.name)城市设置",
                                       before: ["smsSignature": before.smsSignature, "title": before.title, "callbackDays": String(before.callbackDays),
-                                               "rectificationDays": String(before.rectificationDays), "publicInterestHours": String(before.publicInterestHours)],
+                                               "rectificationDays": String(before.rectificationDays), "publicInterestHours": String(before.publicInterestHours),
+                                               "hotlineQcSharePercent": String(before.hotlineQcSharePercent)],
                                       after: ["smsSignature": input.smsSignature, "title": input.title, "callbackDays": input.callbackDays.map(String.init),
                                               "rectificationDays": input.rectificationDays.map(String.init),
-                                              "publicInterestHours": input.publicInterestHours.map(String.init)],
+                                              "publicInterestHours": input.publicInterestHours.map(String.init),
+                                              "hotlineQcSharePercent": input.hotlineQcSharePercent.map(String.init)],
                                       by: actor, protector: protector, on: sql, at: now)
         }
         return try await req.application.cityStore.reload(from: req.sql)
