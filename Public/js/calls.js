@@ -61,28 +61,39 @@
     setInterval(refresh, 5000);
   }
 })();
-// The hall screen: who is called to which window, every two seconds, without a reload.
+// The hall screen: who is called to which window, pushed by the server as it happens (server-sent events); a browser
+// without them asks every two seconds.
 (function () {
   "use strict";
   var hall = document.querySelector("[data-hall]");
-  if (!hall || !window.fetch) { return; }
+  if (!hall) { return; }
   var list = hall.querySelector(".hall-called");
   var waiting = hall.querySelector("[data-hall-waiting]");
+  var show = function (b) {
+    if (!b) { return; }
+    list.textContent = "";
+    b.called.forEach(function (t, i) {
+      var row = document.createElement("div");
+      row.className = "hall-row" + (i === 0 ? " hall-latest" : "");
+      var n = document.createElement("span"); n.className = "hall-number"; n.textContent = t.number;
+      var w = document.createElement("span"); w.className = "hall-window"; w.textContent = "请到 " + (t.window || "") + " 号窗口";
+      row.appendChild(n); row.appendChild(w); list.appendChild(row);
+    });
+    if (waiting) { waiting.textContent = b.waitingCount; }
+    hall.setAttribute("data-hall-updated", String(Date.now()));
+  };
+  if (window.EventSource && hall.getAttribute("data-hall-stream")) {
+    var source = new EventSource(hall.getAttribute("data-hall-stream"));
+    source.addEventListener("board", function (e) {
+      try { show(JSON.parse(e.data)); } catch (err) { /* a broken message: the next one repairs the screen */ }
+    });
+    return;
+  }
+  if (!window.fetch) { return; }
   setInterval(function () {
     fetch(hall.getAttribute("data-hall"), { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (b) {
-        if (!b) { return; }
-        list.textContent = "";
-        b.called.forEach(function (t, i) {
-          var row = document.createElement("div");
-          row.className = "hall-row" + (i === 0 ? " hall-latest" : "");
-          var n = document.createElement("span"); n.className = "hall-number"; n.textContent = t.number;
-          var w = document.createElement("span"); w.className = "hall-window"; w.textContent = "请到 " + (t.window || "") + " 号窗口";
-          row.appendChild(n); row.appendChild(w); list.appendChild(row);
-        });
-        if (waiting) { waiting.textContent = b.waitingCount; }
-      })
+      .then(show)
       .catch(function () {});
   }, 2000);
 })();

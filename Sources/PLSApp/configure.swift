@@ -98,7 +98,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     for migration in migrations(settings) { app.migrations.add(migration) }
 
     // MARK: Capabilities
-    app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all + EvaluationIndicators.all + CallCentreIndicators.all + [CentreStations.indicator])
+    app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all + EvaluationIndicators.all + CallCentreIndicators.all + [CentreStations.indicator] + CentreWaitIndicators.all)
     app.calendarStore = CalendarStore()
     app.ledger = Ledger(databases: app.databases, sqliteFile: settings.usesEmbeddedDatabase ? settings.sqliteFile : nil,
                         protector: settings.personalData)
@@ -222,6 +222,7 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M049CreateOutboundTransfers(),
         M050CreateOperatorStates(),
         M051CreateCallQualityChecks(),
+        M052CreateCentreArrangements(),
     ]
 }
 

@@ -61,6 +61,7 @@ func routes(_ app: Application) throws {
     groups.linkage()
     groups.callCentre()
     groups.callQuality()
+    groups.centreArrangements()
     groups.centres()
 }
 

@@ -14,7 +14,7 @@ public enum IndicatorComparator: String, Sendable, Codable {
 }
 
 public enum IndicatorUnit: String, Sendable, Codable {
-    case percent, count, hours
+    case percent, count, hours, minutes
 }
 
 /// One computed indicator for one region and period.
@@ -33,6 +33,11 @@ public struct IndicatorFigure: Equatable, Sendable {
         precondition(numerator >= 0 && denominator >= 0 && numerator <= max(denominator, numerator))
         let value = denominator == 0 ? nil : Double(numerator) * 100 / Double(denominator)
         return IndicatorFigure(value: value, numerator: numerator, denominator: denominator)
+    }
+
+    /// An average over `n` cases (a wait in minutes): no figure over none.
+    public static func average(_ value: Double?, over n: Int) -> IndicatorFigure {
+        IndicatorFigure(value: n == 0 ? nil : value.flatMap { $0.isFinite ? $0 : nil }, numerator: nil, denominator: max(0, n))
     }
 
     public static func count(_ n: Int) -> IndicatorFigure {

@@ -29,21 +29,26 @@ public enum QueueTicket {
         public var matter: MatterType
         /// The day's number, for tickets issued in the same instant.
         public var sequence: Int
+        /// Checked in for an appointment: served before walk-ins (after the groups served first).
+        public var appointment: Bool
 
-        public init(id: String, priority: Bool, issuedAt: Double, matter: MatterType, sequence: Int = 0) {
+        public init(id: String, priority: Bool, issuedAt: Double, matter: MatterType, sequence: Int = 0, appointment: Bool = false) {
             self.id = id
             self.priority = priority
             self.issuedAt = issuedAt
             self.matter = matter
             self.sequence = sequence
+            self.appointment = appointment
         }
     }
 
-    /// The next to call at a window serving `matters` (all when empty): priority first, then the longest waiting.
+    /// The next to call at a window serving `matters` (all when empty): priority first, then appointments, then the
+    /// longest waiting.
     public static func next(_ waiting: [Waiting], serving matters: Set<MatterType> = []) -> Waiting? {
         waiting.filter { matters.isEmpty || matters.contains($0.matter) }
             .min { a, b in
                 if a.priority != b.priority { return a.priority }
+                if a.appointment != b.appointment { return a.appointment }
                 if a.issuedAt != b.issuedAt { return a.issuedAt < b.issuedAt }
                 return a.sequence != b.sequence ? a.sequence < b.sequence : a.id < b.id
             }

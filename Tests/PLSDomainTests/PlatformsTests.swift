@@ -116,3 +116,49 @@ struct CallQualityTests {
         #expect(CallQuality.total([.greeting: -1, .accuracy: 35, .attitude: 20, .closure: 15]) == .failure(.outOfRange(.greeting)))
     }
 }
+
+@Suite("Centre hours, slots and check-in")
+struct CentreHoursTests {
+    @Test("Hours as typed: sessions in order, slots and capacity within bounds")
+    func make() {
+        let h = try? CentreHours.make(sessions: [("08:30", "12:00"), ("14:00", "17:30")], slotMinutes: 30, slotCapacity: 2, waitTargetMinutes: 20).get()
+        #expect(h == CentreHours.standard)
+        #expect(CentreHours.make(sessions: [("12:00", "08:30")], slotMinutes: 30, slotCapacity: 2, waitTargetMinutes: 20) == .failure(.session))
+        #expect(CentreHours.make(sessions: [("08:30", "12:00"), ("11:00", "17:00")], slotMinutes: 30, slotCapacity: 2, waitTargetMinutes: 20) == .failure(.order))
+        #expect(CentreHours.make(sessions: [("8:3", "12:00")], slotMinutes: 30, slotCapacity: 2, waitTargetMinutes: 20) == .failure(.session))
+        #expect(CentreHours.make(sessions: [("24:00", "25:00")], slotMinutes: 30, slotCapacity: 2, waitTargetMinutes: 20) == .failure(.session))
+        #expect(CentreHours.make(sessions: [], slotMinutes: 30, slotCapacity: 2, waitTargetMinutes: 20) == .failure(.session))
+        #expect(CentreHours.make(sessions: [("08:30", "12:00")], slotMinutes: 5, slotCapacity: 2, waitTargetMinutes: 20) == .failure(.slot))
+        #expect(CentreHours.make(sessions: [("08:30", "12:00")], slotMinutes: 30, slotCapacity: 0, waitTargetMinutes: 20) == .failure(.capacity))
+        #expect(CentreHours.make(sessions: [("08:30", "12:00")], slotMinutes: 30, slotCapacity: 2, waitTargetMinutes: 500) == .failure(.waitTarget))
+    }
+
+    @Test("Whole slots inside each session; a short tail is not offered")
+    func slots() {
+        let s = CentreHours.standard.slots
+        #expect(s.count == 14, "7 in the morning (08:30–12:00), 7 in the afternoon (14:00–17:30)")
+        #expect(s.first == 510...540 && s.last == 1020...1050)
+        let odd = CentreHours(sessions: [540...640], slotMinutes: 45, slotCapacity: 1, waitTargetMinutes: 20)
+        #expect(odd.slots == [540...585, 585...630], "09:00–10:40 in 45-minute slots: the last 10 minutes are no slot")
+        #expect(CentreHours.standard.isSlot(840) && !CentreHours.standard.isSlot(845))
+        #expect(CentreHours.text(510) == "08:30" && CentreHours.minutes("08:30") == 510)
+    }
+
+    @Test("Check in from half an hour before the slot until it ends")
+    func checkIn() {
+        let slot = 600...630
+        #expect(AppointmentRules.checkIn(at: 569, slot: slot) == .tooEarly)
+        #expect(AppointmentRules.checkIn(at: 570, slot: slot) == .allowed)
+        #expect(AppointmentRules.checkIn(at: 630, slot: slot) == .allowed)
+        #expect(AppointmentRules.checkIn(at: 631, slot: slot) == .tooLate)
+    }
+
+    @Test("An appointment is called after the groups served first and before walk-ins who came earlier")
+    func appointmentsBeforeWalkIns() {
+        let walkIn = QueueTicket.Waiting(id: "a", priority: false, issuedAt: 0, matter: .consultation)
+        let booked = QueueTicket.Waiting(id: "b", priority: false, issuedAt: 60, matter: .consultation, appointment: true)
+        let elderly = QueueTicket.Waiting(id: "c", priority: true, issuedAt: 120, matter: .consultation)
+        #expect(QueueTicket.next([walkIn, booked, elderly])?.id == "c")
+        #expect(QueueTicket.next([walkIn, booked])?.id == "b")
+    }
+}

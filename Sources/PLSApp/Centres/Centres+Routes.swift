@@ -17,6 +17,7 @@ extension RouteGroups {
         web.post("centres", ":institutionId", "kiosk", use: CentrePages.kioskIssue)
         web.get("centres", ":institutionId", "hall", use: CentrePages.hall)
         web.get("centres", ":institutionId", "hall.json", use: CentreController.apiBoard)
+        web.get("centres", ":institutionId", "hall", "stream", use: CentreController.hallStream)
         web.get("centres", ":institutionId", "queue", use: CentrePages.queue)
         web.get("queue", use: CentrePages.mine)
         web.get("centres", ":institutionId", "stations", use: CentrePages.stations)
@@ -52,6 +53,39 @@ enum CentreController {
     static func apiSaveStations(_ req: Request) async throws -> CentreStations.View {
         try await CentreStations.save(try centre(req), try req.content.decode(CentreStations.Input.self), by: try req.staff(), app: req.application,
                                       actor: req.auditActor)
+    }
+
+    /// The hall screen's updates pushed as they happen (server-sent events): the board whenever it changes, read from the
+    /// database each second so that a call from any process reaches it; the stream ends after twenty seconds and the
+    /// screen reconnects. Limited per address like the kiosk (a screen reconnects three times a minute).
+    static func hallStream(_ req: Request) async throws -> Response {
+        try req.limit(.eligibility)
+        let centre = try centre(req)
+        let app = req.application
+        _ = try await CentreQueue.centre(centre, on: req.sql)
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = .sortedKeys
+        let response = Response(status: .ok, body: .init(asyncStream: { writer in
+            var last = ""
+            do {
+                try await writer.write(.buffer(ByteBuffer(string: "retry: 1000\n\n")))
+                for _ in 0..<20 {
+                    let board = String(decoding: try encoder.encode(try await CentreQueue.board(centre, forHall: true, app: app)), as: UTF8.self)
+                    if board != last {
+                        last = board
+                        try await writer.write(.buffer(ByteBuffer(string: "event: board\ndata: \(board)\n\n")))
+                    }
+                    try await Task.sleep(for: .seconds(1))
+                }
+                try await writer.write(.end)
+            } catch {
+                try? await writer.write(.error(error))
+            }
+        }))
+        response.headers.contentType = HTTPMediaType(type: "text", subType: "event-stream", parameters: ["charset": "utf-8"])
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
     }
 
     /// What the hall screen shows: numbers and windows only, nothing about anyone.
@@ -103,6 +137,9 @@ enum CentrePages {
     struct QueueContext: Encodable {
         var page: PageMeta; var centreId: UUID; var board: CentreQueue.Board; var window: String; var matters: [SelectOption]; var error: String?
         var current: CentreQueue.Ticket?
+        var windows: [CentreSetup.Window]
+        var appointments: [Appointments.Appointment]
+        var canSetUp: Bool
     }
 
     static func queue(_ req: Request) async throws -> View { try await queue(req, error: nil, current: nil) }
@@ -119,7 +156,9 @@ enum CentrePages {
             page: req.pageMeta(title: "叫号 · \(c.name)"), centreId: id, board: try await CentreQueue.board(id, app: req.application),
             window: window, matters: [MatterType.consultation, .legalAid, .mediation, .notarization, .judicialAppraisal, .arbitration].map {
                 SelectOption(value: $0.rawValue, label: $0.chineseName, selected: chosen.contains($0.rawValue)) },
-            error: error, current: current))
+            error: error, current: current, windows: try await CentreSetup.windows(of: id, day: req.today, activeOnly: true, on: req.sql),
+            appointments: try await Appointments.ofCentre(id, day: req.today, app: req.application, on: req.sql),
+            canSetUp: CentreSetup.mayManage(p, centre: id, region: c.region)))
     }
 
     struct StationsContext: Encodable { var page: PageMeta; var v: CentreStations.View; var modes: [SelectOption]; var canEdit: Bool; var error: String? }

@@ -27,6 +27,8 @@ enum CentreQueue {
         var servedAt: Date?
         /// Ahead of it in the same centre's queue when it was issued (what the visitor is told).
         var ahead: Int?
+        /// Issued on checking in for an appointment.
+        var appointment: Bool = false
     }
 
     struct TicketInput: Content {
@@ -61,7 +63,8 @@ enum CentreQueue {
     }
 
     /// A ticket: numbered by the centre's day, the waiting count ahead of it told.
-    static func issue(at centre: UUID, _ input: TicketInput, app: Application) async throws -> Ticket {
+    static func issue(at centre: UUID, _ input: TicketInput, appointment: UUID? = nil, app: Application,
+                      alsoIn extra: (@Sendable (any SQLDatabase, UUID) async throws -> Void)? = nil) async throws -> Ticket {
         let db = app.db as! any SQLDatabase
         _ = try await self.centre(centre, on: db)
         var errors = FieldErrors()
@@ -82,14 +85,17 @@ enum CentreQueue {
         let id = UUID()
         // Two tickets at the same instant take the same next number; the second is numbered again.
         for attempt in 0..<5 {
-            do { return try await issueOnce(id: id, centre: centre, matter: matter!, priority: priority, group: group, today: today, now: now, app: app) }
+            do {
+                return try await issueOnce(id: id, centre: centre, matter: matter!, priority: priority, group: group, appointment: appointment, today: today,
+                                           now: now, app: app, alsoIn: extra)
+            }
             catch let e as any DatabaseError where e.isConstraintFailure && attempt < 4 { continue }
         }
         throw AppError.conflict("queue_busy", "取号繁忙，请重试")
     }
 
-    private static func issueOnce(id: UUID, centre: UUID, matter: MatterType, priority: Bool, group: PriorityGroup?, today: String, now: Date,
-                                  app: Application) async throws -> Ticket {
+    private static func issueOnce(id: UUID, centre: UUID, matter: MatterType, priority: Bool, group: PriorityGroup?, appointment: UUID?, today: String,
+                                  now: Date, app: Application, alsoIn extra: (@Sendable (any SQLDatabase, UUID) async throws -> Void)?) async throws -> Ticket {
         try await app.db.atomic { tx -> Ticket in
             let sql = tx as! any SQLDatabase
             let last = try await sql.raw("SELECT MAX(sequence) AS n FROM queue_tickets WHERE centre_id = \(bind: centre) AND day = \(bind: today)")
@@ -100,13 +106,14 @@ enum CentreQueue {
                 SELECT COUNT(*) AS n FROM queue_tickets WHERE centre_id = \(bind: centre) AND day = \(bind: today) AND status = 'waiting'
                 """).first(decodingColumn: "n", as: Int.self) ?? 0
             try await sql.raw("""
-                INSERT INTO queue_tickets (id, centre_id, day, sequence, number, matter_type, priority, priority_group, status, issued_at)
+                INSERT INTO queue_tickets (id, centre_id, day, sequence, number, matter_type, priority, priority_group, status, issued_at, appointment_id)
                 VALUES (\(bind: id), \(bind: centre), \(bind: today), \(bind: sequence), \(bind: number), \(bind: matter.rawValue), \(bind: priority),
-                        \(bind: group?.rawValue), 'waiting', \(bind: now))
+                        \(bind: group?.rawValue), 'waiting', \(bind: now), \(bind: appointment))
                 """).run()
+            try await extra?(sql, id)
             return Ticket(id: id, number: number, matterType: matter.rawValue, matterTypeName: matter.chineseName, priority: priority,
                           priorityGroupName: group?.chineseName, status: Status.waiting.rawValue, issuedAt: now, calledAt: nil, window: nil,
-                          servedAt: nil, ahead: ahead)
+                          servedAt: nil, ahead: ahead, appointment: appointment != nil)
         }
     }
 
@@ -131,19 +138,27 @@ enum CentreQueue {
         }
         try errors.throwIfAny()
         let today = app.today.description, now = app.clock.now
+        // A window in the centre's registry serves its registered matters unless the clerk chose others.
+        if serving.isEmpty, let registered = try await CentreSetup.windows(of: centre, day: app.today, activeOnly: true, on: db).first(where: { $0.number == window }) {
+            serving = Set(registered.matters.compactMap(MatterType.init(rawValue:)))
+        }
         for _ in 0..<5 {
-            struct W: Decodable { var id: UUID; var priority: Bool; var issuedAt: Date; var matterType: String; var sequence: Int }
+            struct W: Decodable { var id: UUID; var priority: Bool; var issuedAt: Date; var matterType: String; var sequence: Int; var appointmentId: UUID? }
             let waiting = try await db.raw("""
-                SELECT id, priority, issued_at, matter_type, sequence FROM queue_tickets
-                WHERE centre_id = \(bind: centre) AND day = \(bind: today) AND status = 'waiting' ORDER BY priority DESC, issued_at, sequence LIMIT 500
+                SELECT id, priority, issued_at, matter_type, sequence, appointment_id FROM queue_tickets
+                WHERE centre_id = \(bind: centre) AND day = \(bind: today) AND status = 'waiting'
+                ORDER BY priority DESC, CASE WHEN appointment_id IS NULL THEN 1 ELSE 0 END, issued_at, sequence LIMIT 500
                 """).all(decoding: W.self, keyDecodingStrategy: .snakeCase)
             let candidates = waiting.map { QueueTicket.Waiting(id: $0.id.uuidString, priority: $0.priority, issuedAt: $0.issuedAt.timeIntervalSince1970,
-                                                               matter: MatterType(rawValue: $0.matterType) ?? .consultation, sequence: $0.sequence) }
-            guard let next = QueueTicket.next(candidates, serving: serving), let id = UUID(uuidString: next.id) else {
+                                                               matter: MatterType(rawValue: $0.matterType) ?? .consultation, sequence: $0.sequence,
+                                                               appointment: $0.appointmentId != nil) }
+            guard let next = QueueTicket.next(candidates, serving: serving), let id = UUID(uuidString: next.id),
+                  let issued = waiting.first(where: { $0.id == id })?.issuedAt else {
                 throw AppError.conflict("queue_empty", serving.isEmpty ? "当前没有等候的号" : "本窗口办理的事项当前没有等候的号")
             }
             let claimed = try await db.raw("""
-                UPDATE queue_tickets SET status = 'called', called_at = \(bind: now), window_number = \(bind: window), called_by = \(bind: p.accountID)
+                UPDATE queue_tickets SET status = 'called', called_at = \(bind: now), window_number = \(bind: window), called_by = \(bind: p.accountID),
+                       wait_seconds = \(bind: max(0, Int(now.timeIntervalSince(issued))))
                 WHERE id = \(bind: id) AND status = 'waiting' RETURNING id
                 """).all()
             if !claimed.isEmpty { return try await find(id, on: db) }
@@ -167,16 +182,16 @@ enum CentreQueue {
         return try await find(ticket, on: db)
     }
 
-    static let columns = "id, number, matter_type, priority, priority_group, status, issued_at, called_at, window_number, served_at"
+    static let columns = "id, number, matter_type, priority, priority_group, status, issued_at, called_at, window_number, served_at, appointment_id"
     struct Stored: Decodable {
         var id: UUID; var number: String; var matterType: String; var priority: Bool; var priorityGroup: String?; var status: String
-        var issuedAt: Date; var calledAt: Date?; var windowNumber: String?; var servedAt: Date?
+        var issuedAt: Date; var calledAt: Date?; var windowNumber: String?; var servedAt: Date?; var appointmentId: UUID?
     }
 
     static func ticket(_ s: Stored) -> Ticket {
         Ticket(id: s.id, number: s.number, matterType: s.matterType, matterTypeName: MatterType(rawValue: s.matterType)?.chineseName ?? s.matterType,
                priority: s.priority, priorityGroupName: s.priorityGroup.flatMap(PriorityGroup.init(rawValue:))?.chineseName, status: s.status,
-               issuedAt: s.issuedAt, calledAt: s.calledAt, window: s.windowNumber, servedAt: s.servedAt, ahead: nil)
+               issuedAt: s.issuedAt, calledAt: s.calledAt, window: s.windowNumber, servedAt: s.servedAt, ahead: nil, appointment: s.appointmentId != nil)
     }
 
     static func find(_ id: UUID, on db: any SQLDatabase) async throws -> Ticket {
@@ -207,7 +222,7 @@ enum CentreQueue {
             """).all(decoding: Stored.self, keyDecodingStrategy: .snakeCase).map(ticket)
         let waiting = try await db.raw("""
             SELECT \(unsafeRaw: columns) FROM queue_tickets WHERE centre_id = \(bind: centre) AND day = \(bind: today) AND status = 'waiting'
-            ORDER BY priority DESC, issued_at, sequence LIMIT 50
+            ORDER BY priority DESC, CASE WHEN appointment_id IS NULL THEN 1 ELSE 0 END, issued_at, sequence LIMIT 50
             """).all(decoding: Stored.self, keyDecodingStrategy: .snakeCase).map(ticket)
         struct T: Decodable { var issuedAt: Date; var calledAt: Date }
         let waits = try await db.raw("""

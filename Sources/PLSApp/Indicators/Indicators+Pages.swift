@@ -25,9 +25,10 @@ enum IndicatorPages {
             var trimmed = r
             trimmed.shortfalls = Array(r.shortfalls.prefix(limit))
             let percent = r.unit == IndicatorUnit.percent.rawValue
-            let text = r.value.map { percent ? String(format: "%.1f%%", $0) : String(Int($0)) } ?? "暂无数据"
+            let suffix = r.unit == IndicatorUnit.minutes.rawValue ? " 分钟" : ""
+            let text = r.value.map { percent ? String(format: "%.1f%%", $0) : String(Int($0.rounded())) + suffix } ?? "暂无数据"
             let symbol = r.comparator == IndicatorComparator.atLeast.rawValue ? "≥" : "≤"
-            let target = "目标 \(symbol) " + (percent ? String(format: "%g%%", r.target) : String(format: "%g", r.target))
+            let target = "目标 \(symbol) " + (percent ? String(format: "%g%%", r.target) : String(format: "%g", r.target) + suffix)
             let value = r.value ?? 0
             let scale = r.unit == IndicatorUnit.percent.rawValue ? 100.0 : max(r.target, value, 1)
             let verdict = switch r.met { case true?: ("达标", "ok"); case false?: ("未达标", "warn"); case nil: ("暂无数据", "muted") }

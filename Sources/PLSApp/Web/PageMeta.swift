@@ -41,6 +41,7 @@ extension Request {
             nav.append(.init(href: "/legal-aid", label: "法律援助", current: path == "/legal-aid" || path.hasPrefix("/legal-aid/apply")))
             nav.append(.init(href: "/lookup", label: "进度查询", current: path == "/lookup"))
             nav.append(.init(href: "/credit", label: "信用查询", current: path == "/credit"))
+            nav.append(.init(href: "/appointments", label: "预约办理", current: path == "/appointments"))
         }
         if principal?.role == .citizen {
             nav.append(.init(href: "/my", label: "我的事项", current: path.hasPrefix("/my")))
