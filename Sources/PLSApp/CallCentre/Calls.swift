@@ -51,8 +51,10 @@ enum Calls {
         let protector = app.personalData
         let sealedCaller = try caller.map { (protector.lookupHash($0.digits), try protector.encrypt($0.digits), $0.masked) }
         let event_ = event!
-        let state = try await app.db.atomic { tx -> CallState in
-            let sql = tx as! any SQLDatabase
+        // Through the one writing connection (the ledger's group commit): an exchange sends many events at once, and on the
+        // embedded database concurrent write transactions on pooled connections fail instead of waiting.
+        let state = try await app.ledger.write(on: app.db) { w -> CallState in
+            let sql = w.db as! any SQLDatabase
             struct Stored: Decodable { var id: UUID; var state: String; var requestId: UUID?; var rating: Int?; var operatorId: UUID? }
             var stored = try await sql.raw("SELECT id, state, request_id, rating, operator_id FROM calls WHERE call_id = \(bind: callID)")
                 .first(decoding: Stored.self, keyDecodingStrategy: .snakeCase)

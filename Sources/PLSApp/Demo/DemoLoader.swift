@@ -14,6 +14,10 @@ enum DemoLoader {
         guard try await isEmpty(app.db) else { return }
         try await load(DemoCity(scale: options.demoScale), app: app, on: app.db)
         // Only for `serve`: a command run on a fresh directory (regions import, accounts create) has no use for it.
+        if options.demoScale == .full, app.environment.arguments.dropFirst().first == "serve" {
+            // The demo's telephone exchange, for `pls demo calls`.
+            do { try await PlatformsDemo.registerDemoExchange(app: app) } catch { app.logger.warning("demo exchange not registered: \(String(describing: error))") }
+        }
         if options.demoScale == .full, app.settings.demoHistory > 0, app.environment.arguments.dropFirst().first == "serve" {
             _ = try await DemoRequests.generate(count: app.settings.demoHistory, app: app, on: app.db)
             do {

@@ -327,7 +327,7 @@ final class DemoRequests: @unchecked Sendable {
 
 /// `pls demo generate --requests N`
 struct DemoCommand: AsyncCommandGroup {
-    var commands: [String: any AnyAsyncCommand] = ["generate": DemoGenerateCommand()]
+    var commands: [String: any AnyAsyncCommand] = ["generate": DemoGenerateCommand(), "calls": DemoCallsCommand()]
     var help: String { "Demo data" }
 }
 

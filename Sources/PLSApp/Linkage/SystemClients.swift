@@ -267,10 +267,14 @@ struct SystemClientGuard: AsyncMiddleware {
         }
     }
 
+    /// Through the one writing connection: a system calls many times at once, and on the embedded database concurrent
+    /// writes on pooled connections wait on each other (group commit writes them together).
     private func log(_ grant: SystemClients.Grant, _ request: Request, status: Int) async throws {
-        try await request.sql.insert(into: "system_client_calls").columns("client_id", "at", "method", "path", "status")
-            .values(SQLBind(grant.clientID), SQLBind(request.now), SQLBind(request.method.rawValue), SQLBind(String(request.url.path.prefix(200))),
-                    SQLBind(status)).run()
+        let at = request.now, method = request.method.rawValue, path = String(request.url.path.prefix(200))
+        try await request.application.ledger.write(on: request.db) { w in
+            try await (w.db as! any SQLDatabase).insert(into: "system_client_calls").columns("client_id", "at", "method", "path", "status")
+                .values(SQLBind(grant.clientID), SQLBind(at), SQLBind(method), SQLBind(path), SQLBind(status)).run()
+        }
     }
 }
 
