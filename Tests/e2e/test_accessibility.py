@@ -7,9 +7,9 @@ from conftest import BASE, sign_in
 
 PAGES = {
     None: ["/", "/services", "/services/legal_aid.civil", "/legal-aid", "/lookup", "/login", "/login/citizen", "/accessibility",
-           "/search?q=%E5%85%AC%E8%AF%81"],
-    "operator": ["/hotline", "/work"],
-    "clerk": ["/window"],
+           "/search?q=%E5%85%AC%E8%AF%81", "/appointments"],
+    "operator": ["/hotline", "/work", "/hotline/quality", "/hotline/wallboard"],
+    "clerk": ["/window", "/queue"],
     "aid": ["/legal-aid/desk"],
     "lawyer": ["/work", "/notifications"],
     "adviser": ["/adviser"],
