@@ -47,9 +47,12 @@ enum CallQualityChecks {
         let m = try month(raw, default: app.today)
         let db = app.db as! any SQLDatabase
         let share = app.city.hotlineQcSharePercent
-        struct C: Decodable { var id: UUID; var operatorId: UUID; var sampled: Bool }
+        struct C: Decodable {
+            var id: UUID; var operatorId: UUID; var drawn: Int
+            var sampled: Bool { drawn != 0 }
+        }
         let calls = try await db.raw("""
-            SELECT c.id, c.operator_id, CASE WHEN q.id IS NULL THEN 0 ELSE 1 END AS sampled FROM calls c LEFT JOIN call_quality_checks q ON q.call_id = c.id
+            SELECT c.id, c.operator_id, CASE WHEN q.id IS NULL THEN 0 ELSE 1 END AS drawn FROM calls c LEFT JOIN call_quality_checks q ON q.call_id = c.id
             WHERE c.answered_at IS NOT NULL AND c.operator_id IS NOT NULL
               AND c.rang_at >= \(bind: m.start.startInChina) AND c.rang_at < \(bind: m.end.startInChina)
             ORDER BY c.rang_at LIMIT 200000
