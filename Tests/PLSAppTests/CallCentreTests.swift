@@ -336,3 +336,30 @@ extension CallCentreTests {
         XCTAssertTrue(page.body.string.contains("坐席质检成绩") && page.body.string.contains("50%"))
     }
 }
+
+extension CallCentreTests {
+    /// A repeat call about an open matter is recorded on it (催办) and the call record points at that matter.
+    func testARepeatCallRecordedOnAnOpenMatterLinksTheCall() async throws {
+        let exchange = try await exchangeToken()
+        let op = try await token("operator")
+        let village = city.regions.first { $0.level == .village }!
+        var res = try await send(.POST, "/api/v1/requests", token: op, json: [
+            "matterType": AnyEncodable("consultation"), "category": AnyEncodable("labor"), "channel": AnyEncodable("hotline"),
+            "description": AnyEncodable("工资拖欠"), "applicant": AnyEncodable(["name": "孙秀兰", "mobile": "13955574321"]),
+            "regionCode": AnyEncodable(village.code.rawValue)])
+        XCTAssertEqual(res.status, .created, res.body.string)
+        let request = try res.content.decode(RequestViews.Detail.self).id
+        try await event(exchange, "U-1", "ring", caller: "13955574321", operator: "operator")
+        try await event(exchange, "U-1", "answer", operator: "operator")
+        let call = try await sql.raw("SELECT id FROM calls WHERE call_id = 'U-1'").first(decodingColumn: "id", as: UUID.self)!
+        var browser = BrowserSession(self)
+        try await browser.signIn("operator")
+        let page = try await browser.post("/hotline", [("urge", request.uuidString), ("callId", call.uuidString), ("mobile", "13955574321"),
+                                                       ("description", "再次来电询问进度")])
+        XCTAssertEqual(page.status, .seeOther, page.body.string)
+        let linked = try await sql.raw("SELECT request_id FROM calls WHERE id = \(bind: call)").first(decodingColumn: "request_id", as: UUID?.self)
+        XCTAssertEqual(linked, request)
+        res = try await send(.GET, "/api/v1/calls?caller=13955574321", token: op)
+        XCTAssertEqual(try res.content.decode(Paged<Calls.Row>.self).items.first?.requestId, request)
+    }
+}

@@ -355,6 +355,38 @@ extension LinkageTests {
     }
 }
 
+extension LinkageTests {
+    /// A sender that answers too late: not taken as acknowledged, tried again; the notice carries its sequence, so the
+    /// sender sees the repeat for what it is, and the next notice still waits its turn.
+    func testASenderThatAnswersLateIsToldAgainInOrder() async throws {
+        let stub = try await SmsOutboxTests.Stub(script: [], route: "late12345", delay: .milliseconds(1_500))
+        defer { Task { try? await stub.stop() } }
+        let c = try await register("示范市 12345 政务服务便民热线", scopes: ["submit:transfer_12345"], token: try await token("admin"))
+        var res = try await workOrder("GD-LATE-1", callback: "http://127.0.0.1:\(stub.port)/late12345", token: try await clientToken(c))
+        let id = try res.content.decode(RequestViews.Detail.self).id
+        let op = try await token("operator")
+        res = try await send(.POST, "/api/v1/requests/\(id)/accept", token: op)
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        res = try await send(.POST, "/api/v1/requests/\(id)/conclude", token: op, json: RequestActions.Input(outcome: "answered", summary: "已解答"))
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        var acknowledged = try await WorkOrders.deliverDue(app: app, timeout: .milliseconds(500))
+        XCTAssertEqual(acknowledged, 0, "too late is not an answer")
+        let pending = try await sql.raw("SELECT sequence, status, attempts FROM work_order_callbacks ORDER BY sequence").all()
+        XCTAssertEqual(try pending.map { try $0.decode(column: "status", as: String.self) }, ["pending", "pending"])
+        XCTAssertEqual(try pending.first?.decode(column: "attempts", as: Int.self), 1)
+        XCTAssertEqual(try pending.last?.decode(column: "attempts", as: Int.self), 0, "the second waits for the first")
+        app.clock.set(app.clock.now.addingTimeInterval(11))
+        acknowledged = try await WorkOrders.deliverDue(app: app, timeout: .seconds(5))
+        acknowledged += try await WorkOrders.deliverDue(app: app, timeout: .seconds(5))
+        XCTAssertEqual(acknowledged, 2)
+        try await Task.sleep(for: .milliseconds(1_600))
+        let sequences = try stub.received.withLockedValue { $0 }.map {
+            try JSONDecoder().decode([String: AnyDecodable].self, from: Data($0.body.utf8))["sequence"]?.value as? Int
+        }
+        XCTAssertEqual(sequences, [1, 1, 2], "the first twice (the late answer, then again), then the second")
+    }
+}
+
 /// A JSON value of any type, for reading what a stub was sent.
 struct AnyDecodable: Decodable {
     let value: Any

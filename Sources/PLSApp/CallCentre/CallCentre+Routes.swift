@@ -100,37 +100,25 @@ enum CallCentreController {
         return try await pops(for: p, since: req.now.addingTimeInterval(-3_600), on: req.sql)
     }
 
-    /// Server-sent events: each call that rings at or is answered by this operator, as it happens. The stream ends after
-    /// twenty seconds and the browser reconnects (so that a restart or a stopping server never waits on it); the
-    /// database is asked each second, so the event reaches the operator whichever process took the exchange's call.
+    /// Each call that rings at or is answered by this operator, pushed as it happens (`ServerSentEvents`).
     static func stream(_ req: Request) async throws -> Response {
         let p = try operatorOnly(req)
         let db = req.sql, start = req.now
         // The browser's own last event, within the last minute and never ahead of now (the header is the client's to send).
         let last = req.headers.first(name: "Last-Event-ID").flatMap { Double($0.prefix(24)) }.flatMap { $0.isFinite ? $0 : nil }.map { Date(timeIntervalSince1970: $0) }
         let since = min(start, max(last ?? start.addingTimeInterval(-5), start.addingTimeInterval(-60)))
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        let response = Response(status: .ok, body: .init(asyncStream: { writer in
-            var seen = since
-            do {
-                try await writer.write(.buffer(ByteBuffer(string: "retry: 1000\n\n")))
-                for _ in 0..<20 {
-                    for pop in try await pops(for: p, since: seen, on: db) {
-                        seen = max(seen, pop.at)
-                        let data = String(decoding: try encoder.encode(pop), as: UTF8.self)
-                        try await writer.write(.buffer(ByteBuffer(string: "id: \(pop.at.timeIntervalSince1970)\nevent: call\ndata: \(data)\n\n")))
-                    }
-                    try await Task.sleep(for: .seconds(1))
-                }
-                try await writer.write(.end)
-            } catch {
-                try? await writer.write(.error(error))
+        return ServerSentEvents.response(initial: since) { seen in
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .iso8601
+            var latest = seen
+            var messages: [String] = []
+            for pop in try await pops(for: p, since: seen, on: db) {
+                latest = max(latest, pop.at)
+                messages.append(ServerSentEvents.message(event: "call", data: String(decoding: try encoder.encode(pop), as: UTF8.self),
+                                                         id: String(pop.at.timeIntervalSince1970)))
             }
-        }))
-        response.headers.contentType = HTTPMediaType(type: "text", subType: "event-stream", parameters: ["charset": "utf-8"])
-        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
-        return response
+            return (latest, messages)
+        }
     }
 }
 

@@ -55,37 +55,21 @@ enum CentreController {
                                       actor: req.auditActor)
     }
 
-    /// The hall screen's updates pushed as they happen (server-sent events): the board whenever it changes, read from the
-    /// database each second so that a call from any process reaches it; the stream ends after twenty seconds and the
-    /// screen reconnects. Limited per address like the kiosk (a screen reconnects three times a minute).
+    /// The hall screen's board pushed whenever it changes (`ServerSentEvents`). Limited per address like the kiosk (a
+    /// screen reconnects three times a minute).
     static func hallStream(_ req: Request) async throws -> Response {
         try req.limit(.eligibility)
         let centre = try centre(req)
         let app = req.application
         _ = try await CentreQueue.centre(centre, on: req.sql)
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = .sortedKeys
-        let response = Response(status: .ok, body: .init(asyncStream: { writer in
-            var last = ""
-            do {
-                try await writer.write(.buffer(ByteBuffer(string: "retry: 1000\n\n")))
-                for _ in 0..<20 {
-                    let board = String(decoding: try encoder.encode(try await CentreQueue.board(centre, forHall: true, app: app)), as: UTF8.self)
-                    if board != last {
-                        last = board
-                        try await writer.write(.buffer(ByteBuffer(string: "event: board\ndata: \(board)\n\n")))
-                    }
-                    try await Task.sleep(for: .seconds(1))
-                }
-                try await writer.write(.end)
-            } catch {
-                try? await writer.write(.error(error))
-            }
-        }))
-        response.headers.contentType = HTTPMediaType(type: "text", subType: "event-stream", parameters: ["charset": "utf-8"])
-        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
-        return response
+        // Sent when it changes only.
+        return ServerSentEvents.response(initial: "") { last in
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .iso8601
+            encoder.outputFormatting = .sortedKeys
+            let board = String(decoding: try encoder.encode(try await CentreQueue.board(centre, forHall: true, app: app)), as: UTF8.self)
+            return board == last ? (last, []) : (board, [ServerSentEvents.message(event: "board", data: board)])
+        }
     }
 
     /// What the hall screen shows: numbers and windows only, nothing about anyone.

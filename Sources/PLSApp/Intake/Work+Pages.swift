@@ -308,6 +308,10 @@ enum WorkPages {
         if let target = req.formValue("urge")?.nilIfEmpty {
             do {
                 let r = try await RequestActions.urge(target, .init(note: values.v["description"]?.nilIfEmpty), by: p, app: req.application)
+                // The call was about this matter: its record points at it.
+                if mode == "hotline", let call = req.formValue("callId").flatMap(UUID.init(uuidString:)) {
+                    try await Calls.link(call: call, to: r.id!, operator: p, on: req.sql)
+                }
                 return req.redirect(to: "/\(mode)", flash: "已记录催办：事项 \(r.number)，已提醒承办人员")
             } catch let e as AppError where [.unprocessableEntity, .conflict].contains(e.status) {
                 return try await intakePage(req, mode: mode, v: values.v, groups: values.groups, error: e)
