@@ -126,8 +126,9 @@ enum Appointments {
               AND status = \(bind: Status.booked.rawValue)
             """).first()
         if already != nil { throw AppError.conflict("already_booked", "该手机号当天已在本中心预约，如需改约请先取消") }
-        var callID: UUID?
-        if let call = input.callId, via == .hotline, try await Calls.isOperator(p, of: call, on: db) { callID = call }
+        var onCall: UUID?
+        if let call = input.callId, via == .hotline, try await Calls.isOperator(p, of: call, on: db) { onCall = call }
+        let callID = onCall
         let id = UUID(), now = app.clock.now
         let sealedName = try protector.seal(name), cipher = try protector.encrypt(mobile!.digits)
         for _ in 0..<(hours.slotCapacity + 5) {
@@ -142,20 +143,24 @@ enum Appointments {
                 """).first(decodingColumn: "n", as: Int.self) ?? 0
             guard live < hours.slotCapacity else { throw AppError.conflict("slot_full", "该时段已约满，请选择其他时段") }
             let seat = (1...(seats.count + 1)).first { !seats.contains($0) } ?? seats.count + 1
-            let code = String(format: "%06d", Int.random(in: 0...999_999))
+            let code = String(format: "%06d", Int.random(in: 0...999_999)), phone = mobile!, kind = matter!, from = start!
+            let text = "您已预约\(c.name) \(dayText) \(CentreHours.text(from)) 办理\(kind.chineseName)，预约码 \(code)。"
+                + "请于时段开始前 30 分钟内到中心取号机输入预约码签到。"
             do {
-                try await db.raw("""
-                    INSERT INTO appointments (id, centre_id, matter_type, day, slot_start, seat, code, name, mobile_hash, mobile_cipher, mobile_masked,
-                                              citizen_account_id, booked_via, booked_by, call_id, status, created_at)
-                    VALUES (\(bind: id), \(bind: centre), \(bind: matter!.rawValue), \(bind: dayText), \(bind: start!), \(bind: seat), \(bind: code),
-                            \(bind: sealedName), \(bind: hash), \(bind: cipher), \(bind: mobile!.masked), \(bind: p.role == .citizen ? p.accountID : nil),
-                            \(bind: via.rawValue), \(bind: p.accountID), \(bind: callID), \(bind: Status.booked.rawValue), \(bind: now))
-                    """).run()
+                // The booking and its SMS are one write: no code is sent for a place not taken, none taken without its code.
+                try await app.db.atomic { tx in
+                    try await (tx as! any SQLDatabase).raw("""
+                        INSERT INTO appointments (id, centre_id, matter_type, day, slot_start, seat, code, name, mobile_hash, mobile_cipher, mobile_masked,
+                                                  citizen_account_id, booked_via, booked_by, call_id, status, created_at)
+                        VALUES (\(bind: id), \(bind: centre), \(bind: kind.rawValue), \(bind: dayText), \(bind: from), \(bind: seat), \(bind: code),
+                                \(bind: sealedName), \(bind: hash), \(bind: cipher), \(bind: phone.masked), \(bind: p.role == .citizen ? p.accountID : nil),
+                                \(bind: via.rawValue), \(bind: p.accountID), \(bind: callID), \(bind: Status.booked.rawValue), \(bind: now))
+                        """).run()
+                    try await app.sendSMS(to: phone, text, on: tx, at: now)
+                }
             } catch let e as any DatabaseError where e.isConstraintFailure {
                 continue
             }
-            try await app.sendSMS(to: mobile!, "您已预约\(c.name) \(dayText) \(CentreHours.text(start!)) 办理\(matter!.chineseName)，预约码 \(code)。"
-                                  + "请于时段开始前 30 分钟内到中心取号机输入预约码签到。", on: app.db, at: now)
             return try await find(id, app: app, on: db)
         }
         throw AppError.conflict("slot_busy", "预约繁忙，请重试")
