@@ -136,3 +136,42 @@ final class IndicatorTests: AppTestCase {
         XCTAssertEqual(status, .unprocessableEntity)
     }
 }
+
+extension IndicatorTests {
+    /// Issue #24, item 2: an indicator drilled down from the city to each county and on to its towns; the units' counts
+    /// add up to the region's, and a county sees only its own.
+    func testAnIndicatorIsDrilledDownFromTheCityToEachCountyAndItsTowns() async throws {
+        let leader = try await token("leader")
+        let city = DemoCity.cityCode.rawValue
+        var res = try await send(.GET, "/api/v1/indicators/town_station_coverage/breakdown?region=\(city)&year=2026", token: leader)
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        let b = try res.content.decode(IndicatorController.Breakdown.self)
+        let counties = self.city.regions.filter { $0.level == .county }
+        XCTAssertEqual(Set(b.items.map(\.region)), Set(counties.map(\.code.rawValue)))
+        XCTAssertEqual(b.items.compactMap(\.numerator).reduce(0, +), b.indicator.numerator, "the counties' counts add up to the city's")
+        XCTAssertEqual(b.items.compactMap(\.denominator).reduce(0, +), b.indicator.denominator)
+        XCTAssertTrue(b.items.allSatisfy(\.drillable))
+        // A county, down to its towns (villages have none below them).
+        let county = counties[0].code.rawValue
+        res = try await send(.GET, "/api/v1/indicators/town_station_coverage/breakdown?region=\(county)&year=2026", token: leader)
+        let towns = try res.content.decode(IndicatorController.Breakdown.self)
+        XCTAssertEqual(towns.indicator.denominator, b.items.first { $0.region == county }?.denominator)
+        XCTAssertTrue(towns.items.allSatisfy { $0.level == "town" } && !towns.items.isEmpty)
+        res = try await send(.GET, "/api/v1/indicators/nothing/breakdown?region=\(city)", token: leader)
+        XCTAssertEqual(res.status, .notFound)
+        res = try await send(.GET, "/api/v1/indicators/town_station_coverage/breakdown?region=\(counties[1].code.rawValue)", token: try await token("county-admin"))
+        XCTAssertEqual(res.status, .forbidden, "another county's")
+
+        // The board links each indicator to its drill-down; the page lists the counties with a link further down.
+        var browser = BrowserSession(self)
+        try await browser.signIn("leader")
+        var page = try await browser.get("/admin/indicators?region=\(city)&year=2026")
+        XCTAssertTrue(page.body.string.contains("/admin/indicators/town_station_coverage?region=\(city)&amp;year=2026")
+                      || page.body.string.contains("/admin/indicators/town_station_coverage?region=\(city)&year=2026"))
+        page = try await browser.get("/admin/indicators/town_station_coverage?region=\(city)&year=2026")
+        XCTAssertEqual(page.status, .ok)
+        XCTAssertTrue(page.body.string.contains(counties[0].name) && page.body.string.contains("region=\(county)"))
+        page = try await browser.get("/admin/indicators/town_station_coverage?region=\(county)&year=2026")
+        XCTAssertTrue(page.body.string.contains("上一级"))
+    }
+}

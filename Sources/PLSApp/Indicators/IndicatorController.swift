@@ -30,6 +30,48 @@ struct IndicatorController {
         return (IndicatorScope(region: code, year: year, today: req.today), row)
     }
 
+    /// 逐级下钻 (issue #24, item 2): one indicator for the region and for each of its units one level down, each with its
+    /// value and whether it meets the target, so that a leader sees which county (then town, then village) falls short.
+    struct Breakdown: Content {
+        var region: ShortfallUnit
+        var year: Int
+        var indicator: IndicatorRegistry.Result
+        var items: [Unit]
+        struct Unit: Content {
+            var region: String
+            var name: String
+            var level: String
+            var value: Double?
+            var met: Bool?
+            var numerator: Int?
+            var denominator: Int?
+            /// Whether the unit has units of its own to drill into.
+            var drillable: Bool
+        }
+    }
+
+    static func breakdown(_ req: Request) async throws -> Breakdown {
+        let p = try req.staff()
+        let id = req.parameters.get("id") ?? ""
+        guard req.application.indicators.definitions.contains(where: { $0.id == id }) else { throw AppError.notFound("指标") }
+        let (scope, row) = try await scope(req, p)
+        let registry = req.application.indicators
+        guard let own = try await registry.compute(scope, only: id, on: req.sql, logger: req.logger).first else { throw AppError.notFound("指标") }
+        // Villages have none below them (natural villages are not units of the indicators).
+        var items: [Breakdown.Unit] = []
+        if scope.region.level != .village {
+            let children = try await RegionController.list(.init(parent: row.code), page: PageRequest(page: 1, per: 200), on: req.sql).items
+            for child in children {
+                guard let code = DivisionCode(child.code), code.level != .naturalVillage,
+                      let r = try await registry.compute(IndicatorScope(region: code, year: scope.year, today: scope.today), only: id, on: req.sql).first
+                else { continue }
+                items.append(.init(region: child.code, name: child.name, level: child.level, value: r.value, met: r.met, numerator: r.numerator,
+                                   denominator: r.denominator, drillable: code.level != .village))
+            }
+        }
+        return Breakdown(region: .init(code: row.code, name: row.name), year: scope.year, indicator: own, items: items)
+    }
+
     static func apiList(_ req: Request) async throws -> Report {
         let p = try req.staff()
         let (scope, row) = try await scope(req, p)

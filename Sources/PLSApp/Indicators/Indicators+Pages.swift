@@ -18,6 +18,8 @@ enum IndicatorPages {
         var verdictStyle: String
         /// The city's administrators set targets on the dashboard.
         var canSetTarget = false
+        /// The drill-down by unit, on the board.
+        var detailHref: String?
     }
 
     static func cards(_ results: [IndicatorRegistry.Result], limit: Int) -> [IndicatorCard] {
@@ -62,8 +64,51 @@ enum IndicatorPages {
         return try await req.view.render("indicators/indicators", IndicatorsContext(
             page: req.pageMeta(title: "指标看板"), regionName: row.name, regionCode: row.code, year: scope.year,
             regions: choices.map { SelectOption(value: $0.code, label: $0.name, selected: $0.code == row.code) },
-            cards: cards(results, limit: IndicatorRegistry.shortfallLimit).map { var c = $0; c.canSetTarget = p.role == .cityAdmin; return c },
+            cards: cards(results, limit: IndicatorRegistry.shortfallLimit).map {
+                var c = $0
+                c.canSetTarget = p.role == .cityAdmin
+                c.detailHref = "/admin/indicators/\($0.result.id)?region=\(row.code)&year=\(scope.year)"
+                return c
+            },
             metCount: results.filter { $0.met == true }.count))
+    }
+
+    struct BreakdownContext: Encodable {
+        var page: PageMeta; var b: IndicatorController.Breakdown; var card: IndicatorCard; var rows: [Row]; var up: String?; var upName: String?
+        struct Row: Encodable { var name: String; var href: String?; var valueText: String; var verdict: String; var verdictStyle: String; var bar: Double; var counts: String? }
+    }
+
+    /// The drill-down page: the indicator for the region, then each unit one level down, worst first, each a link further down.
+    static func breakdown(_ req: Request) async throws -> View {
+        let b = try await IndicatorController.breakdown(req)
+        let card = cards([b.indicator], limit: 10)[0]
+        let percent = b.indicator.unit == IndicatorUnit.percent.rawValue
+        let atLeast = b.indicator.comparator == IndicatorComparator.atLeast.rawValue
+        let rows = b.items.sorted {
+            // The ones falling short first, the worst of them at the top; those without data last.
+            let a = ($0.met == false ? 0 : ($0.met == true ? 1 : 2)), c = ($1.met == false ? 0 : ($1.met == true ? 1 : 2))
+            if a != c { return a < c }
+            let x = $0.value ?? 0, y = $1.value ?? 0
+            return atLeast ? x < y : x > y
+        }.map { u in
+            let verdict = switch u.met { case true?: ("达标", "ok"); case false?: ("未达标", "warn"); case nil: ("暂无数据", "muted") }
+            let scale = percent ? 100.0 : max(b.indicator.target, u.value ?? 0, 1)
+            return BreakdownContext.Row(
+                name: u.name, href: u.drillable ? "/admin/indicators/\(b.indicator.id)?region=\(u.region)&year=\(b.year)" : nil,
+                valueText: u.value.map { percent ? String(format: "%.1f%%", $0) : String(Int($0.rounded())) } ?? "暂无数据",
+                verdict: verdict.0, verdictStyle: verdict.1, bar: min(100, (u.value ?? 0) / scale * 100),
+                counts: u.denominator.map { "\(u.numerator ?? 0) / \($0)" })
+        }
+        // Up a level, within what the principal may see.
+        var up: String?, upName: String?
+        if let code = DivisionCode(b.region.code), let parent = code.parent, let p = req.auth.get(Principal.self),
+           p.scope == .everything || (p.region.map { $0.contains(parent) } ?? false),
+           let row = try await RegionController.find(parent.rawValue, on: req.sql) {
+            up = "/admin/indicators/\(b.indicator.id)?region=\(row.code)&year=\(b.year)"
+            upName = row.name
+        }
+        return try await req.view.render("indicators/breakdown", BreakdownContext(
+            page: req.pageMeta(title: "\(b.indicator.name) · \(b.region.name)"), b: b, card: card, rows: rows, up: up, upName: upName))
     }
 
     static func setTarget(_ req: Request) async throws -> Response {
