@@ -37,11 +37,11 @@ public enum CallQuality {
         return min(answered, (answered * share + 99) / 100)
     }
 
-    /// Draws `count` of `candidates` at random (the seed makes a month's draw reproducible for the record); the
-    /// candidates' order does not change the draw's size, and none is drawn twice.
-    public static func draw<T>(_ candidates: [T], count: Int, seed: UInt64) -> [T] {
+    /// Draws `count` of `candidates` at random; the seed (the month and the operator) makes the draw reproducible for
+    /// the record, hashed as the case-file review's sample hashes its seed (`QualitySample.fnv1a`). None is drawn twice.
+    public static func draw<T>(_ candidates: [T], count: Int, seed: String) -> [T] {
         guard count > 0, !candidates.isEmpty else { return [] }
-        var generator = SeededGenerator(seed: seed)
+        var generator = SeededGenerator(seed: QualitySample.fnv1a(seed))
         var pool = candidates
         pool.shuffle(using: &generator)
         return Array(pool.prefix(count))

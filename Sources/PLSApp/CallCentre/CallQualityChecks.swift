@@ -63,8 +63,7 @@ enum CallQualityChecks {
             let lacking = CallQuality.sampleSize(answered: theirs.count, sharePercent: share) - theirs.filter(\.sampled).count
             guard lacking > 0 else { continue }
             // Reproducible for the record: the month and the operator seed the draw.
-            let seed = UInt64(truncatingIfNeeded: (m.label + op.uuidString).hashValueStable)
-            for call in CallQuality.draw(theirs.filter { !$0.sampled }.map(\.id), count: lacking, seed: seed) {
+            for call in CallQuality.draw(theirs.filter { !$0.sampled }.map(\.id), count: lacking, seed: m.label + "|" + op.uuidString) {
                 let inserted = try await db.raw("""
                     INSERT INTO call_quality_checks (id, call_id, operator_id, month, status, created_at)
                     VALUES (\(bind: UUID()), \(bind: call), \(bind: op), \(bind: m.label), \(bind: Status.sampled.rawValue), \(bind: now))
@@ -291,11 +290,6 @@ enum CallQualityChecks {
                                  passed: q?.passed ?? 0, appeals: q?.appeals ?? 0)
         }.sorted { ($0.averageScore ?? -1, $0.operatorName) > ($1.averageScore ?? -1, $1.operatorName) }
     }
-}
-
-extension String {
-    /// A hash that is the same in every process (Swift's `hashValue` is seeded per run).
-    var hashValueStable: Int { unicodeScalars.reduce(5381) { ($0 &* 33) &+ Int($1.value) } }
 }
 
 extension RepeatingJob {

@@ -49,13 +49,14 @@ enum OperatorStates {
             """
         if let account { query = query + " AND a.id = \(bind: account)" }
         let now = app.clock.now
-        let order = OperatorState.allCases
+        // By state in the order the wallboard lists them, the longest in it first.
         return try await db.raw(query + " ORDER BY a.username LIMIT 500").all(decoding: R.self, keyDecodingStrategy: .snakeCase).map { r in
             let state = r.state.flatMap(OperatorState.init(rawValue:)) ?? .offline
             let since = r.since ?? now
-            return Line(username: r.username, name: r.displayName, state: state.rawValue, stateName: state.chineseName, since: since,
-                        minutes: max(0, Int(now.timeIntervalSince(since) / 60)))
-        }.sorted { (order.firstIndex(of: OperatorState(rawValue: $0.state)!)!, $0.since) < (order.firstIndex(of: OperatorState(rawValue: $1.state)!)!, $1.since) }
+            return (OperatorState.allCases.firstIndex(of: state) ?? 0,
+                    Line(username: r.username, name: r.displayName, state: state.rawValue, stateName: state.chineseName, since: since,
+                         minutes: max(0, Int(now.timeIntervalSince(since) / 60))))
+        }.sorted { ($0.0, $0.1.since) < ($1.0, $1.1.since) }.map(\.1)
     }
 
     /// The console's bar: the operator's state and the ones they may choose.

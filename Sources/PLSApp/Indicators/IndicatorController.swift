@@ -56,14 +56,16 @@ struct IndicatorController {
         guard req.application.indicators.definitions.contains(where: { $0.id == id }) else { throw AppError.notFound("指标") }
         let (scope, row) = try await scope(req, p)
         let registry = req.application.indicators
-        guard let own = try await registry.compute(scope, only: id, on: req.sql, logger: req.logger).first else { throw AppError.notFound("指标") }
+        let targets = try await IndicatorRegistry.targets(on: req.sql)
+        guard let own = try await registry.compute(scope, only: id, targets: targets, on: req.sql, logger: req.logger).first else { throw AppError.notFound("指标") }
         // Villages have none below them (natural villages are not units of the indicators).
         var items: [Breakdown.Unit] = []
         if scope.region.level != .village {
             let children = try await RegionController.list(.init(parent: row.code), page: PageRequest(page: 1, per: 200), on: req.sql).items
             for child in children {
                 guard let code = DivisionCode(child.code), code.level != .naturalVillage,
-                      let r = try await registry.compute(IndicatorScope(region: code, year: scope.year, today: scope.today), only: id, on: req.sql).first
+                      let r = try await registry.compute(IndicatorScope(region: code, year: scope.year, today: scope.today), only: id, targets: targets,
+                                                             on: req.sql).first
                 else { continue }
                 items.append(.init(region: child.code, name: child.name, level: child.level, value: r.value, met: r.met, numerator: r.numerator,
                                    denominator: r.denominator, drillable: code.level != .village))

@@ -156,10 +156,12 @@ final class IndicatorRegistry: Sendable {
     /// Every indicator for the scope; one that takes longer than `slow` is logged, so that a query gone slow on a
     /// large database is named rather than guessed at.
     /// `only`: the one indicator asked for (a drill-down computes it for each unit).
-    func compute(_ scope: IndicatorScope, only: String? = nil, on db: any SQLDatabase, logger: Logger? = nil,
-                 slow: Duration = .milliseconds(100)) async throws -> [Result] {
+    /// `targets`: those already read (a drill-down computes one indicator for many units).
+    func compute(_ scope: IndicatorScope, only: String? = nil, targets known: [String: Double]? = nil, on db: any SQLDatabase,
+                 logger: Logger? = nil, slow: Duration = .milliseconds(100)) async throws -> [Result] {
         var results: [Result] = []
-        let targets = try await Self.targets(on: db)
+        var targets = known ?? [:]
+        if known == nil { targets = try await Self.targets(on: db) }
         for var d in definitions where only == nil || d.id == only {
             if let set = targets[d.id], set != d.target {
                 d.target = set
