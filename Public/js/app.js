@@ -57,3 +57,17 @@ document.addEventListener("DOMContentLoaded", function () {
   document.addEventListener("input", watch);
   document.addEventListener("change", watch);
 })();
+
+// A panel marked data-refresh (the command screen) fetches itself again every data-every seconds and swaps in what
+// comes back; a failed fetch leaves the last figures up.
+(function () {
+  var panel = document.querySelector("[data-refresh]");
+  if (!panel) { return; }
+  var every = Math.max(5, parseInt(panel.getAttribute("data-every") || "10", 10)) * 1000;
+  setInterval(function () {
+    fetch(panel.getAttribute("data-refresh"), { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) { if (html !== null) { panel.innerHTML = html; } })
+      .catch(function () {});
+  }, every);
+})();

@@ -125,6 +125,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
         app.lifecycle.use(RepeatingJob.smsDelivery)
         app.lifecycle.use(RepeatingJob.workOrderCallbacks)
         app.lifecycle.use(RepeatingJob.callQualityDraw)
+        app.lifecycle.use(IndicatorSeries.job)
     }
 
     try routes(app)
@@ -223,6 +224,7 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M050CreateOperatorStates(),
         M051CreateCallQualityChecks(),
         M052CreateCentreArrangements(),
+        M053CreateLeadersView(),
     ]
 }
 

@@ -63,6 +63,7 @@ func routes(_ app: Application) throws {
     groups.callQuality()
     groups.centreArrangements()
     groups.centres()
+    groups.leadersView()
 }
 
 /// The three groups a capability adds its routes to: the API (bearer tokens), the pages (session and CSRF) and the

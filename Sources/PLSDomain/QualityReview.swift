@@ -81,7 +81,7 @@ public enum QualitySample {
     }
 
     /// FNV-1a, 64 bits: simple, fixed, the same on every platform.
-    static func fnv1a(_ text: String) -> UInt64 {
+    public static func fnv1a(_ text: String) -> UInt64 {
         var hash: UInt64 = 0xcbf29ce484222325
         for byte in text.utf8 {
             hash ^= UInt64(byte)

@@ -32,6 +32,13 @@ enum DemoLoader {
                 app.logger.warning("demo calls and tickets not added: \(String(describing: error))")
             }
         }
+        if options.demoScale == .full, app.environment.arguments.dropFirst().first == "serve" {
+            do {
+                try await LeadersDemo.seed(app: app)
+            } catch {
+                app.logger.warning("demo series and reports not added: \(String(describing: error))")
+            }
+        }
         // Planner statistics for the tables just filled: without them PostgreSQL chose plans that made the city's
         // indicators take 7-10 s instead of 0.2 s (SQLite's `PRAGMA optimize` does this for the embedded database).
         if !app.settings.usesEmbeddedDatabase, let sql = app.db as? any SQLDatabase { try await sql.raw("ANALYZE").run() }

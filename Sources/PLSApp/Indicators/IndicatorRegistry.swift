@@ -61,8 +61,8 @@ struct IndicatorOutcome: Sendable {
 enum IndicatorTargetSource: String, Sendable, Codable {
     /// The plan sets this number (100% coverage, 75% of aid cases by lawyers, 50 hours, 17,000 items …).
     case plan
-    /// The plan asks for steady improvement (稳步提升) and sets no number: until the series of last year are kept
-    /// (the leaders' view), the bureau's interim value stands in.
+    /// The plan asks for steady improvement (稳步提升) and sets no number: met when the value is above last year's at
+    /// the same point (`IndicatorSeries.lastYear`); until last year's month is kept, the bureau's interim value stands in.
     case rising
     /// The plan names the aim but no number: the bureau's own target.
     case bureau
@@ -173,13 +173,21 @@ final class IndicatorRegistry: Sendable {
             let outcome = try await d.compute(scope, db)
             let took = ContinuousClock.now - started
             if took > slow { logger?.warning("indicator \(d.id) for \(scope.region.rawValue) took \(took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000) ms") }
-            let target = outcome.target ?? d.target
+            var target = outcome.target ?? d.target
+            var met = outcome.figure.meets(target, d.comparator)
+            var sourceName = d.targetSource == .bureau && targets[d.id] != nil ? "本局调整的目标" : d.targetSource.chineseName
+            // 稳步提升: once last year's figure at the same point is kept, it is the mark to rise above.
+            if d.targetSource == .rising, let last = try await IndicatorSeries.lastYear(d.id, scope: scope, on: db) {
+                target = last
+                met = outcome.figure.value.map { RisingTarget.isMet(value: $0, lastYear: last) }
+                sourceName = "实施方案要求稳步提升：高于去年同期（" + String(format: "%.1f", last) + (d.unit == .percent ? "%" : "") + "）即达标"
+            }
             results.append(Result(id: d.id, name: d.name, capability: d.capability, unit: d.unit.rawValue,
                                   value: outcome.figure.rounded, target: target, comparator: d.comparator.rawValue,
-                                  met: outcome.figure.meets(target, d.comparator),
+                                  met: met,
                                   numerator: outcome.figure.numerator, denominator: outcome.figure.denominator,
                                   basis: d.basis, targetSource: d.targetSource.rawValue,
-                                  targetSourceName: d.targetSource == .bureau && targets[d.id] != nil ? "本局调整的目标" : d.targetSource.chineseName,
+                                  targetSourceName: sourceName,
                                   counted: d.counted, shortfalls: outcome.shortfalls, shortfallCount: outcome.shortfallCount,
                                   smallSample: d.sampled && outcome.figure.isSmallSample))
         }

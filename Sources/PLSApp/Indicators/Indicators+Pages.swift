@@ -75,6 +75,9 @@ enum IndicatorPages {
 
     struct BreakdownContext: Encodable {
         var page: PageMeta; var b: IndicatorController.Breakdown; var card: IndicatorCard; var rows: [Row]; var up: String?; var upName: String?
+        /// The months of this year and last (`IndicatorSeries`), as a chart and a table.
+        var chart: Charts.Months; var months: [MonthRow]; var yearOnYear: String?
+        struct MonthRow: Encodable { var month: String; var value: String; var lastYear: String }
         struct Row: Encodable { var name: String; var href: String?; var valueText: String; var verdict: String; var verdictStyle: String; var bar: Double; var counts: String? }
     }
 
@@ -107,8 +110,21 @@ enum IndicatorPages {
             up = "/admin/indicators/\(b.indicator.id)?region=\(row.code)&year=\(b.year)"
             upName = row.name
         }
+        let series = try await IndicatorSeries.series(req)
+        let monthOf = { (p: IndicatorSeries.Point) in Int(p.month.suffix(2)) ?? 0 }
+        let format = { (v: Double?) in v.map { percent ? String(format: "%.1f%%", $0) : Scorecards.format($0) } ?? "—" }
+        let months = (1...12).compactMap { m -> BreakdownContext.MonthRow? in
+            let this = series.items.first { monthOf($0) == m }, last = series.lastYear.first { monthOf($0) == m }
+            guard this != nil || last != nil else { return nil }
+            return .init(month: "\(m) 月", value: format(this?.value), lastYear: format(last?.value))
+        }
+        let chart = Charts.months(thisYear: series.items.map { (monthOf($0), $0.value) }, lastYear: series.lastYear.map { (monthOf($0), $0.value) },
+                                  target: b.indicator.targetSource == "rising" ? nil : b.indicator.target, percent: percent)
+        let yoy = series.yearOnYear.map { v in v == 0 ? "与去年同期持平" : (percent ? String(format: "比去年同期%@ %.1f 个百分点", v > 0 ? "提高" : "下降", abs(v))
+                                                                              : "比去年同期" + (v > 0 ? "增加 " : "减少 ") + Scorecards.format(abs(v))) }
         return try await req.view.render("indicators/breakdown", BreakdownContext(
-            page: req.pageMeta(title: "\(b.indicator.name) · \(b.region.name)"), b: b, card: card, rows: rows, up: up, upName: upName))
+            page: req.pageMeta(title: "\(b.indicator.name) · \(b.region.name)"), b: b, card: card, rows: rows, up: up, upName: upName,
+            chart: chart, months: months, yearOnYear: yoy))
     }
 
     static func setTarget(_ req: Request) async throws -> Response {

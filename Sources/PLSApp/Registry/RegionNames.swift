@@ -29,6 +29,16 @@ enum RegionNames {
         return out
     }
 
+    /// Each code's own name ("西山县"), in one query; a code not found is left out.
+    static func names(_ codes: [String], on db: any SQLDatabase) async throws -> [String: String] {
+        guard !codes.isEmpty else { return [:] }
+        struct N: Decodable { var code: String; var name: String }
+        var names: [String: String] = [:]
+        for n in try await db.select().columns("code", "name").from("regions").where("code", .in, SQLBind.group(Array(Set(codes))))
+            .all(decoding: N.self) { names[n.code] = n.name }
+        return names
+    }
+
     /// What a place box shows for a stored value: the path for a code, the text itself otherwise.
     static func label(_ value: String?, on db: any SQLDatabase) async throws -> String {
         guard let value, let code = DivisionCode(value.trimmingCharacters(in: .whitespaces)) else { return value ?? "" }
