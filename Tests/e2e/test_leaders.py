@@ -44,11 +44,11 @@ def test_the_county_scorecard_ranks_prints_and_exports(browser, tmp_path):
     sign_in(page, "admin")
     page.goto(BASE + "/admin/scorecards/weights")
     # The city weights mediation success double, scored in proportion.
-    page.locator("input[name='weight_mediation_success_rate']").fill("20")
-    page.locator("select[name='rule_mediation_success_rate']").select_option("proportional")
-    page.locator("input[name='weight_on_time_rate']").fill("abc")
+    # Nothing chosen is refused with the reason (the browser itself keeps weights within 0.1–100).
+    page.evaluate("document.querySelectorAll('input[type=checkbox]').forEach(c => c.checked = false)")
     page.get_by_role("button", name="保存").click()
-    expect(page.locator(".flash, [role=status], .alert").first).to_contain_text("权重")
+    expect(page.get_by_text("请选择 1–100 项考核指标")).to_be_visible()
+    page.evaluate("document.querySelectorAll('input[type=checkbox]').forEach(c => c.checked = true)")
     page.locator("input[name='weight_mediation_success_rate']").fill("20")
     page.locator("select[name='rule_mediation_success_rate']").select_option("proportional")
     page.locator("input[name='weight_on_time_rate']").fill("10")
