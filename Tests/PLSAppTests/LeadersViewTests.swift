@@ -91,6 +91,37 @@ final class LeadersViewTests: AppTestCase {
         XCTAssertEqual(now.met, value >= 100, "level with last year is not a rise")
     }
 
+    /// At the bottom of the drill-down, the records behind the shortfall, each linked to where it is fixed.
+    func testTheDrillDownEndsAtTheRecordsBehindAShortfall() async throws {
+        _ = try await DemoRequests.generate(count: 400, app: app, on: app.db)
+        let year = app.today.year
+        struct L: Decodable { var id: UUID; var number: String; var regionCode: String }
+        let late = try await sql.raw("""
+            SELECT id, number, region_code FROM service_requests WHERE concluded_on_time = \(bind: false)
+              AND concluded_on >= \(bind: "\(year)-01-01") AND concluded_on <= \(bind: "\(year)-12-31") ORDER BY concluded_on DESC
+            """).all(decoding: L.self, keyDecodingStrategy: .convertFromSnakeCase)
+        let one = try XCTUnwrap(late.first, "the generated year has requests concluded late")
+        let leader = try await token("leader")
+        var res = try await send(.GET, "/api/v1/indicators/on_time_rate/breakdown?region=\(one.regionCode)&year=\(year)", token: leader)
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        var b = try res.content.decode(IndicatorController.Breakdown.self)
+        XCTAssertEqual(Set(b.records.map(\.code)), Set(late.filter { $0.regionCode == one.regionCode }.prefix(50).map(\.number)))
+        XCTAssertEqual(b.records.first { $0.code == one.number }?.href, "/work/\(one.id)")
+        // A county lists its towns, not records.
+        res = try await send(.GET, "/api/v1/indicators/on_time_rate/breakdown?region=\(String(one.regionCode.prefix(6)))000000&year=\(year)", token: leader)
+        b = try res.content.decode(IndicatorController.Breakdown.self)
+        XCTAssertTrue(b.records.isEmpty)
+        XCTAssertFalse(b.items.isEmpty)
+        // Committees breaking the composition rules, in their town.
+        let flagged = try await MediationNetwork.committees(prefix: DemoCity.cityCode.scopePrefix, on: sql)
+            .filter { !MediationRules.composition($0.members, on: app.today).isEmpty }
+        let committee = try XCTUnwrap(flagged.first { DivisionCode($0.regionCode)!.level != .county }, "the demo city has a committee breaking the rules")
+        let town = DivisionCode(committee.regionCode)!.level == .town ? committee.regionCode : String(committee.regionCode.prefix(9)) + "000"
+        res = try await send(.GET, "/api/v1/indicators/mediation_committee_composition_rate/breakdown?region=\(town)&year=\(year)", token: leader)
+        b = try res.content.decode(IndicatorController.Breakdown.self)
+        XCTAssertEqual(b.records.first { $0.code == committee.id.uuidString }?.href, "/mediation/committees/\(committee.id)")
+    }
+
     func testTheCountyScorecardRanksAndKeepsAPastQuarterAsItWasComputed() async throws {
         app.clock.set(Date(timeIntervalSince1970: 1_772_416_800))  // Monday 2 March 2026
         let admin = try await token("admin"), leader = try await token("leader")

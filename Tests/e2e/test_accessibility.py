@@ -7,14 +7,15 @@ from conftest import BASE, sign_in
 
 PAGES = {
     None: ["/", "/services", "/services/legal_aid.civil", "/legal-aid", "/lookup", "/login", "/login/citizen", "/accessibility",
-           "/search?q=%E5%85%AC%E8%AF%81", "/appointments"],
+           "/search?q=%E5%85%AC%E8%AF%81", "/appointments", "/statistics"],
     "operator": ["/hotline", "/work", "/hotline/quality", "/hotline/wallboard"],
     "clerk": ["/window", "/queue"],
     "aid": ["/legal-aid/desk"],
     "lawyer": ["/work", "/notifications"],
     "adviser": ["/adviser"],
-    "leader": ["/admin", "/admin/indicators"],
-    "admin": ["/admin/institutions", "/admin/practitioners", "/admin/catalog", "/grassroots", "/mediation"],
+    "leader": ["/admin", "/admin/indicators", "/admin/indicators/mediation_success_rate", "/admin/scorecards", "/reports/monthly",
+               "/reports/monthly/2026-11", "/admin/supply-demand", "/command"],
+    "admin": ["/admin/scorecards/weights", "/admin/institutions", "/admin/practitioners", "/admin/catalog", "/grassroots", "/mediation"],
 }
 
 AXE = Axe()

@@ -37,6 +37,9 @@ struct IndicatorController {
         var year: Int
         var indicator: IndicatorRegistry.Result
         var items: [Unit]
+        /// In a town or a village, the records behind the shortfall (late requests, committees breaking the rules),
+        /// each linked to where it is fixed; empty for indicators that count units.
+        var records: [ShortfallUnit] = []
         struct Unit: Content {
             var region: String
             var name: String
@@ -71,7 +74,11 @@ struct IndicatorController {
                                    denominator: r.denominator, drillable: code.level != .village))
             }
         }
-        return Breakdown(region: .init(code: row.code, name: row.name), year: scope.year, indicator: own, items: items)
+        var records: [ShortfallUnit] = []
+        if [.town, .village].contains(scope.region.level), let find = registry.definitions.first(where: { $0.id == id })?.records {
+            records = try await find(scope, req.sql)
+        }
+        return Breakdown(region: .init(code: row.code, name: row.name), year: scope.year, indicator: own, items: items, records: records)
     }
 
     static func apiList(_ req: Request) async throws -> Report {

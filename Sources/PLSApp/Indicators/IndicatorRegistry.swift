@@ -97,6 +97,9 @@ struct IndicatorDefinition: Sendable {
     /// A rate over cases (on time, rated, successful), not a count of every unit: few cases make it unreliable.
     var sampled = false
     var compute: @Sendable (IndicatorScope, any SQLDatabase) async throws -> IndicatorOutcome
+    /// The records behind a shortfall in a small region (a county's, a town's, a village's): the requests concluded
+    /// late, the villages without an adviser, the committees breaking the rules — each linked to where it is fixed.
+    var records: (@Sendable (IndicatorScope, any SQLDatabase) async throws -> [ShortfallUnit])? = nil
 }
 
 final class IndicatorRegistry: Sendable {

@@ -118,5 +118,12 @@ extension MediationIndicators {
             if ok { units[unit, default: (0, 0)].num += 1 }
         }
         return try await UnitRates.outcome(units.map { UnitRates.Row(unit: $0.key, num: $0.value.num, den: $0.value.den) }, target: s.target, on: db)
+    } records: { s, db in
+        // The committees breaking the rules, with what is wrong, each linked to its page where the members are set.
+        try await MediationNetwork.committees(prefix: s.region.scopePrefix, on: db).compactMap { c in
+            let problems = MediationRules.composition(c.members, on: s.today)
+            return problems.isEmpty ? nil : ShortfallUnit(code: c.id.uuidString, name: c.name + "：" + problems.map(\.message).joined(separator: "；"),
+                                                          href: "/mediation/committees/\(c.id)")
+        }.prefix(IndicatorRegistry.shortfallLimit).map { $0 }
     }
 }
