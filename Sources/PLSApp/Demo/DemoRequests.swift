@@ -344,6 +344,10 @@ struct DemoGenerateCommand: AsyncCommand {
         do {
             let s = try await DemoRequests.generate(count: n, app: context.application, on: context.application.db)
             context.console.success("已生成 \(s.requests) 件事项、\(s.events) 条时间线事件，用时 \(String(format: "%.1f", s.seconds)) 秒")
+            // The leaders' view of that history: the months kept, last month's reports (as `serve` does for the demo).
+            let started = ContinuousClock.now
+            try await LeadersDemo.seed(app: context.application)
+            context.console.info("已保存逐月指标和月报，用时 \((ContinuousClock.now - started).components.seconds) 秒")
         } catch let e as AppError {
             context.console.error(e.message)
             throw ExitCode(1)
