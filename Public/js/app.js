@@ -66,7 +66,11 @@ document.addEventListener("DOMContentLoaded", function () {
   var every = Math.max(5, parseInt(panel.getAttribute("data-every") || "10", 10)) * 1000;
   setInterval(function () {
     fetch(panel.getAttribute("data-refresh"), { credentials: "same-origin", headers: { "Accept": "text/html" } })
-      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (r) {
+        // Signed out meanwhile (the session ended): show the sign-in page itself, not inside the panel.
+        if (r.redirected || r.status === 401) { location.reload(); return null; }
+        return r.ok ? r.text() : null;
+      })
       .then(function (html) { if (html !== null) { panel.innerHTML = html; } })
       .catch(function () {});
   }, every);

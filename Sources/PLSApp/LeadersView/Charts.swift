@@ -1,4 +1,5 @@
 import Foundation
+import Vapor
 
 /// Server-rendered SVG charts (no script, no external asset): the geometry is computed here, the templates draw it,
 /// and every chart has a table beside it with the same numbers.
@@ -69,5 +70,18 @@ enum Charts {
         return Months(thisYear: line(thisYear), lastYear: line(lastYear),
                       labels: (1...12).map { Months.Tick(x: x(month: $0), y: bottom + 18, text: "\($0)月") }, gridlines: grid,
                       targetY: target.flatMap { $0 >= minValue && $0 <= maxValue ? y($0) : nil })
+    }
+}
+
+/// A count by key with the key's name: requests by channel, by matter, by county.
+struct KeyCount: Content, Sendable {
+    var key: String
+    var name: String
+    var count: Int
+
+    /// Sums `n` by `key`, most first (ties by key), each named by `name`.
+    static func tally<R>(_ rows: [R], by key: (R) -> String, n: (R) -> Int, name: (String) -> String) -> [KeyCount] {
+        Dictionary(grouping: rows, by: key).map { KeyCount(key: $0.key, name: name($0.key), count: $0.value.reduce(0) { $0 + n($1) }) }
+            .sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
     }
 }

@@ -7,7 +7,6 @@ import PLSDomain
 /// are about, and the indicators in red and green. Every figure comes from an index range or a kept row, so that the
 /// screen's update stays within 50 ms at a million requests; the page refreshes its panel itself.
 enum CommandScreen {
-    struct Count: Content { var key: String; var name: String; var count: Int }
     struct Tile: Content { var id: String; var name: String; var value: String; var met: Bool? }
 
     struct Board: Content {
@@ -15,10 +14,10 @@ enum CommandScreen {
         var at: Date
         var today: String
         var requestsToday: Int
-        var byChannel: [Count]
-        var byMatter: [Count]
+        var byChannel: [KeyCount]
+        var byMatter: [KeyCount]
         /// The units one level down with the most requests today.
-        var hotspots: [Count]
+        var hotspots: [KeyCount]
         var callsWaiting: Int
         var callsAnswered: Int
         var callsAbandoned: Int
@@ -43,13 +42,10 @@ enum CommandScreen {
             WHERE created_at >= \(bind: start) AND created_at < \(bind: end) AND region_code LIKE \(bind: prefix)
             GROUP BY channel, matter_type, SUBSTR(region_code, 1, \(unsafeRaw: String(width)))
             """).all(decoding: R.self, keyDecodingStrategy: .convertFromSnakeCase)
-        func grouped(_ key: (R) -> String, _ name: (String) -> String) -> [Count] {
-            Dictionary(grouping: rows, by: key).map { Count(key: $0.key, name: name($0.key), count: $0.value.reduce(0) { $0 + $1.n }) }
-                .sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
-        }
+        func grouped(_ key: (R) -> String, _ name: (String) -> String) -> [KeyCount] { KeyCount.tally(rows, by: key, n: \.n, name: name) }
         var hotspots = Array(grouped({ $0.unit + String(repeating: "0", count: max(0, 12 - $0.unit.count)) }, { $0 }).prefix(5))
         let names = try await RegionNames.names(hotspots.map(\.key), on: sql)
-        hotspots = hotspots.map { Count(key: $0.key, name: names[$0.key] ?? $0.key, count: $0.count) }
+        hotspots = hotspots.map { KeyCount(key: $0.key, name: names[$0.key] ?? $0.key, count: $0.count) }
         // Calls are the city's (the hotline serves the whole city).
         struct C: Decodable { var waiting: Int?; var answered: Int?; var abandoned: Int? }
         let calls = try await sql.raw("""

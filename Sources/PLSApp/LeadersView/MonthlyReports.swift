@@ -7,8 +7,6 @@ import PLSDomain
 /// the month before and on the same month last year, and the shortfalls — archived as it was written, printable on
 /// A4, exportable, and announced to the leaders.
 enum MonthlyReports {
-    struct Count: Content { var key: String; var name: String; var count: Int }
-
     struct Line: Content {
         var id: String
         var name: String
@@ -34,10 +32,10 @@ enum MonthlyReports {
         var received: Int
         var receivedPrevious: Int
         var receivedLastYear: Int
-        var byChannel: [Count]
-        var byMatter: [Count]
+        var byChannel: [KeyCount]
+        var byMatter: [KeyCount]
         /// The counties' requests (a city's report).
-        var byCounty: [Count]
+        var byCounty: [KeyCount]
         var indicators: [Line]
         var metCount: Int
         var judgedCount: Int
@@ -79,16 +77,13 @@ enum MonthlyReports {
             GROUP BY month, region_code, matter_type, channel
             """).all(decoding: C.self, keyDecodingStrategy: .convertFromSnakeCase)
         let these = counts.filter { $0.month == month }
-        let group = { (key: (C) -> String, name: (String) -> String) -> [Count] in
-            Dictionary(grouping: these, by: key).map { Count(key: $0.key, name: name($0.key), count: $0.value.reduce(0) { $0 + $1.received }) }
-                .sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
-        }
-        var byCounty: [Count] = []
+        let group = { (key: (C) -> String, name: (String) -> String) -> [KeyCount] in KeyCount.tally(these, by: key, n: \.received, name: name) }
+        var byCounty: [KeyCount] = []
         if region.level == .city {
             let counties = try await IndicatorSeries.keptRegions(on: sql, city: region).dropFirst()
             let names = try await RegionNames.names(Array(counties), on: sql)
             let sums = Dictionary(grouping: these, by: \.regionCode).mapValues { $0.reduce(0) { $0 + $1.received } }
-            byCounty = counties.map { Count(key: $0, name: names[$0] ?? $0, count: sums[$0] ?? 0) }.sorted { $0.count > $1.count }
+            byCounty = counties.map { KeyCount(key: $0, name: names[$0] ?? $0, count: sums[$0] ?? 0) }.sorted { $0.count > $1.count }
         }
         let name = try await RegionController.find(region.rawValue, on: sql)?.name ?? region.rawValue
         return Report(month: month, monthName: monthName(start), region: .init(code: region.rawValue, name: name), generatedAt: Date(),

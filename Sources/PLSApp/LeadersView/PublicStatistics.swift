@@ -31,9 +31,7 @@ enum PublicStatistics {
             GROUP BY region_code, matter_type, channel
             """).all(decoding: D.self, keyDecodingStrategy: .convertFromSnakeCase)
         func grouped(_ key: (D) -> String, _ name: (String) -> String) -> [Count] {
-            Dictionary(grouping: rows, by: key).map { (key: $0.key, n: $0.value.reduce(0) { $0 + $1.n }) }
-                .sorted { $0.n != $1.n ? $0.n > $1.n : $0.key < $1.key }
-                .map { Count(key: $0.key, name: name($0.key), count: PublicFigure.published($0.n)) }
+            KeyCount.tally(rows, by: key, n: \.n, name: name).map { Count(key: $0.key, name: $0.name, count: PublicFigure.published($0.count)) }
         }
         let counties = try await RegionNames.names(Array(Set(rows.map(\.regionCode))), on: sql)
         struct S: Decodable { var concluded: Int?; var onTime: Int?; var rated: Int?; var satisfied: Int? }
