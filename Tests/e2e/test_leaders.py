@@ -129,3 +129,12 @@ def test_supply_against_demand_marks_where_demand_outgrows_supply(browser):
     assert page.locator("table.heat tbody tr").count() == 5
     expect(page.get_by_text(re.compile("配备目标（每万人）：律师 3"))).to_be_visible()
     shot(page, "supply-demand")
+    # The city's administrator sets the ratios on the page.
+    page = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
+    sign_in(page, "admin")
+    page.goto(BASE + "/admin/supply-demand")
+    page.get_by_label("律师").fill("3.5")
+    page.get_by_role("button", name="保存目标").click()
+    expect(page.get_by_text("已保存配备目标")).to_be_visible()
+    expect(page.get_by_text(re.compile("配备目标（每万人）：律师 3.5"))).to_be_visible()
+    shot(page, "supply-demand-targets-phone")

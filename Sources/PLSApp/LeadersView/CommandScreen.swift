@@ -34,7 +34,8 @@ enum CommandScreen {
     static func board(region: DivisionCode, regionName: String, app: Application, on sql: any SQLDatabase) async throws -> Board {
         let today = app.today
         let start = today.startInChina, end = today.adding(days: 1).startInChina
-        let prefix = region.scopePrefix + "%"
+        // The whole city is every row: no region filter, so that the counts are read from the indexes alone.
+        let prefix = region.level == .city ? "%" : region.scopePrefix + "%"
         let width = region.level == .city ? 6 : (region.level == .county ? 9 : 12)
         struct R: Decodable { var channel: String; var matterType: String; var unit: String; var n: Int }
         let rows = try await sql.raw("""
@@ -55,12 +56,14 @@ enum CommandScreen {
             FROM calls WHERE rang_at >= \(bind: start) AND rang_at < \(bind: end)
             """).first(decoding: C.self)
         let open = RequestStatus.open.filter { $0 != .suspended }.map(\.rawValue)
-        let overdue = try await sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(ServiceRequest.schema)
-            .where("status", .in, open).where("conclude_due", .lessThan, today.description).where("region_code", .like, prefix)
-            .first(decodingColumn: "n", as: Int.self) ?? 0
+        var overdueQuery = sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(ServiceRequest.schema)
+            .where("status", .in, open).where("conclude_due", .lessThan, today.description)
+        if region.level != .city { overdueQuery = overdueQuery.where("region_code", .like, prefix) }
+        let overdue = try await overdueQuery.first(decodingColumn: "n", as: Int.self) ?? 0
         let closed = [RectificationStatus.closed, .withdrawn].map(\.rawValue)
-        let bad = try await sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(Rectifications.schema)
-            .where("status", .notIn, closed).where("region_code", .like, prefix).first(decodingColumn: "n", as: Int.self) ?? 0
+        var badQuery = sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(Rectifications.schema).where("status", .notIn, closed)
+        if region.level != .city { badQuery = badQuery.where("region_code", .like, prefix) }
+        let bad = try await badQuery.first(decodingColumn: "n", as: Int.self) ?? 0
         // The indicators as kept this hour, for the region (the city or a county), else the city's.
         let keptCode = region.level == .city || region.level == .county ? region.rawValue : (app.city.code?.rawValue ?? region.rawValue)
         let kept = try await IndicatorSeries.stored(region: keptCode, from: today.monthKey, to: today.monthKey, on: sql)

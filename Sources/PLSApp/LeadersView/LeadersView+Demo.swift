@@ -55,6 +55,15 @@ enum LeadersDemo {
                 for c in list { insert = insert.values(SQLBind(c.unit), SQLBind(key), SQLBind(c.matterType), SQLBind(c.channel), SQLBind(c.n)) }
                 try await insert.run()
             }
+            // The city's scorecard: the plan's main figures, 100 points in all.
+            for (indicator, weight, rule) in [("town_station_coverage", 10.0, "met"), ("mediation_committee_coverage", 10, "met"),
+                                              ("village_adviser_coverage", 15, "met"), ("on_time_rate", 15, "proportional"),
+                                              ("satisfaction_rate", 15, "proportional"), ("mediation_success_rate", 10, "proportional"),
+                                              ("lawyer_share_of_aid_cases", 10, "proportional"), ("online_acceptance_rate", 10, "proportional"),
+                                              ("hotline_answer_rate", 5, "met")] {
+                try await db.insert(into: "scorecard_items").columns("indicator", "weight", "rule")
+                    .values(SQLBind(indicator), SQLBind(weight), SQLBind(rule)).run()
+            }
             // The bureau's workforce ratios (per 10,000 residents).
             for (type, per10k) in [("lawyer", 3.0), ("notary", 0.2), ("legal_aid_officer", 0.2), ("appraiser", 0.3), ("mediator", 8.0)] {
                 try await db.insert(into: "workforce_targets").columns("practitioner_type", "per10k").values(SQLBind(type), SQLBind(per10k)).run()

@@ -25,6 +25,7 @@ extension RouteGroups {
         api.get("supply-demand", use: SupplyAndDemand.load)
         api.put("supply-demand", "targets", use: SupplyAndDemand.apiSetTargets)
         admin.get("supply-demand", use: SupplyAndDemand.page)
+        admin.post("supply-demand", "targets", use: SupplyAndDemand.targetsSubmit)
 
         api.get("public", "statistics", use: PublicStatistics.load)
         web.get("statistics", use: PublicStatistics.page)

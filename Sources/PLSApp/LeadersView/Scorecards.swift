@@ -257,7 +257,8 @@ enum Scorecards {
         }
         let rows = card.items.map { i in
             PageContext.Row(rank: i.rank, name: i.name, score: format(i.score), bar: max(0, min(100, i.score)),
-                            lost: i.lost.isEmpty ? "—" : i.lost.map { "\($0.name) −\(format($0.points))" }.joined(separator: "；"),
+                            lost: i.lost.isEmpty ? "—" : i.lost.prefix(5).map { "\($0.name) −\(format($0.points))" }.joined(separator: "；")
+                                + (i.lost.count > 5 ? " 等 \(i.lost.count) 项" : ""),
                             cells: i.lines.map { l in l.earned.map(format) ?? "不计分" })
         }
         return try await req.view.render("leaders/scorecard", PageContext(

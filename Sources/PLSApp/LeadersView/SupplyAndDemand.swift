@@ -96,7 +96,27 @@ enum SupplyAndDemand {
     static func apiSetTargets(_ req: Request) async throws -> TargetsInput {
         let p = try req.staff()
         try p.require(p.role == .cityAdmin)
-        let input = try req.content.decode(TargetsInput.self)
+        return try await setTargets(try req.content.decode(TargetsInput.self), req)
+    }
+
+    /// The page's form: a box per kind of practitioner, empty for no target.
+    static func targetsSubmit(_ req: Request) async throws -> Response {
+        let p = try req.staff()
+        try p.require(p.role == .cityAdmin)
+        var items: [Target] = []
+        for t in workforce {
+            let raw = (req.formValue("per10k_\(t.rawValue)") ?? "").trimmingCharacters(in: .whitespaces)
+            if !raw.isEmpty { items.append(Target(type: t.rawValue, name: nil, per10k: Double(raw) ?? .nan)) }
+        }
+        do {
+            _ = try await setTargets(TargetsInput(items: items), req)
+            return req.redirect(to: "/admin/supply-demand", flash: "已保存配备目标")
+        } catch let e as AppError where e.status == .unprocessableEntity {
+            return req.redirect(to: "/admin/supply-demand", flash: e.fields.values.first ?? e.message)
+        }
+    }
+
+    static func setTargets(_ input: TargetsInput, _ req: Request) async throws -> TargetsInput {
         var fields: [String: String] = [:]
         if input.items.count > workforce.count { fields["items"] = "最多 \(workforce.count) 项" }
         for (i, t) in input.items.enumerated() {
@@ -124,6 +144,9 @@ enum SupplyAndDemand {
         var columns: [String]
         var heat: [Row]
         var staff: [StaffRow]
+        /// The workforce targets' form, for the city's administrators.
+        var targetForm: [TargetBox]?
+        struct TargetBox: Encodable { var type: String; var name: String; var value: String }
         struct HeatCell: Encodable { var text: String; var level: Int; var short: Bool; var title: String }
         struct Row: Encodable { var name: String; var cells: [HeatCell]; var shortCount: Int }
         struct StaffRow: Encodable { var name: String; var cells: [HeatCell] }
@@ -146,6 +169,9 @@ enum SupplyAndDemand {
             })
         }
         return try await req.view.render("leaders/supply-demand", Context(
-            page: req.pageMeta(title: "供需分析"), r: r, columns: SupplyAndDemand.servedBy.map(\.0.chineseName), heat: heat, staff: staff))
+            page: req.pageMeta(title: "供需分析"), r: r, columns: SupplyAndDemand.servedBy.map(\.0.chineseName), heat: heat, staff: staff,
+            targetForm: req.auth.get(Principal.self)?.role == .cityAdmin ? workforce.map { t in
+                Context.TargetBox(type: t.rawValue, name: t.chineseName, value: r.targets.first { $0.type == t.rawValue }.map { String(format: "%g", $0.per10k) } ?? "")
+            } : nil))
     }
 }
