@@ -120,6 +120,13 @@ final class LeadersViewTests: AppTestCase {
         res = try await send(.GET, "/api/v1/indicators/mediation_committee_composition_rate/breakdown?region=\(town)&year=\(year)", token: leader)
         b = try res.content.decode(IndicatorController.Breakdown.self)
         XCTAssertEqual(b.records.first { $0.code == committee.id.uuidString }?.href, "/mediation/committees/\(committee.id)")
+        // A village whose adviser left: listed in its town, to the advisers' page.
+        let village = city.regions.first { $0.level == .village }!.code
+        try await sql.raw("DELETE FROM adviser_assignments WHERE region_code = \(bind: village.rawValue)").run()
+        res = try await send(.GET, "/api/v1/indicators/village_adviser_coverage/breakdown?region=\(village.parent!.rawValue)&year=\(year)", token: leader)
+        b = try res.content.decode(IndicatorController.Breakdown.self)
+        XCTAssertEqual(b.records.first { $0.code == village.rawValue }?.href, "/grassroots")
+        XCTAssertEqual(b.indicator.met, false)
     }
 
     func testTheCountyScorecardRanksAndKeepsAPastQuarterAsItWasComputed() async throws {

@@ -18,6 +18,17 @@ enum GrassrootsIndicators {
                 GROUP BY SUBSTR(g.code, 1, \(unsafeRaw: String(s.unitWidth)))
                 """).all(decoding: UnitRates.Row.self)
             return try await UnitRates.outcome(units, target: s.target, on: db)
+        } records: { s, db in
+            // The villages without an adviser today, each to the advisers' page where assignments are imported.
+            try await db.raw("""
+                SELECT g.code, g.name FROM regions g WHERE g.level = \(bind: RegionLevel.village.rawValue) AND g.active = \(bind: true)
+                  AND g.code LIKE \(bind: s.region.scopePrefix + "%")
+                  AND NOT EXISTS (SELECT 1 FROM adviser_assignments a JOIN practitioners p ON p.id = a.practitioner_id
+                                  WHERE a.region_code = g.code AND a.start_on <= \(bind: s.today.description)
+                                  AND (a.end_on IS NULL OR a.end_on >= \(bind: s.today.description))
+                                  AND p.status = \(bind: PractitionerStatus.practising.rawValue))
+                ORDER BY g.code LIMIT \(unsafeRaw: String(IndicatorRegistry.shortfallLimit))
+                """).all(decoding: ShortfallUnit.self).map { ShortfallUnit(code: $0.code, name: $0.name + "：未聘请法律顾问", href: "/grassroots") }
         },
         IndicatorDefinition(id: "village_adviser_hours_met", name: "村（居）法律顾问服务时长达标率", capability: "grassroots", unit: .percent, target: 100,
                             comparator: .atLeast, basis: "实施方案二（三）：法律顾问每年为每个村（社区）服务不少于 50 小时（年中按进度计，未达进度的村居列为未达标单位）",
