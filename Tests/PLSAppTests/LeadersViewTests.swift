@@ -242,6 +242,13 @@ final class LeadersViewTests: AppTestCase {
         }
         res = try await send(.GET, "/api/v1/reports/monthly/2026-02?region=\(county(1).code.rawValue)", token: try await token("county-admin"))
         XCTAssertEqual(res.status, .forbidden)
+        // A report written because someone asked for an old month is archived but announced to no one.
+        let before = try await sql.raw("SELECT COUNT(*) AS n FROM notifications").first(decodingColumn: "n", as: Int.self)
+        try await sql.raw("DELETE FROM monthly_reports WHERE month = '2026-01'").run()
+        res = try await send(.GET, "/api/v1/reports/monthly/2026-01?region=\(cityCode)", token: leader)
+        XCTAssertEqual(res.status, .ok, res.body.string)
+        let after = try await sql.raw("SELECT COUNT(*) AS n FROM notifications").first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(before, after)
         var browser = BrowserSession(self)
         try await browser.signIn("leader")
         let page = try await browser.get("/reports/monthly/2026-02?region=\(cityCode)")

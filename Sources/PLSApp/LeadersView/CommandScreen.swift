@@ -101,8 +101,7 @@ enum CommandScreen {
 
     static func context(_ req: Request) async throws -> Context {
         let b = try await load(req)
-        let f = DateFormatter()
-        f.timeZone = TimeZone(identifier: "Asia/Shanghai")
+        let f = DateFormatter.chinaTime
         f.dateFormat = "HH:mm:ss"
         return Context(page: req.pageMeta(title: "指挥大屏 · \(b.region.name)"), b: b,
                        channels: Charts.bars(b.byChannel.map { ($0.name, Double($0.count), String($0.count), false) }),

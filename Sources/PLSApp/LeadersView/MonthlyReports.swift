@@ -96,8 +96,9 @@ enum MonthlyReports {
                       judgedCount: lines.filter { $0.met != nil }.count)
     }
 
-    /// The archived report, written now if the month is over and it was not yet (then announced to the leaders).
-    static func report(month raw: String, region: DivisionCode, app: Application) async throws -> Report {
+    /// The archived report, written now if the month is over and it was not yet. `announce`: the job's writing on the
+    /// first working day tells the leaders; a report written because someone asked for an old month does not.
+    static func report(month raw: String, region: DivisionCode, app: Application, announce: Bool = false) async throws -> Report {
         guard let start = CivilDate.month(raw)?.start else { throw AppError.validation(["month": "月份应写作 YYYY-MM，如 2026-11"]) }
         guard start.nextMonthStart <= app.today else { throw AppError.validation(["month": "该月尚未结束：月报在次月第一个工作日生成"]) }
         guard region.level == .city || region.level == .county else { throw AppError.validation(["region": "月报按市和县（区）生成"]) }
@@ -119,7 +120,7 @@ enum MonthlyReports {
                 .first(decoding: N.self)?.n ?? 0
             guard exists == 0 else { return false }
             try await db.raw("INSERT INTO monthly_reports (month, region_code, generated_at, body) VALUES (\(bind: report.month), \(bind: region.rawValue), \(bind: report.generatedAt), \(bind: body))").run()
-            try await Notifications.notify(accounts: leaders, request: nil, text: text, now: report.generatedAt, on: db)
+            if announce { try await Notifications.notify(accounts: leaders, request: nil, text: text, now: report.generatedAt, on: db) }
             return true
         }
         if !inserted, let s = try await sql.select().column("body").from("monthly_reports").where("month", .equal, start.monthKey)
@@ -148,7 +149,7 @@ enum MonthlyReports {
             .all(decodingColumn: "region_code", as: String.self))
         for code in try await IndicatorSeries.keptRegions(on: sql, city: app.city.code) where !done.contains(code) {
             guard let region = DivisionCode(code) else { continue }
-            do { _ = try await report(month: month, region: region, app: app) } catch let e as AppError where e.status == .unprocessableEntity {
+            do { _ = try await report(month: month, region: region, app: app, announce: true) } catch let e as AppError where e.status == .unprocessableEntity {
                 app.logger.info("monthly report \(month) \(code) not written: \(e.message)")
             }
         }
@@ -219,6 +220,8 @@ enum MonthlyReports {
         var shortfalls: [Row]
         var regions: [SelectOption]
         var changeText: String
+        /// When it was written, in Beijing time.
+        var generatedText: String
         struct Row: Encodable {
             var name: String; var value: String; var previous: String; var mom: String; var lastYear: String; var yoy: String
             var target: String; var verdict: String; var verdictStyle: String; var shortfalls: String; var href: String
@@ -258,13 +261,19 @@ enum MonthlyReports {
             channels: Charts.bars(r.byChannel.map { ($0.name, Double($0.count), String($0.count), false) }),
             counties: Charts.bars(r.byCounty.map { ($0.name, Double($0.count), String($0.count), false) }),
             lines: rows, shortfalls: rows.filter { $0.verdict == "未达标" }, regions: regions,
-            changeText: diff == 0 ? "与上月持平" : (diff > 0 ? "比上月多 \(diff) 件" : "比上月少 \(-diff) 件")))
+            changeText: diff == 0 ? "与上月持平" : (diff > 0 ? "比上月多 \(diff) 件" : "比上月少 \(-diff) 件"),
+            generatedText: String(DateFormatter.chinaTime.string(from: r.generatedAt).prefix(16))))
     }
 
-    struct ListContext: Encodable { var page: PageMeta; var items: [Summary]; var pager: Paged<Summary> }
+    struct ListContext: Encodable {
+        var page: PageMeta; var items: [Row]; var pager: Paged<Summary>
+        struct Row: Encodable { var s: Summary; var generated: String }
+    }
 
     static func listPage(_ req: Request) async throws -> View {
         let paged = try await list(req)
-        return try await req.view.render("leaders/monthly-reports", ListContext(page: req.pageMeta(title: "月报"), items: paged.items, pager: paged))
+        let f = DateFormatter.chinaTime
+        return try await req.view.render("leaders/monthly-reports", ListContext(
+            page: req.pageMeta(title: "月报"), items: paged.items.map { .init(s: $0, generated: String(f.string(from: $0.generatedAt).prefix(16))) }, pager: paged))
     }
 }
