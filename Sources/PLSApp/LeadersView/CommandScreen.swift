@@ -73,7 +73,7 @@ enum CommandScreen {
             let v = r.value.map { d.unit == .percent ? String(format: "%.1f%%", $0) : Scorecards.format($0) + (d.unit == .minutes ? "分" : "") } ?? "—"
             return Tile(id: d.id, name: defs[d.id]?.name ?? d.id, value: v, met: r.met)
         }
-        return Board(region: .init(code: region.rawValue, name: regionName), at: Date(), today: today.description,
+        return Board(region: .init(code: region.rawValue, name: regionName), at: app.clock.now, today: today.description,
                      requestsToday: rows.reduce(0) { $0 + $1.n },
                      byChannel: grouped(\.channel) { RequestChannel(rawValue: $0)?.chineseName ?? $0 },
                      byMatter: Array(grouped(\.matterType) { MatterType(rawValue: $0)?.chineseName ?? $0 }.prefix(6)),

@@ -43,7 +43,7 @@ enum IndicatorSeries {
         if only == nil { regions = try await keptRegions(on: sql, city: app.city.code) }
         let targets = try await IndicatorRegistry.targets(on: sql)
         let month = start.monthKey
-        let now = Date()
+        let now = app.clock.now
         var rows: [Stored] = []
         for code in regions {
             guard let region = DivisionCode(code) else { continue }

@@ -86,7 +86,7 @@ enum MonthlyReports {
             byCounty = counties.map { KeyCount(key: $0, name: names[$0] ?? $0, count: sums[$0] ?? 0) }.sorted { $0.count > $1.count }
         }
         let name = try await RegionController.find(region.rawValue, on: sql)?.name ?? region.rawValue
-        return Report(month: month, monthName: monthName(start), region: .init(code: region.rawValue, name: name), generatedAt: Date(),
+        return Report(month: month, monthName: monthName(start), region: .init(code: region.rawValue, name: name), generatedAt: app.clock.now,
                       received: these.reduce(0) { $0 + $1.received },
                       receivedPrevious: counts.filter { $0.month == previous }.reduce(0) { $0 + $1.received },
                       receivedLastYear: counts.filter { $0.month == lastYearMonth }.reduce(0) { $0 + $1.received },

@@ -157,7 +157,7 @@ enum Scorecards {
             Item(region: s.0, name: names[s.0] ?? s.0, score: s.1.score, rank: ranks[s.0] ?? 0,
                  lost: s.1.lost.map { Lost(indicator: $0.indicator, name: defs[$0.indicator]?.name ?? $0.indicator, points: $0.points) }, lines: s.2)
         }.sorted { $0.rank != $1.rank ? $0.rank < $1.rank : $0.region < $1.region }
-        return Card(period: period.description, periodName: period.chineseName, final: period.isOver(on: today), computedAt: Date(),
+        return Card(period: period.description, periodName: period.chineseName, final: period.isOver(on: today), computedAt: app.clock.now,
                     judgedMonth: month, weights: weights, items: items)
     }
 
