@@ -225,6 +225,7 @@ func migrations(_ settings: Settings) -> [any Migration] {
         M051CreateCallQualityChecks(),
         M052CreateCentreArrangements(),
         M053CreateLeadersView(),
+        M054IndexIndicatorReads(),
     ]
 }
 

@@ -169,6 +169,10 @@ extension Request {
 struct OverdueStep: Sendable {
     var name: String
     var condition: SQLQueryString
+    /// For a step that can fall due on a request no longer open (a legal-aid objection after a refusal): a query of the
+    /// ids of the requests it may find, read through an index, so that the overdue list never reads all requests.
+    /// Nil: the step's condition holds only for open requests.
+    var beyondOpen: SQLQueryString? = nil
 }
 
 extension MatterCases {

@@ -102,6 +102,8 @@ extension LegalAidMatterCase {
                 """),
             OverdueStep(name: "异议审查", condition: """
                 EXISTS (SELECT 1 FROM legal_aid_cases c WHERE c.request_id = r.id AND c.review_result IS NULL AND c.review_due < \(bind: t))
+                """, beyondOpen: """
+                SELECT c.request_id FROM legal_aid_cases c WHERE c.review_due < \(bind: t) AND c.review_result IS NULL
                 """),
         ]
     }
