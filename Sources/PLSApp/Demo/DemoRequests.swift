@@ -309,6 +309,13 @@ final class DemoRequests: @unchecked Sendable {
         mediationRows = []
         try await writing?.value
         writing = Task {
+            if db.dialect.name != "sqlite" {
+                try await BulkRows.copy(ServiceRequest.schema, requestColumns, requests[...], on: db)
+                try await BulkRows.copy("request_events", eventColumns, events[...], on: db)
+                try await BulkRows.copy(LegalAidCase.schema, Self.caseColumns, cases[...], on: db)
+                try await BulkRows.copy(MediationCase.schema, Self.mediationColumns, mediation[...], on: db)
+                return
+            }
             for chunk in stride(from: 0, to: requests.count, by: 400) {
                 try await BulkRows.insert(ServiceRequest.schema, requestColumns, requests[chunk..<min(chunk + 400, requests.count)], on: db)
             }
