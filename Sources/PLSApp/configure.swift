@@ -52,8 +52,18 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     if let url = settings.databaseURL {
         let config = try SQLPostgresConfiguration(url: url)
         // PostgreSQL's driver always logs SQL at some level: at trace, which the entrypoint never enables.
-        app.databases.use(.postgres(configuration: config, sqlLogLevel: .trace), as: .psql)
+        app.databases.use(.postgres(configuration: config, maxConnectionsPerEventLoop: settings.connectionsPerLoop, sqlLogLevel: .trace), as: .psql)
+        // The ledger's batches run one at a time: one connection a loop is all they take.
         app.databases.use(.postgres(configuration: config, sqlLogLevel: .trace), as: .ledgerWriter, isDefault: false)
+        if let readURL = settings.readDatabaseURL {
+            var replica = try SQLPostgresConfiguration(url: readURL)
+            // A replica that went away is noticed in seconds, and its reads go to the primary meanwhile.
+            replica.coreConfiguration.options.connectTimeout = .seconds(2)
+            app.databases.use(.postgres(configuration: replica, maxConnectionsPerEventLoop: settings.connectionsPerLoop,
+                                        connectionPoolTimeout: .seconds(2), sqlLogLevel: .trace),
+                              as: .readReplica, isDefault: false)
+            app.readReplica = ReadReplica(maxLag: .seconds(settings.readMaxLag))
+        }
     } else {
         app.databases.use(.sqlite(.file(settings.sqliteFile), sqlLogLevel: nil), as: .sqlite)
         app.databases.use(.sqlite(.file(settings.sqliteFile), sqlLogLevel: nil), as: .ledgerWriter, isDefault: false)
@@ -126,6 +136,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
         app.lifecycle.use(RepeatingJob.workOrderCallbacks)
         app.lifecycle.use(RepeatingJob.callQualityDraw)
         app.lifecycle.use(IndicatorSeries.job)
+        if app.readReplica != nil { app.lifecycle.use(ReadReplica.job) }
     }
 
     try routes(app)

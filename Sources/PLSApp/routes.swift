@@ -13,9 +13,12 @@ func routes(_ app: Application) throws {
         } catch {
             throw AppError(.serviceUnavailable, "database_unavailable", "数据库不可用")
         }
+        var answer = ["status": "ready"]
         // Ready, but a deadline this year or next would ignore holidays: said here for whoever watches the service.
-        if let warning = req.application.calendarWarning { return ["status": "ready", "calendar": warning] }
-        return ["status": "ready"]
+        if let warning = req.application.calendarWarning { answer["calendar"] = warning }
+        // Analytics read from the primary while the replica lags or is away: ready all the same.
+        if let replica = req.application.readReplica { answer["readReplica"] = replica.current.state.rawValue }
+        return answer
     }
 
     app.get("metrics", use: MetricsEndpoint.serve)

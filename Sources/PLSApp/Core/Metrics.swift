@@ -47,6 +47,14 @@ final class ServiceMetrics: Sendable {
         gauge("sms_failed", "messages", "SMS given up (refused by the provider, or after every retry)", Double(failed))
         gauge("calendar_missing_years", "count", "This year and next without holidays in the calendar (deadlines would skip weekends only)",
               Double([app.today.year, app.today.year + 1].filter { !app.workingCalendar.knownYears.contains($0) }.count))
+        if let replica = app.readReplica?.current {
+            gauge("read_replica_in_use", "bool", "Analytics read from the replica (1), or from the primary while it lags or is away (0)",
+                  replica.state == .inUse ? 1 : 0)
+            gauge("read_replica_lag", "seconds", "How far the replica was behind the primary at the last check (-1: not reached)", replica.lagSeconds ?? -1)
+            gauge("read_replica_reads", "total", "Analytics requests given the replica since start", Double(replica.readsOnReplica))
+            gauge("read_primary_reads", "total", "Analytics requests given the primary since start (no replica, lagging or away)", Double(replica.readsOnPrimary))
+            gauge("read_replica_fallbacks", "total", "Statements the replica failed and the primary answered", Double(replica.fallbacks))
+        }
         return registry.emitToString()
     }
 }

@@ -36,6 +36,16 @@ public struct Settings: Sendable {
         self.personalData = PersonalDataProtector(secret: secretKey)
     }
 
+    /// A streaming replica of the PostgreSQL database that analytics, indicators and exports may read from
+    /// (`DATABASE_READ_URL`); while it lags more than `readMaxLag` or cannot be reached they read from the primary.
+    public var readDatabaseURL: String?
+    /// How far behind the replica may be and still be read (`PLS_READ_MAX_LAG`, seconds, 1–600; 10 by default).
+    public var readMaxLag: Int = 10
+    /// PostgreSQL connections per event loop (one loop per core; `PLS_DB_CONNECTIONS_PER_CORE`, 1–32). Measured on
+    /// 2 cores shared with PostgreSQL at a million requests (README, Speed): 1 a loop left the filtered list waiting
+    /// for a connection; 4 kept both busy.
+    public var connectionsPerLoop: Int = 4
+
     public var usesEmbeddedDatabase: Bool { databaseURL == nil }
     /// The embedded database's file.
     public var sqliteFile: String { dataDirectory + "/pls.sqlite" }
@@ -64,6 +74,9 @@ public struct Settings: Sendable {
         func text(_ key: String) -> String? { Environment.get(key).flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 } }
         settings.siteIdentity = SiteIdentity(siteCode: text("PLS_SITE_CODE"), icpNumber: text("PLS_ICP_NUMBER"),
                                              psbNumber: text("PLS_PSB_NUMBER"), correctionURL: text("PLS_CORRECTION_URL") ?? "/accessibility#correction")
+        settings.readDatabaseURL = url == nil ? nil : text("DATABASE_READ_URL")
+        settings.readMaxLag = min(max(1, Environment.get("PLS_READ_MAX_LAG").flatMap(Int.init) ?? 10), 600)
+        settings.connectionsPerLoop = min(max(1, Environment.get("PLS_DB_CONNECTIONS_PER_CORE").flatMap(Int.init) ?? 4), 32)
         settings.trustedProxies = Set((Environment.get("PLS_TRUSTED_PROXIES") ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         return settings

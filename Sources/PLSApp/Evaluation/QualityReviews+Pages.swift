@@ -69,7 +69,7 @@ enum QualityReviewController {
     static func export(_ req: Request, _ format: SheetFile.Format) async throws -> Response {
         let p = try req.staff()
         try p.require(QualityReviews.mayRead(p))
-        return try await QualityReviews.export(period: try? req.query.get(String.self, at: "period"), scope: QualityReviews.scope(p), format: format, on: req.sql)
+        return try await QualityReviews.export(period: try? req.query.get(String.self, at: "period"), scope: QualityReviews.scope(p), format: format, on: req.readSQL)
     }
 
     static func apiChecklist(_ req: Request) async throws -> [ReviewItem] {

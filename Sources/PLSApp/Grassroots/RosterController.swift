@@ -26,7 +26,7 @@ enum RosterController {
     static func apiExport(_ req: Request, _ format: SheetFile.Format) async throws -> Response {
         let p = try req.staff()
         let kind = try Rosters.kind(req)
-        return try SheetFile.response(try await Rosters.export(kind, prefix: p.areaPrefix, on: req.sql), name: kind.rawValue, format: format)
+        return try SheetFile.response(try await Rosters.export(kind, prefix: p.areaPrefix, on: req.readSQL), name: kind.rawValue, format: format)
     }
 
     static func apiImport(_ req: Request) async throws -> Response {

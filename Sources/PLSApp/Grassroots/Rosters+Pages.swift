@@ -95,6 +95,6 @@ enum RosterPages {
     static func export(_ req: Request, _ format: SheetFile.Format) async throws -> Response {
         let p = try req.staff()
         let kind = try Rosters.kind(req)
-        return try SheetFile.response(try await Rosters.export(kind, prefix: p.areaPrefix, on: req.sql), name: kind.rawValue, format: format)
+        return try SheetFile.response(try await Rosters.export(kind, prefix: p.areaPrefix, on: req.readSQL), name: kind.rawValue, format: format)
     }
 }

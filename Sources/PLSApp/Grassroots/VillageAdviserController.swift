@@ -100,7 +100,7 @@ enum VillageAdviserController {
 
     static func apiExport(_ req: Request, _ format: SheetFile.Format) async throws -> Response {
         let p = try req.staff()
-        return try SheetFile.response(try await VillageAdvisers.exportServices(filter: filter(req, p), on: req.sql),
+        return try SheetFile.response(try await VillageAdvisers.exportServices(filter: filter(req, p), on: req.readSQL),
                                       numeric: VillageAdvisers.numericColumns, name: "village-adviser-services", format: format)
     }
 

@@ -173,7 +173,7 @@ enum GrassrootsPages {
     static func export(_ req: Request, _ format: SheetFile.Format) async throws -> Response {
         let p = try req.staff()
         return try SheetFile.response(
-            try await VillageAdvisers.exportServices(filter: VillageAdvisers.scopeFilter(p) + " AND s.served_on >= \(bind: "\(req.today.year)-01-01")", on: req.sql),
+            try await VillageAdvisers.exportServices(filter: VillageAdvisers.scopeFilter(p) + " AND s.served_on >= \(bind: "\(req.today.year)-01-01")", on: req.readSQL),
             numeric: VillageAdvisers.numericColumns, name: "village-adviser-services-\(req.today.year)", format: format)
     }
 }

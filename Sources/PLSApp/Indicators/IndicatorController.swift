@@ -59,8 +59,9 @@ struct IndicatorController {
         guard req.application.indicators.definitions.contains(where: { $0.id == id }) else { throw AppError.notFound("指标") }
         let (scope, row) = try await scope(req, p)
         let registry = req.application.indicators
-        let targets = try await IndicatorRegistry.targets(on: req.sql)
-        guard let own = try await registry.compute(scope, only: id, targets: targets, on: req.sql, logger: req.logger).first else { throw AppError.notFound("指标") }
+        let read = req.readSQL
+        let targets = try await IndicatorRegistry.targets(on: read)
+        guard let own = try await registry.compute(scope, only: id, targets: targets, on: read, logger: req.logger).first else { throw AppError.notFound("指标") }
         // Villages have none below them (natural villages are not units of the indicators).
         var items: [Breakdown.Unit] = []
         if scope.region.level != .village {
@@ -68,7 +69,7 @@ struct IndicatorController {
             for child in children {
                 guard let code = DivisionCode(child.code), code.level != .naturalVillage,
                       let r = try await registry.compute(IndicatorScope(region: code, year: scope.year, today: scope.today), only: id, targets: targets,
-                                                             on: req.sql).first
+                                                             on: read).first
                 else { continue }
                 items.append(.init(region: child.code, name: child.name, level: child.level, value: r.value, met: r.met, numerator: r.numerator,
                                    denominator: r.denominator, drillable: code.level != .village))
@@ -76,7 +77,7 @@ struct IndicatorController {
         }
         var records: [ShortfallUnit] = []
         if [.town, .village].contains(scope.region.level), let find = registry.definitions.first(where: { $0.id == id })?.records {
-            records = try await find(scope, req.sql)
+            records = try await find(scope, read)
         }
         return Breakdown(region: .init(code: row.code, name: row.name), year: scope.year, indicator: own, items: items, records: records)
     }
@@ -84,7 +85,7 @@ struct IndicatorController {
     static func apiList(_ req: Request) async throws -> Report {
         let p = try req.staff()
         let (scope, row) = try await scope(req, p)
-        let items = try await req.application.indicators.compute(scope, on: req.sql, logger: req.logger)
+        let items = try await req.application.indicators.compute(scope, on: req.readSQL, logger: req.logger)
         return Report(region: .init(code: row.code, name: row.name), year: scope.year, items: items)
     }
 }

@@ -53,7 +53,7 @@ enum IndicatorPages {
     static func indicators(_ req: Request) async throws -> View {
         let p = try req.staff()
         let (scope, row) = try await IndicatorController.scope(req, p)
-        let results = try await req.application.indicators.compute(scope, on: req.sql)
+        let results = try await req.application.indicators.compute(scope, on: req.readSQL)
         // The regions one may switch between: the city and its counties, as far as the scope reaches.
         let cityCode = req.city.code?.rawValue ?? row.code
         let counties = try await RegionController.list(.init(parent: cityCode), page: PageRequest(page: 1, per: 100), on: req.sql)

@@ -86,7 +86,7 @@ enum CommandScreen {
         let p = try req.staff()
         try p.require(mayRead(p))
         let (scope, row) = try await IndicatorController.scope(req, p)
-        return try await board(region: scope.region, regionName: row.name, app: req.application, on: req.sql)
+        return try await board(region: scope.region, regionName: row.name, app: req.application, on: req.readSQL)
     }
 
     static func api(_ req: Request) async throws -> Board { try await load(req) }

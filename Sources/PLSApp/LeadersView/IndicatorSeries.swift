@@ -148,9 +148,10 @@ enum IndicatorSeries {
         let id = req.parameters.get("id") ?? ""
         guard req.application.indicators.definitions.contains(where: { $0.id == id }) else { throw AppError.notFound("指标") }
         let (scope, row) = try await IndicatorController.scope(req, p)
-        guard let live = try await req.application.indicators.compute(scope, only: id, on: req.sql).first else { throw AppError.notFound("指标") }
+        let read = req.readSQL
+        guard let live = try await req.application.indicators.compute(scope, only: id, on: read).first else { throw AppError.notFound("指标") }
         let y = CivilDate.pad(scope.year, 4), ly = CivilDate.pad(scope.year - 1, 4)
-        let kept = try await stored(region: row.code, indicator: id, from: ly + "-01", to: y + "-12", on: req.sql)
+        let kept = try await stored(region: row.code, indicator: id, from: ly + "-01", to: y + "-12", on: read)
         let point = { (s: Stored) in Point(month: s.month, value: s.value, numerator: s.num, denominator: s.den, met: s.met) }
         var items = kept.filter { $0.month.hasPrefix(y) }.map(point)
         let lastYear = kept.filter { $0.month.hasPrefix(ly) }.map(point)

@@ -64,7 +64,7 @@ enum PublicStatistics {
     static func load(_ req: Request) async throws -> Report {
         let year = (try? req.query.get(Int.self, at: "year")) ?? req.today.year
         guard (2000...2100).contains(year) else { throw AppError.validation(["year": "年份应在 2000–2100 之间"]) }
-        return try await report(year: year, app: req.application, on: req.sql)
+        return try await report(year: year, app: req.application, on: req.readSQL)
     }
 
     struct Context: Encodable {

@@ -88,7 +88,7 @@ enum SupplyAndDemand {
         let year = (try? req.query.get(Int.self, at: "year")) ?? req.today.year
         guard (2000...2100).contains(year) else { throw AppError.validation(["year": "年份应在 2000–2100 之间"]) }
         let own: DivisionCode? = if case .region(let r) = p.scope { r } else { nil }
-        return try await report(year: year, app: req.application, on: req.sql, only: own)
+        return try await report(year: year, app: req.application, on: req.readSQL, only: own)
     }
 
     struct TargetsInput: Content { var items: [Target] }
