@@ -361,6 +361,132 @@ def test_a_full_disk_is_a_clear_error_and_service_returns_with_space():
         subprocess.run(["umount", "-l", mount], check=False)
 
 
+class Replica:
+    """A streaming replica of the test cluster on loopback (pg_basebackup -R), in a directory of its own."""
+
+    def __init__(self):
+        self.port = str(int(PG_PORT) + 7)
+        self.data = os.path.join(WORK, "replica")
+
+    def create(self):
+        import pwd
+        shutil.rmtree(self.data, ignore_errors=True)
+        os.makedirs(self.data, mode=0o700)
+        pw = pwd.getpwnam("postgres")
+        os.chown(self.data, pw.pw_uid, pw.pw_gid)
+        subprocess.run(["runuser", "-u", "postgres", "--", os.path.join(PG_BIN, "pg_basebackup"), "-h", "127.0.0.1", "-p", PG_PORT,
+                        "-U", "postgres", "-D", self.data, "-R", "-X", "stream"], check=True, capture_output=True)
+        return self.start()
+
+    def ctl(self, *args):
+        subprocess.run(["runuser", "-u", "postgres", "--", os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, *args], check=True, capture_output=True)
+
+    def start(self):
+        self.ctl("-w", "-l", os.path.join(self.data, "server.log"), "-o",
+                 f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.data} -c fsync=off", "start")
+        return self
+
+    def stop(self, mode="fast"):
+        if os.path.exists(os.path.join(self.data, "postmaster.pid")):
+            self.ctl("-m", mode, "-w", "stop")
+
+    def sql(self, statement):
+        subprocess.run(["runuser", "-u", "postgres", "--", os.path.join(PG_BIN, "psql"), "-h", "127.0.0.1", "-p", self.port, "-U", "postgres",
+                        "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-c", statement], check=True, capture_output=True)
+
+
+def metric(base, name):
+    import re
+    with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
+        text = r.read().decode()
+    m = re.search(r"^" + name + r"(?:\{[^}]*\})? (\S+)$", text, re.M)
+    return float(m.group(1)) if m else None
+
+
+def replica_state(base):
+    _, _, body = call(base, "GET", "/readyz")
+    return (body or {}).get("readReplica") if isinstance(body, dict) else None
+
+
+def wait_for_state(base, wanted, seconds=30):
+    deadline = time.time() + seconds
+    state = None
+    while time.time() < deadline:
+        state = replica_state(base)
+        if state == wanted:
+            return state
+        time.sleep(0.3)
+    return state
+
+
+@needs_setup
+def test_analytics_read_from_a_replica_and_from_the_primary_while_it_lags_or_stops():
+    db = "pls_replica"
+    psql(f"DROP DATABASE IF EXISTS {db}")
+    psql(f"CREATE DATABASE {db}")
+    replica = Replica().create()
+    server = None
+    try:
+        env = {"DATABASE_URL": f"postgres://postgres@127.0.0.1:{PG_PORT}/{db}?sslmode=disable",
+               "DATABASE_READ_URL": f"postgres://postgres@127.0.0.1:{replica.port}/{db}?sslmode=disable",
+               "PLS_SECRET_KEY": SECRET, "PLS_DEMO": "1", "PLS_READ_MAX_LAG": "2"}
+        server = Server("replica", env).start()
+        assert wait_for_state(server.base, "in_use") == "in_use", server.tail()
+        leader, op = token(server.base, "leader"), token(server.base)
+        region = village(server.base, op)
+        city = call(server.base, "GET", "/api/v1/regions?level=city&per=1", token=op)[2]["items"][0]["code"]
+
+        # Kept up: the indicators and the command screen are read from the replica.
+        before = metric(server.base, "read_replica_reads_total") or 0
+        for path in [f"/api/v1/indicators?region={city}", "/api/v1/command", "/api/v1/public/statistics"]:
+            status, _, body = call(server.base, "GET", path, token=leader)
+            assert status == 200, (path, status, body)
+        assert (metric(server.base, "read_replica_reads_total") or 0) >= before + 3
+
+        def today_count():
+            status, _, body = call(server.base, "GET", "/api/v1/command", token=leader)
+            assert status == 200, body
+            return body["requestsToday"]
+
+        def intake(n):
+            for i in range(n):
+                status, _, body = call(server.base, "POST", "/api/v1/requests", token=op, body={
+                    "matterType": "consultation", "category": "labor", "description": f"只读副本测试 {i}",
+                    "applicant": {"name": "测试", "mobile": f"1391234{i:04d}"}, "regionCode": region})
+                assert status == 201, body
+
+        # Replay paused: once it is more than 2 s behind, reads go to the primary and show the newest intakes.
+        replica.sql("SELECT pg_wal_replay_pause()")
+        start = today_count()
+        intake(5)
+        assert wait_for_state(server.base, "lagging") == "lagging", server.tail()
+        primary_before = metric(server.base, "read_primary_reads_total") or 0
+        assert today_count() == start + 5
+        assert (metric(server.base, "read_primary_reads_total") or 0) > primary_before
+        replica.sql("SELECT pg_wal_replay_resume()")
+        assert wait_for_state(server.base, "in_use") == "in_use", server.tail()
+        assert today_count() == start + 5
+
+        # Stopped: reads sent to it before the next check are answered by the primary; none fails.
+        replica.stop("immediate")
+        statuses = [call(server.base, "GET", path, token=leader)[0]
+                    for _ in range(5) for path in [f"/api/v1/indicators?region={city}", "/api/v1/command"]]
+        assert statuses == [200] * len(statuses), (statuses, server.tail())
+        assert wait_for_state(server.base, "unavailable") == "unavailable", server.tail()
+        intake(2)
+        assert today_count() == start + 7
+        # Back: the replica catches up and is read again.
+        replica.start()
+        assert wait_for_state(server.base, "in_use", seconds=60) == "in_use", server.tail()
+        assert today_count() == start + 7
+        assert server.alive(), server.tail()
+    finally:
+        if server:
+            server.stop()
+        replica.stop("immediate")
+        shutil.rmtree(replica.data, ignore_errors=True)
+
+
 NGINX_CONF = """
 worker_processes 1;
 pid {work}/nginx.pid;
