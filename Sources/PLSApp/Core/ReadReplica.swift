@@ -77,15 +77,18 @@ final class ReadReplica: Sendable {
         } catch {
             return  // the primary is the server's own problem; the replica's state stays as it was
         }
-        waiting.withLockedValue { $0.append((now, ours.lsn ?? 0)) }
+        waiting.withLockedValue { w in
+            w.append((now, ours.lsn ?? 0))
+            // Positions older than twice the bound say no more than that it lags: forgotten here, also while the replica
+            // cannot be reached (else they would pile up for as long as it is away).
+            w.removeAll { now - $0.at > self.maxLag * 2 }
+        }
         do {
             guard let theirs = try await replica.raw(query).first(decoding: Position.self) else { throw ReplicaProblem.noAnswer }
             guard theirs.system == ours.system else { throw ReplicaProblem.notOurs }
             let replayed = theirs.lsn ?? 0
             let oldest = waiting.withLockedValue { w -> ContinuousClock.Instant? in
                 w.removeAll { $0.lsn <= replayed }
-                // Positions older than twice the bound say no more than that it lags: forget them.
-                w.removeAll { now - $0.at > self.maxLag * 2 }
                 return w.first?.at
             }
             let lag = oldest.map { now - $0 } ?? .zero
