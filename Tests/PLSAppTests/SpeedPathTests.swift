@@ -125,6 +125,31 @@ final class SpeedPathTests: AppTestCase {
         XCTAssertGreaterThan(verified.checked, 150)
     }
 
+    /// A prepared statement gives the answers of an unprepared one, past the sixth run (when PostgreSQL may switch to
+    /// its generic plan), with binds of each type the path encodes; and when the table changes under statements
+    /// connections have prepared, the next reads still answer (the statement is retired and runs unprepared).
+    func testPreparedStatementsAnswerAsUnpreparedOnesAndSurviveASchemaChange() async throws {
+        try await sql.raw("CREATE TABLE prepared_probe (id INTEGER PRIMARY KEY, name TEXT NOT NULL, born DATE, score DOUBLE PRECISION)").run()
+        for i in 1...9 { try await sql.raw("INSERT INTO prepared_probe (id, name, score) VALUES (\(bind: i), \(bind: "第\(i)号"), \(bind: Double(i) / 2))").run() }
+        func read(_ id: Int) async throws -> [String] {
+            try await ColumnRows.all("SELECT * FROM prepared_probe WHERE id = \(bind: id) AND name <> \(bind: "无") AND score > \(bind: 0.1)",
+                                     on: sql, prepared: true) { try $0.text("name") }
+        }
+        for i in 1...9 { let got = try await read(i); XCTAssertEqual(got, ["第\(i)号"]) }
+        let missing = try await read(42)
+        XCTAssertEqual(missing, [])
+        // SQLite prepares nothing across calls (and SQLiteNIO reads a statement's columns before SQLite re-reads a
+        // schema another connection changed): the schema change is PostgreSQL's case.
+        guard usesPostgres else { return try await sql.raw("DROP TABLE prepared_probe").run() }
+        try await sql.raw("ALTER TABLE prepared_probe ADD COLUMN extra TEXT NOT NULL DEFAULT '附加'").run()
+        for i in 1...9 {
+            let got = try await ColumnRows.all("SELECT * FROM prepared_probe WHERE id = \(bind: i) AND name <> \(bind: "无") AND score > \(bind: 0.1)",
+                                               on: sql, prepared: true) { [try $0.text("name"), try $0.text("extra")] }
+            XCTAssertEqual(got, [["第\(i)号", "附加"]])
+        }
+        try await sql.raw("DROP TABLE prepared_probe").run()
+    }
+
     /// List rows read as SQLite returns them are the rows SQLKit's decoding reads: with and without assignees,
     /// null names and due dates, dates to the fraction of a second. (On PostgreSQL both sides decode; the list
     /// part still checks its binds.)

@@ -2,6 +2,8 @@ import Foundation
 import SQLKit
 import SQLiteKit
 import PostgresKit
+import Crypto
+import NIOConcurrencyHelpers
 import PLSDomain
 
 /// The columns of one result row, read by name. On SQLite the values are taken as SQLite returned them;
@@ -22,9 +24,18 @@ protocol ColumnReader {
 
 enum ColumnRows {
     /// The rows of `query`, each read by `read`.
-    static func all<T>(_ query: SQLQueryString, on db: any SQLDatabase, _ read: (any ColumnReader) throws -> T) async throws -> [T] {
+    ///
+    /// `prepared`: on PostgreSQL, the statement is prepared once per connection and reused by name, so PostgreSQL
+    /// parses it once and, from the sixth run when its generic plan looks no costlier, plans it once. Only for busy
+    /// lookups whose generic plan is right whatever the binds (by key; not a `LIKE` prefix, which a generic plan cannot
+    /// take from an index), and only when their text comes from a bounded set of shapes: no literal that varies.
+    static func all<T>(_ query: SQLQueryString, on db: any SQLDatabase, prepared: Bool = false,
+                       _ read: (any ColumnReader) throws -> T) async throws -> [T] {
         guard let sqlite = db as? any SQLiteDatabase else {
-            if let pg = db as? any PostgresDatabase, let rows = try await postgresRows(query, on: db, pg) {
+            if let pg = db as? any PostgresDatabase, let rows = try await postgresRows(query, on: db, pg, prepared: prepared) {
+                return try rows.map { try read(PostgresColumns(row: $0)) }
+            }
+            if let reads = db as? FallbackReads, let rows = try await reads.postgresRows({ try await postgresRows(query, on: $0, $1, prepared: prepared) }) {
                 return try rows.map { try read(PostgresColumns(row: $0)) }
             }
             return try await db.raw(query).all().map { try read(DecodedColumns(row: $0)) }
@@ -39,36 +50,112 @@ enum ColumnRows {
     /// PostgreSQL: the rows as PostgresNIO returns them, for reading cell by cell (measured at a million requests: the
     /// Codable path was most of `pls`'s time on the filtered list, and 120 ms of the committee-composition indicator).
     /// Nil when a bind is of a type this does not encode as SQLKit would: the query then takes SQLKit's path.
-    private static func postgresRows(_ query: SQLQueryString, on db: any SQLDatabase, _ pg: any PostgresDatabase) async throws -> [PostgresRow]? {
+    fileprivate static func postgresRows(_ query: SQLQueryString, on db: any SQLDatabase, _ pg: any PostgresDatabase,
+                                         prepared: Bool) async throws -> [PostgresRow]? {
         var serializer = SQLSerializer(database: db)
         query.serialize(to: &serializer)
-        var bindings = PostgresBindings(capacity: serializer.binds.count)
+        var binds = PostgresBindings(capacity: serializer.binds.count)
+        var types: [PostgresDataType] = []
+        types.reserveCapacity(serializer.binds.count)
         for bind in serializer.binds {
-            guard PostgresBind.append(bind, to: &bindings) else { return nil }
+            guard let type = PostgresBind.append(bind, to: &binds) else { return nil }
+            types.append(type)
         }
-        let sql = serializer.sql, logger = db.logger
+        let sql = serializer.sql, logger = db.logger, bindings = binds
+        if prepared, let statement = PreparedText.Statement(sql: sql, types: types) {
+            do {
+                return try await pg.withConnection { connection in
+                    connection.eventLoop.makeFutureWithTask { try await PreparedText.rows(statement, bindings, on: connection, logger: logger) }
+                }.get()
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "0A000" {
+                // "cached plan must not change result type": the schema changed under a statement connections have
+                // prepared (a migration run by another process). From now on this statement goes unprepared.
+                PreparedText.retire(statement.name)
+                logger.notice("prepared statement \(statement.name) no longer matches the schema; it runs unprepared from now on")
+            }
+        }
         return try await pg.withConnection { connection in
             connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).map(\.rows)
         }.get()
     }
 }
 
+/// Runs SQL text built at run time as a named prepared statement through PostgresNIO, which prepares a statement once
+/// per connection, remembers it by name, and holds back concurrent first uses until it is prepared. Its API names a
+/// statement by type (static `name` and `sql` of a `PostgresPreparedStatement`); the type here reads them from a task
+/// local bound only around `execute`, which reads them before it first suspends.
+enum PreparedText {
+    struct Statement: Sendable {
+        var name: String
+        var sql: String
+        var types: [PostgresDataType]
+
+        /// Nil once `limit` different statements have been prepared in this process: each stays in every connection's
+        /// memory, on both sides, for as long as the connection lives, so a caller that builds unbounded shapes
+        /// (a mistake) falls back to unnamed statements instead of growing them without end.
+        init?(sql: String, types: [PostgresDataType]) {
+            var digest = SHA256()
+            digest.update(data: Array(sql.utf8))
+            for t in types { withUnsafeBytes(of: t.rawValue.bigEndian) { digest.update(bufferPointer: $0) } }
+            let name = "pls_" + Hex.encode(digest.finalize()).prefix(40)
+            guard PreparedText.known.withLockedValue({ known in
+                if let retired = known[name] { return !retired }
+                guard known.count < PreparedText.limit else { return false }
+                known[name] = false
+                return true
+            }) else { return nil }
+            self.name = name
+            self.sql = sql
+            self.types = types
+        }
+    }
+
+    static let limit = 512
+    /// The statements prepared so far, by name: true once retired.
+    private static let known = NIOLockedValueBox<[String: Bool]>([:])
+
+    static func retire(_ name: String) { known.withLockedValue { $0[name] = true } }
+    @TaskLocal fileprivate static var current = Statement?.none
+
+    /// PostgresNIO's statement type for SQL text; only meaningful inside `rows`.
+    private struct Prepared: PostgresPreparedStatement {
+        static var name: String { PreparedText.current?.name ?? "" }
+        static var sql: String { PreparedText.current?.sql ?? "" }
+        static var bindingDataTypes: [PostgresDataType] { PreparedText.current?.types ?? [] }
+        typealias Row = PostgresRow
+        let bindings: PostgresBindings
+        func makeBindings() throws -> PostgresBindings { bindings }
+        func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+    }
+
+    static func rows(_ statement: Statement, _ bindings: PostgresBindings, on connection: PostgresConnection, logger: Logger) async throws -> [PostgresRow] {
+        try await $current.withValue(statement) {
+            var rows: [PostgresRow] = []
+            for try await row in try await connection.execute(Prepared(bindings: bindings), logger: logger) { rows.append(row) }
+            return rows
+        }
+    }
+}
+
 /// A bind encoded as SQLKit's PostgreSQL driver encodes it (the same PostgreSQL types), for the types our queries bind.
 enum PostgresBind {
-    /// False for a type not handled here.
-    static func append(_ value: any Encodable & Sendable, to bindings: inout PostgresBindings) -> Bool {
-        switch value {
-        case let v as String: bindings.append(v)
-        case let v as Int: bindings.append(v)
-        case let v as Int64: bindings.append(v)
-        case let v as Int32: bindings.append(v)
-        case let v as Bool: bindings.append(v)
-        case let v as UUID: bindings.append(v)
-        case let v as Date: bindings.append(v)
-        case let v as Double: bindings.append(v)
-        default: return false  // a nil (its type matters to PostgreSQL), an array, JSON…: SQLKit's path
+    /// The PostgreSQL type the value was sent as; nil for a type not handled here.
+    static func append(_ value: any Encodable & Sendable, to bindings: inout PostgresBindings) -> PostgresDataType? {
+        func add<V: PostgresNonThrowingEncodable>(_ v: V) -> PostgresDataType {
+            bindings.append(v)
+            return V.psqlType
         }
-        return true
+        switch value {
+        case let v as String: return add(v)
+        case let v as Int: return add(v)
+        case let v as Int64: return add(v)
+        case let v as Int32: return add(v)
+        case let v as Bool: return add(v)
+        case let v as UUID: return add(v)
+        case let v as Date: return add(v)
+        case let v as Double: return add(v)
+        default: return nil  // a nil (its type matters to PostgreSQL), an array, JSON…: SQLKit's path
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 import Vapor
 import Fluent
 import SQLKit
+import PostgresKit
 import NIOConcurrencyHelpers
 
 extension DatabaseID {
@@ -158,6 +159,20 @@ struct FallbackReads: SQLDatabase {
         } catch where !delivered.withLockedValue({ $0 }) {
             router.failed(error)
             try await primary.execute(sql: query, onRow)
+        }
+    }
+}
+
+extension FallbackReads {
+    /// `ColumnRows` on PostgreSQL: rows read cell by cell, from the replica, else (the replica failed the statement)
+    /// from the primary. Nil when `run` declines the query or a side is not PostgreSQL (then `execute` is used).
+    func postgresRows(_ run: (any SQLDatabase, any PostgresDatabase) async throws -> [PostgresRow]?) async throws -> [PostgresRow]? {
+        guard let replicaPG = replica as? any PostgresDatabase, let primaryPG = primary as? any PostgresDatabase else { return nil }
+        do {
+            return try await run(replica, replicaPG)
+        } catch {
+            router.failed(error)
+            return try await run(primary, primaryPG)
         }
     }
 }

@@ -28,7 +28,7 @@ enum RequestCounts {
         if let v = f.status { query = query + " AND status = \(bind: v.rawValue)" }
         if let v = f.matterType { query = query + " AND matter_type = \(bind: v.rawValue)" }
         for p in prefixes { query = query + " AND county LIKE \(bind: p + "%")" }
-        return try await db.raw(query).first(decodingColumn: "n", as: Int.self) ?? 0
+        return try await ColumnRows.all(query, on: db, prepared: true) { try $0.int("n") }.first ?? 0
     }
 
     /// Counts the requests there again (after a bulk load that ran without the triggers).
