@@ -166,9 +166,9 @@ enum Intake {
         let citizenAccountID: UUID? = if p.role == .citizen {
             p.accountID
         } else if let mobile = v.mobile {
-            try await (db as! any SQLDatabase).raw("""
+            try await ColumnRows.all("""
                 SELECT id FROM accounts WHERE mobile_hash = \(bind: protector.lookupHash(mobile.digits)) AND role = \(bind: Role.citizen.rawValue) LIMIT 1
-                """).first(decodingColumn: "id", as: UUID.self)
+                """, on: db as! any SQLDatabase, prepared: true) { try $0.uuid("id") }.first
         } else {
             nil
         }

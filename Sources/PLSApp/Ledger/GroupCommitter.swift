@@ -233,9 +233,9 @@ final class GroupCommitter: Sendable {
                 }
             }
             let dayLast = start.day.flatMap { writer.lastNumber(on: $0) } ?? start.dayLast
-            try await writer.flush()
             let (seq, hash) = writer.head
             if fromKnown {
+                try await writer.flush()
                 // The head this batch started from must still be the stored one: else another process wrote the chain.
                 if seq != start.seq, try await sql.raw("""
                     UPDATE ledger_head SET last_seq = \(bind: seq), last_hash = \(bind: hash)
@@ -243,8 +243,10 @@ final class GroupCommitter: Sendable {
                     """).first() == nil {
                     throw HeadMoved()
                 }
-            } else if seq != start.seq {
-                try await sql.raw("UPDATE ledger_head SET last_seq = \(bind: seq), last_hash = \(bind: hash) WHERE id = 1").run()
+            } else {
+                // The head's update goes with the rows (on PostgreSQL in the same pipeline: `Writer.flush`).
+                try await writer.flush(then: seq == start.seq ? [] : [
+                    "UPDATE ledger_head SET last_seq = \(bind: seq), last_hash = \(bind: hash) WHERE id = 1"])
             }
             return sqlite ? Head(seq: seq, hash: hash, day: start.day, dayLast: dayLast) : nil
         }
@@ -324,16 +326,19 @@ final class GroupCommitter: Sendable {
     /// as it is read, so that the transaction holds the write lock from its first statement (SQLite cannot upgrade
     /// a read that another connection's commit has overtaken) and, on PostgreSQL, the head row until the commit.
     private static func storedHead(day: String?, locking: Bool, on sql: any SQLDatabase) async throws -> Head {
-        if locking, sql.dialect.name != "sqlite" {
+        if locking, StatementPipeline.applies(to: sql) {
             // On PostgreSQL a statement that waited for the head's row lock sees that row as the other process committed
             // it, but a subquery of the same statement still reads the snapshot from before the wait: the day's counter
-            // is read by a statement of its own, after the lock is held (two processes gave out the same numbers).
-            guard let head = try await sql.raw("UPDATE ledger_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash")
-                .first(decoding: LedgerHeadRow.self, keyDecodingStrategy: .snakeCase) else {
+            // is read by a statement of its own, after the lock is held (two processes gave out the same numbers). The
+            // two are sent together: the connection runs the second once the first has its lock.
+            var pipeline = StatementPipeline(on: sql)
+            pipeline.send(SQLQueryString("UPDATE ledger_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash"))
+            pipeline.send(SQLQueryString("SELECT last FROM request_day_counters WHERE day = \(bind: day ?? "")"))
+            let answers = try await pipeline.finish()
+            guard let head = try answers[0].first?.decode(model: LedgerHeadRow.self, keyDecodingStrategy: .snakeCase) else {
                 throw AppError(.internalServerError, "ledger_missing", "账本未初始化")
             }
-            let last = try await sql.raw("SELECT last FROM request_day_counters WHERE day = \(bind: day ?? "")")
-                .first(decodingColumn: "last", as: Int.self)
+            let last = try answers[1].first?.decode(column: "last", as: Int.self)
             return Head(seq: head.lastSeq, hash: head.lastHash, day: day, dayLast: last ?? 0)
         }
         let counter = SQLQueryString("(SELECT last FROM request_day_counters WHERE day = \(bind: day ?? "")) AS day_last")

@@ -204,9 +204,11 @@ extension Ledger {
         }
 
         /// Writes the held requests, events and day counters; called once, just before the commit.
-        func flush() async throws {
-            try await writeDeferred()
+        /// `then`: statements to run after the rows (the head's update), in the same pipeline on PostgreSQL.
+        func flush(then: [SQLQueryString] = []) async throws {
             let sql = base as! any SQLDatabase
+            guard !StatementPipeline.applies(to: sql) else { return try await flushPipelined(then: then, on: sql) }
+            try await writeDeferred()
             // Cells as SQLite takes them (`BulkRows`): the SQL builder and Codable encoding cost more than the insert.
             let rows = try eventCells
             for start in stride(from: 0, to: rows.count, by: 500) {
@@ -219,6 +221,46 @@ extension Ledger {
                     ON CONFLICT (day) DO UPDATE SET last = excluded.last
                     """).run()
             }
+            dayCounters = [:]
+            for statement in then { try await sql.raw(statement).run() }
+        }
+
+        /// `flush` on PostgreSQL: the same statements in the same order, sent without waiting for each answer.
+        private func flushPipelined(then: [SQLQueryString], on sql: any SQLDatabase) async throws {
+            var pipeline = StatementPipeline(on: sql)
+            if holdsRows {
+                for start in stride(from: 0, to: deferred.count, by: 200) {
+                    pipeline.send(BulkRows.statement(ServiceRequest.schema, ServiceRequest.insertColumns,
+                                                     deferred[start..<min(start + 200, deferred.count)].map(\.insertCells)[...], on: sql))
+                }
+                if !deferredKeys.isEmpty { pipeline.send(BulkRows.statement("idempotency_keys", Held.keyColumns, keyCells[...], on: sql)) }
+                var start = 0
+                while start < deferredRows.count {
+                    let (table, columns, _) = deferredRows[start]
+                    var end = start + 1
+                    while end < deferredRows.count, end - start < 200, deferredRows[end].table == table, deferredRows[end].columns == columns { end += 1 }
+                    pipeline.send(BulkRows.statement(table, columns, deferredRows[start..<end].map(\.cells)[...], on: sql))
+                    start = end
+                }
+            }
+            let rows = try eventCells
+            for start in stride(from: 0, to: rows.count, by: 500) {
+                pipeline.send(BulkRows.statement("request_events", Ledger.eventColumns, rows[start..<min(start + 500, rows.count)], on: sql))
+            }
+            for (day, counter) in dayCounters where counter.last != counter.stored && !countersKeptByTrigger {
+                pipeline.send(SQLQueryString("""
+                    INSERT INTO request_day_counters (day, last) VALUES (\(bind: day), \(bind: counter.last))
+                    ON CONFLICT (day) DO UPDATE SET last = excluded.last
+                    """))
+            }
+            for statement in then { pipeline.send(statement) }
+            _ = try await pipeline.finish()
+            for r in deferred { r.$id.exists = true }
+            deferred.removeAll()
+            deferredIDs.removeAll()
+            deferredKeys.removeAll()
+            deferredRows.removeAll()
+            pending.removeAll()
             dayCounters = [:]
         }
     }

@@ -1,0 +1,36 @@
+import Vapor
+import SQLKit
+import NIOConcurrencyHelpers
+
+/// Statements of one PostgreSQL transaction written one after another without waiting for each answer: the connection
+/// runs them in order, and the caller waits once. Measured on the ledger's batches at a million requests: PostgreSQL
+/// spent about 6 ms on a batch of sixteen intakes that took 22 ms, the rest being the batch's task waiting, statement
+/// after statement, for its turn on the busy cores to send the next one.
+struct StatementPipeline {
+    private let db: any SQLDatabase
+    private var sent: [(future: EventLoopFuture<Void>, rows: NIOLockedValueBox<[any SQLRow]>)] = []
+
+    init(on db: any SQLDatabase) { self.db = db }
+
+    /// Whether `db` takes pipelined statements (SQLite runs a connection's statements on its own thread, one at a time).
+    static func applies(to db: any SQLDatabase) -> Bool { db.dialect.name == "postgresql" }
+
+    /// Sends `statement`; its rows are `finish()`'s answer at the returned index.
+    @discardableResult
+    mutating func send(_ statement: any SQLExpression) -> Int {
+        let rows = NIOLockedValueBox<[any SQLRow]>([])
+        sent.append((db.execute(sql: statement) { row in rows.withLockedValue { $0.append(row) } }, rows))
+        return sent.count - 1
+    }
+
+    /// Waits for every answer and returns each statement's rows; throws the first error: the statements after a failed
+    /// one fail too (the transaction is aborted), so the first is the one that says why.
+    func finish() async throws -> [[any SQLRow]] {
+        var first: (any Error)?
+        for (future, _) in sent {
+            do { try await future.get() } catch { if first == nil { first = error } }
+        }
+        if let first { throw first }
+        return sent.map { $0.rows.withLockedValue { $0 } }
+    }
+}
