@@ -1,6 +1,7 @@
 import Vapor
 import SQLKit
 import NIOConcurrencyHelpers
+import PostgresKit
 
 /// Statements of one PostgreSQL transaction written one after another without waiting for each answer: the connection
 /// runs them in order, and the caller waits once. Measured on the ledger's batches at a million requests: PostgreSQL
@@ -22,6 +23,20 @@ struct StatementPipeline {
         sent.append((db.execute(sql: statement) { row in rows.withLockedValue { $0.append(row) } }, rows))
         return sent.count - 1
     }
+
+    /// Sends a statement PostgresNIO runs as it is (binds already encoded); its rows are not kept.
+    @discardableResult
+    mutating func send(_ query: PostgresQuery) -> Int {
+        guard let pg = db as? any PostgresDatabase else {
+            sent.append((db.eventLoop.makeFailedFuture(PipelineError.notPostgres), NIOLockedValueBox([])))
+            return sent.count - 1
+        }
+        let logger = db.logger
+        sent.append((pg.withConnection { $0.query(query, logger: logger).map { _ in } }, NIOLockedValueBox([])))
+        return sent.count - 1
+    }
+
+    private enum PipelineError: Error { case notPostgres }
 
     /// Waits for every answer and returns each statement's rows; throws the first error: the statements after a failed
     /// one fail too (the transaction is aborted), so the first is the one that says why.

@@ -230,22 +230,22 @@ extension Ledger {
             var pipeline = StatementPipeline(on: sql)
             if holdsRows {
                 for start in stride(from: 0, to: deferred.count, by: 200) {
-                    pipeline.send(BulkRows.statement(ServiceRequest.schema, ServiceRequest.insertColumns,
-                                                     deferred[start..<min(start + 200, deferred.count)].map(\.insertCells)[...], on: sql))
+                    pipeline.send(BulkRows.postgresInsert(ServiceRequest.schema, ServiceRequest.insertColumns,
+                                                          deferred[start..<min(start + 200, deferred.count)].map(\.insertCells)[...]))
                 }
-                if !deferredKeys.isEmpty { pipeline.send(BulkRows.statement("idempotency_keys", Held.keyColumns, keyCells[...], on: sql)) }
+                if !deferredKeys.isEmpty { pipeline.send(BulkRows.postgresInsert("idempotency_keys", Held.keyColumns, keyCells[...])) }
                 var start = 0
                 while start < deferredRows.count {
                     let (table, columns, _) = deferredRows[start]
                     var end = start + 1
                     while end < deferredRows.count, end - start < 200, deferredRows[end].table == table, deferredRows[end].columns == columns { end += 1 }
-                    pipeline.send(BulkRows.statement(table, columns, deferredRows[start..<end].map(\.cells)[...], on: sql))
+                    pipeline.send(BulkRows.postgresInsert(table, columns, deferredRows[start..<end].map(\.cells)[...]))
                     start = end
                 }
             }
             let rows = try eventCells
             for start in stride(from: 0, to: rows.count, by: 500) {
-                pipeline.send(BulkRows.statement("request_events", Ledger.eventColumns, rows[start..<min(start + 500, rows.count)], on: sql))
+                pipeline.send(BulkRows.postgresInsert("request_events", Ledger.eventColumns, rows[start..<min(start + 500, rows.count)]))
             }
             for (day, counter) in dayCounters where counter.last != counter.stored && !countersKeptByTrigger {
                 pipeline.send(SQLQueryString("""
