@@ -52,3 +52,26 @@ func constantTimeEqual(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>)
     for (x, y) in zip(a, b) { diff |= x ^ y }
     return diff == 0
 }
+
+extension Array where Element: Sendable {
+    /// `map` with up to `width` elements transformed at once; the results in the elements' order. The first error
+    /// thrown ends it (the others are cancelled).
+    func concurrentMap<T: Sendable>(width: Int, _ transform: @escaping @Sendable (Element) async throws -> T) async throws -> [T] {
+        try await withThrowingTaskGroup(of: (Int, T).self) { group in
+            var results = [T?](repeating: nil, count: count)
+            var next = 0
+            func start() {
+                guard next < count else { return }
+                let i = next, element = self[i]
+                group.addTask { (i, try await transform(element)) }
+                next += 1
+            }
+            for _ in 0..<Swift.max(1, width) { start() }
+            while let (i, value) = try await group.next() {
+                results[i] = value
+                start()
+            }
+            return results.compactMap { $0 }
+        }
+    }
+}

@@ -162,39 +162,46 @@ final class IndicatorRegistry: Sendable {
     /// `targets`: those already read (a drill-down computes one indicator for many units).
     func compute(_ scope: IndicatorScope, only: String? = nil, targets known: [String: Double]? = nil, on db: any SQLDatabase,
                  logger: Logger? = nil, slow: Duration = .milliseconds(100)) async throws -> [Result] {
-        var results: [Result] = []
         var targets = known ?? [:]
         if known == nil { targets = try await Self.targets(on: db) }
-        for var d in definitions where only == nil || d.id == only {
-            if let set = targets[d.id], set != d.target {
-                d.target = set
-                if d.targetSource == .plan { d.targetSource = .bureau }
-            }
-            var scope = scope
-            scope.target = d.target
-            let started = ContinuousClock.now
-            let outcome = try await d.compute(scope, db)
-            let took = ContinuousClock.now - started
-            if took > slow { logger?.warning("indicator \(d.id) for \(scope.region.rawValue) took \(took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000) ms") }
-            var target = outcome.target ?? d.target
-            var met = outcome.figure.meets(target, d.comparator)
-            var sourceName = d.targetSource == .bureau && targets[d.id] != nil ? "本局调整的目标" : d.targetSource.chineseName
-            // 稳步提升: once last year's figure at the same point is kept, it is the mark to rise above.
-            if d.targetSource == .rising, let last = try await IndicatorSeries.lastYear(d.id, scope: scope, on: db) {
-                target = last
-                met = outcome.figure.value.map { RisingTarget.isMet(value: $0, lastYear: last) }
-                sourceName = "实施方案要求稳步提升：高于去年同期（" + String(format: "%.1f", last) + (d.unit == .percent ? "%" : "") + "）即达标"
-            }
-            results.append(Result(id: d.id, name: d.name, capability: d.capability, unit: d.unit.rawValue,
-                                  value: outcome.figure.rounded, target: target, comparator: d.comparator.rawValue,
-                                  met: met,
-                                  numerator: outcome.figure.numerator, denominator: outcome.figure.denominator,
-                                  basis: d.basis, targetSource: d.targetSource.rawValue,
-                                  targetSourceName: sourceName,
-                                  counted: d.counted, shortfalls: outcome.shortfalls, shortfallCount: outcome.shortfallCount,
-                                  smallSample: d.sampled && outcome.figure.isSmallSample))
+        let chosen = definitions.filter { only == nil || $0.id == only }
+        // A few at a time: on PostgreSQL each indicator's statements are planned and run by a backend of its own, so the
+        // board uses both cores (measured at a million requests: every indicator one after another took 303 ms).
+        return try await chosen.concurrentMap(width: 4) { [targets] d in
+            try await Self.result(d, scope, targets: targets, on: db, logger: logger, slow: slow)
         }
-        return results
+    }
+
+    private static func result(_ definition: IndicatorDefinition, _ scope: IndicatorScope, targets: [String: Double], on db: any SQLDatabase,
+                               logger: Logger?, slow: Duration) async throws -> Result {
+        var d = definition
+        if let set = targets[d.id], set != d.target {
+            d.target = set
+            if d.targetSource == .plan { d.targetSource = .bureau }
+        }
+        var scope = scope
+        scope.target = d.target
+        let started = ContinuousClock.now
+        let outcome = try await d.compute(scope, db)
+        let took = ContinuousClock.now - started
+        if took > slow { logger?.warning("indicator \(d.id) for \(scope.region.rawValue) took \(took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000) ms") }
+        var target = outcome.target ?? d.target
+        var met = outcome.figure.meets(target, d.comparator)
+        var sourceName = d.targetSource == .bureau && targets[d.id] != nil ? "本局调整的目标" : d.targetSource.chineseName
+        // 稳步提升: once last year's figure at the same point is kept, it is the mark to rise above.
+        if d.targetSource == .rising, let last = try await IndicatorSeries.lastYear(d.id, scope: scope, on: db) {
+            target = last
+            met = outcome.figure.value.map { RisingTarget.isMet(value: $0, lastYear: last) }
+            sourceName = "实施方案要求稳步提升：高于去年同期（" + String(format: "%.1f", last) + (d.unit == .percent ? "%" : "") + "）即达标"
+        }
+        return Result(id: d.id, name: d.name, capability: d.capability, unit: d.unit.rawValue,
+                      value: outcome.figure.rounded, target: target, comparator: d.comparator.rawValue,
+                      met: met,
+                      numerator: outcome.figure.numerator, denominator: outcome.figure.denominator,
+                      basis: d.basis, targetSource: d.targetSource.rawValue,
+                      targetSourceName: sourceName,
+                      counted: d.counted, shortfalls: outcome.shortfalls, shortfallCount: outcome.shortfallCount,
+                      smallSample: d.sampled && outcome.figure.isSmallSample)
     }
 }
 
