@@ -111,6 +111,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all + EvaluationIndicators.all + CallCentreIndicators.all + [CentreStations.indicator] + CentreWaitIndicators.all)
     app.calendarStore = CalendarStore()
     app.ledger = Ledger(databases: app.databases, sqliteFile: settings.usesEmbeddedDatabase ? settings.sqliteFile : nil,
+                        loop: try settings.databaseURL.map { LedgerLoop(postgres: try SQLPostgresConfiguration(url: $0), threadPool: app.threadPool) },
                         protector: settings.personalData)
     app.lifecycle.use(Ledger.Shutdown())
     app.regionDirectory = RegionDirectory()

@@ -68,8 +68,12 @@ final class GroupCommitter: Sendable {
     /// Seals the events' notes as they are written (the hash covers the note as written by the user).
     private let protector: PersonalDataProtector?
 
-    init(rowsWriter: DirectSQLiteWriter? = nil, protector: PersonalDataProtector? = nil) {
+    /// PostgreSQL: the thread the batches run on, with the ledger's connection (`LedgerLoop`).
+    private let loop: LedgerLoop?
+
+    init(rowsWriter: DirectSQLiteWriter? = nil, loop: LedgerLoop? = nil, protector: PersonalDataProtector? = nil) {
         self.rowsWriter = rowsWriter
+        self.loop = loop
         self.protector = protector
     }
 
@@ -109,7 +113,9 @@ final class GroupCommitter: Sendable {
     /// batch was a hop to an event loop and back, a sixth of a batch's time. (PostgreSQL's driver does not keep a
     /// transaction on a connection held this way; its batches take their connection each time.)
     private func drain(on database: any Database) async {
-        guard (database as? any SQLDatabase)?.dialect.name == "sqlite" else { return await runBatches(on: database) }
+        guard (database as? any SQLDatabase)?.dialect.name == "sqlite" else {
+            return await withTaskExecutorPreference(loop) { await runBatches(on: database) }
+        }
         let started = NIOLockedValueBox(false)
         do {
             try await database.withConnection { connection in

@@ -29,13 +29,16 @@ final class Ledger: Sendable {
                                "note", "prev_hash", "hash"]
     private let committer: GroupCommitter
     private let databases: Databases?
+    private let loop: LedgerLoop?
 
     /// `databases` with `.ledgerWriter` configured: batches are written through it; without: through the caller's database.
     /// `sqliteFile`: the embedded database's file, which the ledger's own connection opens for batches of rows-only writes.
+    /// `loop`: PostgreSQL's counterpart, the ledger's connection and its batches on a thread of their own.
     /// `protector`: seals the events' notes (free text about a person's matter) as they are stored.
-    init(databases: Databases? = nil, sqliteFile: String? = nil, protector: PersonalDataProtector? = nil) {
+    init(databases: Databases? = nil, sqliteFile: String? = nil, loop: LedgerLoop? = nil, protector: PersonalDataProtector? = nil) {
         self.databases = databases
-        committer = GroupCommitter(rowsWriter: sqliteFile.map(DirectSQLiteWriter.init(path:)), protector: protector)
+        self.loop = loop
+        committer = GroupCommitter(rowsWriter: sqliteFile.map(DirectSQLiteWriter.init(path:)), loop: loop, protector: protector)
     }
 
     /// How the batches went (`GroupCommitter.Counts`).
@@ -46,6 +49,7 @@ final class Ledger: Sendable {
     /// Closes the ledger's own connection once the batches under way are written; the application's shutdown calls it.
     func shutdown() async {
         await committer.shutdown()
+        await loop?.shutdown()
     }
 
     /// Runs `body` inside a transaction, after every write submitted before it; acknowledged
@@ -65,7 +69,8 @@ final class Ledger: Sendable {
                 finish: { error in
                     if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: box.value!) }
                 })
-            let writer = databases?.database(.ledgerWriter, logger: database.logger, on: database.eventLoop) ?? database
+            let writer = loop?.database(logger: database.logger)
+                ?? databases?.database(.ledgerWriter, logger: database.logger, on: database.eventLoop) ?? database
             committer.submit(job, on: writer)
         }
     }
