@@ -28,6 +28,8 @@ enum RequestCounts {
         if let v = f.status { query = query + " AND status = \(bind: v.rawValue)" }
         if let v = f.matterType { query = query + " AND matter_type = \(bind: v.rawValue)" }
         for p in prefixes { query = query + " AND county LIKE \(bind: p + "%")" }
+        // Prepared although the county is a `LIKE` prefix: the table has a row per status, matter and county, so even a
+        // generic plan that reads it whole is quick, and it does not grow with the requests.
         return try await ColumnRows.all(query, on: db, prepared: true) { try $0.int("n") }.first ?? 0
     }
 
