@@ -9,7 +9,7 @@ import PLSDomain
 /// builder: measured, about a quarter of the generator's time); on PostgreSQL it is an ordinary bind.
 enum BulkCell: Sendable {
     case text(String), integer(Int64), real(Double), bool(Bool), date(Date), uuid(UUID)
-    /// A missing value, as the typed nil PostgreSQL needs (a text null does not go into a uuid column).
+    /// A missing value, with the Swift type it stands for (SQLKit's binds take it as an optional of that type).
     case null(any Encodable & Sendable)
 
     init<T: BulkCellConvertible & Encodable & Sendable>(_ value: T?) { self = value?.bulkCell ?? .null(T?.none) }

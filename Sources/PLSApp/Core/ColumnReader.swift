@@ -67,11 +67,14 @@ enum ColumnRows {
                 return try await pg.withConnection { connection in
                     connection.eventLoop.makeFutureWithTask { try await PreparedText.rows(statement, bindings, on: connection, logger: logger) }
                 }.get()
-            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "0A000" {
-                // "cached plan must not change result type": the schema changed under a statement connections have
-                // prepared (a migration run by another process). From now on this statement goes unprepared.
+            } catch let error as PSQLError where error.code == .server {
+                // PostgreSQL refused it: "cached plan must not change result type" (0A000) when a migration run by another
+                // process changed the table under it, or a preparation that failed (a lock timeout, a cancel) and that
+                // PostgresNIO then answers with the same error on that connection for as long as it lives. From now on
+                // this statement goes unprepared (a little slower, never wrong); this time it is run unprepared, and an
+                // error of the query itself comes back from there.
                 PreparedText.retire(statement.name)
-                logger.notice("prepared statement \(statement.name) no longer matches the schema; it runs unprepared from now on")
+                logger.notice("prepared statement \(statement.name) failed (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?")); it runs unprepared from now on")
             }
         }
         return try await pg.withConnection { connection in

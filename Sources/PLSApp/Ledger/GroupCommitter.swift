@@ -168,12 +168,12 @@ final class GroupCommitter: Sendable {
         do {
             let after: Head?
             do {
-                after = try await Self.run(batch, isolated: false, from: head, on: database, protector: protector).head
+                after = try await Self.run(batch, isolated: false, from: head, on: database, executor: loop, protector: protector).head
             } catch where head != nil && !(error is AppError) {
                 // Another process wrote the chain or numbered requests since (the check or a key failed):
                 // run again from the stored head. (A write's own refusal is an AppError, and is not retried here.)
                 database.logger.notice("ledger batch of \(batch.count) runs again from the stored head: \(String(reflecting: error))")
-                after = try await Self.run(batch, isolated: false, from: nil, on: database, protector: protector).head
+                after = try await Self.run(batch, isolated: false, from: nil, on: database, executor: loop, protector: protector).head
             }
             known.withLockedValue { $0 = after }
             for job in batch { job.finish(nil) }
@@ -181,7 +181,7 @@ final class GroupCommitter: Sendable {
             // Nothing of the batch was kept. A single write has its answer; several are run again, each alone.
             if batch.count == 1 { batch[0].finish(error); return }
             do {
-                let (errors, after) = try await Self.run(batch, isolated: true, from: nil, on: database, protector: protector)
+                let (errors, after) = try await Self.run(batch, isolated: true, from: nil, on: database, executor: loop, protector: protector)
                 known.withLockedValue { $0 = after }
                 for (job, error) in zip(batch, errors) { job.finish(error) }
             } catch {
@@ -194,10 +194,11 @@ final class GroupCommitter: Sendable {
     /// One transaction for the batch. Not isolated: the first failing write undoes the batch (thrown).
     /// Isolated: each write in a savepoint, its rows written at once; returns each write's error.
     /// `known`: the head the last commit left (SQLite), used when it knows the batch's day; the head it leaves is returned.
-    private static func run(_ batch: [Job], isolated: Bool, from known: Head?, on database: any Database,
+    /// `executor`: where the batch's work runs (`LedgerLoop` on PostgreSQL).
+    private static func run(_ batch: [Job], isolated: Bool, from known: Head?, on database: any Database, executor: (any TaskExecutor)?,
                             protector: PersonalDataProtector?) async throws -> (errors: [(any Error)?], head: Head?) {
         let outcomes = Outcomes()
-        let after = try await database.atomic { tx -> Head? in
+        @Sendable func inTransaction(_ tx: any Database) async throws -> Head? {
             let sql = tx as! any SQLDatabase
             let sqlite = sql.dialect.name == "sqlite"
             let day = batch.lazy.compactMap(\.numbersOn).first
@@ -256,6 +257,8 @@ final class GroupCommitter: Sendable {
             }
             return sqlite ? Head(seq: seq, hash: hash, day: start.day, dayLast: dayLast) : nil
         }
+        // `atomic` runs its body in a task of its own, which inherits no executor preference: set again here.
+        let after = try await database.atomic { tx in try await withTaskExecutorPreference(executor) { try await inTransaction(tx) } }
         return (isolated ? outcomes.errors : batch.map { _ in nil }, after)
     }
 

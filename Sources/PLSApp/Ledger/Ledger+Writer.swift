@@ -227,6 +227,8 @@ extension Ledger {
 
         /// `flush` on PostgreSQL: the same statements in the same order, sent without waiting for each answer.
         private func flushPipelined(then: [SQLQueryString], on sql: any SQLDatabase) async throws {
+            // Sealed before anything is sent: a failure here then leaves no statement unanswered behind it.
+            let rows = try eventCells
             var pipeline = StatementPipeline(on: sql)
             if holdsRows {
                 for start in stride(from: 0, to: deferred.count, by: 200) {
@@ -243,7 +245,6 @@ extension Ledger {
                     start = end
                 }
             }
-            let rows = try eventCells
             for start in stride(from: 0, to: rows.count, by: 500) {
                 pipeline.send(BulkRows.postgresInsert("request_events", Ledger.eventColumns, rows[start..<min(start + 500, rows.count)]))
             }

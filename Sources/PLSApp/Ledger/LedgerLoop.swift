@@ -2,6 +2,7 @@ import Vapor
 import Fluent
 import FluentPostgresDriver
 import NIOPosix
+import NIOConcurrencyHelpers
 
 /// PostgreSQL: the ledger's connection on a thread of its own, which is also where its batches run (a task executor),
 /// as SQLite's batches run on `DirectSQLiteWriter`'s thread. On the application's event loops every statement of a
@@ -22,18 +23,28 @@ final class LedgerLoop: TaskExecutor, @unchecked Sendable {
         databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: 1, sqlLogLevel: .trace), as: .ledgerWriter)
     }
 
+    /// Set by `shutdown`: from then on nothing more is handed to the loop, which is about to stop (NIO drops work handed
+    /// to a stopped loop, and a batch still under way would wait for ever).
+    private let closed = NIOLockedValueBox(false)
+
     func database(logger: Logger) -> (any Database)? {
-        databases.database(.ledgerWriter, logger: logger, on: eventLoop)
+        closed.withLockedValue { $0 } ? nil : databases.database(.ledgerWriter, logger: logger, on: eventLoop)
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let executor = asUnownedTaskExecutor()
-        eventLoop.execute { job.runSynchronously(on: executor) }
+        let taken = closed.withLockedValue { closed in
+            if !closed { eventLoop.execute { job.runSynchronously(on: executor) } }
+            return !closed
+        }
+        // Closed: the work still runs, on the shared executor, rather than being lost with the thread.
+        if !taken { globalConcurrentExecutor.enqueue(job) }
     }
 
-    /// After the last batch: closes the connection, then stops the thread.
+    /// After the batches under way (`Ledger.shutdown`): closes the connection, then stops the thread.
     func shutdown() async {
+        closed.withLockedValue { $0 = true }
         await databases.shutdownAsync()
         try? await group.shutdownGracefully()
     }
