@@ -53,7 +53,8 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
         let config = try SQLPostgresConfiguration(url: url)
         // PostgreSQL's driver always logs SQL at some level: at trace, which the entrypoint never enables.
         app.databases.use(.postgres(configuration: config, maxConnectionsPerEventLoop: settings.connectionsPerLoop, sqlLogLevel: .trace), as: .psql)
-        // The ledger's batches run one at a time: one connection a loop is all they take.
+        // The ledger writes through its own thread and connection (`LedgerLoop`, below); this pool is where a write made
+        // while the application stops goes, and opens no connection until one does.
         app.databases.use(.postgres(configuration: config, sqlLogLevel: .trace), as: .ledgerWriter, isDefault: false)
         if let readURL = settings.readDatabaseURL {
             var replica = try SQLPostgresConfiguration(url: readURL)

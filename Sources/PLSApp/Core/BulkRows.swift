@@ -108,7 +108,9 @@ enum BulkRows {
             for row in rows { for cell in row { binds.append(cell.sqliteData) } }
             _ = try await sqlite.query(text, binds)
         } else {
-            try await db.execute(sql: statement(table, columns, rows, on: db)) { _ in }
+            var insert = db.insert(into: table).columns(columns)
+            for row in rows { insert = insert.values(row.map { SQLBind($0.bind) }) }
+            try await insert.run()
         }
     }
 
@@ -128,13 +130,6 @@ enum BulkRows {
             sql += ")"
         }
         return PostgresQuery(unsafeSQL: sql, binds: bindings)
-    }
-
-    /// The multi-row insert `insert` runs on a database other than SQLite.
-    static func statement(_ table: String, _ columns: [String], _ rows: ArraySlice<[BulkCell]>, on db: any SQLDatabase) -> any SQLExpression {
-        var insert = db.insert(into: table).columns(columns)
-        for row in rows { insert = insert.values(row.map { SQLBind($0.bind) }) }
-        return insert.query
     }
 
     /// Loads `rows` into `table` with `COPY … FROM STDIN` on PostgreSQL (measured at a million requests: the generator's

@@ -37,14 +37,7 @@ final class DirectSQLiteWriter: TaskExecutor, @unchecked Sendable {
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        let executor = asUnownedTaskExecutor()
-        let taken = closed.withLockedValue { closed in
-            if !closed { loop.execute { job.runSynchronously(on: executor) } }
-            return !closed
-        }
-        // Closed: the work still runs, on the shared executor, rather than being lost with the thread.
-        if !taken { globalConcurrentExecutor.enqueue(job) }
+        loop.run(UnownedJob(job), on: asUnownedTaskExecutor(), unless: closed)
     }
 
     struct Failure: Error, CustomStringConvertible {

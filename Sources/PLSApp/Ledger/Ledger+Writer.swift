@@ -149,19 +149,31 @@ extension Ledger {
         func writeDeferred() async throws {
             guard holdsRows else { return }
             let sql = base as! any SQLDatabase
+            for insert in heldInserts { try await BulkRows.insert(insert.table, insert.columns, insert.rows, on: sql) }
+            forgetHeld()
+        }
+
+        /// The held rows as the multi-row inserts that write them, in order: the requests, their keys, then the other rows
+        /// (after the requests they may refer to), rows of one table and shape in one statement.
+        private var heldInserts: [(table: String, columns: [String], rows: ArraySlice<[BulkCell]>)] {
+            var inserts: [(table: String, columns: [String], rows: ArraySlice<[BulkCell]>)] = []
             for start in stride(from: 0, to: deferred.count, by: 200) {
-                try await ServiceRequest.insertRows(deferred[start..<min(start + 200, deferred.count)], on: sql)
+                inserts.append((ServiceRequest.schema, ServiceRequest.insertColumns, deferred[start..<min(start + 200, deferred.count)].map(\.insertCells)[...]))
             }
-            if !deferredKeys.isEmpty { try await BulkRows.insert("idempotency_keys", Held.keyColumns, keyCells[...], on: sql) }
-            // After the requests they may refer to; rows of one table and shape go in one statement.
+            if !deferredKeys.isEmpty { inserts.append(("idempotency_keys", Held.keyColumns, keyCells[...])) }
             var start = 0
             while start < deferredRows.count {
                 let (table, columns, _) = deferredRows[start]
                 var end = start + 1
                 while end < deferredRows.count, end - start < 200, deferredRows[end].table == table, deferredRows[end].columns == columns { end += 1 }
-                try await BulkRows.insert(table, columns, deferredRows[start..<end].map(\.cells)[...], on: sql)
+                inserts.append((table, columns, deferredRows[start..<end].map(\.cells)[...]))
                 start = end
             }
+            return inserts
+        }
+
+        /// After the held rows are written (each request was marked as existing when it was held).
+        private func forgetHeld() {
             deferred.removeAll()
             deferredIDs.removeAll()
             deferredKeys.removeAll()
@@ -230,21 +242,7 @@ extension Ledger {
             // Sealed before anything is sent: a failure here then leaves no statement unanswered behind it.
             let rows = try eventCells
             var pipeline = StatementPipeline(on: sql)
-            if holdsRows {
-                for start in stride(from: 0, to: deferred.count, by: 200) {
-                    pipeline.send(BulkRows.postgresInsert(ServiceRequest.schema, ServiceRequest.insertColumns,
-                                                          deferred[start..<min(start + 200, deferred.count)].map(\.insertCells)[...]))
-                }
-                if !deferredKeys.isEmpty { pipeline.send(BulkRows.postgresInsert("idempotency_keys", Held.keyColumns, keyCells[...])) }
-                var start = 0
-                while start < deferredRows.count {
-                    let (table, columns, _) = deferredRows[start]
-                    var end = start + 1
-                    while end < deferredRows.count, end - start < 200, deferredRows[end].table == table, deferredRows[end].columns == columns { end += 1 }
-                    pipeline.send(BulkRows.postgresInsert(table, columns, deferredRows[start..<end].map(\.cells)[...]))
-                    start = end
-                }
-            }
+            for insert in heldInserts { pipeline.send(BulkRows.postgresInsert(insert.table, insert.columns, insert.rows)) }
             for start in stride(from: 0, to: rows.count, by: 500) {
                 pipeline.send(BulkRows.postgresInsert("request_events", Ledger.eventColumns, rows[start..<min(start + 500, rows.count)]))
             }
@@ -256,11 +254,7 @@ extension Ledger {
             }
             for statement in then { pipeline.send(statement) }
             _ = try await pipeline.finish()
-            for r in deferred { r.$id.exists = true }
-            deferred.removeAll()
-            deferredIDs.removeAll()
-            deferredKeys.removeAll()
-            deferredRows.removeAll()
+            forgetHeld()
             pending.removeAll()
             dayCounters = [:]
         }

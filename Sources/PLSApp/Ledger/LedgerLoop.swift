@@ -32,14 +32,7 @@ final class LedgerLoop: TaskExecutor, @unchecked Sendable {
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        let executor = asUnownedTaskExecutor()
-        let taken = closed.withLockedValue { closed in
-            if !closed { eventLoop.execute { job.runSynchronously(on: executor) } }
-            return !closed
-        }
-        // Closed: the work still runs, on the shared executor, rather than being lost with the thread.
-        if !taken { globalConcurrentExecutor.enqueue(job) }
+        eventLoop.run(UnownedJob(job), on: asUnownedTaskExecutor(), unless: closed)
     }
 
     /// After the batches under way (`Ledger.shutdown`): closes the connection, then stops the thread.
@@ -47,5 +40,17 @@ final class LedgerLoop: TaskExecutor, @unchecked Sendable {
         closed.withLockedValue { $0 = true }
         await databases.shutdownAsync()
         try? await group.shutdownGracefully()
+    }
+}
+
+extension EventLoop {
+    /// A task executor's job on this one-thread loop, unless the loop is stopping (`closed`, set before it stops):
+    /// then on the shared executor, rather than lost with the thread (NIO drops work handed to a stopped loop).
+    func run(_ job: UnownedJob, on executor: UnownedTaskExecutor, unless closed: NIOLockedValueBox<Bool>) {
+        let taken = closed.withLockedValue { closed in
+            if !closed { execute { job.runSynchronously(on: executor) } }
+            return !closed
+        }
+        if !taken { globalConcurrentExecutor.enqueue(job) }
     }
 }
