@@ -218,6 +218,47 @@ final class GroupCommitTests: AppTestCase {
         }
     }
 
+    /// A write that holds more rows than one PostgreSQL statement takes binds for (65,535): the flush, one statement for
+    /// a batch's rows on PostgreSQL (`PostgresCombinedWrite`), sends them as several in the batch's transaction; every row
+    /// is written, with the chain and the head.
+    func testAWriteHoldingMoreRowsThanOneStatementTakesIsWrittenWhole() async throws {
+        let village = city.regions.first { $0.level == .village }!.code.rawValue
+        let n = 2_000
+        XCTAssertGreaterThan(n * (ServiceRequest.insertColumns.count + Ledger.eventColumns.count), PostgresCombinedWrite.maxBinds)
+        let eventsBefore = try await Ledger.verify(on: sql, protector: app.personalData).checked
+        let now = Date()
+        try await app.ledger.write(on: app.db) { w in
+            for i in 0..<n {
+                let r = ServiceRequest()
+                r.id = UUID()
+                r.number = "FB20261204" + String(100_000 + i)
+                r.matterType = "consultation"
+                r.category = "labor"
+                r.channel = "web"
+                r.description = "大批 \(i)"
+                r.applicantName = "测试"
+                r.applicantMobileHash = "h"
+                r.applicantMobileCipher = "c"
+                r.applicantMobileMasked = "139****5678"
+                r.priorityGroupsText = ""
+                r.regionCode = village
+                r.status = "submitted"
+                r.overdueLevel = 0
+                r.createdAt = now
+                r.updatedAt = now
+                try await w.save(r)
+                w.append(LedgerEvent(requestID: r.id!, atMillis: now.millis, actorID: nil, actorName: "测试", action: "submit",
+                                     fromStatus: nil, toStatus: "submitted", note: nil))
+            }
+        }
+        let stored = try await sql.raw("SELECT COUNT(*) AS n FROM service_requests WHERE number LIKE 'FB20261204%'")
+            .first(decodingColumn: "n", as: Int.self)
+        XCTAssertEqual(stored, n)
+        let verify = try await Ledger.verify(on: sql, protector: app.personalData)
+        XCTAssertNil(verify.problem)
+        XCTAssertEqual(verify.checked, eventsBefore + n, "every event, and the head after the last")
+    }
+
     /// Plain intakes, accepted at once or not, with an idempotency key or without, are written by the ledger's own
     /// connection (SQLite): no batch of them has to run again in a transaction. A mistake that made them would cost
     /// only speed, which no other test sees.

@@ -117,9 +117,16 @@ enum BulkRows {
     /// The multi-row insert as PostgresNIO runs it: SQL text and binds made from the cells directly. Through SQLKit's
     /// builder, with each bind encoded through Codable, a ledger batch's inserts cost `pls` more than PostgreSQL.
     static func postgresInsert(_ table: String, _ columns: [String], _ rows: ArraySlice<[BulkCell]>) -> PostgresQuery {
-        var sql = "INSERT INTO \"\(table)\" (" + columns.map { "\"\($0)\"" }.joined(separator: ", ") + ") VALUES "
         var bindings = PostgresBindings(capacity: rows.count * columns.count)
-        var n = 0
+        let sql = postgresInsertText(table, columns, rows, into: &bindings)
+        return PostgresQuery(unsafeSQL: sql, binds: bindings)
+    }
+
+    /// The insert's text, its values appended to `bindings` (numbered after those already there).
+    fileprivate static func postgresInsertText(_ table: String, _ columns: [String], _ rows: ArraySlice<[BulkCell]>,
+                                               into bindings: inout PostgresBindings) -> String {
+        var sql = "INSERT INTO \"\(table)\" (" + columns.map { "\"\($0)\"" }.joined(separator: ", ") + ") VALUES "
+        var n = bindings.count
         for (i, row) in rows.enumerated() {
             sql += i == 0 ? "(" : ", ("
             for (j, cell) in row.enumerated() {
@@ -129,7 +136,7 @@ enum BulkRows {
             }
             sql += ")"
         }
-        return PostgresQuery(unsafeSQL: sql, binds: bindings)
+        return sql
     }
 
     /// Loads `rows` into `table` with `COPY … FROM STDIN` on PostgreSQL (measured at a million requests: the generator's
@@ -220,5 +227,40 @@ struct DeferredSchema {
             try await RequestCounts.refill(on: tx)
             try await RunningFigure.refill(on: tx)
         }
+    }
+}
+
+/// Several inserts, and one last statement, sent to PostgreSQL as one statement (each insert a data-modifying `WITH`):
+/// one round trip, one parse, where each would be a round trip of its own that the ledger's batch waits for. PostgreSQL
+/// runs the parts together on one snapshot and checks foreign keys at the statement's end, so a row may refer to one
+/// inserted by another part; nothing here reads what another part writes.
+struct PostgresCombinedWrite {
+    /// PostgreSQL's protocol numbers binds with 16 bits.
+    static let maxBinds = 65_535
+    private var parts: [String] = []
+    private var bindings = PostgresBindings()
+
+    var isEmpty: Bool { parts.isEmpty }
+    var bindCount: Int { bindings.count }
+
+    /// Whether `rows` of `columns` still fit in the statement's binds.
+    func fits(_ rows: Int, of columns: Int) -> Bool { bindings.count + rows * columns <= Self.maxBinds }
+
+    /// `suffix`: what follows the values (`ON CONFLICT …`).
+    mutating func insert(_ table: String, _ columns: [String], _ rows: ArraySlice<[BulkCell]>, suffix: String = "") {
+        guard !rows.isEmpty else { return }
+        parts.append(BulkRows.postgresInsertText(table, columns, rows, into: &bindings) + suffix)
+    }
+
+    /// A bind for the last statement's text, as `$n`.
+    mutating func bind(_ cell: BulkCell) -> String {
+        cell.append(to: &bindings)
+        return "$" + String(bindings.count)
+    }
+
+    /// The statement: the inserts, then `last` (the statement whose rows are answered; `SELECT 1` when nothing is left).
+    func query(last: String = "SELECT 1") -> PostgresQuery {
+        let with = parts.enumerated().map { "w\($0.offset) AS (\($0.element))" }.joined(separator: ", ")
+        return PostgresQuery(unsafeSQL: parts.isEmpty ? last : "WITH " + with + " " + last, binds: bindings)
     }
 }

@@ -251,9 +251,8 @@ final class GroupCommitter: Sendable {
                     throw HeadMoved()
                 }
             } else {
-                // The head's update goes with the rows (on PostgreSQL in the same pipeline: `Writer.flush`).
-                try await writer.flush(then: seq == start.seq ? [] : [
-                    "UPDATE ledger_head SET last_seq = \(bind: seq), last_hash = \(bind: hash) WHERE id = 1"])
+                // The head's update goes with the rows (on PostgreSQL in the same statement: `Writer.flush`).
+                try await writer.flush(newHead: seq == start.seq ? nil : (seq, hash))
             }
             return sqlite ? Head(seq: seq, hash: hash, day: start.day, dayLast: dayLast) : nil
         }
@@ -337,18 +336,20 @@ final class GroupCommitter: Sendable {
     private static func storedHead(day: String?, locking: Bool, on sql: any SQLDatabase) async throws -> Head {
         if locking, StatementPipeline.applies(to: sql) {
             // On PostgreSQL a statement that waited for the head's row lock sees that row as the other process committed
-            // it, but a subquery of the same statement still reads the snapshot from before the wait: the day's counter
-            // is read by a statement of its own, after the lock is held (two processes gave out the same numbers). The
-            // two are sent together: the connection runs the second once the first has its lock.
-            var pipeline = StatementPipeline(on: sql)
-            pipeline.send(SQLQueryString("UPDATE ledger_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash"))
-            pipeline.send(SQLQueryString("SELECT last FROM request_day_counters WHERE day = \(bind: day ?? "")"))
-            let answers = try await pipeline.finish()
-            guard let head = try answers[0].first?.decode(model: LedgerHeadRow.self, keyDecodingStrategy: .snakeCase) else {
+            // it, but a plain read in the same statement (a subquery) still sees the snapshot from before the wait (two
+            // processes gave out the same numbers). The day's counter is therefore locked too, after the head (it reads
+            // the head's answer), which reads it as last committed. A counter another process created meanwhile is not
+            // seen: its numbers then fail the unique key, and the batch runs again from the stored head.
+            let query: SQLQueryString = """
+                WITH head AS (UPDATE ledger_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash),
+                     counter AS (UPDATE request_day_counters SET last = last WHERE day = \(bind: day ?? "") AND EXISTS (SELECT 1 FROM head)
+                                 RETURNING last)
+                SELECT last_seq, last_hash, (SELECT last FROM counter) AS day_last FROM head
+                """
+            guard let head = try await sql.raw(query).first(decoding: LedgerHeadRow.self, keyDecodingStrategy: .snakeCase) else {
                 throw AppError(.internalServerError, "ledger_missing", "账本未初始化")
             }
-            let last = try answers[1].first?.decode(column: "last", as: Int.self)
-            return Head(seq: head.lastSeq, hash: head.lastHash, day: day, dayLast: last ?? 0)
+            return Head(seq: head.lastSeq, hash: head.lastHash, day: day, dayLast: head.dayLast ?? 0)
         }
         let counter = SQLQueryString("(SELECT last FROM request_day_counters WHERE day = \(bind: day ?? "")) AS day_last")
         let query: SQLQueryString = locking
