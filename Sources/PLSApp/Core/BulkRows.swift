@@ -241,10 +241,9 @@ struct PostgresCombinedWrite {
     private var bindings = PostgresBindings()
 
     var isEmpty: Bool { parts.isEmpty }
-    var bindCount: Int { bindings.count }
 
-    /// Whether `rows` of `columns` still fit in the statement's binds.
-    func fits(_ rows: Int, of columns: Int) -> Bool { bindings.count + rows * columns <= Self.maxBinds }
+    /// Whether `binds` more still fit in the statement.
+    func fits(_ binds: Int) -> Bool { bindings.count + binds <= Self.maxBinds }
 
     /// `suffix`: what follows the values (`ON CONFLICT …`).
     mutating func insert(_ table: String, _ columns: [String], _ rows: ArraySlice<[BulkCell]>, suffix: String = "") {

@@ -251,34 +251,31 @@ extension Ledger {
             }
             var pipeline = StatementPipeline(on: sql)
             var statement = PostgresCombinedWrite()
+            /// Sends the statement so far when `binds` more would not fit in it.
+            func makeRoom(for binds: Int) {
+                guard !statement.fits(binds) else { return }
+                pipeline.send(statement.query())
+                statement = PostgresCombinedWrite()
+            }
             for insert in inserts {
-                if !statement.fits(insert.rows.count, of: insert.columns.count) {
-                    pipeline.send(statement.query())
-                    statement = PostgresCombinedWrite()
-                }
+                makeRoom(for: insert.rows.count * insert.columns.count)
                 statement.insert(insert.table, insert.columns, insert.rows)
             }
             if !countersKeptByTrigger {
                 for (day, counter) in dayCounters.sorted(by: { $0.key < $1.key }) where counter.last != counter.stored {
-                    if !statement.fits(1, of: 2) {
-                        pipeline.send(statement.query())
-                        statement = PostgresCombinedWrite()
-                    }
+                    makeRoom(for: 2)
                     statement.insert("request_day_counters", ["day", "last"], [[BulkCell(day), BulkCell(counter.last)]],
                                      suffix: " ON CONFLICT (day) DO UPDATE SET last = excluded.last")
                 }
             }
             if let newHead {
-                if !statement.fits(1, of: 2) {
-                    pipeline.send(statement.query())
-                    statement = PostgresCombinedWrite()
-                }
+                makeRoom(for: 2)
                 let seq = statement.bind(BulkCell(newHead.seq)), hash = statement.bind(BulkCell(newHead.hash))
                 pipeline.send(statement.query(last: "UPDATE ledger_head SET last_seq = \(seq), last_hash = \(hash) WHERE id = 1"))
             } else if !statement.isEmpty {
                 pipeline.send(statement.query())
             }
-            _ = try await pipeline.finish()
+            try await pipeline.finish()
             forgetHeld()
             pending.removeAll()
             dayCounters = [:]
