@@ -118,6 +118,13 @@ enum PreparedText {
     private static let known = NIOLockedValueBox<[String: Bool]>([:])
 
     static func retire(_ name: String) { known.withLockedValue { $0[name] = true } }
+
+    /// Whether PostgreSQL refused what a statement wrote (a key taken: class 23) or the transaction it ran in (a deadlock,
+    /// a serialization failure: class 40), not the statement itself.
+    static func refusedItsValues(_ error: PSQLError) -> Bool {
+        guard let state = error.serverInfo?[.sqlState] else { return false }
+        return state.hasPrefix("23") || state.hasPrefix("40")
+    }
     @TaskLocal fileprivate static var current = Statement?.none
 
     /// PostgresNIO's statement type for SQL text; only meaningful inside `rows`.

@@ -21,12 +21,27 @@ struct StatementPipeline {
     /// Whether `db` takes pipelined statements (SQLite runs a connection's statements on its own thread, one at a time).
     static func applies(to db: any SQLDatabase) -> Bool { db.dialect.name == "postgresql" }
 
-    /// Sends a statement PostgresNIO runs as it is (binds already encoded); its rows are not kept.
-    mutating func send(_ query: PostgresQuery) {
+    /// Sends a statement PostgresNIO runs as it is (binds already encoded); its rows are not kept. `prepared`: run as
+    /// that named statement, prepared on the connection's first use of it.
+    mutating func send(_ query: PostgresQuery, prepared: PreparedText.Statement? = nil) {
         guard oneConnection else { return sent.append(db.eventLoop.makeFailedFuture(PipelineError.notOneConnection)) }
         guard let pg = db as? any PostgresDatabase else { return sent.append(db.eventLoop.makeFailedFuture(PipelineError.notPostgres)) }
         let logger = db.logger
-        sent.append(pg.withConnection { $0.query(query, logger: logger).map { _ in } })
+        guard let prepared else { return sent.append(pg.withConnection { $0.query(query, logger: logger).map { _ in } }) }
+        sent.append(pg.withConnection { connection in
+            connection.eventLoop.makeFutureWithTask {
+                do {
+                    _ = try await PreparedText.rows(prepared, query.binds, on: connection, logger: logger)
+                } catch let error as PSQLError where error.code == .server && !PreparedText.refusedItsValues(error) {
+                    // Not the rows (a key taken, a deadlock) but the statement: a preparation that failed, which PostgresNIO
+                    // would answer with the same error on this connection for its life. The transaction is lost either
+                    // way; the batch runs again, with this statement unprepared.
+                    PreparedText.retire(prepared.name)
+                    logger.notice("prepared statement \(prepared.name) failed (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?")); it runs unprepared from now on")
+                    throw error
+                }
+            }
+        })
     }
 
     private enum PipelineError: Error { case notPostgres, notOneConnection }

@@ -239,9 +239,10 @@ extension Ledger {
             }
         }
 
-        /// `flush` on PostgreSQL: the same rows, the counters and the head written by one statement (`PostgresCombinedWrite`;
-        /// several, sent together, only past PostgreSQL's 65,535 binds). Measured at a million requests: a batch's flush was
-        /// five or six statements, each a round trip the batch waited for while the cores were busy with HTTP.
+        /// `flush` on PostgreSQL: the same rows, the counters and the head written by one statement, prepared once
+        /// (`PostgresCombinedWrite`; several, sent together, only past PostgreSQL's 65,535 binds). Measured at a million
+        /// requests: a batch's flush was five or six statements, each a round trip the batch waited for while the cores
+        /// were busy with HTTP.
         private func flushCombined(newHead: (seq: Int64, hash: String)?, on sql: any SQLDatabase) async throws {
             // Sealed before anything is sent: a failure here then leaves no statement unanswered behind it.
             let events = try eventCells
@@ -254,7 +255,8 @@ extension Ledger {
             /// Sends the statement so far when `binds` more would not fit in it.
             func makeRoom(for binds: Int) {
                 guard !statement.fits(binds) else { return }
-                pipeline.send(statement.query())
+                let (query, prepared) = statement.query()
+                pipeline.send(query, prepared: prepared)
                 statement = PostgresCombinedWrite()
             }
             for insert in inserts {
@@ -271,9 +273,11 @@ extension Ledger {
             if let newHead {
                 makeRoom(for: 2)
                 let seq = statement.bind(BulkCell(newHead.seq)), hash = statement.bind(BulkCell(newHead.hash))
-                pipeline.send(statement.query(last: "UPDATE ledger_head SET last_seq = \(seq), last_hash = \(hash) WHERE id = 1"))
+                let (query, prepared) = statement.query(last: "UPDATE ledger_head SET last_seq = \(seq), last_hash = \(hash) WHERE id = 1")
+                pipeline.send(query, prepared: prepared)
             } else if !statement.isEmpty {
-                pipeline.send(statement.query())
+                let (query, prepared) = statement.query()
+                pipeline.send(query, prepared: prepared)
             }
             try await pipeline.finish()
             forgetHeld()
