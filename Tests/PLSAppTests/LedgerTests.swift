@@ -156,25 +156,13 @@ final class GroupCommitTests: AppTestCase {
             let id = TimeOrderedID.make(millis: created.millis)
             // Built inside the write, as a write's body must (it may run twice); and once more to compare with.
             @Sendable func make() -> ServiceRequest {
-                let r = ServiceRequest()
-                r.id = id
-                r.number = "FW2026120499900\(n)"
-                r.matterType = "consultation"
-                r.category = "labor"
-                r.channel = "web"
+                let r = ServiceRequest.heldForTest(id: id, number: "FW2026120499900\(n)", region: village, at: created)
                 r.description = "引号\"、反斜杠\\、换行\n与制表\t，还有𠀀和🙂"
                 r.applicantName = "王\u{0001}秀英"
-                r.applicantMobileHash = "h"
-                r.applicantMobileCipher = "c"
-                r.applicantMobileMasked = "139****5678"
-                r.priorityGroupsText = ""
-                r.regionCode = village
                 r.status = "concluded"
                 r.concludedOnTime = false
                 r.rating = 4
                 r.ratedAt = Date(timeIntervalSince1970: 1_764_900_000.987_654_3)
-                r.overdueLevel = 0
-                r.createdAt = created
                 r.updatedAt = created.addingTimeInterval(0.000_1)
                 return r
             }
@@ -229,23 +217,7 @@ final class GroupCommitTests: AppTestCase {
         let now = Date()
         try await app.ledger.write(on: app.db) { w in
             for i in 0..<n {
-                let r = ServiceRequest()
-                r.id = UUID()
-                r.number = "FB20261204" + String(100_000 + i)
-                r.matterType = "consultation"
-                r.category = "labor"
-                r.channel = "web"
-                r.description = "大批 \(i)"
-                r.applicantName = "测试"
-                r.applicantMobileHash = "h"
-                r.applicantMobileCipher = "c"
-                r.applicantMobileMasked = "139****5678"
-                r.priorityGroupsText = ""
-                r.regionCode = village
-                r.status = "submitted"
-                r.overdueLevel = 0
-                r.createdAt = now
-                r.updatedAt = now
+                let r = ServiceRequest.heldForTest(id: UUID(), number: "FB20261204" + String(100_000 + i), region: village, at: now)
                 try await w.save(r)
                 w.append(LedgerEvent(requestID: r.id!, atMillis: now.millis, actorID: nil, actorName: "测试", action: "submit",
                                      fromStatus: nil, toStatus: "submitted", note: nil))
@@ -449,5 +421,29 @@ final class GroupCommitTests: AppTestCase {
         }
         let verify = try await Ledger.verify(on: sql, protector: app.personalData)
         XCTAssertNil(verify.problem)
+    }
+}
+
+extension ServiceRequest {
+    /// A submitted consultation as a ledger write holds it, with every required column set.
+    static func heldForTest(id: UUID, number: String, region: String, at created: Date) -> ServiceRequest {
+        let r = ServiceRequest()
+        r.id = id
+        r.number = number
+        r.matterType = "consultation"
+        r.category = "labor"
+        r.channel = "web"
+        r.description = "测试"
+        r.applicantName = "测试"
+        r.applicantMobileHash = "h"
+        r.applicantMobileCipher = "c"
+        r.applicantMobileMasked = "139****5678"
+        r.priorityGroupsText = ""
+        r.regionCode = region
+        r.status = "submitted"
+        r.overdueLevel = 0
+        r.createdAt = created
+        r.updatedAt = created
+        return r
     }
 }

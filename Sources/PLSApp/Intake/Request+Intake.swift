@@ -149,8 +149,13 @@ enum Intake {
         let protector = app.personalData
         let scopedKey = idempotencyKey.map { "\(p.accountID.uuidString.lowercased()):\($0)" }
         let rules = app.rulesCache.rules(v.matterType)
+        // Sealed and hashed before the write is queued: a batch builds its writes one after another, so what does not
+        // depend on the chain or the number is done here, in parallel with the other callers.
         let mobileCipher = try v.mobile.map { try protector.encrypt($0.digits) } ?? ""
         let idCipher = try v.id.map { try protector.encrypt($0.value) }
+        let sealedDescription = try protector.seal(v.description), sealedName = try protector.seal(v.name)
+        let mobileHash = v.mobile.map { protector.lookupHash($0.digits) } ?? "", idHash = v.id.map { protector.lookupHash($0.value) }
+        let acceptDue = rules.accept.due(from: today, on: calendar).description
 
         if p.role == .citizen {
             // A citizen files under the number they signed in with (verified by SMS): messages about the matter reach
@@ -195,12 +200,12 @@ enum Intake {
             r.category = v.category.rawValue
             r.channel = v.channel.rawValue
             // Names and free text are sealed at rest (PIPL, 等保 level 3); views open them for those allowed to see.
-            r.description = try protector.seal(v.description)
-            r.applicantName = try protector.seal(v.name)
-            r.applicantMobileHash = v.mobile.map { protector.lookupHash($0.digits) } ?? ""
+            r.description = sealedDescription
+            r.applicantName = sealedName
+            r.applicantMobileHash = mobileHash
             r.applicantMobileCipher = mobileCipher
             r.applicantMobileMasked = v.mobile?.masked ?? "—"
-            r.applicantIDHash = v.id.map { protector.lookupHash($0.value) }
+            r.applicantIDHash = idHash
             r.applicantIDCipher = idCipher
             r.applicantIDMasked = v.id?.masked
             r.applicantBirthDate = v.id?.birthDate.description
@@ -210,7 +215,7 @@ enum Intake {
             r.citizenAccountID = citizenAccountID
             r.enteredBy = p.accountID
             r.status = RequestStatus.submitted.rawValue
-            r.acceptDue = rules.accept.due(from: today, on: calendar).description
+            r.acceptDue = acceptDue
             r.externalReference = v.externalReference
             r.overdueLevel = 0
             r.createdAt = now

@@ -346,10 +346,13 @@ final class GroupCommitter: Sendable {
                                  RETURNING last)
                 SELECT last_seq, last_hash, (SELECT last FROM counter) AS day_last FROM head
                 """
-            guard let head = try await sql.raw(query).first(decoding: LedgerHeadRow.self, keyDecodingStrategy: .snakeCase) else {
+            // Prepared: the same text every batch (its parsing and planning were 0.4 ms of each batch).
+            guard let head = try await ColumnRows.all(query, on: sql, prepared: true, {
+                Head(seq: try $0.int64("last_seq"), hash: try $0.text("last_hash"), day: day, dayLast: try $0.optionalInt("day_last") ?? 0)
+            }).first else {
                 throw AppError(.internalServerError, "ledger_missing", "账本未初始化")
             }
-            return Head(seq: head.lastSeq, hash: head.lastHash, day: day, dayLast: head.dayLast ?? 0)
+            return head
         }
         let counter = SQLQueryString("(SELECT last FROM request_day_counters WHERE day = \(bind: day ?? "")) AS day_last")
         let query: SQLQueryString = locking
