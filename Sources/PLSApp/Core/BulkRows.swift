@@ -289,18 +289,9 @@ struct PostgresCombinedWrite {
 }
 
 extension BulkCell {
-    /// The PostgreSQL type the cell is sent as (`append(to:)`); a null as none, for PostgreSQL to take the column's.
-    var postgresType: PostgresDataType {
-        switch self {
-        case .text: .text
-        case .integer: .int8
-        case .real: .float8
-        case .bool: .bool
-        case .date: .timestamptz
-        case .uuid: .uuid
-        case .null: .null
-        }
-    }
+    /// The PostgreSQL type a statement declares for the cell (`append(to:)`); a null as the type of the Swift value it
+    /// stands for, if known here, else as none, for PostgreSQL to take the column's.
+    var postgresType: PostgresDataType { ArrayKind(of: CollectionOfOne(Optional(self)))?.elementType ?? .null }
 
     /// The kind of a column's cells sent as one PostgreSQL array.
     enum ArrayKind: Equatable {

@@ -154,20 +154,28 @@ extension Ledger {
         }
 
         /// The held rows as the multi-row inserts that write them, in order: the requests, their keys, then the other rows
-        /// (after the requests they may refer to), rows of one table and shape in one statement.
+        /// (after the requests they may refer to), rows of one table and columns in one statement (up to 200).
         private var heldInserts: [(table: String, columns: [String], rows: ArraySlice<[BulkCell]>)] {
             var inserts: [(table: String, columns: [String], rows: ArraySlice<[BulkCell]>)] = []
             for start in stride(from: 0, to: deferred.count, by: 200) {
                 inserts.append((ServiceRequest.schema, ServiceRequest.insertColumns, deferred[start..<min(start + 200, deferred.count)].map(\.insertCells)[...]))
             }
             if !deferredKeys.isEmpty { inserts.append(("idempotency_keys", Held.keyColumns, keyCells[...])) }
-            var start = 0
-            while start < deferredRows.count {
-                let (table, columns, _) = deferredRows[start]
-                var end = start + 1
-                while end < deferredRows.count, end - start < 200, deferredRows[end].table == table, deferredRows[end].columns == columns { end += 1 }
-                inserts.append((table, columns, deferredRows[start..<end].map(\.cells)[...]))
-                start = end
+            // Grouped by table and columns, in the order each first came: rows held this way (notices, SMS, links) refer to
+            // requests, never to each other, and a batch of intakes that each held a notice and an SMS is then two inserts
+            // whatever its size (one statement text, prepared once, on PostgreSQL), not two an intake.
+            var groups: [(table: String, columns: [String], rows: [[BulkCell]])] = []
+            for row in deferredRows {
+                if let i = groups.firstIndex(where: { $0.table == row.table && $0.columns == row.columns }) {
+                    groups[i].rows.append(row.cells)
+                } else {
+                    groups.append((row.table, row.columns, [row.cells]))
+                }
+            }
+            for group in groups {
+                for start in stride(from: 0, to: group.rows.count, by: 200) {
+                    inserts.append((group.table, group.columns, group.rows[start..<min(start + 200, group.rows.count)]))
+                }
             }
             return inserts
         }
