@@ -142,6 +142,29 @@ final class GroupCommitTests: AppTestCase {
         XCTAssertEqual(day, sequences[2], "the day's counter follows the requests")
     }
 
+    /// PostgreSQL: the first numbers of a day given out by two processes at once. Ours waits for the head's lock while the
+    /// other creates the day's counter; that row is not in our statement's snapshot, and is read after the lock, so our
+    /// number follows the other's instead of giving it out again.
+    func testADaysCounterCreatedByAnotherProcessWhileWeWaitedForTheHeadIsNumberedAfter() async throws {
+        try XCTSkipUnless(usesPostgres, "SQLite writes one process at a time")
+        let day = "2031-01-02"
+        let ledger = app.ledger
+        let db = app.db
+        let waiting = try await db.transaction { tx -> Task<Int, any Error> in
+            // The other process: holds the head's lock and creates the day's counter, and commits once our write waits.
+            let other = tx as! any SQLDatabase
+            try await other.raw("UPDATE ledger_head SET last_seq = last_seq WHERE id = 1").run()
+            try await other.raw("INSERT INTO request_day_counters (day, last) VALUES (\(bind: day), 41)").run()
+            let ours = Task { try await ledger.write(on: db, numbersOn: day) { w in try await w.nextSequence(on: day) } }
+            try await Task.sleep(for: .milliseconds(500))
+            return ours
+        }
+        let number = try await waiting.value
+        XCTAssertEqual(number, 42, "the number after the other process's")
+        let stored = try await sql.raw("SELECT last FROM request_day_counters WHERE day = \(bind: day)").first(decodingColumn: "last", as: Int.self)
+        XCTAssertEqual(stored, 42)
+    }
+
     /// A batch's rows go to SQLite as cells, through SQLiteNIO (`BulkRows`, a batch in a transaction) or through the
     /// ledger's own connection (a batch whose writes only held rows), and come back column by column (`ColumnReader`): every
     /// kind of cell must come back as the row held it (dates to the microsecond, as SQLiteNIO rounds them when it reads

@@ -338,8 +338,9 @@ final class GroupCommitter: Sendable {
             // On PostgreSQL a statement that waited for the head's row lock sees that row as the other process committed
             // it, but a plain read in the same statement (a subquery) still sees the snapshot from before the wait (two
             // processes gave out the same numbers). The day's counter is therefore locked too, after the head (it reads
-            // the head's answer), which reads it as last committed. A counter another process created meanwhile is not
-            // seen: its numbers then fail the unique key, and the batch runs again from the stored head.
+            // the head's answer), which reads it as last committed. A counter row the statement's snapshot did not have
+            // (the day's first numbers, perhaps given out by the process whose lock it waited for) is read by a statement
+            // of its own, which sees what was committed before it.
             let query: SQLQueryString = """
                 WITH head AS (UPDATE ledger_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash),
                      counter AS (UPDATE request_day_counters SET last = last WHERE day = \(bind: day ?? "") AND EXISTS (SELECT 1 FROM head)
@@ -347,12 +348,19 @@ final class GroupCommitter: Sendable {
                 SELECT last_seq, last_hash, (SELECT last FROM counter) AS day_last FROM head
                 """
             // Prepared: the same text every batch (its parsing and planning were 0.4 ms of each batch).
-            guard let head = try await ColumnRows.all(query, on: sql, prepared: true, {
-                Head(seq: try $0.int64("last_seq"), hash: try $0.text("last_hash"), day: day, dayLast: try $0.optionalInt("day_last") ?? 0)
+            guard let (head, counted) = try await ColumnRows.all(query, on: sql, prepared: true, {
+                (Head(seq: try $0.int64("last_seq"), hash: try $0.text("last_hash"), day: day, dayLast: 0), try $0.optionalInt("day_last"))
             }).first else {
                 throw AppError(.internalServerError, "ledger_missing", "账本未初始化")
             }
-            return head
+            var result = head
+            if let counted {
+                result.dayLast = counted
+            } else if let day {
+                result.dayLast = try await sql.raw("SELECT last FROM request_day_counters WHERE day = \(bind: day)")
+                    .first(decodingColumn: "last", as: Int.self) ?? 0
+            }
+            return result
         }
         let counter = SQLQueryString("(SELECT last FROM request_day_counters WHERE day = \(bind: day ?? "")) AS day_last")
         let query: SQLQueryString = locking
