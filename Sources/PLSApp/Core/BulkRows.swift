@@ -114,15 +114,9 @@ enum BulkRows {
         }
     }
 
-    /// The multi-row insert as PostgresNIO runs it: SQL text and binds made from the cells directly. Through SQLKit's
-    /// builder, with each bind encoded through Codable, a ledger batch's inserts cost `pls` more than PostgreSQL.
-    static func postgresInsert(_ table: String, _ columns: [String], _ rows: ArraySlice<[BulkCell]>) -> PostgresQuery {
-        var bindings = PostgresBindings(capacity: rows.count * columns.count)
-        let sql = postgresInsertText(table, columns, rows, into: &bindings)
-        return PostgresQuery(unsafeSQL: sql, binds: bindings)
-    }
-
-    /// The insert's text, its values appended to `bindings` (numbered after those already there).
+    /// A multi-row insert as PostgresNIO runs it: its text, its values appended to `bindings` from the cells directly
+    /// (numbered after those already there). Through SQLKit's builder, with each bind encoded through Codable, a ledger
+    /// batch's inserts cost `pls` more than PostgreSQL.
     fileprivate static func postgresInsertText(_ table: String, _ columns: [String], _ rows: ArraySlice<[BulkCell]>,
                                                into bindings: inout PostgresBindings) -> String {
         var sql = "INSERT INTO \"\(table)\" (" + columns.map { "\"\($0)\"" }.joined(separator: ", ") + ") VALUES "
