@@ -50,14 +50,14 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     // The wall clock, not the app's: file times are the system's, whatever date a test or demo sets.
     ReceivedForm.clearLeftovers(dataDirectory: settings.dataDirectory, now: Date())
     if let url = settings.databaseURL {
-        let config = try SQLPostgresConfiguration(url: url)
+        let config = try SQLPostgresConfiguration.pls(url: url)
         // PostgreSQL's driver always logs SQL at some level: at trace, which the entrypoint never enables.
         app.databases.use(.postgres(configuration: config, maxConnectionsPerEventLoop: settings.connectionsPerLoop, sqlLogLevel: .trace), as: .psql)
         // The ledger writes through its own thread and connection (`LedgerLoop`, below); this pool is where a write made
         // while the application stops goes, and opens no connection until one does.
         app.databases.use(.postgres(configuration: config, sqlLogLevel: .trace), as: .ledgerWriter, isDefault: false)
         if let readURL = settings.readDatabaseURL {
-            var replica = try SQLPostgresConfiguration(url: readURL)
+            var replica = try SQLPostgresConfiguration.pls(url: readURL)
             // A replica that went away is noticed in seconds, and its reads go to the primary meanwhile.
             replica.coreConfiguration.options.connectTimeout = .seconds(2)
             app.databases.use(.postgres(configuration: replica, maxConnectionsPerEventLoop: settings.connectionsPerLoop,
@@ -112,7 +112,7 @@ public func configure(_ app: Application, options: ConfigureOptions = .init()) a
     app.indicators = IndicatorRegistry(RegistryIndicators.all + IntakeIndicators.all + LegalAidIndicators.all + MediationIndicators.all + GrassrootsIndicators.all + RosterIndicators.all + EvaluationIndicators.all + CallCentreIndicators.all + [CentreStations.indicator] + CentreWaitIndicators.all)
     app.calendarStore = CalendarStore()
     app.ledger = Ledger(databases: app.databases, sqliteFile: settings.usesEmbeddedDatabase ? settings.sqliteFile : nil,
-                        loop: try settings.databaseURL.map { LedgerLoop(postgres: try SQLPostgresConfiguration(url: $0), threadPool: app.threadPool) },
+                        loop: try settings.databaseURL.map { LedgerLoop(postgres: try SQLPostgresConfiguration.pls(url: $0), threadPool: app.threadPool) },
                         protector: settings.personalData)
     app.lifecycle.use(Ledger.Shutdown())
     app.regionDirectory = RegionDirectory()
