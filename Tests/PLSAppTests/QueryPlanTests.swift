@@ -3,6 +3,7 @@ import SQLKit
 import FluentKit
 import NIOConcurrencyHelpers
 import SQLiteKit
+import PostgresKit
 import PLSDomain
 @testable import PLSApp
 
@@ -91,6 +92,76 @@ final class QueryPlanTests: AppTestCase {
         let onTime = try XCTUnwrap(app.indicators.definitions.first { $0.id == "on_time_rate" }?.records)
         _ = try await onTime(IndicatorScope(region: town, year: today.year, today: today), lost)
         XCTAssertTrue(lost.statements.contains { $0.readsWhole.contains("service_requests") }, "\(lost.statements.map(\.plan))")
+    }
+}
+
+extension QueryPlanTests {
+    /// PostgreSQL prepares the busy lists (`RequestViews.preparable`), and from the sixth call may plan each once, without
+    /// the values, whenever it judges that generic plan no costlier than planning each call: every such plan must read
+    /// through the indexes too. Asked for as PostgreSQL would make it (`force_generic_plan`), whatever it chooses today.
+    func testThePreparedListsGenericPlansReadNoGrowingTableWhole() async throws {
+        guard usesPostgres else { throw XCTSkip("prepared statements are PostgreSQL's; SQLite's lists are planned above") }
+        app.clock.set(Date(timeIntervalSince1970: 1_780_000_000))
+        _ = try await DemoRequests.generate(count: 3_000, app: app, on: app.db)
+        let institution = try await sql.raw("SELECT institution_id FROM service_requests WHERE institution_id IS NOT NULL LIMIT 1")
+            .first(decodingColumn: "institution_id", as: UUID.self)!
+        var filters: [RequestViews.Filter] = [.init()]
+        for status in RequestStatus.allCases { var f = RequestViews.Filter(); f.status = status; filters.append(f) }
+        do { var f = RequestViews.Filter(); f.matterType = .legalAid; f.status = .accepted; filters.append(f) }
+        do { var f = RequestViews.Filter(); f.channel = .hotline; f.category = .labor; filters.append(f) }
+        do { var f = RequestViews.Filter(); f.number = "FW20260101000001"; filters.append(f) }
+        do { var f = RequestViews.Filter(); f.mobileHash = "x"; filters.append(f) }
+        do { var f = RequestViews.Filter(); f.practitioner = UUID(); filters.append(f) }
+        let scopes: [DataScope] = [.everything, .institution(institution), .own(UUID())], lists = filters
+        let today = CivilDate(app.clock.now), protector = app.settings.personalData, page = PLSApp.PageRequest(page: 1, per: 20)
+        XCTAssertFalse(RequestViews.preparable(.init(), scope: .region(county(0).code), page: page), "a region's LIKE prefix")
+        XCTAssertFalse(RequestViews.preparable(.init(), scope: .everything, page: PLSApp.PageRequest(page: 6, per: 20)), "a far page")
+
+        let pg = try XCTUnwrap(app.db as? any PostgresDatabase)
+        let plans = try await pg.withConnection { connection in
+            connection.eventLoop.makeFutureWithTask { () -> [String: [String]] in
+                // All on one connection, where the statements are prepared; the setting is reset before it goes back.
+                // Through the connection as a `PostgresDatabase` (its own `sql()` is not one): as the pools hand it over.
+                let db = (connection as any PostgresDatabase).sql()
+                try await db.raw("SET enable_seqscan = off").run()
+                do {
+                    for scope in scopes {
+                        for f in lists {
+                            XCTAssertTrue(RequestViews.preparable(f, scope: scope, page: page), "\(f) \(scope)")
+                            for _ in 0..<7 {
+                                _ = try await RequestViews.list(f, scope: scope, page: page, today: today, protector: protector, on: db)
+                            }
+                        }
+                    }
+                    struct Prepared: Decodable { var name: String; var parameters: Int }
+                    let prepared = try await db.raw("""
+                        SELECT name, cardinality(parameter_types) AS parameters FROM pg_prepared_statements
+                        WHERE statement LIKE '%FROM service_requests r%ORDER BY r.created_at DESC LIMIT 20 OFFSET 0'
+                        """).all(decoding: Prepared.self, keyDecodingStrategy: .snakeCase)
+                    var plans: [String: [String]] = [:]
+                    try await db.raw("SET plan_cache_mode = force_generic_plan").run()
+                    for p in prepared {
+                        // The plan PostgreSQL now uses for the statement, whatever the values (NULL for each).
+                        let nulls = Array(repeating: "NULL", count: p.parameters).joined(separator: ", ")
+                        let lines = try await db.raw("EXPLAIN EXECUTE \(ident: p.name)(\(unsafeRaw: nulls))").all()
+                            .map { try $0.decode(column: "QUERY PLAN", as: String.self) }
+                        plans[p.name] = lines
+                    }
+                    try await db.raw("RESET ALL").run()
+                    return plans
+                } catch {
+                    try await db.raw("RESET ALL").run()
+                    throw error
+                }
+            }
+        }.get()
+        // One statement per text: the statuses' filters differ in their values only, so seven texts per scope.
+        XCTAssertEqual(plans.count, scopes.count * 7, "each list's text one prepared statement")
+        XCTAssertTrue(plans.values.allSatisfy { $0.contains { $0.contains("service_requests") } }, "\(plans)")
+        for (name, plan) in plans {
+            let whole = PlanRecorder.readsWhole(plan, sql: "", sqlite: false).intersection(Self.growing)
+            XCTAssertEqual(whole, Set<String>(), "\(name):\n\(plan.joined(separator: "\n"))")
+        }
     }
 }
 

@@ -47,9 +47,10 @@ protocol MatterCase: Sendable {
     // MARK: Deadlines and figures
     /// The case watches its request's acceptance itself (legal aid: the decision, whose clock stops for material).
     var watchesItsOwnAcceptance: Bool { get }
-    /// The case's own steps that are past due, as SQL conditions on the request `r` (tested only on this matter's
-    /// requests): the queue flags them as it flags a late conclusion. The same steps as `deadlines` escalates.
-    func overdueSteps(today: CivilDate) -> [OverdueStep]
+    /// The case's own steps that are past due, as SQL conditions on the request `r` and its case's row `c` (tested only
+    /// on this matter's requests): the queue flags them as it flags a late conclusion. The same steps as `deadlines`
+    /// escalates. Nil: the case has none.
+    func overdueSteps(today: CivilDate) -> OverdueSteps?
     /// How the case names a status where the general name would mislead (legal aid: 已受理 after a grant reads
     /// 已决定给予法律援助); nil keeps the general name.
     func statusName(_ status: RequestStatus) -> String?
@@ -72,7 +73,7 @@ protocol MatterCase: Sendable {
 }
 
 extension MatterCase {
-    func overdueSteps(today: CivilDate) -> [OverdueStep] { [] }
+    func overdueSteps(today: CivilDate) -> OverdueSteps? { nil }
     func statusName(_ status: RequestStatus) -> String? { nil }
     func applicantNotice(_ action: RequestAction, _ r: ServiceRequest, reason: String?) -> String? { nil }
     func applicationPath(for itemCode: String) -> String? { nil }
@@ -163,6 +164,15 @@ extension Request {
         let view = try await self.view.render(template, context)
         return String(buffer: view.data)
     }
+}
+
+/// A case's steps that can fall past due, in the order the queue names the first of them.
+struct OverdueSteps: Sendable {
+    /// The case's table, one row per request (`request_id`), which the steps' conditions read as `c`. Read once per
+    /// request, not once per step: PostgreSQL planned each step's own `EXISTS` twice (row by row and hashed), which was
+    /// most of the time it took to plan the request list.
+    var table: String
+    var steps: [OverdueStep]
 }
 
 /// A step of a case that can fall past due: its name in the queue ("审查决定") and when it has.

@@ -88,24 +88,23 @@ extension LegalAidMatterCase {
     /// The decision is legal aid's acceptance, and its clock stops while material is awaited.
     var watchesItsOwnAcceptance: Bool { true }
 
-    func overdueSteps(today: CivilDate) -> [OverdueStep] {
+    func overdueSteps(today: CivilDate) -> OverdueSteps? {
         let t = today.description
         let open = RequestStatus.open.map(\.rawValue)
-        return [
+        return OverdueSteps(table: LegalAidCase.schema, steps: [
             OverdueStep(name: "审查决定", condition: """
-                r.status = \(bind: RequestStatus.submitted.rawValue) AND r.accept_due < \(bind: t) AND EXISTS (SELECT 1 FROM legal_aid_cases c
-                WHERE c.request_id = r.id AND c.decision IS NULL AND c.materials_requested_on IS NULL AND c.organ_name IS NULL)
+                r.status = \(bind: RequestStatus.submitted.rawValue) AND r.accept_due < \(bind: t)
+                AND c.decision IS NULL AND c.materials_requested_on IS NULL AND c.organ_name IS NULL
                 """),
             OverdueStep(name: "指派", condition: """
-                r.status IN (\(binds: open)) AND EXISTS (SELECT 1 FROM legal_aid_cases c
-                WHERE c.request_id = r.id AND c.designated_on IS NULL AND c.designation_due < \(bind: t))
+                r.status IN (\(binds: open)) AND c.designated_on IS NULL AND c.designation_due < \(bind: t)
                 """),
             OverdueStep(name: "异议审查", condition: """
-                EXISTS (SELECT 1 FROM legal_aid_cases c WHERE c.request_id = r.id AND c.review_result IS NULL AND c.review_due < \(bind: t))
+                c.review_result IS NULL AND c.review_due < \(bind: t)
                 """, beyondOpen: """
                 SELECT c.request_id FROM legal_aid_cases c WHERE c.review_due < \(bind: t) AND c.review_result IS NULL
                 """),
-        ]
+        ])
     }
 
     func statusName(_ status: RequestStatus) -> String? {
