@@ -100,6 +100,11 @@ extension QueryPlanTests {
     /// the values, whenever it judges that generic plan no costlier than planning each call: every such plan must read
     /// through the indexes too. Asked for as PostgreSQL would make it (`force_generic_plan`), whatever it chooses today.
     func testThePreparedListsGenericPlansReadNoGrowingTableWhole() async throws {
+        // The lists' many texts are prepared only while the process holds fewer than half the limit; lookups up to it.
+        XCTAssertTrue(PreparedText.Budget(ofManyTexts: true).admits(PreparedText.limit / 2 - 1))
+        XCTAssertFalse(PreparedText.Budget(ofManyTexts: true).admits(PreparedText.limit / 2))
+        XCTAssertTrue(PreparedText.Budget().admits(PreparedText.limit - 1))
+        XCTAssertFalse(PreparedText.Budget().admits(PreparedText.limit))
         guard usesPostgres else { throw XCTSkip("prepared statements are PostgreSQL's; SQLite's lists are planned above") }
         app.clock.set(Date(timeIntervalSince1970: 1_780_000_000))
         _ = try await DemoRequests.generate(count: 3_000, app: app, on: app.db)

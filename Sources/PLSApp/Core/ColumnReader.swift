@@ -29,9 +29,12 @@ enum ColumnRows {
     /// parses it once and, from the sixth run when its generic plan looks no costlier, plans it once. Only for busy
     /// lookups whose generic plan is right whatever the binds (by key; not a `LIKE` prefix, which a generic plan cannot
     /// take from an index), and only when their text comes from a bounded set of shapes: no literal that varies.
-    static func all<T>(_ query: SQLQueryString, on db: any SQLDatabase, prepared: Bool = false,
+    /// `ofManyTexts`: the shapes are bounded but many (the list's filters, scopes and pages): prepared only while the
+    /// process holds fewer than half of `PreparedText.limit`, so that they never crowd out the lookups'.
+    static func all<T>(_ query: SQLQueryString, on db: any SQLDatabase, prepared: Bool = false, ofManyTexts: Bool = false,
                        _ read: (any ColumnReader) throws -> T) async throws -> [T] {
         guard let sqlite = db as? any SQLiteDatabase else {
+            let prepared = prepared ? PreparedText.Budget(ofManyTexts: ofManyTexts) : nil
             if let pg = db as? any PostgresDatabase, let rows = try await postgresRows(query, on: db, pg, prepared: prepared) {
                 return try rows.map { try read(PostgresColumns(row: $0)) }
             }
@@ -51,7 +54,7 @@ enum ColumnRows {
     /// Codable path was most of `pls`'s time on the filtered list, and 120 ms of the committee-composition indicator).
     /// Nil when a bind is of a type this does not encode as SQLKit would: the query then takes SQLKit's path.
     fileprivate static func postgresRows(_ query: SQLQueryString, on db: any SQLDatabase, _ pg: any PostgresDatabase,
-                                         prepared: Bool) async throws -> [PostgresRow]? {
+                                         prepared: PreparedText.Budget?) async throws -> [PostgresRow]? {
         var serializer = SQLSerializer(database: db)
         query.serialize(to: &serializer)
         var binds = PostgresBindings(capacity: serializer.binds.count)
@@ -62,7 +65,7 @@ enum ColumnRows {
             types.append(type)
         }
         let sql = serializer.sql, logger = db.logger, bindings = binds
-        if prepared, let statement = PreparedText.Statement(sql: sql, types: types) {
+        if let prepared, let statement = PreparedText.Statement(sql: sql, types: types, budget: prepared) {
             do {
                 return try await pg.withConnection { connection in
                     connection.eventLoop.makeFutureWithTask { try await PreparedText.rows(statement, bindings, on: connection, logger: logger) }
@@ -96,14 +99,14 @@ enum PreparedText {
         /// Nil once `limit` different statements have been prepared in this process: each stays in every connection's
         /// memory, on both sides, for as long as the connection lives, so a caller that builds unbounded shapes
         /// (a mistake) falls back to unnamed statements instead of growing them without end.
-        init?(sql: String, types: [PostgresDataType]) {
+        init?(sql: String, types: [PostgresDataType], budget: Budget = Budget()) {
             var digest = SHA256()
             digest.update(data: Array(sql.utf8))
             for t in types { withUnsafeBytes(of: t.rawValue.bigEndian) { digest.update(bufferPointer: $0) } }
             let name = "pls_" + Hex.encode(digest.finalize()).prefix(40)
             guard PreparedText.known.withLockedValue({ known in
                 if let retired = known[name] { return !retired }
-                guard known.count < PreparedText.limit else { return false }
+                guard budget.admits(known.count) else { return false }
                 known[name] = false
                 return true
             }) else { return nil }
@@ -114,6 +117,12 @@ enum PreparedText {
     }
 
     static let limit = 512
+
+    /// How many statements a process may hold when a new one is to be prepared.
+    struct Budget: Sendable {
+        var ofManyTexts = false
+        func admits(_ held: Int) -> Bool { held < (ofManyTexts ? PreparedText.limit / 2 : PreparedText.limit) }
+    }
     /// The statements prepared so far, by name: true once retired.
     private static let known = NIOLockedValueBox<[String: Bool]>([:])
 

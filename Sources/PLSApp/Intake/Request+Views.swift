@@ -112,12 +112,12 @@ enum RequestViews {
         if !own.isEmpty { expr = expr + " AND r.matter_type NOT IN (\(binds: own))" }
         expr = expr + " THEN \(literal: "受理")"
         for c in MatterCases.registered {
-            guard let own = c.overdueSteps(today: today), !own.steps.isEmpty else { continue }
+            guard let caseSteps = c.overdueSteps(today: today), !caseSteps.steps.isEmpty else { continue }
             // The case's row read once, its steps tested on it in order; no row, no step past due.
-            var steps: SQLQueryString = "CASE"
-            for step in own.steps { steps = steps + " WHEN " + step.condition + " THEN \(literal: step.name)" }
-            expr = expr + " WHEN r.matter_type = \(bind: c.matter.rawValue) THEN (SELECT " + steps
-                + " END FROM \(ident: own.table) c WHERE c.request_id = r.id)"
+            var first: SQLQueryString = "CASE"
+            for step in caseSteps.steps { first = first + " WHEN " + step.condition + " THEN \(literal: step.name)" }
+            expr = expr + " WHEN r.matter_type = \(bind: c.matter.rawValue) THEN (SELECT " + first
+                + " END FROM \(ident: caseSteps.table) c WHERE c.request_id = r.id)"
         }
         return expr + " END"
     }
@@ -216,7 +216,7 @@ enum RequestViews {
             total = try await db.raw("SELECT COUNT(*) AS n FROM service_requests r" + clause).first(decodingColumn: "n", as: Int.self) ?? 0
         }
         let rows = try await ColumnRows.all(selectFrom(today: today) + clause + " ORDER BY r.created_at DESC LIMIT \(literal: page.per) OFFSET \(literal: page.offset)",
-                                            on: db, prepared: preparable(f, scope: scope, page: page), stored)
+                                            on: db, prepared: preparable(f, scope: scope, page: page), ofManyTexts: true, stored)
         return Paged(items: try rows.map { try row($0, today: today, protector: protector) }, total: total, page: page.page, per: page.per)
     }
 
@@ -225,8 +225,8 @@ enum RequestViews {
     /// costlier and went on planning each call). Only when every condition is a key's equality, whose generic plan reads
     /// the index a value would (`QueryPlanTests`); not with a region's `LIKE` prefix (a generic plan cannot take it from
     /// an index), nor the overdue and due-soon ones (sub-queries, date ranges). Only the first pages: `LIMIT` and
-    /// `OFFSET` stay literals, so a generic plan knows how few rows it reads (bound, it guesses a tenth of the table),
-    /// and the texts stay few.
+    /// `OFFSET` stay literals, so a generic plan knows how few rows it reads (bound, it guesses a tenth of the table).
+    /// Its texts are bounded but many (filters × scopes × pages), hence prepared `ofManyTexts`.
     static func preparable(_ f: Filter, scope: DataScope, page: PageRequest) -> Bool {
         if case .region = scope { return false }
         return f.region == nil && !f.overdue && !f.dueSoon && f.createdSince == nil && page.page <= 5
