@@ -162,7 +162,7 @@ enum Intake {
             // them, never a number someone else typed.
             let own = try await (db as! any SQLDatabase).raw("SELECT mobile_hash FROM accounts WHERE id = \(bind: p.accountID)")
                 .first(decodingColumn: "mobile_hash", as: String?.self) ?? nil
-            guard let mobile = v.mobile, let own, Tokens.same(own, protector.lookupHash(mobile.digits)) else {
+            guard v.mobile != nil, let own, Tokens.same(own, mobileHash) else {
                 throw AppError.validation(["applicant.mobile": "请填写您登录时验证的手机号码"], message: "手机号码须为您登录时验证的号码")
             }
         }
@@ -170,9 +170,9 @@ enum Intake {
         // Looked up before the write, which holds the lock: a read need not wait for it.
         let citizenAccountID: UUID? = if p.role == .citizen {
             p.accountID
-        } else if let mobile = v.mobile {
+        } else if v.mobile != nil {
             try await ColumnRows.all("""
-                SELECT id FROM accounts WHERE mobile_hash = \(bind: protector.lookupHash(mobile.digits)) AND role = \(bind: Role.citizen.rawValue) LIMIT 1
+                SELECT id FROM accounts WHERE mobile_hash = \(bind: mobileHash) AND role = \(bind: Role.citizen.rawValue) LIMIT 1
                 """, on: db as! any SQLDatabase, prepared: true) { try $0.uuid("id") }.first
         } else {
             nil
